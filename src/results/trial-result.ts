@@ -1,0 +1,47 @@
+// What one trial produced: identity, outcome, the raw timeline and the figures strategies and
+// workloads reported. Metrics (src/metrics/) are computed from this; writers serialize both.
+import type { MonotonicMs } from '../clock.ts';
+import type { Timeline } from '../timeline.ts';
+
+/** CRIU's own statistics, from the stats-dump and stats-restore images (CRIU reports µs). */
+export interface CriuStats {
+  freezingUs?: number;
+  frozenUs?: number;
+  memdumpUs?: number;
+  memwriteUs?: number;
+  pagesScanned?: number;
+  pagesWritten?: number;
+  /** restore_time from stats-restore. */
+  restoreUs?: number;
+  forkingUs?: number;
+}
+
+export interface TrialIdentity {
+  runId: string;
+  /** 1-based, in execution order, across the run (warm-ups included). */
+  trial: number;
+  workload: string;
+  strategy: string;
+  /** 1-based within workload × strategy; warm-ups count separately from 1. */
+  repetition: number;
+  warmup: boolean;
+}
+
+export interface TrialResult extends TrialIdentity {
+  status: 'ok' | 'failed';
+  /** '' when ok. */
+  error: string;
+  /** The phase the trial was in when it failed ('' when ok): deploy, prepare, settle, migrate, observe, verify, teardown. */
+  failedPhase: string;
+  /** Wall-clock start of the trial (label only). */
+  startedAt: Date;
+  timeline: Timeline;
+  probeIntervalMs: number;
+  /** When the strategy reported it had finished moving the pod (monotonic); undefined if it never did. */
+  strategyFinishedAt?: MonotonicMs;
+  criu?: CriuStats;
+  /** Total size of the checkpoint images in bytes. */
+  checkpointBytes?: number;
+  /** Writes the Redis probe saw acknowledged that are missing from the server after the trial. */
+  redisAckedWritesLost?: number;
+}
