@@ -1,0 +1,136 @@
+// Removes every host object the local platform creates, found by name (see names.ts), so it also
+// works after a crash or a kill -9 when no in-memory record is left. Idempotent: on a clean host it
+// does nothing and reports nothing.
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { exec } from '../../system/exec.ts';
+import { BRIDGE, CGROUP_PARENT, LOCK_FILE, OBJECT_PREFIX, RUN_DIR, VETH_PREFIX } from './names.ts';
+import { removeAllServiceRules } from './service.ts';
+import { processAlive, waitForExit } from './runc.ts';
+
+export interface CleanupOptions {
+  runc: string;
+  iptables: string;
+  ip: string;
+  /** CRIU binary: stray criu processes running it are stopped. */
+  criu?: string;
+  /** Shared stores whose volumes/ and checkpoints/ are emptied. */
+  checkpointDirs?: string[];
+  /** Keep the run lock (used by a run that cleans up before it starts). */
+  keepLock?: boolean;
+}
+
+/** Returns a description of each thing it removed. */
+export async function cleanupLocalHost(options: CleanupOptions): Promise<string[]> {
+  const removed: string[] = [];
+
+  const containers = (await exec(options.runc, ['list', '-q'], { allowFailure: true })).stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((id) => id.startsWith(OBJECT_PREFIX));
+  for (const id of containers) {
+    const pidText = (await exec(options.runc, ['state', id], { allowFailure: true })).stdout;
+    const pid = Number((/"pid":\s*(\d+)/.exec(pidText) ?? [])[1] ?? 0);
+    await exec(options.runc, ['delete', '--force', id], { allowFailure: true, timeoutMs: 30_000 });
+    if (pid > 0 && processAlive(pid)) await waitForExit(pid, 10_000);
+    removed.push(`container ${id}`);
+  }
+
+  if (options.criu) {
+    for (const pid of processesRunning(options.criu)) {
+      process.kill(pid, 'SIGKILL');
+      removed.push(`criu process ${pid}`);
+    }
+  }
+
+  const namespaces = (await exec(options.ip, ['netns', 'list'], { allowFailure: true })).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((ns) => ns.startsWith(OBJECT_PREFIX));
+  for (const ns of namespaces) {
+    await exec(options.ip, ['netns', 'delete', ns], { allowFailure: true });
+    removed.push(`netns ${ns}`);
+  }
+
+  if (existsSync('/sys/class/net')) {
+    for (const link of readdirSync('/sys/class/net')) {
+      if (new RegExp(`^${VETH_PREFIX}\\d+$`).test(link)) {
+        await exec(options.ip, ['link', 'del', link], { allowFailure: true });
+        removed.push(`veth ${link}`);
+      }
+    }
+    if (existsSync(`/sys/class/net/${BRIDGE}`)) {
+      await exec(options.ip, ['link', 'del', BRIDGE], { allowFailure: true });
+      removed.push(`bridge ${BRIDGE}`);
+    }
+  }
+
+  removed.push(...(await removeAllServiceRules(options.iptables)));
+  removed.push(...removeCgroups());
+
+  for (const store of options.checkpointDirs ?? []) {
+    for (const sub of ['volumes', 'checkpoints']) {
+      const dir = `${store}/${sub}`;
+      const entries = existsSync(dir) ? await readdir(dir) : [];
+      for (const entry of entries) {
+        await rm(`${dir}/${entry}`, { recursive: true, force: true });
+        removed.push(`${sub.slice(0, -1)} ${dir}/${entry}`);
+      }
+    }
+  }
+
+  if (existsSync(RUN_DIR)) {
+    for (const entry of readdirSync(RUN_DIR)) {
+      if (options.keepLock && `${RUN_DIR}/${entry}` === LOCK_FILE) continue;
+      await rm(`${RUN_DIR}/${entry}`, { recursive: true, force: true });
+    }
+    if (!options.keepLock) await rm(RUN_DIR, { recursive: true, force: true });
+  }
+  return removed;
+}
+
+/** runc removes a container's cgroups on delete; this catches those of containers that never got that far. */
+function removeCgroups(): string[] {
+  const removed: string[] = [];
+  const roots = existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? ['/sys/fs/cgroup']
+    : existsSync('/sys/fs/cgroup')
+      ? readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}`)
+      : [];
+  for (const root of roots) {
+    const parent = `${root}/${CGROUP_PARENT}`;
+    if (!existsSync(parent)) continue;
+    for (const child of readdirSync(parent, { withFileTypes: true })) {
+      if (child.isDirectory() && tryRmdir(`${parent}/${child.name}`)) removed.push(`cgroup ${parent}/${child.name}`);
+    }
+    tryRmdir(parent);
+  }
+  return removed;
+}
+
+function tryRmdir(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function processesRunning(binary: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/exe`) === binary && Number(entry) !== process.pid) pids.push(Number(entry));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return pids;
+}
+
+// Exported for tests that check nothing is left.
+export function readLock(): string | undefined {
+  return existsSync(LOCK_FILE) ? readFileSync(LOCK_FILE, 'utf8') : undefined;
+}

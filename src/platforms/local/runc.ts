@@ -1,0 +1,228 @@
+// Pods as runc containers. runc is started detached; the container's stdio are anonymous pipes
+// made by a small sh pipeline (CRIU cannot restore a container whose stdio are host files, and
+// Node's own child pipes are socketpairs): `true |` gives stdin, `| cat >> pod.log` keeps the
+// output. The same pipeline serves `runc restore`, whose stdio become the restored pod's stdio.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { sleep } from '../../clock.ts';
+import { CommandError, exec } from '../../system/exec.ts';
+import { CGROUP_PARENT } from './names.ts';
+
+export interface BundleSpec {
+  containerId: string;
+  hostname: string;
+  command: string[];
+  env: Record<string, string>;
+  rootfs: string;
+  netnsPath: string;
+  /** cpuset of the pod's node, e.g. "0" or "0-1". */
+  cpus: string;
+  binds: { source: string; destination: string; readonly: boolean }[];
+  /** CRIU configuration file runc hands to CRIU for this container (annotation org.criu.config). */
+  criuConfig: string;
+}
+
+const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+/** The OCI runtime config of a pod: its own pid, ipc, uts and mount namespaces, and the network namespace we made. */
+export function ociConfig(b: BundleSpec): object {
+  const caps = DEFAULT_CAPABILITIES;
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: b.command,
+      env: Object.entries({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...b.env }).map(([k, v]) => `${k}=${v}`),
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: true,
+    },
+    root: { path: b.rootfs, readonly: true },
+    hostname: b.hostname,
+    annotations: { 'org.criu.config': b.criuConfig },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+      ...b.binds.map((m) => ({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw'] })),
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: b.netnsPath }],
+      cgroupsPath: `/${CGROUP_PARENT}/${b.containerId}`,
+      resources: { cpu: { cpus: b.cpus } },
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+export interface RuncPaths {
+  runc: string;
+  criu: string;
+}
+
+export interface ContainerFiles {
+  bundleDir: string;
+  pidFile: string;
+  runcLog: string;
+  podLog: string;
+}
+
+// $1 = pod log; the rest is the runc command line. fd 3 carries runc's exit status back to us and
+// is closed for runc (and so for the container) and for cat.
+const LAUNCH_SCRIPT = 'log=$1; shift; true | { "$@" 3>&-; echo "$?" >&3; } 2>&1 | cat >>"$log" 3>&-';
+
+/** Runs a detaching runc command (run -d / restore -d) whose container gets pipes as stdio. */
+function launchDetached(args: string[], podLog: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', LAUNCH_SCRIPT, 'migbench-pod', podLog, ...args], {
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      // Own session and process group: Ctrl-C in the terminal reaches the harness, which tears the
+      // pods down in order, not the pods themselves.
+      detached: true,
+    });
+    const status = child.stdio[3] as import('node:stream').Readable | null;
+    let text = '';
+    const timer = setTimeout(() => done(new Error(`${args.join(' ')}: no exit status after ${timeoutMs} ms`)), timeoutMs);
+    function done(result: number | Error) {
+      clearTimeout(timer);
+      status?.removeAllListeners('data');
+      status?.destroy();
+      child.unref();
+      if (typeof result === 'number') resolve(result);
+      else reject(result);
+    }
+    child.on('error', (err) => done(err));
+    status?.setEncoding('utf8');
+    status?.on('data', (d: Buffer | string) => {
+      text += d.toString();
+      if (text.includes('\n')) done(Number.parseInt(text, 10));
+    });
+    // sh stays alive as long as the container (it waits for cat); if it ends before reporting, runc never ran.
+    child.on('exit', (code) => {
+      if (!text.includes('\n')) done(new Error(`${args.join(' ')}: launcher exited with ${code} before runc reported`));
+    });
+  });
+}
+
+/** The last error runc logged (its --log is JSON lines), for an error message that says why. */
+function lastRuncError(runcLog: string): string {
+  if (!existsSync(runcLog)) return '';
+  const lines = readFileSync(runcLog, 'utf8').trim().split('\n').reverse();
+  for (const line of lines) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' || entry.level === 'fatal') return entry.msg ?? line;
+    } catch {
+      /* not JSON: ignore */
+    }
+  }
+  return lines[0] ?? '';
+}
+
+export class Runc {
+  private readonly paths: RuncPaths;
+  constructor(paths: RuncPaths) {
+    this.paths = paths;
+  }
+
+  async writeBundle(files: ContainerFiles, spec: BundleSpec): Promise<void> {
+    await mkdir(files.bundleDir, { recursive: true });
+    await writeFile(`${files.bundleDir}/config.json`, JSON.stringify(ociConfig(spec), null, 1));
+  }
+
+  /** Creates and starts the container; resolves once runc has started it (not when the app is ready). */
+  async run(containerId: string, files: ContainerFiles): Promise<number> {
+    await rm(files.pidFile, { force: true });
+    const rc = await launchDetached(
+      [this.paths.runc, '--log', files.runcLog, '--log-format', 'json', 'run', '-d', '--bundle', files.bundleDir, '--pid-file', files.pidFile, containerId],
+      files.podLog,
+      60_000,
+    );
+    if (rc !== 0) throw new Error(`runc run ${containerId} failed (exit ${rc}): ${lastRuncError(files.runcLog)}`);
+    return this.pid(files);
+  }
+
+  async restore(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string): Promise<number> {
+    await rm(files.pidFile, { force: true });
+    await mkdir(workDir, { recursive: true });
+    const rc = await launchDetached(
+      [
+        this.paths.runc, '--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu,
+        'restore', '-d', '--image-path', imagesDir, '--work-path', workDir, '--bundle', files.bundleDir, '--pid-file', files.pidFile, containerId,
+      ],
+      files.podLog,
+      600_000,
+    );
+    if (rc !== 0) {
+      throw new Error(`runc restore ${containerId} failed (exit ${rc}): ${lastRuncError(files.runcLog)}; CRIU log: ${workDir}/restore.log`);
+    }
+    return this.pid(files);
+  }
+
+  /** Dumps the container with CRIU; runc stops the container once the dump is written. */
+  async checkpoint(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string): Promise<void> {
+    await mkdir(imagesDir, { recursive: true });
+    await mkdir(workDir, { recursive: true });
+    try {
+      await exec(
+        this.paths.runc,
+        ['--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu, 'checkpoint', '--image-path', imagesDir, '--work-path', workDir, containerId],
+        { timeoutMs: 600_000 },
+      );
+    } catch (err) {
+      const why = err instanceof CommandError ? lastRuncError(files.runcLog) || err.message : String(err);
+      throw new Error(`runc checkpoint ${containerId} failed: ${why}; CRIU log: ${workDir}/dump.log`);
+    }
+  }
+
+  async kill(containerId: string, signal: 'TERM' | 'KILL'): Promise<void> {
+    await exec(this.paths.runc, ['kill', containerId, signal], { allowFailure: true, timeoutMs: 10_000 });
+  }
+
+  /** Removes the container whatever its state (idempotent). */
+  async delete(containerId: string): Promise<void> {
+    await exec(this.paths.runc, ['delete', '--force', containerId], { allowFailure: true, timeoutMs: 30_000 });
+  }
+
+  async list(): Promise<string[]> {
+    const out = await exec(this.paths.runc, ['list', '-q'], { allowFailure: true });
+    return out.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+
+  private async pid(files: ContainerFiles): Promise<number> {
+    const pid = Number.parseInt(await readFile(files.pidFile, 'utf8'), 10);
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`runc wrote no pid to ${files.pidFile}`);
+    return pid;
+  }
+}
+
+/** True while the process exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3 (state) follows the command name in parentheses, which may itself contain spaces.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the process is gone; polls /proc every millisecond-ish so a stop time is measured, not guessed. */
+export async function waitForExit(pid: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (processAlive(pid)) {
+    if (performance.now() >= deadline) return false;
+    await sleep(2, signal);
+  }
+  return true;
+}

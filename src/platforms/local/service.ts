@@ -1,0 +1,107 @@
+// A service: one stable address:port on the host (the bridge address, like a NodePort on the node's
+// address) that kernel NAT rules send to the current pod — what kube-proxy does in iptables mode.
+// No userspace proxy sits in the data path, where it would be part of what is measured.
+//
+// nat/OUTPUT (host clients) and nat/PREROUTING (clients in other namespaces) jump to MIGBENCH-SERVICES,
+// which matches the service address and jumps to the service's own chain; that chain holds one DNAT
+// rule to the endpoint. Switching replaces that one rule (`iptables -R`, atomic). With no endpoint the
+// chain is empty, nothing rewrites the packet, and the host answers with a RST (connection refused),
+// as kube-proxy's REJECT does for a service without endpoints. Established connections keep the
+// endpoint conntrack gave them, as under kube-proxy.
+import { exec, run } from '../../system/exec.ts';
+import type { Endpoint } from '../platform.ts';
+import { SERVICES_CHAIN, SERVICE_CHAIN_PREFIX } from './names.ts';
+
+const HOOKS = ['OUTPUT', 'PREROUTING'] as const;
+
+export class ServiceRules {
+  private readonly iptables: string;
+  constructor(iptables: string) {
+    this.iptables = iptables;
+  }
+
+  private ipt(args: string[]): Promise<string> {
+    return run(this.iptables, ['-w', '5', '-t', 'nat', ...args]);
+  }
+
+  private async succeeds(args: string[]): Promise<boolean> {
+    return (await exec(this.iptables, ['-w', '5', '-t', 'nat', ...args], { allowFailure: true })).exitCode === 0;
+  }
+
+  async ensureBaseChains(): Promise<void> {
+    if (!(await this.succeeds(['-n', '-L', SERVICES_CHAIN]))) await this.ipt(['-N', SERVICES_CHAIN]);
+    for (const hook of HOOKS) {
+      if (!(await this.succeeds(['-C', hook, '-j', SERVICES_CHAIN]))) await this.ipt(['-I', hook, '1', '-j', SERVICES_CHAIN]);
+    }
+  }
+
+  chainFor(address: Endpoint): string {
+    return `${SERVICE_CHAIN_PREFIX}${address.port}`;
+  }
+
+  async create(address: Endpoint, comment: string): Promise<void> {
+    const chain = this.chainFor(address);
+    await this.remove(address);
+    await this.ipt(['-N', chain]);
+    await this.ipt(['-A', SERVICES_CHAIN, ...this.match(address), '-m', 'comment', '--comment', `migbench ${comment}`, '-j', chain]);
+  }
+
+  async setEndpoint(address: Endpoint, target: Endpoint | null): Promise<void> {
+    const chain = this.chainFor(address);
+    if (target === null) {
+      await this.ipt(['-F', chain]);
+      return;
+    }
+    const rule = ['-p', 'tcp', '-j', 'DNAT', '--to-destination', `${target.host}:${target.port}`];
+    const hasRule = (await this.ipt(['-S', chain])).split('\n').some((l) => l.startsWith(`-A ${chain} `));
+    await this.ipt(hasRule ? ['-R', chain, '1', ...rule] : ['-A', chain, ...rule]);
+  }
+
+  async remove(address: Endpoint): Promise<void> {
+    const chain = this.chainFor(address);
+    const rules = await this.ipt(['-S', SERVICES_CHAIN]).catch(() => '');
+    for (const line of rules.split('\n')) {
+      if (line.startsWith(`-A ${SERVICES_CHAIN} `) && line.endsWith(`-j ${chain}`)) {
+        await exec(this.iptables, ['-w', '5', '-t', 'nat', '-D', ...splitRule(line.slice(3))], { allowFailure: true });
+      }
+    }
+    if (await this.succeeds(['-n', '-L', chain])) {
+      await this.ipt(['-F', chain]);
+      await this.ipt(['-X', chain]);
+    }
+  }
+
+  private match(address: Endpoint): string[] {
+    return ['-d', `${address.host}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', String(address.port)];
+  }
+}
+
+/** Removes every migbench chain and the jumps to it (cleanup after a crash). */
+export async function removeAllServiceRules(iptables: string): Promise<string[]> {
+  const removed: string[] = [];
+  const ipt = (args: string[]) => exec(iptables, ['-w', '5', '-t', 'nat', ...args], { allowFailure: true });
+  for (const hook of HOOKS) {
+    while ((await ipt(['-C', hook, '-j', SERVICES_CHAIN])).exitCode === 0) {
+      await ipt(['-D', hook, '-j', SERVICES_CHAIN]);
+      removed.push(`iptables nat ${hook} -j ${SERVICES_CHAIN}`);
+    }
+  }
+  const chains = (await ipt(['-S'])).stdout
+    .split('\n')
+    .filter((l) => l.startsWith('-N MIGBENCH-'))
+    .map((l) => l.slice(3).trim());
+  for (const chain of chains) await ipt(['-F', chain]);
+  for (const chain of chains) {
+    await ipt(['-X', chain]);
+    removed.push(`iptables nat chain ${chain}`);
+  }
+  return removed;
+}
+
+/** Splits an `iptables -S` rule back into arguments, keeping quoted comments whole. */
+export function splitRule(rule: string): string[] {
+  const args: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let m = re.exec(rule); m; m = re.exec(rule)) args.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? ''));
+  return args;
+}

@@ -1,0 +1,103 @@
+// The small interface every platform implements. Strategies and the trial runner talk to pods and
+// services only through it; a platform knows nothing about strategies, probes or results.
+import type { EventRecorder } from '../timeline.ts';
+
+export interface VolumeMount {
+  /** Volume name, unique within a run; the same name on another node is the same data (shared store). */
+  volume: string;
+  /** Where the volume appears inside the pod. */
+  mountPath: string;
+}
+
+/** What to run: the platform-neutral part of a pod, produced by a workload. */
+export interface PodSpec {
+  /** Workload instance name; pods are named after it. */
+  app: string;
+  command: string[];
+  env?: Record<string, string>;
+  /** The port the app serves inside the pod; the service forwards to it. */
+  port: number;
+  volumes: VolumeMount[];
+}
+
+export interface Pod {
+  readonly name: string;
+  readonly node: string;
+  /** The pod's own address on the pod network. */
+  readonly ip: string;
+  readonly spec: PodSpec;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** A stable address that the platform routes to whichever pod is the current endpoint. */
+export interface Service {
+  readonly name: string;
+  readonly address: Endpoint;
+  readonly targetPort: number;
+}
+
+export interface StopResult {
+  /** True when the grace period ran out and the pod had to be killed with SIGKILL. */
+  killed: boolean;
+  /** From SIGTERM to the pod's process being gone. */
+  stopMs: number;
+}
+
+export interface Platform {
+  readonly name: string;
+  readonly nodes: readonly string[];
+  /** Creates an empty volume (or empties an existing one). */
+  createVolume(volume: string): Promise<void>;
+  removeVolume(volume: string): Promise<void>;
+  startPod(spec: PodSpec, node: string, events: EventRecorder): Promise<Pod>;
+  /** SIGTERM, then SIGKILL once the grace period has passed, as the kubelet does. */
+  stopPod(pod: Pod, gracePeriodMs: number, events: EventRecorder): Promise<StopResult>;
+  /** Removes the pod and everything it used (idempotent; also for a pod that failed half-way). */
+  removePod(pod: Pod): Promise<void>;
+  createService(name: string, targetPort: number): Promise<Service>;
+  /** Points the service at a pod, or at nothing (connections are then refused, as with no endpoints). */
+  setServiceEndpoint(service: Service, pod: Pod | null, events: EventRecorder): Promise<void>;
+  removeService(service: Service): Promise<void>;
+  /** Removes everything this platform instance created that is still there. */
+  close(): Promise<void>;
+}
+
+/** CRIU's figures for one migration, as the platform read them from CRIU's stats images. */
+export interface CheckpointStats {
+  freezingUs?: number;
+  frozenUs?: number;
+  memdumpUs?: number;
+  memwriteUs?: number;
+  pagesScanned?: number;
+  pagesWritten?: number;
+}
+
+export interface RestoreStats {
+  restoreUs?: number;
+  forkingUs?: number;
+}
+
+export interface Checkpoint {
+  /** Directory holding CRIU's images in the shared checkpoint store. */
+  readonly imagesDir: string;
+  readonly fromPod: Pod;
+  readonly bytes: number;
+  readonly stats: CheckpointStats;
+}
+
+/** A platform whose pods can be checkpointed and restored with CRIU. */
+export interface CheckpointingPlatform extends Platform {
+  /** Dumps the pod into the shared store; the source pod's processes are gone afterwards. */
+  checkpointPod(pod: Pod, events: EventRecorder): Promise<Checkpoint>;
+  /** Restores a checkpoint as a new pod on `node` (new network namespace, new IP). */
+  restorePod(checkpoint: Checkpoint, node: string, events: EventRecorder): Promise<{ pod: Pod; stats: RestoreStats }>;
+  removeCheckpoint(checkpoint: Checkpoint): Promise<void>;
+}
+
+export function canCheckpoint(platform: Platform): platform is CheckpointingPlatform {
+  return 'checkpointPod' in platform && 'restorePod' in platform;
+}
