@@ -2,7 +2,7 @@
 // own network namespaces on a host bridge, a service is a NAT rule on the host, and the shared
 // checkpoint directory stands in for the NFS share of a real cluster.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { EventRecorder } from '../../timeline.ts';
 import type {
@@ -46,8 +46,10 @@ interface LocalPod extends Pod {
  * CRIU options for every pod. The pod's IP changes on migration, so its established TCP connections
  * cannot survive the move: `tcp-close` lets CRIU dump them and restore them closed (clients see the
  * connection die and reconnect), which is what the podmigration-operator's flow does to clients.
+ * `skip-in-flight`: a client that reconnects while the app is frozen leaves a connection the kernel
+ * accepted but the app never did; without this CRIU refuses to dump ("In-flight connection").
  */
-const CRIU_CONFIG = 'tcp-close\n';
+const CRIU_CONFIG = 'tcp-close\nskip-in-flight\n';
 
 /** Spreads the host's CPUs over the nodes, one contiguous share each; with fewer CPUs than nodes, all share all. */
 export function nodeCpusets(nodes: readonly string[], cpuCount: number): Map<string, string> {
@@ -209,7 +211,9 @@ export class LocalPlatform implements CheckpointingPlatform {
     this.checkpoints.add(dir);
     await rm(dir, { recursive: true, force: true });
     events.emit('platform:local', 'checkpoint_start', p.name);
-    await this.runc.checkpoint(p.containerId, p.files, `${dir}/images`, `${dir}/dump-work`);
+    await this.keepLogOnFailure(`${dir}/dump-work/dump.log`, `${p.name}-criu-dump.log`, () =>
+      this.runc.checkpoint(p.containerId, p.files, `${dir}/images`, `${dir}/dump-work`),
+    );
     events.emit('platform:local', 'checkpoint_done', p.name);
     const stats = await readDumpStats(`${dir}/dump-work/stats-dump`);
     return { imagesDir: `${dir}/images`, fromPod: pod, bytes: await directoryBytes(`${dir}/images`), stats };
@@ -220,10 +224,23 @@ export class LocalPlatform implements CheckpointingPlatform {
     events.emit('platform:local', 'pod_created', `${pod.name} on ${node} (${pod.ip}, cpus ${this.cpusets.get(node)})`);
     const workDir = `${checkpoint.imagesDir}/../restore-work-${pod.name}`;
     events.emit('platform:local', 'restore_start', pod.name);
-    pod.pid = await this.runc.restore(pod.containerId, pod.files, checkpoint.imagesDir, workDir);
+    pod.pid = await this.keepLogOnFailure(`${workDir}/restore.log`, `${pod.name}-criu-restore.log`, () =>
+      this.runc.restore(pod.containerId, pod.files, checkpoint.imagesDir, workDir),
+    );
     events.emit('platform:local', 'restore_done', pod.name);
     const stats = existsSync(`${workDir}/stats-restore`) ? await readRestoreStats(`${workDir}/stats-restore`) : {};
     return { pod, stats };
+  }
+
+  /** CRIU's log explains a failed dump or restore; keep it beside the pod logs before the store is emptied. */
+  private async keepLogOnFailure<T>(criuLog: string, keepAs: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      const kept = `${this.options.logDir}/${keepAs}`;
+      await copyFile(criuLog, kept).catch(() => undefined);
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (CRIU log kept as ${kept})`);
+    }
   }
 
   async removeCheckpoint(checkpoint: Checkpoint): Promise<void> {

@@ -15,6 +15,8 @@ export const VETH_PREFIX = 'mbv';
 /** iptables nat chains: the dispatch chain and one chain per service. */
 export const SERVICES_CHAIN = 'MIGBENCH-SERVICES';
 export const SERVICE_CHAIN_PREFIX = 'MIGBENCH-SVC-';
+/** iptables filter chain that resets connections to a service without an endpoint. */
+export const REJECT_CHAIN = 'MIGBENCH-REJECT';
 /** cgroup parent of every pod (in each cgroup v1 hierarchy, or the v2 tree). */
 export const CGROUP_PARENT = 'migbench';
 

@@ -163,7 +163,7 @@ export class Runc {
       600_000,
     );
     if (rc !== 0) {
-      throw new Error(`runc restore ${containerId} failed (exit ${rc}): ${lastRuncError(files.runcLog)}; CRIU log: ${workDir}/restore.log`);
+      throw new Error(`runc restore ${containerId} failed (exit ${rc}): ${lastRuncError(files.runcLog).replace(/\s+/g, ' ')}`);
     }
     return this.pid(files);
   }
@@ -180,7 +180,7 @@ export class Runc {
       );
     } catch (err) {
       const why = err instanceof CommandError ? lastRuncError(files.runcLog) || err.message : String(err);
-      throw new Error(`runc checkpoint ${containerId} failed: ${why}; CRIU log: ${workDir}/dump.log`);
+      throw new Error(`runc checkpoint ${containerId} failed: ${why.replace(/\s+/g, ' ')}`);
     }
   }
 

@@ -5,14 +5,17 @@
 // nat/OUTPUT (host clients) and nat/PREROUTING (clients in other namespaces) jump to MIGBENCH-SERVICES,
 // which matches the service address and jumps to the service's own chain; that chain holds one DNAT
 // rule to the endpoint. Switching replaces that one rule (`iptables -R`, atomic). With no endpoint the
-// chain is empty, nothing rewrites the packet, and the host answers with a RST (connection refused),
-// as kube-proxy's REJECT does for a service without endpoints. Established connections keep the
-// endpoint conntrack gave them, as under kube-proxy.
+// chain is empty and nothing rewrites the packet; a filter rule (MIGBENCH-REJECT, in OUTPUT and
+// INPUT, which see addresses after NAT) then answers with a TCP reset, as kube-proxy's REJECT does
+// for a service without endpoints — so a host process that happens to listen on the port can never
+// answer in the pod's place. Established connections keep the endpoint conntrack gave them, as
+// under kube-proxy.
 import { exec, run } from '../../system/exec.ts';
 import type { Endpoint } from '../platform.ts';
-import { SERVICES_CHAIN, SERVICE_CHAIN_PREFIX } from './names.ts';
+import { REJECT_CHAIN, SERVICES_CHAIN, SERVICE_CHAIN_PREFIX } from './names.ts';
 
-const HOOKS = ['OUTPUT', 'PREROUTING'] as const;
+const NAT_HOOKS = ['OUTPUT', 'PREROUTING'] as const;
+const FILTER_HOOKS = ['OUTPUT', 'INPUT'] as const;
 
 export class ServiceRules {
   private readonly iptables: string;
@@ -20,18 +23,20 @@ export class ServiceRules {
     this.iptables = iptables;
   }
 
-  private ipt(args: string[]): Promise<string> {
-    return run(this.iptables, ['-w', '5', '-t', 'nat', ...args]);
+  private ipt(args: string[], table = 'nat'): Promise<string> {
+    return run(this.iptables, ['-w', '5', '-t', table, ...args]);
   }
 
-  private async succeeds(args: string[]): Promise<boolean> {
-    return (await exec(this.iptables, ['-w', '5', '-t', 'nat', ...args], { allowFailure: true })).exitCode === 0;
+  private async succeeds(args: string[], table = 'nat'): Promise<boolean> {
+    return (await exec(this.iptables, ['-w', '5', '-t', table, ...args], { allowFailure: true })).exitCode === 0;
   }
 
   async ensureBaseChains(): Promise<void> {
-    if (!(await this.succeeds(['-n', '-L', SERVICES_CHAIN]))) await this.ipt(['-N', SERVICES_CHAIN]);
-    for (const hook of HOOKS) {
-      if (!(await this.succeeds(['-C', hook, '-j', SERVICES_CHAIN]))) await this.ipt(['-I', hook, '1', '-j', SERVICES_CHAIN]);
+    for (const [table, chain, hooks] of [['nat', SERVICES_CHAIN, NAT_HOOKS], ['filter', REJECT_CHAIN, FILTER_HOOKS]] as const) {
+      if (!(await this.succeeds(['-n', '-L', chain], table))) await this.ipt(['-N', chain], table);
+      for (const hook of hooks) {
+        if (!(await this.succeeds(['-C', hook, '-j', chain], table))) await this.ipt(['-I', hook, '1', '-j', chain], table);
+      }
     }
   }
 
@@ -44,6 +49,7 @@ export class ServiceRules {
     await this.remove(address);
     await this.ipt(['-N', chain]);
     await this.ipt(['-A', SERVICES_CHAIN, ...this.match(address), '-m', 'comment', '--comment', `migbench ${comment}`, '-j', chain]);
+    await this.ipt(['-A', REJECT_CHAIN, ...this.match(address), '-m', 'comment', '--comment', `migbench ${comment}`, '-j', 'REJECT', '--reject-with', 'tcp-reset'], 'filter');
   }
 
   async setEndpoint(address: Endpoint, target: Endpoint | null): Promise<void> {
@@ -59,10 +65,13 @@ export class ServiceRules {
 
   async remove(address: Endpoint): Promise<void> {
     const chain = this.chainFor(address);
-    const rules = await this.ipt(['-S', SERVICES_CHAIN]).catch(() => '');
-    for (const line of rules.split('\n')) {
-      if (line.startsWith(`-A ${SERVICES_CHAIN} `) && line.endsWith(`-j ${chain}`)) {
-        await exec(this.iptables, ['-w', '5', '-t', 'nat', '-D', ...splitRule(line.slice(3))], { allowFailure: true });
+    const dport = `--dport ${address.port} `;
+    for (const [table, base] of [['nat', SERVICES_CHAIN], ['filter', REJECT_CHAIN]] as const) {
+      const rules = await this.ipt(['-S', base], table).catch(() => '');
+      for (const line of rules.split('\n')) {
+        if (line.startsWith(`-A ${base} `) && line.includes(dport)) {
+          await exec(this.iptables, ['-w', '5', '-t', table, '-D', ...splitRule(line.slice(3))], { allowFailure: true });
+        }
       }
     }
     if (await this.succeeds(['-n', '-L', chain])) {
@@ -79,21 +88,23 @@ export class ServiceRules {
 /** Removes every migbench chain and the jumps to it (cleanup after a crash). */
 export async function removeAllServiceRules(iptables: string): Promise<string[]> {
   const removed: string[] = [];
-  const ipt = (args: string[]) => exec(iptables, ['-w', '5', '-t', 'nat', ...args], { allowFailure: true });
-  for (const hook of HOOKS) {
-    while ((await ipt(['-C', hook, '-j', SERVICES_CHAIN])).exitCode === 0) {
-      await ipt(['-D', hook, '-j', SERVICES_CHAIN]);
-      removed.push(`iptables nat ${hook} -j ${SERVICES_CHAIN}`);
+  for (const [table, base, hooks] of [['nat', SERVICES_CHAIN, NAT_HOOKS], ['filter', REJECT_CHAIN, FILTER_HOOKS]] as const) {
+    const ipt = (args: string[]) => exec(iptables, ['-w', '5', '-t', table, ...args], { allowFailure: true });
+    for (const hook of hooks) {
+      while ((await ipt(['-C', hook, '-j', base])).exitCode === 0) {
+        await ipt(['-D', hook, '-j', base]);
+        removed.push(`iptables ${table} ${hook} -j ${base}`);
+      }
     }
-  }
-  const chains = (await ipt(['-S'])).stdout
-    .split('\n')
-    .filter((l) => l.startsWith('-N MIGBENCH-'))
-    .map((l) => l.slice(3).trim());
-  for (const chain of chains) await ipt(['-F', chain]);
-  for (const chain of chains) {
-    await ipt(['-X', chain]);
-    removed.push(`iptables nat chain ${chain}`);
+    const chains = (await ipt(['-S'])).stdout
+      .split('\n')
+      .filter((l) => l.startsWith('-N MIGBENCH-'))
+      .map((l) => l.slice(3).trim());
+    for (const chain of chains) await ipt(['-F', chain]);
+    for (const chain of chains) {
+      await ipt(['-X', chain]);
+      removed.push(`iptables ${table} chain ${chain}`);
+    }
   }
   return removed;
 }

@@ -1,0 +1,150 @@
+// Redis probe: every tick writes its sequence number and reads it back on one persistent
+// connection, open loop. The client is set up so an outage shows as failed samples, never as
+// queued latency: no offline queue, no automatic resend, a per-command timeout no longer than the
+// interval. A connection whose requests only time out is declared dead after `reconnectAfterMs` and
+// replaced, as a production client with a health check does; otherwise a client of a pod whose
+// network vanished would wait for TCP's retransmission timeout (minutes), not for the service.
+import { Redis } from 'ioredis';
+import type { Endpoint } from '../platforms/platform.ts';
+import type { Sample, SampleError } from '../timeline.ts';
+import { OpenLoopTicker } from './open-loop.ts';
+import type { Probe, ProbeFindings, ProbeOptions } from './probe.ts';
+
+export interface RedisProbeOptions extends ProbeOptions {
+  /** Declare the connection dead after this long with no success and only timeouts; then reconnect. */
+  reconnectAfterMs: number;
+  /** Give up a connection attempt after this long (the retry follows after one interval). */
+  connectTimeoutMs: number;
+}
+
+/** The hash holding one field per acknowledged write: field = sequence number. */
+export const PROBE_KEY = 'migbench:probe:writes';
+
+export function classifyRedisError(err: unknown): SampleError {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string } | undefined)?.code ?? '';
+  if (/timed out/i.test(message)) return 'timeout';
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'refused';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /UNREACH/.test(message)) return 'unreachable';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /ECONNRESET|EPIPE|Connection is closed/i.test(message)) return 'reset';
+  if (/isn't writeable|enableOfflineQueue/i.test(message)) return 'disconnected';
+  return 'other';
+}
+
+export class RedisProbe implements Probe {
+  readonly name = 'redis';
+  private readonly target: Endpoint;
+  private readonly options: RedisProbeOptions;
+  private readonly client: Redis;
+  private readonly samples: Sample[] = [];
+  private readonly acked: number[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly ticker: OpenLoopTicker;
+  private lastSuccessAt = 0;
+  private lastConnectionError: SampleError = '';
+
+  constructor(target: Endpoint, options: RedisProbeOptions) {
+    this.target = target;
+    this.options = options;
+    this.client = new Redis({
+      host: target.host,
+      port: target.port,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      commandTimeout: options.timeoutMs,
+      connectTimeout: options.connectTimeoutMs,
+      // Reconnect one interval after a failure, forever: the probe wants to see the service come back.
+      retryStrategy: () => Math.max(1, Math.round(options.intervalMs)),
+      reconnectOnError: () => false,
+      // RESP2 and no CLIENT SETINFO: a new connection is usable the moment TCP connects, with no
+      // handshake round trip that would add to the measured outage.
+      protocol: 2,
+      disableClientInfo: true,
+    });
+    // Connection errors also fail the commands outstanding on them; this remembers the cause so a
+    // tick fired while disconnected says why (refused vs unreachable), and stops ioredis logging it.
+    this.client.on('error', (err) => {
+      this.lastConnectionError = classifyRedisError(err);
+    });
+    this.ticker = new OpenLoopTicker(options.intervalMs, (i, at) => this.tick(i, at));
+  }
+
+  async start(): Promise<void> {
+    await this.client.connect();
+    this.lastSuccessAt = performance.now();
+    this.ticker.start();
+  }
+
+  private tick(seq: number, scheduledAt: number): void {
+    const sentAt = performance.now();
+    const field = String(seq);
+    const request = (async () => {
+      let ok = false;
+      let error: SampleError = '';
+      let detail: string | undefined;
+      // Both commands go out back to back on the one connection: one round trip. A write counts as
+      // acknowledged whenever its reply arrives, even if the read failed.
+      const [write, read] = await Promise.allSettled([
+        this.client.hset(PROBE_KEY, field, field).then(() => void this.acked.push(seq)),
+        this.client.hget(PROBE_KEY, field),
+      ]);
+      const failure = write.status === 'rejected' ? write.reason : read.status === 'rejected' ? read.reason : undefined;
+      if (failure !== undefined) {
+        error = classifyRedisError(failure);
+        if (error === 'disconnected' && this.lastConnectionError) error = this.lastConnectionError;
+        detail = failure instanceof Error ? failure.message : String(failure);
+      } else {
+        ok = read.status === 'fulfilled' && read.value === field;
+        if (!ok) error = 'wrong_reply';
+      }
+      const doneAt = performance.now();
+      this.samples.push({ probe: this.name, scheduledAt, sentAt, doneAt, ok, error, ...(detail ? { detail } : {}) });
+      this.afterSample(ok, error, doneAt);
+    })();
+    this.inFlight.add(request);
+    void request.finally(() => this.inFlight.delete(request));
+  }
+
+  private afterSample(ok: boolean, error: SampleError, doneAt: number): void {
+    if (ok) {
+      this.lastSuccessAt = doneAt;
+      this.lastConnectionError = '';
+      return;
+    }
+    // A connection that is open ('connect' or 'ready') but has answered nothing for reconnectAfterMs is
+    // dead (frozen or vanished peer). 'connecting' is bounded by connectTimeoutMs, 'reconnecting' by
+    // the retry delay, so only open connections need this.
+    const open = this.client.status === 'ready' || this.client.status === 'connect';
+    if (open && doneAt - this.lastSuccessAt >= this.options.reconnectAfterMs) {
+      this.lastSuccessAt = doneAt; // one reconnect per dead period, not one per timed-out tick
+      // Destroy, not disconnect(): a graceful close sends a FIN the dead peer never answers, and the
+      // client would sit in that half-closed connection instead of reconnecting.
+      this.client.stream.destroy();
+    }
+  }
+
+  async stop(): Promise<Sample[]> {
+    this.ticker.stop();
+    await Promise.allSettled([...this.inFlight]);
+    this.client.disconnect(false);
+    return [...this.samples].sort((a, b) => a.scheduledAt - b.scheduledAt);
+  }
+
+  /** Counts acknowledged writes that the server does not have, read through the service with a patient client. */
+  async verify(): Promise<ProbeFindings> {
+    const checker = new Redis({ host: this.target.host, port: this.target.port, lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 5_000, commandTimeout: 30_000 });
+    checker.on('error', () => undefined);
+    try {
+      await checker.connect();
+      const present = new Set(await checker.hkeys(PROBE_KEY));
+      const lost = this.acked.filter((seq) => !present.has(String(seq))).length;
+      return { redisAckedWritesLost: lost };
+    } finally {
+      checker.disconnect(false);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+// One trial: deploy → load data → probe (settle) → trigger the strategy → observe → verify →
+// teardown. Whatever a trial started it tears down in reverse order, also when a phase failed or
+// the run was interrupted; a failed trial is a result (status 'failed', its phase and error), never
+// an exception that ends the run.
+import { sleep, systemClock, type Clock } from '../clock.ts';
+import type { Platform, Pod, Service } from '../platforms/platform.ts';
+import type { Probe, ProbeFindings } from '../probes/probe.ts';
+import type { TrialIdentity, TrialResult, CriuStats } from '../results/trial-result.ts';
+import type { Strategy } from '../strategies/strategy.ts';
+import type { PhaseEvent, Sample } from '../timeline.ts';
+import type { Workload } from '../workloads/workload.ts';
+
+export interface TrialTiming {
+  settleMs: number;
+  observeMs: number;
+  readyTimeoutMs: number;
+}
+
+export interface TrialSetup {
+  identity: TrialIdentity;
+  platform: Platform;
+  workload: Workload;
+  strategy: Strategy;
+  from: string;
+  to: string;
+  timing: TrialTiming;
+  probe: { intervalMs: number; timeoutMs: number };
+  signal: AbortSignal;
+  clock?: Clock;
+  /** Called with each phase name as the trial enters it (progress display). */
+  onPhase?: (phase: string) => void;
+}
+
+export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
+
+export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
+  const clock = setup.clock ?? systemClock;
+  const { platform, workload, strategy, signal } = setup;
+  const events: PhaseEvent[] = [];
+  const recorder = { emit: (source: string, event: string, detail?: string) => void events.push({ at: clock.now(), source, event, ...(detail ? { detail } : {}) }) };
+  const startedAt = clock.wallNow();
+  let phase: Phase = 'deploy';
+  const enter = (next: Phase) => {
+    phase = next;
+    recorder.emit('trial', `phase:${next}`);
+    setup.onPhase?.(next);
+  };
+
+  let triggerAt: number | undefined;
+  let strategyFinishedAt: number | undefined;
+  let service: Service | undefined;
+  const pods: Pod[] = [];
+  let probes: Probe[] = [];
+  let probesRunning = false;
+  const samples: Sample[] = [];
+  let findings: ProbeFindings = {};
+  let criu: CriuStats | undefined;
+  let checkpointBytes: number | undefined;
+  let failure: { phase: Phase; error: string } | undefined;
+
+  const stopProbes = async () => {
+    if (!probesRunning) return;
+    probesRunning = false;
+    for (const probe of probes) samples.push(...(await probe.stop()));
+  };
+
+  try {
+    enter('deploy');
+    for (const volume of workload.volumes()) await platform.createVolume(volume);
+    const pod = await platform.startPod(workload.podSpec(), setup.from, recorder);
+    pods.push(pod);
+    await workload.waitReady({ host: pod.ip, port: workload.port }, setup.timing.readyTimeoutMs, signal);
+    recorder.emit('trial', 'pod_ready', pod.name);
+    service = await platform.createService(workload.name, workload.port);
+    await platform.setServiceEndpoint(service, pod, recorder);
+
+    enter('prepare');
+    await workload.prepare(service.address, signal);
+
+    enter('settle');
+    probes = workload.probes(service.address, setup.probe);
+    probesRunning = true;
+    for (const probe of probes) await probe.start();
+    await sleep(setup.timing.settleMs, signal);
+
+    enter('migrate');
+    triggerAt = clock.now();
+    recorder.emit('trial', 'trigger', `${strategy.name}: ${setup.from} -> ${setup.to}`);
+    const outcome = await strategy.migrate({
+      platform, workload, pod, service, targetNode: setup.to, events: recorder, readyTimeoutMs: setup.timing.readyTimeoutMs, signal,
+    });
+    strategyFinishedAt = clock.now();
+    recorder.emit('trial', 'migrated', outcome.pod.name);
+    if (outcome.pod !== pod) pods.push(outcome.pod);
+    criu = outcome.criu;
+    checkpointBytes = outcome.checkpointBytes;
+
+    enter('observe');
+    await sleep(setup.timing.observeMs, signal);
+
+    enter('verify');
+    await stopProbes();
+    for (const probe of probes) if (probe.verify) findings = { ...findings, ...(await probe.verify()) };
+  } catch (err) {
+    failure = { phase, error: describe(err, signal) };
+    recorder.emit('trial', 'failed', `${phase}: ${failure.error}`);
+  }
+
+  // Teardown runs whatever happened above; its own failure fails the trial but never hides an earlier one.
+  try {
+    await stopProbes();
+  } catch (err) {
+    failure ??= { phase: 'teardown', error: describe(err, signal) };
+  }
+  setup.onPhase?.('teardown');
+  const teardownErrors: string[] = [];
+  const attempt = async (step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (err) {
+      teardownErrors.push(describe(err, signal));
+    }
+  };
+  if (service) await attempt(() => platform.removeService(service!));
+  for (const pod of [...pods].reverse()) await attempt(() => platform.removePod(pod));
+  for (const volume of workload.volumes()) await attempt(() => platform.removeVolume(volume));
+  if (teardownErrors.length > 0) failure ??= { phase: 'teardown', error: teardownErrors.join('; ') };
+
+  return {
+    ...setup.identity,
+    status: failure ? 'failed' : 'ok',
+    error: failure?.error ?? '',
+    failedPhase: failure?.phase ?? '',
+    startedAt,
+    // A trial that failed before its trigger has no t = 0; its times are relative to the first event.
+    timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples, events },
+    probeIntervalMs: setup.probe.intervalMs,
+    ...(strategyFinishedAt !== undefined ? { strategyFinishedAt } : {}),
+    ...(criu ? { criu } : {}),
+    ...(checkpointBytes !== undefined ? { checkpointBytes } : {}),
+    ...(findings.redisAckedWritesLost !== undefined ? { redisAckedWritesLost: findings.redisAckedWritesLost } : {}),
+  };
+}
+
+function describe(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return `interrupted (${String(signal.reason instanceof Error ? signal.reason.message : signal.reason ?? 'aborted')})`;
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s+/g, ' ').trim().slice(0, 2_000);
+}

@@ -1,0 +1,38 @@
+// A strategy moves a running pod to another node and reports its phases as events. It gets the
+// platform; the platform never knows which strategy is using it.
+import type { Platform, Pod, Service } from '../platforms/platform.ts';
+import type { CriuStats } from '../results/trial-result.ts';
+import type { EventRecorder } from '../timeline.ts';
+import type { Workload } from '../workloads/workload.ts';
+
+export interface MigrationContext {
+  platform: Platform;
+  workload: Workload;
+  /** The pod serving now, on the source node. */
+  pod: Pod;
+  service: Service;
+  targetNode: string;
+  events: EventRecorder;
+  readyTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface MigrationOutcome {
+  /** The pod serving at the end, on the target node. */
+  pod: Pod;
+  criu?: CriuStats;
+  checkpointBytes?: number;
+}
+
+export interface Strategy {
+  readonly name: string;
+  migrate(context: MigrationContext): Promise<MigrationOutcome>;
+}
+
+/** A strategy that cannot run in this environment says why, instead of failing trials. */
+export class UnsupportedStrategyError extends Error {
+  constructor(strategy: string, reason: string) {
+    super(`unsupported: ${reason}`);
+    this.name = `UnsupportedStrategyError(${strategy})`;
+  }
+}

@@ -1,0 +1,16 @@
+// Maps the scenario's workload `type` to its implementation. The schema's discriminated union and
+// this map share the same names; `satisfies` makes a missing entry a type error.
+import type { WorkloadConfig } from '../scenario/schema.ts';
+import { RedisWorkload } from './redis.ts';
+import type { Workload } from './workload.ts';
+
+type Factories = { [T in WorkloadConfig['type']]: (config: Extract<WorkloadConfig, { type: T }>) => Workload };
+
+export const workloadFactories = {
+  redis: (config) => new RedisWorkload(config),
+} satisfies Factories;
+
+export function createWorkload(config: WorkloadConfig): Workload {
+  const factory = workloadFactories[config.type] as (c: WorkloadConfig) => Workload;
+  return factory(config);
+}

@@ -1,0 +1,20 @@
+// A workload: how to run an app as a pod, how to tell it is ready, how to load it with data, and
+// which probes measure it. Platform-neutral: it speaks in PodSpecs and endpoints.
+import type { Endpoint, PodSpec } from '../platforms/platform.ts';
+import type { Probe, ProbeOptions } from '../probes/probe.ts';
+
+export interface Workload {
+  /** Instance name from the scenario (trials.csv `workload`). */
+  readonly name: string;
+  readonly type: string;
+  /** The port the app listens on inside its pod. */
+  readonly port: number;
+  /** Volumes the pod mounts; created empty before the first pod starts. */
+  volumes(): string[];
+  podSpec(): PodSpec;
+  /** Resolves once the app answers at `endpoint`; rejects after `timeoutMs`. */
+  waitReady(endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Loads the app with its data set (before probing starts). */
+  prepare(endpoint: Endpoint, signal?: AbortSignal): Promise<void>;
+  probes(service: Endpoint, options: ProbeOptions): Probe[];
+}
