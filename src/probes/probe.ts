@@ -20,4 +20,18 @@ export interface Probe {
 export interface ProbeOptions {
   intervalMs: number;
   timeoutMs: number;
+  /** Drop a connection that answered nothing for this long and open a new one. */
+  reconnectAfterMs: number;
+  connectTimeoutMs: number;
+}
+
+/** Fills in the probe options the scenario left out (see the schema for the reasons of each default). */
+export function probeOptions(p: { intervalMs: number; timeoutMs?: number; reconnectAfterMs?: number; connectTimeoutMs?: number }): ProbeOptions {
+  const patience = Math.max(50, 10 * p.intervalMs);
+  return {
+    intervalMs: p.intervalMs,
+    timeoutMs: p.timeoutMs ?? p.intervalMs,
+    reconnectAfterMs: p.reconnectAfterMs ?? patience,
+    connectTimeoutMs: p.connectTimeoutMs ?? patience,
+  };
 }

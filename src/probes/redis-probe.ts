@@ -10,13 +10,6 @@ import type { Sample, SampleError } from '../timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
 import type { Probe, ProbeFindings, ProbeOptions } from './probe.ts';
 
-export interface RedisProbeOptions extends ProbeOptions {
-  /** Declare the connection dead after this long with no success and only timeouts; then reconnect. */
-  reconnectAfterMs: number;
-  /** Give up a connection attempt after this long (the retry follows after one interval). */
-  connectTimeoutMs: number;
-}
-
 /** The hash holding one field per acknowledged write: field = sequence number. */
 export const PROBE_KEY = 'migbench:probe:writes';
 
@@ -34,7 +27,7 @@ export function classifyRedisError(err: unknown): SampleError {
 export class RedisProbe implements Probe {
   readonly name = 'redis';
   private readonly target: Endpoint;
-  private readonly options: RedisProbeOptions;
+  private readonly options: ProbeOptions;
   private readonly client: Redis;
   private readonly samples: Sample[] = [];
   private readonly acked: number[] = [];
@@ -43,7 +36,7 @@ export class RedisProbe implements Probe {
   private lastSuccessAt = 0;
   private lastConnectionError: SampleError = '';
 
-  constructor(target: Endpoint, options: RedisProbeOptions) {
+  constructor(target: Endpoint, options: ProbeOptions) {
     this.target = target;
     this.options = options;
     this.client = new Redis({

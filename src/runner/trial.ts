@@ -4,7 +4,7 @@
 // an exception that ends the run.
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import type { Platform, Pod, Service } from '../platforms/platform.ts';
-import type { Probe, ProbeFindings } from '../probes/probe.ts';
+import type { Probe, ProbeFindings, ProbeOptions } from '../probes/probe.ts';
 import type { TrialIdentity, TrialResult, CriuStats } from '../results/trial-result.ts';
 import type { Strategy } from '../strategies/strategy.ts';
 import type { PhaseEvent, Sample } from '../timeline.ts';
@@ -24,7 +24,7 @@ export interface TrialSetup {
   from: string;
   to: string;
   timing: TrialTiming;
-  probe: { intervalMs: number; timeoutMs: number };
+  probe: ProbeOptions;
   signal: AbortSignal;
   clock?: Clock;
   /** Called with each phase name as the trial enters it (progress display). */

@@ -95,6 +95,14 @@ export const scenarioSchema = z
         intervalMs: z.number().min(1).max(60_000).default(5),
         /** Per-request timeout; defaults to the interval (so an outage shows as failures, not latency). */
         timeoutMs: z.number().min(1).max(60_000).optional(),
+        /**
+         * A client's failure detection: a connection that answered nothing for this long is dropped
+         * and a new one opened. Defaults to max(50, 10 × intervalMs). Bounds how late a probe notices
+         * that its old connection leads nowhere (e.g. to the frozen source pod).
+         */
+        reconnectAfterMs: z.number().min(1).max(60_000).optional(),
+        /** Give up a connection attempt after this long; defaults to max(50, 10 × intervalMs). */
+        connectTimeoutMs: z.number().min(1).max(60_000).optional(),
       })
       .strict()
       .default(() => ({ intervalMs: 5 })),

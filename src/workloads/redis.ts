@@ -95,12 +95,6 @@ export class RedisWorkload implements Workload {
   }
 
   probes(service: Endpoint, options: ProbeOptions): Probe[] {
-    return [
-      new RedisProbe(service, {
-        ...options,
-        reconnectAfterMs: Math.max(50, 10 * options.intervalMs),
-        connectTimeoutMs: Math.max(50, 10 * options.intervalMs),
-      }),
-    ];
+    return [new RedisProbe(service, options)];
   }
 }

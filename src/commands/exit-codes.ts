@@ -1,0 +1,17 @@
+// Exit codes of every migbench command (documented in README.md).
+export const EXIT_OK = 0;
+/** The run completed but at least one trial failed (its row says why; everything measured was written). */
+export const EXIT_TRIAL_FAILED = 1;
+/** Bad input (scenario, flags) or a missing prerequisite; nothing was started. */
+export const EXIT_USAGE = 2;
+/** Interrupted (Ctrl-C / SIGTERM) after cleaning up; the trials finished so far are written. */
+export const EXIT_INTERRUPTED = 130;
+
+/** An error that ends a command with a message and an exit code, without a stack trace. */
+export class CommandFailure extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}

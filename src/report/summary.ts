@@ -1,0 +1,56 @@
+// The end-of-run summary: medians per workload × strategy, read back from trials.csv (like every
+// analysis, it reads the files, never the live objects, so it shows exactly what was written).
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { percentile } from '../metrics/percentile.ts';
+
+export interface SummaryRow {
+  workload: string;
+  strategy: string;
+  ok: number;
+  failed: number;
+  medians: Record<string, number | undefined>;
+}
+
+export const SUMMARY_METRICS = ['downtime_ms', 'downtime_upper_ms', 'migration_ms', 'criu_frozen_ms', 'failed_samples', 'redis_acked_writes_lost'] as const;
+
+export function summarizeTrials(trialsCsv: string): SummaryRow[] {
+  const records = parse(trialsCsv, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const groups = new Map<string, Record<string, string>[]>();
+  for (const r of records) {
+    if (r.warmup === 'true') continue;
+    const key = `${r.workload}\u0000${r.strategy}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.entries()].map(([key, rows]) => {
+    const [workload = '', strategy = ''] = key.split('\u0000');
+    const ok = rows.filter((r) => r.status === 'ok');
+    const medians: SummaryRow['medians'] = {};
+    for (const metric of SUMMARY_METRICS) {
+      const values = ok.map((r) => r[metric]).filter((v): v is string => v !== undefined && v !== '').map(Number);
+      medians[metric] = values.length > 0 ? percentile(values, 50) : undefined;
+    }
+    return { workload, strategy, ok: ok.length, failed: rows.length - ok.length, medians };
+  });
+}
+
+export function formatSummary(rows: SummaryRow[]): string {
+  const header = ['workload', 'strategy', 'ok', 'failed', ...SUMMARY_METRICS.map((m) => `median ${m}`)];
+  const body = rows.map((r) => [
+    r.workload,
+    r.strategy,
+    String(r.ok),
+    String(r.failed),
+    ...SUMMARY_METRICS.map((m) => {
+      const v = r.medians[m];
+      return v === undefined ? '—' : m.endsWith('_ms') ? v.toFixed(1) : String(v);
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...body.map(line)].join('\n');
+}
+
+export function summarizeResultsDir(dir: string): string {
+  return formatSummary(summarizeTrials(readFileSync(`${dir}/trials.csv`, 'utf8')));
+}

@@ -1,0 +1,32 @@
+// After a crash (a platform never closed), `cleanup` finds everything by name and removes it; run
+// again on the clean host, it removes nothing.
+import { expect, inject, it } from 'vitest';
+import { cleanupLocalHost } from '../../../src/platforms/local/cleanup.ts';
+import { createTestPlatform } from '../../helpers/platform.ts';
+import { migbenchObjects, NOTHING, silentEvents } from '../../helpers/host.ts';
+import { RedisWorkload } from '../../../src/workloads/redis.ts';
+import { processAlive } from '../../../src/platforms/local/runc.ts';
+import { readFileSync } from 'node:fs';
+
+it('removes containers, namespaces, veths, bridge, rules and cgroups left by a crashed run, idempotently', async () => {
+  const tools = inject('tools');
+  const platform = await createTestPlatform();
+  const workload = new RedisWorkload({ type: 'redis', name: 'leak', keys: 0, valueBytes: 8, appendfsync: 'everysec' });
+  await platform.createVolume('leak-data');
+  const pod = await platform.startPod(workload.podSpec(), 'node-a', silentEvents);
+  const pid = Number(readFileSync(`/run/migbench/pods/${pod.name}/pid`, 'utf8'));
+  const service = await platform.createService('leak', 6379);
+  await platform.setServiceEndpoint(service, pod, silentEvents);
+  // The "crash": the platform object is dropped without close().
+  const before = migbenchObjects();
+  expect(before.containers).toHaveLength(1);
+  expect(before.netns).toHaveLength(1);
+  expect(before.links.length).toBeGreaterThanOrEqual(2); // bridge + veth
+  expect(before.iptables.length).toBeGreaterThan(0);
+
+  const removed = await cleanupLocalHost({ ...tools, checkpointDirs: [] });
+  expect(removed.some((r) => r.startsWith('container '))).toBe(true);
+  expect(migbenchObjects()).toEqual(NOTHING);
+  expect(processAlive(pid)).toBe(false);
+  expect(await cleanupLocalHost({ ...tools, checkpointDirs: [] })).toEqual([]);
+});
