@@ -11,6 +11,7 @@ export type SampleError =
   | 'unreachable' // no route / host unreachable
   | 'disconnected' // the client had no open connection when the tick fired (it was reconnecting)
   | 'wrong_reply' // an answer came, but not the one expected (e.g. read-your-write failed)
+  | 'server_error' // the server answered with an error (e.g. Redis' LOADING while it replays its AOF)
   | 'other';
 
 /**

@@ -49,6 +49,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     runId,
     scenarioFile: resolve(args.scenario),
     scenario,
+    scenarioSource: loaded.sourceText,
     startedAt: started.toISOString(),
     endedAt: null,
     host: collectHostInfo(),

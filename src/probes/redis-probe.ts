@@ -20,7 +20,11 @@ export function classifyRedisError(err: unknown): SampleError {
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'refused';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /UNREACH/.test(message)) return 'unreachable';
   if (code === 'ECONNRESET' || code === 'EPIPE' || /ECONNRESET|EPIPE|Connection is closed/i.test(message)) return 'reset';
+  // ioredis fails the commands in flight this way when their connection closes under them.
+  if (/max retries per request/i.test(message)) return 'reset';
   if (/isn't writeable|enableOfflineQueue/i.test(message)) return 'disconnected';
+  // An error reply from the server, e.g. LOADING while a restarted Redis replays its AOF.
+  if ((err as { name?: string } | undefined)?.name === 'ReplyError') return 'server_error';
   return 'other';
 }
 

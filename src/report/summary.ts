@@ -35,6 +35,7 @@ export function summarizeTrials(trialsCsv: string): SummaryRow[] {
 }
 
 export function formatSummary(rows: SummaryRow[]): string {
+  if (rows.length === 0) return 'no measured trials finished (warm-ups are not summarized); see trials.csv';
   const header = ['workload', 'strategy', 'ok', 'failed', ...SUMMARY_METRICS.map((m) => `median ${m}`)];
   const body = rows.map((r) => [
     r.workload,

@@ -84,8 +84,9 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     await sleep(setup.timing.settleMs, signal);
 
     enter('migrate');
+    // t = 0 of every CSV: the trigger event carries exactly this instant.
     triggerAt = clock.now();
-    recorder.emit('trial', 'trigger', `${strategy.name}: ${setup.from} -> ${setup.to}`);
+    events.push({ at: triggerAt, source: 'trial', event: 'trigger', detail: `${strategy.name}: ${setup.from} -> ${setup.to}` });
     const outcome = await strategy.migrate({
       platform, workload, pod, service, targetNode: setup.to, events: recorder, readyTimeoutMs: setup.timing.readyTimeoutMs, signal,
     });

@@ -1,0 +1,108 @@
+// One row of figures per trial, computed only from what the trial recorded (its timeline and the
+// numbers CRIU and the probes reported). Pure: the same TrialResult always gives the same row, so
+// a test can check every definition on a hand-made timeline.
+import type { Sample } from '../timeline.ts';
+import type { TrialResult } from '../results/trial-result.ts';
+import { findOutages, outageDuration, outageUpperBound, type Outage } from './downtime.ts';
+import { percentile } from './percentile.ts';
+
+export interface ColumnDoc {
+  unit: string;
+  description: string;
+}
+
+/** Every metric column, in the order trials.csv writes them, with its unit and meaning. */
+export const metricColumnDocs = {
+  downtime_ms: { unit: 'ms', description: 'longest outage after the trigger: start of its first failed probe sample → start of the first successful sample after it (0 when no sample failed); accurate to ± probe_interval_ms' },
+  downtime_upper_ms: { unit: 'ms', description: 'the same outage from the start of the last successful sample before it → start of the first successful sample after it: the most it can have lasted' },
+  outages: { unit: 'count', description: 'outages (maximal runs of consecutive failed samples of one probe) that began at or after the trigger or were still going on at it' },
+  failed_samples: { unit: 'count', description: 'probe samples scheduled at or after the trigger that failed' },
+  baseline_failed_samples: { unit: 'count', description: 'probe samples before the trigger that failed (should be 0; anything else means the baseline was not healthy)' },
+  samples: { unit: 'count', description: 'probe samples in the trial (before and after the trigger)' },
+  probe_interval_ms: { unit: 'ms', description: 'open-loop tick interval of the probe: the resolution of downtime_ms' },
+  migration_ms: { unit: 'ms', description: 'trigger → the strategy reported the pod moved (service switched, source gone)' },
+  latency_p50_ms: { unit: 'ms', description: 'median latency of successful samples before the trigger (baseline), from when each was due' },
+  latency_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples before the trigger (baseline)' },
+  latency_after_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples after the strategy finished (the moved pod)' },
+  send_lag_p99_ms: { unit: 'ms', description: "99th percentile of (sent − due) over all samples: the probe's own scheduling lag; large values mean the host, not the service, was slow" },
+  criu_freezing_ms: { unit: 'ms', description: 'CRIU stats-dump freezing_time: time to freeze the pod (criu only)' },
+  criu_frozen_ms: { unit: 'ms', description: 'CRIU stats-dump frozen_time: how long the pod stayed frozen while dumped (criu only)' },
+  criu_memdump_ms: { unit: 'ms', description: 'CRIU stats-dump memdump_time: collecting memory pages (criu only)' },
+  criu_memwrite_ms: { unit: 'ms', description: 'CRIU stats-dump memwrite_time: writing pages to the checkpoint store (criu only)' },
+  criu_restore_ms: { unit: 'ms', description: 'CRIU stats-restore restore_time (criu only)' },
+  criu_pages_written: { unit: 'pages (4 KiB)', description: 'CRIU stats-dump pages_written (criu only)' },
+  checkpoint_bytes: { unit: 'bytes', description: 'total size of the checkpoint images in the shared store (criu only)' },
+  redis_acked_writes_lost: { unit: 'count', description: 'writes the Redis probe saw acknowledged that the server no longer has after the trial (redis only)' },
+} as const satisfies Record<string, ColumnDoc>;
+
+export type MetricColumn = keyof typeof metricColumnDocs;
+export const metricColumns = Object.keys(metricColumnDocs) as MetricColumn[];
+
+/** A trial's figures; a column is absent when it does not apply or could not be measured (empty in the CSV). */
+export type TrialMetrics = Partial<Record<MetricColumn, number>>;
+
+export interface ComputedMetrics {
+  metrics: TrialMetrics;
+  /** False when an outage after the trigger never ended within the observation window. */
+  recovered: boolean;
+}
+
+const usToMs = (us: number | undefined) => (us === undefined ? undefined : us / 1000);
+
+export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
+  const { timeline } = result;
+  const trigger = timeline.triggerAt;
+  const m: TrialMetrics = {};
+  const set = (column: MetricColumn, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) m[column] = value;
+  };
+
+  // Each probe has its own outages (a second probe's success must not end the first one's outage).
+  const byProbe = new Map<string, Sample[]>();
+  for (const s of timeline.samples) {
+    // Pushed, not copied: copying the list per sample is quadratic (~40 s for a long trial's 100k samples).
+    const list = byProbe.get(s.probe);
+    if (list) list.push(s);
+    else byProbe.set(s.probe, [s]);
+  }
+  const afterTrigger: Outage[] = [];
+  for (const samples of byProbe.values()) {
+    // An outage in progress at the trigger belongs to the migration too (it ends after it).
+    afterTrigger.push(...findOutages(samples).filter((o) => o.lastFailedAt >= trigger || o.firstOkAfterAt === undefined || o.firstOkAfterAt > trigger));
+  }
+  const unrecovered = afterTrigger.some((o) => o.firstOkAfterAt === undefined);
+  let recovered = !unrecovered;
+  if (timeline.samples.length > 0 && !unrecovered) {
+    const longest = afterTrigger.reduce<Outage | undefined>((best, o) => (best === undefined || outageDuration(o)! > outageDuration(best)! ? o : best), undefined);
+    set('downtime_ms', longest ? outageDuration(longest) : 0);
+    set('downtime_upper_ms', longest ? outageUpperBound(longest) : 0);
+  }
+  if (timeline.samples.length === 0) recovered = false;
+  set('outages', afterTrigger.length);
+  set('failed_samples', timeline.samples.filter((s) => !s.ok && s.scheduledAt >= trigger).length);
+  set('baseline_failed_samples', timeline.samples.filter((s) => !s.ok && s.scheduledAt < trigger).length);
+  set('samples', timeline.samples.length);
+  set('probe_interval_ms', result.probeIntervalMs);
+  set('migration_ms', result.strategyFinishedAt === undefined ? undefined : result.strategyFinishedAt - trigger);
+
+  const latency = (s: Sample) => s.doneAt - s.scheduledAt;
+  const baseline = timeline.samples.filter((s) => s.ok && s.scheduledAt < trigger).map(latency);
+  set('latency_p50_ms', percentile(baseline, 50));
+  set('latency_p99_ms', percentile(baseline, 99));
+  if (result.strategyFinishedAt !== undefined) {
+    const finished = result.strategyFinishedAt;
+    set('latency_after_p99_ms', percentile(timeline.samples.filter((s) => s.ok && s.scheduledAt >= finished).map(latency), 99));
+  }
+  set('send_lag_p99_ms', percentile(timeline.samples.map((s) => s.sentAt - s.scheduledAt), 99));
+
+  const criu = result.criu;
+  set('criu_freezing_ms', usToMs(criu?.freezingUs));
+  set('criu_frozen_ms', usToMs(criu?.frozenUs));
+  set('criu_memdump_ms', usToMs(criu?.memdumpUs));
+  set('criu_memwrite_ms', usToMs(criu?.memwriteUs));
+  set('criu_restore_ms', usToMs(criu?.restoreUs));
+  set('criu_pages_written', criu?.pagesWritten);
+  set('checkpoint_bytes', result.checkpointBytes);
+  set('redis_acked_writes_lost', result.redisAckedWritesLost);
+  return { metrics: m, recovered };
+}

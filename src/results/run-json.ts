@@ -1,0 +1,65 @@
+// run.json: everything needed to judge or repeat a run — the scenario as run (defaults filled in),
+// the versions of every part in the data path, the host, the code's commit, start and end.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, hostname, release, totalmem } from 'node:os';
+import type { Scenario } from '../scenario/schema.ts';
+
+export interface HostInfo {
+  hostname: string;
+  os: string;
+  kernel: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  node: string;
+}
+
+export interface RunInfo {
+  runId: string;
+  scenarioFile: string;
+  /** The scenario after defaults and command-line overrides: exactly what was run. */
+  scenario: Scenario;
+  /** The scenario file's text as read. */
+  scenarioSource?: string;
+  startedAt: string;
+  /** null while the run is going on (a crashed run keeps null). */
+  endedAt: string | null;
+  host: HostInfo;
+  versions: Record<string, string>;
+  /** Commit of the migbench code that ran, with " (modified)" when the work tree had changes; null outside git. */
+  gitCommit: string | null;
+  argv: string[];
+  platform?: { name: string; nodes: Record<string, string>; subnet: string; checkpointDir: string };
+  trials: { planned: number; ok: number; failed: number };
+}
+
+export function collectHostInfo(): HostInfo {
+  const cpuList = cpus();
+  let os = 'unknown';
+  try {
+    os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os;
+  } catch {
+    // No os-release (unusual container image): leave 'unknown' rather than fail the run.
+  }
+  return {
+    hostname: hostname(),
+    os,
+    kernel: release(),
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    cpus: cpuList.length,
+    memoryBytes: totalmem(),
+    node: process.version,
+  };
+}
+
+export function gitCommit(dir: string): string | null {
+  const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const commit = git('rev-parse', 'HEAD');
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return dirty ? `${commit} (modified)` : commit;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,124 @@
+// The CSVs are the product: every analysis reads them. Columns, formats and quoting must hold, so
+// the rows are parsed back with a real CSV parser rather than compared as strings.
+import { describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { trialRow, trialsColumns, trialsHeader } from '../../src/results/trials-csv.ts';
+import { sampleRows, samplesColumns, samplesHeader } from '../../src/results/samples-csv.ts';
+import { eventRows, eventsColumns, eventsHeader } from '../../src/results/events-csv.ts';
+import { formatBool, formatMs, formatNumber, formatTimestamp } from '../../src/results/format.ts';
+import { metricColumns, type TrialMetrics } from '../../src/metrics/trial-metrics.ts';
+import { sampleTrial } from './fixtures.ts';
+
+const records = (header: string, rows: string) => parse(header + rows, { columns: true }) as Record<string, string>[];
+
+describe('format', () => {
+  it('writes ms with 3 decimals, empty when not measured', () => {
+    expect(formatMs(45)).toBe('45.000');
+    expect(formatMs(0.0004)).toBe('0.000');
+    expect(formatMs(123.4567)).toBe('123.457');
+    expect(formatMs(-10)).toBe('-10.000');
+    expect(formatMs(undefined)).toBe('');
+    expect(formatMs(Number.NaN)).toBe('');
+    expect(formatMs(Number.POSITIVE_INFINITY)).toBe('');
+  });
+
+  it('writes counts unrounded, empty when not measured', () => {
+    expect(formatNumber(0)).toBe('0');
+    expect(formatNumber(2_760_704)).toBe('2760704');
+    expect(formatNumber(undefined)).toBe('');
+    expect(formatBool(true)).toBe('true');
+    expect(formatBool(false)).toBe('false');
+  });
+
+  it('writes timestamps as ISO 8601 UTC with milliseconds', () => {
+    expect(formatTimestamp(new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 67)))).toBe('2025-01-02T03:04:05.067Z');
+  });
+});
+
+describe('trials.csv', () => {
+  it('puts identity and outcome first, then every metric column in order', () => {
+    const header = (parse(trialsHeader()) as string[][])[0]!;
+    expect(header).toEqual(trialsColumns);
+    expect(header.slice(0, 10)).toEqual(['run_id', 'trial', 'workload', 'strategy', 'repetition', 'status', 'error', 'started_at', 'warmup', 'failed_phase']);
+    expect(header.slice(10)).toEqual(metricColumns);
+    expect(header.slice(10, 13)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
+  });
+
+  const metrics: TrialMetrics = { downtime_ms: 45, migration_ms: 123.4567, outages: 1, failed_samples: 9, checkpoint_bytes: 2_760_704, redis_acked_writes_lost: 0 };
+  const [row] = records(trialsHeader(), trialRow(sampleTrial(), metrics));
+
+  it('writes the identity of the trial', () => {
+    expect(row).toMatchObject({
+      run_id: '20250101-000000-smoke',
+      trial: '3',
+      workload: 'redis',
+      strategy: 'criu',
+      repetition: '2',
+      status: 'ok',
+      error: '',
+      started_at: '2025-01-02T03:04:05.067Z',
+      warmup: 'false',
+      failed_phase: '',
+    });
+  });
+
+  it('writes ms with 3 decimals, counts as integers, and nothing for absent metrics', () => {
+    expect(row!.downtime_ms).toBe('45.000');
+    expect(row!.migration_ms).toBe('123.457');
+    expect(row!.outages).toBe('1');
+    expect(row!.failed_samples).toBe('9');
+    expect(row!.checkpoint_bytes).toBe('2760704');
+    expect(row!.redis_acked_writes_lost).toBe('0');
+    expect(row!.downtime_upper_ms).toBe('');
+    expect(row!.criu_frozen_ms).toBe('');
+    expect(row!.criu_pages_written).toBe('');
+    expect(Object.keys(row!)).toEqual(trialsColumns);
+  });
+
+  it('round-trips an error with a comma, a quote and a newline', () => {
+    const error = 'criu dump failed: exit 1, "Can\'t dump"\nError (criu/cr-dump.c:1): boom';
+    const failed = sampleTrial({ status: 'failed', error, failedPhase: 'migrate', warmup: true });
+    const [back] = records(trialsHeader(), trialRow(failed, {}));
+    expect(back).toMatchObject({ status: 'failed', error, failed_phase: 'migrate', warmup: 'true', downtime_ms: '' });
+  });
+});
+
+describe('samples.csv', () => {
+  const rows = records(samplesHeader(), sampleRows(sampleTrial()));
+
+  it('has the documented columns', () => {
+    expect((parse(samplesHeader()) as string[][])[0]).toEqual(['trial', 'probe', 't_ms', 'ok', 'latency_ms', 'error', 'send_lag_ms']);
+    expect(samplesColumns).toEqual(['trial', 'probe', 't_ms', 'ok', 'latency_ms', 'error', 'send_lag_ms']);
+  });
+
+  it('writes one row per sample, in due order, times relative to the trigger', () => {
+    expect(rows).toEqual([
+      { trial: '3', probe: 'redis', t_ms: '-10.000', ok: 'true', latency_ms: '0.500', error: '', send_lag_ms: '0.125' },
+      { trial: '3', probe: 'redis', t_ms: '-5.000', ok: 'true', latency_ms: '0.750', error: '', send_lag_ms: '0.000' },
+      { trial: '3', probe: 'redis', t_ms: '5.000', ok: 'false', latency_ms: '5.000', error: 'timeout', send_lag_ms: '0.500' },
+    ]);
+  });
+
+  it('writes nothing (not an empty line) for a trial without samples', () => {
+    const empty = sampleTrial();
+    empty.timeline = { ...empty.timeline, samples: [] };
+    expect(sampleRows(empty)).toBe('');
+  });
+});
+
+describe('events.csv', () => {
+  it('writes every event in time order, the trigger at 0', () => {
+    expect(eventsColumns).toEqual(['trial', 't_ms', 'source', 'event', 'detail']);
+    expect(records(eventsHeader(), eventRows(sampleTrial()))).toEqual([
+      { trial: '3', t_ms: '-100.000', source: 'trial', event: 'phase:settle', detail: '' },
+      { trial: '3', t_ms: '0.000', source: 'trial', event: 'trigger', detail: '' },
+      { trial: '3', t_ms: '12.500', source: 'strategy:criu', event: 'restore', detail: 'pod redis-2 on node-b' },
+    ]);
+  });
+
+  it('writes nothing for a trial without events', () => {
+    const empty = sampleTrial();
+    empty.timeline = { ...empty.timeline, events: [] };
+    expect(eventRows(empty)).toBe('');
+  });
+});

@@ -1,0 +1,14 @@
+// The README's CSV schema is what notebook users read: every column the writers produce must be
+// documented there, so adding a column without documenting it fails here.
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { trialsColumns } from '../../src/results/trials-csv.ts';
+import { samplesColumns } from '../../src/results/samples-csv.ts';
+import { eventsColumns } from '../../src/results/events-csv.ts';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+it('documents every column of trials.csv, samples.csv and events.csv in the README', () => {
+  const undocumented = [...trialsColumns, ...samplesColumns, ...eventsColumns].filter((c) => !readme.includes(`| \`${c}\` |`));
+  expect(undocumented).toEqual([]);
+});
