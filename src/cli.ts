@@ -9,6 +9,8 @@ import { runCommand } from './commands/run.ts';
 import { validateCommand } from './commands/validate.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
+import { compareCommand } from './commands/compare.ts';
+import { reportCommand } from './commands/report.ts';
 
 const commandLine = `npm run bench -- ${hideBin(process.argv).slice(1).join(' ')}`.trim();
 
@@ -55,6 +57,42 @@ async function main(): Promise<number> {
           .option('seed', { type: 'number' }),
       async (argv) => set(await validateCommand({ scenario: argv.scenario, overrides: overridesFrom(argv) })),
     )
+    .command(
+      'compare <baseline> <current>',
+      'compare two results directories: medians with 95% CIs, Mann–Whitney p-values; exit 3 on a regression',
+      (y) =>
+        y
+          .positional('baseline', { type: 'string', demandOption: true, describe: 'results directory of the baseline run' })
+          .positional('current', { type: 'string', demandOption: true, describe: 'results directory of the run to judge' })
+          .option('threshold', { type: 'array', string: true, default: [] as string[], describe: 'METRIC=+10% or METRIC=+50 (repeatable); default +10% for every metric' })
+          .option('alpha', { type: 'number', describe: "significance level (default: the scenario's compare.alpha, else 0.05)" })
+          .option('metrics', { type: 'string', describe: 'only these metrics, comma-separated' })
+          .option('format', { choices: ['table', 'markdown', 'csv'] as const, default: 'table' as const, describe: 'what to print' })
+          .option('markdown', { type: 'string', describe: 'also write the Markdown to this file (e.g. a CI job summary)' })
+          .option('csv', { type: 'string', describe: 'also write the CSV to this file' }),
+      async (argv) =>
+        set(
+          await compareCommand({
+            baseline: argv.baseline,
+            current: argv.current,
+            thresholds: argv.threshold.map(String),
+            format: argv.format,
+            ...(argv.alpha !== undefined ? { alpha: argv.alpha } : {}),
+            ...(argv.metrics !== undefined ? { metrics: argv.metrics.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+            ...(argv.markdown !== undefined ? { markdownFile: argv.markdown } : {}),
+            ...(argv.csv !== undefined ? { csvFile: argv.csv } : {}),
+          }),
+        ),
+    )
+    .command(
+      'report <dir>',
+      'write a self-contained HTML report of a results directory: summary, distributions, CRIU phases, availability timelines, environment',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'results directory written by `migbench run`' })
+          .option('out', { type: 'string', describe: 'HTML file to write (default: <dir>/report.html)' }),
+      async (argv) => set(await reportCommand({ dir: argv.dir, ...(argv.out !== undefined ? { out: argv.out } : {}) })),
+    )
     .command('doctor', 'check every prerequisite and say how to fix what is missing', {}, async () => set(await doctorCommand()))
     .command(
       'cleanup',
@@ -62,7 +100,7 @@ async function main(): Promise<number> {
       (y) => y.option('store', { type: 'array', string: true, default: [] as string[], describe: 'also empty this checkpoint store (local.checkpointDir)' }),
       async (argv) => set(await cleanupCommand({ stores: argv.store.map(String), commandLine: 'npm run migbench -- cleanup' })),
     )
-    .demandCommand(1, 'name a command: run, validate, doctor or cleanup')
+    .demandCommand(1, 'name a command: run, validate, compare, report, doctor or cleanup')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

@@ -4,6 +4,8 @@ export const EXIT_OK = 0;
 export const EXIT_TRIAL_FAILED = 1;
 /** Bad input (scenario, flags) or a missing prerequisite; nothing was started. */
 export const EXIT_USAGE = 2;
+/** `compare`: a metric got significantly worse beyond its threshold, or more trials failed. */
+export const EXIT_REGRESSION = 3;
 /** Interrupted (Ctrl-C / SIGTERM) after cleaning up; the trials finished so far are written. */
 export const EXIT_INTERRUPTED = 130;
 

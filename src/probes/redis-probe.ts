@@ -16,7 +16,9 @@ export const PROBE_KEY = 'migbench:probe:writes';
 export function classifyRedisError(err: unknown): SampleError {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: string } | undefined)?.code ?? '';
-  if (/timed out/i.test(message)) return 'timeout';
+  // Command timeout ("Command timed out") or connect timeout (ETIMEDOUT: the SYN went unanswered,
+  // e.g. towards a frozen, network-locked pod).
+  if (/timed out/i.test(message) || code === 'ETIMEDOUT' || /ETIMEDOUT/.test(message)) return 'timeout';
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'refused';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /UNREACH/.test(message)) return 'unreachable';
   if (code === 'ECONNRESET' || code === 'EPIPE' || /ECONNRESET|EPIPE|Connection is closed/i.test(message)) return 'reset';

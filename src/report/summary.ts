@@ -14,8 +14,16 @@ export interface SummaryRow {
 
 export const SUMMARY_METRICS = ['downtime_ms', 'downtime_upper_ms', 'migration_ms', 'criu_frozen_ms', 'failed_samples', 'redis_acked_writes_lost'] as const;
 
+/** trials.csv as one record per row, keyed by column name (every value a string; '' = empty cell). */
+export function parseTrialsCsv(trialsCsv: string): Record<string, string>[] {
+  return parse(trialsCsv, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+}
+
 export function summarizeTrials(trialsCsv: string): SummaryRow[] {
-  const records = parse(trialsCsv, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  return summarizeTrialRecords(parseTrialsCsv(trialsCsv));
+}
+
+export function summarizeTrialRecords(records: Record<string, string>[]): SummaryRow[] {
   const groups = new Map<string, Record<string, string>[]>();
   for (const r of records) {
     if (r.warmup === 'true') continue;
@@ -34,8 +42,10 @@ export function summarizeTrials(trialsCsv: string): SummaryRow[] {
   });
 }
 
-export function formatSummary(rows: SummaryRow[]): string {
-  if (rows.length === 0) return 'no measured trials finished (warm-ups are not summarized); see trials.csv';
+export const NO_SUMMARY = 'no measured trials finished (warm-ups are not summarized); see trials.csv';
+
+/** The summary as cells (header and one row per group), as the text table and the HTML report show them. */
+export function summaryCells(rows: SummaryRow[]): { header: string[]; body: string[][] } {
   const header = ['workload', 'strategy', 'ok', 'failed', ...SUMMARY_METRICS.map((m) => `median ${m}`)];
   const body = rows.map((r) => [
     r.workload,
@@ -47,6 +57,12 @@ export function formatSummary(rows: SummaryRow[]): string {
       return v === undefined ? '—' : m.endsWith('_ms') ? v.toFixed(1) : String(v);
     }),
   ]);
+  return { header, body };
+}
+
+export function formatSummary(rows: SummaryRow[]): string {
+  if (rows.length === 0) return NO_SUMMARY;
+  const { header, body } = summaryCells(rows);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), ...body.map(line)].join('\n');

@@ -106,6 +106,16 @@ export const scenarioSchema = z
       })
       .strict()
       .default(() => ({ intervalMs: 5 })),
+    /** How `migbench compare` judges a later run against this one (nightly CI). */
+    compare: z
+      .object({
+        /** Significance level of the Mann–Whitney test. */
+        alpha: z.number().gt(0).lt(1).default(0.05),
+        /** Per metric: `+10%` (relative) or `+50` (metric units); `+` = a rise is worse. Others: `+10%`. */
+        thresholds: z.record(z.string(), z.string().regex(/^[+-]?\d+(\.\d+)?%?$/, 'a threshold like +10% or +50')).default({}),
+      })
+      .strict()
+      .default(() => ({ alpha: 0.05, thresholds: {} })),
     output: z
       .object({
         /** Parent directory of each run's results directory (`<dir>/<run-id>/`). */

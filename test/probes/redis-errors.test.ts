@@ -8,6 +8,7 @@ const withCode = (message: string, code: string) => Object.assign(new Error(mess
 
 it('classifies ioredis failures by what happened to the request', () => {
   expect(classifyRedisError(new Error('Command timed out'))).toBe('timeout');
+  expect(classifyRedisError(withCode('connect ETIMEDOUT', 'ETIMEDOUT'))).toBe('timeout');
   expect(classifyRedisError(withCode('connect ECONNREFUSED 198.18.0.1:30000', 'ECONNREFUSED'))).toBe('refused');
   expect(classifyRedisError(withCode('connect EHOSTUNREACH 198.18.0.12:6379', 'EHOSTUNREACH'))).toBe('unreachable');
   expect(classifyRedisError(withCode('read ECONNRESET', 'ECONNRESET'))).toBe('reset');
