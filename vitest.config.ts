@@ -9,6 +9,8 @@ const hostTests = [
   'test/cli/**/*.test.ts',
   // Install and drive the distribution's packages (Jupyter, Chromium) on first use.
   'test/notebook/**/*.test.ts',
+  // Run the workloads' own servers (Python, PyTorch) as host processes.
+  'test/workloads/**/*.test.ts',
   'test/report/report-chromium.test.ts',
   // Runs `criu check` and the installer: it needs root and this host.
   'test/setup/prerequisites.test.ts',

@@ -1,9 +1,6 @@
 // `migbench cleanup`: removes everything migbench created on this host, found by name. Safe to run
 // at any time when no run is in progress; does nothing on a clean host.
-import { existsSync, readFileSync } from 'node:fs';
-import { cleanupLocalHost } from '../platforms/local/cleanup.ts';
-import { LOCK_FILE } from '../platforms/local/names.ts';
-import { processAlive } from '../platforms/local/runc.ts';
+import { cleanupLocalHost, otherLockHolder } from '../platforms/local/cleanup.ts';
 import { findCriu } from '../setup/criu.ts';
 import { run } from '../system/exec.ts';
 import { CommandFailure, EXIT_USAGE } from './exit-codes.ts';
@@ -17,11 +14,9 @@ async function which(tool: string): Promise<string> {
 
 export async function cleanupCommand(args: { stores: string[]; commandLine: string }): Promise<number> {
   requireRoot(args.commandLine);
-  if (existsSync(LOCK_FILE)) {
-    const pid = Number.parseInt(readFileSync(LOCK_FILE, 'utf8'), 10);
-    if (Number.isInteger(pid) && processAlive(pid)) {
-      throw new CommandFailure(`a migbench run (pid ${pid}) is in progress; stop it first (Ctrl-C lets it clean up itself)`, EXIT_USAGE);
-    }
+  const holder = otherLockHolder();
+  if (holder !== undefined) {
+    throw new CommandFailure(`a migbench run (pid ${holder}) is in progress; stop it first (Ctrl-C lets it clean up itself)`, EXIT_USAGE);
   }
   const removed = await cleanupLocalHost({
     runc: await which('runc'),

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.ts';
 import { planTrials } from '../plan/plan.ts';
 import { ensurePrerequisites, toolVersions } from '../setup/prerequisites.ts';
+import { ensureWorkloadPrerequisites } from '../setup/workload-prerequisites.ts';
 import { LocalPlatform } from '../platforms/local/local-platform.ts';
 import { ResultsDir } from '../results/results-dir.ts';
 import { collectHostInfo, gitCommit, type RunInfo } from '../results/run-json.ts';
@@ -42,6 +43,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const trials = planTrials(scenario);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const tools = await ensurePrerequisites(log, args.commandLine);
+  const workloadVersions = await ensureWorkloadPrerequisites(scenario.workloads.map((w) => w.type), log);
 
   const results = new ResultsDir(outDir);
   results.open();
@@ -53,7 +55,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
     startedAt: started.toISOString(),
     endedAt: null,
     host: collectHostInfo(),
-    versions: await toolVersions(tools),
+    versions: { ...(await toolVersions(tools)), ...workloadVersions },
     gitCommit: gitCommit(resolve(import.meta.dirname, '..', '..')),
     argv: process.argv.slice(2),
     trials: { planned: trials.length, ok: 0, failed: 0 },

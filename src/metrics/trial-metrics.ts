@@ -33,6 +33,13 @@ export const metricColumnDocs = {
   criu_pages_written: { unit: 'pages (4 KiB)', description: 'CRIU stats-dump pages_written (criu only)' },
   checkpoint_bytes: { unit: 'bytes', description: 'total size of the checkpoint images in the shared store (criu only)' },
   redis_acked_writes_lost: { unit: 'count', description: 'writes the Redis probe saw acknowledged that the server no longer has after the trial (redis only)' },
+  video_max_stall_ms: { unit: 'ms', description: 'longest gap between two frames arriving at the video client that ends after the trigger; a gap still open counts to the end of probing (video only)' },
+  video_frames_lost: { unit: 'count', description: 'frames of content the client never received after the trigger: gaps in the sequence numbers, and across a new server process the frames the source produced in between (video only)' },
+  video_reconnect_ms: { unit: 'ms', description: 'stream break noticed (EOF, error or stall timeout) → first frame on a new connection; the longest such episode after the trigger, 0 when the stream never broke (video only)' },
+  video_rebuffer_ms: { unit: 'ms', description: 'time after the trigger in which a simulated player (buffer: the workload playerBufferMs) shows a frozen picture (video only)' },
+  training_pause_ms: { unit: 'ms', description: 'longest time, from the trigger on, in which the training step counter did not advance (ml-training only)' },
+  training_steps_lost: { unit: 'count', description: 'steps done before the move that had to be redone after it (resumed from an older save) (ml-training only)' },
+  training_recovery_ms: { unit: 'ms', description: 'trigger → throughput back to 90 % of its rate before the trigger (ml-training only)' },
 } as const satisfies Record<string, ColumnDoc>;
 
 export type MetricColumn = keyof typeof metricColumnDocs;
@@ -104,5 +111,8 @@ export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
   set('criu_pages_written', criu?.pagesWritten);
   set('checkpoint_bytes', result.checkpointBytes);
   set('redis_acked_writes_lost', result.redisAckedWritesLost);
+  for (const [column, value] of Object.entries(result.workloadMetrics ?? {})) {
+    if (column in metricColumnDocs) set(column as MetricColumn, value);
+  }
   return { metrics: m, recovered };
 }

@@ -18,6 +18,11 @@ export interface PodSpec {
   /** The port the app serves inside the pod; the service forwards to it. */
   port: number;
   volumes: VolumeMount[];
+  /**
+   * The app's own code, read-only — what a container image adds on top of the base system. On the
+   * local platform a host directory (e.g. workloads/video) bind-mounted at `mountPath`.
+   */
+  code?: { hostPath: string; mountPath: string };
 }
 
 export interface Pod {
@@ -54,14 +59,23 @@ export interface Platform {
   createVolume(volume: string): Promise<void>;
   removeVolume(volume: string): Promise<void>;
   startPod(spec: PodSpec, node: string, events: EventRecorder): Promise<Pod>;
-  /** SIGTERM, then SIGKILL once the grace period has passed, as the kubelet does. */
-  stopPod(pod: Pod, gracePeriodMs: number, events: EventRecorder): Promise<StopResult>;
+  /**
+   * SIGTERM, then SIGKILL once the grace period has passed, as the kubelet does. An abort (Ctrl-C)
+   * ends the wait for the grace period at once and rejects with the signal's reason; the pod is then
+   * left terminating, for the caller's teardown (removePod) to kill and remove.
+   */
+  stopPod(pod: Pod, gracePeriodMs: number, events: EventRecorder, signal?: AbortSignal): Promise<StopResult>;
   /** Removes the pod and everything it used (idempotent; also for a pod that failed half-way). */
   removePod(pod: Pod): Promise<void>;
   createService(name: string, targetPort: number): Promise<Service>;
   /** Points the service at a pod, or at nothing (connections are then refused, as with no endpoints). */
   setServiceEndpoint(service: Service, pod: Pod | null, events: EventRecorder): Promise<void>;
   removeService(service: Service): Promise<void>;
+  /** Marks a node unschedulable (kubectl cordon); starting a pod there then fails. */
+  cordon(node: string, events: EventRecorder): void | Promise<void>;
+  /** Makes a node schedulable again; a no-op for a node that is not cordoned. */
+  uncordon(node: string, events: EventRecorder): void | Promise<void>;
+  isSchedulable(node: string): boolean;
   /** Removes everything this platform instance created that is still there. */
   close(): Promise<void>;
 }

@@ -12,7 +12,18 @@ export interface SummaryRow {
   medians: Record<string, number | undefined>;
 }
 
-export const SUMMARY_METRICS = ['downtime_ms', 'downtime_upper_ms', 'migration_ms', 'criu_frozen_ms', 'failed_samples', 'redis_acked_writes_lost'] as const;
+export const SUMMARY_METRICS = [
+  'downtime_ms',
+  'downtime_upper_ms',
+  'migration_ms',
+  'criu_frozen_ms',
+  'failed_samples',
+  'redis_acked_writes_lost',
+  'video_max_stall_ms',
+  'video_frames_lost',
+  'training_pause_ms',
+  'training_steps_lost',
+] as const;
 
 /** trials.csv as one record per row, keyed by column name (every value a string; '' = empty cell). */
 export function parseTrialsCsv(trialsCsv: string): Record<string, string>[] {
@@ -30,7 +41,9 @@ export function summarizeTrialRecords(records: Record<string, string>[]): Summar
     const key = `${r.workload}\u0000${r.strategy}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  return [...groups.entries()].map(([key, rows]) => {
+  // Sorted by workload, then strategy (plain code-unit order, as Python sorts the notebook's groups).
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...groups.entries()].sort(([a], [b]) => byName(a, b)).map(([key, rows]) => {
     const [workload = '', strategy = ''] = key.split('\u0000');
     const ok = rows.filter((r) => r.status === 'ok');
     const medians: SummaryRow['medians'] = {};
@@ -44,15 +57,21 @@ export function summarizeTrialRecords(records: Record<string, string>[]): Summar
 
 export const NO_SUMMARY = 'no measured trials finished (warm-ups are not summarized); see trials.csv';
 
-/** The summary as cells (header and one row per group), as the text table and the HTML report show them. */
+/**
+ * The summary as cells (header and one row per group), as the text table and the HTML report show
+ * them. A workload-specific column (redis_*, video_*, training_*) is left out when no row has a value
+ * in it, so a Redis-only run is not padded with empty video columns.
+ */
 export function summaryCells(rows: SummaryRow[]): { header: string[]; body: string[][] } {
-  const header = ['workload', 'strategy', 'ok', 'failed', ...SUMMARY_METRICS.map((m) => `median ${m}`)];
+  const workloadSpecific = /^(redis|video|training)_/;
+  const metrics = SUMMARY_METRICS.filter((m) => !workloadSpecific.test(m) || rows.some((r) => r.medians[m] !== undefined));
+  const header = ['workload', 'strategy', 'ok', 'failed', ...metrics.map((m) => `median ${m}`)];
   const body = rows.map((r) => [
     r.workload,
     r.strategy,
     String(r.ok),
     String(r.failed),
-    ...SUMMARY_METRICS.map((m) => {
+    ...metrics.map((m) => {
       const v = r.medians[m];
       return v === undefined ? '—' : m.endsWith('_ms') ? v.toFixed(1) : String(v);
     }),

@@ -8,6 +8,8 @@ import type { RunInfo } from './run-json.ts';
 import { trialRow, trialsHeader } from './trials-csv.ts';
 import { sampleRows, samplesHeader } from './samples-csv.ts';
 import { eventRows, eventsHeader } from './events-csv.ts';
+import { frameRows, framesHeader } from './frames-csv.ts';
+import { progressHeader, progressRows } from './progress-csv.ts';
 
 export class ResultsDir {
   readonly dir: string;
@@ -25,12 +27,16 @@ export class ResultsDir {
     mkdirSync(this.dir, { recursive: true });
     appendDurably(`${this.dir}/samples.csv`, samplesHeader());
     appendDurably(`${this.dir}/events.csv`, eventsHeader());
+    appendDurably(`${this.dir}/frames.csv`, framesHeader());
+    appendDurably(`${this.dir}/progress.csv`, progressHeader());
     appendDurably(this.trialsCsv, trialsHeader());
   }
 
   appendTrial(result: TrialResult, metrics: TrialMetrics): void {
     appendDurably(`${this.dir}/samples.csv`, sampleRows(result));
     appendDurably(`${this.dir}/events.csv`, eventRows(result));
+    appendDurably(`${this.dir}/frames.csv`, frameRows(result));
+    appendDurably(`${this.dir}/progress.csv`, progressRows(result));
     appendDurably(this.trialsCsv, trialRow(result, metrics));
   }
 

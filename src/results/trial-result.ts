@@ -1,6 +1,8 @@
 // What one trial produced: identity, outcome, the raw timeline and the figures strategies and
 // workloads reported. Metrics (src/metrics/) are computed from this; writers serialize both.
 import type { MonotonicMs } from '../clock.ts';
+import type { TrainingObservation } from '../metrics/training.ts';
+import type { FrameArrival } from '../metrics/video.ts';
 import type { Timeline } from '../timeline.ts';
 
 /** CRIU's own statistics, from the stats-dump and stats-restore images (CRIU reports µs). */
@@ -44,4 +46,10 @@ export interface TrialResult extends TrialIdentity {
   checkpointBytes?: number;
   /** Writes the Redis probe saw acknowledged that are missing from the server after the trial. */
   redisAckedWritesLost?: number;
+  /** Workload-specific figures from the probes, keyed by trials.csv column (video_*, training_*). */
+  workloadMetrics?: Record<string, number>;
+  /** Every video frame the video probe received (frames.csv). */
+  frames?: FrameArrival[];
+  /** Every progress report the training probe received (progress.csv). */
+  trainingProgress?: TrainingObservation[];
 }

@@ -61,7 +61,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
         from: options.from,
         to: options.to,
         timing: scenario.timing,
-        probe: probeOptions(scenario.probe),
+        // A workload's own probe settings win over the scenario's, field by field.
+        probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }),
         signal: options.signal,
         onPhase: (phase) => this.emit('trial-phase', trial, phase),
       });

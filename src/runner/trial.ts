@@ -4,6 +4,8 @@
 // an exception that ends the run.
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import type { Platform, Pod, Service } from '../platforms/platform.ts';
+import type { TrainingObservation } from '../metrics/training.ts';
+import type { FrameArrival } from '../metrics/video.ts';
 import type { Probe, ProbeFindings, ProbeOptions } from '../probes/probe.ts';
 import type { TrialIdentity, TrialResult, CriuStats } from '../results/trial-result.ts';
 import type { Strategy } from '../strategies/strategy.ts';
@@ -53,6 +55,8 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
   let probes: Probe[] = [];
   let probesRunning = false;
   const samples: Sample[] = [];
+  const frames: FrameArrival[] = [];
+  const trainingProgress: TrainingObservation[] = [];
   let findings: ProbeFindings = {};
   let criu: CriuStats | undefined;
   let checkpointBytes: number | undefined;
@@ -61,7 +65,13 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
   const stopProbes = async () => {
     if (!probesRunning) return;
     probesRunning = false;
-    for (const probe of probes) samples.push(...(await probe.stop()));
+    for (const probe of probes) {
+      samples.push(...(await probe.stop()));
+      const r = probe.records?.();
+      if (r?.frames) frames.push(...r.frames);
+      if (r?.trainingProgress) trainingProgress.push(...r.trainingProgress);
+      if (r?.events) events.push(...r.events);
+    }
   };
 
   try {
@@ -101,7 +111,11 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
 
     enter('verify');
     await stopProbes();
-    for (const probe of probes) if (probe.verify) findings = { ...findings, ...(await probe.verify()) };
+    for (const probe of probes) {
+      if (!probe.verify) continue;
+      const found = await probe.verify({ triggerAt, strategyFinishedAt });
+      findings = { ...findings, ...found, metrics: { ...findings.metrics, ...found.metrics } };
+    }
   } catch (err) {
     failure = { phase, error: describe(err, signal) };
     recorder.emit('trial', 'failed', `${phase}: ${failure.error}`);
@@ -140,6 +154,9 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     ...(criu ? { criu } : {}),
     ...(checkpointBytes !== undefined ? { checkpointBytes } : {}),
     ...(findings.redisAckedWritesLost !== undefined ? { redisAckedWritesLost: findings.redisAckedWritesLost } : {}),
+    ...(findings.metrics && Object.keys(findings.metrics).length > 0 ? { workloadMetrics: findings.metrics } : {}),
+    ...(frames.length > 0 ? { frames } : {}),
+    ...(trainingProgress.length > 0 ? { trainingProgress } : {}),
   };
 }
 

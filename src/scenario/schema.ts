@@ -7,6 +7,46 @@ const name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lower-case name of letters, digits and dashes (max 31), starting with a letter');
 
+/** The probe settings' limits, shared by the scenario's `probe` and a workload's override. */
+const probeFields = {
+  /** Open-loop tick interval. */
+  intervalMs: z.number().min(1).max(60_000),
+  /** Per-request timeout; defaults to the interval (so an outage shows as failures, not latency). */
+  timeoutMs: z.number().min(1).max(60_000),
+  /**
+   * A client's failure detection: a connection that answered nothing for this long is dropped
+   * and a new one opened. Defaults to max(50, 10 × intervalMs). Bounds how late a probe notices
+   * that its old connection leads nowhere (e.g. to the frozen source pod).
+   */
+  reconnectAfterMs: z.number().min(1).max(60_000),
+  /** Give up a connection attempt after this long; defaults to max(50, 10 × intervalMs). */
+  connectTimeoutMs: z.number().min(1).max(60_000),
+};
+
+/** How the probes sample the service (scenario-wide; a workload may override any field). */
+export const probeSchema = z
+  .object({
+    intervalMs: probeFields.intervalMs.default(5),
+    timeoutMs: probeFields.timeoutMs.optional(),
+    reconnectAfterMs: probeFields.reconnectAfterMs.optional(),
+    connectTimeoutMs: probeFields.connectTimeoutMs.optional(),
+  })
+  .strict();
+
+/**
+ * A workload's own probe settings, each over the scenario's (e.g. a slower poll for a Python
+ * server than for Redis). No defaults: what is left out comes from the scenario's `probe`.
+ */
+const probeOverride = z
+  .object({
+    intervalMs: probeFields.intervalMs.optional(),
+    timeoutMs: probeFields.timeoutMs.optional(),
+    reconnectAfterMs: probeFields.reconnectAfterMs.optional(),
+    connectTimeoutMs: probeFields.connectTimeoutMs.optional(),
+  })
+  .strict()
+  .optional();
+
 export const redisWorkloadSchema = z
   .object({
     type: z.literal('redis'),
@@ -18,10 +58,47 @@ export const redisWorkloadSchema = z
     valueBytes: z.number().int().min(1).max(1_048_576).default(64),
     /** Redis' appendfsync: how often the AOF is fsynced. */
     appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
+    probe: probeOverride,
   })
   .strict();
 
-export const workloadSchema = z.discriminatedUnion('type', [redisWorkloadSchema]);
+export const videoWorkloadSchema = z
+  .object({
+    type: z.literal('video'),
+    name: name.optional(),
+    /** Frames per second of the live stream. */
+    fps: z.number().int().min(1).max(120).default(25),
+    /** Stream bitrate; frame sizes follow a GOP pattern (a large key frame, smaller delta frames) averaging this. */
+    bitrateKbps: z.number().int().min(50).max(100_000).default(2_000),
+    /** Key frame every this many frames. */
+    gopFrames: z.number().int().min(1).max(600).default(50),
+    /** Playback buffer of the simulated player, for video_rebuffer_ms. */
+    playerBufferMs: z.number().int().min(0).max(60_000).default(2_000),
+    probe: probeOverride,
+  })
+  .strict();
+
+export const mlTrainingWorkloadSchema = z
+  .object({
+    type: z.literal('ml-training'),
+    name: name.optional(),
+    /** Images in the generated data set (class-dependent synthetic patterns plus noise). */
+    datasetImages: z.number().int().min(64).max(1_000_000).default(4_096),
+    /** Image side in pixels (RGB). */
+    imageSize: z.number().int().min(8).max(256).default(32),
+    classes: z.number().int().min(2).max(1_000).default(10),
+    batchSize: z.number().int().min(1).max(4_096).default(32),
+    /** Channels of the CNN's first convolution (doubles in the second): the model's size. */
+    modelWidth: z.number().int().min(1).max(512).default(16),
+    /** Save weights and optimizer state to the volume every this many steps. */
+    saveEverySteps: z.number().int().min(1).max(1_000_000).default(100),
+    /** PyTorch intra-op threads (one per node's CPU share). */
+    threads: z.number().int().min(1).max(256).default(1),
+    probe: probeOverride,
+  })
+  .strict();
+
+export const workloadSchema = z.discriminatedUnion('type', [redisWorkloadSchema, videoWorkloadSchema, mlTrainingWorkloadSchema]);
 
 export const criuStrategySchema = z
   .object({
@@ -37,8 +114,21 @@ export const redeployStrategySchema = z
   })
   .strict();
 
-export const strategyObjectSchema = z.discriminatedUnion('name', [criuStrategySchema, redeployStrategySchema]);
-export const strategyNames = ['criu', 'redeploy'] as const;
+export const drainStrategySchema = z
+  .object({
+    name: z.literal('drain'),
+    /** The evicted pod gets SIGTERM, then SIGKILL after this many seconds. */
+    gracePeriodSeconds: z.number().min(0).max(3600).default(30),
+    /**
+     * Who replaces the evicted pod. deployment: a ReplicaSet creates the replacement at once, while
+     * the old pod terminates; statefulset: the replacement is created only once the old pod is gone.
+     */
+    controller: z.enum(['deployment', 'statefulset']).default('deployment'),
+  })
+  .strict();
+
+export const strategyObjectSchema = z.discriminatedUnion('name', [criuStrategySchema, redeployStrategySchema, drainStrategySchema]);
+export const strategyNames = ['criu', 'redeploy', 'drain'] as const;
 export type StrategyName = (typeof strategyNames)[number];
 
 /** A strategy is named by a string (defaults for every option) or given as an object with options. */
@@ -89,23 +179,7 @@ export const scenarioSchema = z
       })
       .strict()
       .default(() => ({ settleMs: 2_000, observeMs: 3_000, readyTimeoutMs: 60_000 })),
-    probe: z
-      .object({
-        /** Open-loop tick interval. */
-        intervalMs: z.number().min(1).max(60_000).default(5),
-        /** Per-request timeout; defaults to the interval (so an outage shows as failures, not latency). */
-        timeoutMs: z.number().min(1).max(60_000).optional(),
-        /**
-         * A client's failure detection: a connection that answered nothing for this long is dropped
-         * and a new one opened. Defaults to max(50, 10 × intervalMs). Bounds how late a probe notices
-         * that its old connection leads nowhere (e.g. to the frozen source pod).
-         */
-        reconnectAfterMs: z.number().min(1).max(60_000).optional(),
-        /** Give up a connection attempt after this long; defaults to max(50, 10 × intervalMs). */
-        connectTimeoutMs: z.number().min(1).max(60_000).optional(),
-      })
-      .strict()
-      .default(() => ({ intervalMs: 5 })),
+    probe: probeSchema.default(() => probeSchema.parse({})),
     /** How `migbench compare` judges a later run against this one (nightly CI). */
     compare: z
       .object({
@@ -130,4 +204,6 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type RedisWorkloadConfig = z.output<typeof redisWorkloadSchema>;
+export type VideoWorkloadConfig = z.output<typeof videoWorkloadSchema>;
+export type MlTrainingWorkloadConfig = z.output<typeof mlTrainingWorkloadSchema>;
 export type StrategyConfig = z.output<typeof strategyObjectSchema>;

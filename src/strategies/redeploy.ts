@@ -18,7 +18,8 @@ export class RedeployStrategy implements Strategy {
   async migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
     const { platform, events } = ctx;
     await platform.setServiceEndpoint(ctx.service, null, events);
-    const stopped = await platform.stopPod(ctx.pod, this.options.gracePeriodSeconds * 1000, events);
+    // With the run's signal: Ctrl-C does not wait out the grace period (see drain.ts).
+    const stopped = await platform.stopPod(ctx.pod, this.options.gracePeriodSeconds * 1000, events, ctx.signal);
     events.emit(SOURCE, stopped.killed ? 'source_killed' : 'source_terminated', `${stopped.stopMs.toFixed(1)} ms`);
     await platform.removePod(ctx.pod);
     const pod = await platform.startPod(ctx.workload.podSpec(), ctx.targetNode, events);

@@ -2,6 +2,7 @@
 import type { StrategyConfig } from '../scenario/schema.ts';
 import { CriuStrategy } from './criu.ts';
 import { RedeployStrategy } from './redeploy.ts';
+import { DrainStrategy } from './drain.ts';
 import type { Strategy } from './strategy.ts';
 
 type Factories = { [N in StrategyConfig['name']]: (config: Extract<StrategyConfig, { name: N }>) => Strategy };
@@ -9,6 +10,7 @@ type Factories = { [N in StrategyConfig['name']]: (config: Extract<StrategyConfi
 export const strategyFactories = {
   criu: () => new CriuStrategy(),
   redeploy: (config) => new RedeployStrategy(config),
+  drain: (config) => new DrainStrategy(config),
 } satisfies Factories;
 
 export function createStrategy(config: StrategyConfig): Strategy {

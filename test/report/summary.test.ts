@@ -26,8 +26,8 @@ describe('summarizeTrials', () => {
   const criu = rows.find((r) => r.strategy === 'criu' && r.workload === 'redis')!;
   const redeploy = rows.find((r) => r.strategy === 'redeploy')!;
 
-  it('groups by workload × strategy in order of first appearance, leaving warm-up-only groups out', () => {
-    expect(rows.map((r) => `${r.workload}×${r.strategy}`)).toEqual(['redis×redeploy', 'redis×criu']);
+  it('groups by workload × strategy, sorted by name (not by the shuffled order of the trials), leaving warm-up-only groups out', () => {
+    expect(rows.map((r) => `${r.workload}×${r.strategy}`)).toEqual(['redis×criu', 'redis×redeploy']);
   });
 
   it('counts ok and failed trials, warm-ups in neither', () => {
@@ -61,9 +61,22 @@ describe('formatSummary', () => {
 
   it('writes ms with one decimal, counts as integers and — for no value, right-aligned under the header', () => {
     const cells = (line: string) => line.trim().split(/ {2,}/);
-    expect(cells(lines[1]!)).toEqual(['redis', 'redeploy', '1', '1', '1500.0', '1505.0', '3000.0', '—', '300', '0']);
-    expect(cells(lines[2]!)).toEqual(['redis', 'criu', '4', '1', '20.0', '25.0', '200.0', '70.0', '4', '0']);
+    expect(cells(lines[1]!)).toEqual(['redis', 'criu', '4', '1', '20.0', '25.0', '200.0', '70.0', '4', '0']);
+    expect(cells(lines[2]!)).toEqual(['redis', 'redeploy', '1', '1', '1500.0', '1505.0', '3000.0', '—', '300', '0']);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+  });
+
+  it('shows the columns of the workloads in the run only', () => {
+    expect(lines[0]).not.toContain('video_');
+    const mixed = `run_id,trial,workload,strategy,repetition,status,error,warmup,downtime_ms,downtime_upper_ms,migration_ms,criu_frozen_ms,failed_samples,redis_acked_writes_lost,video_max_stall_ms,video_frames_lost
+r,1,redis,criu,1,ok,,false,10.000,15.000,100.000,80.000,2,0,,
+r,2,redis,redeploy,1,ok,,false,20.000,25.000,30.000,,4,0,,
+r,3,video,criu,1,ok,,false,300.000,310.000,400.000,60.000,30,,412.500,0
+`;
+    const [header, , , video] = formatSummary(summarizeTrials(mixed)).split('\n');
+    expect(header).toContain('median video_max_stall_ms  median video_frames_lost');
+    expect(header).not.toContain('training_');
+    expect(video!.trim().split(/ {2,}/)).toEqual(['video', 'criu', '1', '0', '300.0', '310.0', '400.0', '60.0', '30', '—', '412.5', '0']);
   });
 });
 
@@ -79,7 +92,8 @@ describe('summarizeResultsDir', () => {
     results.appendTrial(sampleTrial({ trial: 3, status: 'failed', error: 'x' }), {});
     const [header, row] = summarizeResultsDir(join(dir, 'run')).split('\n');
     expect(header).toContain('median downtime_ms');
-    expect(row!.trim().split(/ {2,}/)).toEqual(['redis', 'criu', '1', '1', '12.3', '—', '20.0', '—', '3', '—']);
+    // No trial has redis_acked_writes_lost: its column is left out.
+    expect(row!.trim().split(/ {2,}/)).toEqual(['redis', 'criu', '1', '1', '12.3', '—', '20.0', '—', '3']);
   });
 });
 

@@ -5,6 +5,8 @@ import { parse } from 'csv-parse/sync';
 import { trialRow, trialsColumns, trialsHeader } from '../../src/results/trials-csv.ts';
 import { sampleRows, samplesColumns, samplesHeader } from '../../src/results/samples-csv.ts';
 import { eventRows, eventsColumns, eventsHeader } from '../../src/results/events-csv.ts';
+import { frameRows, framesHeader } from '../../src/results/frames-csv.ts';
+import { progressHeader, progressRows } from '../../src/results/progress-csv.ts';
 import { formatBool, formatMs, formatNumber, formatTimestamp } from '../../src/results/format.ts';
 import { metricColumns, type TrialMetrics } from '../../src/metrics/trial-metrics.ts';
 import { sampleTrial } from './fixtures.ts';
@@ -120,5 +122,29 @@ describe('events.csv', () => {
     const empty = sampleTrial();
     empty.timeline = { ...empty.timeline, events: [] };
     expect(eventRows(empty)).toBe('');
+  });
+});
+
+describe('frames.csv and progress.csv', () => {
+  const trigger = sampleTrial().timeline.triggerAt;
+
+  it('writes every received frame, times relative to the trigger, µs values exact', () => {
+    const t = sampleTrial({
+      frames: [
+        { at: trigger - 40, connection: 0, epoch: 1_795_587_807_259_796, seq: 87, serverTsUs: 1_795_587_810_739_796 },
+        { at: trigger + 412.25, connection: 2, epoch: 1_795_587_807_259_796, seq: 88, serverTsUs: 1_795_587_811_191_002 },
+      ],
+    });
+    expect(records(framesHeader(), frameRows(t))).toEqual([
+      { trial: '3', t_ms: '-40.000', connection: '0', epoch: '1795587807259796', seq: '87', server_ts_us: '1795587810739796' },
+      { trial: '3', t_ms: '412.250', connection: '2', epoch: '1795587807259796', seq: '88', server_ts_us: '1795587811191002' },
+    ]);
+    expect(frameRows(sampleTrial())).toBe('');
+  });
+
+  it('writes every progress report with the process that made it', () => {
+    const t = sampleTrial({ trainingProgress: [{ at: trigger + 1.5, step: 140, startedStep: 100, pid: 1, processStart: 1_795_587_807.25 }] });
+    expect(records(progressHeader(), progressRows(t))).toEqual([{ trial: '3', t_ms: '1.500', step: '140', started_step: '100', pid: '1', process_start: '1795587807.25' }]);
+    expect(progressRows(sampleTrial())).toBe('');
   });
 });

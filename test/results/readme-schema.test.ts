@@ -5,10 +5,12 @@ import { expect, it } from 'vitest';
 import { trialsColumns } from '../../src/results/trials-csv.ts';
 import { samplesColumns } from '../../src/results/samples-csv.ts';
 import { eventsColumns } from '../../src/results/events-csv.ts';
+import { framesColumns } from '../../src/results/frames-csv.ts';
+import { progressColumns } from '../../src/results/progress-csv.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
-it('documents every column of trials.csv, samples.csv and events.csv in the README', () => {
-  const undocumented = [...trialsColumns, ...samplesColumns, ...eventsColumns].filter((c) => !readme.includes(`| \`${c}\` |`));
+it('documents every column of trials.csv, samples.csv, events.csv, frames.csv and progress.csv in the README', () => {
+  const undocumented = [...trialsColumns, ...samplesColumns, ...eventsColumns, ...framesColumns, ...progressColumns].filter((c) => !readme.includes(`| \`${c}\` |`));
   expect(undocumented).toEqual([]);
 });

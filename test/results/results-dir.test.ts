@@ -21,10 +21,12 @@ const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8'
 const csv = (dir: string, file: string) => parse(read(dir, file), { columns: true }) as Record<string, string>[];
 
 describe('ResultsDir', () => {
-  it('creates the directory and writes the three headers', () => {
+  it('creates the directory and writes the headers', () => {
     const dir = freshDir();
     new ResultsDir(dir).open();
-    expect(readdirSync(dir).sort()).toEqual(['events.csv', 'samples.csv', 'trials.csv']);
+    expect(readdirSync(dir).sort()).toEqual(['events.csv', 'frames.csv', 'progress.csv', 'samples.csv', 'trials.csv']);
+    expect(read(dir, 'frames.csv')).toBe('trial,t_ms,connection,epoch,seq,server_ts_us\n');
+    expect(read(dir, 'progress.csv')).toBe('trial,t_ms,step,started_step,pid,process_start\n');
     expect(read(dir, 'samples.csv')).toBe('trial,probe,t_ms,ok,latency_ms,error,send_lag_ms\n');
     expect(read(dir, 'events.csv')).toBe('trial,t_ms,source,event,detail\n');
     expect(read(dir, 'trials.csv')).toBe(`${trialsColumns.join(',')}\n`);
@@ -106,6 +108,6 @@ describe('ResultsDir', () => {
     expect(text.endsWith('}\n')).toBe(true);
     expect(JSON.parse(text)).toMatchObject({ endedAt: '2025-01-01T00:01:00.000Z', trials: { ok: 5, failed: 1 } });
     expect(existsSync(join(dir, '.run.json.tmp'))).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual(['events.csv', 'run.json', 'samples.csv', 'trials.csv']);
+    expect(readdirSync(dir).sort()).toEqual(['events.csv', 'frames.csv', 'progress.csv', 'run.json', 'samples.csv', 'trials.csv']);
   });
 });

@@ -71,7 +71,7 @@ describe('schema problems', () => {
   });
 
   it('points an unknown workload type at the `type` field, with the value found', () => {
-    expect(byPath('workloads[1].type')).toMatchObject({ expected: 'one of "redis"', found: '"memcached"' });
+    expect(byPath('workloads[1].type')).toMatchObject({ expected: 'one of "redis", "video", "ml-training"', found: '"memcached"' });
   });
 
   it('reports limits with the bound', () => {
@@ -94,7 +94,7 @@ describe('schema problems', () => {
 
   it('reports an unknown strategy given as a mapping at its `name`', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
-      { path: 'strategies[0].name', expected: 'one of "criu", "redeploy"', found: '"live"', where: 'line 3' },
+      { path: 'strategies[0].name', expected: 'one of "criu", "redeploy", "drain"', found: '"live"', where: 'line 3' },
     ]);
   });
 
@@ -177,6 +177,27 @@ describe('defaults', () => {
     expect(scenario.output).toEqual({ dir: 'results' });
     expect(scenario.workloads).toEqual([{ type: 'redis', keys: 10_000, valueBytes: 64, appendfsync: 'everysec' }]);
     expect(scenario.strategies).toEqual([{ name: 'criu' }]);
+  });
+
+  it('fills the defaults of the video and ml-training workloads and the drain strategy', () => {
+    const { scenario: s } = parseScenario('t.yaml', 'workloads: [{ type: video }, { type: ml-training }]\nstrategies: [drain]\n');
+    expect(s.workloads).toEqual([
+      { type: 'video', fps: 25, bitrateKbps: 2_000, gopFrames: 50, playerBufferMs: 2_000 },
+      { type: 'ml-training', datasetImages: 4_096, imageSize: 32, classes: 10, batchSize: 32, modelWidth: 16, saveEverySteps: 100, threads: 1 },
+    ]);
+    expect(s.strategies).toEqual([{ name: 'drain', gracePeriodSeconds: 30, controller: 'deployment' }]);
+  });
+
+  it("keeps a workload's probe override as given, without defaults that would mask the scenario's", () => {
+    const { scenario: s } = parseScenario('t.yaml', 'probe: { intervalMs: 5, timeoutMs: 20 }\nworkloads: [{ type: video, probe: { intervalMs: 10 } }, { type: redis }]\nstrategies: [criu]\n');
+    expect(s.workloads[0]!.probe).toEqual({ intervalMs: 10 });
+    expect(s.workloads[1]!.probe).toBeUndefined();
+    expect(s.probe).toEqual({ intervalMs: 5, timeoutMs: 20 });
+  });
+
+  it('blames a bad workload probe override on its own path', () => {
+    const err = errorOf('workloads: [{ type: video, probe: { intervalMs: 0, retries: 3 } }]\nstrategies: [criu]\n');
+    expect(err.problems.map((p) => p.path).sort()).toEqual(['workloads[0].probe', 'workloads[0].probe.intervalMs']);
   });
 
   it('keeps the file name and the text as read (run.json records them)', () => {

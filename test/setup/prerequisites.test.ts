@@ -1,5 +1,6 @@
 // Integration (root, this host): the prerequisites are found, reported and ensured without
 // installing anything when they are present. Features are compared with what CRIU itself says.
+import { ensureWorkloadPrerequisites } from '../../src/setup/workload-prerequisites.ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { exec } from '../../src/system/exec.ts';
 import { CRIU_CACHE_DIR, criuFeatures, findCriu } from '../../src/setup/criu.ts';
@@ -89,5 +90,18 @@ describe('ensurePrerequisites', () => {
       'migbench needs root (it creates network namespaces, runs runc and CRIU). Run: sudo npm run bench -- scenarios/smoke.yaml',
     );
     expect((error as PrerequisiteError).fix).toBe('sudo npm run bench -- scenarios/smoke.yaml');
+  });
+});
+
+describe('ensureWorkloadPrerequisites', () => {
+  it('has what every workload needs (the global setup installed it), quickly, with the package versions', async () => {
+    const lines: string[] = [];
+    const started = performance.now();
+    const versions = await ensureWorkloadPrerequisites(['redis', 'video', 'ml-training'], (l) => lines.push(l));
+    expect(performance.now() - started).toBeLessThan(3000); // finds torch without importing it
+    expect(lines).toEqual([]);
+    expect(Object.keys(versions).sort()).toEqual(['python3', 'python3-torch']);
+    expect(versions['python3-torch']).toMatch(/^\d/);
+    expect(await ensureWorkloadPrerequisites(['redis'], () => {})).toEqual({});
   });
 });

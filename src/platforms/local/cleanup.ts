@@ -20,8 +20,21 @@ export interface CleanupOptions {
   keepLock?: boolean;
 }
 
-/** Returns a description of each thing it removed. */
+/** The pid of another live process holding the run lock, if any. */
+export function otherLockHolder(): number | undefined {
+  if (!existsSync(LOCK_FILE)) return undefined;
+  const pid = Number.parseInt(readFileSync(LOCK_FILE, 'utf8'), 10);
+  return Number.isInteger(pid) && pid !== process.pid && processAlive(pid) ? pid : undefined;
+}
+
+/**
+ * Returns a description of each thing it removed. Refuses while another process holds the run lock:
+ * everything found by name would include that run's pods (e.g. `npm test` finishing while a
+ * benchmark runs would pull its bridge away mid-trial).
+ */
 export async function cleanupLocalHost(options: CleanupOptions): Promise<string[]> {
+  const holder = otherLockHolder();
+  if (holder !== undefined) throw new Error(`a migbench run (pid ${holder}) is in progress; stop it first (Ctrl-C lets it clean up itself)`);
   const removed: string[] = [];
 
   const containers = (await exec(options.runc, ['list', '-q'], { allowFailure: true })).stdout

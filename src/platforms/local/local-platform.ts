@@ -14,7 +14,7 @@ import { CRIU_CONFIG_DIR, LOCK_FILE, PODS_DIR, RUN_DIR, containerId } from './na
 import { prepareRootfs, type Rootfs } from './rootfs.ts';
 import { Runc, processAlive, waitForExit, type ContainerFiles } from './runc.ts';
 import { ServiceRules, removeAllServiceRules } from './service.ts';
-import { cleanupLocalHost } from './cleanup.ts';
+import { cleanupLocalHost, otherLockHolder } from './cleanup.ts';
 
 export interface LocalTools {
   runc: string;
@@ -77,6 +77,8 @@ export class LocalPlatform implements CheckpointingPlatform {
   private readonly services = new Map<string, Service>();
   private readonly volumes = new Set<string>();
   private readonly checkpoints = new Set<string>();
+  /** Nodes marked unschedulable (kubectl cordon): no new pod may start there. */
+  private readonly cordoned = new Set<string>();
   private podCounter = 0;
   private nextServicePort = 30_000;
 
@@ -141,7 +143,28 @@ export class LocalPlatform implements CheckpointingPlatform {
     return { name, id, files };
   }
 
+  cordon(node: string, events: EventRecorder): void {
+    this.requireNode(node);
+    this.cordoned.add(node);
+    events.emit('platform:local', 'node_cordoned', node);
+  }
+
+  uncordon(node: string, events: EventRecorder): void {
+    if (!this.cordoned.delete(node)) return;
+    events.emit('platform:local', 'node_uncordoned', node);
+  }
+
+  isSchedulable(node: string): boolean {
+    return this.cpusets.has(node) && !this.cordoned.has(node);
+  }
+
+  private requireNode(node: string): void {
+    if (!this.cpusets.has(node)) throw new Error(`no node ${JSON.stringify(node)} on this platform (nodes: ${[...this.cpusets.keys()].join(', ')})`);
+  }
+
   private async preparePod(spec: PodSpec, node: string): Promise<LocalPod> {
+    this.requireNode(node);
+    if (this.cordoned.has(node)) throw new Error(`node ${node} is cordoned (unschedulable): no pod may start there`);
     const { name, id, files } = this.newPodIdentity(spec, node);
     const octet = this.addresses.allocate();
     const pod: LocalPod = {
@@ -164,6 +187,7 @@ export class LocalPlatform implements CheckpointingPlatform {
       binds: [
         ...this.rootfs.binds,
         ...spec.volumes.map((v) => ({ source: this.volumePath(v.volume), destination: v.mountPath, readonly: false })),
+        ...(spec.code ? [{ source: spec.code.hostPath, destination: spec.code.mountPath, readonly: true }] : []),
       ],
       criuConfig: this.criuConfig,
     });
@@ -178,13 +202,15 @@ export class LocalPlatform implements CheckpointingPlatform {
     return pod;
   }
 
-  async stopPod(pod: Pod, gracePeriodMs: number, events: EventRecorder): Promise<StopResult> {
+  async stopPod(pod: Pod, gracePeriodMs: number, events: EventRecorder, signal?: AbortSignal): Promise<StopResult> {
     const p = this.local(pod);
     const t0 = performance.now();
     await this.runc.kill(p.containerId, 'TERM');
     events.emit('platform:local', 'pod_sigterm', pod.name);
     let killed = false;
-    if (!(await waitForExit(p.pid, gracePeriodMs))) {
+    // The grace period can be long (Kubernetes' default is 30 s, a scenario may say an hour): an
+    // interrupted run must not sit it out. waitForExit rejects on abort; removePod kills the pod.
+    if (!(await waitForExit(p.pid, gracePeriodMs, signal))) {
       killed = true;
       await this.runc.kill(p.containerId, 'KILL');
       events.emit('platform:local', 'pod_sigkill', `${pod.name}: grace period of ${gracePeriodMs} ms over`);
@@ -269,6 +295,8 @@ export class LocalPlatform implements CheckpointingPlatform {
 
   /** Removes everything still there, in reverse order of creation, then the shared pieces. */
   async close(): Promise<void> {
+    // A run never leaves a node cordoned, whatever happened to the strategy that cordoned it.
+    this.cordoned.clear();
     const errors: unknown[] = [];
     const attempt = async (f: () => Promise<void>) => {
       try {
@@ -297,11 +325,9 @@ export class LocalPlatform implements CheckpointingPlatform {
 /** One run at a time per host: a second run would share the bridge, the address plan and the CPUs. */
 function acquireLock(): void {
   mkdirSync(RUN_DIR, { recursive: true });
-  if (existsSync(LOCK_FILE)) {
-    const pid = Number.parseInt(readFileSync(LOCK_FILE, 'utf8'), 10);
-    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
-      throw new Error(`another migbench run (pid ${pid}) is using the local platform; wait for it or stop it, then run: migbench cleanup`);
-    }
+  const holder = otherLockHolder();
+  if (holder !== undefined) {
+    throw new Error(`another migbench run (pid ${holder}) is using the local platform; wait for it or stop it, then run: migbench cleanup`);
   }
   writeFileSync(LOCK_FILE, String(process.pid));
 }

@@ -9,6 +9,8 @@ import type { LocalPlatform } from '../../../src/platforms/local/local-platform.
 import type { Pod, Service } from '../../../src/platforms/platform.ts';
 import { RedisWorkload } from '../../../src/workloads/redis.ts';
 import { createTestPlatform } from '../../helpers/platform.ts';
+import { BRIDGE_MAC } from '../../../src/platforms/local/network.ts';
+import { BRIDGE } from '../../../src/platforms/local/names.ts';
 import { migbenchObjects, NOTHING, silentEvents } from '../../helpers/host.ts';
 
 const workload = new RedisWorkload({ type: 'redis', name: 'svc-test', keys: 0, valueBytes: 8, appendfsync: 'everysec' });
@@ -75,6 +77,19 @@ describe('local platform: pods and services', () => {
     expect(netns(a)).not.toMatch(/migbench0/);
   });
 
+  it("keeps the bridge's MAC when pods come and go (pods' ARP entries for the gateway stay right)", async () => {
+    const mac = () => readFileSync(`/sys/class/net/${BRIDGE}/address`, 'utf8').trim();
+    expect(mac()).toBe(BRIDGE_MAC);
+    // Ports with lower and higher MACs than the bridge's come and go; without a fixed address the
+    // bridge would take the lowest port MAC and change with them.
+    for (let i = 0; i < 3; i++) {
+      const extra = await platform.startPod(workload.podSpec(), 'node-a', silentEvents);
+      expect(mac()).toBe(BRIDGE_MAC);
+      await platform.removePod(extra);
+      expect(mac()).toBe(BRIDGE_MAC);
+    }
+  });
+
   it('routes the service address to the current endpoint and switches new connections', async () => {
     const [a, b] = pods as [Pod, Pod];
     const direct = async (pod: Pod, value: string) => {
@@ -99,6 +114,23 @@ describe('local platform: pods and services', () => {
       expect(await connectOutcome(service.address.host, service.address.port)).toBe('ECONNREFUSED');
     } finally {
       impostor.close();
+    }
+  });
+
+  it('keeps connections established before the endpoint was removed, as kube-proxy does', async () => {
+    // A terminating pod serves its open connections until it closes them (a video stream gets its
+    // EOF at SIGTERM); only new connections are refused.
+    await platform.setServiceEndpoint(service, pods[0]!, silentEvents);
+    const c = new Redis({ host: service.address.host, port: service.address.port, lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: 1_000, retryStrategy: () => null });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      expect(await c.set('kept', 'yes')).toBe('OK');
+      await platform.setServiceEndpoint(service, null, silentEvents);
+      expect(await connectOutcome(service.address.host, service.address.port)).toBe('ECONNREFUSED');
+      expect(await c.get('kept')).toBe('yes');
+    } finally {
+      c.disconnect();
     }
   });
 

@@ -1,0 +1,26 @@
+// frames.csv: every video frame the video probe's player received, raw — the data behind the video_*
+// columns, for inter-arrival plots or another player model.
+import { stringify } from 'csv-stringify/sync';
+import type { TrialResult } from './trial-result.ts';
+import { formatMs } from './format.ts';
+
+export const framesColumnDocs = {
+  trial: 'trial number (joins trials.csv)',
+  t_ms: 'when the frame had fully arrived, ms relative to the trigger',
+  connection: 'the client connection it came on, numbered from 0 per trial (a new number = the player reconnected)',
+  epoch: 'the stream epoch: CLOCK_REALTIME µs at which the server process started (a new value = a new server process)',
+  seq: 'frame number within the epoch, from 0',
+  server_ts_us: 'CLOCK_REALTIME µs at which the server produced the frame',
+} as const;
+
+export const framesColumns = Object.keys(framesColumnDocs);
+
+export function framesHeader(): string {
+  return stringify([framesColumns]);
+}
+
+export function frameRows(result: TrialResult): string {
+  const trigger = result.timeline.triggerAt;
+  const rows = (result.frames ?? []).map((f) => [String(result.trial), formatMs(f.at - trigger), String(f.connection), String(f.epoch), String(f.seq), String(f.serverTsUs)]);
+  return rows.length === 0 ? '' : stringify(rows);
+}
