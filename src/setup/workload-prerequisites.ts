@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { WorkloadConfig } from '../scenario/schema.ts';
 import { exec } from '../system/exec.ts';
 import { aptInstall, lookPath } from './criu.ts';
-import { PrerequisiteError } from './prerequisites.ts';
+import { PrerequisiteError, type Check } from './prerequisites.ts';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -57,4 +57,21 @@ export async function ensureWorkloadPrerequisites(types: readonly WorkloadConfig
     if (r?.exitCode === 0 && r.stdout.trim()) versions[need.aptPackage] = r.stdout.trim();
   }
   return versions;
+}
+
+/** For `migbench doctor`: one check per host package the workloads need, naming the workloads that need it. */
+export async function checkWorkloadPrerequisites(): Promise<Check[]> {
+  const users = new Map<Need, string[]>();
+  for (const [type, needs] of Object.entries(WORKLOAD_NEEDS)) for (const need of needs) users.set(need, [...(users.get(need) ?? []), type]);
+  const checks: Check[] = [];
+  for (const [need, types] of users) {
+    const ok = await need.present();
+    checks.push({
+      name: `${need.label} (${types.join(', ')})`,
+      ok,
+      found: ok ? 'installed' : 'missing (migbench run installs it when a scenario needs it)',
+      ...(ok ? {} : { fix: `apt-get install -y ${need.aptPackage}` }),
+    });
+  }
+  return checks;
 }

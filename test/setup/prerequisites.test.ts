@@ -1,6 +1,6 @@
 // Integration (root, this host): the prerequisites are found, reported and ensured without
 // installing anything when they are present. Features are compared with what CRIU itself says.
-import { ensureWorkloadPrerequisites } from '../../src/setup/workload-prerequisites.ts';
+import { checkWorkloadPrerequisites, ensureWorkloadPrerequisites } from '../../src/setup/workload-prerequisites.ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { exec } from '../../src/system/exec.ts';
 import { CRIU_CACHE_DIR, criuFeatures, findCriu } from '../../src/setup/criu.ts';
@@ -103,5 +103,12 @@ describe('ensureWorkloadPrerequisites', () => {
     expect(Object.keys(versions).sort()).toEqual(['python3', 'python3-torch']);
     expect(versions['python3-torch']).toMatch(/^\d/);
     expect(await ensureWorkloadPrerequisites(['redis'], () => {})).toEqual({});
+  });
+
+  it('tells doctor which workloads need which package', async () => {
+    expect(await checkWorkloadPrerequisites()).toEqual([
+      { name: 'python3 (video, ml-training)', ok: true, found: 'installed' },
+      { name: 'PyTorch for /usr/bin/python3 (ml-training)', ok: true, found: 'installed' },
+    ]);
   });
 });
