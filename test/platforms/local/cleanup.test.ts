@@ -6,7 +6,10 @@ import { createTestPlatform } from '../../helpers/platform.ts';
 import { migbenchObjects, NOTHING, silentEvents } from '../../helpers/host.ts';
 import { RedisWorkload } from '../../../src/workloads/redis.ts';
 import { processAlive } from '../../../src/platforms/local/runc.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { LOCK_FILE, RUN_DIR } from '../../../src/platforms/local/names.ts';
+import { migbench } from '../../helpers/cli.ts';
 
 it('removes containers, namespaces, veths, bridge, rules and cgroups left by a crashed run, idempotently', async () => {
   const tools = inject('tools');
@@ -29,4 +32,28 @@ it('removes containers, namespaces, veths, bridge, rules and cgroups left by a c
   expect(migbenchObjects()).toEqual(NOTHING);
   expect(processAlive(pid)).toBe(false);
   expect(await cleanupLocalHost({ ...tools, checkpointDirs: [] })).toEqual([]);
+});
+
+it('refuses while another live process holds the run lock, and leaves that run alone', async () => {
+  // Another run, as far as the lock can tell: a live process that is not us.
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const tools = inject('tools');
+  const hadLock = existsSync(LOCK_FILE);
+  mkdirSync(RUN_DIR, { recursive: true });
+  writeFileSync(LOCK_FILE, String(other.pid));
+  try {
+    await expect(cleanupLocalHost({ ...tools, checkpointDirs: [] })).rejects.toThrow(`a migbench run (pid ${other.pid}) is in progress`);
+    expect(readFileSync(LOCK_FILE, 'utf8')).toBe(String(other.pid));
+    const cli = migbench(['cleanup']);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain(`a migbench run (pid ${other.pid}) is in progress`);
+  } finally {
+    other.kill('SIGKILL');
+    if (!hadLock) rmSync(LOCK_FILE, { force: true });
+  }
+  // A lock left by a process that is gone does not block anything.
+  writeFileSync(LOCK_FILE, String(other.pid));
+  await new Promise((r) => setTimeout(r, 50));
+  await expect(cleanupLocalHost({ ...tools, checkpointDirs: [] })).resolves.toBeDefined();
+  expect(existsSync(LOCK_FILE)).toBe(false);
 });
