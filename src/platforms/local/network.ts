@@ -60,8 +60,8 @@ export class AddressPool {
  * The bridge's own MAC, fixed (locally administered, "mb"). A Linux bridge without an explicit
  * address takes the lowest MAC of its ports, so removing a pod's veth can change it; pods that had
  * resolved the gateway then send to a MAC nobody owns until their ARP entry is re-validated.
- * Measured before this: drain trials where the replacement became reachable 1–1.7 s late, when the
- * evicted pod's veth went away while the replacement was starting.
+ * Seen before this, and not since: Redis drain trials whose replacement was reachable 1–1.7 s after
+ * it had logged "Ready" — a drain removes the evicted pod's veth while the replacement starts.
  */
 export const BRIDGE_MAC = '02:6d:62:00:00:01';
 
