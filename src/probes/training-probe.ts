@@ -54,11 +54,6 @@ export class TrainingProbe implements Probe {
     this.poller.start();
   }
 
-  /** Successful observations so far, in arrival order. */
-  get progress(): readonly TrainingObservation[] {
-    return this.observations;
-  }
-
   async stop(): Promise<Sample[]> {
     this.stoppedAt = performance.now();
     return this.poller.stop();

@@ -111,11 +111,6 @@ export class VideoProbe implements Probe {
     }
   }
 
-  /** Frames received so far, in arrival order. */
-  get frames(): readonly FrameArrival[] {
-    return this.arrivals;
-  }
-
   private async watch(): Promise<void> {
     let connection = 0;
     while (this.running) {

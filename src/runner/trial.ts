@@ -11,6 +11,7 @@ import type { TrialIdentity, TrialResult, CriuStats } from '../results/trial-res
 import type { Strategy } from '../strategies/strategy.ts';
 import type { PhaseEvent, Sample } from '../timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
+import { trackPods } from './track-pods.ts';
 
 export interface TrialTiming {
   settleMs: number;
@@ -97,12 +98,12 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     // t = 0 of every CSV: the trigger event carries exactly this instant.
     triggerAt = clock.now();
     events.push({ at: triggerAt, source: 'trial', event: 'trigger', detail: `${strategy.name}: ${setup.from} -> ${setup.to}` });
+    const strategyPlatform = trackPods(platform, (created) => pods.push(created));
     const outcome = await strategy.migrate({
-      platform, workload, pod, service, targetNode: setup.to, events: recorder, readyTimeoutMs: setup.timing.readyTimeoutMs, signal,
+      platform: strategyPlatform, workload, pod, service, targetNode: setup.to, events: recorder, readyTimeoutMs: setup.timing.readyTimeoutMs, signal,
     });
     strategyFinishedAt = clock.now();
     recorder.emit('trial', 'migrated', outcome.pod.name);
-    if (outcome.pod !== pod) pods.push(outcome.pod);
     criu = outcome.criu;
     checkpointBytes = outcome.checkpointBytes;
 

@@ -38,17 +38,13 @@ export class DrainStrategy implements Strategy {
       termination.catch(() => undefined);
       if (this.options.controller === 'statefulset') await termination;
       events.emit(SOURCE, 'replacement_created', `${this.options.controller} on ${ctx.targetNode}`);
+      // A replacement that never becomes ready is removed by the trial's teardown, as every pod is.
       const pod = await platform.startPod(ctx.workload.podSpec(), ctx.targetNode, events);
-      try {
-        await ctx.workload.waitReady({ host: pod.ip, port: ctx.workload.port }, ctx.readyTimeoutMs, ctx.signal);
-        events.emit(SOURCE, 'ready', pod.name);
-        await platform.setServiceEndpoint(ctx.service, pod, events);
-        // kubectl drain returns once the evicted pod is gone.
-        await termination;
-      } catch (err) {
-        await platform.removePod(pod).catch(() => undefined);
-        throw err;
-      }
+      await ctx.workload.waitReady({ host: pod.ip, port: ctx.workload.port }, ctx.readyTimeoutMs, ctx.signal);
+      events.emit(SOURCE, 'ready', pod.name);
+      await platform.setServiceEndpoint(ctx.service, pod, events);
+      // kubectl drain returns once the evicted pod is gone.
+      await termination;
       return { pod };
     } finally {
       await platform.uncordon(source, events);

@@ -1,7 +1,8 @@
-import { inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
+import { migbenchObjects, NOTHING } from './host.ts';
 
 /** A local platform on its own checkpoint store and log directory under the temp dir. */
 export async function createTestPlatform(): Promise<LocalPlatform> {
@@ -13,5 +14,21 @@ export async function createTestPlatform(): Promise<LocalPlatform> {
     checkpointDir: `${base}/store`,
     logDir: `${base}/logs`,
     tools: { runc: tools.runc, criu: tools.criu, iptables: tools.iptables, ip: tools.ip },
+  });
+}
+
+/**
+ * One test platform for a test file: created before its tests (handed to `use`), closed after them,
+ * and the host then checked for anything of migbench left behind.
+ */
+export function useTestPlatform(use: (platform: LocalPlatform) => void): void {
+  let platform: LocalPlatform | undefined;
+  beforeAll(async () => {
+    platform = await createTestPlatform();
+    use(platform);
+  });
+  afterAll(async () => {
+    await platform?.close();
+    expect(migbenchObjects()).toEqual(NOTHING);
   });
 }

@@ -1,20 +1,14 @@
 // The criu strategy moves a running Redis to the other node with CRIU: same memory (every key,
 // including one never persisted to the AOF), new pod on the target node, CRIU's statistics read.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import { CriuStrategy } from '../../src/strategies/criu.ts';
-import { createTestPlatform } from '../helpers/platform.ts';
-import { migbenchObjects, NOTHING, recordingEvents } from '../helpers/host.ts';
+import { useTestPlatform } from '../helpers/platform.ts';
+import { recordingEvents } from '../helpers/host.ts';
 import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
-beforeAll(async () => {
-  platform = await createTestPlatform();
-});
-afterAll(async () => {
-  await platform?.close();
-  expect(migbenchObjects()).toEqual(NOTHING);
-});
+useTestPlatform((p) => (platform = p));
 
 it('moves Redis with its data intact and reports CRIU statistics', async () => {
   const { workload, pod, service } = await deployRedis(platform, 'criu-test', 20_000);

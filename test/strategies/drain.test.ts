@@ -1,21 +1,15 @@
 // The drain strategy with Kubernetes semantics: cordon, evict (leave the service, SIGTERM, SIGKILL
 // after the grace period), the controller's replacement on the other node — at once for a
 // Deployment, only after the old pod is gone for a StatefulSet — and uncordon on every exit path.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import { DrainStrategy } from '../../src/strategies/drain.ts';
-import { createTestPlatform } from '../helpers/platform.ts';
-import { migbenchObjects, NOTHING, recordingEvents, silentEvents } from '../helpers/host.ts';
+import { useTestPlatform } from '../helpers/platform.ts';
+import { recordingEvents, silentEvents } from '../helpers/host.ts';
 import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
-beforeAll(async () => {
-  platform = await createTestPlatform();
-});
-afterAll(async () => {
-  await platform?.close();
-  expect(migbenchObjects()).toEqual(NOTHING);
-});
+useTestPlatform((p) => (platform = p));
 
 const signal = new AbortController().signal;
 

@@ -1,20 +1,14 @@
 // The redeploy strategy deletes the pod and starts a fresh one on the target node: the data come
 // back from the AOF on the shared volume; what was only in memory is gone.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import { RedeployStrategy } from '../../src/strategies/redeploy.ts';
-import { createTestPlatform } from '../helpers/platform.ts';
-import { migbenchObjects, NOTHING, recordingEvents } from '../helpers/host.ts';
+import { useTestPlatform } from '../helpers/platform.ts';
+import { recordingEvents } from '../helpers/host.ts';
 import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
-beforeAll(async () => {
-  platform = await createTestPlatform();
-});
-afterAll(async () => {
-  await platform?.close();
-  expect(migbenchObjects()).toEqual(NOTHING);
-});
+useTestPlatform((p) => (platform = p));
 
 it('moves Redis by redeploying it; the new pod reloads the AOF from the shared volume', async () => {
   const { workload, pod, service } = await deployRedis(platform, 'redeploy-test', 20_000);

@@ -1,7 +1,7 @@
 // The embedded platform: "nodes" are CPU shares of this host, pods are runc containers in their
 // own network namespaces on a host bridge, a service is a NAT rule on the host, and the shared
 // checkpoint directory stands in for the NFS share of a real cluster.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { EventRecorder } from '../../timeline.ts';

@@ -1,17 +1,11 @@
 // A pod that ignores SIGTERM is killed with SIGKILL once its grace period is over, as the kubelet does.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
-import { createTestPlatform } from '../../helpers/platform.ts';
-import { migbenchObjects, NOTHING, recordingEvents } from '../../helpers/host.ts';
+import { useTestPlatform } from '../../helpers/platform.ts';
+import { recordingEvents } from '../../helpers/host.ts';
 
 let platform: LocalPlatform;
-beforeAll(async () => {
-  platform = await createTestPlatform();
-});
-afterAll(async () => {
-  await platform?.close();
-  expect(migbenchObjects()).toEqual(NOTHING);
-});
+useTestPlatform((p) => (platform = p));
 
 it('sends SIGKILL after the grace period to a pod that ignores SIGTERM', async () => {
   const spec = { app: 'stubborn', command: ['sh', '-c', 'trap "" TERM; while :; do sleep 1; done'], port: 1, volumes: [] };
