@@ -8,7 +8,8 @@ import { CommandFailure, EXIT_USAGE } from './commands/exit-codes.ts';
 import { runCommand } from './commands/run.ts';
 import { validateCommand } from './commands/validate.ts';
 import { doctorCommand } from './commands/doctor.ts';
-import { cleanupCommand } from './commands/cleanup.ts';
+import { cleanupCommand, cleanupKubernetesCommand } from './commands/cleanup.ts';
+import { simClusterCommand } from './commands/sim-cluster.ts';
 import { compareCommand } from './commands/compare.ts';
 import { reportCommand } from './commands/report.ts';
 
@@ -42,8 +43,18 @@ async function main(): Promise<number> {
           .option('strategies', { type: 'string', describe: 'override strategies, comma-separated (e.g. criu,redeploy)' })
           .option('warmup', { type: 'number', describe: 'override warm-up trials per workload × strategy' })
           .option('seed', { type: 'number', describe: 'override the seed of the trial order' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
-      async (argv) => set(await runCommand({ scenario: argv.scenario, out: argv.out, quiet: argv.quiet, overrides: overridesFrom(argv), commandLine })),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'kubernetes: print the API calls that would change the cluster, make none' })
+          .option('kubeconfig', { type: 'string', describe: 'kubernetes: kubeconfig file (over kubernetes.kubeconfig)' })
+          .option('context', { type: 'string', describe: 'kubernetes: kubeconfig context (over kubernetes.context)' })
+          .option('namespace', { type: 'string', describe: 'kubernetes: namespace (over kubernetes.namespace)' }),
+      async (argv) =>
+        set(
+          await runCommand({
+            scenario: argv.scenario, out: argv.out, quiet: argv.quiet, overrides: overridesFrom(argv), commandLine,
+            kubernetes: { dryRun: argv.dryRun, ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}), ...(argv.namespace ? { namespace: argv.namespace } : {}) },
+          }),
+        ),
     )
     .command(
       'validate <scenario>',
@@ -97,10 +108,37 @@ async function main(): Promise<number> {
     .command(
       'cleanup',
       'remove everything migbench created on this host (containers, namespaces, veths, bridge, rules, volumes)',
-      (y) => y.option('store', { type: 'array', string: true, default: [] as string[], describe: 'also empty this checkpoint store (local.checkpointDir)' }),
-      async (argv) => set(await cleanupCommand({ stores: argv.store.map(String), commandLine: 'npm run migbench -- cleanup' })),
+      (y) =>
+        y
+          .option('store', { type: 'array', string: true, default: [] as string[], describe: 'also empty this checkpoint store (local.checkpointDir)' })
+          .option('platform', { choices: ['local', 'kubernetes'] as const, default: 'local' as const, describe: 'kubernetes: remove what migbench created in --namespace and uncordon the nodes it cordoned' })
+          .option('kubeconfig', { type: 'string', describe: 'kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
+          .option('context', { type: 'string', describe: 'kubernetes: kubeconfig context' })
+          .option('namespace', { type: 'string', default: 'migbench', describe: "kubernetes: the scenario's namespace" }),
+      async (argv) =>
+        set(
+          argv.platform === 'kubernetes'
+            ? await cleanupKubernetesCommand({ namespace: argv.namespace, ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}) })
+            : await cleanupCommand({ stores: argv.store.map(String), commandLine: 'npm run migbench -- cleanup' }),
+        ),
     )
-    .demandCommand(1, 'name a command: run, validate, compare, report, doctor or cleanup')
+    .command(
+      'sim-cluster <action>',
+      'start, stop or show a Kubernetes control plane with fake nodes (kwok) on 127.0.0.1; built from source on first use (or by `build`)',
+      (y) =>
+        y
+          .positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true })
+          .option('workers', { type: 'string', describe: 'worker node names, comma-separated (default: worker-a,worker-b)' }),
+      async (argv) =>
+        set(
+          await simClusterCommand({
+            action: argv.action,
+            commandLine: `sh bin/migbench sim-cluster ${argv.action}`,
+            ...(argv.workers !== undefined ? { workers: argv.workers.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+          }),
+        ),
+    )
+    .demandCommand(1, 'name a command: run, validate, compare, report, doctor, cleanup or sim-cluster')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

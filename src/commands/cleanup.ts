@@ -5,11 +5,42 @@ import { findCriu } from '../setup/criu.ts';
 import { run } from '../system/exec.ts';
 import { CommandFailure, EXIT_USAGE } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
+import { KubeApi } from '../platforms/kubernetes/api.ts';
+import { apiStatus, ClusterError, connectCluster, describeApiError, preflight } from '../platforms/kubernetes/cluster.ts';
+import { cleanupKubernetes } from '../platforms/kubernetes/cleanup.ts';
 
 const DEFAULT_STORE = '/var/lib/migbench/store';
 
 async function which(tool: string): Promise<string> {
   return (await run('sh', ['-c', `command -v ${tool} || true`])) || tool;
+}
+
+export interface KubernetesCleanupArgs {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+}
+
+/** `cleanup --platform kubernetes`: what migbench created in the namespace, and its cordons. Needs no root. */
+export async function cleanupKubernetesCommand(args: KubernetesCleanupArgs): Promise<number> {
+  let api: KubeApi;
+  try {
+    const cluster = connectCluster(args);
+    await preflight(cluster);
+    api = new KubeApi(cluster, { dryRun: false, print: () => undefined });
+  } catch (err) {
+    if (err instanceof ClusterError) throw new CommandFailure(err.message.replace(/kubernetes\.kubeconfig \(or --kubeconfig\)/g, '--kubeconfig').replace(/kubernetes\.(kubeconfig|context|namespace)/g, '--$1'), EXIT_USAGE);
+    throw err;
+  }
+  let removed: string[];
+  try {
+    removed = await cleanupKubernetes(api);
+  } catch (err) {
+    if (apiStatus(err) === 403) throw new CommandFailure(`migbench cleanup: not allowed in namespace ${args.namespace} (${describeApiError(err)}); bind the migbench ClusterRole (deploy/kubernetes/clusterrole.yaml) there`, EXIT_USAGE);
+    throw err;
+  }
+  process.stdout.write(removed.length === 0 ? 'migbench cleanup: nothing to remove\n' : `migbench cleanup: removed\n${removed.map((r) => `  ${r}`).join('\n')}\n`);
+  return 0;
 }
 
 export async function cleanupCommand(args: { stores: string[]; commandLine: string }): Promise<number> {

@@ -8,12 +8,14 @@ import { ensurePrerequisites, toolVersions } from '../setup/prerequisites.ts';
 import { ensureWorkloadPrerequisites } from '../setup/workload-prerequisites.ts';
 import { LocalPlatform } from '../platforms/local/local-platform.ts';
 import { ResultsDir } from '../results/results-dir.ts';
-import { collectHostInfo, gitCommit, type RunInfo } from '../results/run-json.ts';
+import { startRunInfo } from '../results/run-json.ts';
 import { Runner } from '../runner/run.ts';
 import { attachProgress } from '../ui/progress.ts';
 import { summarizeResultsDir } from '../report/summary.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_OK, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
+import { handleInterrupts } from './interrupt.ts';
+import { runKubernetesCommand, type KubernetesFlags } from './run-kubernetes.ts';
 
 export interface RunArgs {
   scenario: string;
@@ -22,6 +24,8 @@ export interface RunArgs {
   overrides: ScenarioOverrides;
   /** The command line as the user typed it, for messages that say what to run. */
   commandLine: string;
+  /** kubernetes platform: print the API calls instead of making them; cluster flags over the scenario's. */
+  kubernetes?: KubernetesFlags;
 }
 
 export function makeRunId(now: Date, scenarioName: string): string {
@@ -32,6 +36,8 @@ export function makeRunId(now: Date, scenarioName: string): string {
 export async function runCommand(args: RunArgs): Promise<number> {
   const loaded = await loadScenario(args.scenario, args.overrides);
   const { scenario } = loaded;
+  if (scenario.platform === 'kubernetes') return runKubernetesCommand(args, args.kubernetes ?? { dryRun: false }, loaded);
+  if (args.kubernetes?.dryRun) throw new CommandFailure('--dry-run: only with platform: kubernetes (a local run changes nothing outside this host; `migbench validate` shows its plan)', EXIT_USAGE);
   const scenarioName = scenario.name ?? args.scenario.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
   const started = new Date();
   const runId = makeRunId(started, scenarioName);
@@ -47,35 +53,15 @@ export async function runCommand(args: RunArgs): Promise<number> {
 
   const results = new ResultsDir(outDir);
   results.open();
-  const info: RunInfo = {
-    runId,
-    scenarioFile: resolve(args.scenario),
-    scenario,
-    scenarioSource: loaded.sourceText,
-    startedAt: started.toISOString(),
-    endedAt: null,
-    host: collectHostInfo(),
-    versions: { ...(await toolVersions(tools)), ...workloadVersions },
-    gitCommit: gitCommit(resolve(import.meta.dirname, '..', '..')),
-    argv: process.argv.slice(2),
-    trials: { planned: trials.length, ok: 0, failed: 0 },
-  };
+  const info = startRunInfo({
+    runId, scenarioFile: resolve(args.scenario), scenario, scenarioSource: loaded.sourceText, startedAt: started,
+    versions: { ...(await toolVersions(tools)), ...workloadVersions }, plannedTrials: trials.length,
+  });
   results.writeRunJson(info);
   if (!args.quiet) log(`migbench: run ${runId}: ${trials.length} trials → ${outDir}`);
 
   const abort = new AbortController();
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupts++;
-    if (interrupts === 1) {
-      log(`\nmigbench: ${signal}: stopping after cleaning up (the current trial is torn down; Ctrl-C again to skip waiting is unsafe)`);
-      abort.abort(new Error(signal));
-    } else {
-      log('migbench: still cleaning up; leftovers can be removed with `migbench cleanup`');
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopHandlingInterrupts = handleInterrupts(abort, log);
 
   let platform: LocalPlatform | undefined;
   try {
@@ -83,11 +69,14 @@ export async function runCommand(args: RunArgs): Promise<number> {
       nodes: scenario.nodes,
       subnet: scenario.local.subnet,
       checkpointDir: scenario.local.checkpointDir,
+      checkpointStore: scenario.local.checkpointStore,
+      ...(scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {}),
       logDir: `${outDir}/pods`,
       tools: { runc: tools.runc, criu: tools.criu, iptables: tools.iptables, ip: tools.ip },
       log,
     });
-    info.platform = { name: 'local', nodes: Object.fromEntries(platform.cpusets), subnet: scenario.local.subnet, checkpointDir: scenario.local.checkpointDir };
+    info.platform = { name: 'local', nodes: Object.fromEntries(platform.cpusets), subnet: scenario.local.subnet, checkpointDir: scenario.local.checkpointDir,
+      checkpointStore: scenario.local.checkpointStore, ...(scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {}) };
     results.writeRunJson(info);
     const runner = new Runner();
     attachProgress(runner, { quiet: args.quiet });
@@ -95,7 +84,8 @@ export async function runCommand(args: RunArgs): Promise<number> {
       runId, scenario, trials, platform, from: loaded.migration.from, to: loaded.migration.to, signal: abort.signal,
       record: (result, metrics) => {
         results.appendTrial(result, metrics);
-        info.trials[result.status === 'ok' ? 'ok' : 'failed']++;
+        if (result.status === 'unsupported') info.trials.unsupported = (info.trials.unsupported ?? 0) + 1;
+        else info.trials[result.status]++;
         results.writeRunJson(info);
       },
     });
@@ -106,7 +96,6 @@ export async function runCommand(args: RunArgs): Promise<number> {
     await platform?.close().catch((err) => log(`migbench: cleanup failed: ${String(err)}; run \`migbench cleanup\``));
     info.endedAt = new Date().toISOString();
     results.writeRunJson(info);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopHandlingInterrupts();
   }
 }

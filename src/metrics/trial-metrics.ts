@@ -21,6 +21,8 @@ export const metricColumnDocs = {
   samples: { unit: 'count', description: 'probe samples in the trial (before and after the trigger)' },
   probe_interval_ms: { unit: 'ms', description: 'open-loop tick interval of the probe: the resolution of downtime_ms' },
   migration_ms: { unit: 'ms', description: 'trigger → the strategy reported the pod moved (service switched, source gone)' },
+  pod_scheduled_ms: { unit: 'ms', description: "trigger → this client received the watch update showing the moved pod bound to a node (the first pod scheduled after the trigger; kubernetes only)" },
+  pod_ready_ms: { unit: 'ms', description: 'trigger → this client received the watch update showing the moved pod Ready (the first pod ready after the trigger; kubernetes only)' },
   latency_p50_ms: { unit: 'ms', description: 'median latency of successful samples before the trigger (baseline), from when each was due' },
   latency_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples before the trigger (baseline)' },
   latency_after_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples after the strategy finished (the moved pod)' },
@@ -32,6 +34,7 @@ export const metricColumnDocs = {
   criu_restore_ms: { unit: 'ms', description: 'CRIU stats-restore restore_time (criu only)' },
   criu_pages_written: { unit: 'pages (4 KiB)', description: 'CRIU stats-dump pages_written (criu only)' },
   checkpoint_bytes: { unit: 'bytes', description: 'total size of the checkpoint images in the shared store (criu only)' },
+  connections_broken: { unit: 'count', description: "times a probe's persistent connection (the Redis probe's, the video stream) ended while probing after it had worked; 0 means clients kept their connections through the move (criu ip: preserve)" },
   redis_acked_writes_lost: { unit: 'count', description: 'writes the Redis probe saw acknowledged that the server no longer has after the trial (redis only)' },
   video_max_stall_ms: { unit: 'ms', description: 'longest gap between two frames arriving at the video client that ends after the trigger; a gap still open counts to the end of probing (video only)' },
   video_frames_lost: { unit: 'count', description: 'frames of content the client never received after the trigger: gaps in the sequence numbers, and across a new server process the frames the source produced in between (video only)' },
@@ -55,6 +58,7 @@ export interface ComputedMetrics {
 }
 
 const usToMs = (us: number | undefined) => (us === undefined ? undefined : us / 1000);
+const sinceTrigger = (at: number | undefined, trigger: number) => (at === undefined ? undefined : at - trigger);
 
 export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
   const { timeline } = result;
@@ -84,13 +88,26 @@ export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
     set('downtime_ms', longest ? outageDuration(longest) : 0);
     set('downtime_upper_ms', longest ? outageUpperBound(longest) : 0);
   }
-  if (timeline.samples.length === 0) recovered = false;
-  set('outages', afterTrigger.length);
-  set('failed_samples', timeline.samples.filter((s) => !s.ok && s.scheduledAt >= trigger).length);
-  set('baseline_failed_samples', timeline.samples.filter((s) => !s.ok && s.scheduledAt < trigger).length);
-  set('samples', timeline.samples.length);
-  set('probe_interval_ms', result.probeIntervalMs);
+  // No app probe ran (a simulated cluster): nothing was measured from the service's side, so its
+  // columns stay empty rather than 0, and the service's recovery cannot be judged.
+  if (result.probesSkipped) recovered = true;
+  else {
+    if (timeline.samples.length === 0) recovered = false;
+    set('outages', afterTrigger.length);
+    set('failed_samples', timeline.samples.filter((s) => !s.ok && s.scheduledAt >= trigger).length);
+    set('baseline_failed_samples', timeline.samples.filter((s) => !s.ok && s.scheduledAt < trigger).length);
+    set('samples', timeline.samples.length);
+    set('probe_interval_ms', result.probeIntervalMs);
+  }
   set('migration_ms', result.strategyFinishedAt === undefined ? undefined : result.strategyFinishedAt - trigger);
+  // The pod watch's receive times (platform:kubernetes events): the source pod was scheduled and
+  // ready before the trigger, so the first such event after it belongs to the moved pod.
+  const firstPodEventAfterTrigger = (event: string) => {
+    const times = timeline.events.filter((e) => e.source === 'platform:kubernetes' && e.event === event && e.at >= trigger).map((e) => e.at);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  };
+  set('pod_scheduled_ms', sinceTrigger(firstPodEventAfterTrigger('pod_scheduled'), trigger));
+  set('pod_ready_ms', sinceTrigger(firstPodEventAfterTrigger('pod_ready'), trigger));
 
   const latency = (s: Sample) => s.doneAt - s.scheduledAt;
   const baseline = timeline.samples.filter((s) => s.ok && s.scheduledAt < trigger).map(latency);

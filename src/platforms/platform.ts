@@ -95,20 +95,61 @@ export interface RestoreStats {
   forkingUs?: number;
 }
 
+/**
+ * How a checkpoint's memory reaches the target node.
+ * - shared-store: CRIU writes all images to the shared store (the original setup's NFS share),
+ *   the target reads them from there (stop-and-copy).
+ * - page-server: the memory pages stream over the node network to a CRIU page server on the target,
+ *   which writes them to the target's own disk; only the small non-memory images go through the store.
+ * - lazy: post-copy. Only the non-memory state is dumped; the target resumes the process at once and
+ *   its page faults are served from the frozen source over the network.
+ */
+export type MemoryTransfer = 'shared-store' | 'page-server' | 'lazy';
+
+export interface CheckpointRequest {
+  transfer: MemoryTransfer;
+  /** The node the checkpoint will be restored on (where a page server or lazy-pages daemon runs). */
+  targetNode: string;
+  /**
+   * The restored pod keeps the source pod's IP (and MAC), and CRIU dumps established TCP connections
+   * (`--tcp-established`) so that clients keep their connections through the move.
+   */
+  preserveIp: boolean;
+}
+
 export interface Checkpoint {
-  /** Directory holding CRIU's images in the shared checkpoint store. */
+  /** Directory holding CRIU's images the restore reads. */
   readonly imagesDir: string;
   readonly fromPod: Pod;
+  readonly request: CheckpointRequest;
+  /** Bytes of images written before the restore could start (for lazy: without the memory pages). */
   readonly bytes: number;
   readonly stats: CheckpointStats;
 }
 
+export interface RestoredPod {
+  pod: Pod;
+  stats: RestoreStats;
+  /**
+   * Post-copy only: settles once every memory page has reached the target and the source's
+   * processes are gone; rejects if the transfer failed (the restored process is then lost too).
+   */
+  memoryComplete?: Promise<void>;
+}
+
 /** A platform whose pods can be checkpointed and restored with CRIU. */
 export interface CheckpointingPlatform extends Platform {
-  /** Dumps the pod into the shared store; the source pod's processes are gone afterwards. */
-  checkpointPod(pod: Pod, events: EventRecorder): Promise<Checkpoint>;
-  /** Restores a checkpoint as a new pod on `node` (new network namespace, new IP). */
-  restorePod(checkpoint: Checkpoint, node: string, events: EventRecorder): Promise<{ pod: Pod; stats: RestoreStats }>;
+  /**
+   * Dumps the pod; the source pod's processes stop serving. For `lazy`, they stay frozen until the
+   * restored pod has fetched their memory.
+   */
+  checkpointPod(pod: Pod, events: EventRecorder, request: CheckpointRequest): Promise<Checkpoint>;
+  /** Pre-copy round: copies the memory while the pod runs; later dumps send only what changed since. */
+  preDumpPod?(pod: Pod, events: EventRecorder): Promise<{ bytes: number }>;
+  /** Why pre-copy cannot work here (e.g. no dirty-memory tracking in the kernel), or undefined if it can. */
+  preCopyUnsupportedReason(): Promise<string | undefined>;
+  /** Restores a checkpoint as a new pod on the request's target node (new network namespace; new IP unless preserved). */
+  restorePod(checkpoint: Checkpoint, events: EventRecorder): Promise<RestoredPod>;
   removeCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 

@@ -6,9 +6,9 @@
 // network vanished would wait for TCP's retransmission timeout (minutes), not for the service.
 import { Redis } from 'ioredis';
 import type { Endpoint } from '../platforms/platform.ts';
-import type { Sample, SampleError } from '../timeline.ts';
+import type { PhaseEvent, Sample, SampleError } from '../timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
-import type { Probe, ProbeFindings, ProbeOptions } from './probe.ts';
+import type { Probe, ProbeFindings, ProbeOptions, ProbeRecords } from './probe.ts';
 
 /** The hash holding one field per acknowledged write: field = sequence number. */
 export const PROBE_KEY = 'migbench:probe:writes';
@@ -41,6 +41,10 @@ export class RedisProbe implements Probe {
   private readonly ticker: OpenLoopTicker;
   private lastSuccessAt = 0;
   private lastConnectionError: SampleError = '';
+  /** Ends of connections that had been established, while probing: what `connections_broken` counts. */
+  private readonly connectionsClosed: PhaseEvent[] = [];
+  private connected = false;
+  private probing = false;
 
   constructor(target: Endpoint, options: ProbeOptions) {
     this.target = target;
@@ -69,12 +73,23 @@ export class RedisProbe implements Probe {
     this.client.on('error', (err) => {
       this.lastConnectionError = classifyRedisError(err);
     });
+    // 'close' also follows every failed reconnect attempt; only a connection that was up can break.
+    this.client.on('connect', () => {
+      this.connected = true;
+    });
+    this.client.on('close', () => {
+      if (this.connected && this.probing) {
+        this.connectionsClosed.push({ at: performance.now(), source: `probe:${this.name}`, event: 'connection_closed', detail: this.lastConnectionError || 'closed' });
+      }
+      this.connected = false;
+    });
     this.ticker = new OpenLoopTicker(options.intervalMs, (i, at) => this.tick(i, at));
   }
 
   async start(): Promise<void> {
     await this.client.connect();
     this.lastSuccessAt = performance.now();
+    this.probing = true;
     this.ticker.start();
   }
 
@@ -129,8 +144,13 @@ export class RedisProbe implements Probe {
   async stop(): Promise<Sample[]> {
     this.ticker.stop();
     await Promise.allSettled([...this.inFlight]);
+    this.probing = false;
     this.client.disconnect(false);
     return [...this.samples].sort((a, b) => a.scheduledAt - b.scheduledAt);
+  }
+
+  records(): ProbeRecords {
+    return { events: this.connectionsClosed };
   }
 
   /** Counts acknowledged writes that the server does not have, read through the service with a patient client. */
@@ -141,7 +161,7 @@ export class RedisProbe implements Probe {
       await checker.connect();
       const present = new Set(await checker.hkeys(PROBE_KEY));
       const lost = this.acked.filter((seq) => !present.has(String(seq))).length;
-      return { redisAckedWritesLost: lost };
+      return { redisAckedWritesLost: lost, metrics: { connections_broken: this.connectionsClosed.length } };
     } finally {
       checker.disconnect(false);
     }

@@ -190,6 +190,8 @@ export class VideoProbe implements Probe {
     });
     const metrics: Record<string, number> = {};
     for (const [key, value] of Object.entries(m)) if (value !== undefined) metrics[key] = value;
+    // A break of a stream that never delivered a frame is a failed attempt, not a lost connection.
+    metrics.connections_broken = this.breaks.filter((b) => b.deliveredFrames).length;
     return { metrics };
   }
 }

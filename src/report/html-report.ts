@@ -3,6 +3,7 @@
 // anywhere), so it opens offline, from a mail attachment or a CI artifact alike.
 import type { ResultsData, EventRecord, SampleSegment } from './read-results.ts';
 import { NO_SUMMARY, summaryCells } from './summary.ts';
+import { sweepFits, sweepTables } from './slope.ts';
 import { downsampleSegments, segmentColor, segmentKey, timelineSvg } from './charts/timeline.ts';
 import { distributionSvg, type DistributionPoint } from './charts/distribution.ts';
 import { CRIU_PARTS, criuPhasesSvg, type CriuTrial } from './charts/criu-phases.ts';
@@ -43,7 +44,9 @@ const figure = (id: string, svg: string, caption?: string) =>
 function summarySection(data: ResultsData): string {
   if (data.summary.length === 0) return `<p>${esc(NO_SUMMARY)}</p>`;
   const { header, body } = summaryCells(data.summary);
-  return table(header, body.map((r) => r.map(esc)), 'numeric');
+  // A run with a sweep also gets the growth per swept value and the fitted slopes, as in the terminal.
+  const sweeps = sweepTables(sweepFits(data.trials)).map((t) => `<p class="sub">${esc(t.title)}</p>${table(t.header, t.body.map((r) => r.map(esc)), 'numeric')}`);
+  return table(header, body.map((r) => r.map(esc)), 'numeric') + sweeps.join('');
 }
 
 function trialsSection(trials: Trial[]): string {

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { percentile } from '../metrics/percentile.ts';
+import { formatSweepFits, sweepFits } from './slope.ts';
+import { textTable } from './text-table.ts';
 
 export interface SummaryRow {
   workload: string;
@@ -51,7 +53,9 @@ export function summarizeTrialRecords(records: Record<string, string>[]): Summar
       const values = ok.map((r) => r[metric]).filter((v): v is string => v !== undefined && v !== '').map(Number);
       medians[metric] = values.length > 0 ? percentile(values, 50) : undefined;
     }
-    return { workload, strategy, ok: ok.length, failed: rows.length - ok.length, medians };
+    // An unsupported strategy did not fail: its trials never ran (trials.csv says why).
+    const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'unsupported').length;
+    return { workload, strategy, ok: ok.length, failed, medians };
   });
 }
 
@@ -82,11 +86,12 @@ export function summaryCells(rows: SummaryRow[]): { header: string[]; body: stri
 export function formatSummary(rows: SummaryRow[]): string {
   if (rows.length === 0) return NO_SUMMARY;
   const { header, body } = summaryCells(rows);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), ...body.map(line)].join('\n');
+  return textTable(header, body, 2);
 }
 
+/** The summary table, then — when the run swept a parameter — the sweep's medians and fitted slopes (src/report/slope.ts). */
 export function summarizeResultsDir(dir: string): string {
-  return formatSummary(summarizeTrials(readFileSync(`${dir}/trials.csv`, 'utf8')));
+  const records = parseTrialsCsv(readFileSync(`${dir}/trials.csv`, 'utf8'));
+  const sweep = formatSweepFits(sweepFits(records));
+  return [formatSummary(summarizeTrialRecords(records)), ...(sweep ? [sweep] : [])].join('\n\n');
 }

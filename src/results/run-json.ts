@@ -2,6 +2,7 @@
 // the versions of every part in the data path, the host, the code's commit, start and end.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import type { Scenario } from '../scenario/schema.ts';
 
@@ -30,8 +31,31 @@ export interface RunInfo {
   /** Commit of the migbench code that ran, with " (modified)" when the work tree had changes; null outside git. */
   gitCommit: string | null;
   argv: string[];
-  platform?: { name: string; nodes: Record<string, string>; subnet: string; checkpointDir: string };
-  trials: { planned: number; ok: number; failed: number };
+  /** local: nodes → their CPUs, the pod subnet, the store; kubernetes: nodes → their role, the API server, context and namespace. */
+  platform?: { name: string; nodes: Record<string, string>; subnet?: string; checkpointDir?: string; checkpointStore?: string; nodeLinkMbit?: number; server?: string; context?: string; namespace?: string };
+  /** unsupported: trials of strategies this host cannot run (absent when none). */
+  trials: { planned: number; ok: number; failed: number; unsupported?: number };
+}
+
+/** run.json of a run that is starting: identical on every platform but for `versions` and `platform`. */
+export function startRunInfo(run: {
+  runId: string; scenarioFile: string; scenario: Scenario; scenarioSource?: string; startedAt: Date;
+  versions: Record<string, string>; plannedTrials: number; platform?: RunInfo['platform'];
+}): RunInfo {
+  return {
+    runId: run.runId,
+    scenarioFile: run.scenarioFile,
+    scenario: run.scenario,
+    ...(run.scenarioSource !== undefined ? { scenarioSource: run.scenarioSource } : {}),
+    startedAt: run.startedAt.toISOString(),
+    endedAt: null,
+    host: collectHostInfo(),
+    versions: run.versions,
+    gitCommit: gitCommit(resolve(import.meta.dirname, '..', '..')),
+    argv: process.argv.slice(2),
+    ...(run.platform ? { platform: run.platform } : {}),
+    trials: { planned: run.plannedTrials, ok: 0, failed: 0 },
+  };
 }
 
 export function collectHostInfo(): HostInfo {

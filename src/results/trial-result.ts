@@ -27,10 +27,13 @@ export interface TrialIdentity {
   /** 1-based within workload × strategy; warm-ups count separately from 1. */
   repetition: number;
   warmup: boolean;
+  /** The parameter the scenario sweeps for this workload (e.g. datasetMiB) and this trial's value of it. */
+  sweep?: { parameter: string; value: number };
 }
 
 export interface TrialResult extends TrialIdentity {
-  status: 'ok' | 'failed';
+  /** unsupported: the strategy cannot run here (error says why); nothing was deployed or measured. */
+  status: 'ok' | 'failed' | 'unsupported';
   /** '' when ok. */
   error: string;
   /** The phase the trial was in when it failed ('' when ok): deploy, prepare, settle, migrate, observe, verify, teardown. */
@@ -39,11 +42,15 @@ export interface TrialResult extends TrialIdentity {
   startedAt: Date;
   timeline: Timeline;
   probeIntervalMs: number;
+  /** True when the trial ran no app probe (a cluster whose pods run no app): the probe columns stay empty. */
+  probesSkipped?: boolean;
   /** When the strategy reported it had finished moving the pod (monotonic); undefined if it never did. */
   strategyFinishedAt?: MonotonicMs;
   criu?: CriuStats;
   /** Total size of the checkpoint images in bytes. */
   checkpointBytes?: number;
+  /** What the workload's data set occupied once loaded, as the app reports it (Redis: INFO used_memory). */
+  datasetBytes?: number;
   /** Writes the Redis probe saw acknowledged that are missing from the server after the trial. */
   redisAckedWritesLost?: number;
   /** Workload-specific figures from the probes, keyed by trials.csv column (video_*, training_*). */

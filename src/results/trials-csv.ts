@@ -17,7 +17,28 @@ export const trialIdentityColumnDocs = {
   failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown; empty when ok',
 } as const;
 
-export const trialsColumns = [...Object.keys(trialIdentityColumnDocs), ...metricColumns];
+/**
+ * One column per parameter a scenario can sweep (src/scenario/sweep.ts's SWEEPABLE): the trial's
+ * value of it, empty when its workload does not sweep it.
+ */
+export const sweepColumnDocs = {
+  sweep_dataset_mib: { parameter: 'datasetMiB', unit: 'MiB', description: 'swept Redis `datasetMiB`: the data set loaded, in MiB of values (empty when not swept)' },
+  sweep_keys: { parameter: 'keys', unit: 'count', description: 'swept Redis `keys` (empty when not swept)' },
+  sweep_value_bytes: { parameter: 'valueBytes', unit: 'bytes', description: 'swept Redis `valueBytes` (empty when not swept)' },
+  sweep_bitrate_kbps: { parameter: 'bitrateKbps', unit: 'kbit/s', description: 'swept video `bitrateKbps` (empty when not swept)' },
+  sweep_model_width: { parameter: 'modelWidth', unit: 'channels', description: 'swept ml-training `modelWidth` (empty when not swept)' },
+} as const;
+
+/** The column a swept parameter's value goes to (`datasetMiB` → `sweep_dataset_mib`); undefined for a parameter without one. */
+export function sweepColumn(parameter: string): string | undefined {
+  return Object.entries(sweepColumnDocs).find(([, doc]) => doc.parameter === parameter)?.[0];
+}
+
+export const datasetColumnDocs = {
+  dataset_bytes: { unit: 'bytes', description: "the workload's data set once loaded, as the app reports it: Redis INFO used_memory, measured after loading (redis only); the x of a sweep's fitted slope" },
+} as const;
+
+export const trialsColumns = [...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns];
 
 export function trialsHeader(): string {
   return stringify([trialsColumns]);
@@ -25,6 +46,8 @@ export function trialsHeader(): string {
 
 export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
   const values = metricColumns.map((c) => (c.endsWith('_ms') ? formatMs(metrics[c]) : formatNumber(metrics[c])));
+  const swept = result.sweep ? sweepColumn(result.sweep.parameter) : undefined;
+  const sweepValues = Object.keys(sweepColumnDocs).map((c) => (c === swept ? formatNumber(result.sweep!.value) : ''));
   return stringify([
     [
       result.runId,
@@ -37,6 +60,8 @@ export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       formatTimestamp(result.startedAt),
       formatBool(result.warmup),
       result.failedPhase,
+      ...sweepValues,
+      formatNumber(result.datasetBytes),
       ...values,
     ],
   ]);

@@ -4,14 +4,12 @@
 // an exception that ends the run.
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import type { Platform, Pod, Service } from '../platforms/platform.ts';
-import type { TrainingObservation } from '../metrics/training.ts';
-import type { FrameArrival } from '../metrics/video.ts';
-import type { Probe, ProbeFindings, ProbeOptions } from '../probes/probe.ts';
+import type { ProbeOptions } from '../probes/probe.ts';
 import type { TrialIdentity, TrialResult, CriuStats } from '../results/trial-result.ts';
 import type { Strategy } from '../strategies/strategy.ts';
-import type { PhaseEvent, Sample } from '../timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
 import { trackPods } from './track-pods.ts';
+import { ProbeSession, TrialLog, type Phase } from './trial-parts.ts';
 
 export interface TrialTiming {
   settleMs: number;
@@ -34,46 +32,25 @@ export interface TrialSetup {
   onPhase?: (phase: string) => void;
 }
 
-export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
+export type { Phase };
 
 export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
   const clock = setup.clock ?? systemClock;
   const { platform, workload, strategy, signal } = setup;
-  const events: PhaseEvent[] = [];
-  const recorder = { emit: (source: string, event: string, detail?: string) => void events.push({ at: clock.now(), source, event, ...(detail ? { detail } : {}) }) };
+  const log = new TrialLog(clock, setup.onPhase);
+  const { events, recorder } = log;
+  const enter = (next: Phase) => log.enter(next);
+  const probes = new ProbeSession(events);
   const startedAt = clock.wallNow();
-  let phase: Phase = 'deploy';
-  const enter = (next: Phase) => {
-    phase = next;
-    recorder.emit('trial', `phase:${next}`);
-    setup.onPhase?.(next);
-  };
 
   let triggerAt: number | undefined;
   let strategyFinishedAt: number | undefined;
   let service: Service | undefined;
   const pods: Pod[] = [];
-  let probes: Probe[] = [];
-  let probesRunning = false;
-  const samples: Sample[] = [];
-  const frames: FrameArrival[] = [];
-  const trainingProgress: TrainingObservation[] = [];
-  let findings: ProbeFindings = {};
   let criu: CriuStats | undefined;
   let checkpointBytes: number | undefined;
+  let datasetBytes: number | undefined;
   let failure: { phase: Phase; error: string } | undefined;
-
-  const stopProbes = async () => {
-    if (!probesRunning) return;
-    probesRunning = false;
-    for (const probe of probes) {
-      samples.push(...(await probe.stop()));
-      const r = probe.records?.();
-      if (r?.frames) frames.push(...r.frames);
-      if (r?.trainingProgress) trainingProgress.push(...r.trainingProgress);
-      if (r?.events) events.push(...r.events);
-    }
-  };
 
   try {
     enter('deploy');
@@ -86,12 +63,10 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     await platform.setServiceEndpoint(service, pod, recorder);
 
     enter('prepare');
-    await workload.prepare(service.address, signal);
+    datasetBytes = (await workload.prepare(service.address, signal))?.datasetBytes;
 
     enter('settle');
-    probes = workload.probes(service.address, setup.probe);
-    probesRunning = true;
-    for (const probe of probes) await probe.start();
+    await probes.start(workload.probes(service.address, setup.probe));
     await sleep(setup.timing.settleMs, signal);
 
     enter('migrate');
@@ -111,20 +86,15 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     await sleep(setup.timing.observeMs, signal);
 
     enter('verify');
-    await stopProbes();
-    for (const probe of probes) {
-      if (!probe.verify) continue;
-      const found = await probe.verify({ triggerAt, strategyFinishedAt });
-      findings = { ...findings, ...found, metrics: { ...findings.metrics, ...found.metrics } };
-    }
+    await probes.verify({ triggerAt, strategyFinishedAt });
   } catch (err) {
-    failure = { phase, error: describe(err, signal) };
-    recorder.emit('trial', 'failed', `${phase}: ${failure.error}`);
+    failure = { phase: log.phase, error: describe(err, signal) };
+    recorder.emit('trial', 'failed', `${log.phase}: ${failure.error}`);
   }
 
   // Teardown runs whatever happened above; its own failure fails the trial but never hides an earlier one.
   try {
-    await stopProbes();
+    await probes.stop();
   } catch (err) {
     failure ??= { phase: 'teardown', error: describe(err, signal) };
   }
@@ -149,19 +119,18 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     failedPhase: failure?.phase ?? '',
     startedAt,
     // A trial that failed before its trigger has no t = 0; its times are relative to the first event.
-    timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples, events },
+    timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples: probes.samples, events },
     probeIntervalMs: setup.probe.intervalMs,
     ...(strategyFinishedAt !== undefined ? { strategyFinishedAt } : {}),
     ...(criu ? { criu } : {}),
     ...(checkpointBytes !== undefined ? { checkpointBytes } : {}),
-    ...(findings.redisAckedWritesLost !== undefined ? { redisAckedWritesLost: findings.redisAckedWritesLost } : {}),
-    ...(findings.metrics && Object.keys(findings.metrics).length > 0 ? { workloadMetrics: findings.metrics } : {}),
-    ...(frames.length > 0 ? { frames } : {}),
-    ...(trainingProgress.length > 0 ? { trainingProgress } : {}),
+    ...(datasetBytes !== undefined ? { datasetBytes } : {}),
+    ...probes.resultFields(),
   };
 }
 
-function describe(err: unknown, signal: AbortSignal): string {
+/** A failure in one line for trials.csv (an interrupt says so, whatever error it caused). */
+export function describe(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return `interrupted (${String(signal.reason instanceof Error ? signal.reason.message : signal.reason ?? 'aborted')})`;
   const text = err instanceof Error ? err.message : String(err);
   return text.replace(/\s+/g, ' ').trim().slice(0, 2_000);

@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument, isMap, LineCounter } from 'yaml';
 import type { z } from 'zod';
-import { scenarioSchema, strategyNames, type Scenario, type WorkloadConfig } from './schema.ts';
+import { kubernetesStrategyNames, scenarioSchema, strategyLabel, strategyNames, type Scenario, type WorkloadConfig } from './schema.ts';
+import { sweepConflicts, sweepInstances } from './sweep.ts';
 
 export interface ScenarioProblem {
   /** Path in the document, e.g. `workloads[0].keys`; '' for the document itself. */
@@ -101,8 +102,14 @@ export function parseScenario(file: string, sourceText: string, overrides: Scena
     throw new ScenarioError(file, dedupe(problems));
   }
   const scenario = parsed.data;
-  const problems = crossFieldProblems(scenario);
+  const conflicts = sweepConflicts(withOverrides.workloads).map(({ at, expected, found }) => ({ path: formatPath(at), expected, found, where: locate(at) }));
+  const problems = [...crossFieldProblems(scenario), ...conflicts];
   if (problems.length > 0) throw new ScenarioError(file, problems);
+  if (scenario.platform === 'kubernetes') {
+    // The cluster's nodes are known only once it is reached; these say which rule will pick them.
+    const k8s = scenario.kubernetes!;
+    return { file, scenario, sourceText, migration: { from: k8s.sourceNode ?? 'the first schedulable worker', to: k8s.targetNode ?? 'the first schedulable worker other than the source' } };
+  }
   // A default never picks the node the other end names (`migration: { to: node-a }` starts on node-b).
   const from = scenario.migration.from ?? scenario.nodes.find((n) => n !== scenario.migration.to)!;
   const to = scenario.migration.to ?? scenario.nodes.find((n) => n !== from)!;
@@ -209,11 +216,12 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
   const duplicates = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
   for (const d of new Set(duplicates(s.nodes))) problems.push({ path: 'nodes', expected: 'distinct node names', found: `${JSON.stringify(d)} twice` });
-  for (const d of new Set(duplicates(s.workloads.map(workloadName)))) {
-    problems.push({ path: 'workloads', expected: 'distinct workload names (give repeated types a `name`)', found: `${JSON.stringify(d)} twice` });
+  // A swept workload stands for one instance per value (`redis-64`, `redis-128`): those names count too.
+  for (const d of new Set(duplicates(s.workloads.flatMap((w) => sweepInstances(w).map((i) => i.name))))) {
+    problems.push({ path: 'workloads', expected: 'distinct workload names (give repeated types a `name`; a swept one is named `<name>-<value>`)', found: `${JSON.stringify(d)} twice` });
   }
-  for (const d of new Set(duplicates(s.strategies.map((st) => st.name)))) {
-    problems.push({ path: 'strategies', expected: 'each strategy once', found: `${JSON.stringify(d)} twice` });
+  for (const d of new Set(duplicates(s.strategies.map(strategyLabel)))) {
+    problems.push({ path: 'strategies', expected: 'each strategy once (a CRIU strategy may also appear once more with ip: preserve)', found: `${JSON.stringify(d)} twice` });
   }
   for (const key of ['from', 'to'] as const) {
     const node = s.migration[key];
@@ -223,6 +231,52 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   }
   if (s.migration.from !== undefined && s.migration.from === s.migration.to) {
     problems.push({ path: 'migration.to', expected: 'a node other than migration.from', found: JSON.stringify(s.migration.to) });
+  }
+  problems.push(...platformProblems(s));
+  return problems;
+}
+
+/** Which strategies and fields belong to which platform (a strategy written for one cannot run on the other). */
+function platformProblems(s: Scenario): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const strategyAt = (name: string) => `strategies[${s.strategies.findIndex((st) => st.name === name)}]`;
+  if (s.platform === 'local') {
+    if (s.kubernetes !== undefined) problems.push({ path: 'kubernetes', expected: 'no `kubernetes:` block with platform: local (or set platform: kubernetes)', found: 'a mapping' });
+    if (s.strategies.some((st) => st.name === 'podmigration')) {
+      problems.push({ path: strategyAt('podmigration'), expected: 'a local strategy (criu, redeploy, drain): podmigration needs platform: kubernetes and the podmigration-operator; criu is its local equivalent', found: '"podmigration"' });
+    }
+    return problems;
+  }
+  const k8s = s.kubernetes;
+  if (k8s === undefined) {
+    problems.push({ path: 'kubernetes', expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)', found: 'nothing' });
+    return problems;
+  }
+  for (const st of s.strategies) {
+    if (!(kubernetesStrategyNames as readonly string[]).includes(st.name)) {
+      problems.push({ path: strategyAt(st.name), expected: `a kubernetes strategy (${kubernetesStrategyNames.join(', ')}): ${st.name} runs on the local platform; podmigration is CRIU's way on a cluster`, found: JSON.stringify(st.name) });
+    }
+  }
+  for (const st of s.strategies) {
+    if (st.name === 'drain' && st.controller !== 'deployment') {
+      problems.push({ path: `${strategyAt('drain')}.controller`, expected: 'deployment (the kubernetes platform drains a Deployment\'s pod)', found: JSON.stringify(st.controller) });
+    }
+    if (st.name === 'podmigration' && st.api === 'rest') {
+      if (st.restUrl === undefined) problems.push({ path: `${strategyAt('podmigration')}.restUrl`, expected: "the operator's REST API URL with api: rest (e.g. http://10.0.0.1:5000), or api: resource", found: 'nothing' });
+      // The operator's api-server creates every Podmigration in, and looks for source pods in, `default`.
+      if (k8s.namespace !== 'default') problems.push({ path: 'kubernetes.namespace', expected: "default with podmigration api: rest (the operator's REST API works in namespace default only), or api: resource", found: JSON.stringify(k8s.namespace) });
+    }
+  }
+  if (k8s.probes && k8s.address === undefined) {
+    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), or `probes: false` to skip the app probes", found: 'nothing' });
+  }
+  if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
+    problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });
+  }
+  for (const key of ['from', 'to'] as const) {
+    if (s.migration[key] !== undefined) {
+      problems.push({ path: `migration.${key}`, expected: `kubernetes.${key === 'from' ? 'sourceNode' : 'targetNode'} on the kubernetes platform (migration.* names the local platform's nodes)`, found: JSON.stringify(s.migration[key]) });
+    }
   }
   return problems;
 }

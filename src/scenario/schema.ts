@@ -2,6 +2,7 @@
 // their limits. Workload, strategy and platform names come from the registries so the schema's
 // enums cannot drift from the implementations.
 import { z } from 'zod';
+import { sweepSchema } from './sweep.ts';
 
 const name = z
   .string()
@@ -47,20 +48,34 @@ const probeOverride = z
   .strict()
   .optional();
 
+/** The Redis fields a scenario may also sweep (src/scenario/sweep.ts), each checked the same way there. */
+const redisKeys = z.number().int().min(0).max(100_000_000);
+const redisValueBytes = z.number().int().min(1).max(1_048_576);
+const redisDatasetMiB = z.number().int().min(1).max(65_536);
+
 export const redisWorkloadSchema = z
   .object({
     type: z.literal('redis'),
     /** Instance name; defaults to the type. Used in trials.csv's `workload` column. */
     name: name.optional(),
     /** Keys written before the trial starts. */
-    keys: z.number().int().min(0).max(100_000_000).default(10_000),
+    keys: redisKeys.default(10_000),
     /** Size of each value in bytes. */
-    valueBytes: z.number().int().min(1).max(1_048_576).default(64),
+    valueBytes: redisValueBytes.default(64),
+    /**
+     * Instead of `keys`: load this many MiB of values (keys = datasetMiB × 2^20 / valueBytes), random
+     * bytes that no RDB compression shrinks, then compact the AOF, so a fresh pod reloads as many
+     * bytes as CRIU copies. For sweeps of the data set's size.
+     */
+    datasetMiB: redisDatasetMiB.optional(),
+    sweep: sweepSchema('redis', { datasetMiB: redisDatasetMiB, keys: redisKeys, valueBytes: redisValueBytes }),
     /** Redis' appendfsync: how often the AOF is fsynced. */
     appendfsync: z.enum(['always', 'everysec', 'no']).default('everysec'),
     probe: probeOverride,
   })
   .strict();
+
+const videoBitrateKbps = z.number().int().min(50).max(100_000);
 
 export const videoWorkloadSchema = z
   .object({
@@ -69,14 +84,17 @@ export const videoWorkloadSchema = z
     /** Frames per second of the live stream. */
     fps: z.number().int().min(1).max(120).default(25),
     /** Stream bitrate; frame sizes follow a GOP pattern (a large key frame, smaller delta frames) averaging this. */
-    bitrateKbps: z.number().int().min(50).max(100_000).default(2_000),
+    bitrateKbps: videoBitrateKbps.default(2_000),
     /** Key frame every this many frames. */
     gopFrames: z.number().int().min(1).max(600).default(50),
     /** Playback buffer of the simulated player, for video_rebuffer_ms. */
     playerBufferMs: z.number().int().min(0).max(60_000).default(2_000),
+    sweep: sweepSchema('video', { bitrateKbps: videoBitrateKbps }),
     probe: probeOverride,
   })
   .strict();
+
+const mlModelWidth = z.number().int().min(1).max(512);
 
 export const mlTrainingWorkloadSchema = z
   .object({
@@ -89,20 +107,44 @@ export const mlTrainingWorkloadSchema = z
     classes: z.number().int().min(2).max(1_000).default(10),
     batchSize: z.number().int().min(1).max(4_096).default(32),
     /** Channels of the CNN's first convolution (doubles in the second): the model's size. */
-    modelWidth: z.number().int().min(1).max(512).default(16),
+    modelWidth: mlModelWidth.default(16),
     /** Save weights and optimizer state to the volume every this many steps. */
     saveEverySteps: z.number().int().min(1).max(1_000_000).default(100),
     /** PyTorch intra-op threads (one per node's CPU share). */
     threads: z.number().int().min(1).max(256).default(1),
+    sweep: sweepSchema('ml-training', { modelWidth: mlModelWidth }),
     probe: probeOverride,
   })
   .strict();
 
 export const workloadSchema = z.discriminatedUnion('type', [redisWorkloadSchema, videoWorkloadSchema, mlTrainingWorkloadSchema]);
 
-export const criuStrategySchema = z
+/** Options of every CRIU strategy. */
+const criuFields = {
+  /**
+   * new: the restored pod gets a new IP and CRIU closes its established TCP connections (clients
+   * reconnect), as the podmigration-operator does. preserve: it keeps the source pod's IP and MAC,
+   * and `--tcp-established` carries open connections over, so clients keep them through the move.
+   */
+  ip: z.enum(['new', 'preserve']).default('new'),
+};
+
+/** Stop-and-copy through the shared checkpoint store (the original setup's NFS share). */
+export const criuStrategySchema = z.object({ name: z.literal('criu'), ...criuFields }).strict();
+
+/** Post-copy: the target resumes before the memory has arrived; pages follow on demand from the source. */
+export const criuLazyStrategySchema = z.object({ name: z.literal('criu-lazy'), ...criuFields }).strict();
+
+/** Memory pages stream straight to a page server on the target node; no shared store for them. */
+export const criuPageserverStrategySchema = z.object({ name: z.literal('criu-pageserver'), ...criuFields }).strict();
+
+/** Pre-copy: memory is copied while the pod runs, then a final dump sends only what changed. */
+export const criuPrecopyStrategySchema = z
   .object({
-    name: z.literal('criu'),
+    name: z.literal('criu-precopy'),
+    ...criuFields,
+    /** Pre-dump rounds before the final dump. */
+    preDumps: z.number().int().min(1).max(10).default(2),
   })
   .strict();
 
@@ -127,9 +169,30 @@ export const drainStrategySchema = z
   })
   .strict();
 
-export const strategyObjectSchema = z.discriminatedUnion('name', [criuStrategySchema, redeployStrategySchema, drainStrategySchema]);
-export const strategyNames = ['criu', 'redeploy', 'drain'] as const;
+/**
+ * `podmigration` (kubernetes platform): the SSU-DCN podmigration-operator's live migration, asked
+ * for through its custom resource (`api: resource`) or its REST API (`api: rest`, `restUrl`).
+ */
+export const podmigrationStrategySchema = z
+  .object({
+    name: z.literal('podmigration'),
+    /** resource: create a `Podmigration` (podmig.dcn.ssu.ac.kr/v1); rest: POST /Podmigrations to the operator's API server. */
+    api: z.enum(['resource', 'rest']).default('resource'),
+    /** The operator's REST API (its api-server listens on port 5000), e.g. http://10.0.0.1:5000; required with api: rest. */
+    restUrl: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'an http(s) URL such as http://10.0.0.1:5000').optional(),
+    /** spec.snapshotPath: where the kubelet writes the checkpoint (the NFS share of the original setup). */
+    snapshotPath: z.string().min(1).default('/var/lib/kubelet/migration'),
+  })
+  .strict();
+
+export const strategyObjectSchema = z.discriminatedUnion('name', [
+  criuStrategySchema, criuLazyStrategySchema, criuPageserverStrategySchema, criuPrecopyStrategySchema,
+  redeployStrategySchema, drainStrategySchema, podmigrationStrategySchema,
+]);
+export const strategyNames = ['criu', 'criu-lazy', 'criu-pageserver', 'criu-precopy', 'redeploy', 'drain', 'podmigration'] as const;
 export type StrategyName = (typeof strategyNames)[number];
+/** The strategies the kubernetes platform has (the others run on the local platform only). */
+export const kubernetesStrategyNames = ['podmigration', 'drain', 'redeploy'] as const satisfies readonly StrategyName[];
 
 /** A strategy is named by a string (defaults for every option) or given as an object with options. */
 export const strategySchema = z.union([
@@ -146,6 +209,44 @@ export const localPlatformSchema = z
       .default('198.18.0.0/24'),
     /** The shared checkpoint directory standing in for the NFS share of the original setup. */
     checkpointDir: z.string().min(1).default('/var/lib/migbench/store'),
+    /**
+     * What the checkpoint images are written to: disk (the directory's file system) or tmpfs (a
+     * tmpfs mounted over its checkpoints/ and nodes/ for the run), to see how much of a dump is
+     * storage rather than CRIU.
+     */
+    checkpointStore: z.enum(['disk', 'tmpfs']).default('disk'),
+    /**
+     * An emulated node-to-node network for CRIU's transfers: each node gets a namespace behind a
+     * veth pair shaped to this bandwidth (tc tbf), and whatever a migration sends to the target
+     * crosses it — the page server's and the lazy-pages daemon's pages, and for `criu` the images
+     * (the store is then across the network, as NFS is). Without it they run over loopback.
+     */
+    nodeLink: z.object({ bandwidthMbit: z.number().min(1).max(100_000) }).strict().optional(),
+  })
+  .strict();
+
+/** The `kubernetes` platform: which cluster, where the workloads go, how the probes reach them. */
+export const kubernetesPlatformSchema = z
+  .object({
+    /** Kubeconfig file; default: $KUBECONFIG, else ~/.kube/config. */
+    kubeconfig: z.string().min(1).optional(),
+    /** Context in the kubeconfig; default: its current-context. */
+    context: z.string().min(1).optional(),
+    /** Everything migbench creates goes here, and it touches nothing outside it (except cordoning nodes for drain). */
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (lower-case letters, digits, dashes)').default('migbench'),
+    /**
+     * Where the probes reach the workload's Service from here (a NodePort, a LoadBalancer or a
+     * port-forward), e.g. 10.0.0.5:30379. Without it the app probes are skipped.
+     */
+    address: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 10.0.0.5:30379').optional(),
+    /** false: no app probes (e.g. a simulated cluster whose pods run no app); only pod lifecycle figures. */
+    probes: z.boolean().default(true),
+    /** The node the pod starts on; default: the first schedulable worker. */
+    sourceNode: z.string().min(1).optional(),
+    /** The node it moves to; default: the first schedulable worker other than the source. */
+    targetNode: z.string().min(1).optional(),
+    /** Allow draining a control-plane node (refused otherwise). */
+    forceControlPlane: z.boolean().default(false),
   })
   .strict();
 
@@ -153,8 +254,9 @@ export const scenarioSchema = z
   .object({
     name: name.optional(),
     description: z.string().optional(),
-    platform: z.literal('local').default('local'),
+    platform: z.enum(['local', 'kubernetes']).default('local'),
     local: localPlatformSchema.default(() => localPlatformSchema.parse({})),
+    kubernetes: kubernetesPlatformSchema.optional(),
     /** Node names; the pod starts on `migration.from` and moves to `migration.to`. */
     nodes: z.array(name).min(2).default(['node-a', 'node-b']),
     migration: z
@@ -207,3 +309,12 @@ export type RedisWorkloadConfig = z.output<typeof redisWorkloadSchema>;
 export type VideoWorkloadConfig = z.output<typeof videoWorkloadSchema>;
 export type MlTrainingWorkloadConfig = z.output<typeof mlTrainingWorkloadSchema>;
 export type StrategyConfig = z.output<typeof strategyObjectSchema>;
+
+/**
+ * How trials.csv's `strategy` column names a configured strategy: its name, plus `+ip-preserve` for a
+ * CRIU strategy that keeps the pod's IP, so both variants of one strategy can be in a scenario.
+ */
+export function strategyLabel(config: StrategyConfig): string {
+  return 'ip' in config && config.ip === 'preserve' ? `${config.name}+ip-preserve` : config.name;
+}
+export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

@@ -119,10 +119,18 @@ export async function criuFeatures(path: string): Promise<CriuFeatures> {
 }
 
 async function criuHasFeature(path: string, feature: string): Promise<boolean> {
+  return (await criuFeatureCheck(path, feature)).ok;
+}
+
+/** `criu check --feature <feature>`: whether CRIU can use it here, and what CRIU said (its reason when not). */
+export async function criuFeatureCheck(path: string, feature: string): Promise<{ ok: boolean; said: string }> {
   try {
-    return (await exec(path, ['check', '--feature', feature], { allowFailure: true, timeoutMs: 30_000 })).exitCode === 0;
-  } catch {
-    return false;
+    const result = await exec(path, ['check', '--feature', feature], { allowFailure: true, timeoutMs: 30_000 });
+    // CRIU prefixes its messages with their source ("Warn  (criu/cr-check.c:824): "); the reason is what follows.
+    const said = `${result.stdout} ${result.stderr}`.replace(/\s+/g, ' ').replace(/^.*?\)\s*:\s*/, '').trim();
+    return { ok: result.exitCode === 0, said: said || `exit ${result.exitCode}` };
+  } catch (err) {
+    return { ok: false, said: err instanceof Error ? err.message : String(err) };
   }
 }
 

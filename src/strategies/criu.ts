@@ -1,35 +1,19 @@
-// `criu`: the podmigration-operator's flow (SSU-DCN): checkpoint the source pod into the shared
-// store, create the destination pod on the target node, restore it there, wait until it serves,
-// switch the service to it, remove the source.
-import { canCheckpoint } from '../platforms/platform.ts';
+// `criu`: stop-and-copy through the shared checkpoint store, the podmigration-operator's flow
+// (SSU-DCN): the source is frozen while all of its memory is written to the store, and the target
+// restores from there.
+import type { CriuStrategyOptions } from './options.ts';
+import { migrateWithCriu } from './criu-flow.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
-
-const SOURCE = 'strategy:criu';
 
 export class CriuStrategy implements Strategy {
   readonly name = 'criu';
+  private readonly options: CriuStrategyOptions;
 
-  async migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    const { platform, events } = ctx;
-    if (!canCheckpoint(platform)) throw new Error(`platform ${platform.name} cannot checkpoint pods`);
-    events.emit(SOURCE, 'checkpoint', ctx.pod.name);
-    const checkpoint = await platform.checkpointPod(ctx.pod, events);
-    try {
-      events.emit(SOURCE, 'restore', ctx.targetNode);
-      const { pod, stats } = await platform.restorePod(checkpoint, ctx.targetNode, events);
-      await ctx.workload.waitReady({ host: pod.ip, port: ctx.workload.port }, ctx.readyTimeoutMs, ctx.signal);
-      events.emit(SOURCE, 'ready', pod.name);
-      await platform.setServiceEndpoint(ctx.service, pod, events);
-      await platform.removePod(ctx.pod);
-      events.emit(SOURCE, 'source_removed', ctx.pod.name);
-      return {
-        pod,
-        checkpointBytes: checkpoint.bytes,
-        criu: { ...checkpoint.stats, ...stats },
-      };
-    } finally {
-      // The images are only needed for the restore; remove them so a 2 GiB dump does not fill the store.
-      await platform.removeCheckpoint(checkpoint);
-    }
+  constructor(options: CriuStrategyOptions = { name: 'criu', ip: 'new' }) {
+    this.options = options;
+  }
+
+  migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
+    return migrateWithCriu(ctx, { strategy: this.name, transfer: 'shared-store', preserveIp: this.options.ip === 'preserve' });
   }
 }

@@ -26,6 +26,11 @@ export interface MigrationOutcome {
 
 export interface Strategy {
   readonly name: string;
+  /**
+   * Why this strategy cannot run on this platform and host (asked once, before any trial), or
+   * undefined if it can. Its trials are then recorded as `unsupported` with the reason, not run.
+   */
+  unsupportedReason?(platform: Platform): Promise<string | undefined>;
   migrate(context: MigrationContext): Promise<MigrationOutcome>;
 }
 

@@ -4,6 +4,7 @@
 import type { Runner } from '../runner/run.ts';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
 import type { TrialResult } from '../results/trial-result.ts';
+import { strategyLabel } from '../scenario/schema.ts';
 
 export interface ProgressOptions {
   quiet: boolean;
@@ -16,6 +17,7 @@ export function trialLine(result: TrialResult, metrics: TrialMetrics, index: num
   const width = String(total).length;
   const head = `[${String(index + 1).padStart(width)}/${total}] ${result.workload.padEnd(10)} ${result.strategy.padEnd(9)} ${result.warmup ? 'warm-up' : 'rep'} ${String(result.repetition).padStart(2)}`;
   if (result.status === 'failed') return `${head}  FAILED in ${result.failedPhase}: ${result.error}`;
+  if (result.status === 'unsupported') return `${head}  ${result.error}`;
   return `${head}  ok  downtime ${ms(metrics.downtime_ms)}  migration ${ms(metrics.migration_ms)}`;
 }
 
@@ -36,11 +38,11 @@ export function attachProgress(runner: Runner, options: ProgressOptions): void {
   let totalCount = 0;
   runner.on('trial-start', (trial, index, total) => {
     totalCount = total;
-    current = `${trial.workloadName} × ${trial.strategy.name}${trial.warmup ? ' (warm-up)' : ''} #${trial.repetition}`;
+    current = `${trial.workloadName} × ${strategyLabel(trial.strategy)}${trial.warmup ? ' (warm-up)' : ''} #${trial.repetition}`;
     redraw(index, total);
   });
   runner.on('trial-phase', (trial, phase) => {
-    current = `${trial.workloadName} × ${trial.strategy.name} #${trial.repetition}: ${phase}`;
+    current = `${trial.workloadName} × ${strategyLabel(trial.strategy)} #${trial.repetition}: ${phase}`;
     redraw(doneCount, totalCount);
   });
   runner.on('trial-end', (result, metrics, index, total) => {

@@ -3,6 +3,12 @@
 import type { Endpoint, PodSpec } from '../platforms/platform.ts';
 import type { Probe, ProbeOptions } from '../probes/probe.ts';
 
+/** What loading the data set measured. */
+export interface PreparedData {
+  /** Bytes the loaded data set occupies in the app (Redis: INFO used_memory). */
+  datasetBytes?: number;
+}
+
 export interface Workload {
   /** Instance name from the scenario (trials.csv `workload`). */
   readonly name: string;
@@ -14,7 +20,7 @@ export interface Workload {
   podSpec(): PodSpec;
   /** Resolves once the app answers at `endpoint`; rejects after `timeoutMs`. */
   waitReady(endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<void>;
-  /** Loads the app with its data set (before probing starts). */
-  prepare(endpoint: Endpoint, signal?: AbortSignal): Promise<void>;
+  /** Loads the app with its data set (before probing starts); says how big it turned out, when the app can tell. */
+  prepare(endpoint: Endpoint, signal?: AbortSignal): Promise<PreparedData | void>;
   probes(service: Endpoint, options: ProbeOptions): Probe[];
 }

@@ -85,6 +85,42 @@ describe('planTrials', () => {
   });
 });
 
+describe('planTrials with a sweep', () => {
+  const swept = (seed: number) =>
+    planTrials(
+      parseScenario('t.yaml', [
+        'workloads: [{ type: redis, valueBytes: 1000, sweep: { datasetMiB: [64, 512, 2048] } }, { type: video }]',
+        'strategies: [criu, redeploy]',
+        `seed: ${seed}`,
+        'repetitions: 3',
+        'warmup: 1',
+        '',
+      ].join('\n')).scenario,
+    );
+  const SWEPT_PAIRS = ['redis-64', 'redis-512', 'redis-2048', 'video'].flatMap((w) => [`${w}×criu`, `${w}×redeploy`]);
+
+  it('expands each value into its own workload, interleaved: every round holds each value × strategy once', () => {
+    const trials = swept(5);
+    expect(trials).toHaveLength(SWEPT_PAIRS.length * 4);
+    for (const round of chunk(trials, SWEPT_PAIRS.length)) expect(round.map(key).sort()).toEqual([...SWEPT_PAIRS].sort());
+    // Shuffled, not value by value: the rounds do not all list the sizes in the same order.
+    expect(new Set(chunk(trials, SWEPT_PAIRS.length).map((r) => r.map(key).join(','))).size).toBeGreaterThan(1);
+  });
+
+  it('runs each value with the field set to it, and says which parameter and value the trial has', () => {
+    const t = swept(5).find((x) => x.workloadName === 'redis-2048')!;
+    expect(t.workload).toMatchObject({ type: 'redis', name: 'redis-2048', datasetMiB: 2048, valueBytes: 1000 });
+    expect(t.workload).not.toHaveProperty('sweep');
+    expect(t.sweep).toEqual({ parameter: 'datasetMiB', value: 2048 });
+    expect(swept(5).find((x) => x.workloadName === 'video')!.sweep).toBeUndefined();
+  });
+
+  it('is reproducible from the seed', () => {
+    expect(order(swept(9))).toEqual(order(swept(9)));
+    expect(order(swept(9))).not.toEqual(order(swept(10)));
+  });
+});
+
 describe('seededRandom', () => {
   it('repeats its sequence for a seed and differs between seeds', () => {
     const take = (seed: number) => {

@@ -11,7 +11,7 @@ import { criuParts } from '../../src/report/charts/criu-phases.ts';
 import { summarizeTrials } from '../../src/report/summary.ts';
 import { reportCommand } from '../../src/commands/report.ts';
 import { CommandFailure, EXIT_USAGE } from '../../src/commands/exit-codes.ts';
-import { HOSTILE, reportFixtureTrials, samples, trial, writeResultsDir } from './fixtures.ts';
+import { criuEvents, HOSTILE, reportFixtureTrials, samples, trial, TRIGGER, writeResultsDir } from './fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'migbench-report-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -203,4 +203,23 @@ describe('migbench report', () => {
 it('samples() of the fixture is evenly spaced (sanity of the fixture itself)', () => {
   const s = samples(0, 20);
   expect(s.map((x) => x.scheduledAt - s[0]!.scheduledAt)).toEqual([0, 5, 10, 15]);
+});
+
+describe('the report of a run with a sweep', () => {
+  it('shows the medians per swept value and the fitted slope, as the terminal does', async () => {
+    const dir = join(root, 'sweep');
+    // Downtime 100 ms + 1 ms per MiB: at 64 and 128 MiB, two trials each.
+    const trials = [64, 64, 128, 128].map((mib, i) =>
+      trial({
+        trial: i + 1, workload: `redis-${mib}`, repetition: (i % 2) + 1, sweep: { parameter: 'datasetMiB', value: mib },
+        timeline: { triggerAt: TRIGGER, samples: samples(-2000, 3000, (t) => (t >= 0 && t < 100 + mib ? 'timeout' : '')), events: criuEvents() },
+      }),
+    );
+    writeResultsDir(dir, trials);
+    const html = await renderHtmlReport(await readResults(dir), { generatedAt: new Date(0) });
+    expect(html).toContain('sweep of redis (sweep_dataset_mib)');
+    const sweepTable = /sweep of redis[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(sweepTable).toContain('<th>sweep_dataset_mib=64</th>');
+    expect(sweepTable).toMatch(/<td>criu<\/td><td>165\.0<\/td><td>230\.0<\/td><td>1\.0<\/td>/);
+  });
 });

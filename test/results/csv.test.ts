@@ -38,12 +38,20 @@ describe('format', () => {
 });
 
 describe('trials.csv', () => {
-  it('puts identity and outcome first, then every metric column in order', () => {
+  it('puts identity and outcome first, then the swept parameters and the data set size, then every metric column in order', () => {
     const header = (parse(trialsHeader()) as string[][])[0]!;
     expect(header).toEqual(trialsColumns);
     expect(header.slice(0, 10)).toEqual(['run_id', 'trial', 'workload', 'strategy', 'repetition', 'status', 'error', 'started_at', 'warmup', 'failed_phase']);
-    expect(header.slice(10)).toEqual(metricColumns);
-    expect(header.slice(10, 13)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
+    expect(header.slice(10, 16)).toEqual(['sweep_dataset_mib', 'sweep_keys', 'sweep_value_bytes', 'sweep_bitrate_kbps', 'sweep_model_width', 'dataset_bytes']);
+    expect(header.slice(16)).toEqual(metricColumns);
+    expect(header.slice(16, 19)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
+  });
+
+  it("writes a swept trial's value in its parameter's column only, and the measured data set size", () => {
+    const [swept] = records(trialsHeader(), trialRow(sampleTrial({ sweep: { parameter: 'datasetMiB', value: 2048 }, datasetBytes: 2_328_000_512 }), {}));
+    expect(swept).toMatchObject({ sweep_dataset_mib: '2048', sweep_keys: '', sweep_value_bytes: '', sweep_bitrate_kbps: '', sweep_model_width: '', dataset_bytes: '2328000512' });
+    const [plain] = records(trialsHeader(), trialRow(sampleTrial(), {}));
+    expect(Object.entries(plain!).filter(([c]) => c.startsWith('sweep_') || c === 'dataset_bytes').every(([, v]) => v === '')).toBe(true);
   });
 
   const metrics: TrialMetrics = { downtime_ms: 45, migration_ms: 123.4567, outages: 1, failed_samples: 9, checkpoint_bytes: 2_760_704, redis_acked_writes_lost: 0 };

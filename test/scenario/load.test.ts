@@ -60,7 +60,7 @@ describe('schema problems', () => {
 
   it('lists the allowed strategy names for an unknown one, and the value found', () => {
     const p = byPath('strategies[1]')!;
-    expect(p.expected).toContain('criu, redeploy');
+    expect(p.expected).toContain('criu, criu-lazy, criu-pageserver, criu-precopy, redeploy');
     expect(p.found).toBe('"live"');
   });
 
@@ -94,7 +94,7 @@ describe('schema problems', () => {
 
   it('reports an unknown strategy given as a mapping at its `name`', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
-      { path: 'strategies[0].name', expected: 'one of "criu", "redeploy", "drain"', found: '"live"', where: 'line 3' },
+      { path: 'strategies[0].name', expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration"', found: '"live"', where: 'line 3' },
     ]);
   });
 
@@ -173,10 +173,10 @@ describe('defaults', () => {
     expect(scenario.probe).toEqual({ intervalMs: 5 });
     expect(scenario.timing).toEqual({ settleMs: 2_000, observeMs: 3_000, readyTimeoutMs: 60_000 });
     expect(scenario.nodes).toEqual(['node-a', 'node-b']);
-    expect(scenario.local).toEqual({ subnet: '198.18.0.0/24', checkpointDir: '/var/lib/migbench/store' });
+    expect(scenario.local).toEqual({ subnet: '198.18.0.0/24', checkpointDir: '/var/lib/migbench/store', checkpointStore: 'disk' });
     expect(scenario.output).toEqual({ dir: 'results' });
     expect(scenario.workloads).toEqual([{ type: 'redis', keys: 10_000, valueBytes: 64, appendfsync: 'everysec' }]);
-    expect(scenario.strategies).toEqual([{ name: 'criu' }]);
+    expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new' }]);
   });
 
   it('fills the defaults of the video and ml-training workloads and the drain strategy', () => {
@@ -234,7 +234,7 @@ describe('command-line overrides', () => {
     const unknown = errorOf(file, { strategies: ['bogus'] }).problems;
     expect(unknown).toHaveLength(1);
     expect(unknown[0]).toMatchObject({ path: 'strategies[0] (from --strategies)', found: '"bogus"' });
-    expect(unknown[0]!.expected).toContain('criu, redeploy');
+    expect(unknown[0]!.expected).toContain('criu, criu-lazy, criu-pageserver, criu-precopy, redeploy');
   });
 
   it('a problem in the file is still blamed on the file when the flag is not given', () => {
@@ -251,7 +251,7 @@ describe('command-line overrides', () => {
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy'] }).scenario.strategies).toEqual([{ name: 'redeploy', gracePeriodSeconds: 5 }]);
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy', 'criu'] }).scenario.strategies).toEqual([
       { name: 'redeploy', gracePeriodSeconds: 5 },
-      { name: 'criu' },
+      { name: 'criu', ip: 'new' },
     ]);
   });
 

@@ -20,6 +20,33 @@ export interface CleanupOptions {
   keepLock?: boolean;
 }
 
+/** The device name of the tmpfs a run with `checkpointStore: tmpfs` mounts, so cleanup finds it. */
+export const STORE_TMPFS = 'migbench-store';
+
+/** Where a store keeps checkpoint images: the shared checkpoints/ and each node's own nodes/<node>/. */
+export function imageDirs(store: string): string[] {
+  return [`${store}/checkpoints`, `${store}/nodes`];
+}
+
+/**
+ * Unmounts whatever is mounted in the stores' image directories, deepest first: migbench's own tmpfs,
+ * and what a CRIU restore killed half-way leaves in its work directory (`.criu.cgyard.*`, CRIU's
+ * cgroup yard), which would otherwise make every later run fail to empty the store (EBUSY).
+ */
+export async function unmountStoreMounts(stores: string[]): Promise<string[]> {
+  const roots = stores.flatMap(imageDirs);
+  const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter(Boolean)
+    // /proc/mounts escapes spaces and the like as octal; our paths have none, but never unmount a guess.
+    .filter((m) => !m.includes('\\') && roots.some((root) => m === root || m.startsWith(`${root}/`)));
+  const unmounted: string[] = [];
+  for (const mount of [...new Set(mounted)].sort((a, b) => b.length - a.length)) {
+    const result = await exec('umount', [mount], { allowFailure: true });
+    if (result.exitCode !== 0) await exec('umount', ['-l', mount], { allowFailure: true });
+    unmounted.push(mount);
+  }
+  return unmounted;
+}
+
 /** The pid of another live process holding the run lock, if any. */
 export function otherLockHolder(): number | undefined {
   if (!existsSync(LOCK_FILE)) return undefined;
@@ -81,8 +108,9 @@ export async function cleanupLocalHost(options: CleanupOptions): Promise<string[
   removed.push(...(await removeAllServiceRules(options.iptables)));
   removed.push(...removeCgroups());
 
+  for (const mount of await unmountStoreMounts(options.checkpointDirs ?? [])) removed.push(`mount ${mount}`);
   for (const store of options.checkpointDirs ?? []) {
-    for (const sub of ['volumes', 'checkpoints']) {
+    for (const sub of ['volumes', 'checkpoints', 'nodes']) {
       const dir = `${store}/${sub}`;
       const entries = existsSync(dir) ? await readdir(dir) : [];
       for (const entry of entries) {

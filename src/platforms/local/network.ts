@@ -39,6 +39,13 @@ export class AddressPool {
   private next = AddressPool.FIRST;
   private readonly inUse = new Set<number>();
 
+  /** Takes over an address released on purpose for its successor (a restore that keeps the source's IP). */
+  reserve(octet: number): number {
+    if (this.inUse.has(octet)) throw new Error(`pod address .${octet} is still in use`);
+    this.inUse.add(octet);
+    return octet;
+  }
+
   allocate(): number {
     for (let i = 0; i <= AddressPool.LAST - AddressPool.FIRST; i++) {
       const octet = this.next;
@@ -81,8 +88,16 @@ export async function removeBridge(ip: string): Promise<void> {
   if (existsSync(`/sys/class/net/${BRIDGE}`)) await exec(ip, ['link', 'del', BRIDGE], { allowFailure: true });
 }
 
+/**
+ * A pod's MAC follows its address, so a pod restored with its source's IP (`ip: preserve`) also has
+ * its MAC: the host's neighbour entry stays right and open connections see no ARP gap.
+ */
+export function podMac(octet: number): string {
+  return `02:6d:62:01:00:${octet.toString(16).padStart(2, '0')}`;
+}
+
 /** Creates the pod's namespace and wires it to the bridge. One `ip -batch` per side keeps it to two forks. */
-export async function createPodNetwork(ip: string, pod: string, octet: number, subnet: Subnet): Promise<PodNetwork> {
+export async function createPodNetwork(ip: string, pod: string, octet: number, subnet: Subnet, options: { attached?: boolean } = {}): Promise<PodNetwork> {
   const netns = netnsName(pod);
   const veth = `${VETH_PREFIX}${octet}`;
   const address = subnet.address(octet);
@@ -92,13 +107,14 @@ export async function createPodNetwork(ip: string, pod: string, octet: number, s
     input: [
       `netns add ${netns}`,
       `link add ${veth} type veth peer name eth0 netns ${netns}`,
-      `link set ${veth} master ${BRIDGE} up`,
+      options.attached === false ? `link set ${veth} up` : `link set ${veth} master ${BRIDGE} up`,
       '',
     ].join('\n'),
   });
   await run(ip, ['-n', netns, '-batch', '-'], {
     input: [
       'link set lo up',
+      `link set eth0 address ${podMac(octet)}`,
       `addr add ${address}/24 dev eth0`,
       'link set eth0 up',
       `route add default via ${subnet.gateway}`,
@@ -106,6 +122,30 @@ export async function createPodNetwork(ip: string, pod: string, octet: number, s
     ].join('\n'),
   });
   return { netns, netnsPath: `/var/run/netns/${netns}`, veth, ip: address };
+}
+
+/**
+ * Takes a pod off the bridge (or puts it back). With `ip: preserve` a client's TCP connection must
+ * meet no pod at all while it moves: the source's kernel, once CRIU has dumped and closed the
+ * sockets, and the target's, before CRIU has restored them, would both answer its retransmissions
+ * with a reset. CRIU's own network lock cannot help here: for a network namespace it did not create
+ * it adds its rules in the host's namespace, which the pod's packets never traverse.
+ * Detaching from the bridge, not setting the link down: a carrier change is applied by the kernel's
+ * link watcher, which runs at most once a second, so a link brought up again shortly after another
+ * went down passed no packet for up to a second (measured: ready ~1 s after the restore).
+ */
+export async function setPodLink(ip: string, network: Pick<PodNetwork, 'veth'>, attached: boolean): Promise<void> {
+  await run(ip, attached ? ['link', 'set', network.veth, 'master', BRIDGE] : ['link', 'set', network.veth, 'nomaster']);
+}
+
+/**
+ * Tells the host where a pod's address now is, as the gratuitous ARP of a moved endpoint does. While
+ * the moving pod had no link, the host's ARP requests for it went unanswered and its neighbour
+ * entry failed; the next request would only go out after ARP's 1 s retransmit timer, and every
+ * packet to the pod (retransmissions of the kept connections included) would wait for it.
+ */
+export async function announcePod(ip: string, network: Pick<PodNetwork, 'ip'>, octet: number): Promise<void> {
+  await run(ip, ['neigh', 'replace', network.ip, 'lladdr', podMac(octet), 'dev', BRIDGE, 'nud', 'reachable']);
 }
 
 /** Deleting the namespace deletes the veth pair with it; the explicit link delete covers a half-made pod. */

@@ -64,6 +64,28 @@ export function ociConfig(b: BundleSpec): object {
   };
 }
 
+export interface CheckpointOptions {
+  /** ADDRESS:PORT of a CRIU page server that receives the memory pages instead of the images directory. */
+  pageServer?: string;
+  /** Dump established TCP connections so that a restore with the same IP carries them over. */
+  tcpEstablished?: boolean;
+  /** The previous pre-dump's images, relative to this dump's images directory. */
+  parentPath?: string;
+}
+
+export interface RestoreOptions {
+  /** Restore without memory pages; a lazy-pages daemon (same work directory) fills them in on demand. */
+  lazyPages?: boolean;
+  tcpEstablished?: boolean;
+}
+
+export interface LazyCheckpoint {
+  ready: Promise<void>;
+  done: Promise<void>;
+  /** Ends the dump at once (its source is lost): for a migration that failed half-way. */
+  kill(): void;
+}
+
 export interface RuncPaths {
   runc: string;
   criu: string;
@@ -151,13 +173,16 @@ export class Runc {
     return this.pid(files);
   }
 
-  async restore(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string): Promise<number> {
+  async restore(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: RestoreOptions = {}): Promise<number> {
     await rm(files.pidFile, { force: true });
     await mkdir(workDir, { recursive: true });
     const rc = await launchDetached(
       [
         this.paths.runc, '--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu,
-        'restore', '-d', '--image-path', imagesDir, '--work-path', workDir, '--bundle', files.bundleDir, '--pid-file', files.pidFile, containerId,
+        'restore', '-d', '--image-path', imagesDir, '--work-path', workDir, '--bundle', files.bundleDir, '--pid-file', files.pidFile,
+        ...(options.lazyPages ? ['--lazy-pages'] : []),
+        ...(options.tcpEstablished ? ['--tcp-established'] : []),
+        containerId,
       ],
       files.podLog,
       600_000,
@@ -169,19 +194,82 @@ export class Runc {
   }
 
   /** Dumps the container with CRIU; runc stops the container once the dump is written. */
-  async checkpoint(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string): Promise<void> {
+  async checkpoint(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions = {}): Promise<void> {
     await mkdir(imagesDir, { recursive: true });
     await mkdir(workDir, { recursive: true });
     try {
-      await exec(
-        this.paths.runc,
-        ['--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu, 'checkpoint', '--image-path', imagesDir, '--work-path', workDir, containerId],
-        { timeoutMs: 600_000 },
-      );
+      await exec(this.paths.runc, this.checkpointArgs(containerId, files, imagesDir, workDir, options), { timeoutMs: 600_000 });
     } catch (err) {
       const why = err instanceof CommandError ? lastRuncError(files.runcLog) || err.message : String(err);
       throw new Error(`runc checkpoint ${containerId} failed: ${why.replace(/\s+/g, ' ')}`);
     }
+  }
+
+  /**
+   * Post-copy dump: CRIU writes everything but the memory pages, then serves the pages from the
+   * frozen source on `pageServer` until the target's lazy-pages daemon has fetched them all; only
+   * then do the source's processes end and runc exits. `ready` resolves when the images are written
+   * and the page server listens (CRIU writes a NUL to the status fd), `done` when runc exits.
+   */
+  lazyCheckpoint(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions & { pageServer: string }): LazyCheckpoint {
+    const args = [...this.checkpointArgs(containerId, files, imagesDir, workDir, options)];
+    args.splice(args.length - 1, 0, '--lazy-pages', '--status-fd', '3');
+    // runc wants a writable pipe as the status fd, and Node's child pipes are socketpairs it refuses;
+    // sh's pipe to cat is a real pipe, and cat hands the NUL on to our stdout pipe.
+    const child = spawn('sh', ['-c', 'mkdir -p "$1" "$2" && shift 2 && "$@" 3>&1 >/dev/null 2>&1 | cat', 'migbench-lazy-dump', imagesDir, workDir, this.paths.runc, ...args], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    });
+    const exited = new Promise<number>((resolve) => {
+      child.on('error', () => resolve(-1));
+      child.on('exit', (code) => resolve(code ?? -1));
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      void exited.then((code) => reject(new Error(`runc checkpoint --lazy-pages ${containerId} ended (exit ${code}) before its page server was ready: ${lastRuncError(files.runcLog).replace(/\s+/g, ' ')}`)));
+    });
+    const done = exited.then((code) => {
+      // sh reports cat's status, not runc's: runc's own verdict is its log's last error.
+      const error = lastRuncError(files.runcLog);
+      if (code !== 0 || /criu failed/.test(error)) throw new Error(`runc checkpoint --lazy-pages ${containerId} failed: ${error.replace(/\s+/g, ' ')}`);
+    });
+    // Whoever waits on one of the two, the other must not surface as an unhandled rejection.
+    ready.catch(() => undefined);
+    done.catch(() => undefined);
+    const kill = () => {
+      try {
+        if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    return { ready, done, kill };
+  }
+
+  /** Pre-copy round: dumps the memory while the container keeps running (needs dirty-page tracking). */
+  async preDump(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, parentPath?: string): Promise<void> {
+    const args = this.checkpointArgs(containerId, files, imagesDir, workDir, { parentPath });
+    args.splice(args.length - 1, 0, '--pre-dump');
+    await mkdir(imagesDir, { recursive: true });
+    await mkdir(workDir, { recursive: true });
+    try {
+      await exec(this.paths.runc, args, { timeoutMs: 600_000 });
+    } catch (err) {
+      const why = err instanceof CommandError ? lastRuncError(files.runcLog) || err.message : String(err);
+      throw new Error(`runc checkpoint --pre-dump ${containerId} failed: ${why.replace(/\s+/g, ' ')}`);
+    }
+  }
+
+  private checkpointArgs(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions): string[] {
+    return [
+      '--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu,
+      'checkpoint', '--image-path', imagesDir, '--work-path', workDir,
+      ...(options.pageServer ? ['--page-server', options.pageServer] : []),
+      ...(options.tcpEstablished ? ['--tcp-established'] : []),
+      // Relative to the images directory, as CRIU resolves it.
+      ...(options.parentPath ? ['--parent-path', options.parentPath] : []),
+      containerId,
+    ];
   }
 
   async kill(containerId: string, signal: 'TERM' | 'KILL'): Promise<void> {

@@ -1,0 +1,43 @@
+// `migbench cleanup --platform kubernetes`: removes what migbench created in the namespace (found by
+// its managed-by label; the Podmigrations the operator's REST API made, which carry no labels, by
+// their migbench-made names) and uncordons the nodes migbench cordoned (found by its annotation; a
+// node someone else cordoned has none and stays as it is). Idempotent.
+import { MANAGED_BY_LABEL, CORDONED_BY_ANNOTATION, type KubeApi, type K8sObject } from './api.ts';
+import { apiStatus } from './cluster.ts';
+import { PODMIGRATION_API_VERSION, PODMIGRATION_KIND } from '../../strategies/podmigration.ts';
+
+const KINDS: [apiVersion: string, kind: string][] = [
+  [PODMIGRATION_API_VERSION, PODMIGRATION_KIND],
+  ['apps/v1', 'Deployment'],
+  ['v1', 'Pod'],
+  ['v1', 'Service'],
+  ['v1', 'PersistentVolumeClaim'],
+];
+
+export async function cleanupKubernetes(api: KubeApi, runId = 'cleanup'): Promise<string[]> {
+  const removed: string[] = [];
+  const { cluster } = api;
+  for (const [apiVersion, kind] of KINDS) {
+    let items: K8sObject[];
+    try {
+      items = (await cluster.objects.list(apiVersion, kind, cluster.namespace)).items as K8sObject[];
+    } catch (err) {
+      // No podmigration CRD on this cluster: nothing of that kind to remove.
+      if (kind === PODMIGRATION_KIND && (apiStatus(err) === 404 || !apiStatus(err))) continue;
+      throw err;
+    }
+    for (const item of items) {
+      // A Podmigration made through the REST API has no labels; it names a migbench pod (every workload's is migbench-*).
+      const ours = item.metadata.labels?.[MANAGED_BY_LABEL] === 'migbench' || (kind === PODMIGRATION_KIND && String(item.spec?.sourcePod ?? '').startsWith('migbench-'));
+      if (!ours) continue;
+      await api.delete({ apiVersion, kind, metadata: { name: item.metadata.name, namespace: cluster.namespace } });
+      removed.push(`${kind} ${cluster.namespace}/${item.metadata.name}`);
+    }
+  }
+  for (const node of (await cluster.core.listNode()).items) {
+    if (node.metadata?.annotations?.[CORDONED_BY_ANNOTATION] === undefined) continue;
+    await api.setUnschedulable(node.metadata.name!, false, runId);
+    removed.push(`cordon of node ${node.metadata.name} (uncordoned)`);
+  }
+  return removed;
+}

@@ -1,0 +1,147 @@
+// Reaching the cluster: the kubeconfig, its context, the namespace, and what the run needs to know
+// before it creates anything (the namespace exists, which nodes there are). Every problem found here
+// is the user's input or the user's cluster, reported before a single object is created (exit 2).
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, type V1Node } from '@kubernetes/client-node';
+
+export interface ClusterOptions {
+  /** Kubeconfig file; default $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig?: string;
+  /** Context name; default: the kubeconfig's current-context. */
+  context?: string;
+  namespace: string;
+}
+
+/** A cluster problem found before anything was created: the message names the field and the fix. */
+export class ClusterError extends Error {
+  constructor(message: string) {
+    super(`migbench: ${message}; nothing was created`);
+    this.name = 'ClusterError';
+  }
+}
+
+export interface Cluster {
+  readonly kubeConfig: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly objects: KubernetesObjectApi;
+  readonly namespace: string;
+  /** The API server's URL and the context used, for messages and run.json. */
+  readonly server: string;
+  readonly context: string;
+  readonly kubeconfigFile: string;
+}
+
+export interface NodeInfo {
+  name: string;
+  schedulable: boolean;
+  ready: boolean;
+  controlPlane: boolean;
+}
+
+const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
+
+export function nodeInfo(node: V1Node): NodeInfo {
+  const labels = node.metadata?.labels ?? {};
+  const taints = node.spec?.taints ?? [];
+  return {
+    name: node.metadata!.name!,
+    schedulable: node.spec?.unschedulable !== true,
+    ready: (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    // A node is a control-plane node by its role label or by the taint kubeadm puts on it.
+    controlPlane: CONTROL_PLANE_LABELS.some((l) => l in labels) || taints.some((t) => CONTROL_PLANE_LABELS.includes(t.key)),
+  };
+}
+
+export function connectCluster(options: ClusterOptions): Cluster {
+  const file = (options.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? `${homedir()}/.kube/config`).replace(/^~(?=\/)/, homedir());
+  const field = options.kubeconfig ? 'kubernetes.kubeconfig' : process.env.KUBECONFIG ? '$KUBECONFIG' : 'kubernetes.kubeconfig (default ~/.kube/config)';
+  if (!existsSync(file)) throw new ClusterError(`${field}: no kubeconfig at ${file}; set kubernetes.kubeconfig (or --kubeconfig) to your cluster's kubeconfig`);
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromFile(file);
+  } catch (err) {
+    throw new ClusterError(`${field}: ${file} is not a usable kubeconfig (${(err as Error).message})`);
+  }
+  if (options.context !== undefined) {
+    if (!kubeConfig.getContextObject(options.context)) {
+      throw new ClusterError(`kubernetes.context: no context ${JSON.stringify(options.context)} in ${file} (it has: ${kubeConfig.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    }
+    kubeConfig.setCurrentContext(options.context);
+  }
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) throw new ClusterError(`kubernetes.context: the context ${JSON.stringify(kubeConfig.getCurrentContext())} in ${file} names no cluster`);
+  return {
+    kubeConfig,
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    objects: KubernetesObjectApi.makeApiClient(kubeConfig),
+    namespace: options.namespace,
+    server,
+    context: kubeConfig.getCurrentContext(),
+    kubeconfigFile: file,
+  };
+}
+
+/** The HTTP status of a failed API call (undefined for a network failure). */
+export function apiStatus(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const status = (err as { status?: unknown })?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** A failed API call in one line: status and the API server's own message. */
+export function describeApiError(err: unknown): string {
+  if (err instanceof Error && err.name === 'KubeApiError') return err.message;
+  if (err instanceof ApiException) {
+    let message = '';
+    try {
+      const body = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+      message = (body as { message?: string })?.message ?? '';
+    } catch {
+      message = String(err.body).trim().slice(0, 300);
+    }
+    return `HTTP ${err.code}${message ? `: ${message}` : ''}`;
+  }
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+}
+
+/**
+ * Checks, reading only, that the run can start: the API server answers, the namespace exists,
+ * the nodes are listed. Returns the nodes.
+ */
+export async function preflight(cluster: Cluster): Promise<NodeInfo[]> {
+  try {
+    await cluster.core.readNamespace({ name: cluster.namespace });
+  } catch (err) {
+    const status = apiStatus(err);
+    if (status === 404) throw new ClusterError(`kubernetes.namespace: namespace ${JSON.stringify(cluster.namespace)} does not exist on ${cluster.server}; create it (kubectl create namespace ${cluster.namespace}) or name another`);
+    if (status === 401 || status === 403) throw new ClusterError(`kubernetes.context: ${cluster.context} may not read namespace ${cluster.namespace} (${describeApiError(err)}); bind deploy/kubernetes/clusterrole.yaml to it`);
+    throw new ClusterError(`kubernetes.kubeconfig: the API server ${cluster.server} (context ${cluster.context}) did not answer (${describeApiError(err)}); check the kubeconfig and that the cluster is up`);
+  }
+  try {
+    const nodes = await cluster.core.listNode();
+    return nodes.items.map(nodeInfo);
+  } catch (err) {
+    throw new ClusterError(`kubernetes.context: ${cluster.context} may not list nodes (${describeApiError(err)}); bind deploy/kubernetes/clusterrole.yaml to it`);
+  }
+}
+
+/** Picks the source and target nodes: the scenario's, else the first schedulable (ready) workers. */
+export function chooseNodes(nodes: NodeInfo[], wanted: { sourceNode?: string; targetNode?: string }): { source: string; target: string } {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  for (const [field, name] of [['kubernetes.sourceNode', wanted.sourceNode], ['kubernetes.targetNode', wanted.targetNode]] as const) {
+    if (name !== undefined && !byName.has(name)) throw new ClusterError(`${field}: no node ${JSON.stringify(name)} in the cluster (nodes: ${nodes.map((n) => n.name).join(', ')})`);
+  }
+  const workers = nodes.filter((n) => n.schedulable && n.ready && !n.controlPlane);
+  const source = wanted.sourceNode ?? workers.find((n) => n.name !== wanted.targetNode)?.name;
+  if (source === undefined) throw new ClusterError(`kubernetes.sourceNode: the cluster has no schedulable, ready worker node to start the pod on (nodes: ${describeNodes(nodes)}); name one`);
+  const target = wanted.targetNode ?? workers.find((n) => n.name !== source)?.name;
+  if (target === undefined) throw new ClusterError(`kubernetes.targetNode: the cluster has no second schedulable, ready worker to move the pod to (nodes: ${describeNodes(nodes)}); name one`);
+  if (!byName.get(target)!.schedulable) throw new ClusterError(`kubernetes.targetNode: node ${target} is cordoned (unschedulable); uncordon it or name another`);
+  return { source, target };
+}
+
+function describeNodes(nodes: NodeInfo[]): string {
+  return nodes.map((n) => `${n.name}${n.controlPlane ? ' (control plane)' : ''}${n.schedulable ? '' : ' (cordoned)'}${n.ready ? '' : ' (not ready)'}`).join(', ') || 'none';
+}

@@ -1,0 +1,101 @@
+// A workload on a cluster is its manifest (workloads/<type>/k8s.yaml: a Deployment, a Service,
+// maybe a claim), applied as it is with what a trial needs added: the scenario's namespace, the
+// labels that let migbench find (and clean up) only its own objects, and where the pod may run.
+//
+// Two shapes, chosen by the strategy: `deployment` keeps the Deployment (a drain needs a controller
+// to recreate the evicted pod), `pod` turns its pod template into one bare Pod (what the
+// podmigration-operator and the original re-deploy script move: a pod that no controller replaces).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { MANAGED_BY_LABEL, type K8sObject } from './api.ts';
+
+const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
+
+export const RUN_LABEL = 'migbench.io/run';
+export const TRIAL_LABEL = 'migbench.io/trial';
+
+export type WorkloadShape = 'deployment' | 'pod';
+
+export interface TrialManifests {
+  /** In apply order (claims and the Service before the pod's owner). */
+  objects: K8sObject[];
+  /** The Deployment, or the bare Pod. */
+  owner: K8sObject;
+  /** The pod as it is created (shape `pod`) or as the Deployment's template makes it. */
+  podTemplate: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: any };
+  /** Selects this trial's pods and nothing else (the watch and the teardown use it). */
+  podSelector: string;
+  /** The app's own label, e.g. app=migbench-video. */
+  appLabels: Record<string, string>;
+}
+
+export function readWorkloadManifests(type: string): K8sObject[] {
+  const file = join(WORKLOADS_DIR, type, 'k8s.yaml');
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((doc) => doc.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+}
+
+/** A label value: at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric. */
+export function labelValue(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]/g, '-').slice(-63).replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+}
+
+/**
+ * Required placement on the named nodes, by node name (matchFields works whatever labels the nodes
+ * carry; the API allows one name per field selector, so one term per node — terms are ORed).
+ */
+export function nodeAffinity(nodes: string[], preferred?: string): Record<string, unknown> {
+  const byName = (node: string) => ({ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] });
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: nodes.map(byName) },
+      ...(preferred
+        ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: byName(preferred) }] }
+        : {}),
+    },
+  };
+}
+
+export interface PrepareOptions {
+  namespace: string;
+  runId: string;
+  trial: number;
+  shape: WorkloadShape;
+  source: string;
+  target: string;
+  /** Tolerations added to the pod (e.g. a simulated cluster's node taint). */
+  tolerations?: unknown[];
+}
+
+export function prepareManifests(original: K8sObject[], options: PrepareOptions): TrialManifests {
+  const marks = { [MANAGED_BY_LABEL]: 'migbench', [RUN_LABEL]: labelValue(options.runId) };
+  const podMarks = { ...marks, [TRIAL_LABEL]: String(options.trial) };
+  const withMarks = (o: K8sObject, labels: Record<string, string>): K8sObject => ({
+    ...structuredClone(o),
+    metadata: { ...structuredClone(o.metadata), namespace: options.namespace, labels: { ...o.metadata.labels, ...labels } },
+  });
+  const deployment = original.find((o) => o.kind === 'Deployment');
+  if (!deployment) throw new Error('the workload manifest has no Deployment');
+  const template = structuredClone(deployment.spec.template) as TrialManifests['podTemplate'];
+  const appLabels = { ...(deployment.spec.selector?.matchLabels ?? {}) } as Record<string, string>;
+  template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...podMarks } };
+  template.spec = {
+    ...template.spec,
+    // A Deployment's replacement may go to either node, the source preferred for the first pod; a
+    // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
+    affinity: options.shape === 'deployment' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
+    ...(options.tolerations ? { tolerations: [...(template.spec?.tolerations ?? []), ...options.tolerations] } : {}),
+  };
+  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o, marks));
+  let owner: K8sObject;
+  if (options.shape === 'deployment') {
+    owner = withMarks(deployment, marks);
+    owner.spec = { ...owner.spec, selector: { matchLabels: { ...appLabels, [TRIAL_LABEL]: String(options.trial) } }, template };
+  } else {
+    owner = { apiVersion: 'v1', kind: 'Pod', metadata: { name: deployment.metadata.name, namespace: options.namespace, labels: template.metadata.labels, ...(template.metadata.annotations ? { annotations: template.metadata.annotations } : {}) }, spec: template.spec };
+  }
+  const podSelector = Object.entries({ ...appLabels, [RUN_LABEL]: marks[RUN_LABEL], [TRIAL_LABEL]: String(options.trial) }).map(([k, v]) => `${k}=${v}`).join(',');
+  return { objects: [...others, owner], owner, podTemplate: template, podSelector, appLabels };
+}

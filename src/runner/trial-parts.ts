@@ -1,0 +1,84 @@
+// The parts every platform's trial shares (trial.ts: local; kubernetes-trial.ts): the trial's event
+// log with its current phase, and the probes' lifecycle — start, stop (also on failure: nothing
+// measured is thrown away), verify — with what they recorded.
+import type { Clock } from '../clock.ts';
+import type { TrainingObservation } from '../metrics/training.ts';
+import type { FrameArrival } from '../metrics/video.ts';
+import type { Probe, ProbeFindings } from '../probes/probe.ts';
+import type { TrialResult } from '../results/trial-result.ts';
+import type { EventRecorder, PhaseEvent, Sample } from '../timeline.ts';
+
+export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
+
+/** The trial's events, stamped on the monotonic clock as they are emitted, and the phase it is in. */
+export class TrialLog {
+  readonly events: PhaseEvent[] = [];
+  readonly recorder: EventRecorder;
+  phase: Phase = 'deploy';
+  private readonly onPhase: ((phase: string) => void) | undefined;
+
+  constructor(clock: Clock, onPhase?: (phase: string) => void) {
+    this.recorder = { emit: (source, event, detail) => void this.events.push({ at: clock.now(), source, event, ...(detail ? { detail } : {}) }) };
+    this.onPhase = onPhase;
+  }
+
+  enter(next: Phase): void {
+    this.phase = next;
+    this.recorder.emit('trial', `phase:${next}`);
+    this.onPhase?.(next);
+  }
+}
+
+export class ProbeSession {
+  readonly samples: Sample[] = [];
+  readonly frames: FrameArrival[] = [];
+  readonly trainingProgress: TrainingObservation[] = [];
+  findings: ProbeFindings = {};
+  private probes: Probe[] = [];
+  private running = false;
+  private readonly events: PhaseEvent[];
+
+  /** The probes' own events (stream breaks) go to `events`. */
+  constructor(events: PhaseEvent[]) {
+    this.events = events;
+  }
+
+  async start(probes: Probe[]): Promise<void> {
+    this.probes = probes;
+    this.running = true;
+    for (const probe of probes) await probe.start();
+  }
+
+  /** Stops every probe and keeps what it recorded; a no-op once stopped (or never started). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const probe of this.probes) {
+      this.samples.push(...(await probe.stop()));
+      const r = probe.records?.();
+      if (r?.frames) this.frames.push(...r.frames);
+      if (r?.trainingProgress) this.trainingProgress.push(...r.trainingProgress);
+      if (r?.events) this.events.push(...r.events);
+    }
+  }
+
+  async verify(at: { triggerAt: number; strategyFinishedAt: number }): Promise<void> {
+    await this.stop();
+    for (const probe of this.probes) {
+      if (!probe.verify) continue;
+      const found = await probe.verify(at);
+      this.findings = { ...this.findings, ...found, metrics: { ...this.findings.metrics, ...found.metrics } };
+    }
+  }
+
+  /** The TrialResult fields the probes fill. */
+  resultFields(): Pick<TrialResult, 'redisAckedWritesLost' | 'workloadMetrics' | 'frames' | 'trainingProgress'> {
+    const { findings } = this;
+    return {
+      ...(findings.redisAckedWritesLost !== undefined ? { redisAckedWritesLost: findings.redisAckedWritesLost } : {}),
+      ...(findings.metrics && Object.keys(findings.metrics).length > 0 ? { workloadMetrics: findings.metrics } : {}),
+      ...(this.frames.length > 0 ? { frames: this.frames } : {}),
+      ...(this.trainingProgress.length > 0 ? { trainingProgress: this.trainingProgress } : {}),
+    };
+  }
+}

@@ -1,0 +1,44 @@
+// `platform: kubernetes` scenarios: which strategies and fields belong to which platform, each
+// mistake reported with the field and the fix before anything starts (exit 2).
+import { describe, expect, it } from 'vitest';
+import { parseScenario, ScenarioError } from '../../src/scenario/load.ts';
+
+function problemsOf(text: string) {
+  try {
+    parseScenario('k8s.yaml', text);
+  } catch (err) {
+    if (err instanceof ScenarioError) return err.problems.map((p) => ({ path: p.path, expected: p.expected, found: p.found }));
+    throw err;
+  }
+  return [];
+}
+
+const K8S = 'platform: kubernetes\nworkloads: [{ type: video }]\n';
+
+describe('kubernetes scenarios', () => {
+  it('loads a complete one, with the defaults of the kubernetes block and of podmigration', () => {
+    const { scenario, migration } = parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false, targetNode: worker-b }\nstrategies: [drain, redeploy, podmigration]\n`);
+    expect(scenario.kubernetes).toEqual({ namespace: 'migbench', probes: false, forceControlPlane: false, targetNode: 'worker-b' });
+    expect(scenario.strategies[2]).toEqual({ name: 'podmigration', api: 'resource', snapshotPath: '/var/lib/kubelet/migration' });
+    expect(migration).toEqual({ from: 'the first schedulable worker', to: 'worker-b' });
+  });
+
+  it.each([
+    ['criu on a cluster', `${K8S}kubernetes: { probes: false }\nstrategies: [criu]\n`, 'strategies[0]', /criu runs on the local platform; podmigration is CRIU's way on a cluster/],
+    ['a local-only strategy after a kubernetes one', `${K8S}kubernetes: { probes: false }\nstrategies: [drain, criu-lazy]\n`, 'strategies[1]', /^a kubernetes strategy \(podmigration, drain, redeploy\): criu-lazy runs on the local platform/],
+    ['podmigration on the local platform', 'workloads: [{ type: redis }]\nstrategies: [podmigration]\n', 'strategies[0]', /needs platform: kubernetes/],
+    ['no kubernetes block', `${K8S}strategies: [drain]\n`, 'kubernetes', /a `kubernetes:` block/],
+    ['probes on but no address', `${K8S}kubernetes: {}\nstrategies: [drain]\n`, 'kubernetes.address', /probes: false/],
+    ['rest without its URL', `${K8S}kubernetes: { probes: false, namespace: default }\nstrategies: [{ name: podmigration, api: rest }]\n`, 'strategies[0].restUrl', /REST API URL/],
+    ['rest outside namespace default', `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: podmigration, api: rest, restUrl: 'http://10.0.0.1:5000' }]\n`, 'kubernetes.namespace', /namespace default only/],
+    ['the same node twice', `${K8S}kubernetes: { probes: false, sourceNode: a, targetNode: a }\nstrategies: [drain]\n`, 'kubernetes.targetNode', /other than/],
+    ['local node fields', `${K8S}kubernetes: { probes: false }\nmigration: { from: node-a }\nstrategies: [drain]\n`, 'migration.from', /kubernetes.sourceNode/],
+    ['a statefulset drain', `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: drain, controller: statefulset }]\n`, 'strategies[0].controller', /deployment/],
+    ['a bad address', `${K8S}kubernetes: { address: 'nowhere' }\nstrategies: [drain]\n`, 'kubernetes.address', /host:port/],
+    ['a kubernetes block on the local platform', 'workloads: [{ type: redis }]\nkubernetes: { probes: false }\nstrategies: [criu]\n', 'kubernetes', /platform: kubernetes/],
+  ])('rejects %s, naming the field and the fix', (_, text, path, expected) => {
+    const problems = problemsOf(text);
+    expect(problems.map((p) => p.path)).toContain(path);
+    expect(problems.find((p) => p.path === path)!.expected).toMatch(expected);
+  });
+});
