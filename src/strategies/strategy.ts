@@ -33,11 +33,3 @@ export interface Strategy {
   unsupportedReason?(platform: Platform): Promise<string | undefined>;
   migrate(context: MigrationContext): Promise<MigrationOutcome>;
 }
-
-/** A strategy that cannot run in this environment says why, instead of failing trials. */
-export class UnsupportedStrategyError extends Error {
-  constructor(strategy: string, reason: string) {
-    super(`unsupported: ${reason}`);
-    this.name = `UnsupportedStrategyError(${strategy})`;
-  }
-}
