@@ -78,8 +78,18 @@ export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
   }
   const afterTrigger: Outage[] = [];
   for (const samples of byProbe.values()) {
+    const lastScheduledAt = samples.reduce((last, x) => Math.max(last, x.scheduledAt), -Infinity);
+    // The probe's last sample alone failing is cut off by the end of probing, not a service that never
+    // came back: no later sample could show it answering again (seen once in CI: one 10 ms poll timed
+    // out on the final tick, 3 s after the move had recovered). Two or more failed samples at the end
+    // still count as not recovered. Its failed sample stays in failed_samples.
+    const cutOffByTheEnd = (o: Outage) => o.firstOkAfterAt === undefined && o.failedSamples === 1 && o.lastFailedAt === lastScheduledAt && o.lastOkBeforeAt !== undefined && o.lastOkBeforeAt > trigger;
     // An outage in progress at the trigger belongs to the migration too (it ends after it).
-    afterTrigger.push(...findOutages(samples).filter((o) => o.lastFailedAt >= trigger || o.firstOkAfterAt === undefined || o.firstOkAfterAt > trigger));
+    afterTrigger.push(
+      ...findOutages(samples)
+        .filter((o) => o.lastFailedAt >= trigger || o.firstOkAfterAt === undefined || o.firstOkAfterAt > trigger)
+        .filter((o) => !cutOffByTheEnd(o)),
+    );
   }
   const unrecovered = afterTrigger.some((o) => o.firstOkAfterAt === undefined);
   let recovered = !unrecovered;

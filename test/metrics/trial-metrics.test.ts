@@ -95,6 +95,18 @@ describe('downtime', () => {
     expect(metrics.failed_samples).toBe(3 + 41);
   });
 
+  it("does not call the service unrecovered for the probe's last sample alone failing after it recovered", () => {
+    const { metrics, recovered } = metricsOf(ticks({ failed: [[10, 20], [400, 400]] }));
+    expect(recovered).toBe(true);
+    expect(metrics.downtime_ms).toBe(15);
+    expect(metrics.outages).toBe(1);
+    expect(metrics.failed_samples).toBe(3 + 1);
+    // Two failed samples at the end are an outage that did not end: not recovered.
+    expect(metricsOf(ticks({ failed: [[10, 20], [395, 400]] })).recovered).toBe(false);
+    // And a single failed final sample with no success after the trigger at all is not a recovery either.
+    expect(metricsOf(ticks({ failed: [[0, 395], [400, 400]] })).recovered).toBe(false);
+  });
+
   it('counts an outage that was going on at the trigger, from its first failed tick', () => {
     // Failed t = −20..30: 4 ticks before the trigger, 7 at or after it; first ok after at 35.
     const { metrics } = metricsOf(ticks({ failed: [[-20, 30]] }));
