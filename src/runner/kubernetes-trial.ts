@@ -55,7 +55,6 @@ export async function runKubernetesTrial(setup: KubernetesTrialSetup): Promise<T
   let selector: string | undefined;
   const applied: K8sObject[] = [];
   const created: K8sObject[] = [];
-  let failure: { phase: Phase; error: string } | undefined;
 
   const enter = (next: Phase) => log.enter(next);
   try {
@@ -107,14 +106,13 @@ export async function runKubernetesTrial(setup: KubernetesTrialSetup): Promise<T
     enter('verify');
     await probes.verify({ triggerAt, strategyFinishedAt });
   } catch (err) {
-    failure = { phase: log.phase, error: describe(err, signal) };
-    recorder.emit('trial', 'failed', `${log.phase}: ${failure.error}`);
+    log.failPhase(describe(err, signal));
   }
 
   try {
     await probes.stop();
   } catch (err) {
-    failure ??= { phase: 'teardown', error: describe(err, signal) };
+    log.failTeardown(describe(err, signal));
   }
   setup.onPhase?.('teardown');
   const teardownErrors: string[] = [];
@@ -138,13 +136,11 @@ export async function runKubernetesTrial(setup: KubernetesTrialSetup): Promise<T
     }
     watch.stop();
   }
-  if (teardownErrors.length > 0) failure ??= { phase: 'teardown', error: teardownErrors.join('; ') };
+  if (teardownErrors.length > 0) log.failTeardown(teardownErrors.join('; '));
 
   return {
     ...setup.identity,
-    status: failure ? 'failed' : 'ok',
-    error: failure?.error ?? '',
-    failedPhase: failure?.phase ?? '',
+    ...log.statusFields(),
     startedAt,
     timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples: probes.samples, events },
     probeIntervalMs: setup.probe.intervalMs,

@@ -10,11 +10,12 @@ import type { EventRecorder, PhaseEvent, Sample } from '../timeline.ts';
 
 export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
 
-/** The trial's events, stamped on the monotonic clock as they are emitted, and the phase it is in. */
+/** The trial's events, stamped on the monotonic clock as they are emitted, the phase it is in, and its first failure. */
 export class TrialLog {
   readonly events: PhaseEvent[] = [];
   readonly recorder: EventRecorder;
   phase: Phase = 'deploy';
+  failure: { phase: Phase; error: string } | undefined;
   private readonly onPhase: ((phase: string) => void) | undefined;
 
   constructor(clock: Clock, onPhase?: (phase: string) => void) {
@@ -26,6 +27,22 @@ export class TrialLog {
     this.phase = next;
     this.recorder.emit('trial', `phase:${next}`);
     this.onPhase?.(next);
+  }
+
+  /** The phase the trial is in failed: recorded, and written to the event log. */
+  failPhase(error: string): void {
+    this.failure = { phase: this.phase, error };
+    this.recorder.emit('trial', 'failed', `${this.phase}: ${error}`);
+  }
+
+  /** A teardown step failed: it fails the trial, but never hides an earlier failure. */
+  failTeardown(error: string): void {
+    this.failure ??= { phase: 'teardown', error };
+  }
+
+  /** The TrialResult fields that say how the trial ended. */
+  statusFields(): Pick<TrialResult, 'status' | 'error' | 'failedPhase'> {
+    return { status: this.failure ? 'failed' : 'ok', error: this.failure?.error ?? '', failedPhase: this.failure?.phase ?? '' };
   }
 }
 

@@ -50,7 +50,6 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
   let criu: CriuStats | undefined;
   let checkpointBytes: number | undefined;
   let datasetBytes: number | undefined;
-  let failure: { phase: Phase; error: string } | undefined;
 
   try {
     enter('deploy');
@@ -88,15 +87,14 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     enter('verify');
     await probes.verify({ triggerAt, strategyFinishedAt });
   } catch (err) {
-    failure = { phase: log.phase, error: describe(err, signal) };
-    recorder.emit('trial', 'failed', `${log.phase}: ${failure.error}`);
+    log.failPhase(describe(err, signal));
   }
 
   // Teardown runs whatever happened above; its own failure fails the trial but never hides an earlier one.
   try {
     await probes.stop();
   } catch (err) {
-    failure ??= { phase: 'teardown', error: describe(err, signal) };
+    log.failTeardown(describe(err, signal));
   }
   setup.onPhase?.('teardown');
   const teardownErrors: string[] = [];
@@ -110,13 +108,11 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
   if (service) await attempt(() => platform.removeService(service!));
   for (const pod of [...pods].reverse()) await attempt(() => platform.removePod(pod));
   for (const volume of workload.volumes()) await attempt(() => platform.removeVolume(volume));
-  if (teardownErrors.length > 0) failure ??= { phase: 'teardown', error: teardownErrors.join('; ') };
+  if (teardownErrors.length > 0) log.failTeardown(teardownErrors.join('; '));
 
   return {
     ...setup.identity,
-    status: failure ? 'failed' : 'ok',
-    error: failure?.error ?? '',
-    failedPhase: failure?.phase ?? '',
+    ...log.statusFields(),
     startedAt,
     // A trial that failed before its trigger has no t = 0; its times are relative to the first event.
     timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples: probes.samples, events },

@@ -32,10 +32,8 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
     events.emit(source, 'ready', pod.name);
     await platform.setServiceEndpoint(ctx.service, pod, events);
     // Post-copy: the source must outlive the transfer of its last page, or the restored pod dies with it.
-    if (memoryComplete) {
-      await memoryComplete;
-      events.emit(source, 'memory_complete', pod.name);
-    }
+    // (The platform records memory_complete in the event log.)
+    if (memoryComplete) await memoryComplete;
     await platform.removePod(ctx.pod);
     events.emit(source, 'source_removed', ctx.pod.name);
     return { pod, checkpointBytes: checkpoint.bytes, criu: { ...checkpoint.stats, ...stats } };

@@ -291,9 +291,8 @@ export class LocalPlatform implements CheckpointingPlatform {
     const rounds = this.preDumps.get(p.name) ?? [];
     const images = `${dir}/pre-${rounds.length + 1}`;
     events.emit('platform:local', 'pre_dump_start', `${p.name} round ${rounds.length + 1}`);
-    const parent = rounds.length > 0 ? `../${rounds.at(-1)!.split('/').pop()}` : undefined;
     await this.keepLogOnFailure(`${images}-work/dump.log`, `${p.name}-criu-pre-dump.log`, () =>
-      this.runc.preDump(p.containerId, p.files, images, `${images}-work`, parent),
+      this.runc.checkpoint(p.containerId, p.files, images, `${images}-work`, { preDump: true, parentPath: parentPath(rounds) }),
     );
     rounds.push(images);
     this.preDumps.set(p.name, rounds);
@@ -328,12 +327,11 @@ export class LocalPlatform implements CheckpointingPlatform {
     const images = `${dir}/images`;
     const work = `${dir}/dump-work`;
     const tcpEstablished = request.preserveIp;
-    const parentPath = preDumps.length > 0 ? `../${preDumps.at(-1)!.split('/').pop()}` : undefined;
     let restoreImages = images;
     const link = this.links.get(request.targetNode);
     if (request.transfer === 'shared-store') {
       await this.keepLogOnFailure(`${work}/dump.log`, `${p.name}-criu-dump.log`, () =>
-        this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath }),
+        this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath: parentPath(preDumps) }),
       );
       if (link) {
         // With a node network, the store is across it (as NFS is): the images cross the link.
@@ -351,7 +349,7 @@ export class LocalPlatform implements CheckpointingPlatform {
       const server = await startPageServer(this.options.tools.criu, restoreImages, `${restoreImages}/../page-server-work`, address, port, this.placement(link));
       try {
         await this.keepLogOnFailure(`${work}/dump.log`, `${p.name}-criu-dump.log`, () =>
-          this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath, pageServer: `${address}:${port}` }),
+          this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath: parentPath(preDumps), pageServer: `${address}:${port}` }),
         );
         if (!(await server.exited(30_000))) throw new Error(`criu page-server for ${p.name} still running 30 s after the dump ended`);
       } finally {
@@ -420,8 +418,7 @@ export class LocalPlatform implements CheckpointingPlatform {
       // for lazy, frozen and reachable only through CRIU's page server on the host).
       await removePodNetwork(this.options.tools.ip, source.network);
       source.addressHandedOver = true;
-      this.addresses.release(source.octet);
-      octet = this.addresses.reserve(source.octet);
+      octet = source.octet;
     }
     // With the IP preserved the pod stays off the bridge until its sockets are back (see setPodLink).
     const pod = await this.preparePod(checkpoint.fromPod.spec, request.targetNode, octet, !request.preserveIp);
@@ -563,6 +560,12 @@ function acquireLock(): void {
 
 export function releaseLock(): void {
   rmSync(LOCK_FILE, { force: true });
+}
+
+/** The last pre-dump as CRIU wants it: relative to the next dump's images directory (a sibling). */
+function parentPath(preDumps: readonly string[]): string | undefined {
+  const last = preDumps.at(-1);
+  return last === undefined ? undefined : `../${last.slice(last.lastIndexOf('/') + 1)}`;
 }
 
 async function directoryBytes(dir: string): Promise<number> {

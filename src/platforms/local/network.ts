@@ -39,13 +39,6 @@ export class AddressPool {
   private next = AddressPool.FIRST;
   private readonly inUse = new Set<number>();
 
-  /** Takes over an address released on purpose for its successor (a restore that keeps the source's IP). */
-  reserve(octet: number): number {
-    if (this.inUse.has(octet)) throw new Error(`pod address .${octet} is still in use`);
-    this.inUse.add(octet);
-    return octet;
-  }
-
   allocate(): number {
     for (let i = 0; i <= AddressPool.LAST - AddressPool.FIRST; i++) {
       const octet = this.next;

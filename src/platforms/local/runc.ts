@@ -71,6 +71,8 @@ export interface CheckpointOptions {
   tcpEstablished?: boolean;
   /** The previous pre-dump's images, relative to this dump's images directory. */
   parentPath?: string;
+  /** Pre-copy round: dump the memory, leave the container running (needs dirty-page tracking). */
+  preDump?: boolean;
 }
 
 export interface RestoreOptions {
@@ -193,7 +195,10 @@ export class Runc {
     return this.pid(files);
   }
 
-  /** Dumps the container with CRIU; runc stops the container once the dump is written. */
+  /**
+   * Dumps the container with CRIU; runc stops the container once the dump is written. A pre-dump
+   * (`preDump`) copies the memory and leaves the container running.
+   */
   async checkpoint(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions = {}): Promise<void> {
     await mkdir(imagesDir, { recursive: true });
     await mkdir(workDir, { recursive: true });
@@ -201,7 +206,7 @@ export class Runc {
       await exec(this.paths.runc, this.checkpointArgs(containerId, files, imagesDir, workDir, options), { timeoutMs: 600_000 });
     } catch (err) {
       const why = err instanceof CommandError ? lastRuncError(files.runcLog) || err.message : String(err);
-      throw new Error(`runc checkpoint ${containerId} failed: ${why.replace(/\s+/g, ' ')}`);
+      throw new Error(`runc checkpoint${options.preDump ? ' --pre-dump' : ''} ${containerId} failed: ${why.replace(/\s+/g, ' ')}`);
     }
   }
 
@@ -212,8 +217,7 @@ export class Runc {
    * and the page server listens (CRIU writes a NUL to the status fd), `done` when runc exits.
    */
   lazyCheckpoint(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions & { pageServer: string }): LazyCheckpoint {
-    const args = [...this.checkpointArgs(containerId, files, imagesDir, workDir, options)];
-    args.splice(args.length - 1, 0, '--lazy-pages', '--status-fd', '3');
+    const args = this.checkpointArgs(containerId, files, imagesDir, workDir, { ...options, lazyStatusFd: 3 });
     // runc wants a writable pipe as the status fd, and Node's child pipes are socketpairs it refuses;
     // sh's pipe to cat is a real pipe, and cat hands the NUL on to our stdout pipe.
     const child = spawn('sh', ['-c', 'mkdir -p "$1" "$2" && shift 2 && "$@" 3>&1 >/dev/null 2>&1 | cat', 'migbench-lazy-dump', imagesDir, workDir, this.paths.runc, ...args], {
@@ -246,21 +250,7 @@ export class Runc {
     return { ready, done, kill };
   }
 
-  /** Pre-copy round: dumps the memory while the container keeps running (needs dirty-page tracking). */
-  async preDump(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, parentPath?: string): Promise<void> {
-    const args = this.checkpointArgs(containerId, files, imagesDir, workDir, { parentPath });
-    args.splice(args.length - 1, 0, '--pre-dump');
-    await mkdir(imagesDir, { recursive: true });
-    await mkdir(workDir, { recursive: true });
-    try {
-      await exec(this.paths.runc, args, { timeoutMs: 600_000 });
-    } catch (err) {
-      const why = err instanceof CommandError ? lastRuncError(files.runcLog) || err.message : String(err);
-      throw new Error(`runc checkpoint --pre-dump ${containerId} failed: ${why.replace(/\s+/g, ' ')}`);
-    }
-  }
-
-  private checkpointArgs(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions): string[] {
+  private checkpointArgs(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions & { lazyStatusFd?: number }): string[] {
     return [
       '--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu,
       'checkpoint', '--image-path', imagesDir, '--work-path', workDir,
@@ -268,6 +258,8 @@ export class Runc {
       ...(options.tcpEstablished ? ['--tcp-established'] : []),
       // Relative to the images directory, as CRIU resolves it.
       ...(options.parentPath ? ['--parent-path', options.parentPath] : []),
+      ...(options.preDump ? ['--pre-dump'] : []),
+      ...(options.lazyStatusFd !== undefined ? ['--lazy-pages', '--status-fd', String(options.lazyStatusFd)] : []),
       containerId,
     ];
   }
