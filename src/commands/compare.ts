@@ -1,7 +1,7 @@
 // `migbench compare <baseline-dir> <current-dir>`: is the current run worse than the baseline?
 // Exit 0: no regression; 3: a regression (documented in README.md); 2: bad input.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseTrialsCsv } from '../report/summary.ts';
+import { existsSync, writeFileSync } from 'node:fs';
+import { readRunJsonChecked, readTrialsChecked } from '../results/read-checked.ts';
 import { compareRuns } from '../compare/compare.ts';
 import { resolveThresholds } from '../compare/thresholds.ts';
 import { comparisonTable } from '../compare/format-table.ts';
@@ -54,22 +54,20 @@ export function setupDifferences(a: RunInfoSubset, b: RunInfoSubset): string[] {
   return out;
 }
 
-function readRun(dir: string, role: string): RunFiles {
+/** Reads a results directory; its problems are returned, not thrown, so both directories' are listed at once. */
+function readRun(dir: string, role: string): { run: RunFiles; problems: string[] } {
   const file = `${dir}/trials.csv`;
-  if (!existsSync(file)) throw new CommandFailure(`migbench compare: ${role} ${dir}: no trials.csv there; give a results directory written by \`migbench run\``, EXIT_USAGE);
-  const trials = parseTrialsCsv(readFileSync(file, 'utf8'));
-  for (const column of ['workload', 'strategy', 'status', 'warmup']) {
-    if (trials.length > 0 && !(column in trials[0]!)) throw new CommandFailure(`migbench compare: ${file}: column \`${column}\` is missing; is this a migbench trials.csv?`, EXIT_USAGE);
-  }
-  let info: RunInfoSubset = {};
-  if (existsSync(`${dir}/run.json`)) info = JSON.parse(readFileSync(`${dir}/run.json`, 'utf8')) as RunInfoSubset;
-  return { trials, info, compare: info.scenario?.compare, runId: info.runId };
+  if (!existsSync(file)) return { run: { trials: [], info: {} }, problems: [`${role} ${dir}: no trials.csv there; give a results directory written by \`migbench run\``] };
+  const trials = readTrialsChecked(file);
+  const run = readRunJsonChecked<RunInfoSubset>(`${dir}/run.json`);
+  const info = run.value ?? {};
+  return { run: { trials: trials.value, info, compare: info.scenario?.compare, runId: info.runId }, problems: [...trials.problems, ...run.problems] };
 }
 
 export async function compareCommand(args: CompareArgs): Promise<number> {
-  const baseline = readRun(args.baseline, 'baseline');
-  const current = readRun(args.current, 'current');
-  const problems: string[] = [];
+  const { run: baseline, problems: baselineProblems } = readRun(args.baseline, 'baseline');
+  const { run: current, problems: currentProblems } = readRun(args.current, 'current');
+  const problems: string[] = [...baselineProblems, ...currentProblems];
   const entries: Record<string, string> = { ...(current.compare?.thresholds ?? {}) };
   for (const entry of args.thresholds) {
     const m = /^([a-z0-9_]+)=(.+)$/.exec(entry);

@@ -4,6 +4,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readResults } from '../report/read-results.ts';
+import { readRunJsonChecked, readTrialsChecked } from '../results/read-checked.ts';
 import { renderHtmlReport } from '../report/html-report.ts';
 import { CommandFailure, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 
@@ -25,6 +26,9 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
       EXIT_USAGE,
     );
   }
+  // Checked before anything is read for the report or written: a broken input is a message, not a half report.
+  const problems = [...readTrialsChecked(join(dir, 'trials.csv')).problems, ...readRunJsonChecked(join(dir, 'run.json')).problems];
+  if (problems.length > 0) throw new CommandFailure(`migbench report: ${problems.join('\n  ')}`, EXIT_USAGE);
   const out = resolve(args.out ?? join(dir, 'report.html'));
   // The directory as given (e.g. results/<run-id>), so the report names it as the user does.
   const data = await readResults(args.dir.replace(/\/+$/, '') || dir);

@@ -3,7 +3,6 @@
 // there is exit 2 with nothing created — then run the trials on the cluster and write the same
 // results as a local run. `--dry-run` walks the same trials printing each call that would change
 // the cluster, and changes nothing.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LoadedScenario } from '../scenario/load.ts';
 import { planTrials, type PlannedTrial } from '../plan/plan.ts';
@@ -17,7 +16,7 @@ import { probeOptions } from '../probes/probe.ts';
 import { runKubernetesTrial } from '../runner/kubernetes-trial.ts';
 import { Runner } from '../runner/run.ts';
 import type { TrialIdentity } from '../results/trial-result.ts';
-import { ResultsDir } from '../results/results-dir.ts';
+import { ResultsDir, resultsDirProblem } from '../results/results-dir.ts';
 import { startRunInfo } from '../results/run-json.ts';
 import { attachProgress } from '../ui/progress.ts';
 import { summarizeResultsDir } from '../report/summary.ts';
@@ -40,9 +39,8 @@ export async function runKubernetesCommand(args: RunArgs, flags: KubernetesFlags
   const started = new Date();
   const runId = makeRunId(started, scenarioName);
   const outDir = resolve(args.out ?? `${scenario.output.dir}/${runId}`);
-  if (!flags.dryRun && existsSync(`${outDir}/trials.csv`)) {
-    throw new CommandFailure(`--out ${outDir}: already holds results (trials.csv); choose another directory — results are never overwritten`, EXIT_USAGE);
-  }
+  const outProblem = flags.dryRun ? undefined : resultsDirProblem(outDir);
+  if (outProblem) throw new CommandFailure(outProblem, EXIT_USAGE);
   const trials = planTrials(scenario);
   let cluster: Cluster;
   let nodes: NodeInfo[];

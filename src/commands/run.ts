@@ -1,13 +1,12 @@
 // `migbench run <scenario>`: validate, install what is missing, then run every trial and write the
 // results as they come. Input problems are reported before anything is created on the host.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadScenario, type ScenarioOverrides } from '../scenario/load.ts';
 import { planTrials } from '../plan/plan.ts';
 import { ensurePrerequisites, toolVersions } from '../setup/prerequisites.ts';
 import { ensureWorkloadPrerequisites } from '../setup/workload-prerequisites.ts';
 import { LocalPlatform } from '../platforms/local/local-platform.ts';
-import { ResultsDir } from '../results/results-dir.ts';
+import { ResultsDir, resultsDirProblem } from '../results/results-dir.ts';
 import { startRunInfo } from '../results/run-json.ts';
 import { Runner } from '../runner/run.ts';
 import { attachProgress } from '../ui/progress.ts';
@@ -42,9 +41,8 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const started = new Date();
   const runId = makeRunId(started, scenarioName);
   const outDir = resolve(args.out ?? `${scenario.output.dir}/${runId}`);
-  if (existsSync(`${outDir}/trials.csv`)) {
-    throw new CommandFailure(`--out ${outDir}: already holds results (trials.csv); choose another directory — results are never overwritten`, EXIT_USAGE);
-  }
+  const outProblem = resultsDirProblem(outDir);
+  if (outProblem) throw new CommandFailure(outProblem, EXIT_USAGE);
   requireRoot(args.commandLine);
   const trials = planTrials(scenario);
   const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -1,7 +1,8 @@
 // A run's results directory. Each trial is appended and fsynced the moment it ends (samples and
 // events first, its trials.csv row last), so a crash or Ctrl-C loses at most the trial in flight
 // and a trials.csv row always has its samples on disk.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { TrialResult } from './trial-result.ts';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
 import type { RunInfo } from './run-json.ts';
@@ -10,6 +11,26 @@ import { sampleRows, samplesHeader } from './samples-csv.ts';
 import { eventRows, eventsHeader } from './events-csv.ts';
 import { frameRows, framesHeader } from './frames-csv.ts';
 import { progressHeader, progressRows } from './progress-csv.ts';
+
+/**
+ * Why `dir` cannot take a run's results, or undefined when it can: checked before anything starts,
+ * so a typo'd --out never costs a whole run that then has nowhere to write its first trial.
+ */
+export function resultsDirProblem(dir: string): string | undefined {
+  if (existsSync(`${dir}/trials.csv`)) return `--out ${dir}: already holds results (trials.csv); choose another directory — results are never overwritten`;
+  // The nearest part of the path that exists must be a directory we may create entries in.
+  let existing = dir;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) {
+    return `--out ${dir}: ${existing} is a file, not a directory; give a directory (it is created if missing), e.g. --out results/my-run`;
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch (err) {
+    return `--out ${dir}: ${existing} is not writable (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a directory you can write to, e.g. --out results/my-run`;
+  }
+  return undefined;
+}
 
 export class ResultsDir {
   readonly dir: string;

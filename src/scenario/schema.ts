@@ -206,6 +206,8 @@ export const localPlatformSchema = z
     subnet: z
       .string()
       .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/, 'an IPv4 /24 written as a.b.c.0/24')
+      // The pattern allows 300.1.0.0/24; ip(8) would then fail half-way through the first trial.
+      .refine((s) => s.split('.').slice(0, 3).every((o) => Number(o) <= 255), 'an IPv4 /24 whose octets are 0–255, e.g. 198.18.0.0/24')
       .default('198.18.0.0/24'),
     /** The shared checkpoint directory standing in for the NFS share of the original setup. */
     checkpointDir: z.string().min(1).default('/var/lib/migbench/store'),
