@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
-import { aptInstall, lookPath, type Progress } from '../../setup/criu.ts';
+import { aptInstall, lookPath, type Progress } from '../../setup/apt.ts';
 import { CONTROL_PLANE_CACHE_DIR, ensureControlPlane, type ControlPlane } from '../../setup/control-plane-build.ts';
 import { exec } from '../../system/exec.ts';
 import { processAlive } from '../local/runc.ts';
