@@ -1,7 +1,7 @@
 // The parts every platform's trial shares (trial.ts: local; kubernetes-trial.ts): the trial's event
 // log with its current phase, and the probes' lifecycle — start, stop (also on failure: nothing
 // measured is thrown away), verify — with what they recorded.
-import type { Clock } from '../clock.ts';
+import { sleep, type Clock } from '../clock.ts';
 import type { TrainingObservation } from '../metrics/training.ts';
 import type { FrameArrival } from '../metrics/video.ts';
 import type { Probe, ProbeFindings } from '../probes/probe.ts';
@@ -9,13 +9,15 @@ import type { TrialResult } from '../results/trial-result.ts';
 import type { EventRecorder, PhaseEvent, Sample } from '../timeline.ts';
 
 export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
+/** A step of `migrate` a failed trial names instead (migration-errors.ts): CRIU's dump or restore. */
+export type FailedStep = 'dump' | 'restore';
 
 /** The trial's events, stamped on the monotonic clock as they are emitted, the phase it is in, and its first failure. */
 export class TrialLog {
   readonly events: PhaseEvent[] = [];
   readonly recorder: EventRecorder;
   phase: Phase = 'deploy';
-  failure: { phase: Phase; error: string } | undefined;
+  failure: { phase: Phase | FailedStep; error: string } | undefined;
   private readonly onPhase: ((phase: string) => void) | undefined;
 
   constructor(clock: Clock, onPhase?: (phase: string) => void) {
@@ -30,8 +32,8 @@ export class TrialLog {
   }
 
   /** The phase the trial is in failed: recorded, and written to the event log. */
-  failPhase(error: string): void {
-    this.failure = { phase: this.phase, error };
+  failPhase(error: string, step?: FailedStep): void {
+    this.failure = { phase: step ?? this.phase, error };
     this.recorder.emit('trial', 'failed', `${this.phase}: ${error}`);
   }
 
@@ -97,5 +99,20 @@ export class ProbeSession {
       ...(this.frames.length > 0 ? { frames: this.frames } : {}),
       ...(this.trainingProgress.length > 0 ? { trainingProgress: this.trainingProgress } : {}),
     };
+  }
+}
+
+/**
+ * After a migration failed with the service still (or again) served: keep probing for the
+ * observation window, then verify (e.g. Redis' acknowledged writes), as after a migration. Its own
+ * failures are recorded as events; the trial's first failure stays the migration's.
+ */
+export async function observeAfterFailure(recorder: EventRecorder, probes: ProbeSession, observeMs: number, signal: AbortSignal, at: { triggerAt: number; strategyFinishedAt: number }): Promise<void> {
+  recorder.emit('trial', 'observe_after_failure', `${observeMs} ms`);
+  try {
+    await sleep(observeMs, signal);
+    await probes.verify(at);
+  } catch (err) {
+    recorder.emit('trial', 'observe_failed', err instanceof Error ? err.message : String(err));
   }
 }

@@ -9,7 +9,8 @@ import type { TrialIdentity, TrialResult, CriuStats } from '../results/trial-res
 import type { Strategy } from '../strategies/strategy.ts';
 import type { Workload } from '../workloads/workload.ts';
 import { trackPods } from './track-pods.ts';
-import { ProbeSession, TrialLog, type Phase } from './trial-parts.ts';
+import { ProbeSession, TrialLog, observeAfterFailure, type Phase } from './trial-parts.ts';
+import { MigrationStepError } from '../platforms/migration-errors.ts';
 
 export interface TrialTiming {
   settleMs: number;
@@ -87,7 +88,13 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     enter('verify');
     await probes.verify({ triggerAt, strategyFinishedAt });
   } catch (err) {
-    log.failPhase(describe(err, signal));
+    log.failPhase(describe(err, signal), err instanceof MigrationStepError ? err.step : undefined);
+    // A migration that failed but left the service served (the source kept, or restored back) is
+    // observed like one that worked: its samples show the service come back, and how long it took.
+    if (err instanceof MigrationStepError && err.serving && triggerAt !== undefined && !signal.aborted) {
+      strategyFinishedAt = clock.now();
+      await observeAfterFailure(recorder, probes, setup.timing.observeMs, signal, { triggerAt, strategyFinishedAt });
+    }
   }
 
   // Teardown runs whatever happened above; its own failure fails the trial but never hides an earlier one.

@@ -3,6 +3,7 @@
 // checkpoint directories on the store and the nodes' own disks. Pods themselves are in pods.ts.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { EventRecorder } from '../../timeline.ts';
 import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from '../platform.ts';
 import { criuFeatureCheck } from '../../setup/criu-detect.ts';
@@ -11,7 +12,8 @@ import { readDumpStats, readRestoreStats } from './criu-stats.ts';
 import type { HostNetwork } from './host-network.ts';
 import { copyOverLink, inNode, type NodeLink } from './node-link.ts';
 import { criuConfig, type LocalPod, type LocalPods } from './pods.ts';
-import type { LazyCheckpoint, Runc } from './runc.ts';
+import { processAlive, type LazyCheckpoint, type Runc } from './runc.ts';
+import { CheckpointFailure, criuErrorLine } from '../migration-errors.ts';
 
 /** CRIU's page transfers (page server, lazy pages) between the "nodes" of this host. */
 const PAGE_SERVER_ADDRESS = '127.0.0.1';
@@ -94,15 +96,41 @@ export class CheckpointRestore {
     try {
       return await this.dump(p, events, request, dir, preDumps);
     } catch (err) {
-      // The dump failed and left the source running: put it back on the bridge.
-      if (request.preserveIp) await this.network.setPodLink(p.network, true).catch(() => undefined);
-      throw err;
+      throw await this.afterFailedDump(p, request, events, err);
     }
+  }
+
+  /**
+   * A dump failed (CRIU killed, the store full, …): the source must go on serving and the next
+   * trial must find an empty store. CRIU thaws the source itself when it fails; a CRIU that was
+   * killed leaves its cgroup frozen, so a paused container is resumed here. The partial images go.
+   */
+  private async afterFailedDump(p: LocalPod, request: CheckpointRequest, events: EventRecorder, err: unknown): Promise<CheckpointFailure> {
+    const notes: string[] = [];
+    const status = await this.runc.status(p.containerId);
+    if (status === 'paused') {
+      try {
+        await this.runc.resume(p.containerId);
+        events.emit('platform:local', 'source_thawed', `${p.name}: CRIU left it frozen`);
+      } catch (thawErr) {
+        notes.push(`the source stayed frozen (runc resume: ${thawErr instanceof Error ? thawErr.message : String(thawErr)})`);
+      }
+    }
+    // The dump failed and left the source running: put it back on the bridge.
+    if (request.preserveIp) await this.network.setPodLink(p.network, true).catch(() => undefined);
+    await this.removeCheckpointDirs(p.name, request.targetNode);
+    events.emit('platform:local', 'checkpoint_failed', `${p.name}: partial images removed`);
+    const running = processAlive(p.pid) && (await this.runc.status(p.containerId)) === 'running';
+    if (!running) notes.push(`the source ${p.name} is no longer running`);
+    const message = `${err instanceof Error ? err.message : String(err)}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
+    return new CheckpointFailure(message, running);
   }
 
   private async dump(p: LocalPod, events: EventRecorder, request: CheckpointRequest, dir: string, preDumps: string[]): Promise<Checkpoint> {
     const images = `${dir}/images`;
-    const work = `${dir}/dump-work`;
+    // CRIU's log and stats go beside the pod, not on the store: a full store must not swallow the
+    // log line that says why the dump failed.
+    const work = `${dirname(p.files.bundleDir)}/dump-work`;
     const tcpEstablished = request.preserveIp;
     let restoreImages = images;
     const link = this.network.link(request.targetNode);
@@ -218,6 +246,15 @@ export class CheckpointRestore {
     } catch (err) {
       daemon?.kill();
       lazy?.dump.kill();
+      // Nothing of the failed target pod may stay (a half-restored container, its netns, its veth).
+      // A preserved address is still the source's: the target's network goes, the address stays taken.
+      if (request.preserveIp) {
+        await this.network.removePodNetwork(pod.network).catch(() => undefined);
+        pod.addressHandedOver = true;
+      }
+      await this.pods.remove(pod).catch(() => undefined);
+      await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+      events.emit('platform:local', 'restore_failed', `${pod.name}: removed`);
       throw err;
     }
     events.emit('platform:local', 'restore_done', pod.name);
@@ -252,16 +289,22 @@ export class CheckpointRestore {
     } catch (err) {
       const kept = `${this.options.logDir}/${keepAs}`;
       await copyFile(criuLog, kept).catch(() => undefined);
-      throw new Error(`${err instanceof Error ? err.message : String(err)} (CRIU log kept as ${kept})`);
+      // runc only says "criu failed"; CRIU's own last error line says why.
+      const said = criuErrorLine(existsSync(criuLog) ? readFileSync(criuLog, 'utf8') : '');
+      throw new Error(`${err instanceof Error ? err.message : String(err)}${said ? ` — CRIU: ${said}` : ''} (CRIU log kept as ${kept})`);
     }
   }
 
   async removeCheckpoint(checkpoint: Checkpoint): Promise<void> {
     this.lazyDumps.get(checkpoint.imagesDir)?.dump.kill();
     this.lazyDumps.delete(checkpoint.imagesDir);
-    const source = checkpoint.fromPod.name;
+    await this.removeCheckpointDirs(checkpoint.fromPod.name, checkpoint.request.targetNode, checkpoint.imagesDir.replace(/\/images$/, ''));
+  }
+
+  /** A source pod's images on the store and on the target node's disk (and its pre-dumps). */
+  private async removeCheckpointDirs(source: string, targetNode: string, ...more: string[]): Promise<void> {
     this.preDumps.delete(source);
-    for (const dir of [`${this.options.checkpointDir}/checkpoints/${source}`, checkpoint.imagesDir.replace(/\/images$/, '')]) {
+    for (const dir of [`${this.options.checkpointDir}/checkpoints/${source}`, `${this.nodeDir(targetNode)}/checkpoints/${source}`, ...more]) {
       await rm(dir, { recursive: true, force: true });
       this.checkpoints.delete(dir);
     }

@@ -268,6 +268,17 @@ export class Runc {
     await exec(this.paths.runc, ['kill', containerId, signal], { allowFailure: true, timeoutMs: 10_000 });
   }
 
+  /** runc's view of the container: running, paused (its cgroup frozen), stopped, or undefined when runc has none. */
+  async status(containerId: string): Promise<string | undefined> {
+    const out = await exec(this.paths.runc, ['state', containerId], { allowFailure: true, timeoutMs: 10_000 });
+    return /"status":\s*"(\w+)"/.exec(out.stdout)?.[1];
+  }
+
+  /** Thaws a frozen container (CRIU freezes its cgroup to dump it; a CRIU killed mid-dump leaves it frozen). */
+  async resume(containerId: string): Promise<void> {
+    await exec(this.paths.runc, ['resume', containerId], { timeoutMs: 10_000 });
+  }
+
   /** Removes the container whatever its state (idempotent). */
   async delete(containerId: string): Promise<void> {
     await exec(this.paths.runc, ['delete', '--force', containerId], { allowFailure: true, timeoutMs: 30_000 });

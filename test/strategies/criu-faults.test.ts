@@ -1,0 +1,172 @@
+// CRIU failing in the middle of a migration, injected for real: the store fills up during the dump,
+// CRIU is killed during the dump, CRIU is killed during the restore. Each time the service must come
+// back (the source thawed and kept, or restored back on its node from the same images), the trial is
+// a failed row naming the step, nothing of the failed attempt is left, and the platform goes on.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { CGROUP_PARENT } from '../../src/platforms/local/names.ts';
+import { afterEach, expect, inject, it } from 'vitest';
+import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
+import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
+import { probeOptions } from '../../src/probes/probe.ts';
+import { runTrial } from '../../src/runner/trial.ts';
+import type { TrialResult } from '../../src/results/trial-result.ts';
+import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
+import { CriuStrategy } from '../../src/strategies/criu.ts';
+import { RedisWorkload } from '../../src/workloads/redis.ts';
+import { migbenchObjects } from '../helpers/host.ts';
+import { useTestPlatform } from '../helpers/platform.ts';
+
+let platform: LocalPlatform;
+useTestPlatform((p) => (platform = p));
+
+const store = () => platform.volumePath('x').replace(/\/volumes\/x$/, '');
+const mounted: string[] = [];
+afterEach(() => {
+  for (const m of mounted.splice(0)) execFileSync('umount', ['-l', m]);
+});
+
+/**
+ * SIGKILLs the next CRIU process that has run for `afterMs` (runc first starts a short-lived CRIU to
+ * ask its version; the one that lives is the dump or restore). Resolves with what it killed.
+ */
+function killCriuAfter(afterMs: number, when: () => boolean = () => true): { stop: () => void; killed: Promise<string> } {
+  const criu = inject('tools').criu;
+  const seen = new Map<number, number>();
+  let stopped = false;
+  const killed = new Promise<string>((resolve) => {
+    const poll = () => {
+      if (stopped) return resolve('');
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        let exe = '';
+        try {
+          exe = readlinkSync(`/proc/${entry}/exe`);
+        } catch {
+          continue;
+        }
+        if (exe !== criu) continue;
+        const pid = Number(entry);
+        const first = seen.get(pid) ?? performance.now();
+        seen.set(pid, first);
+        if (performance.now() - first >= afterMs && when()) {
+          process.kill(pid, 'SIGKILL');
+          stopped = true;
+          return resolve(`criu ${pid}`);
+        }
+      }
+      setTimeout(poll, 1);
+    };
+    poll();
+  });
+  return { stop: () => void (stopped = true), killed };
+}
+
+/** True while a migbench container's cgroup is frozen (CRIU froze it to dump it). */
+function aPodIsFrozen(): boolean {
+  const v1 = `/sys/fs/cgroup/freezer/${CGROUP_PARENT}`;
+  const v2 = `/sys/fs/cgroup/${CGROUP_PARENT}`;
+  const root = existsSync(v1) ? v1 : v2;
+  if (!existsSync(root)) return false;
+  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).some((d) => {
+    try {
+      return root === v1 ? readFileSync(`${root}/${d.name}/freezer.state`, 'utf8').trim() === 'FROZEN' : /frozen 1/.test(readFileSync(`${root}/${d.name}/cgroup.events`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function criuTrial(name: string, sabotage: { onCheckpoint?: () => () => void; onFirstRestore?: () => () => void } = {}): Promise<TrialResult> {
+  // The strategy sees the platform through this proxy, so the fault lands inside the real call.
+  let restores = 0;
+  const faulty = new Proxy(platform, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const hook = property === 'checkpointPod' ? sabotage.onCheckpoint : property === 'restorePod' && restores++ === 0 ? sabotage.onFirstRestore : undefined;
+      if (!hook) return (value as (...a: unknown[]) => unknown).bind(target);
+      return async (...args: unknown[]) => {
+        const stop = hook();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          stop();
+        }
+      };
+    },
+  });
+  const result = await runTrial({
+    identity: { runId: 'r', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false },
+    platform: faulty,
+    workload: new RedisWorkload(redisWorkloadSchema.parse({ type: 'redis', name, keys: 100_000 })),
+    strategy: new CriuStrategy(),
+    from: 'node-a',
+    to: 'node-b',
+    timing: { settleMs: 300, observeMs: 1500, readyTimeoutMs: 20_000 },
+    probe: probeOptions({ intervalMs: 5 }),
+    signal: new AbortController().signal,
+  });
+  const { metrics } = computeTrialMetrics(result);
+  const ev = (name: string) => result.timeline.events.find((e) => e.event === name)?.at;
+  const fallbackMs = ev('fallback_done') !== undefined ? ev('fallback_done')! - ev('fallback')! : undefined;
+  // The figures of the issue's fault table (what the service saw).
+  console.log(`fault ${name}: status ${result.status}, failed_phase ${result.failedPhase}, downtime_ms ${metrics.downtime_ms}, failed_samples ${metrics.failed_samples}, fallback_ms ${fallbackMs?.toFixed(1) ?? '-'}, error: ${result.error}`);
+  return result;
+}
+
+/** The service answered again after the failure: ok samples after the strategy gave up, and the last ones ok. */
+function recovered(result: TrialResult): boolean {
+  const { samples, events } = result.timeline;
+  const failedAt = events.find((e) => e.event === 'failed')!.at;
+  const after = samples.filter((s) => s.scheduledAt > failedAt + 50);
+  return after.length > 0 && after.slice(-10).every((s) => s.ok) && computeTrialMetrics(result).recovered;
+}
+
+const eventNames = (r: TrialResult) => r.timeline.events.map((e) => e.event);
+const leftImages = () => ['checkpoints', 'nodes'].flatMap((d) => (existsSync(`${store()}/${d}`) ? readdirSync(`${store()}/${d}`, { recursive: true, encoding: 'utf8' }) : []));
+
+it('a dump that fills the store: source keeps serving, failed in dump with CRIU\'s line, partial images removed', { timeout: 90_000 }, async () => {
+  // A 4 MiB store: Redis with 100k keys needs several times that.
+  const dir = `${store()}/checkpoints`;
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'migbench-test-full', dir]);
+  mounted.push(dir);
+  const result = await criuTrial('dump-full');
+  expect(result.status).toBe('failed');
+  expect(result.failedPhase).toBe('dump');
+  expect(result.error).toMatch(/CRIU: .*(No space left|ENOSPC|write)/i);
+  expect(eventNames(result)).toEqual(expect.arrayContaining(['checkpoint_failed', 'source_kept', 'observe_after_failure']));
+  expect(recovered(result)).toBe(true);
+  expect(readdirSync(dir)).toEqual([]);
+  expect(migbenchObjects().containers).toEqual([]);
+});
+
+it('CRIU killed mid-dump, while the source is frozen: the source is thawed and keeps serving', { timeout: 90_000 }, async () => {
+  let killer: ReturnType<typeof killCriuAfter> | undefined;
+  const result = await criuTrial('dump-killed', { onCheckpoint: () => ((killer = killCriuAfter(0, aPodIsFrozen)), () => killer!.stop()) });
+  expect(await killer!.killed).toMatch(/^criu \d+/);
+  expect(result.status).toBe('failed');
+  expect(result.failedPhase).toBe('dump');
+  // CRIU killed while the source was frozen: only the platform's thaw brings it back.
+  expect(eventNames(result)).toEqual(expect.arrayContaining(['checkpoint_failed', 'source_thawed', 'source_kept']));
+  expect(recovered(result)).toBe(true);
+  expect(leftImages()).toEqual([]);
+  expect(migbenchObjects().containers).toEqual([]);
+});
+
+it('CRIU killed mid-restore: falls back to the source node from the same images; no target pod left', { timeout: 90_000 }, async () => {
+  let killer: ReturnType<typeof killCriuAfter> | undefined;
+  const result = await criuTrial('restore-killed', { onFirstRestore: () => ((killer = killCriuAfter(20)), () => killer!.stop()) });
+  expect(await killer!.killed).toMatch(/^criu \d+/);
+  expect(result.status).toBe('failed');
+  expect(result.failedPhase).toBe('restore');
+  expect(result.error).toMatch(/fell back: restored on node-a/);
+  const names = eventNames(result);
+  expect(names).toEqual(expect.arrayContaining(['restore_failed', 'fallback', 'fallback_done']));
+  // The pod that serves at the end is on the source's node.
+  expect(result.timeline.events.find((e) => e.event === 'fallback_done')?.detail).toMatch(/serving on node-a after [\d.]+ ms/);
+  expect(recovered(result)).toBe(true);
+  expect(result.redisAckedWritesLost).toBe(0);
+  expect(leftImages()).toEqual([]);
+  expect(migbenchObjects().containers).toEqual([]);
+});
