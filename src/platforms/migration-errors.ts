@@ -38,7 +38,7 @@ export class MigrationStepError extends Error {
 export function criuErrorLine(logText: string): string {
   const noise = /RLIMIT_NOFILE|(Dumping|Restoring) FAILED/;
   const errors = logText.split('\n').filter((l) => /Error \(/.test(l));
-  const line = errors.find((l) => !noise.test(l)) ?? errors.at(-1) ?? '';
+  const line = errors.find((l) => !noise.test(l)) ?? errors.find((l) => /FAILED/.test(l)) ?? '';
   // Drop the "(00.123456) " timestamp and pid prefix CRIU puts before each line.
   return line.replace(/^\(\s*[\d.]+\)\s*(\d+:\s*)?/, '').trim();
 }

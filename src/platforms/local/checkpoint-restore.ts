@@ -290,8 +290,10 @@ export class CheckpointRestore {
       const kept = `${this.options.logDir}/${keepAs}`;
       await copyFile(criuLog, kept).catch(() => undefined);
       // runc only says "criu failed"; CRIU's own last error line says why.
-      const said = criuErrorLine(existsSync(criuLog) ? readFileSync(criuLog, 'utf8') : '');
-      throw new Error(`${err instanceof Error ? err.message : String(err)}${said ? ` — CRIU: ${said}` : ''} (CRIU log kept as ${kept})`);
+      const log = existsSync(criuLog) ? readFileSync(criuLog, 'utf8') : '';
+      const said = criuErrorLine(log);
+      const criuSaid = said ? ` — CRIU: ${said}` : log ? ' — CRIU logged no error: it was killed or died' : '';
+      throw new Error(`${err instanceof Error ? err.message : String(err)}${criuSaid} (CRIU log kept as ${kept})`);
     }
   }
 
