@@ -22,6 +22,8 @@ export function classifyHttpError(err: unknown): SampleError {
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = `${e?.message ?? String(err)} ${e?.cause?.message ?? ''}`;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /TIMEOUT/.test(code) || code === 'ETIMEDOUT' || /timed? ?out/i.test(message)) return 'timeout';
+  // llhttp refused the answer (HPE_*): not HTTP at all, an app answering garbage.
+  if (/^HPE_/.test(code) || e?.name === 'HTTPParserError' || /HPE_/.test(message)) return 'wrong_reply';
   if (code === 'ECONNREFUSED') return 'refused';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'unreachable';
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || /other side closed|ECONNRESET|EPIPE/i.test(message)) return 'reset';

@@ -18,6 +18,8 @@ export function classifyRedisError(err: unknown): SampleError {
   const code = (err as { code?: string } | undefined)?.code ?? '';
   // Command timeout ("Command timed out") or connect timeout (ETIMEDOUT: the SYN went unanswered,
   // e.g. towards a frozen, network-locked pod).
+  // Bytes that are not RESP (the parser gives up and ioredis drops the connection): an app answering garbage.
+  if (/Protocol error/i.test(message) || (err as { name?: string } | undefined)?.name === 'ParserError') return 'wrong_reply';
   if (/timed out/i.test(message) || code === 'ETIMEDOUT' || /ETIMEDOUT/.test(message)) return 'timeout';
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'refused';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /UNREACH/.test(message)) return 'unreachable';

@@ -14,7 +14,7 @@ export const trialIdentityColumnDocs = {
   error: 'why the trial failed; empty when ok',
   started_at: 'wall-clock start of the trial, ISO 8601 UTC with milliseconds (a label, not used for durations)',
   warmup: 'true for warm-up trials (excluded from summaries)',
-  failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown; empty when ok',
+  failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown — or, for a CRIU migration, the step of migrate that failed: dump or restore (see When a migration fails); empty when ok',
 } as const;
 
 /**

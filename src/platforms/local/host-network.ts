@@ -2,6 +2,7 @@
 // bridge, the services (NAT rules, service.ts) and the emulated node-to-node links (node-link.ts).
 // The primitives live in network.ts; this file owns what one platform instance made of them.
 import type { EventRecorder } from '../../timeline.ts';
+import { exec } from '../../system/exec.ts';
 import type { Endpoint, Pod, Service } from '../platform.ts';
 import { createNodeLinks, removeNodeLinks, type NodeLink } from './node-link.ts';
 import { AddressPool, Subnet, announcePod, createPodNetwork, ensureBridge, removeBridge, removePodNetwork, setPodLink, type PodNetwork } from './network.ts';
@@ -51,6 +52,18 @@ export class HostNetwork {
 
   createPodNetwork(pod: string, octet: number, attached: boolean): Promise<PodNetwork> {
     return createPodNetwork(this.ip, pod, octet, this.subnet, { attached });
+  }
+
+  /**
+   * Forgets the host's connection-tracking entries of a removed pod's address. A pod that vanished
+   * mid-connection (dumped behind CRIU's network lock, or killed) never closed them: with data in
+   * flight they stay 5 minutes (nf_conntrack_tcp_timeout_unacknowledged), without 5 days, and a later
+   * pod given the same address would meet their NAT state. Without conntrack(8) they expire by themselves.
+   */
+  async forgetConnections(address: string): Promise<void> {
+    for (const match of ['--reply-src', '--orig-dst']) {
+      await exec('conntrack', ['-D', match, address], { allowFailure: true, timeoutMs: 10_000 }).catch(() => undefined);
+    }
   }
 
   removePodNetwork(network: PodNetwork): Promise<void> {

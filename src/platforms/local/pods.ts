@@ -202,6 +202,7 @@ export class LocalPods {
     if (p.pid > 0 && processAlive(p.pid)) await waitForExit(p.pid, 10_000);
     if (!p.addressHandedOver) {
       await this.network.removePodNetwork(p.network);
+      await this.network.forgetConnections(p.ip);
       this.network.releaseAddress(p.octet);
     }
     await rm(`${PODS_DIR}/${p.name}`, { recursive: true, force: true });
