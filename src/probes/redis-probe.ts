@@ -19,7 +19,7 @@ export function classifyRedisError(err: unknown): SampleError {
   // Command timeout ("Command timed out") or connect timeout (ETIMEDOUT: the SYN went unanswered,
   // e.g. towards a frozen, network-locked pod).
   // Bytes that are not RESP (the parser gives up and ioredis drops the connection): an app answering garbage.
-  if (/Protocol error/i.test(message) || (err as { name?: string } | undefined)?.name === 'ParserError') return 'wrong_reply';
+  if (/Protocol error|Unknown RESP type/i.test(message) || (err as { name?: string } | undefined)?.name === 'ParserError') return 'wrong_reply';
   if (/timed out/i.test(message) || code === 'ETIMEDOUT' || /ETIMEDOUT/.test(message)) return 'timeout';
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'refused';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /UNREACH/.test(message)) return 'unreachable';
@@ -164,6 +164,9 @@ export class RedisProbe implements Probe {
       const present = new Set(await checker.hkeys(PROBE_KEY));
       const lost = this.acked.filter((seq) => !present.has(String(seq))).length;
       return { redisAckedWritesLost: lost, metrics: { connections_broken: this.connectionsClosed.length } };
+    } catch (err) {
+      // The row's error must say what could not be done, not only ioredis' last word.
+      throw new Error(`could not read the ${this.acked.length} acknowledged writes back through the service (${this.target.host}:${this.target.port}): ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       checker.disconnect(false);
     }

@@ -17,5 +17,6 @@ it('classifies ioredis failures by what happened to the request', () => {
   expect(classifyRedisError(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe('disconnected');
   expect(classifyRedisError(new ReplyError('LOADING Redis is loading the dataset in memory'))).toBe('server_error');
   expect(classifyRedisError(new Error('Protocol error, got "\\u0000" as reply type byte. Please report this.'))).toBe('wrong_reply');
+  expect(classifyRedisError(new Error('Unknown RESP type 0 " ". Please report this.'))).toBe('wrong_reply');
   expect(classifyRedisError(new Error('something new'))).toBe('other');
 });
