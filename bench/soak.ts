@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LocalPlatform } from '../src/platforms/local/local-platform.ts';
-import { CGROUP_PARENT, OBJECT_PREFIX } from '../src/platforms/local/names.ts';
+import { CGROUP_PARENT, OBJECT_PREFIX, RUN_DIR } from '../src/platforms/local/names.ts';
 import { planTrials } from '../src/plan/plan.ts';
 import { ResultsDir } from '../src/results/results-dir.ts';
 import { Runner } from '../src/runner/run.ts';
@@ -112,7 +112,8 @@ export function hostCounts(store: string, criu: string): Counts {
     fds: readdirSync('/proc/self/fd').length,
     // The host's mount table is shared with whatever else runs here: only migbench's (network
     // namespaces' bind mounts, the store's tmpfs and CRIU's cgroup yards under it, /run/migbench).
-    mounts: readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(OBJECT_PREFIX) || l.includes(store)).length,
+    mounts: readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(`/run/netns/${OBJECT_PREFIX}`) || m === store || m.startsWith(`${store}/`) || m === RUN_DIR || m.startsWith(`${RUN_DIR}/`)).length,
     iptables: [...lines('iptables', ['-t', 'nat', '-S']), ...lines('iptables', ['-t', 'filter', '-S'])].filter((l) => l.includes('MIGBENCH')).length,
     conntrack: conntrackEntries(SUBNET.replace(/0\/24$/, '')),
     cgroups: cgroupRoots.reduce((sum, r) => sum + (existsSync(`${r}/${CGROUP_PARENT}`) ? readdirSync(`${r}/${CGROUP_PARENT}`, { withFileTypes: true }).filter((d) => d.isDirectory()).length : 0), 0),

@@ -2,8 +2,9 @@
 // CRIU is killed during the dump, CRIU is killed during the restore. Each time the service must come
 // back (the source thawed and kept, or restored back on its node from the same images), the trial is
 // a failed row naming the step, nothing of the failed attempt is left, and the platform goes on.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { CGROUP_PARENT } from '../../src/platforms/local/names.ts';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
@@ -30,7 +31,7 @@ afterEach(() => {
  * SIGKILLs the next CRIU process that has run for `afterMs` (runc first starts a short-lived CRIU to
  * ask its version; the one that lives is the dump or restore). Resolves with what it killed.
  */
-function killCriuAfter(afterMs: number, when: () => boolean = () => true): { stop: () => void; killed: Promise<string> } {
+function killCriuAfter(afterMs: number): { stop: () => void; killed: Promise<string> } {
   const criu = inject('tools').criu;
   const seen = new Map<number, number>();
   let stopped = false;
@@ -49,7 +50,7 @@ function killCriuAfter(afterMs: number, when: () => boolean = () => true): { sto
         const pid = Number(entry);
         const first = seen.get(pid) ?? performance.now();
         seen.set(pid, first);
-        if (performance.now() - first >= afterMs && when()) {
+        if (performance.now() - first >= afterMs) {
           process.kill(pid, 'SIGKILL');
           stopped = true;
           return resolve(`criu ${pid}`);
@@ -62,22 +63,22 @@ function killCriuAfter(afterMs: number, when: () => boolean = () => true): { sto
   return { stop: () => void (stopped = true), killed };
 }
 
-/** True while a migbench container's cgroup is frozen (CRIU froze it to dump it). */
-function aPodIsFrozen(): boolean {
-  const v1 = `/sys/fs/cgroup/freezer/${CGROUP_PARENT}`;
-  const v2 = `/sys/fs/cgroup/${CGROUP_PARENT}`;
-  const root = existsSync(v1) ? v1 : v2;
-  if (!existsSync(root)) return false;
-  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).some((d) => {
-    try {
-      return root === v1 ? readFileSync(`${root}/${d.name}/freezer.state`, 'utf8').trim() === 'FROZEN' : /frozen 1/.test(readFileSync(`${root}/${d.name}/cgroup.events`, 'utf8'));
-    } catch {
-      return false;
-    }
+/** SIGKILLs CRIU the moment it holds a pod's cgroup frozen, from a process of its own (see the script). */
+function killCriuWhenFrozen(): { ready: Promise<void>; stop: () => void; killed: Promise<string> } {
+  const child = spawn('python3', [resolve('test/fixtures/criu-faults/kill_criu_when_frozen.py'), inject('tools').criu, CGROUP_PARENT, '30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((res) => (markReady = res));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (out.includes('ready')) markReady();
   });
+  child.on('exit', () => markReady());
+  const killed = new Promise<string>((res) => child.on('exit', () => res(/killed (.+)/.exec(out)?.[1] ? `criu ${/killed (.+)/.exec(out)![1]}` : '')));
+  return { ready, stop: () => void child.kill('SIGKILL'), killed };
 }
 
-async function criuTrial(name: string, sabotage: { onCheckpoint?: () => () => void; onFirstRestore?: () => () => void } = {}): Promise<TrialResult> {
+async function criuTrial(name: string, sabotage: { onCheckpoint?: () => Promise<() => void> | (() => void); onFirstRestore?: () => Promise<() => void> | (() => void) } = {}): Promise<TrialResult> {
   // The strategy sees the platform through this proxy, so the fault lands inside the real call.
   let restores = 0;
   const faulty = new Proxy(platform, {
@@ -87,7 +88,8 @@ async function criuTrial(name: string, sabotage: { onCheckpoint?: () => () => vo
       const hook = property === 'checkpointPod' ? sabotage.onCheckpoint : property === 'restorePod' && restores++ === 0 ? sabotage.onFirstRestore : undefined;
       if (!hook) return (value as (...a: unknown[]) => unknown).bind(target);
       return async (...args: unknown[]) => {
-        const stop = hook();
+        // The fault is armed before the real call starts.
+        const stop = await hook();
         try {
           return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         } finally {
@@ -142,8 +144,8 @@ it('a dump that fills the store: source keeps serving, failed in dump with CRIU\
 });
 
 it('CRIU killed mid-dump, while the source is frozen: the source is thawed and keeps serving', { timeout: 90_000 }, async () => {
-  let killer: ReturnType<typeof killCriuAfter> | undefined;
-  const result = await criuTrial('dump-killed', { onCheckpoint: () => ((killer = killCriuAfter(0, aPodIsFrozen)), () => killer!.stop()) });
+  let killer: ReturnType<typeof killCriuWhenFrozen> | undefined;
+  const result = await criuTrial('dump-killed', { onCheckpoint: async () => { killer = killCriuWhenFrozen(); await killer.ready; return () => killer!.stop(); } });
   expect(await killer!.killed).toMatch(/^criu \d+/);
   expect(result.status).toBe('failed');
   expect(result.failedPhase).toBe('dump');
