@@ -16,6 +16,8 @@ import { CGROUP_PARENT, OBJECT_PREFIX, RUN_DIR } from '../src/platforms/local/na
 import { planTrials } from '../src/plan/plan.ts';
 import { ResultsDir } from '../src/results/results-dir.ts';
 import { Runner } from '../src/runner/run.ts';
+import { LocalTrialSteps } from '../src/runner/local-trial.ts';
+import { createStrategy } from '../src/strategies/registry.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import { ensurePrerequisites } from '../src/setup/prerequisites.ts';
 import { ensureWorkloadPrerequisites } from '../src/setup/workload-prerequisites.ts';
@@ -193,7 +195,13 @@ export async function runSoak(options: { trials: number; out: string; workloads?
       options.onRow?.(row, baseline!);
     });
     await runner.run({
-      runId: 'soak', scenario, trials, platform, from: migration.from, to: migration.to, signal: new AbortController().signal,
+      runId: 'soak', scenario, trials, signal: new AbortController().signal,
+      // As `migbench run` drives the local platform (runner/local-run.ts).
+      platform: {
+        unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
+        trialSteps: (trial, _identity, workload) =>
+          new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing }),
+      },
       record: (result, metrics) => results.appendTrial(result, metrics),
     });
   } finally {

@@ -10,13 +10,11 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, expect, it } from 'vitest';
 import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
 import { planTrials } from '../../../src/plan/plan.ts';
-import { probeOptions } from '../../../src/probes/probe.ts';
 import { ResultsDir } from '../../../src/results/results-dir.ts';
 import { Runner } from '../../../src/runner/run.ts';
-import { runTrial } from '../../../src/runner/trial.ts';
+import { LocalTrialSteps } from '../../../src/runner/local-trial.ts';
 import { parseScenario } from '../../../src/scenario/load.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../../../src/strategies/strategy.ts';
-import { createWorkload } from '../../../src/workloads/registry.ts';
 import { useTestPlatform } from '../../helpers/platform.ts';
 
 let platform: LocalPlatform;
@@ -92,10 +90,10 @@ it.each(cases)('$workload whose service $fault after the move: a failed row, err
     runId: 'faults', scenario, trials: planTrials(scenario), signal: new AbortController().signal,
     record: (result, metrics) => results.appendTrial(result, metrics),
     // The runner's own judgement of the row (status, failed_phase), with the faulty move as the strategy.
-    execute: (trial, identity, onPhase) => runTrial({
-      identity, platform, workload: createWorkload(trial.workload), strategy, from: migration.from, to: migration.to,
-      timing: scenario.timing, probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }), signal: new AbortController().signal, onPhase,
-    }),
+    platform: {
+      unsupportedReason: async () => undefined,
+      trialSteps: (_trial, _identity, w) => new LocalTrialSteps({ platform, workload: w, strategy, from: migration.from, to: migration.to, timing: scenario.timing }),
+    },
   });
   expect(summary).toMatchObject({ ok: 0, failed: 1 });
   const [row] = parse(readFileSync(`${out}/trials.csv`, 'utf8'), { columns: true }) as Record<string, string>[];
