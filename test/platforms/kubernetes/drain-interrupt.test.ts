@@ -3,7 +3,10 @@
 // with the source node cordoned. Two behaviours follow from that, each tested through the real CLI:
 //   - Ctrl-C (SIGINT to the CLI's process group) during that wait exits 130, records the interrupted
 //     trial, deletes what the trial created and leaves every node schedulable;
-//   - once the budget allows it, the same drain goes on and completes.
+//   - once the budget allows it, the same drain goes on and completes;
+//   - SIGKILL during that wait (no handler runs: the node stays cordoned, the trial's objects stay),
+//     then `migbench cleanup --platform kubernetes` uncordons the node and removes migbench's
+//     objects — and only those: an object of the same kind without migbench's label stays.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,9 @@ import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulab
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const NAMESPACE = 'default';
 const PDB = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'migbench-test-no-disruption', namespace: NAMESPACE }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-video' } } } };
+
+// Not migbench's: same kind as migbench's service, no part-of label. Cleanup must not touch it.
+const BYSTANDER = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bystander', namespace: NAMESPACE }, spec: { ports: [{ port: 80 }], selector: { app: 'bystander' } } };
 
 const cluster = useSimCluster();
 let admin: AdminClients;
@@ -31,6 +37,7 @@ afterEach(async () => {
   if (child?.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
   child = undefined;
   await admin.objects.delete(PDB).catch(() => undefined);
+  await admin.objects.delete(BYSTANDER).catch(() => undefined);
 });
 
 afterAll(() => {
@@ -107,4 +114,34 @@ it('retries an eviction a PodDisruptionBudget refuses (429) and completes the dr
   const drain = csv(join(out, 'events.csv')).filter((e) => e.source === 'strategy:drain').map((e) => e.event);
   expect(drain).toEqual(['node_cordoned', 'eviction_blocked', 'evicted', 'ready', 'source_deleted', 'node_uncordoned']);
   expect(await unschedulableNodes(admin)).toEqual({});
+});
+
+it('SIGKILL during a drain: cleanup uncordons the node and removes only migbench\'s objects; the CSVs stay parseable', { timeout: 240_000 }, async () => {
+  await admin.objects.create(PDB);
+  await admin.objects.create(BYSTANDER);
+  const out = join(base, 'killed');
+  const child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario('drain-sigkill'), '--out', out, '--quiet'], { cwd: root, stdio: 'ignore' });
+  const exited = new Promise<string | null>((done) => child.on('exit', (_code, signal) => done(signal)));
+  try {
+    await eventually('the drain to cordon worker-a', 90_000, async () => (await unschedulableNodes(admin))['worker-a'] !== undefined);
+    await new Promise((r) => setTimeout(r, 1_000));
+  } finally {
+    child.kill('SIGKILL'); // bin/migbench execs node: this is migbench itself
+  }
+  expect(await exited).toBe('SIGKILL');
+  // What the kill left.
+  expect(await unschedulableNodes(admin)).toHaveProperty('worker-a');
+  expect((await migbenchObjectsIn(admin, NAMESPACE)).length).toBeGreaterThan(0);
+
+  const cleanup = await migbenchAsync(['cleanup', '--platform', 'kubernetes', '--namespace', NAMESPACE, '--kubeconfig', cluster.kubeconfig], 120_000);
+  expect(cleanup.code, `${cleanup.stdout}\n${cleanup.stderr}`).toBe(0);
+  expect(await unschedulableNodes(admin)).toEqual({});
+  await eventually('migbench\'s objects to be gone', 60_000, async () => (await migbenchObjectsIn(admin, NAMESPACE)).length === 0);
+  // Not migbench's: still there.
+  expect((await admin.core.readNamespacedService({ name: 'bystander', namespace: NAMESPACE })).metadata?.name).toBe('bystander');
+  expect((await admin.objects.read(PDB)).metadata?.name).toBe(PDB.metadata.name);
+  await admin.objects.delete(BYSTANDER);
+
+  // Headers only (no trial ended), but every file whole.
+  for (const csv of ['trials.csv', 'samples.csv', 'events.csv']) expect(readFileSync(join(out, csv), 'utf8').endsWith('\n'), csv).toBe(true);
 });
