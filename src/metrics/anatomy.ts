@@ -147,9 +147,12 @@ function splitDump(from: number, to: number, criu: CriuStats | undefined, harnes
     return;
   }
   const dumpFrom = Math.max(from, to - criu.frozenUs / 1000);
-  // With the harness's own freeze, CRIU's freezing_time is its check that the cgroup is frozen.
+  // With the harness's own freeze before runc, CRIU's freezing_time is its check that the cgroup is frozen.
   const freezeFrom = Math.max(from, dumpFrom - (criu.freezingUs ?? 0) / 1000);
-  push(from, freezeFrom, 'runtime');
+  // Frozen by CRIU's pre-dump action script: that freeze came before CRIU's (its initialisation in between is counted with the runtime).
+  const scriptFreezeFrom = Math.max(from, freezeFrom - (criu.harnessFreezeUs ?? 0) / 1000);
+  push(from, scriptFreezeFrom, 'runtime');
+  push(scriptFreezeFrom, freezeFrom, 'freeze');
   push(freezeFrom, dumpFrom, harnessFroze ? 'runtime' : 'freeze');
   push(dumpFrom, to, 'dump');
 }

@@ -127,6 +127,20 @@ const criuFields = {
    * and `--tcp-established` carries open connections over, so clients keep them through the move.
    */
   ip: z.enum(['new', 'preserve']).default('new'),
+  /**
+   * criu: CRIU freezes the pod's cgroup itself (it polls the freezer in 100 ms steps). harness: the
+   * platform freezes the cgroup and polls it finely before runc starts CRIU, which then only seizes
+   * the frozen tasks. action-script: the same, done by CRIU's pre-dump action script, once runc has
+   * started CRIU (src/platforms/local/freezer.ts). Local platform only.
+   */
+  freezer: z.enum(['criu', 'harness', 'action-script']).default('criu'),
+  /**
+   * When the target pod (its network namespace, veth, address and runc bundle) is made:
+   * after-dump (default), between the dump and the restore, as before; before-dump, while the source
+   * still serves, so that the outage does not include it (ip: new only; with ip: preserve the
+   * address is the source's until its dump). Local platform only.
+   */
+  targetPod: z.enum(['after-dump', 'before-dump']).default('after-dump'),
 };
 
 /** Stop-and-copy through the shared checkpoint store (the original setup's NFS share). */
@@ -315,6 +329,9 @@ export type StrategyConfig = z.output<typeof strategyObjectSchema>;
  * CRIU strategy that keeps the pod's IP, so both variants of one strategy can be in a scenario.
  */
 export function strategyLabel(config: StrategyConfig): string {
-  return 'ip' in config && config.ip === 'preserve' ? `${config.name}+ip-preserve` : config.name;
+  const ip = 'ip' in config && config.ip === 'preserve' ? '+ip-preserve' : '';
+  const freezer = 'freezer' in config && config.freezer !== 'criu' ? `+freezer-${config.freezer}` : '';
+  const target = 'targetPod' in config && config.targetPod === 'before-dump' ? '+target-before-dump' : '';
+  return `${config.name}${ip}${freezer}${target}`;
 }
 export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

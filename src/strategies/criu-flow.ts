@@ -10,6 +10,10 @@ export interface CriuMigration {
   strategy: string;
   transfer: MemoryTransfer;
   preserveIp: boolean;
+  /** Who freezes the pod for the final dump (the scenario's `freezer`). */
+  freezer?: 'criu' | 'harness' | 'action-script';
+  /** When the target pod is made (the scenario's `targetPod`). */
+  targetPod?: 'after-dump' | 'before-dump';
   /** Pre-copy rounds before the final dump (0: stop-and-copy). */
   preDumps?: number;
 }
@@ -24,7 +28,7 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
     await platform.preDumpPod(ctx.pod, events);
   }
   events.emit(source, 'checkpoint', ctx.pod.name);
-  const checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp });
+  const checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp, freezer: how.freezer ?? 'criu', targetPod: how.targetPod ?? 'after-dump' });
   try {
     events.emit(source, 'restore', ctx.targetNode);
     const { pod, stats, memoryComplete } = await platform.restorePod(checkpoint, events);

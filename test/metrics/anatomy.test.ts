@@ -72,6 +72,18 @@ describe('migrationSegments', () => {
       [40, 100, 'dump'],
     ]);
   });
+
+  it('with the freeze done by CRIU’s pre-dump action script, that freeze comes right before CRIU’s own', () => {
+    const events = [ev(2, 'platform:local', 'checkpoint_start'), ev(100, 'platform:local', 'checkpoint_done')];
+    const s = migrationSegments(events, T, { harnessFreezeUs: 1_500, freezingUs: 500, frozenUs: 60_000 }).map((x) => [x.from - T, x.to - T, x.part]);
+    expect(s).toEqual([
+      [0, 2, 'harness'],
+      [2, 38, 'runtime'],
+      [38, 39.5, 'freeze'],
+      [39.5, 40, 'freeze'],
+      [40, 100, 'dump'],
+    ]);
+  });
 });
 
 describe('downtimeAnatomy', () => {

@@ -92,6 +92,11 @@ describe('schema problems', () => {
     ]);
   });
 
+  it('refuses targetPod: before-dump with ip: preserve (the address is the source\'s until its dump)', () => {
+    const e = errorOf('workloads: [{ type: redis }]\nstrategies:\n  - criu\n  - { name: criu, ip: preserve, targetPod: before-dump }\n');
+    expect(e.problems).toMatchObject([{ path: 'strategies[1].targetPod', found: '"before-dump"' }]);
+  });
+
   it('reports an unknown strategy given as a mapping at its `name`', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
       { path: 'strategies[0].name', expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration"', found: '"live"', where: 'line 3' },
@@ -176,7 +181,7 @@ describe('defaults', () => {
     expect(scenario.local).toEqual({ subnet: '198.18.0.0/24', checkpointDir: '/var/lib/migbench/store', checkpointStore: 'disk' });
     expect(scenario.output).toEqual({ dir: 'results' });
     expect(scenario.workloads).toEqual([{ type: 'redis', keys: 10_000, valueBytes: 64, appendfsync: 'everysec' }]);
-    expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new' }]);
+    expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump' }]);
   });
 
   it('fills the defaults of the video and ml-training workloads and the drain strategy', () => {
@@ -251,7 +256,7 @@ describe('command-line overrides', () => {
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy'] }).scenario.strategies).toEqual([{ name: 'redeploy', gracePeriodSeconds: 5 }]);
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy', 'criu'] }).scenario.strategies).toEqual([
       { name: 'redeploy', gracePeriodSeconds: 5 },
-      { name: 'criu', ip: 'new' },
+      { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump' },
     ]);
   });
 

@@ -3,6 +3,7 @@
 // checkpoint directories on the store and the nodes' own disks. Pods themselves are in pods.ts.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { EventRecorder } from '../../timeline.ts';
 import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from '../platform.ts';
 import { criuFeatureCheck } from '../../setup/criu-detect.ts';
@@ -11,6 +12,7 @@ import { readDumpStats, readRestoreStats } from './criu-stats.ts';
 import type { HostNetwork } from './host-network.ts';
 import { copyOverLink, inNode, type NodeLink } from './node-link.ts';
 import { criuConfig, type LocalPod, type LocalPods } from './pods.ts';
+import { containerFreezer, freezeCgroup, freezeScript, readScriptReport, thawCgroup } from './freezer.ts';
 import type { LazyCheckpoint, Runc } from './runc.ts';
 
 /** CRIU's page transfers (page server, lazy pages) between the "nodes" of this host. */
@@ -37,6 +39,8 @@ export class CheckpointRestore {
   private readonly checkpoints = new Set<string>();
   /** Pre-copy rounds per source pod, oldest first: the final dump sends only what changed since the last. */
   private readonly preDumps = new Map<string, string[]>();
+  /** Target pods made before their source's dump (targetPod: before-dump), by source pod name. */
+  private readonly earlyTargets = new Map<string, LocalPod>();
   /** Post-copy dumps still serving pages, by the images directory their restore reads. */
   private readonly lazyDumps = new Map<string, { dump: LazyCheckpoint; port: number; address: string }>();
   /** fs.pipe-max-size before a lazy dump raised it; put back by tearDown(). */
@@ -85,17 +89,47 @@ export class CheckpointRestore {
     this.checkpoints.add(dir);
     const preDumps = this.preDumps.get(p.name) ?? [];
     if (preDumps.length === 0) await rm(dir, { recursive: true, force: true });
-    await writeFile(p.criuConfig, criuConfig(request.preserveIp));
+    const freezer = request.freezer === 'harness' || request.freezer === 'action-script' ? containerFreezer(p.containerId) : undefined;
+    const script = request.freezer === 'action-script' ? { path: `${dirname(p.criuConfig)}/freeze.sh`, report: `${dirname(p.criuConfig)}/freeze.report` } : undefined;
+    if (script) {
+      await writeFile(script.path, freezeScript(freezer!, script.report), { mode: 0o755 });
+      await rm(script.report, { force: true });
+    }
+    await writeFile(p.criuConfig, criuConfig(request.preserveIp) + (script ? `action-script ${script.path}\n` : ''));
     if (request.preserveIp) {
       await this.network.setPodLink(p.network, false);
       events.emit('platform:local', 'pod_detached', p.name);
     }
+    if (request.targetPod === 'before-dump') {
+      if (request.preserveIp) throw new Error('targetPod: before-dump needs ip: new (with ip: preserve the target takes the source\'s address, free only after its dump)');
+      // Made while the source still serves: the outage then holds no namespace, veth or bundle work.
+      const target = await this.pods.prepare(p.spec, request.targetNode, undefined, true);
+      this.earlyTargets.set(p.name, target);
+      this.pods.emitCreated(target, events);
+    }
     events.emit('platform:local', 'checkpoint_start', `${p.name} (${request.transfer}${request.preserveIp ? ', ip preserved' : ''})`);
     try {
-      return await this.dump(p, events, request, dir, preDumps);
+      if (request.freezer === 'harness') {
+        // Frozen here, CRIU finds the cgroup FROZEN and skips its 100 ms polling (see freezer.ts).
+        events.emit('platform:local', 'freeze_start', p.name);
+        const { polls } = await freezeCgroup(freezer!);
+        events.emit('platform:local', 'freeze_done', `${p.name} (${polls} polls)`);
+      }
+      const checkpoint = await this.dump(p, events, request, dir, preDumps);
+      const scripted = script ? readScriptReport(script.report) : undefined;
+      if (script && !scripted) throw new Error(`CRIU did not run the freeze action script ${script.path} (no ${script.report})`);
+      return scripted ? { ...checkpoint, stats: { ...checkpoint.stats, harnessFreezeUs: scripted.freezeUs } } : checkpoint;
     } catch (err) {
-      // The dump failed and left the source running: put it back on the bridge.
+      // The dump failed and left the source running (frozen, if we froze it): thaw it, put it back on the bridge.
+      if (freezer) {
+        try {
+          thawCgroup(freezer);
+        } catch {
+          // The dump's error says what went wrong; the pod's teardown removes a pod left frozen.
+        }
+      }
       if (request.preserveIp) await this.network.setPodLink(p.network, true).catch(() => undefined);
+      await this.removeEarlyTarget(p.name);
       throw err;
     }
   }
@@ -198,8 +232,10 @@ export class CheckpointRestore {
       octet = source.octet;
     }
     // With the IP preserved the pod stays off the bridge until its sockets are back (see setPodLink).
-    const pod = await this.pods.prepare(checkpoint.fromPod.spec, request.targetNode, octet, !request.preserveIp);
-    this.pods.emitCreated(pod, events);
+    const early = this.earlyTargets.get(source.name);
+    this.earlyTargets.delete(source.name);
+    const pod = early ?? (await this.pods.prepare(checkpoint.fromPod.spec, request.targetNode, octet, !request.preserveIp));
+    if (!early) this.pods.emitCreated(pod, events);
     // runc hands CRIU the new bundle's configuration on restore: without tcp-close there too.
     await writeFile(pod.criuConfig, criuConfig(request.preserveIp));
     const workDir = `${checkpoint.imagesDir}/../restore-work-${pod.name}`;
@@ -256,7 +292,15 @@ export class CheckpointRestore {
     }
   }
 
+  /** A target made before the dump whose restore never came (the dump or the strategy failed). */
+  private async removeEarlyTarget(source: string): Promise<void> {
+    const target = this.earlyTargets.get(source);
+    this.earlyTargets.delete(source);
+    if (target) await this.pods.remove(target);
+  }
+
   async removeCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    await this.removeEarlyTarget(checkpoint.fromPod.name);
     this.lazyDumps.get(checkpoint.imagesDir)?.dump.kill();
     this.lazyDumps.delete(checkpoint.imagesDir);
     const source = checkpoint.fromPod.name;
