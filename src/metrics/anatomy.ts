@@ -29,7 +29,7 @@ export type AnatomyPart = (typeof anatomyParts)[number];
 
 /** The anatomy's trials.csv columns, in order, with their unit and meaning (also in the README). */
 export const anatomyColumnDocs = {
-  anat_freeze_ms: { unit: 'ms', description: 'part of the outage spent freezing the pod: CRIU freezing_time, or the harness freezing the cgroup itself (local.freezer: harness) (criu strategies)' },
+  anat_freeze_ms: { unit: 'ms', description: 'part of the outage spent freezing the pod: CRIU freezing_time, and the platform freezing the cgroup itself with a criu strategy option freezer: harness or action-script (criu strategies)' },
   anat_dump_ms: { unit: 'ms', description: 'part of the outage the pod stayed frozen while CRIU dumped it (CRIU frozen_time; for criu-lazy, whose CRIU stats are unusable, the whole checkpoint step)' },
   anat_runtime_ms: { unit: 'ms', description: "part of the outage spent in the container runtime outside CRIU's own timers, checkpoint and restore sides (runc starting CRIU, destroying and creating containers)" },
   anat_transfer_ms: { unit: 'ms', description: 'part of the outage spent copying the images to the target node (local.nodeLink only)' },
