@@ -121,6 +121,8 @@ export interface CheckpointRequest {
   freezer?: 'criu' | 'harness' | 'action-script';
   /** Make the target pod before the dump (while the source serves) rather than after it. */
   targetPod?: 'after-dump' | 'before-dump';
+  /** Raise fs.pipe-max-size to what CRIU asks for during this dump (large) or leave it (sysctl). */
+  pagePipes?: 'sysctl' | 'large';
 }
 
 export interface Checkpoint {

@@ -141,6 +141,12 @@ const criuFields = {
    * address is the source's until its dump). Local platform only.
    */
   targetPod: z.enum(['after-dump', 'before-dump']).default('after-dump'),
+  /**
+   * The pipes CRIU writes pages through: sysctl (default) leaves them at what fs.pipe-max-size allows
+   * (1 MiB by default: CRIU under runc may not exceed it); large raises the sysctl to the 4 MiB CRIU
+   * asks for (page-pipe.h: 819 pages) for this dump only, putting it back after. Local platform only.
+   */
+  pagePipes: z.enum(['sysctl', 'large']).default('sysctl'),
 };
 
 /** Stop-and-copy through the shared checkpoint store (the original setup's NFS share). */
@@ -332,6 +338,7 @@ export function strategyLabel(config: StrategyConfig): string {
   const ip = 'ip' in config && config.ip === 'preserve' ? '+ip-preserve' : '';
   const freezer = 'freezer' in config && config.freezer !== 'criu' ? `+freezer-${config.freezer}` : '';
   const target = 'targetPod' in config && config.targetPod === 'before-dump' ? '+target-before-dump' : '';
-  return `${config.name}${ip}${freezer}${target}`;
+  const pipes = 'pagePipes' in config && config.pagePipes === 'large' ? '+large-pipes' : '';
+  return `${config.name}${ip}${freezer}${target}${pipes}`;
 }
 export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

@@ -14,6 +14,8 @@ export interface CriuMigration {
   freezer?: 'criu' | 'harness' | 'action-script';
   /** When the target pod is made (the scenario's `targetPod`). */
   targetPod?: 'after-dump' | 'before-dump';
+  /** The pipes CRIU writes pages through (the scenario's `pagePipes`). */
+  pagePipes?: 'sysctl' | 'large';
   /** Pre-copy rounds before the final dump (0: stop-and-copy). */
   preDumps?: number;
 }
@@ -28,7 +30,7 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
     await platform.preDumpPod(ctx.pod, events);
   }
   events.emit(source, 'checkpoint', ctx.pod.name);
-  const checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp, freezer: how.freezer ?? 'criu', targetPod: how.targetPod ?? 'after-dump' });
+  const checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp, freezer: how.freezer ?? 'criu', targetPod: how.targetPod ?? 'after-dump', pagePipes: how.pagePipes ?? 'sysctl' });
   try {
     events.emit(source, 'restore', ctx.targetNode);
     const { pod, stats, memoryComplete } = await platform.restorePod(checkpoint, events);

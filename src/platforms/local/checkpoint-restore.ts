@@ -115,7 +115,14 @@ export class CheckpointRestore {
         const { polls } = await freezeCgroup(freezer!);
         events.emit('platform:local', 'freeze_done', `${p.name} (${polls} polls)`);
       }
-      const checkpoint = await this.dump(p, events, request, dir, preDumps);
+      const raised = request.pagePipes === 'large' && request.transfer !== 'lazy' ? this.raisePipeMaxSize(events, 'page pipes, this dump') : false;
+      let checkpoint: Checkpoint;
+      try {
+        checkpoint = await this.dump(p, events, request, dir, preDumps);
+      } finally {
+        // For this dump only: the next trial (another strategy, interleaved) sees the sysctl as the host had it.
+        if (raised && this.lazyDumps.size === 0) this.putBackPipeMaxSize(events);
+      }
       const scripted = script ? readScriptReport(script.report) : undefined;
       if (script && !scripted) throw new Error(`CRIU did not run the freeze action script ${script.path} (no ${script.report})`);
       return scripted ? { ...checkpoint, stats: { ...checkpoint.stats, harnessFreezeUs: scripted.freezeUs } } : checkpoint;
@@ -168,7 +175,7 @@ export class CheckpointRestore {
       }
       for (const entry of await readdir(images)) await copyFile(`${images}/${entry}`, `${restoreImages}/${entry}`);
     } else {
-      await this.raisePipeMaxSize(events);
+      this.raisePipeMaxSize(events, 'lazy pages');
       const port = this.transferPort(p);
       // The source serves its pages on its end of the target's link; the target's daemon fetches them across it.
       const address = link?.hostAddress ?? PAGE_SERVER_ADDRESS;
@@ -194,12 +201,21 @@ export class CheckpointRestore {
    * with a 64 KiB pipe and fails on the first request for more ("page-pipe: tee: 65536"). Raised for
    * the run, put back by tearDown().
    */
-  private async raisePipeMaxSize(events: EventRecorder): Promise<void> {
+  private raisePipeMaxSize(events: EventRecorder, why: string): boolean {
     const current = Number.parseInt(readFileSync(PIPE_MAX_SIZE, 'utf8'), 10);
-    if (current >= LAZY_PIPE_BYTES) return;
+    if (current >= LAZY_PIPE_BYTES) return false;
     this.pipeMaxSizeBefore ??= current;
     writeFileSync(PIPE_MAX_SIZE, String(LAZY_PIPE_BYTES));
-    events.emit('platform:local', 'sysctl', `fs.pipe-max-size ${current} -> ${LAZY_PIPE_BYTES} (lazy pages)`);
+    events.emit('platform:local', 'sysctl', `fs.pipe-max-size ${current} -> ${LAZY_PIPE_BYTES} (${why})`);
+    return true;
+  }
+
+  /** Back to the host's own fs.pipe-max-size (after a `pagePipes: large` dump). */
+  private putBackPipeMaxSize(events: EventRecorder): void {
+    if (this.pipeMaxSizeBefore === undefined) return;
+    writeFileSync(PIPE_MAX_SIZE, String(this.pipeMaxSizeBefore));
+    events.emit('platform:local', 'sysctl', `fs.pipe-max-size ${LAZY_PIPE_BYTES} -> ${this.pipeMaxSizeBefore} (page pipes, after the dump)`);
+    this.pipeMaxSizeBefore = undefined;
   }
 
   /** Where a restore on `node` reads its images when they do not come from the shared store (an empty directory). */
