@@ -85,6 +85,12 @@ const partEndingAt: Record<string, AnatomyPart> = {
   pre_dump_done: 'dump',
 };
 
+/**
+ * Events that mark no step of their own: the probes' observations and the platform's settings made
+ * on the way (`sysctl` before a dump); the time before them belongs to the step they fall in.
+ */
+const notBoundaries = (e: PhaseEvent) => e.source.startsWith('probe:') || (e.source === 'trial' && e.event === 'trigger') || e.event === 'sysctl';
+
 /** The runtime's process ended: the events that close a dump (runc checkpoint, or direct CRIU). */
 const dumpEnds = new Set(['checkpoint_done', 'transfer_start']);
 const dumpStarts = new Set(['checkpoint_start', 'freeze_done']);
@@ -108,7 +114,7 @@ export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number):
 export function migrationSegments(events: readonly PhaseEvent[], triggerAt: number, criu: CriuStats | undefined): Segment[] {
   const back = serviceBackAt(events, triggerAt);
   const boundaries = events
-    .filter((e) => e.at >= triggerAt && !e.source.startsWith('probe:') && !(e.source === 'trial' && e.event === 'trigger') && (back === undefined || e.at < back))
+    .filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back))
     .sort((a, b) => a.at - b.at);
   const segments: Segment[] = [];
   const push = (from: number, to: number, part: AnatomyPart) => {

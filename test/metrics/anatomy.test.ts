@@ -50,6 +50,17 @@ describe('migrationSegments', () => {
     ]);
   });
 
+  it('does not cut a step at a setting made on the way (sysctl before the dump)', () => {
+    const events = [ev(2, 'platform:local', 'checkpoint_start'), ev(3, 'platform:local', 'sysctl', 'fs.pipe-max-size 1048576 -> 4194304'), ev(100, 'platform:local', 'checkpoint_done')];
+    const s = migrationSegments(events, T, { freezingUs: 1_000, frozenUs: 60_000 }).map((x) => [x.from - T, x.to - T, x.part]);
+    expect(s).toEqual([
+      [0, 2, 'harness'],
+      [2, 39, 'runtime'],
+      [39, 40, 'freeze'],
+      [40, 100, 'dump'],
+    ]);
+  });
+
   it('takes the switch-in at the first endpoint pointing at a pod, not the one pointing at none', () => {
     const events = [ev(3, 'platform:local', 'service_endpoint', 'redis -> none'), ev(300, 'platform:local', 'service_endpoint', 'redis -> redis-2 (198.18.0.3:6379)')];
     expect(serviceBackAt(events, T)).toBe(T + 300);
