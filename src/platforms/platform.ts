@@ -123,6 +123,8 @@ export interface CheckpointRequest {
   targetPod?: 'after-dump' | 'before-dump';
   /** Raise fs.pipe-max-size to what CRIU asks for during this dump (large) or leave it (sysctl). */
   pagePipes?: 'sysctl' | 'large';
+  /** Who runs CRIU: runc (checkpoint/restore) or the platform itself (local only; default: the platform's). */
+  runtime?: 'runc' | 'criu';
 }
 
 export interface Checkpoint {

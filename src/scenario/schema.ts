@@ -147,13 +147,26 @@ const criuFields = {
    * asks for (page-pipe.h: 819 pages) for this dump only, putting it back after. Local platform only.
    */
   pagePipes: z.enum(['sysctl', 'large']).default('sysctl'),
+  /**
+   * Who drives CRIU for this strategy: runc (runc checkpoint / runc restore) or criu (the platform
+   * runs CRIU's command line itself with the options runc would pass; not for criu-lazy). Unset: the
+   * platform's `local.runtime`. Local platform only.
+   */
+  runtime: z.enum(['runc', 'criu']).optional(),
 };
 
 /** Stop-and-copy through the shared checkpoint store (the original setup's NFS share). */
 export const criuStrategySchema = z.object({ name: z.literal('criu'), ...criuFields }).strict();
 
 /** Post-copy: the target resumes before the memory has arrived; pages follow on demand from the source. */
-export const criuLazyStrategySchema = z.object({ name: z.literal('criu-lazy'), ...criuFields }).strict();
+export const criuLazyStrategySchema = z
+  .object({
+    name: z.literal('criu-lazy'),
+    ...criuFields,
+    // Post-copy needs runc's lazy dump plumbing (status fd, page server kept running); criu-direct.ts has none.
+    runtime: z.enum(['runc']).optional(),
+  })
+  .strict();
 
 /** Memory pages stream straight to a page server on the target node; no shared store for them. */
 export const criuPageserverStrategySchema = z.object({ name: z.literal('criu-pageserver'), ...criuFields }).strict();
@@ -235,6 +248,13 @@ export const localPlatformSchema = z
      * storage rather than CRIU.
      */
     checkpointStore: z.enum(['disk', 'tmpfs']).default('disk'),
+    /**
+     * Who drives CRIU for every CRIU strategy that does not say (its own `runtime`): runc (default:
+     * runc checkpoint / runc restore, as Kubernetes' runtimes do) or criu (CRIU's command line run by
+     * the platform with the options runc would pass — src/platforms/local/criu-direct.ts), to see
+     * what runc adds to the downtime.
+     */
+    runtime: z.enum(['runc', 'criu']).default('runc'),
     /**
      * An emulated node-to-node network for CRIU's transfers: each node gets a namespace behind a
      * veth pair shaped to this bandwidth (tc tbf), and whatever a migration sends to the target
@@ -339,6 +359,7 @@ export function strategyLabel(config: StrategyConfig): string {
   const freezer = 'freezer' in config && config.freezer !== 'criu' ? `+freezer-${config.freezer}` : '';
   const target = 'targetPod' in config && config.targetPod === 'before-dump' ? '+target-before-dump' : '';
   const pipes = 'pagePipes' in config && config.pagePipes === 'large' ? '+large-pipes' : '';
-  return `${config.name}${ip}${freezer}${target}${pipes}`;
+  const runtime = 'runtime' in config && config.runtime !== undefined ? `+runtime-${config.runtime}` : '';
+  return `${config.name}${ip}${freezer}${target}${pipes}${runtime}`;
 }
 export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

@@ -16,6 +16,8 @@ export interface CriuMigration {
   targetPod?: 'after-dump' | 'before-dump';
   /** The pipes CRIU writes pages through (the scenario's `pagePipes`). */
   pagePipes?: 'sysctl' | 'large';
+  /** Who runs CRIU (the scenario's `runtime`; unset: the platform's default). */
+  runtime?: 'runc' | 'criu';
   /** Pre-copy rounds before the final dump (0: stop-and-copy). */
   preDumps?: number;
 }
@@ -30,7 +32,7 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
     await platform.preDumpPod(ctx.pod, events);
   }
   events.emit(source, 'checkpoint', ctx.pod.name);
-  const checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp, freezer: how.freezer ?? 'criu', targetPod: how.targetPod ?? 'after-dump', pagePipes: how.pagePipes ?? 'sysctl' });
+  const checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp, freezer: how.freezer ?? 'criu', targetPod: how.targetPod ?? 'after-dump', pagePipes: how.pagePipes ?? 'sysctl', runtime: how.runtime });
   try {
     events.emit(source, 'restore', ctx.targetNode);
     const { pod, stats, memoryComplete } = await platform.restorePod(checkpoint, events);

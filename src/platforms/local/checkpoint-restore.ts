@@ -13,7 +13,8 @@ import type { HostNetwork } from './host-network.ts';
 import { copyOverLink, inNode, type NodeLink } from './node-link.ts';
 import { criuConfig, type LocalPod, type LocalPods } from './pods.ts';
 import { containerFreezer, freezeCgroup, freezeScript, readScriptReport, thawCgroup } from './freezer.ts';
-import type { LazyCheckpoint, Runc } from './runc.ts';
+import type { CheckpointOptions, LazyCheckpoint, Runc } from './runc.ts';
+import type { CriuDirect } from './criu-direct.ts';
 
 /** CRIU's page transfers (page server, lazy pages) between the "nodes" of this host. */
 const PAGE_SERVER_ADDRESS = '127.0.0.1';
@@ -29,6 +30,8 @@ export interface CheckpointRestoreOptions {
   /** Where a failed dump's or restore's CRIU log is kept. */
   logDir: string;
   criu: string;
+  /** Who drives CRIU when a request does not say (the scenario's local.runtime). */
+  runtime: 'runc' | 'criu';
 }
 
 export class CheckpointRestore {
@@ -36,6 +39,7 @@ export class CheckpointRestore {
   private readonly pods: LocalPods;
   private readonly network: HostNetwork;
   private readonly runc: Runc;
+  private readonly direct: CriuDirect;
   private readonly checkpoints = new Set<string>();
   /** Pre-copy rounds per source pod, oldest first: the final dump sends only what changed since the last. */
   private readonly preDumps = new Map<string, string[]>();
@@ -46,11 +50,20 @@ export class CheckpointRestore {
   /** fs.pipe-max-size before a lazy dump raised it; put back by tearDown(). */
   private pipeMaxSizeBefore: number | undefined;
 
-  constructor(options: CheckpointRestoreOptions, pods: LocalPods, network: HostNetwork, runc: Runc) {
+  constructor(options: CheckpointRestoreOptions, pods: LocalPods, network: HostNetwork, runc: Runc, direct: CriuDirect) {
     this.options = options;
     this.pods = pods;
     this.network = network;
     this.runc = runc;
+    this.direct = direct;
+  }
+
+  /** A dump (or pre-dump) through runc, or by CRIU itself for `runtime: criu` (criu-direct.ts). */
+  private dumpWith(runtime: 'runc' | 'criu', p: LocalPod, images: string, work: string, options: CheckpointOptions): Promise<void> {
+    if (runtime === 'runc') return this.runc.checkpoint(p.containerId, p.files, images, work, options);
+    const [address, port] = options.pageServer?.split(':') ?? [];
+    const pageServer = address && port ? { address, port: Number(port) } : undefined;
+    return this.direct.dump(p, images, work, { tcpEstablished: options.tcpEstablished ?? false, parentPath: options.parentPath, preDump: options.preDump, pageServer });
   }
 
   /** The node's own disk (not the shared store): where a page server on that node writes what it receives. */
@@ -72,8 +85,9 @@ export class CheckpointRestore {
     const rounds = this.preDumps.get(p.name) ?? [];
     const images = `${dir}/pre-${rounds.length + 1}`;
     events.emit('platform:local', 'pre_dump_start', `${p.name} round ${rounds.length + 1}`);
-    await this.keepLogOnFailure(`${images}-work/dump.log`, `${p.name}-criu-pre-dump.log`, () =>
-      this.runc.checkpoint(p.containerId, p.files, images, `${images}-work`, { preDump: true, parentPath: parentPath(rounds) }),
+    // Pre-dumps get no request: they run under the platform's runtime (local.runtime).
+    await this.keepLogOnFailure(`${images}-work/${this.options.runtime === 'criu' ? 'pre-' : ''}dump.log`, `${p.name}-criu-pre-dump.log`, () =>
+      this.dumpWith(this.options.runtime, p, images, `${images}-work`, { preDump: true, parentPath: parentPath(rounds) }),
     );
     rounds.push(images);
     this.preDumps.set(p.name, rounds);
@@ -145,11 +159,13 @@ export class CheckpointRestore {
     const images = `${dir}/images`;
     const work = `${dir}/dump-work`;
     const tcpEstablished = request.preserveIp;
+    const runtime = request.runtime ?? this.options.runtime;
+    if (runtime === 'criu' && request.transfer === 'lazy') throw new Error('runtime: criu does no post-copy (criu-lazy): use runtime: runc for it');
     let restoreImages = images;
     const link = this.network.link(request.targetNode);
     if (request.transfer === 'shared-store') {
       await this.keepLogOnFailure(`${work}/dump.log`, `${p.name}-criu-dump.log`, () =>
-        this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath: parentPath(preDumps) }),
+        this.dumpWith(runtime, p, images, work, { tcpEstablished, parentPath: parentPath(preDumps) }),
       );
       if (link) {
         // With a node network, the store is across it (as NFS is): the images cross the link.
@@ -167,7 +183,7 @@ export class CheckpointRestore {
       const server = await startPageServer(this.options.criu, restoreImages, `${restoreImages}/../page-server-work`, address, port, this.placement(link));
       try {
         await this.keepLogOnFailure(`${work}/dump.log`, `${p.name}-criu-dump.log`, () =>
-          this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath: parentPath(preDumps), pageServer: `${address}:${port}` }),
+          this.dumpWith(runtime, p, images, work, { tcpEstablished, parentPath: parentPath(preDumps), pageServer: `${address}:${port}` }),
         );
         if (!(await server.exited(30_000))) throw new Error(`criu page-server for ${p.name} still running 30 s after the dump ended`);
       } finally {
@@ -264,9 +280,13 @@ export class CheckpointRestore {
     }
     events.emit('platform:local', 'restore_start', pod.name);
     try {
+      const direct = (request.runtime ?? this.options.runtime) === 'criu';
       pod.pid = await this.keepLogOnFailure(`${workDir}/restore.log`, `${pod.name}-criu-restore.log`, () =>
-        this.runc.restore(pod.containerId, pod.files, checkpoint.imagesDir, workDir, { lazyPages: lazy !== undefined, tcpEstablished: request.preserveIp }),
+        direct
+          ? this.direct.restore(pod, this.pods.cpus(pod.node), checkpoint.imagesDir, workDir, { tcpEstablished: request.preserveIp })
+          : this.runc.restore(pod.containerId, pod.files, checkpoint.imagesDir, workDir, { lazyPages: lazy !== undefined, tcpEstablished: request.preserveIp }),
       );
+      pod.restoredByCriu = direct;
     } catch (err) {
       daemon?.kill();
       lazy?.dump.kill();
