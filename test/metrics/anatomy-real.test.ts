@@ -1,5 +1,5 @@
 // The downtime anatomy on real trials: `migbench run scenarios/anatomy.yaml` moves Redis by CRIU
-// (through runc, with CRIU's freeze and with the harness's), redeploy and drain; in every trial the anat_* columns are non-negative, add up to
+// (through runc, with CRIU's freeze and with the harness's; and driven directly, runtime: criu), redeploy and drain; in every trial the anat_* columns are non-negative, add up to
 // downtime_ms (to the CSV's µs rounding), and the recorded events explain the outage to within one
 // probe interval (anat_unattributed_ms). Needs root, runc and CRIU, as every host test.
 import { afterAll, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ it('splits every real trial’s downtime into parts that add up to it', { timeou
     return outage ? Math.max(0, -outage.firstFailedAt) : 0;
   };
   const strategies = trials.map((t) => t.strategy);
-  expect(strategies).toEqual(expect.arrayContaining(['criu', 'criu+freezer-harness', 'criu+freezer-action-script+target-before-dump+large-pipes', 'redeploy', 'drain']));
+  expect(strategies).toEqual(expect.arrayContaining(['criu', 'criu+freezer-harness', 'criu+freezer-action-script+target-before-dump+large-pipes', 'criu+freezer-action-script+target-before-dump+runtime-criu', 'redeploy', 'drain']));
   for (const t of trials) {
     const label = `trial ${t.trial} (${t.strategy})`;
     expect(t.status, label).toBe('ok');
