@@ -12,6 +12,8 @@ const hostTests = [
   // Run the workloads' own servers (Python, PyTorch) as host processes.
   'test/workloads/**/*.test.ts',
   'test/report/report-chromium.test.ts',
+  // The downtime anatomy checked on real trials (a `migbench run`).
+  'test/metrics/anatomy-real.test.ts',
   // Runs `criu check` and the installer: it needs root and this host.
   'test/setup/prerequisites.test.ts',
 ];

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { criuOverhead, criuSteps, measuredTrials, sendJitter, type CriuOverhead, type CriuSteps, type SendJitter } from './self-figures.ts';
+import { anatomyMedians, criuOverhead, criuSteps, measuredTrials, sendJitter, type AnatomyMedians, type CriuOverhead, type CriuSteps, type SendJitter } from './self-figures.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const SELF_RUN_SCENARIO = join(ROOT, 'bench', 'self-run.yaml');
@@ -15,6 +15,8 @@ export interface RealRunFigures {
   overhead: CriuOverhead[];
   /** Per trial: the platform's steps from events.csv, to see where the overhead goes. */
   steps: Map<string, CriuSteps>;
+  /** Per workload × strategy: the anat_* medians and the harness's share. */
+  anatomy: AnatomyMedians[];
 }
 
 /**
@@ -33,5 +35,5 @@ export async function runSelfScenario(outDir: string): Promise<number> {
 export function realRunFigures(dir: string): RealRunFigures {
   const trialsCsv = readFileSync(join(dir, 'trials.csv'), 'utf8');
   const jitter = sendJitter(readFileSync(join(dir, 'samples.csv'), 'utf8'), measuredTrials(trialsCsv));
-  return { dir, ...(jitter ? { jitter } : {}), overhead: criuOverhead(trialsCsv), steps: criuSteps(readFileSync(join(dir, 'events.csv'), 'utf8')) };
+  return { dir, ...(jitter ? { jitter } : {}), overhead: criuOverhead(trialsCsv), steps: criuSteps(readFileSync(join(dir, 'events.csv'), 'utf8')), anatomy: anatomyMedians(trialsCsv) };
 }

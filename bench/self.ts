@@ -81,4 +81,20 @@ if (dir !== undefined) {
     );
     out('(right of │: the platform steps in events.csv — runc checkpoint start → done, → restore start, runc restore start → done, → service switched)');
   }
+  if (figures.anatomy.length > 0) {
+    out();
+    out('where the downtime went (medians of the anat_* columns over ok, measured trials; README "Where the downtime goes"):');
+    out(
+      textTable(
+        ['workload', 'strategy', 'downtime_ms', 'harness_ms', 'harness share', 'where it went (median ms)'],
+        figures.anatomy.map((a) => [
+          a.workload, a.strategy, a.downtimeMs === undefined ? '—' : a.downtimeMs.toFixed(3), a.harnessMs.toFixed(3),
+          // Text, left-aligned: padded here to the widest, as textTable right-aligns all but the first columns.
+          a.downtimeMs ? `${((a.harnessMs / a.downtimeMs) * 100).toFixed(1)} %` : '—', a.whereItWent.padEnd(Math.max(...figures.anatomy.map((x) => x.whereItWent.length))),
+        ]),
+        2,
+      ),
+    );
+    out('(harness_ms = pod_setup + ready + switch + harness: the harness\'s own work between the runtime\'s and CRIU\'s steps; goal ≤ 20 ms)');
+  }
 }

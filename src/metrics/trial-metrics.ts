@@ -5,6 +5,7 @@ import type { Sample } from '../timeline.ts';
 import type { TrialResult } from '../results/trial-result.ts';
 import { findOutages, outageDuration, outageUpperBound, type Outage } from './downtime.ts';
 import { percentile } from './percentile.ts';
+import { anatomyColumnDocs, downtimeAnatomy, migrationSegments } from './anatomy.ts';
 
 export interface ColumnDoc {
   unit: string;
@@ -43,6 +44,7 @@ export const metricColumnDocs = {
   training_pause_ms: { unit: 'ms', description: 'longest time, from the trigger on, in which the training step counter did not advance (ml-training only)' },
   training_steps_lost: { unit: 'count', description: 'steps done before the move that had to be redone after it (resumed from an older save) (ml-training only)' },
   training_recovery_ms: { unit: 'ms', description: 'trigger → throughput back to 90 % of its rate before the trigger (ml-training only)' },
+  ...anatomyColumnDocs,
 } as const satisfies Record<string, ColumnDoc>;
 
 export type MetricColumn = keyof typeof metricColumnDocs;
@@ -97,6 +99,9 @@ export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
     const longest = afterTrigger.reduce<Outage | undefined>((best, o) => (best === undefined || outageDuration(o)! > outageDuration(best)! ? o : best), undefined);
     set('downtime_ms', longest ? outageDuration(longest) : 0);
     set('downtime_upper_ms', longest ? outageUpperBound(longest) : 0);
+    // Where that outage went (src/metrics/anatomy.ts): no outage, nothing to split.
+    const parts = longest ? downtimeAnatomy(migrationSegments(timeline.events, trigger, result.criu), longest.firstFailedAt, longest.firstOkAfterAt!) : undefined;
+    for (const column of Object.keys(anatomyColumnDocs) as (keyof typeof anatomyColumnDocs)[]) set(column, parts ? parts[column] : 0);
   }
   // No app probe ran (a simulated cluster): nothing was measured from the service's side, so its
   // columns stay empty rather than 0, and the service's recovery cannot be judged.

@@ -88,6 +88,8 @@ export interface CheckpointStats {
   memwriteUs?: number;
   pagesScanned?: number;
   pagesWritten?: number;
+  /** The platform's own freeze before CRIU's, when it froze from CRIU's pre-dump action script (freezer: action-script). */
+  harnessFreezeUs?: number;
 }
 
 export interface RestoreStats {
@@ -115,6 +117,14 @@ export interface CheckpointRequest {
    * (`--tcp-established`) so that clients keep their connections through the move.
    */
   preserveIp: boolean;
+  /** Who freezes the pod before the dump: CRIU (default) or the platform itself (see src/platforms/local/freezer.ts). */
+  freezer?: 'criu' | 'harness' | 'action-script';
+  /** Make the target pod before the dump (while the source serves) rather than after it. */
+  targetPod?: 'after-dump' | 'before-dump';
+  /** Raise fs.pipe-max-size to what CRIU asks for during this dump (large) or leave it (sysctl). */
+  pagePipes?: 'sysctl' | 'large';
+  /** Who runs CRIU: runc (checkpoint/restore) or the platform itself (local only; default: the platform's). */
+  runtime?: 'runc' | 'criu';
 }
 
 export interface Checkpoint {

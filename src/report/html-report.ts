@@ -8,6 +8,7 @@ import { downsampleSegments, segmentColor, segmentKey, timelineSvg } from './cha
 import { distributionSvg, type DistributionPoint } from './charts/distribution.ts';
 import { CRIU_PARTS, criuPhasesSvg, type CriuTrial } from './charts/criu-phases.ts';
 import { COLORS } from './charts/render.ts';
+import { anatomySvg, ANATOMY_ORDER } from './charts/anatomy.ts';
 
 export interface HtmlReportOptions {
   /** Segments per probe and trial before short ones are merged (failures are never merged away). */
@@ -116,6 +117,17 @@ async function criuSection(trials: Trial[]): Promise<string> {
     figure('criu-phases', await criuPhasesSvg(bars), caption) +
     `<details><summary>CRIU statistics as recorded</summary>${table(['trial', ...columns, 'criu_pages_written', 'checkpoint'], body, 'numeric')}</details>`
   );
+}
+
+async function anatomySection(data: ResultsData): Promise<string> {
+  const bars = data.summary.filter((r) => Object.keys(r.anatomyMs).length > 0).map((r) => ({ label: `${r.workload} · ${r.strategy}`, medianMs: r.anatomyMs }));
+  if (bars.length === 0) return '<p>No trial has anat_* columns (a run from before they existed, or no ok measured trial).</p>';
+  const caption =
+    'Each trial’s outage (the one downtime_ms measures) split into consecutive parts from the recorded events and CRIU’s timers; ' +
+    'the parts of one trial add up to its downtime_ms (README, “Where the downtime goes”). One bar per workload × strategy: the median of each ' +
+    'anat_* column over the ok, measured trials, so a bar’s length is the sum of those medians, not the median downtime. ' +
+    `Stacked in this order: ${ANATOMY_ORDER.map((p) => esc(p)).join(' → ')}. The harness’s own share: pod_setup + ready + switch + harness.`;
+  return figure('anatomy', await anatomySvg(bars), caption);
 }
 
 function eventsTable(events: EventRecord[]): string {
@@ -250,6 +262,7 @@ export async function renderHtmlReport(data: ResultsData, options: HtmlReportOpt
   const sections = [
     `<h2 id="summary">Summary</h2><p class="sub">Medians of the ok, measured trials per workload × strategy (warm-ups left out; failed trials counted, not in the medians).</p>${summarySection(data)}${trialsSection(data.trials)}`,
     `<h2 id="distributions">Downtime and migration time</h2>${await distributionsSection(data.trials)}`,
+    `<h2 id="anatomy">Where the downtime goes</h2>${await anatomySection(data)}`,
     `<h2 id="criu">CRIU phases</h2>${await criuSection(data.trials)}`,
     `<h2 id="timelines">Availability timelines</h2><p class="sub">Every probe sample of every trial (warm-ups included) over t_ms, relative to the trigger; consecutive samples with the same outcome form one segment.</p>${await timelinesSection(data, options.maxSegmentsPerTrial)}`,
     `<h2 id="environment">Environment</h2>${environmentSection(data)}`,
@@ -266,7 +279,7 @@ export async function renderHtmlReport(data: ResultsData, options: HtmlReportOpt
 <header>
 <h1>migbench report: ${esc(runId)}</h1>
 <p class="sub">${description ? `${esc(description)} · ` : ''}${data.trials.length} trials, ${data.sampleCount} probe samples · ${esc(data.dir)}</p>
-<nav><a href="#summary">Summary</a><a href="#distributions">Distributions</a><a href="#criu">CRIU phases</a><a href="#timelines">Timelines</a><a href="#environment">Environment</a></nav>
+<nav><a href="#summary">Summary</a><a href="#distributions">Distributions</a><a href="#anatomy">Downtime anatomy</a><a href="#criu">CRIU phases</a><a href="#timelines">Timelines</a><a href="#environment">Environment</a></nav>
 ${problems}
 </header>
 <main>

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { percentile } from '../metrics/percentile.ts';
+import { anatomyColumn, anatomyParts, harnessParts, type AnatomyPart } from '../metrics/anatomy.ts';
 import { formatSweepFits, sweepFits } from './slope.ts';
 import { textTable } from './text-table.ts';
 
@@ -12,6 +13,8 @@ export interface SummaryRow {
   ok: number;
   failed: number;
   medians: Record<string, number | undefined>;
+  /** Median ms of each anat_* column (the part's name without anat_ and _ms); empty when no trial has them. */
+  anatomyMs: Partial<Record<AnatomyPart | 'unattributed', number>>;
 }
 
 export const SUMMARY_METRICS = [
@@ -48,14 +51,20 @@ export function summarizeTrialRecords(records: Record<string, string>[]): Summar
   return [...groups.entries()].sort(([a], [b]) => byName(a, b)).map(([key, rows]) => {
     const [workload = '', strategy = ''] = key.split('\u0000');
     const ok = rows.filter((r) => r.status === 'ok');
+    const median = (column: string) => {
+      const values = ok.map((r) => r[column]).filter((v): v is string => v !== undefined && v !== '').map(Number);
+      return values.length > 0 ? percentile(values, 50) : undefined;
+    };
     const medians: SummaryRow['medians'] = {};
-    for (const metric of SUMMARY_METRICS) {
-      const values = ok.map((r) => r[metric]).filter((v): v is string => v !== undefined && v !== '').map(Number);
-      medians[metric] = values.length > 0 ? percentile(values, 50) : undefined;
+    for (const metric of SUMMARY_METRICS) medians[metric] = median(metric);
+    const anatomyMs: SummaryRow['anatomyMs'] = {};
+    for (const part of [...anatomyParts, 'unattributed' as const]) {
+      const m = median(part === 'unattributed' ? 'anat_unattributed_ms' : anatomyColumn(part));
+      if (m !== undefined) anatomyMs[part] = m;
     }
     // An unsupported strategy did not fail: its trials never ran (trials.csv says why).
     const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'unsupported').length;
-    return { workload, strategy, ok: ok.length, failed, medians };
+    return { workload, strategy, ok: ok.length, failed, medians, anatomyMs };
   });
 }
 
@@ -69,7 +78,8 @@ export const NO_SUMMARY = 'no measured trials finished (warm-ups are not summari
 export function summaryCells(rows: SummaryRow[]): { header: string[]; body: string[][] } {
   const workloadSpecific = /^(redis|video|training)_/;
   const metrics = SUMMARY_METRICS.filter((m) => !workloadSpecific.test(m) || rows.some((r) => r.medians[m] !== undefined));
-  const header = ['workload', 'strategy', 'ok', 'failed', ...metrics.map((m) => `median ${m}`)];
+  const anatomy = rows.some((r) => Object.keys(r.anatomyMs).length > 0);
+  const header = ['workload', 'strategy', 'ok', 'failed', ...metrics.map((m) => `median ${m}`), ...(anatomy ? [WHERE_IT_WENT] : [])];
   const body = rows.map((r) => [
     r.workload,
     r.strategy,
@@ -79,14 +89,36 @@ export function summaryCells(rows: SummaryRow[]): { header: string[]; body: stri
       const v = r.medians[m];
       return v === undefined ? '—' : m.endsWith('_ms') ? v.toFixed(1) : String(v);
     }),
+    ...(anatomy ? [whereItWent(r.anatomyMs)] : []),
   ]);
   return { header, body };
+}
+
+const WHERE_IT_WENT = 'where it went (median ms)';
+
+/**
+ * The downtime's parts in one line, largest median first ("dump 74.0 · restore 77.0 · …"), parts
+ * under 0.05 ms left out, then the harness's own share (its parts' medians summed).
+ */
+export function whereItWent(anatomyMs: SummaryRow['anatomyMs']): string {
+  const parts = Object.entries(anatomyMs)
+    .filter(([, ms]) => ms !== undefined && ms >= 0.05)
+    .sort(([, a], [, b]) => b! - a!);
+  if (parts.length === 0) return Object.keys(anatomyMs).length === 0 ? '—' : 'no downtime';
+  const harnessMs = harnessParts.reduce((sum, p) => sum + (anatomyMs[p] ?? 0), 0);
+  return `${parts.map(([part, ms]) => `${part} ${ms!.toFixed(1)}`).join(' · ')} (harness ${harnessMs.toFixed(1)})`;
 }
 
 export function formatSummary(rows: SummaryRow[]): string {
   if (rows.length === 0) return NO_SUMMARY;
   const { header, body } = summaryCells(rows);
-  return textTable(header, body, 2);
+  // "where it went" is text: left-aligned (padded here, as textTable right-aligns all but the first columns).
+  if (header.at(-1) === WHERE_IT_WENT) {
+    const width = Math.max(WHERE_IT_WENT.length, ...body.map((r) => r.at(-1)!.length));
+    header[header.length - 1] = WHERE_IT_WENT.padEnd(width);
+    for (const r of body) r[r.length - 1] = r.at(-1)!.padEnd(width);
+  }
+  return textTable(header, body, 2).replace(/ +$/gm, '');
 }
 
 /** The summary table, then — when the run swept a parameter — the sweep's medians and fitted slopes (src/report/slope.ts). */

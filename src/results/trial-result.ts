@@ -16,6 +16,8 @@ export interface CriuStats {
   /** restore_time from stats-restore. */
   restoreUs?: number;
   forkingUs?: number;
+  /** The platform's own freeze right before CRIU's (freezer: action-script), measured by the script. */
+  harnessFreezeUs?: number;
 }
 
 export interface TrialIdentity {

@@ -24,6 +24,7 @@ export async function prepareLocalRun(loaded: LoadedScenario, options: { outDir:
         subnet: scenario.local.subnet,
         checkpointDir: scenario.local.checkpointDir,
         checkpointStore: scenario.local.checkpointStore,
+        runtime: scenario.local.runtime,
         ...nodeLink,
         logDir: `${options.outDir}/pods`,
         tools: { runc: tools.runc, criu: tools.criu, iptables: tools.iptables, ip: tools.ip },
@@ -32,7 +33,7 @@ export async function prepareLocalRun(loaded: LoadedScenario, options: { outDir:
       return {
         platformInfo: {
           name: 'local', nodes: Object.fromEntries(platform.cpusets), subnet: scenario.local.subnet, checkpointDir: scenario.local.checkpointDir,
-          checkpointStore: scenario.local.checkpointStore, ...nodeLink,
+          checkpointStore: scenario.local.checkpointStore, runtime: scenario.local.runtime, ...nodeLink,
         },
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>

@@ -232,6 +232,12 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   if (s.migration.from !== undefined && s.migration.from === s.migration.to) {
     problems.push({ path: 'migration.to', expected: 'a node other than migration.from', found: JSON.stringify(s.migration.to) });
   }
+  s.strategies.forEach((st, i) => {
+    // With ip: preserve the target takes the source's address, which is free only once the source is dumped.
+    if ('targetPod' in st && st.targetPod === 'before-dump' && st.ip === 'preserve') {
+      problems.push({ path: `strategies[${i}].targetPod`, expected: 'after-dump with ip: preserve (the target pod takes the source\'s address, free only after its dump)', found: '"before-dump"' });
+    }
+  });
   problems.push(...platformProblems(s));
   return problems;
 }

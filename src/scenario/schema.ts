@@ -127,13 +127,46 @@ const criuFields = {
    * and `--tcp-established` carries open connections over, so clients keep them through the move.
    */
   ip: z.enum(['new', 'preserve']).default('new'),
+  /**
+   * criu: CRIU freezes the pod's cgroup itself (it polls the freezer in 100 ms steps). harness: the
+   * platform freezes the cgroup and polls it finely before runc starts CRIU, which then only seizes
+   * the frozen tasks. action-script: the same, done by CRIU's pre-dump action script, once runc has
+   * started CRIU (src/platforms/local/freezer.ts). Local platform only.
+   */
+  freezer: z.enum(['criu', 'harness', 'action-script']).default('criu'),
+  /**
+   * When the target pod (its network namespace, veth, address and runc bundle) is made:
+   * after-dump (default), between the dump and the restore, as before; before-dump, while the source
+   * still serves, so that the outage does not include it (ip: new only; with ip: preserve the
+   * address is the source's until its dump). Local platform only.
+   */
+  targetPod: z.enum(['after-dump', 'before-dump']).default('after-dump'),
+  /**
+   * The pipes CRIU writes pages through: sysctl (default) leaves them at what fs.pipe-max-size allows
+   * (1 MiB by default: CRIU under runc may not exceed it); large raises the sysctl to the 4 MiB CRIU
+   * asks for (page-pipe.h: 819 pages) for this dump only, putting it back after. Local platform only.
+   */
+  pagePipes: z.enum(['sysctl', 'large']).default('sysctl'),
+  /**
+   * Who drives CRIU for this strategy: runc (runc checkpoint / runc restore) or criu (the platform
+   * runs CRIU's command line itself with the options runc would pass; not for criu-lazy). Unset: the
+   * platform's `local.runtime`. Local platform only.
+   */
+  runtime: z.enum(['runc', 'criu']).optional(),
 };
 
 /** Stop-and-copy through the shared checkpoint store (the original setup's NFS share). */
 export const criuStrategySchema = z.object({ name: z.literal('criu'), ...criuFields }).strict();
 
 /** Post-copy: the target resumes before the memory has arrived; pages follow on demand from the source. */
-export const criuLazyStrategySchema = z.object({ name: z.literal('criu-lazy'), ...criuFields }).strict();
+export const criuLazyStrategySchema = z
+  .object({
+    name: z.literal('criu-lazy'),
+    ...criuFields,
+    // Post-copy needs runc's lazy dump plumbing (status fd, page server kept running); criu-direct.ts has none.
+    runtime: z.enum(['runc']).optional(),
+  })
+  .strict();
 
 /** Memory pages stream straight to a page server on the target node; no shared store for them. */
 export const criuPageserverStrategySchema = z.object({ name: z.literal('criu-pageserver'), ...criuFields }).strict();
@@ -217,6 +250,13 @@ export const localPlatformSchema = z
      * storage rather than CRIU.
      */
     checkpointStore: z.enum(['disk', 'tmpfs']).default('disk'),
+    /**
+     * Who drives CRIU for every CRIU strategy that does not say (its own `runtime`): runc (default:
+     * runc checkpoint / runc restore, as Kubernetes' runtimes do) or criu (CRIU's command line run by
+     * the platform with the options runc would pass — src/platforms/local/criu-direct.ts), to see
+     * what runc adds to the downtime.
+     */
+    runtime: z.enum(['runc', 'criu']).default('runc'),
     /**
      * An emulated node-to-node network for CRIU's transfers: each node gets a namespace behind a
      * veth pair shaped to this bandwidth (tc tbf), and whatever a migration sends to the target
@@ -317,6 +357,11 @@ export type StrategyConfig = z.output<typeof strategyObjectSchema>;
  * CRIU strategy that keeps the pod's IP, so both variants of one strategy can be in a scenario.
  */
 export function strategyLabel(config: StrategyConfig): string {
-  return 'ip' in config && config.ip === 'preserve' ? `${config.name}+ip-preserve` : config.name;
+  const ip = 'ip' in config && config.ip === 'preserve' ? '+ip-preserve' : '';
+  const freezer = 'freezer' in config && config.freezer !== 'criu' ? `+freezer-${config.freezer}` : '';
+  const target = 'targetPod' in config && config.targetPod === 'before-dump' ? '+target-before-dump' : '';
+  const pipes = 'pagePipes' in config && config.pagePipes === 'large' ? '+large-pipes' : '';
+  const runtime = 'runtime' in config && config.runtime !== undefined ? `+runtime-${config.runtime}` : '';
+  return `${config.name}${ip}${freezer}${target}${pipes}${runtime}`;
 }
 export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

@@ -12,6 +12,14 @@ export interface CriuMigration {
   strategy: string;
   transfer: MemoryTransfer;
   preserveIp: boolean;
+  /** Who freezes the pod for the final dump (the scenario's `freezer`). */
+  freezer?: 'criu' | 'harness' | 'action-script';
+  /** When the target pod is made (the scenario's `targetPod`). */
+  targetPod?: 'after-dump' | 'before-dump';
+  /** The pipes CRIU writes pages through (the scenario's `pagePipes`). */
+  pagePipes?: 'sysctl' | 'large';
+  /** Who runs CRIU (the scenario's `runtime`; unset: the platform's default). */
+  runtime?: 'runc' | 'criu';
   /** Pre-copy rounds before the final dump (0: stop-and-copy). */
   preDumps?: number;
 }
@@ -28,7 +36,7 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
       await platform.preDumpPod(ctx.pod, events);
     }
     events.emit(source, 'checkpoint', ctx.pod.name);
-    checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp });
+    checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp, freezer: how.freezer ?? 'criu', targetPod: how.targetPod ?? 'after-dump', pagePipes: how.pagePipes ?? 'sysctl', runtime: how.runtime });
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // The service never left the source; the platform thawed it and removed the partial images.

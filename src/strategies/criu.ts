@@ -9,11 +9,11 @@ export class CriuStrategy implements Strategy {
   readonly name = 'criu';
   private readonly options: CriuStrategyOptions;
 
-  constructor(options: CriuStrategyOptions = { name: 'criu', ip: 'new' }) {
+  constructor(options: CriuStrategyOptions = { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }) {
     this.options = options;
   }
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    return migrateWithCriu(ctx, { strategy: this.name, transfer: 'shared-store', preserveIp: this.options.ip === 'preserve' });
+    return migrateWithCriu(ctx, { strategy: this.name, transfer: 'shared-store', preserveIp: this.options.ip === 'preserve', freezer: this.options.freezer, targetPod: this.options.targetPod, pagePipes: this.options.pagePipes, runtime: this.options.runtime });
   }
 }

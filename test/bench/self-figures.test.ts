@@ -2,7 +2,8 @@
 // send_lag_ms, the harness's overhead from trials.csv's downtime and CRIU timers. Exact values on
 // hand-made files, in the column layout the writers produce.
 import { describe, expect, it } from 'vitest';
-import { criuOverhead, criuSteps, measuredTrials, sendJitter } from '../../bench/self-figures.ts';
+import { anatomyMedians, criuOverhead, criuSteps, measuredTrials, sendJitter } from '../../bench/self-figures.ts';
+import { anatomyColumns } from '../../src/metrics/anatomy.ts';
 import { samplesHeader } from '../../src/results/samples-csv.ts';
 
 const SAMPLES = [
@@ -69,5 +70,23 @@ describe('criuSteps', () => {
     expect(s.betweenMs).toBeCloseTo(26.473, 9);
     expect(s.restoreMs).toBeCloseTo(181.552, 9);
     expect(s.switchMs).toBeCloseTo(26.308, 9);
+  });
+});
+
+describe('anatomyMedians', () => {
+  // Two ok criu trials and a warm-up (left out): medians are nearest-rank (the lower of two).
+  const zeros = (parts: Record<string, number>) => anatomyColumns.map((c) => (parts[c] ?? 0).toFixed(3)).join(',');
+  const csv = [
+    `run_id,trial,workload,strategy,repetition,status,warmup,downtime_ms,${anatomyColumns.join(',')}`,
+    `r,1,redis,criu,1,ok,true,900.000,${zeros({ anat_dump_ms: 900 })}`,
+    `r,2,redis,criu,1,ok,false,300.000,${zeros({ anat_dump_ms: 200, anat_switch_ms: 60, anat_pod_setup_ms: 40 })}`,
+    `r,3,redis,criu,2,ok,false,400.000,${zeros({ anat_dump_ms: 250, anat_switch_ms: 20, anat_ready_ms: 5, anat_harness_ms: 2, anat_pod_setup_ms: 123 })}`,
+    '',
+  ].join('\n');
+
+  it('gives the median of each part, largest first, and the harness parts’ medians summed', () => {
+    expect(anatomyMedians(csv)).toEqual([
+      { workload: 'redis', strategy: 'criu', downtimeMs: 300, whereItWent: 'dump 200.0 · pod_setup 40.0 · switch 20.0 (harness 60.0)', harnessMs: 60 },
+    ]);
   });
 });

@@ -55,12 +55,16 @@ function expectSameSummary(dir: string) {
 
   const [header, ...rows] = parse(readFileSync(join(dir, 'summary-notebook.csv'), 'utf8'), { skip_empty_lines: true }) as string[][];
   expect(header).toEqual(['workload', 'strategy', 'ok', 'failed', ...SUMMARY_METRICS.map((m) => `median_${m}`)]);
-  const fromNotebook: SummaryRow[] = rows.map(([workload = '', strategy = '', ok = '', failed = '', ...medians]) => ({
+  // The anatomy's medians (the summary's "where it went"), one row per group in the same order.
+  const [anatomyHeader, ...anatomyRows] = parse(readFileSync(join(dir, 'anatomy-notebook.csv'), 'utf8'), { skip_empty_lines: true }) as string[][];
+  const parts = anatomyHeader!.slice(2).map((h) => /^median_anat_(.+)_ms$/.exec(h)![1]!);
+  const fromNotebook: SummaryRow[] = rows.map(([workload = '', strategy = '', ok = '', failed = '', ...medians], row) => ({
     workload,
     strategy,
     ok: Number(ok),
     failed: Number(failed),
     medians: Object.fromEntries(SUMMARY_METRICS.map((m, i) => [m, medians[i] === '' || medians[i] === undefined ? undefined : Number(medians[i])])),
+    anatomyMs: Object.fromEntries(parts.flatMap((part, i) => (anatomyRows[row]![i + 2] === '' ? [] : [[part, Number(anatomyRows[row]![i + 2])]]))),
   }));
   const expected = summarizeTrials(readFileSync(join(dir, 'trials.csv'), 'utf8'));
   expect(expected.some((r) => r.medians.downtime_ms !== undefined), 'the results have a measured downtime to compare').toBe(true);

@@ -40,8 +40,8 @@ describe('the report of a results directory', () => {
     expect(data.problems).toEqual([]);
   });
 
-  it('has an SVG chart in every chart section: distributions, CRIU phases and a timeline per trial', () => {
-    const ids = ['dist-downtime_ms', 'dist-migration_ms', 'criu-phases', ...[1, 2, 3, 4, 5].map((n) => `timeline-${n}`)];
+  it('has an SVG chart in every chart section: distributions, downtime anatomy, CRIU phases and a timeline per trial', () => {
+    const ids = ['dist-downtime_ms', 'dist-migration_ms', 'anatomy', 'criu-phases', ...[1, 2, 3, 4, 5].map((n) => `timeline-${n}`)];
     for (const id of ids) {
       const svg = figure(html, id);
       expect(svg, id).toBeDefined();
@@ -49,8 +49,8 @@ describe('the report of a results directory', () => {
       expect(svg!, id).toMatch(/class="mark-(rect|symbol|rule|text)[^"]*role-mark/);
     }
     const sections = html.split(/<h2 id="/).slice(1);
-    expect(sections.map((s) => s.slice(0, s.indexOf('"')))).toEqual(['summary', 'distributions', 'criu', 'timelines', 'environment']);
-    for (const s of sections.filter((s) => /^(distributions|criu|timelines)"/.test(s))) expect(s).toContain('<svg');
+    expect(sections.map((s) => s.slice(0, s.indexOf('"')))).toEqual(['summary', 'distributions', 'anatomy', 'criu', 'timelines', 'environment']);
+    for (const s of sections.filter((s) => /^(distributions|anatomy|criu|timelines)"/.test(s))) expect(s).toContain('<svg');
   });
 
   it('shows the summary table, the environment and the CRIU breakdown of criu trials only', () => {
@@ -62,6 +62,17 @@ describe('the report of a results directory', () => {
     expect(criu).toContain('#1 redis · criu · warm-up 1');
     expect(criu).toContain('#4 redis · criu · rep 2');
     expect(criu).not.toContain('redeploy');
+  });
+
+  it('draws one anatomy bar per workload × strategy from the medians of the anat_* columns', () => {
+    const anatomy = figure(html, 'anatomy')!;
+    // The redeploy trial's outage (20–180 ms): its strategy's step at 50 and the trial's `migrated`
+    // at 160 end harness steps (30 + 110 ms); 160–180 no event explains.
+    expect(anatomy).toContain('redis · redeploy: harness 140.0 ms (median)');
+    expect(anatomy).toContain('redis · redeploy: unattributed 20.0 ms (median)');
+    // The two ok criu trials: one outage of 330 ms split by CRIU's stats, one of a single tick after
+    // the switch (client only); the nearest-rank median of two is the lower value: 0 in every part.
+    expect(anatomy).not.toContain('redis · criu:');
   });
 
   it('leaves warm-ups out of the distributions and marks failed trials', () => {

@@ -52,7 +52,7 @@ function runChromium(args: string[]): string {
   );
 }
 
-const CHARTS = ['dist-downtime_ms', 'dist-migration_ms', 'criu-phases', ...[1, 2, 3, 4, 5].map((n) => `timeline-${n}`)];
+const CHARTS = ['dist-downtime_ms', 'dist-migration_ms', 'anatomy', 'criu-phases', ...[1, 2, 3, 4, 5].map((n) => `timeline-${n}`)];
 
 describe('the report in headless Chromium', () => {
   beforeAll(async () => {

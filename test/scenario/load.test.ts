@@ -92,6 +92,11 @@ describe('schema problems', () => {
     ]);
   });
 
+  it('refuses targetPod: before-dump with ip: preserve (the address is the source\'s until its dump)', () => {
+    const e = errorOf('workloads: [{ type: redis }]\nstrategies:\n  - criu\n  - { name: criu, ip: preserve, targetPod: before-dump }\n');
+    expect(e.problems).toMatchObject([{ path: 'strategies[1].targetPod', found: '"before-dump"' }]);
+  });
+
   it('reports an unknown strategy given as a mapping at its `name`', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
       { path: 'strategies[0].name', expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration"', found: '"live"', where: 'line 3' },
@@ -163,6 +168,20 @@ describe('cross-field checks', () => {
   });
 });
 
+describe('runtime (who drives CRIU)', () => {
+  it('takes runc or criu for the platform, and per CRIU strategy (labelled)', () => {
+    const { scenario: s } = parseScenario('t.yaml', 'local: { runtime: criu }\nworkloads: [{ type: redis }]\nstrategies: [criu, { name: criu, runtime: runc }]\n');
+    expect(s.local.runtime).toBe('criu');
+    expect(s.strategies[1]).toMatchObject({ name: 'criu', runtime: 'runc' });
+  });
+
+  it('names the field of a runtime it does not know, and refuses runtime: criu for criu-lazy', () => {
+    const bad = errorOf('local: { runtime: crun }\nworkloads: [{ type: redis }]\nstrategies: [{ name: criu, runtime: docker }, { name: criu-lazy, runtime: criu }]\n');
+    expect(bad.problems.map((p) => p.path)).toEqual(['local.runtime', 'strategies[0].runtime', 'strategies[1].runtime']);
+    expect(bad.message).toContain('strategies[1].runtime: expected "runc", found "criu"');
+  });
+});
+
 describe('defaults', () => {
   const { scenario, migration, sourceText, file } = parseScenario('min.yaml', MINIMAL);
 
@@ -173,10 +192,10 @@ describe('defaults', () => {
     expect(scenario.probe).toEqual({ intervalMs: 5 });
     expect(scenario.timing).toEqual({ settleMs: 2_000, observeMs: 3_000, readyTimeoutMs: 60_000 });
     expect(scenario.nodes).toEqual(['node-a', 'node-b']);
-    expect(scenario.local).toEqual({ subnet: '198.18.0.0/24', checkpointDir: '/var/lib/migbench/store', checkpointStore: 'disk' });
+    expect(scenario.local).toEqual({ subnet: '198.18.0.0/24', checkpointDir: '/var/lib/migbench/store', checkpointStore: 'disk', runtime: 'runc' });
     expect(scenario.output).toEqual({ dir: 'results' });
     expect(scenario.workloads).toEqual([{ type: 'redis', keys: 10_000, valueBytes: 64, appendfsync: 'everysec' }]);
-    expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new' }]);
+    expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }]);
   });
 
   it('fills the defaults of the video and ml-training workloads and the drain strategy', () => {
@@ -251,7 +270,7 @@ describe('command-line overrides', () => {
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy'] }).scenario.strategies).toEqual([{ name: 'redeploy', gracePeriodSeconds: 5 }]);
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy', 'criu'] }).scenario.strategies).toEqual([
       { name: 'redeploy', gracePeriodSeconds: 5 },
-      { name: 'criu', ip: 'new' },
+      { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' },
     ]);
   });
 

@@ -21,7 +21,7 @@ async function moveWithProbe(ip: 'new' | 'preserve', reconnectAfterMs: number) {
   await probe.start();
   await sleep(300);
   const events = recordingEvents();
-  const outcome = await new CriuStrategy({ name: 'criu', ip }).migrate({
+  const outcome = await new CriuStrategy({ name: 'criu', ip, freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }).migrate({
     platform, workload, pod, service, targetNode: 'node-b', events, readyTimeoutMs: 30_000, signal: new AbortController().signal,
   });
   const movedAt = performance.now();

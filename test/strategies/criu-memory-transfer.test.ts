@@ -38,7 +38,7 @@ async function move(strategy: Strategy) {
 }
 
 it('criu-lazy: the target serves before its memory has arrived, and all of it arrives', { timeout: 60_000 }, async () => {
-  const { outcome, events } = await move(new CriuLazyStrategy({ name: 'criu-lazy', ip: 'new' }));
+  const { outcome, events } = await move(new CriuLazyStrategy({ name: 'criu-lazy', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }));
   const order = events.map((e) => e.event);
   expect(order.indexOf('ready')).toBeGreaterThan(-1);
   expect(order.indexOf('ready')).toBeLessThan(order.indexOf('memory_complete'));
@@ -47,7 +47,7 @@ it('criu-lazy: the target serves before its memory has arrived, and all of it ar
 });
 
 it('criu-pageserver: pages go to the target node, the restore reads them there', { timeout: 60_000 }, async () => {
-  const { outcome, events } = await move(new CriuPageserverStrategy({ name: 'criu-pageserver', ip: 'new' }));
+  const { outcome, events } = await move(new CriuPageserverStrategy({ name: 'criu-pageserver', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }));
   expect(events.find((e) => e.event === 'checkpoint_start')?.detail).toContain('page-server');
   expect(outcome.checkpointBytes).toBeGreaterThan(20_000 * 32);
   expect(outcome.criu?.pagesWritten).toBeGreaterThan(0);

@@ -12,7 +12,9 @@ import { readDumpStats, readRestoreStats } from './criu-stats.ts';
 import type { HostNetwork } from './host-network.ts';
 import { copyOverLink, inNode, type NodeLink } from './node-link.ts';
 import { criuConfig, type LocalPod, type LocalPods } from './pods.ts';
-import { processAlive, type LazyCheckpoint, type Runc } from './runc.ts';
+import { containerFreezer, freezeCgroup, freezeScript, readScriptReport, thawCgroup } from './freezer.ts';
+import { processAlive, type CheckpointOptions, type LazyCheckpoint, type Runc } from './runc.ts';
+import type { CriuDirect } from './criu-direct.ts';
 import { CheckpointFailure, criuErrorLine } from '../migration-errors.ts';
 
 /** CRIU's page transfers (page server, lazy pages) between the "nodes" of this host. */
@@ -29,6 +31,8 @@ export interface CheckpointRestoreOptions {
   /** Where a failed dump's or restore's CRIU log is kept. */
   logDir: string;
   criu: string;
+  /** Who drives CRIU when a request does not say (the scenario's local.runtime). */
+  runtime: 'runc' | 'criu';
 }
 
 export class CheckpointRestore {
@@ -36,19 +40,31 @@ export class CheckpointRestore {
   private readonly pods: LocalPods;
   private readonly network: HostNetwork;
   private readonly runc: Runc;
+  private readonly direct: CriuDirect;
   private readonly checkpoints = new Set<string>();
   /** Pre-copy rounds per source pod, oldest first: the final dump sends only what changed since the last. */
   private readonly preDumps = new Map<string, string[]>();
+  /** Target pods made before their source's dump (targetPod: before-dump), by source pod name. */
+  private readonly earlyTargets = new Map<string, LocalPod>();
   /** Post-copy dumps still serving pages, by the images directory their restore reads. */
   private readonly lazyDumps = new Map<string, { dump: LazyCheckpoint; port: number; address: string }>();
   /** fs.pipe-max-size before a lazy dump raised it; put back by tearDown(). */
   private pipeMaxSizeBefore: number | undefined;
 
-  constructor(options: CheckpointRestoreOptions, pods: LocalPods, network: HostNetwork, runc: Runc) {
+  constructor(options: CheckpointRestoreOptions, pods: LocalPods, network: HostNetwork, runc: Runc, direct: CriuDirect) {
     this.options = options;
     this.pods = pods;
     this.network = network;
     this.runc = runc;
+    this.direct = direct;
+  }
+
+  /** A dump (or pre-dump) through runc, or by CRIU itself for `runtime: criu` (criu-direct.ts). */
+  private dumpWith(runtime: 'runc' | 'criu', p: LocalPod, images: string, work: string, options: CheckpointOptions): Promise<void> {
+    if (runtime === 'runc') return this.runc.checkpoint(p.containerId, p.files, images, work, options);
+    const [address, port] = options.pageServer?.split(':') ?? [];
+    const pageServer = address && port ? { address, port: Number(port) } : undefined;
+    return this.direct.dump(p, images, work, { tcpEstablished: options.tcpEstablished ?? false, parentPath: options.parentPath, preDump: options.preDump, pageServer });
   }
 
   /** The node's own disk (not the shared store): where a page server on that node writes what it receives. */
@@ -70,8 +86,9 @@ export class CheckpointRestore {
     const rounds = this.preDumps.get(p.name) ?? [];
     const images = `${dir}/pre-${rounds.length + 1}`;
     events.emit('platform:local', 'pre_dump_start', `${p.name} round ${rounds.length + 1}`);
-    await this.keepLogOnFailure(`${images}-work/dump.log`, `${p.name}-criu-pre-dump.log`, () =>
-      this.runc.checkpoint(p.containerId, p.files, images, `${images}-work`, { preDump: true, parentPath: parentPath(rounds) }),
+    // Pre-dumps get no request: they run under the platform's runtime (local.runtime).
+    await this.keepLogOnFailure(`${images}-work/${this.options.runtime === 'criu' ? 'pre-' : ''}dump.log`, `${p.name}-criu-pre-dump.log`, () =>
+      this.dumpWith(this.options.runtime, p, images, `${images}-work`, { preDump: true, parentPath: parentPath(rounds) }),
     );
     rounds.push(images);
     this.preDumps.set(p.name, rounds);
@@ -87,15 +104,54 @@ export class CheckpointRestore {
     this.checkpoints.add(dir);
     const preDumps = this.preDumps.get(p.name) ?? [];
     if (preDumps.length === 0) await rm(dir, { recursive: true, force: true });
-    await writeFile(p.criuConfig, criuConfig(request.preserveIp));
+    const freezer = request.freezer === 'harness' || request.freezer === 'action-script' ? containerFreezer(p.containerId) : undefined;
+    const script = request.freezer === 'action-script' ? { path: `${dirname(p.criuConfig)}/freeze.sh`, report: `${dirname(p.criuConfig)}/freeze.report` } : undefined;
+    if (script) {
+      await writeFile(script.path, freezeScript(freezer!, script.report), { mode: 0o755 });
+      await rm(script.report, { force: true });
+    }
+    await writeFile(p.criuConfig, criuConfig(request.preserveIp) + (script ? `action-script ${script.path}\n` : ''));
     if (request.preserveIp) {
       await this.network.setPodLink(p.network, false);
       events.emit('platform:local', 'pod_detached', p.name);
     }
+    if (request.targetPod === 'before-dump') {
+      if (request.preserveIp) throw new Error('targetPod: before-dump needs ip: new (with ip: preserve the target takes the source\'s address, free only after its dump)');
+      // Made while the source still serves: the outage then holds no namespace, veth or bundle work.
+      const target = await this.pods.prepare(p.spec, request.targetNode, undefined, true);
+      this.earlyTargets.set(p.name, target);
+      this.pods.emitCreated(target, events);
+    }
     events.emit('platform:local', 'checkpoint_start', `${p.name} (${request.transfer}${request.preserveIp ? ', ip preserved' : ''})`);
     try {
-      return await this.dump(p, events, request, dir, preDumps);
+      if (request.freezer === 'harness') {
+        // Frozen here, CRIU finds the cgroup FROZEN and skips its 100 ms polling (see freezer.ts).
+        events.emit('platform:local', 'freeze_start', p.name);
+        const { polls } = await freezeCgroup(freezer!);
+        events.emit('platform:local', 'freeze_done', `${p.name} (${polls} polls)`);
+      }
+      const raised = request.pagePipes === 'large' && request.transfer !== 'lazy' ? this.raisePipeMaxSize(events, 'page pipes, this dump') : false;
+      let checkpoint: Checkpoint;
+      try {
+        checkpoint = await this.dump(p, events, request, dir, preDumps);
+      } finally {
+        // For this dump only: the next trial (another strategy, interleaved) sees the sysctl as the host had it.
+        if (raised && this.lazyDumps.size === 0) this.putBackPipeMaxSize(events);
+      }
+      const scripted = script ? readScriptReport(script.report) : undefined;
+      if (script && !scripted) throw new Error(`CRIU did not run the freeze action script ${script.path} (no ${script.report})`);
+      return scripted ? { ...checkpoint, stats: { ...checkpoint.stats, harnessFreezeUs: scripted.freezeUs } } : checkpoint;
     } catch (err) {
+      // A cgroup the harness froze (freezer: harness | action-script) is thawed first, so that
+      // afterFailedDump sees only what CRIU itself left; a target made before the dump goes too.
+      if (freezer) {
+        try {
+          thawCgroup(freezer);
+        } catch {
+          // afterFailedDump resumes a source still paused and says so if it cannot.
+        }
+      }
+      await this.removeEarlyTarget(p.name);
       throw await this.afterFailedDump(p, request, events, err);
     }
   }
@@ -132,11 +188,13 @@ export class CheckpointRestore {
     // log line that says why the dump failed.
     const work = `${dirname(p.files.bundleDir)}/dump-work`;
     const tcpEstablished = request.preserveIp;
+    const runtime = request.runtime ?? this.options.runtime;
+    if (runtime === 'criu' && request.transfer === 'lazy') throw new Error('runtime: criu does no post-copy (criu-lazy): use runtime: runc for it');
     let restoreImages = images;
     const link = this.network.link(request.targetNode);
     if (request.transfer === 'shared-store') {
       await this.keepLogOnFailure(`${work}/dump.log`, `${p.name}-criu-dump.log`, () =>
-        this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath: parentPath(preDumps) }),
+        this.dumpWith(runtime, p, images, work, { tcpEstablished, parentPath: parentPath(preDumps) }),
       );
       if (link) {
         // With a node network, the store is across it (as NFS is): the images cross the link.
@@ -154,7 +212,7 @@ export class CheckpointRestore {
       const server = await startPageServer(this.options.criu, restoreImages, `${restoreImages}/../page-server-work`, address, port, this.placement(link));
       try {
         await this.keepLogOnFailure(`${work}/dump.log`, `${p.name}-criu-dump.log`, () =>
-          this.runc.checkpoint(p.containerId, p.files, images, work, { tcpEstablished, parentPath: parentPath(preDumps), pageServer: `${address}:${port}` }),
+          this.dumpWith(runtime, p, images, work, { tcpEstablished, parentPath: parentPath(preDumps), pageServer: `${address}:${port}` }),
         );
         if (!(await server.exited(30_000))) throw new Error(`criu page-server for ${p.name} still running 30 s after the dump ended`);
       } finally {
@@ -162,7 +220,7 @@ export class CheckpointRestore {
       }
       for (const entry of await readdir(images)) await copyFile(`${images}/${entry}`, `${restoreImages}/${entry}`);
     } else {
-      await this.raisePipeMaxSize(events);
+      this.raisePipeMaxSize(events, 'lazy pages');
       const port = this.transferPort(p);
       // The source serves its pages on its end of the target's link; the target's daemon fetches them across it.
       const address = link?.hostAddress ?? PAGE_SERVER_ADDRESS;
@@ -188,12 +246,21 @@ export class CheckpointRestore {
    * with a 64 KiB pipe and fails on the first request for more ("page-pipe: tee: 65536"). Raised for
    * the run, put back by tearDown().
    */
-  private async raisePipeMaxSize(events: EventRecorder): Promise<void> {
+  private raisePipeMaxSize(events: EventRecorder, why: string): boolean {
     const current = Number.parseInt(readFileSync(PIPE_MAX_SIZE, 'utf8'), 10);
-    if (current >= LAZY_PIPE_BYTES) return;
+    if (current >= LAZY_PIPE_BYTES) return false;
     this.pipeMaxSizeBefore ??= current;
     writeFileSync(PIPE_MAX_SIZE, String(LAZY_PIPE_BYTES));
-    events.emit('platform:local', 'sysctl', `fs.pipe-max-size ${current} -> ${LAZY_PIPE_BYTES} (lazy pages)`);
+    events.emit('platform:local', 'sysctl', `fs.pipe-max-size ${current} -> ${LAZY_PIPE_BYTES} (${why})`);
+    return true;
+  }
+
+  /** Back to the host's own fs.pipe-max-size (after a `pagePipes: large` dump). */
+  private putBackPipeMaxSize(events: EventRecorder): void {
+    if (this.pipeMaxSizeBefore === undefined) return;
+    writeFileSync(PIPE_MAX_SIZE, String(this.pipeMaxSizeBefore));
+    events.emit('platform:local', 'sysctl', `fs.pipe-max-size ${LAZY_PIPE_BYTES} -> ${this.pipeMaxSizeBefore} (page pipes, after the dump)`);
+    this.pipeMaxSizeBefore = undefined;
   }
 
   /** Where a restore on `node` reads its images when they do not come from the shared store (an empty directory). */
@@ -226,8 +293,10 @@ export class CheckpointRestore {
       octet = source.octet;
     }
     // With the IP preserved the pod stays off the bridge until its sockets are back (see setPodLink).
-    const pod = await this.pods.prepare(checkpoint.fromPod.spec, request.targetNode, octet, !request.preserveIp);
-    this.pods.emitCreated(pod, events);
+    const early = this.earlyTargets.get(source.name);
+    this.earlyTargets.delete(source.name);
+    const pod = early ?? (await this.pods.prepare(checkpoint.fromPod.spec, request.targetNode, octet, !request.preserveIp));
+    if (!early) this.pods.emitCreated(pod, events);
     // runc hands CRIU the new bundle's configuration on restore: without tcp-close there too.
     await writeFile(pod.criuConfig, criuConfig(request.preserveIp));
     const workDir = `${checkpoint.imagesDir}/../restore-work-${pod.name}`;
@@ -240,9 +309,13 @@ export class CheckpointRestore {
     }
     events.emit('platform:local', 'restore_start', pod.name);
     try {
+      const direct = (request.runtime ?? this.options.runtime) === 'criu';
       pod.pid = await this.keepLogOnFailure(`${workDir}/restore.log`, `${pod.name}-criu-restore.log`, () =>
-        this.runc.restore(pod.containerId, pod.files, checkpoint.imagesDir, workDir, { lazyPages: lazy !== undefined, tcpEstablished: request.preserveIp }),
+        direct
+          ? this.direct.restore(pod, this.pods.cpus(pod.node), checkpoint.imagesDir, workDir, { tcpEstablished: request.preserveIp })
+          : this.runc.restore(pod.containerId, pod.files, checkpoint.imagesDir, workDir, { lazyPages: lazy !== undefined, tcpEstablished: request.preserveIp }),
       );
+      pod.restoredByCriu = direct;
     } catch (err) {
       daemon?.kill();
       lazy?.dump.kill();
@@ -297,7 +370,15 @@ export class CheckpointRestore {
     }
   }
 
+  /** A target made before the dump whose restore never came (the dump or the strategy failed). */
+  private async removeEarlyTarget(source: string): Promise<void> {
+    const target = this.earlyTargets.get(source);
+    this.earlyTargets.delete(source);
+    if (target) await this.pods.remove(target);
+  }
+
   async removeCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    await this.removeEarlyTarget(checkpoint.fromPod.name);
     this.lazyDumps.get(checkpoint.imagesDir)?.dump.kill();
     this.lazyDumps.delete(checkpoint.imagesDir);
     await this.removeCheckpointDirs(checkpoint.fromPod.name, checkpoint.request.targetNode, checkpoint.imagesDir.replace(/\/images$/, ''));

@@ -76,6 +76,18 @@ export async function cleanupLocalHost(options: CleanupOptions): Promise<string[
     removed.push(`container ${id}`);
   }
 
+  // Pods restored by CRIU itself (runtime: criu) are not runc's: whatever still runs in a pod's
+  // cgroup is ours (migbench's cgroup parent holds nothing else), killed before the cgroups go.
+  for (const pid of processesInPodCgroups()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      continue;
+    }
+    await waitForExit(pid, 10_000);
+    removed.push(`pod process ${pid}`);
+  }
+
   if (options.criu) {
     for (const pid of processesRunning(options.criu)) {
       process.kill(pid, 'SIGKILL');
@@ -128,6 +140,22 @@ export async function cleanupLocalHost(options: CleanupOptions): Promise<string[
     if (!options.keepLock) await rm(RUN_DIR, { recursive: true, force: true });
   }
   return removed;
+}
+
+/** The processes in migbench's pod cgroups (cgroup v1: the freezer hierarchy, which every pod joins; v2: the tree). */
+function processesInPodCgroups(): number[] {
+  const parent = existsSync('/sys/fs/cgroup/cgroup.controllers') ? `/sys/fs/cgroup/${CGROUP_PARENT}` : `/sys/fs/cgroup/freezer/${CGROUP_PARENT}`;
+  if (!existsSync(parent)) return [];
+  const pids = new Set<number>();
+  for (const child of readdirSync(parent, { withFileTypes: true })) {
+    if (!child.isDirectory()) continue;
+    try {
+      for (const line of readFileSync(`${parent}/${child.name}/cgroup.procs`, 'utf8').split('\n')) if (/^\d+$/.test(line)) pids.add(Number(line));
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+  return [...pids];
 }
 
 /** runc removes a container's cgroups on delete; this catches those of containers that never got that far. */

@@ -18,6 +18,7 @@ import { LOCK_FILE, PODS_DIR, RUN_DIR } from './names.ts';
 import { LocalPods, nodeCpusets } from './pods.ts';
 import { prepareRootfs } from './rootfs.ts';
 import { Runc } from './runc.ts';
+import { CriuDirect } from './criu-direct.ts';
 import { STORE_TMPFS, cleanupLocalHost, imageDirs, otherLockHolder, unmountStoreMounts } from './cleanup.ts';
 
 export interface LocalTools {
@@ -35,6 +36,8 @@ export interface LocalPlatformOptions {
   nodeLinkMbit?: number;
   /** tmpfs: a tmpfs is mounted over the store's checkpoints/ and nodes/ for the run (see the schema). */
   checkpointStore?: 'disk' | 'tmpfs';
+  /** Who drives CRIU unless a strategy says: runc (default) or CRIU's command line (criu-direct.ts). */
+  runtime?: 'runc' | 'criu';
   /** Where each pod's stdout/stderr is kept (`<logDir>/<pod>.log`). */
   logDir: string;
   tools: LocalTools;
@@ -58,8 +61,10 @@ export class LocalPlatform implements CheckpointingPlatform {
     this.network = new HostNetwork(options.tools, options.subnet);
     const runc = new Runc({ runc: options.tools.runc, criu: options.tools.criu });
     const { checkpointDir, logDir } = options;
-    this.pods = new LocalPods({ nodes: options.nodes, cpusets: this.cpusets, checkpointDir, logDir }, this.network, runc, prepareRootfs());
-    this.criu = new CheckpointRestore({ nodes: options.nodes, checkpointDir, logDir, criu: options.tools.criu }, this.pods, this.network, runc);
+    const rootfs = prepareRootfs();
+    this.pods = new LocalPods({ nodes: options.nodes, cpusets: this.cpusets, checkpointDir, logDir }, this.network, runc, rootfs);
+    const direct = new CriuDirect(options.tools.criu, rootfs);
+    this.criu = new CheckpointRestore({ nodes: options.nodes, checkpointDir, logDir, criu: options.tools.criu, runtime: options.runtime ?? 'runc' }, this.pods, this.network, runc, direct);
   }
 
   /** Takes the host lock, clears leftovers of an earlier crashed run, and sets up the bridge and NAT chains. */

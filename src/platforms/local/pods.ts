@@ -9,6 +9,7 @@ import type { PodNetwork } from './network.ts';
 import { PODS_DIR, containerId } from './names.ts';
 import type { Rootfs } from './rootfs.ts';
 import { processAlive, waitForExit, type ContainerFiles, type Runc } from './runc.ts';
+import { podCgroups, removeCgroups } from './criu-direct.ts';
 
 export interface LocalPod extends Pod {
   readonly containerId: string;
@@ -18,6 +19,8 @@ export interface LocalPod extends Pod {
   /** CRIU configuration file of this pod (runc hands it to CRIU); written again before each dump. */
   readonly criuConfig: string;
   pid: number;
+  /** Restored by CRIU itself (runtime: criu): runc does not know it; removal kills its pid and removes its cgroups. */
+  restoredByCriu?: boolean;
   /** Its address went to the pod restored from it (ip: preserve): removing this pod must not touch it. */
   addressHandedOver?: boolean;
 }
@@ -164,6 +167,12 @@ export class LocalPods {
     return pod;
   }
 
+  /** The cpuset of a node's pods. */
+  cpus(node: string): string {
+    this.requireNode(node);
+    return this.options.cpusets.get(node)!;
+  }
+
   /** The `pod_created` event of a pod about to start (or be restored) on `node`. */
   emitCreated(pod: LocalPod, events: EventRecorder): void {
     events.emit('platform:local', 'pod_created', `${pod.name} on ${pod.node} (${pod.ip}, cpus ${this.options.cpusets.get(pod.node)})`);
@@ -180,14 +189,14 @@ export class LocalPods {
   async stop(pod: Pod, gracePeriodMs: number, events: EventRecorder, signal?: AbortSignal): Promise<StopResult> {
     const p = this.get(pod);
     const t0 = performance.now();
-    await this.runc.kill(p.containerId, 'TERM');
+    await this.signal(p, 'TERM');
     events.emit('platform:local', 'pod_sigterm', pod.name);
     let killed = false;
     // The grace period can be long (Kubernetes' default is 30 s, a scenario may say an hour): an
     // interrupted run must not sit it out. waitForExit rejects on abort; remove() kills the pod.
     if (!(await waitForExit(p.pid, gracePeriodMs, signal))) {
       killed = true;
-      await this.runc.kill(p.containerId, 'KILL');
+      await this.signal(p, 'KILL');
       events.emit('platform:local', 'pod_sigkill', `${pod.name}: grace period of ${gracePeriodMs} ms over`);
       await waitForExit(p.pid, 10_000);
     }
@@ -195,11 +204,24 @@ export class LocalPods {
     return { killed, stopMs: performance.now() - t0 };
   }
 
+  /** The pod's init gets the signal (from runc, or directly for a pod runc does not know). */
+  private async signal(p: LocalPod, signal: 'TERM' | 'KILL'): Promise<void> {
+    if (!p.restoredByCriu) return this.runc.kill(p.containerId, signal);
+    try {
+      process.kill(p.pid, `SIG${signal}`);
+    } catch {
+      // Already gone.
+    }
+  }
+
   async remove(pod: Pod): Promise<void> {
     const p = this.pods.get(pod.name);
     if (!p) return;
     await this.runc.delete(p.containerId);
+    // The init of the pod's pid namespace: killing it ends every process of the pod.
+    if (p.restoredByCriu && p.pid > 0 && processAlive(p.pid)) await this.signal(p, 'KILL');
     if (p.pid > 0 && processAlive(p.pid)) await waitForExit(p.pid, 10_000);
+    if (p.restoredByCriu) removeCgroups(podCgroups(p.containerId));
     if (!p.addressHandedOver) {
       await this.network.removePodNetwork(p.network);
       await this.network.forgetConnections(p.ip);

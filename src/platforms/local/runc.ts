@@ -104,8 +104,8 @@ export interface ContainerFiles {
 // is closed for runc (and so for the container) and for cat.
 const LAUNCH_SCRIPT = 'log=$1; shift; true | { "$@" 3>&-; echo "$?" >&3; } 2>&1 | cat >>"$log" 3>&-';
 
-/** Runs a detaching runc command (run -d / restore -d) whose container gets pipes as stdio. */
-function launchDetached(args: string[], podLog: string, timeoutMs: number): Promise<number> {
+/** Runs a detaching command (runc run -d / restore -d, criu restore -d) whose container gets pipes as stdio. */
+export function launchDetached(args: string[], podLog: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', LAUNCH_SCRIPT, 'migbench-pod', podLog, ...args], {
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],

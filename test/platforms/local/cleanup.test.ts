@@ -34,6 +34,25 @@ it('removes containers, namespaces, veths, bridge, rules and cgroups left by a c
   expect(await cleanupLocalHost({ ...tools, checkpointDirs: [] })).toEqual([]);
 });
 
+it('kills and removes a pod CRIU restored itself (runtime: criu), which runc does not know, after a crash', { timeout: 60_000 }, async () => {
+  const tools = inject('tools');
+  const platform = await createTestPlatform();
+  const workload = new RedisWorkload({ type: 'redis', name: 'leak-direct', keys: 0, valueBytes: 8, appendfsync: 'everysec' });
+  await platform.createVolume('leak-direct-data');
+  const pod = await platform.startPod(workload.podSpec(), 'node-a', silentEvents);
+  await workload.waitReady({ host: pod.ip, port: workload.port }, 20_000);
+  const checkpoint = await platform.checkpointPod(pod, silentEvents, { transfer: 'shared-store', targetNode: 'node-b', preserveIp: false, runtime: 'criu' });
+  const { pod: restored } = await platform.restorePod(checkpoint, silentEvents);
+  const pid = Number(readFileSync(`/run/migbench/pods/${restored.name}/pid`, 'utf8'));
+  expect(processAlive(pid)).toBe(true);
+  // The "crash": the platform object is dropped without close().
+  const removed = await cleanupLocalHost({ ...tools, checkpointDirs: [] });
+  expect(removed).toContain(`pod process ${pid}`);
+  expect(processAlive(pid)).toBe(false);
+  expect(migbenchObjects()).toEqual(NOTHING);
+  expect(await cleanupLocalHost({ ...tools, checkpointDirs: [] })).toEqual([]);
+});
+
 it('refuses while another live process holds the run lock, and leaves that run alone', async () => {
   // Another run, as far as the lock can tell: a live process that is not us.
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });

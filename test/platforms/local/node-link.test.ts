@@ -48,7 +48,7 @@ async function timedMove(strategy: Strategy, from: string, to: string) {
 }
 
 it('criu: the images cross the shaped link to the target node, no faster than its bandwidth', { timeout: 120_000 }, async () => {
-  const { outcome, ms, events } = await timedMove(new CriuStrategy({ name: 'criu', ip: 'new' }), 'transfer_start', 'transfer_done');
+  const { outcome, ms, events } = await timedMove(new CriuStrategy({ name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }), 'transfer_start', 'transfer_done');
   expect(events.find((e) => e.event === 'transfer_start')?.detail).toContain(`${BANDWIDTH_MBIT} Mbit/s`);
   const floorMs = ((outcome.checkpointBytes! * 8) / (BANDWIDTH_MBIT * 1e6)) * 1000;
   expect(floorMs).toBeGreaterThan(300); // enough bytes that the shaping, not the copy, decides
@@ -56,7 +56,7 @@ it('criu: the images cross the shaped link to the target node, no faster than it
 });
 
 it('criu-pageserver: the pages stream over the shaped link while the source is frozen', { timeout: 120_000 }, async () => {
-  const { outcome, ms } = await timedMove(new CriuPageserverStrategy({ name: 'criu-pageserver', ip: 'new' }), 'checkpoint_start', 'checkpoint_done');
+  const { outcome, ms } = await timedMove(new CriuPageserverStrategy({ name: 'criu-pageserver', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }), 'checkpoint_start', 'checkpoint_done');
   const pageBytes = outcome.criu!.pagesWritten! * 4096;
   expect(ms).toBeGreaterThan(((pageBytes * 8) / (BANDWIDTH_MBIT * 1e6)) * 1000 * 0.9);
 });

@@ -1,0 +1,181 @@
+// Where the downtime goes: the measured outage (the one downtime_ms is taken from) split into
+// consecutive, non-overlapping parts, from the events the strategy and the platform recorded and
+// CRIU's own timers.
+//
+// How: the migration's timeline after the trigger is cut into segments at every recorded event; a
+// segment is labelled by the step that ends it (the event says what was just done: `pod_stopped`
+// ends the stop, `service_endpoint` the switch). Two steps are cut further with CRIU's stats, which
+// are durations, not instants: runc's checkpoint (checkpoint_start → checkpoint_done) ends with
+// CRIU's frozen time (the dump) and, before it, its freezing time; whatever of the step is left is
+// the runtime's (runc starting CRIU, destroying the container). The anchor is the step's end, so
+// runc's work after CRIU is counted as before the freeze: that moves at most (outage start − freeze
+// start) between anat_runtime_ms and anat_freeze_ms, less than one probe interval when the outage
+// starts at the freeze. runc's restore (restore_start → restore_done) ends with CRIU's restore_time.
+// From the moment the service points at a running pod again (the switch-in: service_endpoint to a
+// pod, or, with `ip: preserve`, the restored pod re-attached), the rest is the client's: the next
+// probe tick, reconnecting, ARP.
+//
+// The segments are then clipped to the measured outage [start of its first failed sample, start of
+// the first successful one after], so the parts add up to downtime_ms; time in the outage that no
+// labelled segment covers (before the first event, after an unknown platform's event) is
+// anat_unattributed_ms, never spread over the others. Steps that run at the same time (drain with a
+// Deployment: the old pod stops while the new one starts) are attributed to the one whose event
+// comes first.
+import type { CriuStats } from '../results/trial-result.ts';
+import type { PhaseEvent } from '../timeline.ts';
+
+export const anatomyParts = ['freeze', 'dump', 'runtime', 'transfer', 'pod_setup', 'restore', 'stop', 'start', 'app_load', 'ready', 'switch', 'harness', 'client'] as const;
+export type AnatomyPart = (typeof anatomyParts)[number];
+
+/** The anatomy's trials.csv columns, in order, with their unit and meaning (also in the README). */
+export const anatomyColumnDocs = {
+  anat_freeze_ms: { unit: 'ms', description: 'part of the outage spent freezing the pod: CRIU freezing_time, and the platform freezing the cgroup itself with a criu strategy option freezer: harness or action-script (criu strategies)' },
+  anat_dump_ms: { unit: 'ms', description: 'part of the outage the pod stayed frozen while CRIU dumped it (CRIU frozen_time; for criu-lazy, whose CRIU stats are unusable, the whole checkpoint step)' },
+  anat_runtime_ms: { unit: 'ms', description: "part of the outage spent in the container runtime outside CRIU's own timers, checkpoint and restore sides (runc starting CRIU, destroying and creating containers)" },
+  anat_transfer_ms: { unit: 'ms', description: 'part of the outage spent copying the images to the target node (local.nodeLink only)' },
+  anat_pod_setup_ms: { unit: 'ms', description: "part of the outage the platform spent creating the target pod's network and bundle before restoring or starting it (redeploy/drain: also removing the source pod; kubernetes: scheduling)" },
+  anat_restore_ms: { unit: 'ms', description: 'part of the outage CRIU spent restoring (CRIU restore_time)' },
+  anat_stop_ms: { unit: 'ms', description: 'part of the outage spent stopping the source pod: SIGTERM → exited (redeploy, drain)' },
+  anat_start_ms: { unit: 'ms', description: "part of the outage the runtime spent starting the new pod's process (redeploy, drain)" },
+  anat_app_load_ms: { unit: 'ms', description: 'part of the outage from the new process started to the readiness check passing: the app starting and loading its data, e.g. Redis replaying its AOF (redeploy, drain)' },
+  anat_ready_ms: { unit: 'ms', description: "part of the outage from the restore's end to the harness's readiness check passing (criu strategies)" },
+  anat_switch_ms: { unit: 'ms', description: 'part of the outage spent switching traffic: service endpoint rules (iptables), cordoning, and with ip: preserve detaching the source and attaching and announcing (ARP) the target' },
+  anat_harness_ms: { unit: 'ms', description: "part of the outage in the harness's own steps between the platform's (strategy bookkeeping, CRIU configuration files)" },
+  anat_client_ms: { unit: 'ms', description: "part of the outage from the service pointing at the running pod again to the probe's first success: the next tick (up to probe_interval_ms), reconnecting, ARP" },
+  anat_unattributed_ms: { unit: 'ms', description: 'part of the outage no recorded event explains (before the first event after the trigger, or after an event of unknown meaning); the anat_* columns add up to downtime_ms' },
+} as const;
+
+export type AnatomyColumn = keyof typeof anatomyColumnDocs;
+export const anatomyColumns = Object.keys(anatomyColumnDocs) as AnatomyColumn[];
+export const anatomyColumn = (part: AnatomyPart): AnatomyColumn => `anat_${part}_ms` as AnatomyColumn;
+
+/** The parts that are the harness's own work between CRIU's (or the runtime's) steps. */
+export const harnessParts: readonly AnatomyPart[] = ['pod_setup', 'ready', 'switch', 'harness'];
+
+export interface Segment {
+  from: number;
+  to: number;
+  part: AnatomyPart;
+}
+
+// What the step that ends at an event was. Events not named here end an unattributed segment,
+// unless the trial or a strategy recorded them (then they are the harness's own bookkeeping).
+const partEndingAt: Record<string, AnatomyPart> = {
+  node_cordoned: 'switch',
+  node_uncordoned: 'switch',
+  service_endpoint: 'switch',
+  pod_detached: 'switch',
+  pod_attached: 'switch',
+  checkpoint_start: 'harness',
+  freeze_start: 'harness',
+  freeze_done: 'freeze',
+  transfer_done: 'transfer',
+  pod_created: 'pod_setup',
+  pod_scheduled: 'pod_setup',
+  restore_start: 'pod_setup',
+  pod_sigterm: 'stop',
+  pod_sigkill: 'stop',
+  pod_stopped: 'stop',
+  source_deleting: 'stop',
+  source_deleted: 'stop',
+  evicted: 'stop',
+  pod_started: 'start',
+  containers_started: 'start',
+  pod_ready: 'app_load',
+  pre_dump_done: 'dump',
+};
+
+/**
+ * Events that mark no step of their own: the probes' observations and the platform's settings made
+ * on the way (`sysctl` before a dump); the time before them belongs to the step they fall in.
+ */
+const notBoundaries = (e: PhaseEvent) => e.source.startsWith('probe:') || (e.source === 'trial' && e.event === 'trigger') || e.event === 'sysctl';
+
+/** The runtime's process ended: the events that close a dump (runc checkpoint, or direct CRIU). */
+const dumpEnds = new Set(['checkpoint_done', 'transfer_start']);
+const dumpStarts = new Set(['checkpoint_start', 'freeze_done']);
+
+/** When the service pointed at a running pod again: the first switch-in after the trigger. */
+export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number): number | undefined {
+  const back = events.filter(
+    (e) =>
+      e.at >= triggerAt &&
+      ((e.source === 'platform:local' && e.event === 'service_endpoint' && !(e.detail ?? '').endsWith('-> none')) ||
+        (e.source === 'platform:local' && e.event === 'pod_attached') ||
+        (e.source === 'platform:kubernetes' && e.event === 'pod_ready')),
+  );
+  return back.length === 0 ? undefined : Math.min(...back.map((e) => e.at));
+}
+
+/**
+ * The migration's timeline from the trigger, as consecutive labelled segments (a gap between two
+ * is time no event explains). The last segment, from the switch-in, is the client's and open-ended.
+ */
+export function migrationSegments(events: readonly PhaseEvent[], triggerAt: number, criu: CriuStats | undefined): Segment[] {
+  const back = serviceBackAt(events, triggerAt);
+  const boundaries = events
+    .filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back))
+    .sort((a, b) => a.at - b.at);
+  const segments: Segment[] = [];
+  const push = (from: number, to: number, part: AnatomyPart) => {
+    if (to > from) segments.push({ from, to, part });
+  };
+  let prev: { at: number; event: string } = { at: triggerAt, event: 'trigger' };
+  for (const e of boundaries) {
+    if (dumpEnds.has(e.event) && dumpStarts.has(prev.event)) {
+      splitDump(prev.at, e.at, criu, prev.event === 'freeze_done', push);
+    } else if (e.event === 'checkpoint_done') {
+      push(prev.at, e.at, prev.event === 'transfer_done' ? 'transfer' : 'harness');
+    } else if (e.event === 'restore_done') {
+      // CRIU's restore ends the step; runc's work around it is the runtime's.
+      const restoreFrom = criu?.restoreUs === undefined ? e.at : Math.max(prev.at, e.at - criu.restoreUs / 1000);
+      push(prev.at, restoreFrom, 'runtime');
+      push(restoreFrom, e.at, 'restore');
+    } else if (e.event === 'ready' && e.source.startsWith('strategy:')) {
+      push(prev.at, e.at, ['pod_started', 'containers_started', 'pod_ready'].includes(prev.event) ? 'app_load' : 'ready');
+    } else {
+      const part = partEndingAt[e.event] ?? (e.source === 'trial' || e.source.startsWith('strategy:') ? 'harness' : undefined);
+      if (part) push(prev.at, e.at, part);
+    }
+    prev = e;
+  }
+  if (back !== undefined) {
+    push(prev.at, back, 'switch');
+    segments.push({ from: back, to: Infinity, part: 'client' });
+  }
+  return segments;
+}
+
+/** runc's checkpoint step, end-anchored: [runtime][CRIU freezing][CRIU frozen] (see the header). */
+function splitDump(from: number, to: number, criu: CriuStats | undefined, harnessFroze: boolean, push: (from: number, to: number, part: AnatomyPart) => void): void {
+  if (criu?.frozenUs === undefined) {
+    push(from, to, 'dump');
+    return;
+  }
+  const dumpFrom = Math.max(from, to - criu.frozenUs / 1000);
+  // With the harness's own freeze before runc, CRIU's freezing_time is its check that the cgroup is frozen.
+  const freezeFrom = Math.max(from, dumpFrom - (criu.freezingUs ?? 0) / 1000);
+  // Frozen by CRIU's pre-dump action script: that freeze came before CRIU's (its initialisation in between is counted with the runtime).
+  const scriptFreezeFrom = Math.max(from, freezeFrom - (criu.harnessFreezeUs ?? 0) / 1000);
+  push(from, scriptFreezeFrom, 'runtime');
+  push(scriptFreezeFrom, freezeFrom, 'freeze');
+  push(freezeFrom, dumpFrom, harnessFroze ? 'runtime' : 'freeze');
+  push(dumpFrom, to, 'dump');
+}
+
+/**
+ * The parts of the outage [startAt, endAt] (its first failed tick → its first successful tick
+ * after), in ms per column; they add up to endAt − startAt.
+ */
+export function downtimeAnatomy(segments: readonly Segment[], startAt: number, endAt: number): Record<AnatomyColumn, number> {
+  const parts = Object.fromEntries(anatomyColumns.map((c) => [c, 0])) as Record<AnatomyColumn, number>;
+  let attributed = 0;
+  for (const s of segments) {
+    const overlap = Math.min(s.to, endAt) - Math.max(s.from, startAt);
+    if (overlap <= 0) continue;
+    parts[anatomyColumn(s.part)] += overlap;
+    attributed += overlap;
+  }
+  parts.anat_unattributed_ms = Math.max(0, endAt - startAt - attributed);
+  return parts;
+}
