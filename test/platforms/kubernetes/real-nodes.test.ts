@@ -4,11 +4,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import type { K8sObject } from '../../../src/platforms/kubernetes/api.ts';
+import { readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
+import { realNodeManifests } from '../../../src/platforms/kubernetes/nodes/real-node-manifests.ts';
 import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../../src/platforms/kubernetes/nodes/node-cluster.ts';
 import { nodeProcesses } from '../../../src/platforms/kubernetes/nodes/host-state.ts';
-import { API_CHAIN, BRIDGE, CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX } from '../../../src/platforms/kubernetes/nodes/layout.ts';
+import { API_CHAIN, BRIDGE, CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SHARED_VOLUME_DIR } from '../../../src/platforms/kubernetes/nodes/layout.ts';
 import { PAUSE_IMAGE } from '../../../src/setup/node-build.ts';
+import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 
 const START_TIMEOUT_MS = 60 * 60_000;
 
@@ -67,11 +73,15 @@ async function runningPodOn(api: CoreV1Api, node: string): Promise<{ phase?: str
 describe('real-node cluster', () => {
   const before = sysctls();
   let state: NodeClusterState | undefined;
+  const started = () => {
+    if (!state) throw new Error('the cluster did not start');
+    return state;
+  };
   afterAll(async () => {
     await stopNodeCluster();
   }, 120_000);
 
-  it('starts two Ready nodes running containerd 2.3 and kubelet 1.36, each runs a real pod, and stop leaves nothing', async () => {
+  it('starts two Ready nodes running containerd 2.3 and kubelet 1.36, and each runs a real pod on its own pod network', async () => {
     state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
     const api = core(state.kubeconfig);
     const nodes = (await api.listNode()).items.filter((n) => n.metadata?.labels?.['migbench.io/real-node'] === 'true');
@@ -86,12 +96,53 @@ describe('real-node cluster', () => {
       const cidr = state.nodes.find((n) => n.name === node)?.podCidr ?? '';
       expect(pod.ip?.startsWith(cidr.replace(/0\/24$/, '')), `${node} pod IP ${pod.ip} in ${cidr}`).toBe(true);
     }
+  }, START_TIMEOUT_MS);
+
+  it('runs Redis, the video server and the training job as real pods, reached through their NodePort on either node', async () => {
+    const { kubeconfig, nodes } = started();
+    // python3 and PyTorch come from the host's Debian packages, mounted into the pods (workload-images.ts).
+    await ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`));
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    for (const workload of ['redis', 'video', 'ml-training']) {
+      for (const o of realNodeManifests(readWorkloadManifests(workload))) {
+        await objects.create({ ...o, metadata: { ...o.metadata, namespace: 'default' } } as K8sObject);
+      }
+    }
+    const [a, b] = nodes.map((n) => n.address) as [string, string];
+    // Written through worker-a's NodePort, read through worker-b's: kube-proxy on both nodes forwards to the one pod.
+    const writer = await untilOk(async () => {
+      const r = new Redis({ host: a, port: 30379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => undefined); // refused until kube-proxy has the rule: retried by untilOk
+      await r.connect();
+      await r.set('migbench', 'real-node');
+      return r;
+    });
+    writer.disconnect();
+    const reader = new Redis({ host: b, port: 30379, maxRetriesPerRequest: 0 });
+    expect(await reader.get('migbench')).toBe('real-node');
+    reader.disconnect();
+    for (const [address, port] of [[b, 30881], [a, 30880]] as const) {
+      const health = await untilOk(async () => {
+        const r = await fetch(`http://${address}:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        return r.status;
+      });
+      expect(health, `${address}:${port}`).toBe(200);
+    }
+    // The AOF is on the shared directory both nodes mount (hostPath standing in for NFS).
+    expect(existsSync(join(SHARED_VOLUME_DIR, 'migbench-redis-data'))).toBe(true);
+  }, 600_000);
+
+  it('stop leaves nothing: processes, mounts, netns, links, iptables rules, cgroups, directories, host sysctls', async () => {
+    started();
     const t0 = performance.now();
     await stopNodeCluster();
-    process.stderr.write(`real-node cluster: started in ${(state.startupMs / 1000).toFixed(1)} s, stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`real-node cluster: started in ${(started().startupMs / 1000).toFixed(1)} s, stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     expect(clusterLeftovers()).toEqual(NOTHING);
     expect(sysctls()).toEqual(before);
-  }, START_TIMEOUT_MS);
+  }, 120_000);
 
   it('after SIGKILL of every node process, stop still removes everything', async () => {
     state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
@@ -102,3 +153,15 @@ describe('real-node cluster', () => {
     expect(sysctls()).toEqual(before);
   }, START_TIMEOUT_MS);
 });
+
+async function untilOk<T>(attempt: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

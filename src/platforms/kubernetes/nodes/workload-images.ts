@@ -29,21 +29,22 @@ export interface WorkloadImage {
 
 const PYTHON_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'PYTHONUNBUFFERED=1', 'PYTHONDONTWRITEBYTECODE=1'];
 
-/** The Dockerfiles' CMD and ENV, and the redis image's entrypoint (k8s.yaml gives redis only args). */
+/** The Dockerfiles' ENTRYPOINT, CMD and ENV; redis:7.0's entrypoint runs redis-server with the args k8s.yaml gives. */
 export const WORKLOAD_IMAGES: readonly WorkloadImage[] = [
   { workload: 'redis', name: 'docker.io/library/redis:7.0', appFiles: [], config: { entrypoint: ['redis-server'], workingDir: '/data' } },
   {
     workload: 'video',
     name: 'docker.io/migbench/video:latest',
     appFiles: ['server.py'],
-    config: { cmd: ['python3', '/app/server.py', '--fps', '25', '--bitrate-kbps', '2000', '--gop-frames', '50', '--port', '8080'], env: PYTHON_ENV, workingDir: '/app' },
+    config: { entrypoint: ['python3', '/app/server.py'], cmd: ['--fps', '25', '--bitrate-kbps', '2000', '--gop-frames', '50', '--port', '8080'], env: PYTHON_ENV, workingDir: '/app' },
   },
   {
     workload: 'ml-training',
     name: 'docker.io/migbench/ml-training:latest',
     appFiles: ['train.py'],
     config: {
-      cmd: ['python3', '/app/train.py', '--data-dir', '/data', '--port', '8080'],
+      entrypoint: ['python3', '/app/train.py'],
+      cmd: ['--data-dir', '/data', '--port', '8080'],
       env: [...PYTHON_ENV, 'OMP_NUM_THREADS=1', 'MKL_NUM_THREADS=1', 'OPENBLAS_NUM_THREADS=1'],
       workingDir: '/app',
     },
