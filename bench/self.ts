@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { percentile } from '../src/metrics/percentile.ts';
 import { textTable } from '../src/report/text-table.ts';
-import { makeRunId } from '../src/commands/run.ts';
+import { makeRunId } from '../src/runner/run-id.ts';
 import { runMicroBenchmarks, SAMPLES } from './micro.ts';
 import { measureProbeTick } from './probe-tick.ts';
 import { realRunFigures, runSelfScenario, SELF_RUN_SCENARIO } from './real-run.ts';

@@ -1,7 +1,7 @@
 // `migbench cleanup`: removes everything migbench created on this host, found by name. Safe to run
 // at any time when no run is in progress; does nothing on a clean host.
 import { cleanupLocalHost, otherLockHolder } from '../platforms/local/cleanup.ts';
-import { findCriu } from '../setup/criu.ts';
+import { findCriu } from '../setup/criu-detect.ts';
 import { run } from '../system/exec.ts';
 import { CommandFailure, EXIT_USAGE } from './exit-codes.ts';
 import { requireRoot } from './root.ts';

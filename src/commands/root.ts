@@ -1,3 +1,4 @@
+// The root check of the commands that change the host (run on the local platform).
 import { CommandFailure, EXIT_USAGE } from './exit-codes.ts';
 
 /** The local platform creates namespaces, runs runc and CRIU and edits iptables: all need root. */

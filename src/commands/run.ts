@@ -1,21 +1,23 @@
-// `migbench run <scenario>`: validate, install what is missing, then run every trial and write the
-// results as they come. Input problems are reported before anything is created on the host.
+// `migbench run <scenario>`: validate, make the scenario's platform ready (local: install what is
+// missing; kubernetes: check the cluster, reading only), then run every trial and write the results
+// as they come. Input problems are reported before anything is created. The platform is chosen
+// from the scenario; what is run, written and interrupted lives below, in src/runner/.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadScenario, type ScenarioOverrides } from '../scenario/load.ts';
+import { loadScenario, type LoadedScenario, type ScenarioOverrides } from '../scenario/load.ts';
 import { planTrials } from '../plan/plan.ts';
-import { ensurePrerequisites, toolVersions } from '../setup/prerequisites.ts';
-import { ensureWorkloadPrerequisites } from '../setup/workload-prerequisites.ts';
-import { LocalPlatform } from '../platforms/local/local-platform.ts';
-import { ResultsDir } from '../results/results-dir.ts';
+import { ClusterError } from '../platforms/kubernetes/cluster.ts';
 import { startRunInfo } from '../results/run-json.ts';
-import { Runner } from '../runner/run.ts';
+import { handleInterrupts } from '../runner/interrupt.ts';
+import { prepareKubernetesRun, type KubernetesFlags } from '../runner/kubernetes-run.ts';
+import { prepareLocalRun } from '../runner/local-run.ts';
+import { Runner, type PreparedRun, type StartedRun } from '../runner/run.ts';
+import { makeRunId, scenarioRunName } from '../runner/run-id.ts';
+import { RunRecord } from '../runner/run-record.ts';
 import { attachProgress } from '../ui/progress.ts';
 import { summarizeResultsDir } from '../report/summary.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_OK, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
-import { handleInterrupts } from './interrupt.ts';
-import { runKubernetesCommand, type KubernetesFlags } from './run-kubernetes.ts';
 
 export interface RunArgs {
   scenario: string;
@@ -28,74 +30,60 @@ export interface RunArgs {
   kubernetes?: KubernetesFlags;
 }
 
-export function makeRunId(now: Date, scenarioName: string): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${scenarioName}`;
-}
-
 export async function runCommand(args: RunArgs): Promise<number> {
   const loaded = await loadScenario(args.scenario, args.overrides);
   const { scenario } = loaded;
-  if (scenario.platform === 'kubernetes') return runKubernetesCommand(args, args.kubernetes ?? { dryRun: false }, loaded);
-  if (args.kubernetes?.dryRun) throw new CommandFailure('--dry-run: only with platform: kubernetes (a local run changes nothing outside this host; `migbench validate` shows its plan)', EXIT_USAGE);
-  const scenarioName = scenario.name ?? args.scenario.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  const flags = args.kubernetes ?? { dryRun: false };
+  if (scenario.platform !== 'kubernetes' && flags.dryRun) {
+    throw new CommandFailure('--dry-run: only with platform: kubernetes (a local run changes nothing outside this host; `migbench validate` shows its plan)', EXIT_USAGE);
+  }
   const started = new Date();
-  const runId = makeRunId(started, scenarioName);
+  const runId = makeRunId(started, scenarioRunName(scenario, args.scenario));
   const outDir = resolve(args.out ?? `${scenario.output.dir}/${runId}`);
-  if (existsSync(`${outDir}/trials.csv`)) {
+  if (!flags.dryRun && existsSync(`${outDir}/trials.csv`)) {
     throw new CommandFailure(`--out ${outDir}: already holds results (trials.csv); choose another directory — results are never overwritten`, EXIT_USAGE);
   }
-  requireRoot(args.commandLine);
+  if (scenario.platform !== 'kubernetes') requireRoot(args.commandLine);
   const trials = planTrials(scenario);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const tools = await ensurePrerequisites(log, args.commandLine);
-  const workloadVersions = await ensureWorkloadPrerequisites(scenario.workloads.map((w) => w.type), log);
+  const prepared = await prepareRun(loaded, args, flags, outDir, log);
+  if (prepared.dryRun && flags.dryRun) {
+    await prepared.dryRun(runId, trials);
+    return EXIT_OK;
+  }
 
-  const results = new ResultsDir(outDir);
-  results.open();
-  const info = startRunInfo({
+  const record = new RunRecord(outDir, startRunInfo({
     runId, scenarioFile: resolve(args.scenario), scenario, scenarioSource: loaded.sourceText, startedAt: started,
-    versions: { ...(await toolVersions(tools)), ...workloadVersions }, plannedTrials: trials.length,
-  });
-  results.writeRunJson(info);
-  if (!args.quiet) log(`migbench: run ${runId}: ${trials.length} trials → ${outDir}`);
+    versions: await prepared.versions(), plannedTrials: trials.length, ...(prepared.platformInfo ? { platform: prepared.platformInfo } : {}),
+  }));
+  if (!args.quiet) log(`migbench: run ${runId}: ${trials.length} trials${prepared.where} → ${outDir}`);
 
   const abort = new AbortController();
   const stopHandlingInterrupts = handleInterrupts(abort, log);
-
-  let platform: LocalPlatform | undefined;
+  let platform: StartedRun | undefined;
   try {
-    platform = await LocalPlatform.create({
-      nodes: scenario.nodes,
-      subnet: scenario.local.subnet,
-      checkpointDir: scenario.local.checkpointDir,
-      checkpointStore: scenario.local.checkpointStore,
-      ...(scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {}),
-      logDir: `${outDir}/pods`,
-      tools: { runc: tools.runc, criu: tools.criu, iptables: tools.iptables, ip: tools.ip },
-      log,
-    });
-    info.platform = { name: 'local', nodes: Object.fromEntries(platform.cpusets), subnet: scenario.local.subnet, checkpointDir: scenario.local.checkpointDir,
-      checkpointStore: scenario.local.checkpointStore, ...(scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {}) };
-    results.writeRunJson(info);
+    platform = await prepared.start();
+    if (platform.platformInfo) record.platform(platform.platformInfo);
     const runner = new Runner();
     attachProgress(runner, { quiet: args.quiet });
-    const summary = await runner.run({
-      runId, scenario, trials, platform, from: loaded.migration.from, to: loaded.migration.to, signal: abort.signal,
-      record: (result, metrics) => {
-        results.appendTrial(result, metrics);
-        if (result.status === 'unsupported') info.trials.unsupported = (info.trials.unsupported ?? 0) + 1;
-        else info.trials[result.status]++;
-        results.writeRunJson(info);
-      },
-    });
+    const summary = await runner.run({ runId, scenario, trials, platform, signal: abort.signal, record: (result, metrics) => record.trial(result, metrics) });
     if (!args.quiet) process.stdout.write(`\n${summarizeResultsDir(outDir)}\n\nresults: ${outDir}\n`);
     if (abort.signal.aborted) return EXIT_INTERRUPTED;
     return summary.failed > 0 ? EXIT_TRIAL_FAILED : EXIT_OK;
   } finally {
     await platform?.close().catch((err) => log(`migbench: cleanup failed: ${String(err)}; run \`migbench cleanup\``));
-    info.endedAt = new Date().toISOString();
-    results.writeRunJson(info);
+    record.end();
     stopHandlingInterrupts();
+  }
+}
+
+/** The scenario's platform, checked and ready to start; a cluster problem is bad input (exit 2). */
+async function prepareRun(loaded: LoadedScenario, args: RunArgs, flags: KubernetesFlags, outDir: string, log: (line: string) => void): Promise<PreparedRun> {
+  if (loaded.scenario.platform !== 'kubernetes') return prepareLocalRun(loaded, { outDir, commandLine: args.commandLine, log });
+  try {
+    return await prepareKubernetesRun(loaded, flags, args.scenario);
+  } catch (err) {
+    if (err instanceof ClusterError) throw new CommandFailure(err.message, EXIT_USAGE);
+    throw err;
   }
 }

@@ -1,15 +1,16 @@
-// Runs a planned scenario: trial after trial, each result appended to the results directory as soon
-// as the trial ends. The runner reports progress as events; it never draws anything itself.
+// Runs a planned scenario on one platform: trial after trial through the one trial lifecycle
+// (trial.ts), each result handed to `record` (which appends it to the results directory) as soon as
+// the trial ends. The runner reports progress as events; it never draws anything itself.
 import { EventEmitter } from 'node:events';
-import type { Platform } from '../platforms/platform.ts';
 import type { PlannedTrial } from '../plan/plan.ts';
+import type { RunInfo } from '../results/run-json.ts';
 import type { TrialIdentity, TrialResult } from '../results/trial-result.ts';
-import { strategyLabel, type Scenario } from '../scenario/schema.ts';
-import { createStrategy } from '../strategies/registry.ts';
+import { strategyLabel, type Scenario, type StrategyConfig } from '../scenario/schema.ts';
 import { createWorkload } from '../workloads/registry.ts';
+import type { Workload } from '../workloads/workload.ts';
 import { computeTrialMetrics, type TrialMetrics } from '../metrics/trial-metrics.ts';
 import { probeOptions } from '../probes/probe.ts';
-import { runTrial, type Phase } from './trial.ts';
+import { runTrial, type Phase, type TrialSteps } from './trial.ts';
 
 export interface RunnerEvents {
   'trial-start': [trial: PlannedTrial, index: number, total: number];
@@ -17,17 +18,23 @@ export interface RunnerEvents {
   'trial-end': [result: TrialResult, metrics: TrialMetrics, index: number, total: number];
 }
 
-/** Runs one planned trial on a platform that brings its own trial (kubernetes: kubernetes-trial.ts). */
-export type TrialExecutor = (trial: PlannedTrial, identity: TrialIdentity, onPhase: (phase: string) => void) => Promise<TrialResult>;
+/** A platform as a run uses it (local-run.ts, kubernetes-run.ts). */
+export interface RunPlatform {
+  /** Why a strategy cannot run here (e.g. pre-copy without dirty-memory tracking), or undefined if it can. */
+  unsupportedReason(strategy: StrategyConfig): Promise<string | undefined>;
+  /** The platform's steps of one trial of the workload. */
+  trialSteps(trial: PlannedTrial, identity: TrialIdentity, workload: Workload): TrialSteps;
+}
 
-export type RunOptions = {
+export interface RunOptions {
   runId: string;
   scenario: Scenario;
   trials: PlannedTrial[];
+  platform: RunPlatform;
   signal: AbortSignal;
   /** Receives each finished trial; writes it out before the next trial starts. */
   record: (result: TrialResult, metrics: TrialMetrics) => void;
-} & ({ platform: Platform; from: string; to: string } | { execute: TrialExecutor });
+}
 
 export interface RunSummary {
   ok: number;
@@ -38,20 +45,30 @@ export interface RunSummary {
   skipped: number;
 }
 
+/** Who the trial is, as every row of its results says. */
+export function trialIdentity(runId: string, trial: PlannedTrial): TrialIdentity {
+  return {
+    runId,
+    trial: trial.trial,
+    workload: trial.workloadName,
+    strategy: strategyLabel(trial.strategy),
+    repetition: trial.repetition,
+    warmup: trial.warmup,
+    ...(trial.sweep ? { sweep: trial.sweep } : {}),
+  };
+}
+
 export class Runner extends EventEmitter<RunnerEvents> {
   async run(options: RunOptions): Promise<RunSummary> {
-    const { scenario, trials } = options;
+    const { scenario, trials, platform } = options;
     const summary: RunSummary = { ok: 0, failed: 0, unsupported: 0, skipped: 0 };
-    // Asked once per strategy, before any trial: a strategy this host cannot run (e.g. pre-copy
-    // without dirty-memory tracking) gets its trials recorded as unsupported, with the reason.
+    // Asked once per strategy, before any trial: a strategy this host cannot run gets its trials
+    // recorded as unsupported, with the reason.
     const unsupported = new Map<string, string>();
-    if ('platform' in options) {
-      for (const trial of trials) {
-        const key = JSON.stringify(trial.strategy);
-        if (unsupported.has(key)) continue;
-        const reason = await createStrategy(trial.strategy).unsupportedReason?.(options.platform);
-        unsupported.set(key, reason ?? '');
-      }
+    for (const trial of trials) {
+      const key = JSON.stringify(trial.strategy);
+      if (unsupported.has(key)) continue;
+      unsupported.set(key, (await platform.unsupportedReason(trial.strategy)) ?? '');
     }
     for (const [index, trial] of trials.entries()) {
       if (options.signal.aborted) {
@@ -59,30 +76,23 @@ export class Runner extends EventEmitter<RunnerEvents> {
         break;
       }
       this.emit('trial-start', trial, index, trials.length);
-      const identity: TrialIdentity = {
-        runId: options.runId,
-        trial: trial.trial,
-        workload: trial.workloadName,
-        strategy: strategyLabel(trial.strategy),
-        repetition: trial.repetition,
-        warmup: trial.warmup,
-        ...(trial.sweep ? { sweep: trial.sweep } : {}),
-      };
-      const onPhase = (phase: string) => this.emit('trial-phase', trial, phase);
+      const identity = trialIdentity(options.runId, trial);
       const unsupportedBecause = unsupported.get(JSON.stringify(trial.strategy));
-      const result: TrialResult = unsupportedBecause ? unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs) : 'execute' in options ? await options.execute(trial, identity, onPhase) : await runTrial({
-        identity,
-        platform: options.platform,
-        workload: createWorkload(trial.workload),
-        strategy: createStrategy(trial.strategy),
-        from: options.from,
-        to: options.to,
-        timing: scenario.timing,
-        // A workload's own probe settings win over the scenario's, field by field.
-        probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }),
-        signal: options.signal,
-        onPhase,
-      });
+      let result: TrialResult;
+      if (unsupportedBecause) result = unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs);
+      else {
+        const workload = createWorkload(trial.workload);
+        result = await runTrial({
+          identity,
+          workload,
+          steps: platform.trialSteps(trial, identity, workload),
+          timing: scenario.timing,
+          // A workload's own probe settings win over the scenario's, field by field.
+          probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }),
+          signal: options.signal,
+          onPhase: (phase: string) => this.emit('trial-phase', trial, phase),
+        });
+      }
       const { metrics, recovered } = computeTrialMetrics(result);
       // A service that never answered again within the observation window did not survive the move.
       if (result.status === 'ok' && !recovered) {
@@ -105,4 +115,27 @@ function unsupportedTrial(identity: TrialIdentity, reason: string, probeInterval
     ...identity, status: 'unsupported', error: `unsupported: ${reason}`, failedPhase: '', startedAt: new Date(),
     timeline: { triggerAt: 0, samples: [], events: [] }, probeIntervalMs,
   };
+}
+
+/**
+ * A platform made ready for a run: checked (bad input or a missing prerequisite has failed by
+ * now, with nothing created), not yet started. local-run.ts and kubernetes-run.ts make one.
+ */
+export interface PreparedRun {
+  /** Versions of every part in the data path, for run.json. */
+  versions(): Promise<Record<string, string>>;
+  /** run.json's `platform` when it is known before the start (a cluster's nodes and server). */
+  platformInfo?: RunInfo['platform'];
+  /** What the run's first line says after "N trials" (e.g. " on <server> (namespace ns)"). */
+  where: string;
+  /** Makes what the run needs on the platform; its `close` removes it again. */
+  start(): Promise<StartedRun>;
+  /** `--dry-run`: walks the trials printing each call that would change the platform, changing nothing. */
+  dryRun?(runId: string, trials: PlannedTrial[]): Promise<void>;
+}
+
+export interface StartedRun extends RunPlatform {
+  /** run.json's `platform` when it is only known once started (the local nodes' CPUs). */
+  platformInfo?: RunInfo['platform'];
+  close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
-// The parts every platform's trial shares (trial.ts: local; kubernetes-trial.ts): the trial's event
+// The parts of the one trial lifecycle (trial.ts) that the platforms' steps use too: the trial's event
 // log with its current phase, and the probes' lifecycle — start, stop (also on failure: nothing
-// measured is thrown away), verify — with what they recorded.
+// measured is thrown away), verify — with what they recorded; and how a failure reads in trials.csv.
 import type { Clock } from '../clock.ts';
 import type { TrainingObservation } from '../metrics/training.ts';
 import type { FrameArrival } from '../metrics/video.ts';
@@ -98,4 +98,11 @@ export class ProbeSession {
       ...(this.trainingProgress.length > 0 ? { trainingProgress: this.trainingProgress } : {}),
     };
   }
+}
+
+/** A failure in one line for trials.csv (an interrupt says so, whatever error it caused). */
+export function describe(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return `interrupted (${String(signal.reason instanceof Error ? signal.reason.message : signal.reason ?? 'aborted')})`;
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s+/g, ' ').trim().slice(0, 2_000);
 }

@@ -1,15 +1,17 @@
-// One trial: deploy → load data → probe (settle) → trigger the strategy → observe → verify →
-// teardown. Whatever a trial started it tears down in reverse order, also when a phase failed or
-// the run was interrupted; a failed trial is a result (status 'failed', its phase and error), never
-// an exception that ends the run.
+// One trial, on any platform: deploy → prepare → settle → trigger the strategy → observe → verify →
+// teardown, then the result row. What differs between platforms — pods, volumes and a service on
+// this host (local-trial.ts), or API objects and a watch on a cluster (kubernetes-trial.ts) — is
+// behind TrialSteps; the lifecycle, its clock, the probes and the failure bookkeeping are here once
+// (as k6 runs every executor through one scheduler). Whatever a trial started is torn down, also
+// when a phase failed or the run was interrupted; a failed trial is a result (status 'failed', its
+// phase and error), never an exception that ends the run.
 import { sleep, systemClock, type Clock } from '../clock.ts';
-import type { Platform, Pod, Service } from '../platforms/platform.ts';
+import type { Endpoint } from '../platforms/platform.ts';
 import type { ProbeOptions } from '../probes/probe.ts';
-import type { TrialIdentity, TrialResult, CriuStats } from '../results/trial-result.ts';
-import type { Strategy } from '../strategies/strategy.ts';
+import type { CriuStats, TrialIdentity, TrialResult } from '../results/trial-result.ts';
+import type { EventRecorder } from '../timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
-import { trackPods } from './track-pods.ts';
-import { ProbeSession, TrialLog, type Phase } from './trial-parts.ts';
+import { ProbeSession, TrialLog, describe, type Phase } from './trial-parts.ts';
 
 export interface TrialTiming {
   settleMs: number;
@@ -17,13 +19,41 @@ export interface TrialTiming {
   readyTimeoutMs: number;
 }
 
-export interface TrialSetup {
-  identity: TrialIdentity;
-  platform: Platform;
-  workload: Workload;
-  strategy: Strategy;
+/** The workload is running and ready: where probes reach it, and the move the trigger announces. */
+export interface Deployed {
+  /** The service's address; undefined: there is no app to probe (a simulated cluster's pods). */
+  address: Endpoint | undefined;
   from: string;
   to: string;
+}
+
+/** What the strategy did: the pod serving at the end (the `migrated` event's detail) and its own figures. */
+export interface Moved {
+  movedPod: string;
+  criu?: CriuStats;
+  checkpointBytes?: number;
+}
+
+/** A platform's part of one trial. */
+export interface TrialSteps {
+  /** The strategy's name, as the trigger event says it. */
+  readonly strategyName: string;
+  /** A dry run: nothing is waited for (no time passes where a real trial would sleep). */
+  readonly dryRun: boolean;
+  /** No app probe runs in any trial of this kind (a simulated cluster): the row says so. */
+  readonly probesSkipped: boolean;
+  /** Starts the workload (and whatever it needs) on the source node and waits until it is ready. */
+  deploy(events: EventRecorder, signal: AbortSignal): Promise<Deployed>;
+  /** Runs the strategy: the workload's pod moves to the target node. */
+  migrate(events: EventRecorder, signal: AbortSignal): Promise<Moved>;
+  /** Removes everything the trial created, newest first; one line per step that failed. */
+  teardown(signal: AbortSignal): Promise<string[]>;
+}
+
+export interface TrialSetup {
+  identity: TrialIdentity;
+  workload: Workload;
+  steps: TrialSteps;
   timing: TrialTiming;
   probe: ProbeOptions;
   signal: AbortSignal;
@@ -36,53 +66,42 @@ export type { Phase };
 
 export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
   const clock = setup.clock ?? systemClock;
-  const { platform, workload, strategy, signal } = setup;
+  const { workload, steps, signal } = setup;
   const log = new TrialLog(clock, setup.onPhase);
   const { events, recorder } = log;
   const enter = (next: Phase) => log.enter(next);
   const probes = new ProbeSession(events);
   const startedAt = clock.wallNow();
+  const wait = (ms: number) => (steps.dryRun ? Promise.resolve() : sleep(ms, signal));
 
   let triggerAt: number | undefined;
   let strategyFinishedAt: number | undefined;
-  let service: Service | undefined;
-  const pods: Pod[] = [];
-  let criu: CriuStats | undefined;
-  let checkpointBytes: number | undefined;
+  let address: Endpoint | undefined;
+  let moved: Moved | undefined;
   let datasetBytes: number | undefined;
 
   try {
     enter('deploy');
-    for (const volume of workload.volumes()) await platform.createVolume(volume);
-    const pod = await platform.startPod(workload.podSpec(), setup.from, recorder);
-    pods.push(pod);
-    await workload.waitReady({ host: pod.ip, port: workload.port }, setup.timing.readyTimeoutMs, signal);
-    recorder.emit('trial', 'pod_ready', pod.name);
-    service = await platform.createService(workload.name, workload.port);
-    await platform.setServiceEndpoint(service, pod, recorder);
+    const deployed = await steps.deploy(recorder, signal);
+    address = deployed.address;
 
     enter('prepare');
-    datasetBytes = (await workload.prepare(service.address, signal))?.datasetBytes;
+    if (address) datasetBytes = (await workload.prepare(address, signal))?.datasetBytes;
 
     enter('settle');
-    await probes.start(workload.probes(service.address, setup.probe));
-    await sleep(setup.timing.settleMs, signal);
+    if (address) await probes.start(workload.probes(address, setup.probe));
+    await wait(setup.timing.settleMs);
 
     enter('migrate');
     // t = 0 of every CSV: the trigger event carries exactly this instant.
     triggerAt = clock.now();
-    events.push({ at: triggerAt, source: 'trial', event: 'trigger', detail: `${strategy.name}: ${setup.from} -> ${setup.to}` });
-    const strategyPlatform = trackPods(platform, (created) => pods.push(created));
-    const outcome = await strategy.migrate({
-      platform: strategyPlatform, workload, pod, service, targetNode: setup.to, events: recorder, readyTimeoutMs: setup.timing.readyTimeoutMs, signal,
-    });
+    events.push({ at: triggerAt, source: 'trial', event: 'trigger', detail: `${steps.strategyName}: ${deployed.from} -> ${deployed.to}` });
+    moved = await steps.migrate(recorder, signal);
     strategyFinishedAt = clock.now();
-    recorder.emit('trial', 'migrated', outcome.pod.name);
-    criu = outcome.criu;
-    checkpointBytes = outcome.checkpointBytes;
+    recorder.emit('trial', 'migrated', moved.movedPod);
 
     enter('observe');
-    await sleep(setup.timing.observeMs, signal);
+    await wait(setup.timing.observeMs);
 
     enter('verify');
     await probes.verify({ triggerAt, strategyFinishedAt });
@@ -97,17 +116,7 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     log.failTeardown(describe(err, signal));
   }
   setup.onPhase?.('teardown');
-  const teardownErrors: string[] = [];
-  const attempt = async (step: () => Promise<void>) => {
-    try {
-      await step();
-    } catch (err) {
-      teardownErrors.push(describe(err, signal));
-    }
-  };
-  if (service) await attempt(() => platform.removeService(service!));
-  for (const pod of [...pods].reverse()) await attempt(() => platform.removePod(pod));
-  for (const volume of workload.volumes()) await attempt(() => platform.removeVolume(volume));
+  const teardownErrors = await steps.teardown(signal);
   if (teardownErrors.length > 0) log.failTeardown(teardownErrors.join('; '));
 
   return {
@@ -117,17 +126,11 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     // A trial that failed before its trigger has no t = 0; its times are relative to the first event.
     timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples: probes.samples, events },
     probeIntervalMs: setup.probe.intervalMs,
+    ...(steps.probesSkipped ? { probesSkipped: true } : {}),
     ...(strategyFinishedAt !== undefined ? { strategyFinishedAt } : {}),
-    ...(criu ? { criu } : {}),
-    ...(checkpointBytes !== undefined ? { checkpointBytes } : {}),
+    ...(moved?.criu ? { criu: moved.criu } : {}),
+    ...(moved?.checkpointBytes !== undefined ? { checkpointBytes: moved.checkpointBytes } : {}),
     ...(datasetBytes !== undefined ? { datasetBytes } : {}),
     ...probes.resultFields(),
   };
-}
-
-/** A failure in one line for trials.csv (an interrupt says so, whatever error it caused). */
-export function describe(err: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return `interrupted (${String(signal.reason instanceof Error ? signal.reason.message : signal.reason ?? 'aborted')})`;
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s+/g, ' ').trim().slice(0, 2_000);
 }

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../platforms/local/runc.ts';
 import { exec } from '../system/exec.ts';
-import { lookPath, type Progress } from './criu.ts';
+import { lookPath, type Progress } from './apt.ts';
 import { PrerequisiteError } from './prerequisites.ts';
 import { versionAtLeast } from './versions.ts';
 

@@ -3,20 +3,18 @@
 // iproute2 and redis-server. Installing is apt-get only; elsewhere the error says what to install.
 import { readFile } from 'node:fs/promises';
 import { exec } from '../system/exec.ts';
+import { aptInstall, lookPath } from './apt.ts';
+import { ensureCriu, newestSource } from './criu-build.ts';
 import {
   CRIU_MINIMUM,
   CRIU_UPSTREAM_FIX,
   CriuUnavailableError,
-  aptInstall,
   criuFeatures,
-  ensureCriu,
   findCriu,
   inspectCriuCandidates,
-  lookPath,
-  newestSource,
   type CriuInspection,
   type FoundCriu,
-} from './criu.ts';
+} from './criu-detect.ts';
 import {
   kernelRelease,
   parseIpVersion,

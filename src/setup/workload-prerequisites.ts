@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { WorkloadConfig } from '../scenario/schema.ts';
 import { exec } from '../system/exec.ts';
-import { aptInstall, lookPath } from './criu.ts';
+import { aptInstall, lookPath } from './apt.ts';
 import { PrerequisiteError, type Check } from './prerequisites.ts';
 
 export const PYTHON = '/usr/bin/python3';

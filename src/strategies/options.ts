@@ -1,3 +1,4 @@
+// Each strategy's options, as the scenario schema validated them: the type a strategy's constructor takes.
 import type { StrategyConfig } from '../scenario/schema.ts';
 
 export type RedeployStrategyOptions = Extract<StrategyConfig, { name: 'redeploy' }>;

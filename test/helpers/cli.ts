@@ -1,3 +1,4 @@
+// Runs the migbench CLI in a test as a user would.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 

@@ -1,3 +1,4 @@
+// A local platform per test file, and the check that it left nothing behind on the host.
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// A Redis pod on the test platform, loaded and behind a service, and a client to talk to it.
 import { Redis } from 'ioredis';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import type { Pod, Service } from '../../src/platforms/platform.ts';

@@ -16,7 +16,7 @@ import { summarizeTrials, SUMMARY_METRICS, type SummaryRow } from '../../src/rep
 import { trialsColumns } from '../../src/results/trials-csv.ts';
 import { samplesColumns } from '../../src/results/samples-csv.ts';
 import { eventsColumns } from '../../src/results/events-csv.ts';
-import { aptInstall } from '../../src/setup/criu.ts';
+import { aptInstall } from '../../src/setup/apt.ts';
 import { migbench } from '../helpers/cli.ts';
 
 const NOTEBOOK = resolve(import.meta.dirname, '..', '..', 'notebooks', 'analysis.ipynb');

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { doctorExitCode, formatDoctor } from '../../src/setup/doctor.ts';
 import { findCpusetCgroup, type Check } from '../../src/setup/prerequisites.ts';
-import { firstCriuError, newestSource } from '../../src/setup/criu.ts';
+import { newestSource } from '../../src/setup/criu-build.ts';
+import { firstCriuError } from '../../src/setup/criu-detect.ts';
 
 const ok: Check[] = [
   { name: 'runc', ok: true, found: '1.1.5' },

@@ -4,6 +4,7 @@
 import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import { probeOptions } from '../../src/probes/probe.ts';
+import { LocalTrialSteps } from '../../src/runner/local-trial.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../../src/strategies/strategy.ts';
@@ -27,14 +28,13 @@ class AbandoningStrategy implements Strategy {
 
 it('removes a pod the failed strategy created but never returned', { timeout: 60_000 }, async () => {
   const strategy = new AbandoningStrategy();
+  const workload = new RedisWorkload(redisWorkloadSchema.parse({ type: 'redis', name: 'abandon', keys: 100 }));
+  const timing = { settleMs: 100, observeMs: 100, readyTimeoutMs: 10_000 };
   const result = await runTrial({
     identity: { runId: 'r', trial: 1, workload: 'redis', strategy: strategy.name, repetition: 1, warmup: false },
-    platform,
-    workload: new RedisWorkload(redisWorkloadSchema.parse({ type: 'redis', name: 'abandon', keys: 100 })),
-    strategy,
-    from: 'node-a',
-    to: 'node-b',
-    timing: { settleMs: 100, observeMs: 100, readyTimeoutMs: 10_000 },
+    workload,
+    steps: new LocalTrialSteps({ platform, workload, strategy, from: 'node-a', to: 'node-b', timing }),
+    timing,
     probe: probeOptions({ intervalMs: 5 }),
     signal: new AbortController().signal,
   });

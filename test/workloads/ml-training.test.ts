@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseProgress, type TrainingProgress } from '../../src/probes/training-probe.ts';
-import { aptInstall } from '../../src/setup/criu.ts';
+import { aptInstall } from '../../src/setup/apt.ts';
 import { mlTrainingWorkloadSchema } from '../../src/scenario/schema.ts';
 import { ML_TRAINING_CODE_DIR, MlTrainingWorkload, trainingArgs, trainingEnv } from '../../src/workloads/ml-training.ts';
 

@@ -1,0 +1,114 @@
+// A run on a cluster (platform: kubernetes): reach it and check, reading only, everything that can
+// be checked before a trial (namespace, nodes, the operator's resource type, the workloads'
+// manifests) — a problem there is a ClusterError (exit 2) with nothing created — then each trial
+// runs as KubernetesTrialSteps. `--dry-run` walks one trial per workload × strategy printing each
+// call that would change the cluster, and changes nothing.
+import type { LoadedScenario } from '../scenario/load.ts';
+import type { PlannedTrial } from '../plan/plan.ts';
+import { KubeApi } from '../platforms/kubernetes/api.ts';
+import { ClusterError, chooseNodes, connectCluster, describeApiError, nodeInfo, preflight, type Cluster } from '../platforms/kubernetes/cluster.ts';
+import { readWorkloadManifests } from '../platforms/kubernetes/manifests.ts';
+import { PODMIGRATION_API_VERSION } from '../strategies/podmigration.ts';
+import { createKubernetesStrategy } from '../strategies/registry.ts';
+import { createWorkload } from '../workloads/registry.ts';
+import type { Workload } from '../workloads/workload.ts';
+import type { TrialIdentity } from '../results/trial-result.ts';
+import { probeOptions } from '../probes/probe.ts';
+import { KubernetesTrialSteps } from './kubernetes-trial.ts';
+import { trialIdentity, type PreparedRun } from './run.ts';
+import { runTrial } from './trial.ts';
+
+export interface KubernetesFlags {
+  dryRun: boolean;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+export async function prepareKubernetesRun(loaded: LoadedScenario, flags: KubernetesFlags, scenarioFile: string): Promise<PreparedRun> {
+  const { scenario } = loaded;
+  const k8s = scenario.kubernetes!;
+  const cluster = connectCluster({ kubeconfig: flags.kubeconfig ?? k8s.kubeconfig, context: flags.context ?? k8s.context, namespace: flags.namespace ?? k8s.namespace });
+  const nodes = await preflight(cluster);
+  const { source } = chooseNodes(nodes, k8s);
+  const sourceNode = nodes.find((n) => n.name === source)!;
+  if (sourceNode.controlPlane && !k8s.forceControlPlane && scenario.strategies.some((s) => s.name === 'drain')) {
+    throw new ClusterError(`kubernetes.sourceNode: ${source} is a control-plane node and the scenario drains it; name a worker, or set kubernetes.forceControlPlane: true`);
+  }
+  if (scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'resource')) await requirePodmigrationResource(cluster);
+  // Checked by the loader for the scenario's namespace; --namespace may have named another.
+  if (cluster.namespace !== 'default' && scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'rest')) {
+    throw new ClusterError(`--namespace ${cluster.namespace}: podmigration api: rest works in namespace default only (the operator's REST API creates its resources there); use api: resource, or namespace default`);
+  }
+  for (const w of new Set(scenario.workloads.map((w) => w.type))) {
+    try {
+      readWorkloadManifests(w);
+    } catch (err) {
+      throw new ClusterError(`workloads[].type ${w}: no usable workloads/${w}/k8s.yaml (${(err as Error).message})`);
+    }
+  }
+  const address = k8s.probes && k8s.address ? { host: k8s.address.slice(0, k8s.address.lastIndexOf(':')), port: Number(k8s.address.slice(k8s.address.lastIndexOf(':') + 1)) } : undefined;
+  const api = new KubeApi(cluster, { dryRun: flags.dryRun, print: (line) => process.stdout.write(`  ${line}\n`) });
+  const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
+    new KubernetesTrialSteps({
+      runId: identity.runId, trial: identity.trial, api, workload, address,
+      strategy: createKubernetesStrategy(trial.strategy),
+      nodes: async () => (await cluster.core.listNode()).items.map(nodeInfo),
+      wantedNodes: k8s,
+      forceControlPlane: k8s.forceControlPlane,
+      timing: scenario.timing,
+    });
+
+  return {
+    versions: async () => ({ node: process.version, ...(await serverVersion(cluster)) }),
+    platformInfo: {
+      name: 'kubernetes', server: cluster.server, context: cluster.context, namespace: cluster.namespace,
+      nodes: Object.fromEntries(nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')])),
+    },
+    where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
+    start: async () => ({
+      unsupportedReason: async () => undefined,
+      trialSteps,
+      close: async () => undefined,
+    }),
+    async dryRun(runId, trials) {
+      process.stdout.write(`migbench: dry run of ${scenarioFile} against ${cluster.server} (context ${cluster.context}, namespace ${cluster.namespace}): the calls that change the cluster, none of them made\n`);
+      // One trial per workload × strategy shows every call; the others repeat them.
+      const seen = new Set<string>();
+      for (const trial of trials) {
+        const key = `${trial.workloadName}/${trial.strategy.name}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        process.stdout.write(`trial ${trial.trial}: ${trial.workloadName} × ${trial.strategy.name}\n`);
+        const workload = createWorkload(trial.workload);
+        const identity = trialIdentity(runId, trial);
+        const result = await runTrial({
+          identity, workload, steps: trialSteps(trial, identity, workload), timing: scenario.timing,
+          probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }), signal: new AbortController().signal,
+        });
+        if (result.status === 'failed') process.stdout.write(`  (the dry run stopped in ${result.failedPhase}: ${result.error})\n`);
+      }
+    },
+  };
+}
+
+/** The operator's resource type must be served, or every podmigration trial would fail the same way. */
+async function requirePodmigrationResource(cluster: Cluster): Promise<void> {
+  try {
+    await cluster.objects.list(PODMIGRATION_API_VERSION, 'Podmigration', cluster.namespace);
+  } catch (err) {
+    throw new ClusterError(
+      `strategies: podmigration: the cluster does not serve ${PODMIGRATION_API_VERSION} Podmigration (${describeApiError(err)}); install the podmigration-operator (or at least its CRD: kubectl apply -f deploy/kubernetes/podmigration-crd.yaml)`,
+    );
+  }
+}
+
+async function serverVersion(cluster: Cluster): Promise<Record<string, string>> {
+  try {
+    const { VersionApi } = await import('@kubernetes/client-node');
+    const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode();
+    return { kubernetes: version.gitVersion };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,36 @@
+// What a run writes as it goes: run.json (rewritten at the start, when the platform is known, after
+// every trial with the counts, and at the end) and each trial's rows, appended as the trial ends.
+import { ResultsDir } from '../results/results-dir.ts';
+import type { RunInfo } from '../results/run-json.ts';
+import type { TrialResult } from '../results/trial-result.ts';
+import type { TrialMetrics } from '../metrics/trial-metrics.ts';
+
+export class RunRecord {
+  private readonly results: ResultsDir;
+  private readonly info: RunInfo;
+
+  /** Opens the results directory and writes the starting run.json. */
+  constructor(outDir: string, info: RunInfo) {
+    this.results = new ResultsDir(outDir);
+    this.results.open();
+    this.info = info;
+    this.results.writeRunJson(info);
+  }
+
+  platform(platform: NonNullable<RunInfo['platform']>): void {
+    this.info.platform = platform;
+    this.results.writeRunJson(this.info);
+  }
+
+  trial(result: TrialResult, metrics: TrialMetrics): void {
+    this.results.appendTrial(result, metrics);
+    if (result.status === 'unsupported') this.info.trials.unsupported = (this.info.trials.unsupported ?? 0) + 1;
+    else this.info.trials[result.status]++;
+    this.results.writeRunJson(this.info);
+  }
+
+  end(): void {
+    this.info.endedAt = new Date().toISOString();
+    this.results.writeRunJson(this.info);
+  }
+}
