@@ -313,7 +313,7 @@ export async function acquireBuildLock(progress: Progress, lockFile = LOCK_FILE,
   }
 }
 
-export async function isExecutable(path: string): Promise<boolean> {
+async function isExecutable(path: string): Promise<boolean> {
   try {
     await access(path, constants.X_OK);
     return true;

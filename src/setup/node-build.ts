@@ -24,10 +24,9 @@ import {
   execCounting,
   findGo,
   formatDuration,
-  isExecutable,
   versionLdflags,
 } from './control-plane-build.ts';
-import { aptInstall, lookPath, type Progress } from './criu.ts';
+import { aptInstall, isExecutable, lookPath, type Progress } from './apt.ts';
 import { PrerequisiteError } from './prerequisites.ts';
 
 export const NODE_CACHE_DIR = '/var/cache/migbench/k8s-node';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { lookPath, type Progress } from '../../../setup/criu.ts';
+import { lookPath, type Progress } from '../../../setup/apt.ts';
 import { ensureNodeBinaries, type NodeBinaries } from '../../../setup/node-build.ts';
 import { exec } from '../../../system/exec.ts';
 import { startSimCluster, stopSimCluster, type SimClusterState } from '../sim-cluster.ts';
