@@ -267,8 +267,11 @@ function platformProblems(s: Scenario): ScenarioProblem[] {
       if (k8s.namespace !== 'default') problems.push({ path: 'kubernetes.namespace', expected: "default with podmigration api: rest (the operator's REST API works in namespace default only), or api: resource", found: JSON.stringify(k8s.namespace) });
     }
   }
-  if (k8s.probes && k8s.address === undefined) {
-    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), or `probes: false` to skip the app probes", found: 'nothing' });
+  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined) {
+    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), nodeAddress (a node's address: each workload's NodePort on it), or `probes: false` to skip the app probes", found: 'nothing' });
+  }
+  if (k8s.address !== undefined && k8s.nodeAddress !== undefined) {
+    problems.push({ path: 'kubernetes.nodeAddress', expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both', found: JSON.stringify(k8s.nodeAddress) });
   }
   if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
     problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });

@@ -16,6 +16,8 @@ export const SAVED_SYSCTLS_FILE = join(CLUSTER_DATA_DIR, 'host-sysctls.json');
 export const CONTROL_PLANE_DIR = join(CLUSTER_RUN_DIR, 'control-plane');
 
 export const NAME_PREFIX = 'mbk';
+/** Label kubelet puts on every node of this cluster: a run seeing it adapts the manifests (realNodeManifests). */
+export const REAL_NODE_LABEL = 'migbench.io/real-node';
 export const BRIDGE = 'mbk0';
 export const API_CHAIN = 'MBK-API';
 /**

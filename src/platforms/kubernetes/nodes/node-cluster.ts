@@ -27,7 +27,7 @@ import {
   type NodeProcess,
 } from './host-state.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
-import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, nodeLayout, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
+import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
 
 export const REAL_WORKERS: readonly string[] = ['worker-a', 'worker-b'];
 const STATE_FILE = join(CLUSTER_RUN_DIR, 'state.json');
@@ -98,6 +98,8 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
       }
       await sleep(200);
     }
+    // The namespace the scenarios use by default (kubernetes.namespace: migbench), as a cluster admin would create it.
+    await core.createNamespace({ body: { metadata: { name: 'migbench' } } }).catch(() => undefined);
     const state: NodeClusterState = {
       kubeconfig: controlPlane.kubeconfig,
       server: controlPlane.server,
@@ -151,7 +153,7 @@ async function startNode(node: NodeLayout, binaries: NodeBinaries, images: strin
     `--node-ip=${node.address}`,
     `--root-dir=${node.kubeletRoot}`,
     `--cert-dir=${join(kubeletDir, 'pki')}`,
-    '--node-labels=migbench.io/real-node=true',
+    `--node-labels=${REAL_NODE_LABEL}=true`,
     '--v=1',
   ]);
   const proxyYaml = join(node.runDir, 'kube-proxy.yaml');
