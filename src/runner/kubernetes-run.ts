@@ -9,6 +9,7 @@ import { KubeApi, type K8sObject } from '../platforms/kubernetes/api.ts';
 import { join } from 'node:path';
 import { REAL_NODE_LABEL, SHARED_VOLUME_DIR } from '../platforms/kubernetes/nodes/layout.ts';
 import { realNodeManifests, serviceNodePort } from '../platforms/kubernetes/nodes/real-node-manifests.ts';
+import { realNodeProblem } from '../platforms/kubernetes/nodes/preflight.ts';
 import { ClusterError, chooseNodes, connectCluster, describeApiError, nodeInfo, preflight, type Cluster } from '../platforms/kubernetes/cluster.ts';
 import { readWorkloadManifests } from '../platforms/kubernetes/manifests.ts';
 import { PODMIGRATION_API_VERSION } from '../strategies/podmigration.ts';
@@ -55,7 +56,13 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
   // nodeAddress: each workload at its own Service's NodePort on that node.
   const addressOf = (type: string) => (k8s.probes && k8s.nodeAddress ? { host: k8s.nodeAddress, port: serviceNodePort(type) } : fixedAddress);
   // Nodes of `migbench cluster` (this host's real nodes) run the manifests with local images and shared host directories.
-  const realNodes = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
+  const nodeObjects = (await cluster.core.listNode()).items;
+  const realNodes = nodeObjects.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
+  if (realNodes) {
+    const { target } = chooseNodes(nodes, k8s);
+    const problem = realNodeProblem(nodeObjects, [source, target], [...new Set(scenario.workloads.map((w) => w.type))]);
+    if (problem) throw new ClusterError(problem);
+  }
   const api = new KubeApi(cluster, { dryRun: flags.dryRun, print: (line) => process.stdout.write(`  ${line}\n`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
