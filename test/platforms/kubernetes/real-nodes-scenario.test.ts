@@ -1,17 +1,20 @@
 // scenarios/k8s-nodes.yaml, run by the real CLI on the real-node cluster (`migbench cluster`): drain
 // and redeploy move Redis, the video server and the training job between two real nodes, and the
 // CSVs say so — Redis reloaded its AOF (no acknowledged write lost), the video stream came back,
-// training resumed from its last checkpoint (fewer steps lost than one save interval). Then a node
-// whose containerd is down makes the run refuse to start (exit 2, naming the node), creating nothing.
+// training resumed from its last checkpoint (fewer steps lost than one save interval). Ctrl-C during a
+// drain exits 130 and leaves every node schedulable. Then a node whose containerd is down makes the
+// run refuse to start (exit 2, naming the node), creating nothing.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../../src/platforms/kubernetes/nodes/node-cluster.ts';
 import { nodeProcesses } from '../../../src/platforms/kubernetes/nodes/host-state.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
-import { migbenchAsync } from './cluster-kit.ts';
+import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 
 /** train.py's --save-every-steps in workloads/ml-training/k8s.yaml. */
 const SAVE_EVERY_STEPS = 100;
@@ -61,6 +64,31 @@ it('moves each workload between the real nodes by drain and by redeploy, with it
       expect(lost).toBeLessThan(SAVE_EVERY_STEPS);
     }
   }
+});
+
+it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing of the trial', { timeout: 300_000 }, async () => {
+  const admin = adminClients(state.kubeconfig);
+  // A budget that allows no disruption holds the drain at the Eviction API (429, retried), worker-a cordoned.
+  const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'migbench-test-no-disruption', namespace: 'migbench' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-redis' } } } };
+  await admin.objects.create(pdb);
+  const file = join(base, 'drain-interrupt.yaml');
+  writeFileSync(file, readFileSync('scenarios/k8s-nodes.yaml', 'utf8').replace(/^workloads:[\s\S]*?^strategies:/m, 'workloads:\n  - type: redis\nstrategies:'));
+  const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'interrupted')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  try {
+    await eventually('the drain to cordon worker-a', 120_000, async () => (await admin.core.readNode({ name: 'worker-a' })).spec?.unschedulable === true);
+    await new Promise((r) => setTimeout(r, 1500)); // a few refused evictions
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited, output).toBe(130);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    await admin.objects.delete(pdb).catch(() => undefined);
+  }
+  expect(await unschedulableNodes(admin)).toEqual({});
+  await eventually("the trial's objects to be gone", 60_000, async () => (await migbenchObjectsIn(admin, 'migbench')).length === 0);
 });
 
 it('refuses to start when a node is NotReady because its containerd is down: exit 2 naming the node, nothing created', { timeout: 300_000 }, async () => {
