@@ -32,8 +32,7 @@ export function realNodeManifests(objects: readonly K8sObject[], sharedDir = SHA
 }
 
 // The pod spec is the API's free-form object here, as in manifests.ts.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
+function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
     c.imagePullPolicy = 'Never';
     c.volumeMounts = [...(c.volumeMounts ?? []).filter((m: { name: string }) => !isHostVolume(m.name)), ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, mountPath: d.path, readOnly: true }))];
