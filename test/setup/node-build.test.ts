@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findGo } from '../../src/setup/control-plane-build.ts';
 import { ensureNodeBinaries, PAUSE_IMAGE } from '../../src/setup/node-build.ts';
 import { exec } from '../../src/system/exec.ts';
 
@@ -27,7 +28,7 @@ describe('node component pins', () => {
 
   it("the pause image's name is containerd's default sandbox image (pinned_images.sandbox)", async () => {
     const binaries = await ensureNodeBinaries(() => undefined);
-    const dir = (await exec('go', ['list', '-m', '-f', '{{.Dir}}', 'github.com/containerd/containerd/v2'], { cwd: join(import.meta.dirname, '../../src/setup/node-build/containerd'), timeoutMs: 120_000 })).stdout.trim();
+    const dir = (await exec((await findGo()).path, ['list', '-m', '-f', '{{.Dir}}', 'github.com/containerd/containerd/v2'], { cwd: join(import.meta.dirname, '../../src/setup/node-build/containerd'), timeoutMs: 120_000 })).stdout.trim();
     const config = readFileSync(join(dir, 'internal/cri/config/config.go'), 'utf8');
     expect(config).toContain(`DefaultSandboxImage = "${PAUSE_IMAGE}"`);
     expect(binaries.pauseArchive).toMatch(/pause\.tar$/);
