@@ -91,7 +91,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       api: this.setup.api, pods, runId: this.setup.runId, manifests, sourcePod: pod, sourceNode, targetNode: target, events,
       readyTimeoutMs: this.setup.timing.readyTimeoutMs, signal, forceControlPlane: this.setup.forceControlPlane, created: (o) => this.created.push(o),
     });
-    return { movedPod: `${outcome.pod.name} on ${outcome.pod.node}` };
+    return { movedPod: `${outcome.pod.name} on ${outcome.pod.node}`, ...(outcome.operator ? { operator: outcome.operator } : {}) };
   }
 
   async teardown(): Promise<string[]> {
