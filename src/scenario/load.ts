@@ -258,9 +258,6 @@ function platformProblems(s: Scenario): ScenarioProblem[] {
     }
   }
   for (const st of s.strategies) {
-    if (st.name === 'drain' && st.controller !== 'deployment') {
-      problems.push({ path: `${strategyAt('drain')}.controller`, expected: 'deployment (the kubernetes platform drains a Deployment\'s pod)', found: JSON.stringify(st.controller) });
-    }
     if (st.name === 'podmigration' && st.api === 'rest') {
       if (st.restUrl === undefined) problems.push({ path: `${strategyAt('podmigration')}.restUrl`, expected: "the operator's REST API URL with api: rest (e.g. http://10.0.0.1:5000), or api: resource", found: 'nothing' });
       // The operator's api-server creates every Podmigration in, and looks for source pods in, `default`.
