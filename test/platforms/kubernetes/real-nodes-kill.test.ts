@@ -5,27 +5,15 @@
 // containers: no pod, no shim, no container process is left. The cluster itself keeps running (it is
 // infrastructure, like a real cluster: `migbench cluster stop` removes it), and a second cleanup
 // finds nothing.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../../src/platforms/kubernetes/nodes/node-cluster.ts';
 import { nodeProcesses } from '../../../src/platforms/kubernetes/nodes/host-state.ts';
+import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 
-let state: NodeClusterState;
-let base: string;
-
-beforeAll(async () => {
-  state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
-  base = mkdtempSync(`${tmpdir()}/migbench-k8s-nodes-kill-`);
-}, 60 * 60_000);
-
-afterAll(async () => {
-  await stopNodeCluster();
-  if (base) rmSync(base, { recursive: true, force: true });
-}, 120_000);
+const cluster = useRealNodeCluster('migbench-k8s-nodes-kill');
 
 /** Processes whose command line names `text` (the killed run's scenario file: nothing of it may survive). */
 function processesNaming(text: string): number[] {
@@ -42,13 +30,12 @@ function processesNaming(text: string): number[] {
 const readdirPids = () => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
 
 it('after a SIGKILL mid-drain, cleanup --platform kubernetes leaves nothing: no object, no cordon, no pod, no container', { timeout: 300_000 }, async () => {
+  const { state, base } = cluster;
   const admin = adminClients(state.kubeconfig);
   // A budget that allows no disruption holds the drain at the Eviction API with worker-a cordoned:
   // the kill lands in the middle of the trial, every time.
-  const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'migbench-test-no-disruption', namespace: 'migbench' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-redis' } } } };
-  await admin.objects.create(pdb);
-  const file = join(base, 'killed.yaml');
-  writeFileSync(file, readFileSync('scenarios/k8s-nodes.yaml', 'utf8').replace(/^workloads:[\s\S]*?^strategies:/m, 'workloads:\n  - type: redis\nstrategies:'));
+  await admin.objects.create(REDIS_NO_DISRUPTION);
+  const file = redisNodesScenario(join(base, 'killed.yaml'));
   const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'killed')], { detached: true, stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_, signal) => done(signal)));
   try {
@@ -57,7 +44,7 @@ it('after a SIGKILL mid-drain, cleanup --platform kubernetes leaves nothing: no 
     expect(await exited).toBe('SIGKILL');
   } finally {
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-    await admin.objects.delete(pdb).catch(() => undefined);
+    await admin.objects.delete(REDIS_NO_DISRUPTION).catch(() => undefined);
   }
   expect(processesNaming(file)).toEqual([]);
   // The kill left the trial behind: this is what cleanup has to remove.

@@ -4,39 +4,26 @@
 // training resumed from its last checkpoint (fewer steps lost than one save interval). Ctrl-C during a
 // drain exits 130 and leaves every node schedulable. Then a node whose containerd is down makes the
 // run refuse to start (exit 2, naming the node), creating nothing.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../../src/platforms/kubernetes/nodes/node-cluster.ts';
 import { nodeProcesses } from '../../../src/platforms/kubernetes/nodes/host-state.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
+import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 
 /** train.py's --save-every-steps in workloads/ml-training/k8s.yaml. */
 const SAVE_EVERY_STEPS = 100;
 
-let state: NodeClusterState;
-let base: string;
-
-beforeAll(async () => {
-  await ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`));
-  state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
-  base = mkdtempSync(`${tmpdir()}/migbench-k8s-nodes-`);
-}, 60 * 60_000);
-
-afterAll(async () => {
-  await stopNodeCluster();
-  if (base) rmSync(base, { recursive: true, force: true });
-}, 120_000);
+const cluster = useRealNodeCluster('migbench-k8s-nodes', () => ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`)));
 
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
 it('moves each workload between the real nodes by drain and by redeploy, with its state intact', { timeout: 900_000 }, async () => {
-  const out = `${base}/results`;
+  const out = `${cluster.base}/results`;
   const run = await migbenchAsync(['run', 'scenarios/k8s-nodes.yaml', '--reps', '1', '--warmup', '0', '--out', out, '--quiet'], 840_000);
   const trials = (() => {
     try {
@@ -67,12 +54,11 @@ it('moves each workload between the real nodes by drain and by redeploy, with it
 });
 
 it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing of the trial', { timeout: 300_000 }, async () => {
+  const { state, base } = cluster;
   const admin = adminClients(state.kubeconfig);
   // A budget that allows no disruption holds the drain at the Eviction API (429, retried), worker-a cordoned.
-  const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'migbench-test-no-disruption', namespace: 'migbench' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-redis' } } } };
-  await admin.objects.create(pdb);
-  const file = join(base, 'drain-interrupt.yaml');
-  writeFileSync(file, readFileSync('scenarios/k8s-nodes.yaml', 'utf8').replace(/^workloads:[\s\S]*?^strategies:/m, 'workloads:\n  - type: redis\nstrategies:'));
+  await admin.objects.create(REDIS_NO_DISRUPTION);
+  const file = redisNodesScenario(join(base, 'drain-interrupt.yaml'));
   const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'interrupted')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -85,7 +71,7 @@ it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing 
     expect(await exited, output).toBe(130);
   } finally {
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-    await admin.objects.delete(pdb).catch(() => undefined);
+    await admin.objects.delete(REDIS_NO_DISRUPTION).catch(() => undefined);
   }
   expect(await unschedulableNodes(admin)).toEqual({});
   await eventually("the trial's objects to be gone", 60_000, async () => (await migbenchObjectsIn(admin, 'migbench')).length === 0);
@@ -93,7 +79,7 @@ it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing 
 
 it('refuses to start when a node is NotReady because its containerd is down: exit 2 naming the node, nothing created', { timeout: 300_000 }, async () => {
   const kc = new KubeConfig();
-  kc.loadFromFile(state.kubeconfig);
+  kc.loadFromFile(cluster.state.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const containerd = nodeProcesses().find((p) => p.name === 'containerd' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('/worker-b/'));
   expect(containerd).toBeDefined();
@@ -106,7 +92,7 @@ it('refuses to start when a node is NotReady because its containerd is down: exi
     if (Date.now() > deadline) throw new Error('worker-b still Ready 180 s after its containerd was killed');
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const run = await migbenchAsync(['run', 'scenarios/k8s-nodes.yaml', '--reps', '1', '--warmup', '0', '--out', `${base}/refused`, '--quiet'], 120_000);
+  const run = await migbenchAsync(['run', 'scenarios/k8s-nodes.yaml', '--reps', '1', '--warmup', '0', '--out', `${cluster.base}/refused`, '--quiet'], 120_000);
   expect(run.code, run.stderr).toBe(2);
   expect(run.stderr).toMatch(/node worker-b is NotReady/);
   expect(run.stderr).toMatch(/nothing was created/);

@@ -3,34 +3,20 @@
 // kubelet, and only then does the StatefulSet controller create its replacement — same name, new uid
 // — which the scheduler can only put on worker-b. The CSVs say the data came through: the AOF on
 // the shared directory was reloaded, no acknowledged write lost.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
-import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../../src/platforms/kubernetes/nodes/node-cluster.ts';
+import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 
-let state: NodeClusterState;
-let base: string;
-
-beforeAll(async () => {
-  state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
-  base = mkdtempSync(`${tmpdir()}/migbench-k8s-nodes-sts-`);
-}, 60 * 60_000);
-
-afterAll(async () => {
-  await stopNodeCluster();
-  if (base) rmSync(base, { recursive: true, force: true });
-}, 120_000);
+const cluster = useRealNodeCluster('migbench-k8s-nodes-sts');
 
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
 it('drains Redis run as a StatefulSet from worker-a to worker-b: replacement only after the old pod is gone, no acknowledged write lost', { timeout: 600_000 }, async () => {
-  const file = join(base, 'statefulset.yaml');
-  writeFileSync(file, readFileSync('scenarios/k8s-nodes.yaml', 'utf8')
-    .replace(/^workloads:[\s\S]*?^repetitions:.*$/m, 'workloads:\n  - type: redis\nstrategies:\n  - name: drain\n    gracePeriodSeconds: 5\n    controller: statefulset\nrepetitions: 2'));
-  const out = join(base, 'results');
+  const file = redisNodesScenario(join(cluster.base, 'statefulset.yaml'), '  - name: drain\n    gracePeriodSeconds: 5\n    controller: statefulset\nrepetitions: 2');
+  const out = join(cluster.base, 'results');
   const run = await migbenchAsync(['run', file, '--warmup', '0', '--out', out, '--quiet'], 540_000);
   const trials = (() => {
     try {
@@ -59,7 +45,7 @@ it('drains Redis run as a StatefulSet from worker-a to worker-b: replacement onl
     expect(createdAt, `trial ${t.trial}: replacement created ${createdAt} ms, old pod deleted ${deletedAt} ms`).toBeGreaterThanOrEqual(deletedAt);
     expect(mine.filter((e) => e.source === 'strategy:drain').map((e) => e.event)).toEqual(['node_cordoned', 'evicted', 'ready', 'source_deleted', 'node_uncordoned']);
   }
-  const admin = adminClients(state.kubeconfig);
+  const admin = adminClients(cluster.state.kubeconfig);
   expect(await unschedulableNodes(admin)).toEqual({});
   expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
 });
