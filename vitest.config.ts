@@ -16,6 +16,8 @@ const hostTests = [
   'test/metrics/anatomy-real.test.ts',
   // Runs `criu check` and the installer: it needs root and this host.
   'test/setup/prerequisites.test.ts',
+  // Builds the real nodes' components (minutes, cold) and runs them.
+  'test/setup/node-build.test.ts',
 ];
 
 export default defineConfig({

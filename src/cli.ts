@@ -10,6 +10,7 @@ import { validateCommand } from './commands/validate.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { cleanupCommand, cleanupKubernetesCommand } from './commands/cleanup.ts';
 import { simClusterCommand } from './commands/sim-cluster.ts';
+import { clusterCommand } from './commands/cluster.ts';
 import { compareCommand } from './commands/compare.ts';
 import { reportCommand } from './commands/report.ts';
 
@@ -138,7 +139,13 @@ async function main(): Promise<number> {
           }),
         ),
     )
-    .demandCommand(1, 'name a command: run, validate, compare, report, doctor, cleanup or sim-cluster')
+    .command(
+      'cluster <action>',
+      'build, start, stop or show a Kubernetes cluster with two real nodes (kubelet, containerd, runc, kube-proxy) in network namespaces on this host',
+      (y) => y.positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true }),
+      async (argv) => set(await clusterCommand({ action: argv.action, commandLine: `sh bin/migbench cluster ${argv.action}` })),
+    )
+    .demandCommand(1, 'name a command: run, validate, compare, report, doctor, cleanup, sim-cluster or cluster')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

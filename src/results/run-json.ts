@@ -35,6 +35,12 @@ export interface RunInfo {
   platform?: { name: string; nodes: Record<string, string>; subnet?: string; checkpointDir?: string; checkpointStore?: string; runtime?: string; nodeLinkMbit?: number; server?: string; context?: string; namespace?: string };
   /** unsupported: trials of strategies this host cannot run (absent when none). */
   trials: { planned: number; ok: number; failed: number; unsupported?: number };
+  /**
+   * podmigration trials by who restored the pod: `test-double` counts the trials migbench's test
+   * double of the operator served (simulated: nothing checkpointed); absent when no podmigration
+   * trial restored a pod.
+   */
+  podmigrationOperator?: { 'test-double'?: number; real?: number };
 }
 
 /** run.json of a run that is starting: identical on every platform but for `versions` and `platform`. */

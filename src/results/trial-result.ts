@@ -49,6 +49,8 @@ export interface TrialResult extends TrialIdentity {
   /** When the strategy reported it had finished moving the pod (monotonic); undefined if it never did. */
   strategyFinishedAt?: MonotonicMs;
   criu?: CriuStats;
+  /** podmigration: `test-double` when migbench's test double of the operator restored the pod (nothing was checkpointed), `real` otherwise. */
+  operator?: 'test-double' | 'real';
   /** Total size of the checkpoint images in bytes. */
   checkpointBytes?: number;
   /** What the workload's data set occupied once loaded, as the app reports it (Redis: INFO used_memory). */

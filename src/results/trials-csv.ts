@@ -38,7 +38,12 @@ export const datasetColumnDocs = {
   dataset_bytes: { unit: 'bytes', description: "the workload's data set once loaded, as the app reports it: Redis INFO used_memory, measured after loading (redis only); the x of a sweep's fitted slope" },
 } as const;
 
-export const trialsColumns = [...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns];
+/** Added after the metric columns so that every earlier column keeps its position. */
+export const provenanceColumnDocs = {
+  operator: "podmigration only: `test-double` when migbench's test double of the operator restored the pod (a simulated migration: nothing was checkpointed or restored, the pod was re-created), `real` when the restored pod lacks the double's mark; empty for other strategies and when no pod was restored",
+} as const;
+
+export const trialsColumns = [...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs)];
 
 export function trialsHeader(): string {
   return stringify([trialsColumns]);
@@ -63,6 +68,7 @@ export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       ...sweepValues,
       formatNumber(result.datasetBytes),
       ...values,
+      result.operator ?? '',
     ],
   ]);
 }

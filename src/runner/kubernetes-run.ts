@@ -5,7 +5,11 @@
 // call that would change the cluster, and changes nothing.
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { PlannedTrial } from '../plan/plan.ts';
-import { KubeApi } from '../platforms/kubernetes/api.ts';
+import { KubeApi, type K8sObject } from '../platforms/kubernetes/api.ts';
+import { join } from 'node:path';
+import { REAL_NODE_LABEL, SHARED_VOLUME_DIR } from '../platforms/kubernetes/nodes/layout.ts';
+import { realNodeManifests, serviceNodePort } from '../platforms/kubernetes/nodes/real-node-manifests.ts';
+import { realNodeProblem } from '../platforms/kubernetes/nodes/preflight.ts';
 import { ClusterError, chooseNodes, connectCluster, describeApiError, nodeInfo, preflight, type Cluster } from '../platforms/kubernetes/cluster.ts';
 import { readWorkloadManifests } from '../platforms/kubernetes/manifests.ts';
 import { PODMIGRATION_API_VERSION } from '../strategies/podmigration.ts';
@@ -43,15 +47,28 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
   for (const w of new Set(scenario.workloads.map((w) => w.type))) {
     try {
       readWorkloadManifests(w);
+      if (k8s.probes && k8s.nodeAddress) serviceNodePort(w);
     } catch (err) {
       throw new ClusterError(`workloads[].type ${w}: no usable workloads/${w}/k8s.yaml (${(err as Error).message})`);
     }
   }
-  const address = k8s.probes && k8s.address ? { host: k8s.address.slice(0, k8s.address.lastIndexOf(':')), port: Number(k8s.address.slice(k8s.address.lastIndexOf(':') + 1)) } : undefined;
+  const fixedAddress = k8s.probes && k8s.address ? { host: k8s.address.slice(0, k8s.address.lastIndexOf(':')), port: Number(k8s.address.slice(k8s.address.lastIndexOf(':') + 1)) } : undefined;
+  // nodeAddress: each workload at its own Service's NodePort on that node.
+  const addressOf = (type: string) => (k8s.probes && k8s.nodeAddress ? { host: k8s.nodeAddress, port: serviceNodePort(type) } : fixedAddress);
+  // Nodes of `migbench cluster` (this host's real nodes) run the manifests with local images and shared host directories.
+  const nodeObjects = (await cluster.core.listNode()).items;
+  const realNodes = nodeObjects.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
+  if (realNodes) {
+    const { target } = chooseNodes(nodes, k8s);
+    const problem = realNodeProblem(nodeObjects, [source, target], [...new Set(scenario.workloads.map((w) => w.type))]);
+    if (problem) throw new ClusterError(problem);
+  }
   const api = new KubeApi(cluster, { dryRun: flags.dryRun, print: (line) => process.stdout.write(`  ${line}\n`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
-      runId: identity.runId, trial: identity.trial, api, workload, address,
+      runId: identity.runId, trial: identity.trial, api, workload, ...(addressOf(workload.type) ? { address: addressOf(workload.type)! } : {}),
+      // A volume per trial, as a claim would give: a trial's Redis must not load the AOF of the one before.
+      ...(realNodes ? { adaptManifests: (objects: K8sObject[]) => realNodeManifests(objects, join(SHARED_VOLUME_DIR, identity.runId, String(identity.trial))) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
       nodes: async () => (await cluster.core.listNode()).items.map(nodeInfo),
       wantedNodes: k8s,

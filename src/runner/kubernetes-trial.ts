@@ -31,6 +31,8 @@ export interface KubernetesTrialSetup {
   timing: TrialTiming;
   /** Where the probes reach the Service; undefined: app probes skipped (pod lifecycle only). */
   address?: Endpoint;
+  /** How this cluster runs a workload's manifest (the real-node cluster: realNodeManifests); default as it is. */
+  adaptManifests?: (objects: K8sObject[]) => K8sObject[];
 }
 
 export class KubernetesTrialSteps implements TrialSteps {
@@ -58,7 +60,8 @@ export class KubernetesTrialSteps implements TrialSteps {
     const { api, workload, strategy, address } = this.setup;
     const nodes = await this.setup.nodes();
     let { source, target } = chooseNodes(nodes, this.setup.wantedNodes);
-    const manifests = prepareManifests(readWorkloadManifests(workload.type), {
+    const original = readWorkloadManifests(workload.type);
+    const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
       namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target,
     });
     this.selector = manifests.podSelector;
@@ -88,7 +91,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       api: this.setup.api, pods, runId: this.setup.runId, manifests, sourcePod: pod, sourceNode, targetNode: target, events,
       readyTimeoutMs: this.setup.timing.readyTimeoutMs, signal, forceControlPlane: this.setup.forceControlPlane, created: (o) => this.created.push(o),
     });
-    return { movedPod: `${outcome.pod.name} on ${outcome.pod.node}` };
+    return { movedPod: `${outcome.pod.name} on ${outcome.pod.node}`, ...(outcome.operator ? { operator: outcome.operator } : {}) };
   }
 
   async teardown(): Promise<string[]> {

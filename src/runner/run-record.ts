@@ -26,6 +26,10 @@ export class RunRecord {
     this.results.appendTrial(result, metrics);
     if (result.status === 'unsupported') this.info.trials.unsupported = (this.info.trials.unsupported ?? 0) + 1;
     else this.info.trials[result.status]++;
+    if (result.operator) {
+      const counts = (this.info.podmigrationOperator ??= {});
+      counts[result.operator] = (counts[result.operator] ?? 0) + 1;
+    }
     this.results.writeRunJson(this.info);
   }
 

@@ -33,6 +33,8 @@ export interface Moved {
   movedPod: string;
   criu?: CriuStats;
   checkpointBytes?: number;
+  /** podmigration: who restored the pod (trials.csv `operator`). */
+  operator?: 'test-double' | 'real';
 }
 
 /** A platform's part of one trial. */
@@ -137,6 +139,7 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     ...(strategyFinishedAt !== undefined ? { strategyFinishedAt } : {}),
     ...(moved?.criu ? { criu: moved.criu } : {}),
     ...(moved?.checkpointBytes !== undefined ? { checkpointBytes: moved.checkpointBytes } : {}),
+    ...(moved?.operator ? { operator: moved.operator } : {}),
     ...(datasetBytes !== undefined ? { datasetBytes } : {}),
     ...probes.resultFields(),
   };

@@ -264,17 +264,17 @@ function platformProblems(s: Scenario): ScenarioProblem[] {
     }
   }
   for (const st of s.strategies) {
-    if (st.name === 'drain' && st.controller !== 'deployment') {
-      problems.push({ path: `${strategyAt('drain')}.controller`, expected: 'deployment (the kubernetes platform drains a Deployment\'s pod)', found: JSON.stringify(st.controller) });
-    }
     if (st.name === 'podmigration' && st.api === 'rest') {
       if (st.restUrl === undefined) problems.push({ path: `${strategyAt('podmigration')}.restUrl`, expected: "the operator's REST API URL with api: rest (e.g. http://10.0.0.1:5000), or api: resource", found: 'nothing' });
       // The operator's api-server creates every Podmigration in, and looks for source pods in, `default`.
       if (k8s.namespace !== 'default') problems.push({ path: 'kubernetes.namespace', expected: "default with podmigration api: rest (the operator's REST API works in namespace default only), or api: resource", found: JSON.stringify(k8s.namespace) });
     }
   }
-  if (k8s.probes && k8s.address === undefined) {
-    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), or `probes: false` to skip the app probes", found: 'nothing' });
+  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined) {
+    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), nodeAddress (a node's address: each workload's NodePort on it), or `probes: false` to skip the app probes", found: 'nothing' });
+  }
+  if (k8s.address !== undefined && k8s.nodeAddress !== undefined) {
+    problems.push({ path: 'kubernetes.nodeAddress', expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both', found: JSON.stringify(k8s.nodeAddress) });
   }
   if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
     problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });

@@ -281,6 +281,12 @@ export const kubernetesPlatformSchema = z
      * port-forward), e.g. 10.0.0.5:30379. Without it the app probes are skipped.
      */
     address: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 10.0.0.5:30379').optional(),
+    /**
+     * A node's address: the probes reach each workload at <nodeAddress>:<its Service's nodePort>
+     * (from workloads/<type>/k8s.yaml), so one scenario can probe several workloads. E.g. a
+     * `migbench cluster` node, 198.19.240.10. Not with `address`.
+     */
+    nodeAddress: z.string().regex(/^[^\s:/]+$/, 'a host name or IPv4 address, without a port').optional(),
     /** false: no app probes (e.g. a simulated cluster whose pods run no app); only pod lifecycle figures. */
     probes: z.boolean().default(true),
     /** The node the pod starts on; default: the first schedulable worker. */

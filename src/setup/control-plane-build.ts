@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../platforms/local/runc.ts';
 import { exec } from '../system/exec.ts';
@@ -234,10 +234,10 @@ async function goBuild(
 }
 
 /** Runs a command, calling onLine for each stderr line (go build -v's package list). */
-async function execCounting(
+export async function execCounting(
   file: string,
   args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; verbose: boolean },
+  opts: { cwd: string; env: NodeJS.ProcessEnv; verbose: boolean; what?: string },
   onLine: () => void,
 ): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -260,7 +260,7 @@ async function execCounting(
       if (code === 0) return resolve();
       const last = tail.trim().split('\n').slice(-15).join('\n');
       const fix = 'see the build error above; MIGBENCH_VERBOSE=1 shows the whole build output';
-      reject(new PrerequisiteError(`migbench: building the control plane failed: ${file} ${args.join(' ')}: exit ${code}\n${last}\nFix: ${fix}`, fix));
+      reject(new PrerequisiteError(`migbench: building ${opts.what ?? 'the control plane'} failed: ${file} ${args.join(' ')}: exit ${code}\n${last}\nFix: ${fix}`, fix));
     });
   });
 }
@@ -272,7 +272,7 @@ async function kwokStages(go: string, env: NodeJS.ProcessEnv): Promise<string> {
   return documents.map((d) => d.trim()).join('\n---\n') + '\n';
 }
 
-async function findGo(): Promise<{ path: string; version: string }> {
+export async function findGo(): Promise<{ path: string; version: string }> {
   const path = process.env.MIGBENCH_GO ?? (await lookPath('go')) ?? ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined);
   if (!path) throw new PrerequisiteError(`migbench: no Go toolchain found (needed once, to build the Kubernetes control plane the kubernetes tests run against). Fix: ${GO_FIX}`, GO_FIX);
   const r = await exec(path, ['version'], { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined);
@@ -288,25 +288,26 @@ async function findGo(): Promise<{ path: string; version: string }> {
 
 const LOCK_FILE = join(CONTROL_PLANE_CACHE_DIR, '.build.lock');
 
-async function acquireBuildLock(progress: Progress): Promise<{ release: () => Promise<void> }> {
-  await mkdir(CONTROL_PLANE_CACHE_DIR, { recursive: true });
+/** One builder at a time per lock file; a lock whose holder died is taken over. */
+export async function acquireBuildLock(progress: Progress, lockFile = LOCK_FILE, what = 'the control plane'): Promise<{ release: () => Promise<void> }> {
+  await mkdir(dirname(lockFile), { recursive: true });
   let announced = false;
   for (;;) {
     try {
-      const handle = await open(LOCK_FILE, 'wx');
+      const handle = await open(lockFile, 'wx');
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
-      return { release: () => rm(LOCK_FILE, { force: true }) };
+      return { release: () => rm(lockFile, { force: true }) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const holder = Number.parseInt(await readFile(LOCK_FILE, 'utf8').catch(() => ''), 10);
+    const holder = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
     if (!Number.isInteger(holder) || !processAlive(holder)) {
       // The builder died (Ctrl-C, crash): its partial directory is removed by the next build.
-      await rm(LOCK_FILE, { force: true });
+      await rm(lockFile, { force: true });
       continue;
     }
-    if (!announced) progress(`migbench: waiting for another migbench (pid ${holder}) that is building the control plane ...`);
+    if (!announced) progress(`migbench: waiting for another migbench (pid ${holder}) that is building ${what} ...`);
     announced = true;
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -321,6 +322,6 @@ async function isExecutable(path: string): Promise<boolean> {
   }
 }
 
-function formatDuration(seconds: number): string {
+export function formatDuration(seconds: number): string {
   return seconds < 120 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }

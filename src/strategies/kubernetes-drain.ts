@@ -2,7 +2,10 @@
 // is cordoned, the pod is evicted through the Eviction API (so PodDisruptionBudgets are honoured:
 // while one forbids it the API answers 429 and the eviction is retried, as kubectl does), the
 // Deployment's ReplicaSet creates the replacement, which the scheduler puts on the other node; the
-// drain ends when the replacement is ready and the evicted pod is gone. The node is uncordoned on
+// drain ends when the replacement is ready and the evicted pod is gone. With `controller:
+// statefulset` the workload is a StatefulSet of one: its controller creates the replacement — same
+// name, new uid — only once the evicted pod has terminated (at most one pod per identity), so the
+// source is gone before the replacement exists and "gone" is told by uid, not by name. The node is uncordoned on
 // every exit path — failure and Ctrl-C included — and only if this drain cordoned it.
 import { sleep } from '../clock.ts';
 import { apiStatus, describeApiError } from '../platforms/kubernetes/cluster.ts';
@@ -15,11 +18,12 @@ const EVICTION_RETRY_MS = 500;
 
 export class KubernetesDrainStrategy implements KubernetesStrategy {
   readonly name = 'drain';
-  readonly shape = 'deployment';
+  readonly shape: 'deployment' | 'statefulset';
   private readonly options: DrainStrategyOptions;
 
   constructor(options: DrainStrategyOptions) {
     this.options = options;
+    this.shape = options.controller;
   }
 
   async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
@@ -43,8 +47,8 @@ export class KubernetesDrainStrategy implements KubernetesStrategy {
         ctx.signal,
       );
       events.emit(SOURCE, 'ready', `${replacement.name} on ${replacement.node}`);
-      // kubectl drain returns once the evicted pod is gone.
-      await ctx.pods.waitGone(ctx.sourcePod.name, (this.options.gracePeriodSeconds * 1000) + ctx.readyTimeoutMs, ctx.signal);
+      // kubectl drain returns once the evicted pod is gone (a StatefulSet's replacement has its name: by uid).
+      await ctx.pods.waitGone(ctx.sourcePod.name, (this.options.gracePeriodSeconds * 1000) + ctx.readyTimeoutMs, ctx.signal, ctx.sourcePod.uid);
       events.emit(SOURCE, 'source_deleted', ctx.sourcePod.name);
       return { pod: replacement };
     } finally {

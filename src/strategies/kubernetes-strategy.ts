@@ -29,6 +29,8 @@ export interface KubernetesMigrationContext {
 export interface KubernetesMigrationOutcome {
   /** The pod serving at the end, on the target node. */
   pod: WatchedPod;
+  /** podmigration only: who restored the pod — the real operator or migbench's test double. */
+  operator?: 'test-double' | 'real';
 }
 
 export interface KubernetesStrategy {

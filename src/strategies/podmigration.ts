@@ -18,6 +18,22 @@ export type PodmigrationStrategyOptions = Extract<StrategyConfig, { name: 'podmi
 const SOURCE = 'strategy:podmigration';
 export const PODMIGRATION_API_VERSION = 'podmig.dcn.ssu.ac.kr/v1';
 export const PODMIGRATION_KIND = 'Podmigration';
+/**
+ * The mark migbench's test double of the operator (test/platforms/kubernetes/podmigration-operator-
+ * double.ts) puts on every pod it restores. The SSU-DCN operator never writes it, so a row can only
+ * say `test-double` when the double made the pod; a real operator's rows cannot be mislabelled.
+ */
+export const OPERATOR_DOUBLE_ANNOTATION = 'migbench.io/operator-test-double';
+
+/** Who restored the pod: `test-double` when the double marked it, else `real` (trials.csv's `operator`). */
+export type PodmigrationOperator = 'test-double' | 'real';
+
+export function operatorOf(restored: WatchedPod, source: WatchedPod): PodmigrationOperator {
+  // The operator copies the source's annotations onto the restored pod: a mark the source already
+  // carried (put there by someone else) proves nothing about who restored it.
+  const marked = (p: WatchedPod) => p.annotations[OPERATOR_DOUBLE_ANNOTATION] === 'true';
+  return marked(restored) && !marked(source) ? 'test-double' : 'real';
+}
 
 /** The pod the operator restored for `migration` from `sourcePod` (the operator sets any of these marks). */
 export function isRestoredPod(pod: WatchedPod, migration: string, sourcePod: string): boolean {
@@ -75,10 +91,12 @@ export class PodmigrationStrategy implements KubernetesStrategy {
       ctx.readyTimeoutMs,
       ctx.signal,
     );
+    const operator = operatorOf(restored, sourcePod);
     events.emit(SOURCE, 'ready', `${restored.name} on ${restored.node}`);
+    events.emit(SOURCE, 'operator', operator === 'test-double' ? 'test-double: restored by migbench\'s test double of the operator, not checkpointed' : 'real');
     await ctx.pods.waitGone(sourcePod.name, ctx.readyTimeoutMs, ctx.signal);
     events.emit(SOURCE, 'source_deleted', sourcePod.name);
-    return { pod: restored };
+    return { pod: restored, operator };
   }
 
   /** The operator's api-server: POST /Podmigrations {name, action, sourcePod, destHost, snapshotPath}. */

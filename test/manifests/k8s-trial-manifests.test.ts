@@ -32,6 +32,21 @@ describe.each(['redis', 'video', 'ml-training'])('workloads/%s/k8s.yaml on a clu
     expect(original.find((o) => o.kind === 'Deployment')!.metadata.namespace).toBeUndefined();
   });
 
+  it('as a StatefulSet of one (drain, controller: statefulset): the Deployment\'s template and volumes, its Service as serviceName, source preferred, target allowed', () => {
+    const m = prepareManifests(original, { ...options, shape: 'statefulset' });
+    expect(m.objects.map((o) => o.kind).sort()).toEqual(original.map((o) => (o.kind === 'Deployment' ? 'StatefulSet' : o.kind)).sort());
+    const deployment = original.find((o) => o.kind === 'Deployment')!;
+    expect(m.owner).toMatchObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: deployment.metadata.name, namespace: 'bench', labels: { 'app.kubernetes.io/managed-by': 'migbench' } } });
+    expect(m.owner.spec.replicas).toBe(1);
+    expect(m.owner.spec.serviceName).toBe(original.find((o) => o.kind === 'Service')!.metadata.name);
+    expect(m.owner.spec.selector.matchLabels).toEqual({ ...m.appLabels, 'migbench.io/trial': '3' });
+    expect(m.owner.spec.template.spec.containers).toEqual(deployment.spec.template.spec.containers);
+    expect(m.owner.spec.template.spec.volumes).toEqual(deployment.spec.template.spec.volumes);
+    // A Deployment's own fields are not StatefulSet fields (the API server would refuse them).
+    expect(Object.keys(m.owner.spec).sort()).toEqual(['replicas', 'selector', 'serviceName', 'template']);
+    expect(required(m.owner.spec.template.spec).map((t: any) => t.values[0])).toEqual(['worker-a', 'worker-b']);
+  });
+
   it('as a bare pod: the Deployment\'s pod template, pinned to the source, the same Service and claims', () => {
     const m = prepareManifests(original, { ...options, shape: 'pod' });
     expect(m.owner.kind).toBe('Pod');

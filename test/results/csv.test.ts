@@ -38,12 +38,14 @@ describe('format', () => {
 });
 
 describe('trials.csv', () => {
-  it('puts identity and outcome first, then the swept parameters and the data set size, then every metric column in order', () => {
+  it('puts identity and outcome first, then the swept parameters and the data set size, then every metric column in order, then operator', () => {
     const header = (parse(trialsHeader()) as string[][])[0]!;
     expect(header).toEqual(trialsColumns);
     expect(header.slice(0, 10)).toEqual(['run_id', 'trial', 'workload', 'strategy', 'repetition', 'status', 'error', 'started_at', 'warmup', 'failed_phase']);
     expect(header.slice(10, 16)).toEqual(['sweep_dataset_mib', 'sweep_keys', 'sweep_value_bytes', 'sweep_bitrate_kbps', 'sweep_model_width', 'dataset_bytes']);
-    expect(header.slice(16)).toEqual(metricColumns);
+    expect(header.slice(16, -1)).toEqual(metricColumns);
+    // Added last so that no earlier column moved.
+    expect(header.at(-1)).toBe('operator');
     expect(header.slice(16, 19)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
   });
 
@@ -83,6 +85,12 @@ describe('trials.csv', () => {
     expect(row!.criu_frozen_ms).toBe('');
     expect(row!.criu_pages_written).toBe('');
     expect(Object.keys(row!)).toEqual(trialsColumns);
+  });
+
+  it("writes a podmigration trial's operator, and nothing for other strategies", () => {
+    const [double] = records(trialsHeader(), trialRow(sampleTrial({ strategy: 'podmigration', operator: 'test-double' }), {}));
+    expect(double!.operator).toBe('test-double');
+    expect(row!.operator).toBe('');
   });
 
   it('round-trips an error with a comma, a quote and a newline', () => {

@@ -23,6 +23,11 @@ describe('kubernetes scenarios', () => {
     expect(migration).toEqual({ from: 'the first schedulable worker', to: 'worker-b' });
   });
 
+  it('loads a drain with controller: statefulset (the workload then runs as a StatefulSet of one)', () => {
+    const { scenario } = parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: drain, controller: statefulset }]\n`);
+    expect(scenario.strategies[0]).toEqual({ name: 'drain', gracePeriodSeconds: 30, controller: 'statefulset' });
+  });
+
   it.each([
     ['criu on a cluster', `${K8S}kubernetes: { probes: false }\nstrategies: [criu]\n`, 'strategies[0]', /criu runs on the local platform; podmigration is CRIU's way on a cluster/],
     ['a local-only strategy after a kubernetes one', `${K8S}kubernetes: { probes: false }\nstrategies: [drain, criu-lazy]\n`, 'strategies[1]', /^a kubernetes strategy \(podmigration, drain, redeploy\): criu-lazy runs on the local platform/],
@@ -33,7 +38,6 @@ describe('kubernetes scenarios', () => {
     ['rest outside namespace default', `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: podmigration, api: rest, restUrl: 'http://10.0.0.1:5000' }]\n`, 'kubernetes.namespace', /namespace default only/],
     ['the same node twice', `${K8S}kubernetes: { probes: false, sourceNode: a, targetNode: a }\nstrategies: [drain]\n`, 'kubernetes.targetNode', /other than/],
     ['local node fields', `${K8S}kubernetes: { probes: false }\nmigration: { from: node-a }\nstrategies: [drain]\n`, 'migration.from', /kubernetes.sourceNode/],
-    ['a statefulset drain', `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: drain, controller: statefulset }]\n`, 'strategies[0].controller', /deployment/],
     ['a bad address', `${K8S}kubernetes: { address: 'nowhere' }\nstrategies: [drain]\n`, 'kubernetes.address', /host:port/],
     ['a kubernetes block on the local platform', 'workloads: [{ type: redis }]\nkubernetes: { probes: false }\nstrategies: [criu]\n', 'kubernetes', /platform: kubernetes/],
   ])('rejects %s, naming the field and the fix', (_, text, path, expected) => {

@@ -9,6 +9,7 @@ import { PODMIGRATION_API_VERSION, PODMIGRATION_KIND } from '../../strategies/po
 const KINDS: [apiVersion: string, kind: string][] = [
   [PODMIGRATION_API_VERSION, PODMIGRATION_KIND],
   ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
   ['v1', 'Pod'],
   ['v1', 'Service'],
   ['v1', 'PersistentVolumeClaim'],

@@ -2,9 +2,11 @@
 // maybe a claim), applied as it is with what a trial needs added: the scenario's namespace, the
 // labels that let migbench find (and clean up) only its own objects, and where the pod may run.
 //
-// Two shapes, chosen by the strategy: `deployment` keeps the Deployment (a drain needs a controller
-// to recreate the evicted pod), `pod` turns its pod template into one bare Pod (what the
-// podmigration-operator and the original re-deploy script move: a pod that no controller replaces).
+// Three shapes, chosen by the strategy: `deployment` keeps the Deployment (a drain needs a controller
+// to recreate the evicted pod), `statefulset` turns it into a StatefulSet of one (drain with
+// `controller: statefulset`: the replacement, of the same name, is created only once the evicted pod
+// is gone), `pod` turns its pod template into one bare Pod (what the podmigration-operator and the
+// original re-deploy script move: a pod that no controller replaces).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -15,12 +17,12 @@ const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
 export const RUN_LABEL = 'migbench.io/run';
 export const TRIAL_LABEL = 'migbench.io/trial';
 
-export type WorkloadShape = 'deployment' | 'pod';
+export type WorkloadShape = 'deployment' | 'statefulset' | 'pod';
 
 export interface TrialManifests {
   /** In apply order (claims and the Service before the pod's owner). */
   objects: K8sObject[];
-  /** The Deployment, or the bare Pod. */
+  /** The Deployment, the StatefulSet, or the bare Pod. */
   owner: K8sObject;
   /** The pod as it is created (shape `pod`) or as the Deployment's template makes it. */
   podTemplate: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: any };
@@ -85,7 +87,7 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
     ...template.spec,
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a
     // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
-    affinity: options.shape === 'deployment' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
+    affinity: options.shape !== 'pod' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
     ...(options.tolerations ? { tolerations: [...(template.spec?.tolerations ?? []), ...options.tolerations] } : {}),
   };
   const others = original.filter((o) => o !== deployment).map((o) => withMarks(o, marks));
@@ -93,6 +95,15 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   if (options.shape === 'deployment') {
     owner = withMarks(deployment, marks);
     owner.spec = { ...owner.spec, selector: { matchLabels: { ...appLabels, [TRIAL_LABEL]: String(options.trial) } }, template };
+  } else if (options.shape === 'statefulset') {
+    // The Deployment's pod template and volumes as they are (a claim shared by name, not a
+    // volumeClaimTemplate: the data must be the same volume on either node); a Deployment's own
+    // fields (strategy, progressDeadlineSeconds…) do not exist on a StatefulSet.
+    const service = others.find((o) => o.kind === 'Service');
+    owner = {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: withMarks(deployment, marks).metadata,
+      spec: { replicas: 1, serviceName: service?.metadata.name ?? deployment.metadata.name, selector: { matchLabels: { ...appLabels, [TRIAL_LABEL]: String(options.trial) } }, template },
+    };
   } else {
     owner = { apiVersion: 'v1', kind: 'Pod', metadata: { name: deployment.metadata.name, namespace: options.namespace, labels: template.metadata.labels, ...(template.metadata.annotations ? { annotations: template.metadata.annotations } : {}) }, spec: template.spec };
   }

@@ -45,8 +45,8 @@ interface RawPod {
 export interface PodWaiter {
   /** The first pod (existing or still to come) that `matches`, checked on every update. */
   waitForPod(what: string, matches: (pod: WatchedPod) => boolean, timeoutMs: number, signal: AbortSignal): Promise<WatchedPod>;
-  /** Until the named pod is gone from the API. */
-  waitGone(name: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Until the named pod is gone from the API; with `uid`, that pod only (a StatefulSet's replacement has the same name). */
+  waitGone(name: string, timeoutMs: number, signal: AbortSignal, uid?: string): Promise<void>;
 }
 
 /** A dry run's waits: nothing was created, so nothing is awaited; the pod a wait would find is named by what it is. */
@@ -88,8 +88,9 @@ export class PodWatch implements PodWaiter {
     return this.waitFor(what, (pods) => pods.find((p) => !p.deleted && matches(p)), timeoutMs, signal);
   }
 
-  waitGone(name: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    return this.waitFor(`pod ${name} to be gone`, (pods) => (pods.some((p) => p.name === name && !p.deleted) ? undefined : true), timeoutMs, signal).then(() => undefined);
+  waitGone(name: string, timeoutMs: number, signal: AbortSignal, uid?: string): Promise<void> {
+    const isIt = (p: WatchedPod) => p.name === name && !p.deleted && (uid === undefined || p.uid === uid);
+    return this.waitFor(`pod ${name} to be gone`, (pods) => (pods.some(isIt) ? undefined : true), timeoutMs, signal).then(() => undefined);
   }
 
   /** Resolves with the first non-undefined value `pick` returns over the current pods, checked on every update. */

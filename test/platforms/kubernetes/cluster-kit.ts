@@ -55,7 +55,7 @@ export async function unschedulableNodes(admin: AdminClients): Promise<Record<st
 /** Every object of migbench's kinds left in the namespace, as "Kind/name". */
 export async function migbenchObjectsIn(admin: AdminClients, namespace: string): Promise<string[]> {
   const left: string[] = [];
-  const kinds: [string, string][] = [['apps/v1', 'Deployment'], ['apps/v1', 'ReplicaSet'], ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'PersistentVolumeClaim']];
+  const kinds: [string, string][] = [['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'ReplicaSet'], ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'PersistentVolumeClaim']];
   for (const [apiVersion, kind] of kinds) {
     const list = await admin.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, 'app.kubernetes.io/part-of=migbench');
     for (const item of list.items) left.push(`${kind}/${item.metadata!.name}`);

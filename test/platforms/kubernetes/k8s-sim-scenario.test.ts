@@ -51,6 +51,9 @@ it('runs drain, redeploy and podmigration trials of scenarios/k8s-sim.yaml and w
   expect(header).toEqual(trialsColumns);
   const trials = csv(`${out}/trials.csv`);
   expect(trials.map((t) => t.strategy).sort()).toEqual(['drain', 'drain', 'podmigration', 'podmigration', 'redeploy', 'redeploy']);
+  // The podmigration rows say plainly that the operator was the test double; the others name none.
+  for (const t of trials) expect(t.operator, `trial ${t.trial} ${t.strategy}`).toBe(t.strategy === 'podmigration' ? 'test-double' : '');
+  expect(JSON.parse(readFileSync(`${out}/run.json`, 'utf8')).podmigrationOperator).toEqual({ 'test-double': 2 });
   for (const t of trials) {
     expect(t, diagnose).toMatchObject({ status: 'ok', error: '', failed_phase: '', workload: 'video' });
     // Pod lifecycle measured: trigger → scheduled ≤ ready ≤ the strategy's end.
@@ -88,8 +91,9 @@ it('runs drain, redeploy and podmigration trials of scenarios/k8s-sim.yaml and w
   }
   const podmigration = trials.find((t) => t.strategy === 'podmigration')!;
   const pmEvents = events.filter((e) => e.trial === podmigration.trial && e.source === 'strategy:podmigration');
-  expect(pmEvents.map((e) => e.event)).toEqual(['requested', 'ready', 'source_deleted']);
+  expect(pmEvents.map((e) => e.event)).toEqual(['requested', 'ready', 'operator', 'source_deleted']);
   expect(pmEvents[1]!.detail).toMatch(/^migbench-video-migration-\d+ on worker-b$/);
+  expect(pmEvents[2]!.detail).toMatch(/^test-double: /);
 
   // run.json says where it ran.
   const runJson = JSON.parse(readFileSync(`${out}/run.json`, 'utf8'));

@@ -14,6 +14,10 @@
 //      branch);
 //   4. once that pod is Running, the source pod is deleted. No status is written, as by the operator.
 //
+// Unlike the operator, it marks each pod it restores (OPERATOR_DOUBLE_ANNOTATION): migbench reads the
+// mark and writes `operator: test-double` in trials.csv and run.json, so figures from the double are
+// never taken for the operator's.
+//
 // Optionally it serves the operator's REST API (api-server/endpoints/podmigration.go: POST
 // /Podmigrations {name, action, sourcePod, destHost, snapshotPath}, which creates the resource in
 // namespace default after checking the source pod is Running). It is the operator's stand-in, never
@@ -21,6 +25,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, Watch, type V1Pod } from '@kubernetes/client-node';
+import { OPERATOR_DOUBLE_ANNOTATION } from '../../../src/strategies/podmigration.ts';
 import { adminClients, applyShipped } from './cluster-kit.ts';
 
 const API_VERSION = 'podmig.dcn.ssu.ac.kr/v1';
@@ -149,7 +154,7 @@ export class PodmigrationOperatorDouble {
         name: `${sourceName.split('-migration-')[0]}-migration-${Math.floor(Math.random() * 100)}`,
         namespace: this.namespace,
         labels: { ...source.metadata!.labels },
-        annotations: { ...source.metadata!.annotations, sourcePod: sourceName, snapshotPolicy: 'restore', snapshotPath: checkpointPath },
+        annotations: { ...source.metadata!.annotations, sourcePod: sourceName, snapshotPolicy: 'restore', snapshotPath: checkpointPath, [OPERATOR_DOUBLE_ANNOTATION]: 'true' },
         ...(source.metadata!.finalizers ? { finalizers: source.metadata!.finalizers } : {}),
         ownerReferences: [{ apiVersion: API_VERSION, kind: 'Podmigration', name: migration.metadata.name, uid: migration.metadata.uid, controller: true, blockOwnerDeletion: true }],
       },

@@ -1,0 +1,71 @@
+// `migbench cluster build|start|stop|status`: a Kubernetes cluster with two real nodes (kubelet,
+// containerd, runc, CNI, kube-proxy) on this host (src/platforms/kubernetes/nodes/). `build` builds
+// and caches every component and prints each one's build time; `start` builds what is missing.
+import { ensureControlPlane } from '../setup/control-plane-build.ts';
+import { ensureNodeBinaries } from '../setup/node-build.ts';
+import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../platforms/kubernetes/nodes/node-cluster.ts';
+import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED } from './exit-codes.ts';
+import { requireRoot } from './root.ts';
+
+export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
+
+export async function clusterCommand(args: { action: ClusterAction; commandLine: string }): Promise<number> {
+  requireRoot(args.commandLine);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  const verbose = process.env.MIGBENCH_VERBOSE === '1';
+  switch (args.action) {
+    case 'build': {
+      const started = performance.now();
+      const cp = await ensureControlPlane(progress, { verbose });
+      out(`migbench cluster: control plane ${cp.versions.kubernetes} (etcd ${cp.versions.etcd}, kwok ${cp.versions.kwok}): ${cp.source === 'built' ? 'built' : 'cached, built'} in ${cp.buildSeconds} s`);
+      const nodes = await ensureNodeBinaries(progress, { verbose });
+      for (const b of nodes.builds) out(`migbench cluster: ${b.component} ${b.version}: ${b.source === 'built' ? 'built' : 'cached, built'} in ${b.buildSeconds} s`);
+      out(`migbench cluster: checked in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    case 'start': {
+      const abort = new AbortController();
+      const interrupt = () => abort.abort();
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      try {
+        const state = await startNodeCluster({ progress, signal: abort.signal });
+        out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
+        for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
+        out(`kubeconfig: ${state.kubeconfig}`);
+        out(`  export KUBECONFIG=${state.kubeconfig}   # stop it with: sh bin/migbench cluster stop`);
+        return 0;
+      } catch (err) {
+        if (abort.signal.aborted) {
+          progress('migbench cluster: interrupted; everything it had started is removed');
+          return EXIT_INTERRUPTED;
+        }
+        throw err instanceof NodeClusterError ? new CommandFailure(err.message, EXIT_TRIAL_FAILED) : err;
+      } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      }
+    }
+    case 'stop': {
+      const started = performance.now();
+      const removed = await stopNodeCluster();
+      out(removed.length === 0 ? 'migbench cluster: nothing running' : `migbench cluster: removed in ${((performance.now() - started) / 1000).toFixed(1)} s: ${removed.join(', ')}`);
+      return 0;
+    }
+    case 'status': {
+      const s = await nodeClusterStatus();
+      if (!s.state && s.processes.length === 0) {
+        out('migbench cluster: not running');
+        return EXIT_TRIAL_FAILED;
+      }
+      const expected = s.state?.nodes.map((n) => n.name) ?? [];
+      const notReady = expected.filter((n) => !s.readyNodes.includes(n));
+      out(`migbench cluster: ${notReady.length === 0 && s.state ? 'running' : 'unhealthy'}${s.state ? ` (${s.state.server})` : ''}`);
+      if (s.state) out(`kubeconfig: ${s.state.kubeconfig}`);
+      for (const n of expected) out(`  node ${n}: ${s.readyNodes.includes(n) ? 'Ready' : 'NotReady'}`);
+      for (const p of s.processes) out(`  ${p.name} (pid ${p.pid})`);
+      return notReady.length === 0 && s.state ? 0 : EXIT_TRIAL_FAILED;
+    }
+  }
+}

@@ -1,0 +1,219 @@
+// What the real nodes leave on the host besides the network, and how to find and remove it without
+// a state file (after a kill -9 of migbench or of the nodes themselves): their processes (found in
+// /proc by their binary in the node cache and a cluster path on their command line), the pods'
+// processes (found by cgroup: every pod lives under its node's cgroupRoot /mbk-<node>), the mounts
+// under the cluster's directories, the cgroups, and the host sysctls kubelet rewrites.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NODE_CACHE_DIR } from '../../../setup/node-build.ts';
+import { exec } from '../../../system/exec.ts';
+import { processAlive } from '../../local/runc.ts';
+import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SAVED_SYSCTLS_FILE, netnsPath, type NodeLayout } from './layout.ts';
+
+export interface NodeProcess {
+  /** kubelet, kube-proxy, containerd, containerd-shim-runc-v2 */
+  name: string;
+  pid: number;
+}
+
+/**
+ * Starts `binary` in the node's network namespace, in its own session (the daemons outlive
+ * migbench). nsenter --net, not `ip netns exec`: that one also makes a new mount namespace, and
+ * kubelet must see the mounts its containerd makes (volumes, rootfs) and the other way round.
+ */
+export function launchInNode(node: NodeLayout, name: string, binary: string, args: string[], env: NodeJS.ProcessEnv = process.env): { pid: number; exited: Promise<string> } {
+  const log = openSync(join(node.logDir, `${node.name}-${name}.log`), 'a');
+  const child = spawn('nsenter', [`--net=${netnsPath(node)}`, '--', binary, ...args], { detached: true, stdio: ['ignore', log, log], env });
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(`${node.name}: ${name} exited (${signal ?? `exit ${code}`})`));
+    child.once('error', (err) => resolve(`${node.name}: ${name} could not be started: ${err.message}`));
+  });
+  child.unref();
+  return { pid: child.pid, exited };
+}
+
+export function nodeLogTail(node: NodeLayout, name: string, lines = 12): string {
+  try {
+    const text = readFileSync(join(node.logDir, `${node.name}-${name}.log`), 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).map((l) => `  ${node.name} ${name}: ${l}`).join('\n');
+  } catch {
+    return `  (no log ${join(node.logDir, `${node.name}-${name}.log`)})`;
+  }
+}
+
+/** Node daemons and shims: a binary from the node cache whose command line names a cluster path. */
+export function nodeProcesses(): NodeProcess[] {
+  const found: NodeProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      const binary = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+      if (!binary.startsWith(`${NODE_CACHE_DIR}/`)) continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes(CLUSTER_RUN_DIR) && !cmdline.includes(CLUSTER_DATA_DIR)) continue;
+      found.push({ name: binary.split('/').at(-1) ?? binary, pid });
+    } catch {
+      /* gone, or a kernel thread */
+    }
+  }
+  return found;
+}
+
+/** The cgroup v1 hierarchies (or the v2 root) in which kubelet makes its cgroupRoot. */
+function cgroupHierarchies(withUnified = false): string[] {
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return ['/sys/fs/cgroup'];
+  // On a hybrid host runc also places containers in the (controller-less) unified tree.
+  return readdirSync('/sys/fs/cgroup')
+    .map((d) => join('/sys/fs/cgroup', d))
+    .filter((d) => existsSync(join(d, 'cgroup.procs')) && (withUnified || d !== '/sys/fs/cgroup/unified'));
+}
+
+/** Every process in a node's cgroups (the pods' containers, their shims' children). */
+function podProcesses(): number[] {
+  const pids = new Set<number>();
+  const walk = (dir: string) => {
+    try {
+      for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (line) pids.add(Number(line));
+      for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) walk(join(dir, d.name));
+    } catch {
+      /* removed meanwhile */
+    }
+  };
+  for (const h of cgroupHierarchies()) {
+    for (const d of readdirSync(h)) if (d.startsWith(`${NAME_PREFIX}-`)) walk(join(h, d));
+  }
+  return [...pids];
+}
+
+/** kubelet needs its cgroupRoot to exist in every hierarchy; cpuset's must get cpus and mems first. */
+export function createCgroupRoot(node: NodeLayout): void {
+  for (const h of cgroupHierarchies()) {
+    const dir = join(h, node.cgroupRoot);
+    if (existsSync(dir)) continue;
+    // mkdir in a cgroup file system: the kernel fills the directory.
+    mkdirSync(dir);
+    if (h.endsWith('/cpuset')) {
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(dir, f), readFileSync(join(h, f), 'utf8'));
+    }
+  }
+}
+
+/** Ends every process of the nodes: kubelet and kube-proxy first, then the pods, then the shims and containerd. */
+export async function killNodeProcesses(): Promise<string[]> {
+  const stopped: string[] = [];
+  const end = async (pids: number[], graceMs: number) => {
+    for (const pid of pids) signal(pid, 'SIGTERM');
+    const deadline = performance.now() + graceMs;
+    while (pids.some(processAlive) && performance.now() < deadline) await sleep(50);
+    for (const pid of pids.filter(processAlive)) signal(pid, 'SIGKILL');
+    while (pids.some(processAlive)) await sleep(20);
+  };
+  const named = (names: string[]) => nodeProcesses().filter((p) => names.includes(p.name));
+  const clients = named(['kubelet', 'kube-proxy']);
+  await end(clients.map((p) => p.pid), 5000);
+  stopped.push(...clients.map((p) => `${p.name} (pid ${p.pid})`));
+  // The pods get no grace here: stop means the cluster is gone (their owners drained them before if they wanted).
+  for (let round = 0; round < 20; round++) {
+    const pods = podProcesses();
+    if (pods.length === 0) break;
+    if (round === 0) stopped.push(`${pods.length} pod processes`);
+    for (const pid of pods) signal(pid, 'SIGKILL');
+    await sleep(100);
+  }
+  const runtime = named(['containerd-shim-runc-v2', 'containerd']);
+  await end(runtime.map((p) => p.pid), 5000);
+  stopped.push(...runtime.map((p) => `${p.name} (pid ${p.pid})`));
+  return stopped;
+}
+
+/** Unmounts everything under the cluster's directories, deepest first (pod volumes, rootfs overlays, shm, pod netns). */
+export async function unmountClusterMounts(): Promise<string[]> {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => (line.split(' ')[4] ?? '').replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    .filter((m) => m.startsWith(`${CLUSTER_RUN_DIR}/`) || m.startsWith(`${CLUSTER_DATA_DIR}/`) || m === CLUSTER_RUN_DIR || m === CLUSTER_DATA_DIR);
+  const unique = [...new Set(mounts)].sort((a, b) => b.length - a.length);
+  for (const m of unique) {
+    // A mount may be stacked more than once; -l for one still busy (its processes are gone, the kernel finishes it).
+    for (let i = 0; i < 5; i++) {
+      if ((await exec('umount', [m], { allowFailure: true })).exitCode !== 0) {
+        await exec('umount', ['-l', m], { allowFailure: true });
+        break;
+      }
+      if (!readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${m} `)) break;
+    }
+  }
+  return unique.map((m) => `mount ${m}`);
+}
+
+/** Removes the nodes' cgroup roots and everything in them, deepest first. */
+export async function removeNodeCgroups(): Promise<string[]> {
+  const removed: string[] = [];
+  const removeTree = (dir: string): void => {
+    for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) removeTree(join(dir, d.name));
+    rmdirSafe(dir);
+  };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let left = 0;
+    for (const h of cgroupHierarchies(true)) {
+      for (const d of readdirSync(h)) {
+        if (!d.startsWith(`${NAME_PREFIX}-`)) continue;
+        removeTree(join(h, d));
+        if (existsSync(join(h, d))) left++;
+        else if (attempt === 0 || !removed.includes(`cgroup ${d}`)) removed.push(`cgroup ${d}`);
+      }
+    }
+    if (left === 0) break;
+    await sleep(100);
+  }
+  return [...new Set(removed)];
+}
+
+/** Saves the host sysctls kubelet rewrites, once (a second start must not save kubelet's values). */
+export async function saveHostSysctls(): Promise<void> {
+  if (existsSync(SAVED_SYSCTLS_FILE)) return;
+  const values = Object.fromEntries(KUBELET_HOST_SYSCTLS.map((k) => [k, readFileSync(`/proc/sys/${k}`, 'utf8').trim()]));
+  await writeFile(SAVED_SYSCTLS_FILE, `${JSON.stringify(values, null, 2)}\n`);
+}
+
+export async function restoreHostSysctls(): Promise<string[]> {
+  let values: Record<string, string>;
+  try {
+    values = JSON.parse(await readFile(SAVED_SYSCTLS_FILE, 'utf8')) as Record<string, string>;
+  } catch {
+    return [];
+  }
+  const restored: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const now = readFileSync(`/proc/sys/${key}`, 'utf8').trim();
+    if (now !== value) {
+      await writeFile(`/proc/sys/${key}`, value);
+      restored.push(`sysctl ${key.replaceAll('/', '.')} ${now} → ${value}`);
+    }
+  }
+  await rm(SAVED_SYSCTLS_FILE, { force: true });
+  return restored;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+function rmdirSafe(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* busy or gone: retried by the caller */
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

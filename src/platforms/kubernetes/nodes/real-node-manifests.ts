@@ -1,0 +1,55 @@
+// A workload's manifest (workloads/<type>/k8s.yaml, the recipe for a real cluster) as the real-node
+// cluster on this host runs it. Three changes, and nothing else:
+//  - imagePullPolicy: Never — the images are imported into each node's containerd (no registry here);
+//  - the host's /usr (and /etc/alternatives) mounted read-only — the programs the images leave out
+//    (workload-images.ts);
+//  - each PersistentVolumeClaim replaced by a hostPath directory under the cluster's shared directory,
+//    which both nodes see: what the seed's NFS share was, so a pod recreated on the other node finds
+//    the Redis AOF or the training checkpoint its predecessor wrote. (No provisioner, no PV objects:
+//    nothing for a trial to wait on that a cluster with NFS would not have.)
+import { join } from 'node:path';
+import type { K8sObject } from '../api.ts';
+import { readWorkloadManifests } from '../manifests.ts';
+import { SHARED_VOLUME_DIR } from './layout.ts';
+
+/** The host's programs, and the Debian alternatives links some of them load through (libblas.so.3 for PyTorch). */
+const HOST_PROGRAM_DIRS = [
+  { name: 'migbench-host-usr', path: '/usr' },
+  { name: 'migbench-host-alternatives', path: '/etc/alternatives' },
+];
+const isHostVolume = (name: string) => HOST_PROGRAM_DIRS.some((d) => d.name === name);
+
+export function realNodeManifests(objects: readonly K8sObject[], sharedDir = SHARED_VOLUME_DIR): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const original of objects) {
+    if (original.kind === 'PersistentVolumeClaim') continue;
+    const o = structuredClone(original);
+    const podSpec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
+    if (podSpec) adaptPodSpec(podSpec, sharedDir);
+    out.push(o);
+  }
+  return out;
+}
+
+// The pod spec is the API's free-form object here, as in manifests.ts.
+function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    c.imagePullPolicy = 'Never';
+    c.volumeMounts = [...(c.volumeMounts ?? []).filter((m: { name: string }) => !isHostVolume(m.name)), ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, mountPath: d.path, readOnly: true }))];
+  }
+  const volumes = (spec.volumes ?? []).filter((v: { name: string }) => !isHostVolume(v.name));
+  spec.volumes = [
+    ...volumes.map((v: { name: string; persistentVolumeClaim?: { claimName: string } }) =>
+      v.persistentVolumeClaim ? { name: v.name, hostPath: { path: join(sharedDir, v.persistentVolumeClaim.claimName), type: 'DirectoryOrCreate' } } : v,
+    ),
+    ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, hostPath: { path: d.path, type: 'Directory' } })),
+  ];
+}
+
+/** The nodePort of the workload's Service in workloads/<type>/k8s.yaml (where `kubernetes.nodeAddress` probes it). */
+export function serviceNodePort(type: string): number {
+  const service = readWorkloadManifests(type).find((o) => o.kind === 'Service');
+  const port = service?.spec?.ports?.find((p: { nodePort?: number }) => p.nodePort !== undefined)?.nodePort;
+  if (typeof port !== 'number') throw new Error(`workloads/${type}/k8s.yaml: its Service has no nodePort (kubernetes.nodeAddress needs one)`);
+  return port;
+}

@@ -1,0 +1,54 @@
+// The real-node cluster (`migbench cluster`: control plane + worker-a/worker-b) for one test file:
+// started before its tests, stopped after them, with a scratch directory. Its names are fixed (one
+// per host), so real-node test files run one at a time.
+import { afterAll, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../src/platforms/kubernetes/nodes/node-cluster.ts';
+
+/** Building the node components on first use takes minutes. */
+const START_TIMEOUT_MS = 60 * 60_000;
+
+export interface RealNodeClusterHandle {
+  readonly state: NodeClusterState;
+  /** A scratch directory of this file's, removed after its tests. */
+  readonly base: string;
+}
+
+/** `prepare` runs before the cluster starts (e.g. the workloads' host prerequisites). */
+export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promise<unknown>): RealNodeClusterHandle {
+  let state: NodeClusterState | undefined;
+  let base: string | undefined;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the real-node cluster is not started: use useRealNodeCluster() at the top of the test file');
+    return value;
+  };
+  beforeAll(async () => {
+    await prepare?.();
+    state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
+    base = mkdtempSync(`${tmpdir()}/${scratchPrefix}-`);
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await stopNodeCluster();
+    if (base) rmSync(base, { recursive: true, force: true });
+  }, 120_000);
+  return {
+    get state() {
+      return ready(state);
+    },
+    get base() {
+      return ready(base);
+    },
+  };
+}
+
+/** scenarios/k8s-nodes.yaml with Redis as its only workload (and `strategies` as given, else its own), written to `file`. */
+export function redisNodesScenario(file: string, strategies?: string): string {
+  let text = readFileSync('scenarios/k8s-nodes.yaml', 'utf8').replace(/^workloads:[\s\S]*?^strategies:/m, 'workloads:\n  - type: redis\nstrategies:');
+  if (strategies) text = text.replace(/^strategies:[\s\S]*?^repetitions:.*$/m, `strategies:\n${strategies}`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A budget that allows no disruption of Redis: a drain waits at the Eviction API (429, retried) with its node cordoned. */
+export const REDIS_NO_DISRUPTION = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'migbench-test-no-disruption', namespace: 'migbench' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-redis' } } } };
