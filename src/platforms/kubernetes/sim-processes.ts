@@ -2,11 +2,12 @@
 // <instance>/logs/<name>.log, an instance's processes found through /proc (so a lost state.json does
 // not matter), and stopped in order — clients of the API server, the API server, etcd.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONTROL_PLANE_CACHE_DIR } from '../../setup/control-plane-build.ts';
 import { processAlive } from '../local/runc.ts';
+import { findProcesses } from '../../system/processes.ts';
 
 /** The instance `migbench sim-cluster start` runs (not under /run/migbench/, which every local run deletes). */
 export const SIM_CLUSTER_DIR = '/run/migbench-sim';
@@ -75,22 +76,9 @@ export function logTail(dir: string, name: string, lines = 15): string {
  */
 export function simClusterProcesses(dir: string): SimProcess[] {
   const prefix = `${dir.replace(/\/+$/, '')}/`;
-  const found: SimProcess[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    try {
-      // " (deleted)": the cache was rebuilt while the process ran.
-      const binary = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
-      if (!binary.startsWith(`${CONTROL_PLANE_CACHE_DIR}/`)) continue;
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!args.some((a) => a.includes(`=${prefix}`) || a.startsWith(prefix))) continue;
-      found.push({ name: binary.split('/').at(-1) ?? binary, pid, binary });
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return found;
+  return findProcesses((binary) => binary.startsWith(`${CONTROL_PLANE_CACHE_DIR}/`))
+    .filter(({ args }) => args.some((a) => a.includes(`=${prefix}`) || a.startsWith(prefix)))
+    .map(({ binary, pid }) => ({ name: binary.split('/').at(-1) ?? binary, pid, binary }));
 }
 
 /** Stop order: clients of the API server first, the API server before etcd (it would wait on etcd while shutting down). */

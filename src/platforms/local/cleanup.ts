@@ -1,12 +1,13 @@
 // Removes every host object the local platform creates, found by name (see names.ts), so it also
 // works after a crash or a kill -9 when no in-memory record is left. Idempotent: on a clean host it
 // does nothing and reports nothing.
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { exec } from '../../system/exec.ts';
 import { BRIDGE, CGROUP_PARENT, LOCK_FILE, OBJECT_PREFIX, RUN_DIR, VETH_PREFIX } from './names.ts';
 import { removeAllServiceRules } from './service.ts';
 import { processAlive, waitForExit } from './runc.ts';
+import { findProcesses } from '../../system/processes.ts';
 
 export interface CleanupOptions {
   runc: string;
@@ -187,16 +188,7 @@ function tryRmdir(dir: string): boolean {
 }
 
 function processesRunning(binary: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/exe`) === binary && Number(entry) !== process.pid) pids.push(Number(entry));
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return pids;
+  return findProcesses((b) => b === binary).map((p) => p.pid).filter((pid) => pid !== process.pid);
 }
 
 // Exported for tests that check nothing is left.

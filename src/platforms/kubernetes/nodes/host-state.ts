@@ -4,13 +4,14 @@
 // processes (found by cgroup: every pod lives under its node's cgroupRoot /mbk-<node>), the mounts
 // under the cluster's directories, the cgroups, and the host sysctls kubelet rewrites.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NODE_CACHE_DIR } from '../../../setup/node-build.ts';
 import { exec } from '../../../system/exec.ts';
 import { processAlive } from '../../local/runc.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SAVED_SYSCTLS_FILE, netnsPath, type NodeLayout } from './layout.ts';
+import { findProcesses } from '../../../system/processes.ts';
 
 export interface NodeProcess {
   /** kubelet, kube-proxy, containerd, containerd-shim-runc-v2 */
@@ -47,21 +48,9 @@ export function nodeLogTail(node: NodeLayout, name: string, lines = 12): string 
 
 /** Node daemons and shims: a binary from the node cache whose command line names a cluster path. */
 export function nodeProcesses(): NodeProcess[] {
-  const found: NodeProcess[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    try {
-      const binary = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
-      if (!binary.startsWith(`${NODE_CACHE_DIR}/`)) continue;
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.includes(CLUSTER_RUN_DIR) && !cmdline.includes(CLUSTER_DATA_DIR)) continue;
-      found.push({ name: binary.split('/').at(-1) ?? binary, pid });
-    } catch {
-      /* gone, or a kernel thread */
-    }
-  }
-  return found;
+  return findProcesses((binary) => binary.startsWith(`${NODE_CACHE_DIR}/`))
+    .filter(({ args }) => args.some((a) => a.includes(CLUSTER_RUN_DIR) || a.includes(CLUSTER_DATA_DIR)))
+    .map(({ binary, pid }) => ({ name: binary.split('/').at(-1) ?? binary, pid }));
 }
 
 /** The cgroup v1 hierarchies (or the v2 root) in which kubelet makes its cgroupRoot. */
