@@ -6,6 +6,7 @@ import type { TrialResult } from '../results/trial-result.ts';
 import { findOutages, outageDuration, outageUpperBound, type Outage } from './downtime.ts';
 import { percentile } from './percentile.ts';
 import { anatomyColumnDocs, downtimeAnatomy, migrationSegments } from './anatomy.ts';
+import { checkpointPhaseColumnDocs, checkpointPhases } from './checkpoint-phases.ts';
 
 export interface ColumnDoc {
   unit: string;
@@ -28,13 +29,14 @@ export const metricColumnDocs = {
   latency_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples before the trigger (baseline)' },
   latency_after_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples after the strategy finished (the moved pod)' },
   send_lag_p99_ms: { unit: 'ms', description: "99th percentile of (sent − due) over all samples: the probe's own scheduling lag; large values mean the host, not the service, was slow" },
-  criu_freezing_ms: { unit: 'ms', description: 'CRIU stats-dump freezing_time: time to freeze the pod (criu only)' },
-  criu_frozen_ms: { unit: 'ms', description: 'CRIU stats-dump frozen_time: how long the pod stayed frozen while dumped (criu only)' },
-  criu_memdump_ms: { unit: 'ms', description: 'CRIU stats-dump memdump_time: collecting memory pages (criu only)' },
-  criu_memwrite_ms: { unit: 'ms', description: 'CRIU stats-dump memwrite_time: writing pages to the checkpoint store (criu only)' },
+  criu_freezing_ms: { unit: 'ms', description: 'CRIU stats-dump freezing_time: time to freeze the pod (criu strategies and kubelet-checkpoint)' },
+  criu_frozen_ms: { unit: 'ms', description: 'CRIU stats-dump frozen_time: how long the pod stayed frozen while dumped (criu strategies and kubelet-checkpoint)' },
+  criu_memdump_ms: { unit: 'ms', description: 'CRIU stats-dump memdump_time: collecting memory pages (criu strategies and kubelet-checkpoint)' },
+  criu_memwrite_ms: { unit: 'ms', description: 'CRIU stats-dump memwrite_time: writing pages to the checkpoint store (criu strategies and kubelet-checkpoint)' },
   criu_restore_ms: { unit: 'ms', description: 'CRIU stats-restore restore_time (criu only)' },
-  criu_pages_written: { unit: 'pages (4 KiB)', description: 'CRIU stats-dump pages_written (criu only)' },
-  checkpoint_bytes: { unit: 'bytes', description: 'total size of the checkpoint images in the shared store (criu only)' },
+  criu_pages_written: { unit: 'pages (4 KiB)', description: 'CRIU stats-dump pages_written (criu strategies and kubelet-checkpoint)' },
+  checkpoint_bytes: { unit: 'bytes', description: 'total size of the checkpoint images in the shared store (criu; kubelet-checkpoint: the archive the kubelet wrote)' },
+  ...checkpointPhaseColumnDocs,
   connections_broken: { unit: 'count', description: "times a probe's persistent connection (the Redis probe's, the video stream) ended while probing after it had worked; 0 means clients kept their connections through the move (criu ip: preserve)" },
   redis_acked_writes_lost: { unit: 'count', description: 'writes the Redis probe saw acknowledged that the server no longer has after the trial (redis only)' },
   video_max_stall_ms: { unit: 'ms', description: 'longest gap between two frames arriving at the video client that ends after the trigger; a gap still open counts to the end of probing (video only)' },
@@ -142,6 +144,7 @@ export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
   set('criu_restore_ms', usToMs(criu?.restoreUs));
   set('criu_pages_written', criu?.pagesWritten);
   set('checkpoint_bytes', result.checkpointBytes);
+  for (const [column, value] of Object.entries(checkpointPhases(timeline.events))) set(column as MetricColumn, value);
   set('redis_acked_writes_lost', result.redisAckedWritesLost);
   for (const [column, value] of Object.entries(result.workloadMetrics ?? {})) {
     if (column in metricColumnDocs) set(column as MetricColumn, value);

@@ -4,7 +4,8 @@
 // restore's fallback). A failed migration that left the service served is observed like a finished
 // one, so its samples show the service come back (runner/trial.ts).
 
-export type MigrationStep = 'dump' | 'restore';
+/** dump and restore: CRIU's two steps; transfer and image: kubelet-checkpoint's steps between them. */
+export type MigrationStep = 'dump' | 'transfer' | 'image' | 'restore';
 
 /** A platform's checkpoint failed; says whether the source is still running (thawed) afterwards. */
 export class CheckpointFailure extends Error {

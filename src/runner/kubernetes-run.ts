@@ -1,6 +1,6 @@
 // A run on a cluster (platform: kubernetes): reach it and check, reading only, everything that can
-// be checked before a trial (namespace, nodes, the operator's resource type, the workloads'
-// manifests) — a problem there is a ClusterError (exit 2) with nothing created — then each trial
+// be checked before a trial (namespace, nodes, the operator's resource type, kubelet-checkpoint's
+// permissions, the workloads' manifests) — a problem there is a ClusterError (exit 2) with nothing created — then each trial
 // runs as KubernetesTrialSteps. `--dry-run` walks one trial per workload × strategy printing each
 // call that would change the cluster, and changes nothing.
 import type { LoadedScenario } from '../scenario/load.ts';
@@ -12,6 +12,10 @@ import { realNodeManifests, serviceNodePort } from '../platforms/kubernetes/node
 import { realNodeProblem } from '../platforms/kubernetes/nodes/preflight.ts';
 import { ClusterError, chooseNodes, connectCluster, describeApiError, nodeInfo, preflight, type Cluster } from '../platforms/kubernetes/cluster.ts';
 import { readWorkloadManifests } from '../platforms/kubernetes/manifests.ts';
+import { checkpointUnsupportedReason, requireCheckpointPermissions } from '../platforms/kubernetes/checkpoint-support.ts';
+import { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
+import { readNodeClusterState } from '../platforms/kubernetes/nodes/node-cluster.ts';
+import { ClusterNodeCheckpoints } from '../platforms/kubernetes/nodes/node-checkpoints.ts';
 import { PODMIGRATION_API_VERSION } from '../strategies/podmigration.ts';
 import { createKubernetesStrategy } from '../strategies/registry.ts';
 import { createWorkload } from '../workloads/registry.ts';
@@ -63,6 +67,12 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
     const problem = realNodeProblem(nodeObjects, [source, target], [...new Set(scenario.workloads.map((w) => w.type))]);
     if (problem) throw new ClusterError(problem);
   }
+  const checkpointing = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint');
+  if (checkpointing) await requireCheckpointPermissions(cluster);
+  const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
+  // The nodes of `migbench cluster` are on this host: migbench can do kubelet-checkpoint's node steps there.
+  const clusterState = realNodes ? await readNodeClusterState() : undefined;
+  const checkpointNodes = clusterState ? new ClusterNodeCheckpoints(clusterState.binaries.ctr, clusterState.nodes.map((n) => n.name)) : undefined;
   const api = new KubeApi(cluster, { dryRun: flags.dryRun, print: (line) => process.stdout.write(`  ${line}\n`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
@@ -70,6 +80,8 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
       // A volume per trial, as a claim would give: a trial's Redis must not load the AOF of the one before.
       ...(realNodes ? { adaptManifests: (objects: K8sObject[]) => realNodeManifests(objects, join(SHARED_VOLUME_DIR, identity.runId, String(identity.trial))) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
+      kubelet,
+      ...(checkpointNodes ? { checkpointNodes } : {}),
       nodes: async () => (await cluster.core.listNode()).items.map(nodeInfo),
       wantedNodes: k8s,
       forceControlPlane: k8s.forceControlPlane,
@@ -84,7 +96,16 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({
-      unsupportedReason: async () => undefined,
+      unsupportedReason: async (strategy) => {
+        if (strategy.name !== 'kubelet-checkpoint') return undefined;
+        const { source, target } = chooseNodes(nodes, k8s);
+        const used = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
+        try {
+          return await checkpointUnsupportedReason(used, kubelet, checkpointNodes, cluster.namespace);
+        } catch (err) {
+          return `kubelet-checkpoint: ${(err as Error).message}`;
+        }
+      },
       trialSteps,
       close: async () => undefined,
     }),

@@ -7,7 +7,9 @@
 import type { Endpoint } from '../platforms/platform.ts';
 import type { KubeApi, K8sObject } from '../platforms/kubernetes/api.ts';
 import { chooseNodes, type NodeInfo } from '../platforms/kubernetes/cluster.ts';
-import { prepareManifests, readWorkloadManifests, type TrialManifests } from '../platforms/kubernetes/manifests.ts';
+import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
+import type { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
+import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../platforms/kubernetes/manifests.ts';
 import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
 import { isServing, type KubernetesStrategy } from '../strategies/kubernetes-strategy.ts';
 import type { EventRecorder } from '../timeline.ts';
@@ -33,6 +35,9 @@ export interface KubernetesTrialSetup {
   address?: Endpoint;
   /** How this cluster runs a workload's manifest (the real-node cluster: realNodeManifests); default as it is. */
   adaptManifests?: (objects: K8sObject[]) => K8sObject[];
+  /** kubelet's API on the nodes, and what migbench can do on the nodes themselves (kubelet-checkpoint). */
+  kubelet?: KubeletApi;
+  checkpointNodes?: CheckpointNodes;
 }
 
 export class KubernetesTrialSteps implements TrialSteps {
@@ -43,6 +48,8 @@ export class KubernetesTrialSteps implements TrialSteps {
   private selector: string | undefined;
   private readonly applied: K8sObject[] = [];
   private readonly created: K8sObject[] = [];
+  /** What the strategy left outside the API, removed once the trial's pods are gone. */
+  private readonly leftOnNodes: { what: string; remove: () => Promise<string[]> }[] = [];
   /** Known once deployed: what migrate() needs. */
   private deployed: { manifests: TrialManifests; pods: PodWaiter; pod: WatchedPod; sourceNode: NodeInfo; target: string } | undefined;
 
@@ -63,6 +70,7 @@ export class KubernetesTrialSteps implements TrialSteps {
     const original = readWorkloadManifests(workload.type);
     const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
       namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target,
+      ...(strategy.podAnnotations ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) } : {}),
     });
     this.selector = manifests.podSelector;
     // The watch starts before anything is created, so the first pod's whole life is on the timeline.
@@ -90,8 +98,17 @@ export class KubernetesTrialSteps implements TrialSteps {
     const outcome = await this.setup.strategy.migrate({
       api: this.setup.api, pods, runId: this.setup.runId, manifests, sourcePod: pod, sourceNode, targetNode: target, events,
       readyTimeoutMs: this.setup.timing.readyTimeoutMs, signal, forceControlPlane: this.setup.forceControlPlane, created: (o) => this.created.push(o),
+      onTeardown: (what, remove) => this.leftOnNodes.push({ what, remove }),
+      trialKey: `${labelValue(this.setup.runId)}/${this.setup.trial}`,
+      ...(this.setup.kubelet ? { kubelet: this.setup.kubelet } : {}),
+      ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}),
     });
-    return { movedPod: `${outcome.pod.name} on ${outcome.pod.node}`, ...(outcome.operator ? { operator: outcome.operator } : {}) };
+    return {
+      movedPod: `${outcome.pod.name} on ${outcome.pod.node}`,
+      ...(outcome.operator ? { operator: outcome.operator } : {}),
+      ...(outcome.criu ? { criu: outcome.criu } : {}),
+      ...(outcome.checkpointBytes !== undefined ? { checkpointBytes: outcome.checkpointBytes } : {}),
+    };
   }
 
   async teardown(): Promise<string[]> {
@@ -117,6 +134,14 @@ export class KubernetesTrialSteps implements TrialSteps {
         errors.push(describe(err, teardownSignal));
       }
       watch.stop();
+    }
+    // Files and images on the nodes, once no pod uses them any more.
+    for (const left of this.leftOnNodes.reverse()) {
+      try {
+        errors.push(...(await left.remove()).map((line) => `${left.what}: ${line}`));
+      } catch (err) {
+        errors.push(`removing ${left.what}: ${describe(err, teardownSignal)}`);
+      }
     }
     return errors;
   }

@@ -4,13 +4,14 @@
 import { sleep, type Clock } from '../clock.ts';
 import type { TrainingObservation } from '../metrics/training.ts';
 import type { FrameArrival } from '../metrics/video.ts';
+import type { MigrationStep } from '../platforms/migration-errors.ts';
 import type { Probe, ProbeFindings } from '../probes/probe.ts';
 import type { TrialResult } from '../results/trial-result.ts';
 import type { EventRecorder, PhaseEvent, Sample } from '../timeline.ts';
 
 export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
-/** A step of `migrate` a failed trial names instead (migration-errors.ts): CRIU's dump or restore. */
-export type FailedStep = 'dump' | 'restore';
+/** A step of `migrate` a failed trial names instead (migration-errors.ts): CRIU's dump or restore, kubelet-checkpoint's transfer or image. */
+export type FailedStep = MigrationStep;
 
 /** The trial's events, stamped on the monotonic clock as they are emitted, the phase it is in, and its first failure. */
 export class TrialLog {

@@ -251,6 +251,9 @@ function platformProblems(s: Scenario): ScenarioProblem[] {
     if (s.strategies.some((st) => st.name === 'podmigration')) {
       problems.push({ path: strategyAt('podmigration'), expected: 'a local strategy (criu, redeploy, drain): podmigration needs platform: kubernetes and the podmigration-operator; criu is its local equivalent', found: '"podmigration"' });
     }
+    if (s.strategies.some((st) => st.name === 'kubelet-checkpoint')) {
+      problems.push({ path: strategyAt('kubelet-checkpoint'), expected: "a local strategy (criu, redeploy, drain): kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes; criu is its local equivalent", found: '"kubelet-checkpoint"' });
+    }
     return problems;
   }
   const k8s = s.kubernetes;
@@ -260,7 +263,7 @@ function platformProblems(s: Scenario): ScenarioProblem[] {
   }
   for (const st of s.strategies) {
     if (!(kubernetesStrategyNames as readonly string[]).includes(st.name)) {
-      problems.push({ path: strategyAt(st.name), expected: `a kubernetes strategy (${kubernetesStrategyNames.join(', ')}): ${st.name} runs on the local platform; podmigration is CRIU's way on a cluster`, found: JSON.stringify(st.name) });
+      problems.push({ path: strategyAt(st.name), expected: `a kubernetes strategy (${kubernetesStrategyNames.join(', ')}): ${st.name} runs on the local platform; kubelet-checkpoint (and podmigration) are CRIU's way on a cluster`, found: JSON.stringify(st.name) });
     }
   }
   for (const st of s.strategies) {

@@ -218,14 +218,27 @@ export const podmigrationStrategySchema = z
   })
   .strict();
 
+/**
+ * `kubelet-checkpoint` (kubernetes platform): Kubernetes' own checkpoint/restore (KEP-2008) — the
+ * kubelet's checkpoint API on the source node, the archive to the shared store, a checkpoint image
+ * imported into the target node's containerd, a pod created from it there.
+ */
+export const kubeletCheckpointStrategySchema = z
+  .object({
+    name: z.literal('kubelet-checkpoint'),
+    /** The kubelet's checkpoint call may take this long (it dumps the container and writes the archive). */
+    checkpointTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+  })
+  .strict();
+
 export const strategyObjectSchema = z.discriminatedUnion('name', [
   criuStrategySchema, criuLazyStrategySchema, criuPageserverStrategySchema, criuPrecopyStrategySchema,
-  redeployStrategySchema, drainStrategySchema, podmigrationStrategySchema,
+  redeployStrategySchema, drainStrategySchema, podmigrationStrategySchema, kubeletCheckpointStrategySchema,
 ]);
-export const strategyNames = ['criu', 'criu-lazy', 'criu-pageserver', 'criu-precopy', 'redeploy', 'drain', 'podmigration'] as const;
+export const strategyNames = ['criu', 'criu-lazy', 'criu-pageserver', 'criu-precopy', 'redeploy', 'drain', 'podmigration', 'kubelet-checkpoint'] as const;
 export type StrategyName = (typeof strategyNames)[number];
 /** The strategies the kubernetes platform has (the others run on the local platform only). */
-export const kubernetesStrategyNames = ['podmigration', 'drain', 'redeploy'] as const satisfies readonly StrategyName[];
+export const kubernetesStrategyNames = ['podmigration', 'drain', 'redeploy', 'kubelet-checkpoint'] as const satisfies readonly StrategyName[];
 
 /** A strategy is named by a string (defaults for every option) or given as an object with options. */
 export const strategySchema = z.union([
@@ -295,6 +308,11 @@ export const kubernetesPlatformSchema = z
     targetNode: z.string().min(1).optional(),
     /** Allow draining a control-plane node (refused otherwise). */
     forceControlPlane: z.boolean().default(false),
+    /**
+     * kubelet-checkpoint calls each node's kubelet (port 10250) and verifies its certificate against
+     * the kubeconfig's CA; true accepts any certificate, for kubelets with their default self-signed one.
+     */
+    kubeletInsecureTls: z.boolean().default(false),
   })
   .strict();
 

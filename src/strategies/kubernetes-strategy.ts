@@ -1,7 +1,10 @@
 // A strategy on the kubernetes platform moves the workload's pod by asking the cluster (evict,
-// delete and create, or a Podmigration for the operator) and watching what the cluster does; it
-// starts no process itself. It gets the cluster's API and the trial's pod watch, never the trial.
+// delete and create, a Podmigration for the operator, kubelet's checkpoint API) and watching what
+// the cluster does; it starts no process itself. It gets the cluster's API and the trial's pod watch, never the trial.
 import type { KubeApi, K8sObject } from '../platforms/kubernetes/api.ts';
+import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
+import type { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
+import type { CriuStats } from '../results/trial-result.ts';
 import type { NodeInfo } from '../platforms/kubernetes/cluster.ts';
 import type { TrialManifests, WorkloadShape } from '../platforms/kubernetes/manifests.ts';
 import type { PodWaiter, WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
@@ -24,6 +27,14 @@ export interface KubernetesMigrationContext {
   forceControlPlane: boolean;
   /** Reports an object the strategy created, so the trial's teardown deletes it. */
   created(object: K8sObject): void;
+  /** Runs at the trial's teardown once its pods are gone: what the strategy left outside the API (files, images on nodes). */
+  onTeardown(what: string, remove: () => Promise<string[]>): void;
+  /** The trial's key among the run's (for names of the trial's own files and images). */
+  trialKey: string;
+  /** kubelet's own API on the nodes (kubelet-checkpoint's checkpoint call). */
+  kubelet?: KubeletApi;
+  /** The steps kubelet-checkpoint takes on the nodes themselves; undefined where migbench cannot reach them. */
+  checkpointNodes?: CheckpointNodes;
 }
 
 export interface KubernetesMigrationOutcome {
@@ -31,12 +42,17 @@ export interface KubernetesMigrationOutcome {
   pod: WatchedPod;
   /** podmigration only: who restored the pod — the real operator or migbench's test double. */
   operator?: 'test-double' | 'real';
+  /** kubelet-checkpoint: CRIU's statistics from the checkpoint archive, and the archive's size. */
+  criu?: CriuStats;
+  checkpointBytes?: number;
 }
 
 export interface KubernetesStrategy {
   readonly name: string;
   /** How the workload is deployed for this strategy: a Deployment (drain) or a bare pod (re-deploy, podmigration). */
   readonly shape: WorkloadShape;
+  /** Annotations the workload's pod needs from the start for this strategy (kubelet-checkpoint: the runtime's CRIU options). */
+  podAnnotations?(context: { checkpointNodes?: CheckpointNodes }): Record<string, string>;
   migrate(context: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome>;
 }
 

@@ -10,12 +10,13 @@ import type { Strategy } from './strategy.ts';
 import { KubernetesDrainStrategy } from './kubernetes-drain.ts';
 import { KubernetesRedeployStrategy } from './kubernetes-redeploy.ts';
 import { PodmigrationStrategy } from './podmigration.ts';
+import { KubeletCheckpointStrategy } from './kubelet-checkpoint.ts';
 import type { KubernetesStrategy } from './kubernetes-strategy.ts';
 
 // One map per platform: a strategy is the platform's own way of moving a pod (on the local
 // platform migbench itself stops and starts pods; on a cluster it asks the cluster and watches), so
-// `drain` and `redeploy` have an implementation on each, `criu` only locally and `podmigration`
-// only on a cluster. The scenario loader rejects a strategy its platform does not have.
+// `drain` and `redeploy` have an implementation on each, `criu` only locally, `podmigration` and
+// `kubelet-checkpoint` only on a cluster. The scenario loader rejects a strategy its platform does not have.
 type LocalStrategyName = 'criu' | 'criu-lazy' | 'criu-pageserver' | 'criu-precopy' | 'redeploy' | 'drain';
 type KubernetesStrategyName = (typeof kubernetesStrategyNames)[number];
 type Factories<N extends StrategyConfig['name'], S> = { [K in N]: (config: Extract<StrategyConfig, { name: K }>) => S };
@@ -33,11 +34,12 @@ export const kubernetesStrategyFactories = {
   podmigration: (config) => new PodmigrationStrategy(config),
   redeploy: (config) => new KubernetesRedeployStrategy(config),
   drain: (config) => new KubernetesDrainStrategy(config),
+  'kubelet-checkpoint': (config) => new KubeletCheckpointStrategy(config),
 } satisfies Factories<KubernetesStrategyName, KubernetesStrategy>;
 
 // Every name the schema accepts has an implementation on some platform (a type error otherwise).
 const everyStrategyImplemented: Record<StrategyConfig['name'], true> = {
-  criu: true, 'criu-lazy': true, 'criu-pageserver': true, 'criu-precopy': true, redeploy: true, drain: true, podmigration: true,
+  criu: true, 'criu-lazy': true, 'criu-pageserver': true, 'criu-precopy': true, redeploy: true, drain: true, podmigration: true, 'kubelet-checkpoint': true,
 } satisfies Record<LocalStrategyName | KubernetesStrategyName, true>;
 void everyStrategyImplemented;
 

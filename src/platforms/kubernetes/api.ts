@@ -2,7 +2,7 @@
 // the API sees it (verb, path, body summary). With --dry-run the description is printed instead of
 // the call being made, so the dry run walks the same code as a real run and cannot drift from it;
 // reads are made in both modes (they change nothing).
-import { PatchStrategy, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { DiscoveryV1Api, PatchStrategy, type KubernetesObject, type V1EndpointSlice, type V1Pod } from '@kubernetes/client-node';
 import { apiStatus, describeApiError, type Cluster } from './cluster.ts';
 
 export const FIELD_MANAGER = 'migbench';
@@ -158,6 +158,14 @@ export class KubeApi {
   async listPods(labelSelector: string): Promise<V1Pod[]> {
     return (await this.cluster.core.listNamespacedPod({ namespace: this.namespace, labelSelector })).items;
   }
+
+  /** The Service's EndpointSlices (which pods kube-proxy sends its traffic to). */
+  async listEndpointSlices(service: string): Promise<V1EndpointSlice[]> {
+    this.discovery ??= this.cluster.kubeConfig.makeApiClient(DiscoveryV1Api);
+    return (await this.discovery.listNamespacedEndpointSlice({ namespace: this.namespace, labelSelector: `kubernetes.io/service-name=${service}` })).items;
+  }
+
+  private discovery: DiscoveryV1Api | undefined;
 }
 
 /** The parts of a body worth a glance in a dry run: labels, node placement, replicas, the Podmigration's spec. */

@@ -37,6 +37,16 @@ export interface NodeInfo {
   schedulable: boolean;
   ready: boolean;
   controlPlane: boolean;
+  /** Where the node's kubelet serves its API (InternalIP and status.daemonEndpoints), when it says. */
+  kubelet?: KubeletEndpoint;
+  /** status.nodeInfo: e.g. v1.36.3 and containerd://2.3.7. */
+  kubeletVersion?: string;
+  containerRuntimeVersion?: string;
+}
+
+export interface KubeletEndpoint {
+  address: string;
+  port: number;
 }
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
@@ -44,12 +54,17 @@ const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-rol
 export function nodeInfo(node: V1Node): NodeInfo {
   const labels = node.metadata?.labels ?? {};
   const taints = node.spec?.taints ?? [];
+  const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   return {
     name: node.metadata!.name!,
     schedulable: node.spec?.unschedulable !== true,
     ready: (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     // A node is a control-plane node by its role label or by the taint kubeadm puts on it.
     controlPlane: CONTROL_PLANE_LABELS.some((l) => l in labels) || taints.some((t) => CONTROL_PLANE_LABELS.includes(t.key)),
+    ...(address && port ? { kubelet: { address, port } } : {}),
+    ...(node.status?.nodeInfo?.kubeletVersion ? { kubeletVersion: node.status.nodeInfo.kubeletVersion } : {}),
+    ...(node.status?.nodeInfo?.containerRuntimeVersion ? { containerRuntimeVersion: node.status.nodeInfo.containerRuntimeVersion } : {}),
   };
 }
 

@@ -69,6 +69,8 @@ export interface PrepareOptions {
   target: string;
   /** Tolerations added to the pod (e.g. a simulated cluster's node taint). */
   tolerations?: unknown[];
+  /** Annotations added to the pod (the strategy's: kubelet-checkpoint's CRIU options). */
+  podAnnotations?: Record<string, string>;
 }
 
 export function prepareManifests(original: K8sObject[], options: PrepareOptions): TrialManifests {
@@ -83,6 +85,7 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   const template = structuredClone(deployment.spec.template) as TrialManifests['podTemplate'];
   const appLabels = { ...(deployment.spec.selector?.matchLabels ?? {}) } as Record<string, string>;
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...podMarks } };
+  if (options.podAnnotations && Object.keys(options.podAnnotations).length > 0) template.metadata.annotations = { ...template.metadata.annotations, ...options.podAnnotations };
   template.spec = {
     ...template.spec,
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a

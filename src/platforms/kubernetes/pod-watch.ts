@@ -26,10 +26,31 @@ export interface WatchedPod {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   ownerReferences: { kind: string; name: string; controller?: boolean }[];
+  /** Why a container cannot run, as the kubelet says (e.g. "CreateContainerError: …"); undefined while all is well. */
+  containerProblem?: string;
+}
+
+/** Container states that do not go away by waiting (a pod stuck in one of them never becomes Ready). */
+const STUCK_REASONS = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'CrashLoopBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
+
+function containerProblem(statuses: NonNullable<NonNullable<RawPod['status']>['containerStatuses']>): string | undefined {
+  for (const c of statuses) {
+    const waiting = c.state?.waiting;
+    if (waiting?.reason && STUCK_REASONS.has(waiting.reason)) return `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+    const ended = c.state?.terminated ?? c.lastState?.terminated;
+    if (ended && ended.exitCode !== 0) return `container exited with code ${ended.exitCode}${ended.reason ? ` (${ended.reason})` : ''}${ended.message ? `: ${ended.message}` : ''}`;
+  }
+  return undefined;
 }
 
 /** The lifecycle steps recorded per pod, in events.csv as `event`. */
 export type PodLifecycleEvent = 'pod_created' | 'pod_scheduled' | 'containers_started' | 'pod_ready' | 'pod_unready' | 'pod_terminating' | 'pod_deleted';
+
+interface ContainerEnd {
+  exitCode: number;
+  reason?: string;
+  message?: string;
+}
 
 interface RawPod {
   metadata: { name: string; uid: string; creationTimestamp?: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: WatchedPod['ownerReferences']; resourceVersion?: string };
@@ -37,13 +58,16 @@ interface RawPod {
   status?: {
     phase?: string;
     conditions?: { type: string; status: string; lastTransitionTime?: string }[];
-    containerStatuses?: { state?: { running?: { startedAt?: string } } }[];
+    containerStatuses?: {
+      state?: { running?: { startedAt?: string }; waiting?: { reason?: string; message?: string }; terminated?: ContainerEnd };
+      lastState?: { terminated?: ContainerEnd };
+    }[];
   };
 }
 
 /** What strategies and the trial wait for; a dry run answers at once with a placeholder. */
 export interface PodWaiter {
-  /** The first pod (existing or still to come) that `matches`, checked on every update. */
+  /** The first pod (existing or still to come) that `matches`, checked on every update; `matches` throwing ends the wait with its error. */
   waitForPod(what: string, matches: (pod: WatchedPod) => boolean, timeoutMs: number, signal: AbortSignal): Promise<WatchedPod>;
   /** Until the named pod is gone from the API; with `uid`, that pod only (a StatefulSet's replacement has the same name). */
   waitGone(name: string, timeoutMs: number, signal: AbortSignal, uid?: string): Promise<void>;
@@ -104,7 +128,13 @@ export class PodWatch implements PodWaiter {
       };
       const check = () => {
         if (this.failure) return finish(() => reject(this.failure));
-        const value = pick(this.pods());
+        let value: T | undefined;
+        try {
+          value = pick(this.pods());
+        } catch (err) {
+          // `pick` may say a pod will never get there (e.g. its container cannot be created).
+          return finish(() => reject(err));
+        }
         if (value !== undefined) finish(() => resolve(value));
       };
       const onAbort = () => finish(() => reject(signal.reason));
@@ -185,6 +215,7 @@ export class PodWatch implements PodWaiter {
           labels: raw.metadata.labels ?? {},
           annotations: raw.metadata.annotations ?? {},
           ownerReferences: raw.metadata.ownerReferences ?? [],
+          ...(containerProblem(raw.status?.containerStatuses ?? []) ? { containerProblem: containerProblem(raw.status?.containerStatuses ?? []) } : {}),
         }
       : { ...previous!, deleted: true };
     if (!entry) {

@@ -56,6 +56,10 @@ export function apiServerArgs(dir: string, p: SimClusterPorts, pki: Pki): string
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     '--authorization-mode=Node,RBAC',
+    // Its own calls to kubelets (kubectl logs and exec): the real nodes authorize every caller
+    // through this API server (authorization mode Webhook) and admit nobody anonymous.
+    `--kubelet-client-certificate=${pki.adminCert}`,
+    `--kubelet-client-key=${pki.adminKey}`,
     '--allow-privileged=true',
     // The "kubernetes" service's endpoint would be 127.0.0.1, which Endpoints refuse (loopback).
     '--endpoint-reconciler-type=none',

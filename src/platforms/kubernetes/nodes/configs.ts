@@ -58,10 +58,17 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.zf
   # oom_score_adj: kubelet's -998 for the sandbox (and -997 for Guaranteed pods) fails in runc init.
   # containerd then keeps the current score instead (the setting made for rootless containerd).
   restrict_oom_score_adj = true
+  # Restore from a checkpoint image by creating a container whose image it is (KEP-2008's restore
+  # path; experimental in containerd 2.x, removed in 2.4): what the kubelet-checkpoint strategy uses.
+  enable_experimental_restore_via_create = true
   [plugins."io.containerd.cri.v1.runtime".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
+      # runc reads the CRIU configuration file a pod names in this annotation for its checkpoint
+      # and restore (instead of the host-wide /etc/criu/runc.conf): the kubelet-checkpoint
+      # strategy's pods name one that lets CRIU handle their established TCP connections.
+      pod_annotations = ["org.criu.config"]
       [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
         BinaryName = ${q(binaries.runc)}
         SystemdCgroup = false
@@ -106,7 +113,13 @@ export function cniConfig(node: NodeLayout): string {
   )}\n`;
 }
 
-export function kubeletConfig(node: NodeLayout, caFile: string): string {
+/** kubelet's serving certificate and key (writeServingCertificate). */
+export interface ServingCertificate {
+  crt: string;
+  key: string;
+}
+
+export function kubeletConfig(node: NodeLayout, caFile: string, serving: ServingCertificate): string {
   return stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -120,8 +133,15 @@ export function kubeletConfig(node: NodeLayout, caFile: string): string {
     healthzBindAddress: '127.0.0.1',
     containerRuntimeEndpoint: `unix://${node.containerdSocket}`,
     podLogsDir: node.podLogsDir,
-    authentication: { anonymous: { enabled: true }, webhook: { enabled: false }, x509: { clientCAFile: caFile } },
-    authorization: { mode: 'AlwaysAllow' },
+    // A certificate the cluster's CA signed for the node's address, so a client of kubelet's API
+    // (the kubelet-checkpoint strategy's checkpoint call) verifies it as it verifies the API server.
+    tlsCertFile: serving.crt,
+    tlsPrivateKeyFile: serving.key,
+    // As kubeadm sets a node up: client certificates of the cluster's CA or bearer tokens, nobody
+    // anonymous, and every request authorized by the API server (SubjectAccessReview): a checkpoint
+    // needs RBAC's `create` on `nodes/checkpoint`, as on any real cluster.
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: caFile } },
+    authorization: { mode: 'Webhook' },
     // The images were imported, not pulled, and cannot be pulled again: image GC stays off (100 %).
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
@@ -153,6 +173,21 @@ export function kubeProxyConfig(node: NodeLayout, kubeconfig: string): string {
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
     nodePortAddresses: [`${node.address}/32`],
   });
+}
+
+/** kubelet's serving certificate, signed by the control plane's CA, naming the node's address. */
+export async function writeServingCertificate(openssl: string, pkiDir: string, outDir: string, node: NodeLayout): Promise<ServingCertificate> {
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const key = join(outDir, 'kubelet-serving.key');
+  const csr = join(outDir, 'kubelet-serving.csr');
+  const crt = join(outDir, 'kubelet-serving.crt');
+  const ext = join(outDir, 'kubelet-serving.ext');
+  const run = (args: string[]) => exec(openssl, args, { cwd: outDir, timeoutMs: 30_000 });
+  await writeFile(ext, `[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${node.address},DNS:${node.name}\n`);
+  await run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=system:node:${node.name}/O=system:nodes`]);
+  const serial = randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
+  await run(['x509', '-req', '-in', csr, '-CA', join(pkiDir, 'ca.crt'), '-CAkey', join(pkiDir, 'ca.key'), '-set_serial', `0x${serial}`, '-days', '3650', '-out', crt, '-extfile', ext, '-extensions', 'v3']);
+  return { crt, key };
 }
 
 /** A client kubeconfig for `cn` (groups `o`), signed by the control plane's CA, for the API server as the node sees it. */

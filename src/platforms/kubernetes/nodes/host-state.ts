@@ -62,8 +62,11 @@ function cgroupHierarchies(withUnified = false): string[] {
     .filter((d) => existsSync(join(d, 'cgroup.procs')) && (withUnified || d !== '/sys/fs/cgroup/unified'));
 }
 
-/** Every process in a node's cgroups (the pods' containers, their shims' children). */
-function podProcesses(): number[] {
+/**
+ * Every process in the nodes' cgroups (the pods' containers, their shims' children); with `only`,
+ * those of one node, or of one pod (its cgroup is pod<uid> under the node's cgroupRoot).
+ */
+export function podProcesses(only?: { node: NodeLayout; podUid?: string }): number[] {
   const pids = new Set<number>();
   const walk = (dir: string) => {
     try {
@@ -73,8 +76,21 @@ function podProcesses(): number[] {
       /* removed meanwhile */
     }
   };
+  const podDir = only?.podUid ? `pod${only.podUid}` : undefined;
+  const walkPods = (dir: string) => {
+    if (!podDir) return walk(dir);
+    try {
+      for (const d of readdirSync(dir, { withFileTypes: true })) {
+        if (!d.isDirectory()) continue;
+        if (d.name === podDir) walk(join(dir, d.name));
+        else walkPods(join(dir, d.name));
+      }
+    } catch {
+      /* removed meanwhile */
+    }
+  };
   for (const h of cgroupHierarchies()) {
-    for (const d of readdirSync(h)) if (d.startsWith(`${NAME_PREFIX}-`)) walk(join(h, d));
+    for (const d of readdirSync(h)) if (only ? `/${d}` === only.node.cgroupRoot : d.startsWith(`${NAME_PREFIX}-`)) walkPods(join(h, d));
   }
   return [...pids];
 }

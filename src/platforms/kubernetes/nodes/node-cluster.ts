@@ -5,14 +5,15 @@
 // CNI bridge in the node's namespace, reached through kube-proxy's NodePort rules on the node's
 // address.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { lookPath, type Progress } from '../../../setup/apt.ts';
+import { ensureCriu } from '../../../setup/criu-build.ts';
 import { ensureNodeBinaries, type NodeBinaries } from '../../../setup/node-build.ts';
 import { exec } from '../../../system/exec.ts';
 import { startSimCluster, stopSimCluster, type SimClusterState } from '../sim-cluster.ts';
-import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, writeClientKubeconfig } from './configs.ts';
+import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, writeClientKubeconfig, writeServingCertificate } from './configs.ts';
 import { createNodeNetwork, removeNodeNetwork } from './host-network.ts';
 import {
   createCgroupRoot,
@@ -26,6 +27,7 @@ import {
   unmountClusterMounts,
   type NodeProcess,
 } from './host-state.ts';
+import { writeCriuConfigs } from './node-checkpoints.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
 
@@ -57,6 +59,9 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
   const progress = options.progress ?? (() => undefined);
   const binaries = await ensureNodeBinaries(progress, { verbose: process.env.MIGBENCH_VERBOSE === '1' });
   const openssl = (await lookPath('openssl')) ?? 'openssl';
+  // containerd and runc checkpoint and restore with the CRIU on their PATH (the kubelet-checkpoint
+  // strategy): the same CRIU ≥ 4.2 the local platform uses, not a distribution's older one.
+  const criu = (await ensureCriu(progress)).path;
   await stopNodeCluster();
   const started = performance.now();
   const layouts = (options.workers ?? REAL_WORKERS).map((name, i) => nodeLayout(name, i));
@@ -70,6 +75,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     const apiPort = controlPlane.ports.apiServer;
     await mkdir(join(CLUSTER_RUN_DIR, 'logs'), { recursive: true });
     await mkdir(SHARED_VOLUME_DIR, { recursive: true });
+    await writeCriuConfigs();
     await saveHostSysctls();
     await createNodeNetwork(layouts, apiPort);
     const pkiDir = join(CONTROL_PLANE_DIR, 'pki');
@@ -80,7 +86,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
       checkAbort();
       const t0 = performance.now();
       nodeStarts.set(node.name, t0);
-      exits.push(...(await startNode(node, binaries, images, openssl, pkiDir, proxyKubeconfig, apiPort, progress)));
+      exits.push(...(await startNode(node, binaries, criu, images, openssl, pkiDir, proxyKubeconfig, apiPort, progress)));
     }
     const core = coreApi(controlPlane.kubeconfig);
     const readyMs = new Map<string, number>();
@@ -119,7 +125,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
   }
 }
 
-async function startNode(node: NodeLayout, binaries: NodeBinaries, images: string[], openssl: string, pkiDir: string, proxyKubeconfig: string, apiPort: number, progress: Progress): Promise<Array<Promise<string>>> {
+async function startNode(node: NodeLayout, binaries: NodeBinaries, criu: string, images: string[], openssl: string, pkiDir: string, proxyKubeconfig: string, apiPort: number, progress: Progress): Promise<Array<Promise<string>>> {
   for (const dir of [node.runDir, node.dataDir, node.logDir, node.podLogsDir, node.kubeletRoot]) await mkdir(dir, { recursive: true });
   const cniDir = join(node.runDir, 'cni');
   await mkdir(cniDir, { recursive: true });
@@ -127,8 +133,13 @@ async function startNode(node: NodeLayout, binaries: NodeBinaries, images: strin
   const containerdToml = join(node.runDir, 'containerd.toml');
   await writeFile(containerdToml, containerdConfig(node, binaries, cniDir));
   createCgroupRoot(node);
-  // containerd finds its shim on PATH; the shim gets runc from the runtime's BinaryName.
-  const env = { ...process.env, PATH: `${join(binaries.containerd, '..')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  // containerd finds its shim on PATH; the shim gets runc from the runtime's BinaryName, and
+  // containerd and runc find `criu` on PATH (a link, as $MIGBENCH_CRIU may name it otherwise).
+  const criuDir = join(node.runDir, 'bin');
+  await mkdir(criuDir, { recursive: true });
+  await rm(join(criuDir, 'criu'), { force: true });
+  await symlink(criu, join(criuDir, 'criu'));
+  const env = { ...process.env, PATH: `${criuDir}:${join(binaries.containerd, '..')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
   const containerd = launchInNode(node, 'containerd', binaries.containerd, ['--config', containerdToml, '--log-level', 'warn'], env);
   const ctr = (args: string[], timeoutMs = 60_000) => exec(binaries.ctr, ['--address', node.containerdSocket, ...args], { timeoutMs, allowFailure: true });
   const t0 = performance.now();
@@ -145,7 +156,8 @@ async function startNode(node: NodeLayout, binaries: NodeBinaries, images: strin
   const kubeletDir = join(node.runDir, 'kubelet');
   const kubeletKubeconfig = await writeClientKubeconfig(openssl, pkiDir, kubeletDir, 'kubelet', `system:node:${node.name}`, ['system:nodes'], apiPort);
   const kubeletYaml = join(kubeletDir, 'config.yaml');
-  await writeFile(kubeletYaml, kubeletConfig(node, join(pkiDir, 'ca.crt')));
+  const serving = await writeServingCertificate(openssl, pkiDir, join(kubeletDir, 'pki'), node);
+  await writeFile(kubeletYaml, kubeletConfig(node, join(pkiDir, 'ca.crt'), serving));
   const kubelet = launchInNode(node, 'kubelet', binaries.kubelet, [
     `--config=${kubeletYaml}`,
     `--kubeconfig=${kubeletKubeconfig}`,
@@ -204,13 +216,17 @@ export interface NodeClusterStatus {
   readyNodes: string[];
 }
 
-export async function nodeClusterStatus(): Promise<NodeClusterStatus> {
-  let state: NodeClusterState | undefined;
+/** The running cluster's state file (written once its nodes were Ready), if any. */
+export async function readNodeClusterState(): Promise<NodeClusterState | undefined> {
   try {
-    state = JSON.parse(await readFile(STATE_FILE, 'utf8')) as NodeClusterState;
+    return JSON.parse(await readFile(STATE_FILE, 'utf8')) as NodeClusterState;
   } catch {
-    state = undefined;
+    return undefined;
   }
+}
+
+export async function nodeClusterStatus(): Promise<NodeClusterStatus> {
+  const state = await readNodeClusterState();
   const ready = state ? await readyNodes(coreApi(state.kubeconfig)) : [];
   return { ...(state ? { state } : {}), processes: nodeProcesses(), readyNodes: ready };
 }

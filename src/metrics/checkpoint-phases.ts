@@ -1,0 +1,36 @@
+// The phases of a kubelet-checkpoint move, from its events (strategies/kubelet-checkpoint.ts): each
+// is the time between two consecutive steps the strategy reported, on the monotonic clock, so they
+// add up to the migration up to the restored pod being ready. Empty for every other strategy.
+import type { PhaseEvent } from '../timeline.ts';
+
+const SOURCE = 'strategy:kubelet-checkpoint';
+
+export const checkpointPhaseColumnDocs = {
+  checkpoint_api_ms: { unit: 'ms', description: "kubelet-checkpoint: the kubelet's checkpoint call, request → answer: CRIU's dump and the archive written on the source node" },
+  transfer_ms: { unit: 'ms', description: "kubelet-checkpoint: the archive copied from the source node's kubelet directory to the shared store (the seed's NFS)" },
+  image_build_ms: { unit: 'ms', description: 'kubelet-checkpoint: the checkpoint image (OCI archive: the checkpoint archive as its layer) built from the stored archive' },
+  image_import_ms: { unit: 'ms', description: "kubelet-checkpoint: the checkpoint image imported into the target node's containerd (ctr images import)" },
+  restore_ms: { unit: 'ms', description: 'kubelet-checkpoint: restored pod created → Ready: scheduling, the sandbox, containerd restoring the container with CRIU, the first readiness probe that passes' },
+} as const;
+
+export type CheckpointPhaseColumn = keyof typeof checkpointPhaseColumnDocs;
+
+/** [column, the step it starts after, the step that ends it]. */
+const PHASES: ReadonlyArray<[CheckpointPhaseColumn, string, string]> = [
+  ['checkpoint_api_ms', 'checkpoint_request', 'checkpoint_done'],
+  ['transfer_ms', 'checkpoint_done', 'transfer_done'],
+  ['image_build_ms', 'transfer_done', 'image_built'],
+  ['image_import_ms', 'image_built', 'image_imported'],
+  ['restore_ms', 'restore_pod_created', 'ready'],
+];
+
+export function checkpointPhases(events: readonly PhaseEvent[]): Partial<Record<CheckpointPhaseColumn, number>> {
+  const at = (event: string) => events.find((e) => e.source === SOURCE && e.event === event)?.at;
+  const phases: Partial<Record<CheckpointPhaseColumn, number>> = {};
+  for (const [column, from, to] of PHASES) {
+    const start = at(from);
+    const end = at(to);
+    if (start !== undefined && end !== undefined) phases[column] = end - start;
+  }
+  return phases;
+}
