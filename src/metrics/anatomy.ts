@@ -24,7 +24,7 @@
 import type { CriuStats } from '../results/trial-result.ts';
 import type { PhaseEvent } from '../timeline.ts';
 
-export const anatomyParts = ['freeze', 'dump', 'runtime', 'transfer', 'pod_setup', 'restore', 'stop', 'start', 'app_load', 'ready', 'switch', 'harness', 'client'] as const;
+export const anatomyParts = ['freeze', 'dump', 'runtime', 'transfer', 'image', 'pod_setup', 'restore', 'stop', 'start', 'app_load', 'ready', 'switch', 'harness', 'client'] as const;
 export type AnatomyPart = (typeof anatomyParts)[number];
 
 /** The anatomy's trials.csv columns, in order, with their unit and meaning (also in the README). */
@@ -33,8 +33,9 @@ export const anatomyColumnDocs = {
   anat_dump_ms: { unit: 'ms', description: 'part of the outage the pod stayed frozen while CRIU dumped it (CRIU frozen_time; for criu-lazy, whose CRIU stats are unusable, the whole checkpoint step)' },
   anat_runtime_ms: { unit: 'ms', description: "part of the outage spent in the container runtime outside CRIU's own timers, checkpoint and restore sides (runc starting CRIU, destroying and creating containers)" },
   anat_transfer_ms: { unit: 'ms', description: 'part of the outage spent copying the images to the target node (local.nodeLink only)' },
+  anat_image_ms: { unit: 'ms', description: "part of the outage spent building the checkpoint image and importing it into the target node's containerd (kubelet-checkpoint)" },
   anat_pod_setup_ms: { unit: 'ms', description: "part of the outage the platform spent creating the target pod's network and bundle before restoring or starting it (redeploy/drain: also removing the source pod; kubernetes: scheduling)" },
-  anat_restore_ms: { unit: 'ms', description: 'part of the outage CRIU spent restoring (CRIU restore_time)' },
+  anat_restore_ms: { unit: 'ms', description: 'part of the outage CRIU spent restoring (CRIU restore_time; kubelet-checkpoint: the restored pod scheduled → its container running, the runtime restoring it)' },
   anat_stop_ms: { unit: 'ms', description: 'part of the outage spent stopping the source pod: SIGTERM → exited (redeploy, drain)' },
   anat_start_ms: { unit: 'ms', description: "part of the outage the runtime spent starting the new pod's process (redeploy, drain)" },
   anat_app_load_ms: { unit: 'ms', description: 'part of the outage from the new process started to the readiness check passing: the app starting and loading its data, e.g. Redis replaying its AOF (redeploy, drain)' },
@@ -93,16 +94,37 @@ const notBoundaries = (e: PhaseEvent) => e.source.startsWith('probe:') || (e.sou
 
 /** The runtime's process ended: the events that close a dump (runc checkpoint, or direct CRIU). */
 const dumpEnds = new Set(['checkpoint_done', 'transfer_start']);
-const dumpStarts = new Set(['checkpoint_start', 'freeze_done']);
+const dumpStarts = new Set(['checkpoint_start', 'freeze_done', 'checkpoint_request']);
+
+/**
+ * kubelet-checkpoint's steps (strategies/kubelet-checkpoint.ts). Its restored pod is Ready while the
+ * stopped source may still be an endpoint, so the service is back only once the Service's endpoints
+ * name the restored pod alone (endpoint_switched); kube-proxy's rules follow within its sync period,
+ * which the client's part then holds.
+ */
+const KUBELET_CHECKPOINT = 'strategy:kubelet-checkpoint';
+const kubeletCheckpointPartEndingAt: Record<string, AnatomyPart> = {
+  image_built: 'image',
+  image_imported: 'image',
+  restore_pod_created: 'pod_setup',
+  pod_scheduled: 'pod_setup',
+  containers_started: 'restore',
+  pod_ready: 'ready',
+  ready: 'ready',
+  source_deleting: 'switch',
+  endpoint_switched: 'switch',
+};
 
 /** When the service pointed at a running pod again: the first switch-in after the trigger. */
 export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number): number | undefined {
+  const checkpointed = events.some((e) => e.source === KUBELET_CHECKPOINT);
   const back = events.filter(
     (e) =>
       e.at >= triggerAt &&
       ((e.source === 'platform:local' && e.event === 'service_endpoint' && !(e.detail ?? '').endsWith('-> none')) ||
         (e.source === 'platform:local' && e.event === 'pod_attached') ||
-        (e.source === 'platform:kubernetes' && e.event === 'pod_ready')),
+        (!checkpointed && e.source === 'platform:kubernetes' && e.event === 'pod_ready') ||
+        (e.source === KUBELET_CHECKPOINT && e.event === 'endpoint_switched')),
   );
   return back.length === 0 ? undefined : Math.min(...back.map((e) => e.at));
 }
@@ -113,6 +135,7 @@ export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number):
  */
 export function migrationSegments(events: readonly PhaseEvent[], triggerAt: number, criu: CriuStats | undefined): Segment[] {
   const back = serviceBackAt(events, triggerAt);
+  const checkpointed = events.some((e) => e.source === KUBELET_CHECKPOINT);
   const boundaries = events
     .filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back))
     .sort((a, b) => a.at - b.at);
@@ -122,7 +145,10 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
   };
   let prev: { at: number; event: string } = { at: triggerAt, event: 'trigger' };
   for (const e of boundaries) {
-    if (dumpEnds.has(e.event) && dumpStarts.has(prev.event)) {
+    const kubeletCheckpointPart = checkpointed ? kubeletCheckpointPartEndingAt[e.event] : undefined;
+    if (kubeletCheckpointPart) {
+      push(prev.at, e.at, kubeletCheckpointPart);
+    } else if (dumpEnds.has(e.event) && dumpStarts.has(prev.event)) {
       splitDump(prev.at, e.at, criu, prev.event === 'freeze_done', push);
     } else if (e.event === 'checkpoint_done') {
       push(prev.at, e.at, prev.event === 'transfer_done' ? 'transfer' : 'harness');

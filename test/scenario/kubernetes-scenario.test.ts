@@ -18,7 +18,7 @@ const K8S = 'platform: kubernetes\nworkloads: [{ type: video }]\n';
 describe('kubernetes scenarios', () => {
   it('loads a complete one, with the defaults of the kubernetes block and of podmigration', () => {
     const { scenario, migration } = parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false, targetNode: worker-b }\nstrategies: [drain, redeploy, podmigration]\n`);
-    expect(scenario.kubernetes).toEqual({ namespace: 'migbench', probes: false, forceControlPlane: false, targetNode: 'worker-b' });
+    expect(scenario.kubernetes).toEqual({ namespace: 'migbench', probes: false, forceControlPlane: false, kubeletInsecureTls: false, targetNode: 'worker-b' });
     expect(scenario.strategies[2]).toEqual({ name: 'podmigration', api: 'resource', snapshotPath: '/var/lib/kubelet/migration' });
     expect(migration).toEqual({ from: 'the first schedulable worker', to: 'worker-b' });
   });
@@ -29,8 +29,9 @@ describe('kubernetes scenarios', () => {
   });
 
   it.each([
-    ['criu on a cluster', `${K8S}kubernetes: { probes: false }\nstrategies: [criu]\n`, 'strategies[0]', /criu runs on the local platform; podmigration is CRIU's way on a cluster/],
-    ['a local-only strategy after a kubernetes one', `${K8S}kubernetes: { probes: false }\nstrategies: [drain, criu-lazy]\n`, 'strategies[1]', /^a kubernetes strategy \(podmigration, drain, redeploy\): criu-lazy runs on the local platform/],
+    ['criu on a cluster', `${K8S}kubernetes: { probes: false }\nstrategies: [criu]\n`, 'strategies[0]', /criu runs on the local platform; kubelet-checkpoint \(and podmigration\) are CRIU's way on a cluster/],
+    ['a local-only strategy after a kubernetes one', `${K8S}kubernetes: { probes: false }\nstrategies: [drain, criu-lazy]\n`, 'strategies[1]', /^a kubernetes strategy \(podmigration, drain, redeploy, kubelet-checkpoint\): criu-lazy runs on the local platform/],
+    ['kubelet-checkpoint on the local platform', 'workloads: [{ type: redis }]\nstrategies: [kubelet-checkpoint]\n', 'strategies[0]', /kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes/],
     ['podmigration on the local platform', 'workloads: [{ type: redis }]\nstrategies: [podmigration]\n', 'strategies[0]', /needs platform: kubernetes/],
     ['no kubernetes block', `${K8S}strategies: [drain]\n`, 'kubernetes', /a `kubernetes:` block/],
     ['probes on but no address', `${K8S}kubernetes: {}\nstrategies: [drain]\n`, 'kubernetes.address', /probes: false/],

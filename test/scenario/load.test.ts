@@ -99,7 +99,7 @@ describe('schema problems', () => {
 
   it('reports an unknown strategy given as a mapping at its `name`', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
-      { path: 'strategies[0].name', expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration"', found: '"live"', where: 'line 3' },
+      { path: 'strategies[0].name', expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration", "kubelet-checkpoint"', found: '"live"', where: 'line 3' },
     ]);
   });
 

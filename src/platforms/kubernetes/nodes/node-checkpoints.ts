@@ -25,13 +25,16 @@ export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
  *    are dumped without their state and restored closed. The restored pod has another IP address,
  *    so their repaired state (tcp-established) could never be used there; clients reconnect, as
  *    after any move that changes the pod's address.
+ *  - skip-in-flight: a connection the kernel has accepted but the app not yet (the probes connect
+ *    every few ms, kubelet's readiness probe every second) is left out instead of failing the dump
+ *    ("In-flight connection"); its client sees it reset and connects again.
  *  - leave-stopped, for the dump only: the source's processes stay stopped (SIGSTOP) the moment the
  *    dump ends instead of running on, so nothing the source would do after its checkpoint — a
  *    Redis write acknowledged, a training step, a video frame — is lost when the restored copy
  *    takes over. A configuration file overrides the options runc sends over CRIU's RPC ("Would
  *    overwrite RPC settings" in dump.log), leave-running included.
  */
-export const CRIU_CHECKPOINT_OPTIONS = ['tcp-close', 'leave-stopped'];
+export const CRIU_CHECKPOINT_OPTIONS = ['tcp-close', 'skip-in-flight', 'leave-stopped'];
 export const CRIU_RESTORE_OPTIONS = ['tcp-close'];
 
 export async function writeCriuConfigs(): Promise<void> {
