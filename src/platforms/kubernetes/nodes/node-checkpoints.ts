@@ -33,8 +33,12 @@ export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
  *    Redis write acknowledged, a training step, a video frame — is lost when the restored copy
  *    takes over. A configuration file overrides the options runc sends over CRIU's RPC ("Would
  *    overwrite RPC settings" in dump.log), leave-running included.
+ *  - network-lock skip, for the dump only: CRIU's network lock (iptables rules in the pod's network
+ *    namespace) keeps TCP state from changing while it is dumped — needless with tcp-close — and
+ *    CRIU lifts it only for tasks left running: with leave-stopped it would stay, and the source,
+ *    resumed after a failed restore (the fallback), would never be reached again.
  */
-export const CRIU_CHECKPOINT_OPTIONS = ['tcp-close', 'skip-in-flight', 'leave-stopped'];
+export const CRIU_CHECKPOINT_OPTIONS = ['tcp-close', 'skip-in-flight', 'leave-stopped', 'network-lock skip'];
 export const CRIU_RESTORE_OPTIONS = ['tcp-close'];
 
 export async function writeCriuConfigs(): Promise<void> {
