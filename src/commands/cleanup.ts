@@ -8,6 +8,8 @@ import { requireRoot } from './root.ts';
 import { KubeApi } from '../platforms/kubernetes/api.ts';
 import { apiStatus, ClusterError, connectCluster, describeApiError, preflight } from '../platforms/kubernetes/cluster.ts';
 import { cleanupKubernetes } from '../platforms/kubernetes/cleanup.ts';
+import { readNodeClusterState } from '../platforms/kubernetes/nodes/node-cluster.ts';
+import { ClusterNodeCheckpoints } from '../platforms/kubernetes/nodes/node-checkpoints.ts';
 
 const DEFAULT_STORE = '/var/lib/migbench/store';
 
@@ -21,7 +23,7 @@ export interface KubernetesCleanupArgs {
   namespace: string;
 }
 
-/** `cleanup --platform kubernetes`: what migbench created in the namespace, and its cordons. Needs no root. */
+/** `cleanup --platform kubernetes`: what migbench created in the namespace, and its cordons (needs no root); on `migbench cluster` nodes also kubelet-checkpoint's files and images. */
 export async function cleanupKubernetesCommand(args: KubernetesCleanupArgs): Promise<number> {
   let api: KubeApi;
   try {
@@ -39,6 +41,9 @@ export async function cleanupKubernetesCommand(args: KubernetesCleanupArgs): Pro
     if (apiStatus(err) === 403) throw new CommandFailure(`migbench cleanup: not allowed in namespace ${args.namespace} (${describeApiError(err)}); bind the migbench ClusterRole (deploy/kubernetes/clusterrole.yaml) there`, EXIT_USAGE);
     throw err;
   }
+  // On this host's `migbench cluster` nodes, kubelet-checkpoint's archives and images of a run that was killed.
+  const state = await readNodeClusterState();
+  if (state) removed.push(...(await new ClusterNodeCheckpoints(state.binaries.ctr, state.nodes.map((n) => n.name)).removeLeftovers()));
   process.stdout.write(removed.length === 0 ? 'migbench cleanup: nothing to remove\n' : `migbench cleanup: removed\n${removed.map((r) => `  ${r}`).join('\n')}\n`);
   return 0;
 }

@@ -15,7 +15,7 @@
 // by the pod that never lost its state, and the trial fails with the step (`failed_phase`).
 import { labelValue, nodeAffinity } from '../platforms/kubernetes/manifests.ts';
 import type { K8sObject } from '../platforms/kubernetes/api.ts';
-import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
+import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
 import type { WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
 import { MigrationStepError, type MigrationStep } from '../platforms/migration-errors.ts';
 import type { StrategyConfig } from '../scenario/schema.ts';
@@ -53,7 +53,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     const containers = (template.spec.containers ?? []) as { name: string; image: string }[];
     if (containers.length !== 1 || (template.spec.initContainers ?? []).length > 0) throw new Error(`kubelet-checkpoint: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`);
     const container = containers[0]!.name;
-    const imageName = `localhost/migbench-checkpoint/${labelValue(sourcePod.name).toLowerCase()}:${labelValue(ctx.trialKey.replace(/\//g, '-')).toLowerCase()}`;
+    const imageName = `${CHECKPOINT_IMAGE_PREFIX}${labelValue(sourcePod.name).toLowerCase()}:${labelValue(ctx.trialKey.replace(/\//g, '-')).toLowerCase()}`;
     if (api.dryRun) return this.dryRun(ctx, endpoint, container, imageName);
     let kubeletArchive: string | undefined;
     ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial({ key: ctx.trialKey, imageName, nodes: [ctx.sourceNode.name, ctx.targetNode], ...(kubeletArchive ? { kubeletArchive } : {}) }));

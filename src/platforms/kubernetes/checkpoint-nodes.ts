@@ -6,6 +6,9 @@
 // its nodes for the same steps, which migbench does not ship.
 import type { CriuStats } from '../../results/trial-result.ts';
 
+/** Every checkpoint image's name starts so (strategies/kubelet-checkpoint.ts names them; cleanup finds them by it). */
+export const CHECKPOINT_IMAGE_PREFIX = 'localhost/migbench-checkpoint/';
+
 export interface CheckpointNodes {
   /** Pod annotations for the pod that will be checkpointed (the runtime's CRIU options for the dump). */
   readonly checkpointPodAnnotations: Record<string, string>;

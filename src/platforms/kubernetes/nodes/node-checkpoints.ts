@@ -5,12 +5,12 @@
 // runtime uses come from per-pod configuration files (containerd passes the pod annotation
 // org.criu.config to runc: configs.ts), written at cluster start (writeCriuConfigs).
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CriuStats } from '../../../results/trial-result.ts';
 import { parseDumpStats } from '../../local/criu-stats.ts';
 import { exec } from '../../../system/exec.ts';
-import type { CheckpointNodes } from '../checkpoint-nodes.ts';
+import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../checkpoint-nodes.ts';
 import { podProcesses } from './host-state.ts';
 import { writeCheckpointImageArchive } from './oci-image.ts';
 import { CHECKPOINT_STORE_DIR, CRIU_CHECKPOINT_CONFIG, CRIU_RESTORE_CONFIG, nodeLayout, type NodeLayout } from './layout.ts';
@@ -126,6 +126,33 @@ export class ClusterNodeCheckpoints implements CheckpointNodes {
     // The run's directory too, once its last trial's is gone (rmdir fails on one still in use).
     await rmdir(dirname(join(CHECKPOINT_STORE_DIR, trial.key))).catch(() => undefined);
     return problems;
+  }
+
+  /**
+   * What killed runs left (`migbench cleanup --platform kubernetes`): checkpoint images on every
+   * node, migbench pods' archives in the kubelets' checkpoint directories, the shared store. Lines of what was removed.
+   */
+  async removeLeftovers(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const [name, node] of this.nodes) {
+      const listed = await exec(this.ctr, ['--address', node.containerdSocket, '-n', 'k8s.io', 'images', 'ls', '-q'], { timeoutMs: 60_000, allowFailure: true });
+      for (const image of listed.stdout.split('\n').filter((l) => l.startsWith(CHECKPOINT_IMAGE_PREFIX))) {
+        const rm = await exec(this.ctr, ['--address', node.containerdSocket, '-n', 'k8s.io', 'images', 'rm', '--sync', image], { timeoutMs: 60_000, allowFailure: true });
+        if (rm.exitCode === 0) removed.push(`checkpoint image ${image} on ${name}`);
+      }
+      const dir = join(node.kubeletRoot, 'checkpoints');
+      for (const file of await readdir(dir).catch(() => [] as string[])) {
+        // kubelet names them checkpoint-<pod>_<namespace>-<container>-<time>.tar; every workload's pod is migbench-*.
+        if (!file.startsWith('checkpoint-migbench-')) continue;
+        await rm(join(dir, file), { force: true });
+        removed.push(`checkpoint archive ${join(dir, file)}`);
+      }
+    }
+    for (const run of await readdir(CHECKPOINT_STORE_DIR).catch(() => [] as string[])) {
+      await rm(join(CHECKPOINT_STORE_DIR, run), { recursive: true, force: true });
+      removed.push(`checkpoint store ${join(CHECKPOINT_STORE_DIR, run)}`);
+    }
+    return removed;
   }
 
   private node(name: string): NodeLayout {
