@@ -49,7 +49,7 @@ function kubeConfig(): KubeConfig {
 async function listen(cert: string, key: string): Promise<void> {
   server = createServer({ cert: file(cert), key: file(key), ca: file('ca.crt'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-    seen.push({ path: req.url ?? '', clientCn: peer?.subject?.CN });
+    seen.push({ path: req.url ?? '', clientCn: peer?.subject?.CN as string | undefined });
     if (!gateOn) return res.writeHead(404).end('404 page not found\n');
     if (req.method === 'POST' && req.url?.startsWith('/checkpoint/migbench/migbench-redis/redis')) return res.writeHead(200).end('{"items":["/var/lib/kubelet/checkpoints/checkpoint-migbench-redis_migbench-redis-2026-12-02T18:00:00Z.tar"]}');
     res.writeHead(404).end('pod does not exist\n');

@@ -113,13 +113,13 @@ export function cniConfig(node: NodeLayout): string {
   )}\n`;
 }
 
-/** kubelet's serving certificate and key (writeServingCertificate). */
-export interface ServingCertificate {
+/** A certificate and its key, as files (writeServingCertificate, signCertificate). */
+export interface CertificateFiles {
   crt: string;
   key: string;
 }
 
-export function kubeletConfig(node: NodeLayout, caFile: string, serving: ServingCertificate): string {
+export function kubeletConfig(node: NodeLayout, caFile: string, serving: CertificateFiles): string {
   return stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -176,15 +176,20 @@ export function kubeProxyConfig(node: NodeLayout, kubeconfig: string): string {
 }
 
 /** kubelet's serving certificate, signed by the control plane's CA, naming the node's address. */
-export async function writeServingCertificate(openssl: string, pkiDir: string, outDir: string, node: NodeLayout): Promise<ServingCertificate> {
+export function writeServingCertificate(openssl: string, pkiDir: string, outDir: string, node: NodeLayout): Promise<CertificateFiles> {
+  return signCertificate(openssl, pkiDir, outDir, 'kubelet-serving', `/CN=system:node:${node.name}/O=system:nodes`, `extendedKeyUsage=serverAuth\nsubjectAltName=IP:${node.address},DNS:${node.name}`);
+}
+
+/** A key and a certificate for `subject` with `extensions`, signed by the CA in pkiDir, as outDir/<name>.{key,crt}. */
+async function signCertificate(openssl: string, pkiDir: string, outDir: string, name: string, subject: string, extensions: string): Promise<CertificateFiles> {
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  const key = join(outDir, 'kubelet-serving.key');
-  const csr = join(outDir, 'kubelet-serving.csr');
-  const crt = join(outDir, 'kubelet-serving.crt');
-  const ext = join(outDir, 'kubelet-serving.ext');
+  const key = join(outDir, `${name}.key`);
+  const csr = join(outDir, `${name}.csr`);
+  const crt = join(outDir, `${name}.crt`);
+  const ext = join(outDir, `${name}.ext`);
   const run = (args: string[]) => exec(openssl, args, { cwd: outDir, timeoutMs: 30_000 });
-  await writeFile(ext, `[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${node.address},DNS:${node.name}\n`);
-  await run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=system:node:${node.name}/O=system:nodes`]);
+  await writeFile(ext, `[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`);
+  await run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
   const serial = randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
   await run(['x509', '-req', '-in', csr, '-CA', join(pkiDir, 'ca.crt'), '-CAkey', join(pkiDir, 'ca.key'), '-set_serial', `0x${serial}`, '-days', '3650', '-out', crt, '-extfile', ext, '-extensions', 'v3']);
   return { crt, key };
@@ -200,16 +205,7 @@ export async function writeClientKubeconfig(
   groups: string[],
   apiPort: number,
 ): Promise<string> {
-  await mkdir(outDir, { recursive: true, mode: 0o700 });
-  const key = join(outDir, `${name}.key`);
-  const csr = join(outDir, `${name}.csr`);
-  const crt = join(outDir, `${name}.crt`);
-  const ext = join(outDir, `${name}.ext`);
-  const run = (args: string[]) => exec(openssl, args, { cwd: outDir, timeoutMs: 30_000 });
-  await writeFile(ext, '[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
-  await run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${cn}${groups.map((g) => `/O=${g}`).join('')}`]);
-  const serial = randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
-  await run(['x509', '-req', '-in', csr, '-CA', join(pkiDir, 'ca.crt'), '-CAkey', join(pkiDir, 'ca.key'), '-set_serial', `0x${serial}`, '-days', '3650', '-out', crt, '-extfile', ext, '-extensions', 'v3']);
+  const { crt, key } = await signCertificate(openssl, pkiDir, outDir, name, `/CN=${cn}${groups.map((g) => `/O=${g}`).join('')}`, 'extendedKeyUsage=clientAuth');
   const b64 = async (path: string) => (await readFile(path)).toString('base64');
   const kubeconfig = {
     apiVersion: 'v1',
