@@ -63,7 +63,8 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
     } catch (err) {
       // A failed dump leaves the container as it was (CRIU resumes what it froze): still serving.
-      throw new MigrationStepError('dump', `kubelet checkpoint: ${(err as Error).message}`, true);
+      const criu = await nodes.criuError('dump');
+      throw new MigrationStepError('dump', `kubelet checkpoint: ${(err as Error).message}${criu ? `; CRIU: ${criu}` : ''}`, true);
     }
     emit('checkpoint_done', kubeletArchive);
 
@@ -72,7 +73,8 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       try {
         return await run();
       } catch (err) {
-        throw await this.resumeSource(ctx, name, err);
+        const criu = name === 'restore' ? await nodes.criuError('restore') : undefined;
+        throw await this.resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };
     const stored = await step('transfer', () => nodes.transfer(ctx.sourceNode.name, kubeletArchive!, ctx.trialKey));

@@ -13,7 +13,8 @@ import { exec } from '../../../system/exec.ts';
 import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../checkpoint-nodes.ts';
 import { podProcesses } from './host-state.ts';
 import { writeCheckpointImageArchive } from './oci-image.ts';
-import { CHECKPOINT_STORE_DIR, CRIU_CHECKPOINT_CONFIG, CRIU_RESTORE_CONFIG, nodeLayout, type NodeLayout } from './layout.ts';
+import { CHECKPOINT_STORE_DIR, CRIU_CHECKPOINT_CONFIG, CRIU_DUMP_LOG, CRIU_RESTORE_CONFIG, CRIU_RESTORE_LOG, nodeLayout, type NodeLayout } from './layout.ts';
+import { criuErrorLine } from '../../migration-errors.ts';
 
 /** runc's annotation naming the CRIU configuration file for a container's checkpoint and restore. */
 export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
@@ -37,9 +38,11 @@ export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
  *    namespace) keeps TCP state from changing while it is dumped — needless with tcp-close — and
  *    CRIU lifts it only for tasks left running: with leave-stopped it would stay, and the source,
  *    resumed after a failed restore (the fallback), would never be reached again.
+ *  - log-file: CRIU's log outside containerd's work directory, which containerd removes when a step
+ *    fails — the log that says why with it; a failed trial's error quotes CRIU's line from it.
  */
-export const CRIU_CHECKPOINT_OPTIONS = ['tcp-close', 'skip-in-flight', 'leave-stopped', 'network-lock skip'];
-export const CRIU_RESTORE_OPTIONS = ['tcp-close'];
+export const CRIU_CHECKPOINT_OPTIONS = ['tcp-close', 'skip-in-flight', 'leave-stopped', 'network-lock skip', `log-file ${CRIU_DUMP_LOG}`];
+export const CRIU_RESTORE_OPTIONS = ['tcp-close', `log-file ${CRIU_RESTORE_LOG}`];
 
 export async function writeCriuConfigs(): Promise<void> {
   await mkdir(join(CRIU_CHECKPOINT_CONFIG, '..'), { recursive: true });
@@ -99,6 +102,11 @@ export class ClusterNodeCheckpoints implements CheckpointNodes {
     const { containerdSocket } = this.node(node);
     const result = await exec(this.ctr, ['--address', containerdSocket, '-n', 'k8s.io', 'images', 'import', '--local', imageArchive], { timeoutMs: 10 * 60_000, allowFailure: true });
     if (result.exitCode !== 0) throw new Error(`importing the checkpoint image into ${node}'s containerd failed: ${result.stderr.split('\n').filter((l) => !/DEPRECATION/.test(l)).join(' ').trim().slice(0, 400)}`);
+  }
+
+  async criuError(step: 'dump' | 'restore'): Promise<string | undefined> {
+    const log = await readFile(step === 'dump' ? CRIU_DUMP_LOG : CRIU_RESTORE_LOG, 'utf8').catch(() => '');
+    return criuErrorLine(log) || undefined;
   }
 
   async resumePod(node: string, podUid: string): Promise<void> {
