@@ -58,12 +58,14 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     let kubeletArchive: string | undefined;
     ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial({ key: ctx.trialKey, imageName, nodes: [ctx.sourceNode.name, ctx.targetNode], ...(kubeletArchive ? { kubeletArchive } : {}) }));
 
+    // Wall clock, not the monotonic one: compared with the CRIU logs' mtimes (criuError).
+    const dumpStartedAt = Date.now();
     emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (${endpoint.address}:${endpoint.port})`);
     try {
       kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
     } catch (err) {
       // A failed dump leaves the container as it was (CRIU resumes what it froze): still serving.
-      const criu = await nodes.criuError('dump');
+      const criu = await nodes.criuError('dump', dumpStartedAt);
       throw new MigrationStepError('dump', `kubelet checkpoint: ${(err as Error).message}${criu ? `; CRIU: ${criu}` : ''}`, true);
     }
     emit('checkpoint_done', kubeletArchive);
@@ -73,7 +75,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       try {
         return await run();
       } catch (err) {
-        const criu = name === 'restore' ? await nodes.criuError('restore') : undefined;
+        const criu = name === 'restore' ? await nodes.criuError('restore', dumpStartedAt) : undefined;
         throw await this.resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };

@@ -24,8 +24,8 @@ export interface CheckpointNodes {
   buildImage(archive: string, containerName: string, imageName: string): Promise<string>;
   /** Imports the image archive into `node`'s runtime. */
   importImage(node: string, imageArchive: string): Promise<void>;
-  /** CRIU's own error line from its log of the last dump or restore on these nodes, if it logged one. */
-  criuError(step: 'dump' | 'restore'): Promise<string | undefined>;
+  /** CRIU's own error line from its log of the dump or restore, if CRIU wrote that log at or after `sinceEpochMs` (not an older trial's). */
+  criuError(step: 'dump' | 'restore', sinceEpochMs: number): Promise<string | undefined>;
   /** Resumes the processes of a pod its checkpoint left stopped (SIGCONT): the fallback when a restore fails. */
   resumePod(node: string, podUid: string): Promise<void>;
   /** Removes everything of the trial from every node and the store (images, archives); one line per failure. */

@@ -104,9 +104,13 @@ export class ClusterNodeCheckpoints implements CheckpointNodes {
     if (result.exitCode !== 0) throw new Error(`importing the checkpoint image into ${node}'s containerd failed: ${result.stderr.split('\n').filter((l) => !/DEPRECATION/.test(l)).join(' ').trim().slice(0, 400)}`);
   }
 
-  async criuError(step: 'dump' | 'restore'): Promise<string | undefined> {
-    const log = await readFile(step === 'dump' ? CRIU_DUMP_LOG : CRIU_RESTORE_LOG, 'utf8').catch(() => '');
-    return criuErrorLine(log) || undefined;
+  async criuError(step: 'dump' | 'restore', sinceEpochMs: number): Promise<string | undefined> {
+    const path = step === 'dump' ? CRIU_DUMP_LOG : CRIU_RESTORE_LOG;
+    // One log per step for both nodes, overwritten by each run of CRIU: a step that failed before
+    // CRIU ran must not quote an older trial's error.
+    const written = await stat(path).then((s) => s.mtimeMs, () => undefined);
+    if (written === undefined || written < sinceEpochMs) return undefined;
+    return criuErrorLine(await readFile(path, 'utf8').catch(() => '')) || undefined;
   }
 
   async resumePod(node: string, podUid: string): Promise<void> {
