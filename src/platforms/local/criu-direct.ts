@@ -18,6 +18,7 @@
 // whatever is left in migbench's cgroups).
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { sleep } from '../../clock.ts';
 import { CommandError, exec } from '../../system/exec.ts';
 import { CGROUP_PARENT } from './names.ts';
 import type { LocalPod } from './pods.ts';
@@ -105,11 +106,11 @@ export class CriuDirect {
     try {
       rc = await launchDetached(args, pod.files.podLog, 600_000);
     } catch (err) {
-      removeCgroups(cgroups);
+      await removeCgroups(cgroups);
       throw err;
     }
     if (rc !== 0 || !existsSync(pod.files.pidFile)) {
-      removeCgroups(cgroups);
+      await removeCgroups(cgroups);
       throw new Error(`criu restore of ${pod.name} failed (exit ${rc}): ${criuError(`${work}/restore.log`)}`);
     }
     const pid = Number.parseInt(await readFile(pod.files.pidFile, 'utf8'), 10);
@@ -184,13 +185,26 @@ function writeCgroupFile(file: string, value: string): void {
   if (readFileSync(file, 'utf8').trim() !== value) writeFileSync(file, value);
 }
 
-/** Removes the pod's cgroups (each once empty), deepest first. */
-export function removeCgroups(dirs: string[]): void {
+/** How long a pod's cgroup may take to empty after its init died. */
+const CGROUP_EMPTY_TIMEOUT_MS = 2_000;
+
+/**
+ * Removes the pod's cgroups, each once empty. When the pod's init dies the kernel kills the rest of
+ * its pid namespace, but those processes leave the cgroup a little later: rmdir answers EBUSY until
+ * then, so it is retried rather than leaving a cgroup behind for the next measurement.
+ */
+export async function removeCgroups(dirs: string[]): Promise<void> {
+  const deadline = performance.now() + CGROUP_EMPTY_TIMEOUT_MS;
   for (const dir of dirs) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // Still has tasks or already gone: cleanup's sweep of migbench's cgroups catches the former.
+    for (;;) {
+      try {
+        rmdirSync(dir);
+        break;
+      } catch (err) {
+        // Already gone, or still busy past the deadline: cleanup's sweep of migbench's cgroups catches the latter.
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || performance.now() > deadline) break;
+        await sleep(10);
+      }
     }
   }
 }

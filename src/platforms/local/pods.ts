@@ -221,7 +221,7 @@ export class LocalPods {
     // The init of the pod's pid namespace: killing it ends every process of the pod.
     if (p.restoredByCriu && p.pid > 0 && processAlive(p.pid)) await this.signal(p, 'KILL');
     if (p.pid > 0 && processAlive(p.pid)) await waitForExit(p.pid, 10_000);
-    if (p.restoredByCriu) removeCgroups(podCgroups(p.containerId));
+    if (p.restoredByCriu) await removeCgroups(podCgroups(p.containerId));
     if (!p.addressHandedOver) {
       await this.network.removePodNetwork(p.network);
       await this.network.forgetConnections(p.ip);
