@@ -8,8 +8,8 @@ import { requireRoot } from './root.ts';
 import { KubeApi } from '../platforms/kubernetes/api.ts';
 import { apiStatus, ClusterError, connectCluster, describeApiError, preflight } from '../platforms/kubernetes/cluster.ts';
 import { cleanupKubernetes } from '../platforms/kubernetes/cleanup.ts';
-import { readNodeClusterState } from '../platforms/kubernetes/nodes/node-cluster.ts';
-import { ClusterNodeCheckpoints } from '../platforms/kubernetes/nodes/node-checkpoints.ts';
+import { readNodeClusterState } from '../lab/nodes/node-cluster.ts';
+import { ClusterNodeCheckpoints } from '../lab/nodes/node-checkpoints.ts';
 
 const DEFAULT_STORE = '/var/lib/migbench/store';
 

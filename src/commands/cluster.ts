@@ -1,9 +1,9 @@
 // `migbench cluster build|start|stop|status`: a Kubernetes cluster with two real nodes (kubelet,
-// containerd, runc, CNI, kube-proxy) on this host (src/platforms/kubernetes/nodes/). `build` builds
+// containerd, runc, CNI, kube-proxy) on this host (src/lab/nodes/). `build` builds
 // and caches every component and prints each one's build time; `start` builds what is missing.
-import { ensureControlPlane } from '../setup/control-plane-build.ts';
-import { ensureNodeBinaries } from '../setup/node-build.ts';
-import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../platforms/kubernetes/nodes/node-cluster.ts';
+import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
+import { ensureNodeBinaries } from '../lab/build/node-build.ts';
+import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../lab/nodes/node-cluster.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
 

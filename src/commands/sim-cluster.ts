@@ -1,8 +1,8 @@
 // `migbench sim-cluster start|stop|status`: a real Kubernetes control plane with kwok's fake nodes on
-// 127.0.0.1 (src/platforms/kubernetes/sim-cluster.ts), to run the kubernetes platform's scenarios
+// 127.0.0.1 (src/lab/sim/sim-cluster.ts), to run the kubernetes platform's scenarios
 // without a cluster. `start` builds the binaries on first use, then returns with the cluster running.
-import { ensureControlPlane } from '../setup/control-plane-build.ts';
-import { CONTROL_PLANE_NODE, SIM_CLUSTER_DIR, SimClusterError, simClusterStatus, startSimCluster, stopSimCluster } from '../platforms/kubernetes/sim-cluster.ts';
+import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
+import { CONTROL_PLANE_NODE, SIM_CLUSTER_DIR, SimClusterError, simClusterStatus, startSimCluster, stopSimCluster } from '../lab/sim/sim-cluster.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
 

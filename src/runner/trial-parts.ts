@@ -4,7 +4,7 @@
 import { sleep, type Clock } from '../clock.ts';
 import type { TrainingObservation } from '../metrics/training.ts';
 import type { FrameArrival } from '../metrics/video.ts';
-import type { MigrationStep } from '../platforms/migration-errors.ts';
+import type { MigrationStep } from '../criu/migration-errors.ts';
 import type { Probe, ProbeFindings } from '../probes/probe.ts';
 import type { TrialResult } from '../results/trial-result.ts';
 import type { EventRecorder, PhaseEvent, Sample } from '../timeline.ts';

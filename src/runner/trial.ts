@@ -12,7 +12,7 @@ import type { CriuStats, TrialIdentity, TrialResult } from '../results/trial-res
 import type { EventRecorder } from '../timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
 import { ProbeSession, TrialLog, describe, observeAfterFailure, type Phase } from './trial-parts.ts';
-import { MigrationStepError } from '../platforms/migration-errors.ts';
+import { MigrationStepError } from '../criu/migration-errors.ts';
 
 export interface TrialTiming {
   settleMs: number;

@@ -17,7 +17,7 @@ import { labelValue, nodeAffinity } from '../platforms/kubernetes/manifests.ts';
 import type { K8sObject } from '../platforms/kubernetes/api.ts';
 import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
 import type { WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
-import { MigrationStepError, type MigrationStep } from '../platforms/migration-errors.ts';
+import { MigrationStepError, type MigrationStep } from '../criu/migration-errors.ts';
 import type { StrategyConfig } from '../scenario/schema.ts';
 import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from './kubernetes-strategy.ts';
 

@@ -25,7 +25,7 @@ import { migbench } from '../helpers/cli.ts';
 import { migbenchObjects, NOTHING } from '../helpers/host.ts';
 import { Subnet } from '../../src/platforms/local/network.ts';
 import { LOCK_FILE, RUN_DIR, containerId } from '../../src/platforms/local/names.ts';
-import { processAlive } from '../../src/platforms/local/runc.ts';
+import { processAlive } from '../../src/system/processes.ts';
 import { PROBE_KEY } from '../../src/probes/redis-probe.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../src/platforms/kubernetes/nodes/node-cluster.ts';
+import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../src/lab/nodes/node-cluster.ts';
 
 /** Building the node components on first use takes minutes. */
 const START_TIMEOUT_MS = 60 * 60_000;

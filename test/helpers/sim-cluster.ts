@@ -11,7 +11,7 @@ import {
   stopSimCluster,
   type SimClusterOptions,
   type SimClusterState,
-} from '../../src/platforms/kubernetes/sim-cluster.ts';
+} from '../../src/lab/sim/sim-cluster.ts';
 
 /** Building the control plane on first use takes minutes (the CI builds it before `npm test`). */
 const START_TIMEOUT_MS = 45 * 60_000;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeFields, parseDumpStats, parseRestoreStats, readDumpStats, readRestoreStats } from '../../src/platforms/local/criu-stats.ts';
+import { decodeFields, parseDumpStats, parseRestoreStats, readDumpStats, readRestoreStats } from '../../src/criu/stats.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/criu/${name}`, import.meta.url));
 

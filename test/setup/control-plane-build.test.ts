@@ -1,4 +1,4 @@
-// The pins of the control-plane build (src/setup/k8s-build/go.mod) stay consistent, and the parsers
+// The pins of the control-plane build (src/lab/build/k8s-build/go.mod) stay consistent, and the parsers
 // the build relies on read what the tools really print.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import {
   parseControlPlaneVersions,
   parseGoVersion,
   versionLdflags,
-} from '../../src/setup/control-plane-build.ts';
+} from '../../src/lab/build/control-plane-build.ts';
 
 const goMod = readFileSync(join(K8S_BUILD_MODULE_DIR, 'go.mod'), 'utf8');
 

@@ -8,14 +8,15 @@ import type { EventRecorder } from '../../timeline.ts';
 import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from '../platform.ts';
 import { criuFeatureCheck } from '../../setup/criu-detect.ts';
 import { startLazyPagesDaemon, startPageServer, type CriuDaemon, type Placement } from './criu-daemons.ts';
-import { readDumpStats, readRestoreStats } from './criu-stats.ts';
+import { readDumpStats, readRestoreStats } from '../../criu/stats.ts';
 import type { HostNetwork } from './host-network.ts';
 import { copyOverLink, inNode, type NodeLink } from './node-link.ts';
 import { criuConfig, type LocalPod, type LocalPods } from './pods.ts';
 import { containerFreezer, freezeCgroup, freezeScript, readScriptReport, thawCgroup } from './freezer.ts';
-import { processAlive, type CheckpointOptions, type LazyCheckpoint, type Runc } from './runc.ts';
+import { type CheckpointOptions, type LazyCheckpoint, type Runc } from './runc.ts';
+import { processAlive } from '../../system/processes.ts';
 import type { CriuDirect } from './criu-direct.ts';
-import { CheckpointFailure, criuErrorLine } from '../migration-errors.ts';
+import { CheckpointFailure, criuErrorLine } from '../../criu/migration-errors.ts';
 
 /** CRIU's page transfers (page server, lazy pages) between the "nodes" of this host. */
 const PAGE_SERVER_ADDRESS = '127.0.0.1';

@@ -6,7 +6,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { exec } from '../../system/exec.ts';
 import { BRIDGE, CGROUP_PARENT, LOCK_FILE, OBJECT_PREFIX, RUN_DIR, VETH_PREFIX } from './names.ts';
 import { removeAllServiceRules } from './service.ts';
-import { processAlive, waitForExit } from './runc.ts';
+import { processAlive, waitForExit } from '../../system/processes.ts';
 import { findProcesses } from '../../system/processes.ts';
 
 export interface CleanupOptions {

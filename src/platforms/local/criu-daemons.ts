@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { exec } from '../../system/exec.ts';
-import { processAlive, waitForExit } from './runc.ts';
+import { processAlive, waitForExit } from '../../system/processes.ts';
 
 export interface CriuDaemon {
   readonly pid: number;

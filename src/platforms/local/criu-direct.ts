@@ -16,11 +16,11 @@
 // runc knows nothing of a pod restored this way: the restored init's pid is kept in the pod's pid
 // file, and removing the pod kills it and removes its cgroups (pods.ts; `migbench cleanup` kills
 // whatever is left in migbench's cgroups).
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { sleep } from '../../clock.ts';
 import { CommandError, exec } from '../../system/exec.ts';
 import { CGROUP_PARENT } from './names.ts';
+import { CGROUP_ROOT, makeCgroups, removeCgroups } from './pod-cgroups.ts';
 import type { LocalPod } from './pods.ts';
 import type { Rootfs } from './rootfs.ts';
 import { launchDetached } from './runc.ts';
@@ -33,7 +33,6 @@ const NETNS_FD = 9;
 const MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'];
 /** The container's stdio at dump, for the restore to give back (runc keeps them as descriptors.json). */
 const DESCRIPTORS = 'migbench-descriptors.json';
-const CGROUP_ROOT = '/sys/fs/cgroup';
 
 export interface DirectDumpOptions {
   tcpEstablished: boolean;
@@ -151,73 +150,6 @@ function stdioOf(pid: number): (string | null)[] {
       return null;
     }
   });
-}
-
-/**
- * The restored pod's cgroups, made before CRIU runs so that they carry the target node's cpuset (a
- * cpuset cgroup without cpus and mems takes no task); CRIU's soft mode leaves existing ones as they are.
- * Returns every directory made (cgroup v1: one per hierarchy).
- */
-function makeCgroups(containerId: string, cpus: string): string[] {
-  if (existsSync(`${CGROUP_ROOT}/cgroup.controllers`)) return [];
-  const made: string[] = [];
-  // Every mounted hierarchy but the v2 tree beside them, as runc's cgroup v1 manager joins them all.
-  for (const hierarchy of readdirSync(CGROUP_ROOT, { withFileTypes: true })) {
-    if (!hierarchy.isDirectory() || hierarchy.name === 'unified') continue;
-    const base = `${CGROUP_ROOT}/${hierarchy.name}`;
-    for (const dir of [`${base}/${CGROUP_PARENT}`, `${base}/${CGROUP_PARENT}/${containerId}`]) {
-      if (!existsSync(dir)) {
-        mkdirSync(dir);
-        if (dir.endsWith(containerId)) made.push(dir);
-      }
-      if (hierarchy.name === 'cpuset') {
-        // A new cpuset cgroup starts empty; its parent's mems, and the node's cpus for the pod.
-        const mems = readFileSync(`${dir}/../cpuset.mems`, 'utf8').trim();
-        writeCgroupFile(`${dir}/cpuset.mems`, mems);
-        writeCgroupFile(`${dir}/cpuset.cpus`, dir.endsWith(containerId) ? cpus : readFileSync(`${dir}/../cpuset.cpus`, 'utf8').trim());
-      }
-    }
-  }
-  return made;
-}
-
-function writeCgroupFile(file: string, value: string): void {
-  if (readFileSync(file, 'utf8').trim() !== value) writeFileSync(file, value);
-}
-
-/** How long a pod's cgroup may take to empty after its init died. */
-const CGROUP_EMPTY_TIMEOUT_MS = 2_000;
-
-/**
- * Removes the pod's cgroups, each once empty. When the pod's init dies the kernel kills the rest of
- * its pid namespace, but those processes leave the cgroup a little later: rmdir answers EBUSY until
- * then, so it is retried rather than leaving a cgroup behind for the next measurement.
- */
-export async function removeCgroups(dirs: string[]): Promise<void> {
-  const deadline = performance.now() + CGROUP_EMPTY_TIMEOUT_MS;
-  for (const dir of dirs) {
-    for (;;) {
-      try {
-        rmdirSync(dir);
-        break;
-      } catch (err) {
-        // Already gone, or still busy past the deadline: cleanup's sweep of migbench's cgroups catches the latter.
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || performance.now() > deadline) break;
-        await sleep(10);
-      }
-    }
-  }
-}
-
-/** Every cgroup directory a container of this id has (v1: each hierarchy; v2: one). */
-export function podCgroups(containerId: string): string[] {
-  if (existsSync(`${CGROUP_ROOT}/cgroup.controllers`)) return [`${CGROUP_ROOT}/${CGROUP_PARENT}/${containerId}`].filter(existsSync);
-  const dirs: string[] = [];
-  for (const entry of existsSync(CGROUP_ROOT) ? readdirSync(CGROUP_ROOT) : []) {
-    const dir = `${CGROUP_ROOT}/${entry}/${CGROUP_PARENT}/${containerId}`;
-    if (existsSync(dir)) dirs.push(dir);
-  }
-  return dirs;
 }
 
 /** CRIU's own error lines from its log (the last few), for an error that says why. */

@@ -8,8 +8,9 @@ import type { HostNetwork } from './host-network.ts';
 import type { PodNetwork } from './network.ts';
 import { PODS_DIR, containerId } from './names.ts';
 import type { Rootfs } from './rootfs.ts';
-import { processAlive, waitForExit, type ContainerFiles, type Runc } from './runc.ts';
-import { podCgroups, removeCgroups } from './criu-direct.ts';
+import { type ContainerFiles, type Runc } from './runc.ts';
+import { processAlive, waitForExit } from '../../system/processes.ts';
+import { podCgroups, removeCgroups } from './pod-cgroups.ts';
 
 export interface LocalPod extends Pod {
   readonly containerId: string;

@@ -295,25 +295,3 @@ export class Runc {
     return pid;
   }
 }
-
-/** True while the process exists and is not a zombie. */
-export function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3 (state) follows the command name in parentheses, which may itself contain spaces.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-/** Waits until the process is gone; polls /proc every millisecond-ish so a stop time is measured, not guessed. */
-export async function waitForExit(pid: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (processAlive(pid)) {
-    if (performance.now() >= deadline) return false;
-    await sleep(2, signal);
-  }
-  return true;
-}

@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeProcesses } from '../../../src/platforms/kubernetes/nodes/host-state.ts';
+import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { nodeProcesses } from '../../../src/platforms/kubernetes/nodes/host-state.ts';
+import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';

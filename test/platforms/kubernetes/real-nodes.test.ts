@@ -9,11 +9,11 @@ import { CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-n
 import { Redis } from 'ioredis';
 import type { K8sObject } from '../../../src/platforms/kubernetes/api.ts';
 import { readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
-import { realNodeManifests } from '../../../src/platforms/kubernetes/nodes/real-node-manifests.ts';
-import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../../src/platforms/kubernetes/nodes/node-cluster.ts';
-import { nodeProcesses } from '../../../src/platforms/kubernetes/nodes/host-state.ts';
-import { API_CHAIN, BRIDGE, CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SHARED_VOLUME_DIR } from '../../../src/platforms/kubernetes/nodes/layout.ts';
-import { PAUSE_IMAGE } from '../../../src/setup/node-build.ts';
+import { realNodeManifests } from '../../../src/lab/nodes/real-node-manifests.ts';
+import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../../src/lab/nodes/node-cluster.ts';
+import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
+import { API_CHAIN, BRIDGE, CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SHARED_VOLUME_DIR } from '../../../src/lab/nodes/layout.ts';
+import { PAUSE_IMAGE } from '../../../src/lab/build/node-build.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 
 const START_TIMEOUT_MS = 60 * 60_000;

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
-import { CONTROL_PLANE_NODE, DEFAULT_WORKERS, simClusterProcesses, stopSimCluster, writeImpersonatingKubeconfig } from '../../../src/platforms/kubernetes/sim-cluster.ts';
-import { processAlive } from '../../../src/platforms/local/runc.ts';
+import { CONTROL_PLANE_NODE, DEFAULT_WORKERS, simClusterProcesses, stopSimCluster, writeImpersonatingKubeconfig } from '../../../src/lab/sim/sim-cluster.ts';
+import { processAlive } from '../../../src/system/processes.ts';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
 
 const cluster = useSimCluster();

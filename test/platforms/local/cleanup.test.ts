@@ -5,7 +5,7 @@ import { cleanupLocalHost } from '../../../src/platforms/local/cleanup.ts';
 import { createTestPlatform } from '../../helpers/platform.ts';
 import { migbenchObjects, NOTHING, silentEvents } from '../../helpers/host.ts';
 import { RedisWorkload } from '../../../src/workloads/redis.ts';
-import { processAlive } from '../../../src/platforms/local/runc.ts';
+import { processAlive } from '../../../src/system/processes.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { LOCK_FILE, RUN_DIR } from '../../../src/platforms/local/names.ts';

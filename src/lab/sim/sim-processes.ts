@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTROL_PLANE_CACHE_DIR } from '../../setup/control-plane-build.ts';
-import { processAlive } from '../local/runc.ts';
+import { CONTROL_PLANE_CACHE_DIR } from '../build/control-plane-build.ts';
+import { processAlive } from '../../system/processes.ts';
 import { findProcesses } from '../../system/processes.ts';
 
 /** The instance `migbench sim-cluster start` runs (not under /run/migbench/, which every local run deletes). */

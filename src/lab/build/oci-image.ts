@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { exec } from '../../../system/exec.ts';
+import { exec } from '../../system/exec.ts';
 
 export interface OciImageConfig {
   entrypoint?: string[];

@@ -7,14 +7,14 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { CriuStats } from '../../../results/trial-result.ts';
-import { parseDumpStats } from '../../local/criu-stats.ts';
-import { exec } from '../../../system/exec.ts';
-import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../checkpoint-nodes.ts';
+import type { CriuStats } from '../../results/trial-result.ts';
+import { parseDumpStats } from '../../criu/stats.ts';
+import { exec } from '../../system/exec.ts';
+import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import { podProcesses } from './host-state.ts';
-import { writeCheckpointImageArchive } from './oci-image.ts';
+import { writeCheckpointImageArchive } from '../build/oci-image.ts';
 import { CHECKPOINT_STORE_DIR, CRIU_CHECKPOINT_CONFIG, CRIU_DUMP_LOG, CRIU_RESTORE_CONFIG, CRIU_RESTORE_LOG, nodeLayout, type NodeLayout } from './layout.ts';
-import { criuErrorLine } from '../../migration-errors.ts';
+import { criuErrorLine } from '../../criu/migration-errors.ts';
 
 /** runc's annotation naming the CRIU configuration file for a container's checkpoint and restore. */
 export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
@@ -46,7 +46,7 @@ export const CRIU_RESTORE_OPTIONS = ['tcp-close', `log-file ${CRIU_RESTORE_LOG}`
 
 export async function writeCriuConfigs(): Promise<void> {
   await mkdir(join(CRIU_CHECKPOINT_CONFIG, '..'), { recursive: true });
-  const header = '# migbench cluster: CRIU options for pods that name this file in org.criu.config (src/platforms/kubernetes/nodes/node-checkpoints.ts)\n';
+  const header = '# migbench cluster: CRIU options for pods that name this file in org.criu.config (src/lab/nodes/node-checkpoints.ts)\n';
   await writeFile(CRIU_CHECKPOINT_CONFIG, `${header}${CRIU_CHECKPOINT_OPTIONS.join('\n')}\n`);
   await writeFile(CRIU_RESTORE_CONFIG, `${header}${CRIU_RESTORE_OPTIONS.join('\n')}\n`);
 }

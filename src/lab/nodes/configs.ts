@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { PAUSE_IMAGE, type NodeBinaries } from '../../../setup/node-build.ts';
-import { exec } from '../../../system/exec.ts';
+import { PAUSE_IMAGE, type NodeBinaries } from '../build/node-build.ts';
+import { exec } from '../../system/exec.ts';
 import { CLUSTER_CIDR, HOST_ADDRESS, type NodeLayout } from './layout.ts';
 
 export interface NodeConfigFiles {

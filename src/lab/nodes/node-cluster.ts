@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { lookPath, type Progress } from '../../../setup/apt.ts';
-import { ensureCriu } from '../../../setup/criu-build.ts';
-import { ensureNodeBinaries, type NodeBinaries } from '../../../setup/node-build.ts';
-import { exec } from '../../../system/exec.ts';
-import { startSimCluster, stopSimCluster, type SimClusterState } from '../sim-cluster.ts';
+import { lookPath, type Progress } from '../../setup/apt.ts';
+import { ensureCriu } from '../../setup/criu-build.ts';
+import { ensureNodeBinaries, type NodeBinaries } from '../build/node-build.ts';
+import { exec } from '../../system/exec.ts';
+import { startSimCluster, stopSimCluster, type SimClusterState } from '../sim/sim-cluster.ts';
 import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, writeClientKubeconfig, writeServingCertificate } from './configs.ts';
 import { createNodeNetwork, removeNodeNetwork } from './host-network.ts';
 import {

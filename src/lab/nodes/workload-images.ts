@@ -12,10 +12,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NODE_CACHE_DIR } from '../../../setup/node-build.ts';
-import { writeOciArchive, type OciImageConfig } from './oci-image.ts';
+import { NODE_CACHE_DIR } from '../build/node-build.ts';
+import { writeOciArchive, type OciImageConfig } from '../build/oci-image.ts';
 
-const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'workloads');
+const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
 export const IMAGES_DIR = join(NODE_CACHE_DIR, 'images');
 
 export interface WorkloadImage {

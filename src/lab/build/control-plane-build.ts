@@ -15,11 +15,11 @@ import { constants, existsSync } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processAlive } from '../platforms/local/runc.ts';
-import { exec } from '../system/exec.ts';
-import { lookPath, type Progress } from './apt.ts';
-import { PrerequisiteError } from './prerequisites.ts';
-import { versionAtLeast } from './versions.ts';
+import { processAlive } from '../../system/processes.ts';
+import { exec } from '../../system/exec.ts';
+import { lookPath, type Progress } from '../../setup/apt.ts';
+import { PrerequisiteError } from '../../setup/prerequisites.ts';
+import { versionAtLeast } from '../../setup/versions.ts';
 
 export const CONTROL_PLANE_CACHE_DIR = '/var/cache/migbench/k8s';
 /** The wrapper module: its go.mod pins every version, its go.sum every checksum. */

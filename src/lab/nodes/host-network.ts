@@ -8,7 +8,7 @@
 // interface but lo unless route_localnet is set on it: set on mbk0 only (goes with the bridge),
 // never on "all". No process in between, nothing listening on a non-loopback host address.
 import { existsSync, readdirSync } from 'node:fs';
-import { exec } from '../../../system/exec.ts';
+import { exec } from '../../system/exec.ts';
 import { API_CHAIN, BRIDGE, HOST_ADDRESS, NAME_PREFIX, NODE_NETWORK_PREFIX, type NodeLayout } from './layout.ts';
 
 export async function createNodeNetwork(nodes: readonly NodeLayout[], apiPort: number): Promise<void> {

@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NODE_CACHE_DIR } from '../../../setup/node-build.ts';
-import { exec } from '../../../system/exec.ts';
-import { processAlive } from '../../local/runc.ts';
+import { NODE_CACHE_DIR } from '../build/node-build.ts';
+import { exec } from '../../system/exec.ts';
+import { processAlive } from '../../system/processes.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SAVED_SYSCTLS_FILE, netnsPath, type NodeLayout } from './layout.ts';
-import { findProcesses } from '../../../system/processes.ts';
+import { findProcesses } from '../../system/processes.ts';
 
 export interface NodeProcess {
   /** kubelet, kube-proxy, containerd, containerd-shim-runc-v2 */

@@ -3,7 +3,7 @@
 // u32 little-endian payload length, then one protobuf `stats_entry { dump = 1; restore = 2 }`.
 // Every field we read is a varint, so a minimal protobuf reader is enough and has no dependency.
 import { readFile } from 'node:fs/promises';
-import type { CheckpointStats, RestoreStats } from '../platform.ts';
+import type { CheckpointStats, RestoreStats } from '../platforms/platform.ts';
 
 const IMG_SERVICE_MAGIC = 0x55105940;
 const STATS_MAGIC = 0x57093306;

@@ -8,8 +8,8 @@
 //    the Redis AOF or the training checkpoint its predecessor wrote. (No provisioner, no PV objects:
 //    nothing for a trial to wait on that a cluster with NFS would not have.)
 import { join } from 'node:path';
-import type { K8sObject } from '../api.ts';
-import { readWorkloadManifests } from '../manifests.ts';
+import type { K8sObject } from '../../platforms/kubernetes/api.ts';
+import { readWorkloadManifests } from '../../platforms/kubernetes/manifests.ts';
 import { SHARED_VOLUME_DIR } from './layout.ts';
 
 /** The host's programs, and the Debian alternatives links some of them load through (libblas.so.3 for PyTorch). */

@@ -7,7 +7,7 @@
 //
 // This file starts an instance and reports its status; the pieces: sim-certificates.ts (PKI and
 // kubeconfigs), sim-command-lines.ts, sim-nodes.ts (the fake nodes and kwok), sim-processes.ts
-// (launch, find, stop), sim-readiness.ts; the binaries are built by setup/control-plane-build.ts.
+// (launch, find, stop), sim-readiness.ts; the binaries are built by lab/build/control-plane-build.ts.
 //
 // Each instance lives in one directory (certificates, etcd's data, logs, kubeconfigs, state.json with
 // the pids). Every process is started in its own process group and refers to that directory on its
@@ -17,7 +17,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Progress } from '../../setup/apt.ts';
-import { ensureControlPlane, type ControlPlane } from '../../setup/control-plane-build.ts';
+import { ensureControlPlane, type ControlPlane } from '../build/control-plane-build.ts';
 import { ensureOpenssl, kubeconfigPath, pkiPaths, writeKubeconfigs, writePki } from './sim-certificates.ts';
 import { apiServerArgs, controllerManagerArgs, etcdArgs, freeLoopbackPorts, schedulerArgs, type SimClusterPorts } from './sim-command-lines.ts';
 import { CONTROL_PLANE_NODE, DEFAULT_WORKERS, fakeNodes, kwokArgs, nodesReady } from './sim-nodes.ts';

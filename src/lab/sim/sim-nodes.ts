@@ -2,7 +2,7 @@
 // kubelets (they turn Ready and keep a lease; their pods turn Running+Ready and go away when deleted)
 // for the nodes carrying its annotation.
 import type { CoreV1Api, V1Node } from '@kubernetes/client-node';
-import type { ControlPlane } from '../../setup/control-plane-build.ts';
+import type { ControlPlane } from '../build/control-plane-build.ts';
 
 /** kwok manages only nodes with this annotation (a real node joined by mistake is left alone). */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';

@@ -17,8 +17,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeOciArchive } from '../platforms/kubernetes/nodes/oci-image.ts';
-import { exec } from '../system/exec.ts';
+import { writeOciArchive } from './oci-image.ts';
+import { exec } from '../../system/exec.ts';
 import {
   acquireBuildLock,
   execCounting,
@@ -26,8 +26,8 @@ import {
   formatDuration,
   versionLdflags,
 } from './control-plane-build.ts';
-import { aptInstall, isExecutable, lookPath, type Progress } from './apt.ts';
-import { PrerequisiteError } from './prerequisites.ts';
+import { aptInstall, isExecutable, lookPath, type Progress } from '../../setup/apt.ts';
+import { PrerequisiteError } from '../../setup/prerequisites.ts';
 
 export const NODE_CACHE_DIR = '/var/cache/migbench/k8s-node';
 const NODE_BUILD_DIR = fileURLToPath(new URL('./node-build/', import.meta.url));
