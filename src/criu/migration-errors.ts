@@ -29,17 +29,3 @@ export class MigrationStepError extends Error {
     this.fallbackMs = fallbackMs;
   }
 }
-
-/**
- * CRIU's own explanation in its log: the first `Error (file:line): …` line that says why, else ''.
- * The first, because what follows is consequence ("Can't dump page with parasite", "Dumping
- * FAILED."); CRIU's complaint that it cannot raise its own RLIMIT_NOFILE under runc is in every log
- * and never the cause.
- */
-export function criuErrorLine(logText: string): string {
-  const noise = /RLIMIT_NOFILE|(Dumping|Restoring) FAILED/;
-  const errors = logText.split('\n').filter((l) => /Error \(/.test(l));
-  const line = errors.find((l) => !noise.test(l)) ?? errors.find((l) => /FAILED/.test(l)) ?? '';
-  // Drop the "(00.123456) " timestamp and pid prefix CRIU puts before each line.
-  return line.replace(/^\(\s*[\d.]+\)\s*(\d+:\s*)?/, '').trim();
-}

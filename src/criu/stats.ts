@@ -3,7 +3,23 @@
 // u32 little-endian payload length, then one protobuf `stats_entry { dump = 1; restore = 2 }`.
 // Every field we read is a varint, so a minimal protobuf reader is enough and has no dependency.
 import { readFile } from 'node:fs/promises';
-import type { CheckpointStats, RestoreStats } from '../platforms/platform.ts';
+
+/** CRIU's figures for one migration, as the platform read them from CRIU's stats images. */
+export interface CheckpointStats {
+  freezingUs?: number;
+  frozenUs?: number;
+  memdumpUs?: number;
+  memwriteUs?: number;
+  pagesScanned?: number;
+  pagesWritten?: number;
+  /** The platform's own freeze before CRIU's, when it froze from CRIU's pre-dump action script (freezer: action-script). */
+  harnessFreezeUs?: number;
+}
+
+export interface RestoreStats {
+  restoreUs?: number;
+  forkingUs?: number;
+}
 
 const IMG_SERVICE_MAGIC = 0x55105940;
 const STATS_MAGIC = 0x57093306;

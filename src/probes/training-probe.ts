@@ -3,7 +3,7 @@
 // Successful answers are kept as observations (when, step, which process); the training metrics are
 // computed from them afterwards (src/metrics/training.ts).
 import { computeTrainingMetrics, type TrainingObservation } from '../metrics/training.ts';
-import type { Endpoint } from '../platforms/platform.ts';
+import type { Endpoint } from '../system/endpoint.ts';
 import type { Sample } from '../timeline.ts';
 import { HttpPoller } from './http-poller.ts';
 import type { Probe, ProbeFindings, ProbeOptions, ProbeRecords, TrialMoments } from './probe.ts';

@@ -14,7 +14,7 @@
 import { Agent, request } from 'undici';
 import { sleep } from '../clock.ts';
 import { computeVideoMetrics, playbackStart, type FrameArrival, type StreamBreak } from '../metrics/video.ts';
-import type { Endpoint } from '../platforms/platform.ts';
+import type { Endpoint } from '../system/endpoint.ts';
 import type { Sample } from '../timeline.ts';
 import { HttpPoller } from './http-poller.ts';
 import type { Probe, ProbeFindings, ProbeOptions, ProbeRecords, TrialMoments } from './probe.ts';

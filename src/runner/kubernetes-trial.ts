@@ -4,7 +4,7 @@
 // everything the trial or the strategy created deleted again. App probes run when the scenario gives
 // the Service's address; without it (a simulated cluster's pods run no app) the trial measures the
 // pod lifecycle only and says so. A dry run prints the calls that would change the cluster.
-import type { Endpoint } from '../platforms/platform.ts';
+import type { Endpoint } from '../system/endpoint.ts';
 import type { KubeApi, K8sObject } from '../platforms/kubernetes/api.ts';
 import { chooseNodes, type NodeInfo } from '../platforms/kubernetes/cluster.ts';
 import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';

@@ -2,9 +2,9 @@
 // so the trial tears down each one — also a replacement the strategy never got to hand back (it
 // failed to become ready, or Ctrl-C came first). Without this such a pod kept running until the end
 // of the run, next to the pods of later trials.
-import type { Platform, Pod } from '../platforms/platform.ts';
+import type { LocalNodeRuntime, Pod } from '../platforms/local/node-runtime.ts';
 
-export function trackPods<P extends Platform>(platform: P, onPod: (pod: Pod) => void): P {
+export function trackPods<P extends LocalNodeRuntime>(platform: P, onPod: (pod: Pod) => void): P {
   return new Proxy(platform, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;

@@ -6,7 +6,7 @@
 // when a phase failed or the run was interrupted; a failed trial is a result (status 'failed', its
 // phase and error), never an exception that ends the run.
 import { sleep, systemClock, type Clock } from '../clock.ts';
-import type { Endpoint } from '../platforms/platform.ts';
+import type { Endpoint } from '../system/endpoint.ts';
 import type { ProbeOptions } from '../probes/probe.ts';
 import type { CriuStats, TrialIdentity, TrialResult } from '../results/trial-result.ts';
 import type { EventRecorder } from '../timeline.ts';

@@ -1,6 +1,7 @@
 // Finding a CRIU that works on this host, and what it can do here. Debian 12's criu (3.17) fails
 // `criu check` on recent kernels and 4.1 cannot dump TCP sockets, so migbench needs ≥ 4.2; the
 // candidates are $MIGBENCH_CRIU alone, else the cache (criu-cache.ts) then PATH.
+import { firstCriuError } from '../criu/error-lines.ts';
 import { exec } from '../system/exec.ts';
 import { lookPath } from './apt.ts';
 import { CRIU_CACHE_DIR, cachedCriuBinaries } from './criu-cache.ts';
@@ -29,13 +30,6 @@ export interface CriuInspection {
   version?: string;
   acceptable: boolean;
   problem?: string;
-}
-
-export interface CriuFeatures {
-  /** Soft-dirty memory tracking: needed for pre-copy (iterative) checkpoints. */
-  dirtyTracking: boolean;
-  /** userfaultfd for foreign processes: needed for lazy-pages (post-copy) restore. */
-  lazyPages: boolean;
 }
 
 /** No usable CRIU and no way to get one here; `fix` says what the user can do. */
@@ -84,27 +78,6 @@ export async function inspectCriuCandidates(): Promise<CriuInspection[]> {
   return Promise.all((await criuCandidates()).map((c) => inspectCriu(c.path, c.source)));
 }
 
-export async function criuFeatures(path: string): Promise<CriuFeatures> {
-  const [dirtyTracking, lazyPages] = await Promise.all([criuHasFeature(path, 'mem_dirty_track'), criuHasFeature(path, 'uffd-noncoop')]);
-  return { dirtyTracking, lazyPages };
-}
-
-async function criuHasFeature(path: string, feature: string): Promise<boolean> {
-  return (await criuFeatureCheck(path, feature)).ok;
-}
-
-/** `criu check --feature <feature>`: whether CRIU can use it here, and what CRIU said (its reason when not). */
-export async function criuFeatureCheck(path: string, feature: string): Promise<{ ok: boolean; said: string }> {
-  try {
-    const result = await exec(path, ['check', '--feature', feature], { allowFailure: true, timeoutMs: 30_000 });
-    // CRIU prefixes its messages with their source ("Warn  (criu/cr-check.c:824): "); the reason is what follows.
-    const said = `${result.stdout} ${result.stderr}`.replace(/\s+/g, ' ').replace(/^.*?\)\s*:\s*/, '').trim();
-    return { ok: result.exitCode === 0, said: said || `exit ${result.exitCode}` };
-  } catch (err) {
-    return { ok: false, said: err instanceof Error ? err.message : String(err) };
-  }
-}
-
 async function criuCheck(path: string): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
     const r = await exec(path, ['check'], { allowFailure: true, timeoutMs: 30_000 });
@@ -113,10 +86,4 @@ async function criuCheck(path: string): Promise<{ ok: true } | { ok: false; reas
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) };
   }
-}
-
-/** "Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds" → "vdso: Unexpected rt vDSO area bounds". */
-export function firstCriuError(output: string): string | undefined {
-  const line = output.split('\n').find((l) => /^\s*Error\b/.test(l));
-  return line?.replace(/^\s*Error\s*(\([^)]*\))?:?\s*/, '').trim();
 }

@@ -2,6 +2,7 @@
 // `npm test`): root, a kernel with cgroup cpuset and network namespaces, runc, CRIU ≥ 4.2, iptables,
 // iproute2 and redis-server. Installing is apt-get only; elsewhere the error says what to install.
 import { readFile } from 'node:fs/promises';
+import { criuFeatures } from '../criu/features.ts';
 import { exec } from '../system/exec.ts';
 import { aptInstall, lookPath } from './apt.ts';
 import { ensureCriu, newestSource } from './criu-build.ts';
@@ -9,7 +10,6 @@ import {
   CRIU_MINIMUM,
   CRIU_UPSTREAM_FIX,
   CriuUnavailableError,
-  criuFeatures,
   findCriu,
   inspectCriuCandidates,
   type CriuInspection,

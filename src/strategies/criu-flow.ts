@@ -2,7 +2,7 @@
 // pod, restore it on the target node, wait until it serves, switch the service to it, remove the
 // source. The strategies differ in how the memory gets to the target (MemoryTransfer), whether
 // memory is copied ahead while the pod still runs (pre-copy), and whether the IP moves with the pod.
-import { canCheckpoint, type Checkpoint, type CheckpointingPlatform, type MemoryTransfer, type Pod } from '../platforms/platform.ts';
+import { canCheckpoint, type Checkpoint, type CheckpointingRuntime, type MemoryTransfer, type Pod } from '../platforms/local/node-runtime.ts';
 import { CheckpointFailure, MigrationStepError } from '../criu/migration-errors.ts';
 import type { CriuStats } from '../results/trial-result.ts';
 import type { MigrationContext, MigrationOutcome } from './strategy.ts';
@@ -78,7 +78,7 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
  * the service comes back, and fail the trial saying so (always throws). A lazy dump cannot be
  * restored twice — its memory was served by the source's CRIU, which ended with the failed restore.
  */
-async function fallBack(ctx: MigrationContext, platform: CheckpointingPlatform, checkpoint: Checkpoint, how: CriuMigration, source: string, cause: unknown): Promise<never> {
+async function fallBack(ctx: MigrationContext, platform: CheckpointingRuntime, checkpoint: Checkpoint, how: CriuMigration, source: string, cause: unknown): Promise<never> {
   const { events } = ctx;
   const why = messageOf(cause);
   const home = ctx.pod.node;

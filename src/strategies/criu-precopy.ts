@@ -2,7 +2,7 @@
 // final dump sends only the pages written since. CRIU learns which pages changed from the kernel's
 // soft-dirty bits; a kernel without them (CONFIG_MEM_SOFT_DIRTY off, as in many VM kernels) cannot
 // pre-copy at all, and the strategy then says so before any trial instead of failing each one.
-import { canCheckpoint, type Platform } from '../platforms/platform.ts';
+import { canCheckpoint, type LocalNodeRuntime } from '../platforms/local/node-runtime.ts';
 import type { CriuPrecopyStrategyOptions } from './options.ts';
 import { migrateWithCriu } from './criu-flow.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
@@ -15,7 +15,7 @@ export class CriuPrecopyStrategy implements Strategy {
     this.options = options;
   }
 
-  async unsupportedReason(platform: Platform): Promise<string | undefined> {
+  async unsupportedReason(platform: LocalNodeRuntime): Promise<string | undefined> {
     if (!canCheckpoint(platform) || !platform.preDumpPod) return `platform ${platform.name} cannot pre-dump pods`;
     return platform.preCopyUnsupportedReason();
   }

@@ -1,12 +1,12 @@
 // A strategy moves a running pod to another node and reports its phases as events. It gets the
 // platform; the platform never knows which strategy is using it.
-import type { Platform, Pod, Service } from '../platforms/platform.ts';
+import type { LocalNodeRuntime, Pod, Service } from '../platforms/local/node-runtime.ts';
 import type { CriuStats } from '../results/trial-result.ts';
 import type { EventRecorder } from '../timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
 
 export interface MigrationContext {
-  platform: Platform;
+  platform: LocalNodeRuntime;
   workload: Workload;
   /** The pod serving now, on the source node. */
   pod: Pod;
@@ -30,6 +30,6 @@ export interface Strategy {
    * Why this strategy cannot run on this platform and host (asked once, before any trial), or
    * undefined if it can. Its trials are then recorded as `unsupported` with the reason, not run.
    */
-  unsupportedReason?(platform: Platform): Promise<string | undefined>;
+  unsupportedReason?(platform: LocalNodeRuntime): Promise<string | undefined>;
   migrate(context: MigrationContext): Promise<MigrationOutcome>;
 }

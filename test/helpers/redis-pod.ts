@@ -1,7 +1,7 @@
 // A Redis pod on the test platform, loaded and behind a service, and a client to talk to it.
 import { Redis } from 'ioredis';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import type { Pod, Service } from '../../src/platforms/platform.ts';
+import type { Pod, Service } from '../../src/platforms/local/node-runtime.ts';
 import { RedisWorkload } from '../../src/workloads/redis.ts';
 import { silentEvents } from './host.ts';
 

@@ -4,7 +4,7 @@
 // one another, and a dry run that waits for nothing. The platforms' own steps are tested against the
 // real thing (test/strategies, test/platforms/kubernetes).
 import { describe, expect, it } from 'vitest';
-import type { Endpoint } from '../../src/platforms/platform.ts';
+import type { Endpoint } from '../../src/system/endpoint.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { probeOptions } from '../../src/probes/probe.ts';
 import { runTrial, type Deployed, type Moved, type TrialSteps } from '../../src/runner/trial.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { doctorExitCode, formatDoctor } from '../../src/setup/doctor.ts';
 import { findCpusetCgroup, type Check } from '../../src/setup/prerequisites.ts';
 import { newestSource } from '../../src/setup/criu-build.ts';
-import { firstCriuError } from '../../src/setup/criu-detect.ts';
+import { firstCriuError } from '../../src/criu/error-lines.ts';
 
 const ok: Check[] = [
   { name: 'runc', ok: true, found: '1.1.5' },

@@ -4,7 +4,8 @@ import { checkWorkloadPrerequisites, ensureWorkloadPrerequisites } from '../../s
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { exec } from '../../src/system/exec.ts';
 import { CRIU_CACHE_DIR } from '../../src/setup/criu-cache.ts';
-import { criuFeatures, findCriu } from '../../src/setup/criu-detect.ts';
+import { criuFeatures } from '../../src/criu/features.ts';
+import { findCriu } from '../../src/setup/criu-detect.ts';
 import { checkPrerequisites, ensurePrerequisites, PrerequisiteError, toolVersions } from '../../src/setup/prerequisites.ts';
 import { versionAtLeast } from '../../src/setup/versions.ts';
 

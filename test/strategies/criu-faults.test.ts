@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { containerId } from '../../src/platforms/local/names.ts';
-import type { Pod } from '../../src/platforms/platform.ts';
+import type { Pod } from '../../src/platforms/local/node-runtime.ts';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';

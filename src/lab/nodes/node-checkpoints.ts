@@ -14,7 +14,7 @@ import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../../platforms/k
 import { podProcesses } from './host-state.ts';
 import { writeCheckpointImageArchive } from '../build/oci-image.ts';
 import { CHECKPOINT_STORE_DIR, CRIU_CHECKPOINT_CONFIG, CRIU_DUMP_LOG, CRIU_RESTORE_CONFIG, CRIU_RESTORE_LOG, nodeLayout, type NodeLayout } from './layout.ts';
-import { criuErrorLine } from '../../criu/migration-errors.ts';
+import { criuErrorLine } from '../../criu/error-lines.ts';
 
 /** runc's annotation naming the CRIU configuration file for a container's checkpoint and restore. */
 export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';

@@ -5,8 +5,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { EventRecorder } from '../../timeline.ts';
-import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from '../platform.ts';
-import { criuFeatureCheck } from '../../setup/criu-detect.ts';
+import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from './node-runtime.ts';
+import { criuFeatureCheck } from '../../criu/features.ts';
 import { startLazyPagesDaemon, startPageServer, type CriuDaemon, type Placement } from './criu-daemons.ts';
 import { readDumpStats, readRestoreStats } from '../../criu/stats.ts';
 import type { HostNetwork } from './host-network.ts';
@@ -16,7 +16,8 @@ import { containerFreezer, freezeCgroup, freezeScript, readScriptReport, thawCgr
 import { type CheckpointOptions, type LazyCheckpoint, type Runc } from './runc.ts';
 import { processAlive } from '../../system/processes.ts';
 import type { CriuDirect } from './criu-direct.ts';
-import { CheckpointFailure, criuErrorLine } from '../../criu/migration-errors.ts';
+import { criuErrorLine } from '../../criu/error-lines.ts';
+import { CheckpointFailure } from '../../criu/migration-errors.ts';
 
 /** CRIU's page transfers (page server, lazy pages) between the "nodes" of this host. */
 const PAGE_SERVER_ADDRESS = '127.0.0.1';

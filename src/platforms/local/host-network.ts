@@ -3,7 +3,8 @@
 // The primitives live in network.ts; this file owns what one platform instance made of them.
 import type { EventRecorder } from '../../timeline.ts';
 import { exec } from '../../system/exec.ts';
-import type { Endpoint, Pod, Service } from '../platform.ts';
+import type { Endpoint } from '../../system/endpoint.ts';
+import type { Pod, Service } from './node-runtime.ts';
 import { createNodeLinks, removeNodeLinks, type NodeLink } from './node-link.ts';
 import { AddressPool, Subnet, announcePod, createPodNetwork, ensureBridge, removeBridge, removePodNetwork, setPodLink, type PodNetwork } from './network.ts';
 import { ServiceRules, removeAllServiceRules } from './service.ts';

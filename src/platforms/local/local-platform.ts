@@ -8,9 +8,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { EventRecorder } from '../../timeline.ts';
-import type {
-  Checkpoint, CheckpointRequest, CheckpointingPlatform, Pod, PodSpec, RestoredPod, Service, StopResult,
-} from '../platform.ts';
+import type { Checkpoint, CheckpointRequest, CheckpointingRuntime, Pod, RestoredPod, Service, StopResult } from './node-runtime.ts';
+import type { PodSpec } from '../../workloads/workload.ts';
 import { exec } from '../../system/exec.ts';
 import { CheckpointRestore } from './checkpoint-restore.ts';
 import { HostNetwork } from './host-network.ts';
@@ -45,7 +44,7 @@ export interface LocalPlatformOptions {
   log?: (line: string) => void;
 }
 
-export class LocalPlatform implements CheckpointingPlatform {
+export class LocalPlatform implements CheckpointingRuntime {
   readonly name = 'local';
   readonly nodes: readonly string[];
   readonly cpusets: Map<string, string>;

@@ -3,7 +3,8 @@
 // stopping and removing them; CRIU's side (dump, restore) is in checkpoint-restore.ts.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { EventRecorder } from '../../timeline.ts';
-import type { Pod, PodSpec, StopResult } from '../platform.ts';
+import type { Pod, StopResult } from './node-runtime.ts';
+import type { PodSpec } from '../../workloads/workload.ts';
 import type { HostNetwork } from './host-network.ts';
 import type { PodNetwork } from './network.ts';
 import { PODS_DIR, containerId } from './names.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
-import type { Pod, Service } from '../../../src/platforms/platform.ts';
+import type { Pod, Service } from '../../../src/platforms/local/node-runtime.ts';
 import { RedisWorkload } from '../../../src/workloads/redis.ts';
 import { createTestPlatform } from '../../helpers/platform.ts';
 import { BRIDGE_MAC } from '../../../src/platforms/local/network.ts';

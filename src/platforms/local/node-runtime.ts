@@ -1,29 +1,11 @@
-// The small interface every platform implements. Strategies and the trial runner talk to pods and
-// services only through it; a platform knows nothing about strategies, probes or results.
-import type { EventRecorder } from '../timeline.ts';
-
-export interface VolumeMount {
-  /** Volume name, unique within a run; the same name on another node is the same data (shared store). */
-  volume: string;
-  /** Where the volume appears inside the pod. */
-  mountPath: string;
-}
-
-/** What to run: the platform-neutral part of a pod, produced by a workload. */
-export interface PodSpec {
-  /** Workload instance name; pods are named after it. */
-  app: string;
-  command: string[];
-  env?: Record<string, string>;
-  /** The port the app serves inside the pod; the service forwards to it. */
-  port: number;
-  volumes: VolumeMount[];
-  /**
-   * The app's own code, read-only — what a container image adds on top of the base system. On the
-   * local platform a host directory (e.g. workloads/video) bind-mounted at `mountPath`.
-   */
-  code?: { hostPath: string; mountPath: string };
-}
+// The local platform's node and pod runtime as the local strategies see it: volumes, pods on nodes,
+// a service address, cordons, and (CheckpointingRuntime) CRIU's checkpoint and restore of a pod.
+// LocalPlatform (local-platform.ts) implements it on this host; the strategies move pods only
+// through it and know nothing of runc, network namespaces or iptables.
+import type { CheckpointStats, RestoreStats } from '../../criu/stats.ts';
+import type { Endpoint } from '../../system/endpoint.ts';
+import type { EventRecorder } from '../../timeline.ts';
+import type { PodSpec } from '../../workloads/workload.ts';
 
 export interface Pod {
   readonly name: string;
@@ -31,11 +13,6 @@ export interface Pod {
   /** The pod's own address on the pod network. */
   readonly ip: string;
   readonly spec: PodSpec;
-}
-
-export interface Endpoint {
-  host: string;
-  port: number;
 }
 
 /** A stable address that the platform routes to whichever pod is the current endpoint. */
@@ -52,7 +29,7 @@ export interface StopResult {
   stopMs: number;
 }
 
-export interface Platform {
+export interface LocalNodeRuntime {
   readonly name: string;
   readonly nodes: readonly string[];
   /** Creates an empty volume (or empties an existing one). */
@@ -78,23 +55,6 @@ export interface Platform {
   isSchedulable(node: string): boolean;
   /** Removes everything this platform instance created that is still there. */
   close(): Promise<void>;
-}
-
-/** CRIU's figures for one migration, as the platform read them from CRIU's stats images. */
-export interface CheckpointStats {
-  freezingUs?: number;
-  frozenUs?: number;
-  memdumpUs?: number;
-  memwriteUs?: number;
-  pagesScanned?: number;
-  pagesWritten?: number;
-  /** The platform's own freeze before CRIU's, when it froze from CRIU's pre-dump action script (freezer: action-script). */
-  harnessFreezeUs?: number;
-}
-
-export interface RestoreStats {
-  restoreUs?: number;
-  forkingUs?: number;
 }
 
 /**
@@ -147,8 +107,8 @@ export interface RestoredPod {
   memoryComplete?: Promise<void>;
 }
 
-/** A platform whose pods can be checkpointed and restored with CRIU. */
-export interface CheckpointingPlatform extends Platform {
+/** A runtime whose pods can be checkpointed and restored with CRIU. */
+export interface CheckpointingRuntime extends LocalNodeRuntime {
   /**
    * Dumps the pod; the source pod's processes stop serving. For `lazy`, they stay frozen until the
    * restored pod has fetched their memory.
@@ -163,6 +123,6 @@ export interface CheckpointingPlatform extends Platform {
   removeCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 
-export function canCheckpoint(platform: Platform): platform is CheckpointingPlatform {
+export function canCheckpoint(platform: LocalNodeRuntime): platform is CheckpointingRuntime {
   return 'checkpointPod' in platform && 'restorePod' in platform;
 }
