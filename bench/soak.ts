@@ -16,7 +16,7 @@ import { CGROUP_PARENT, OBJECT_PREFIX, RUN_DIR } from '../src/platforms/local/na
 import { planTrials } from '../src/plan/plan.ts';
 import { ResultsDir } from '../src/results/results-dir.ts';
 import { Runner } from '../src/runner/run.ts';
-import { LocalTrialSteps } from '../src/runner/local-trial.ts';
+import { LocalTrialSteps } from '../src/platforms/local/driver/trial.ts';
 import { createStrategy } from '../src/strategies/registry.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import { ensurePrerequisites } from '../src/setup/prerequisites.ts';

@@ -8,7 +8,7 @@ import { CommandFailure, EXIT_USAGE } from './commands/exit-codes.ts';
 import { runCommand } from './commands/run.ts';
 import { validateCommand } from './commands/validate.ts';
 import { doctorCommand } from './commands/doctor.ts';
-import { cleanupCommand, cleanupKubernetesCommand } from './commands/cleanup.ts';
+import { cleanupCommand } from './commands/cleanup.ts';
 import { simClusterCommand } from './commands/sim-cluster.ts';
 import { clusterCommand } from './commands/cluster.ts';
 import { compareCommand } from './commands/compare.ts';
@@ -53,7 +53,8 @@ async function main(): Promise<number> {
         set(
           await runCommand({
             scenario: argv.scenario, out: argv.out, quiet: argv.quiet, overrides: overridesFrom(argv), commandLine,
-            kubernetes: { dryRun: argv.dryRun, ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}), ...(argv.namespace ? { namespace: argv.namespace } : {}) },
+            dryRun: argv.dryRun,
+            cluster: { ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}), ...(argv.namespace ? { namespace: argv.namespace } : {}) },
           }),
         ),
     )
@@ -118,9 +119,11 @@ async function main(): Promise<number> {
           .option('namespace', { type: 'string', default: 'migbench', describe: "kubernetes: the scenario's namespace" }),
       async (argv) =>
         set(
-          argv.platform === 'kubernetes'
-            ? await cleanupKubernetesCommand({ namespace: argv.namespace, ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}) })
-            : await cleanupCommand({ stores: argv.store.map(String), commandLine: 'npm run migbench -- cleanup' }),
+          await cleanupCommand(argv.platform, {
+            stores: argv.store.map(String),
+            commandLine: 'npm run migbench -- cleanup',
+            cluster: { namespace: argv.namespace, ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}) },
+          }),
         ),
     )
     .command(

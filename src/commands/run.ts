@@ -1,23 +1,22 @@
 // `migbench run <scenario>`: validate, make the scenario's platform ready (local: install what is
 // missing; kubernetes: check the cluster, reading only), then run every trial and write the results
-// as they come. Input problems are reported before anything is created. The platform is chosen
-// from the scenario; what is run, written and interrupted lives below, in src/runner/.
+// as they come. Input problems are reported before anything is created, all of them at once. The
+// platform's driver is chosen from the scenario (platforms/registry.ts); what is run, written and
+// interrupted lives below, in src/runner/.
 import { resolve } from 'node:path';
-import { loadScenario, type LoadedScenario, type ScenarioOverrides } from '../scenario/load.ts';
+import { loadScenario, type ScenarioOverrides } from '../scenario/load.ts';
 import { planTrials } from '../plan/plan.ts';
-import { ClusterError } from '../platforms/kubernetes/cluster.ts';
 import { resultsDirProblem } from '../results/results-dir.ts';
 import { startRunInfo } from '../results/run-json.ts';
 import { handleInterrupts } from '../runner/interrupt.ts';
-import { prepareKubernetesRun, type KubernetesFlags } from '../runner/kubernetes-run.ts';
-import { prepareLocalRun } from '../runner/local-run.ts';
-import { Runner, type PreparedRun, type StartedRun } from '../runner/run.ts';
+import type { ClusterFlags, RunRequest } from '../runner/platform-driver.ts';
+import { Runner, type StartedRun } from '../runner/run.ts';
 import { makeRunId, scenarioRunName } from '../runner/run-id.ts';
 import { RunRecord } from '../runner/run-record.ts';
 import { attachProgress } from '../ui/progress.ts';
 import { summarizeResultsDir } from '../report/summary.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_OK, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
-import { requireRoot } from './root.ts';
+import { hostPlatformDrivers } from './platform-support.ts';
 
 export interface RunArgs {
   scenario: string;
@@ -26,28 +25,32 @@ export interface RunArgs {
   overrides: ScenarioOverrides;
   /** The command line as the user typed it, for messages that say what to run. */
   commandLine: string;
-  /** kubernetes platform: print the API calls instead of making them; cluster flags over the scenario's. */
-  kubernetes?: KubernetesFlags;
+  /** Print the calls that would change the platform instead of making them (kubernetes). */
+  dryRun?: boolean;
+  /** kubernetes: cluster flags over the scenario's. */
+  cluster?: ClusterFlags;
 }
 
 export async function runCommand(args: RunArgs): Promise<number> {
   const loaded = await loadScenario(args.scenario, args.overrides);
   const { scenario } = loaded;
-  const flags = args.kubernetes ?? { dryRun: false };
-  if (scenario.platform !== 'kubernetes' && flags.dryRun) {
-    throw new CommandFailure('--dry-run: only with platform: kubernetes (a local run changes nothing outside this host; `migbench validate` shows its plan)', EXIT_USAGE);
-  }
+  const dryRun = args.dryRun ?? false;
   const started = new Date();
   const runId = makeRunId(started, scenarioRunName(scenario, args.scenario));
   const outDir = resolve(args.out ?? `${scenario.output.dir}/${runId}`);
-  // A dry run writes nothing; any other run needs a directory that can take its results.
-  const outProblem = flags.dryRun ? undefined : resultsDirProblem(outDir);
-  if (outProblem) throw new CommandFailure(outProblem, EXIT_USAGE);
-  if (scenario.platform !== 'kubernetes') requireRoot(args.commandLine);
-  const trials = planTrials(scenario);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const prepared = await prepareRun(loaded, args, flags, outDir, log);
-  if (prepared.dryRun && flags.dryRun) {
+  const request: RunRequest = {
+    loaded, scenarioFile: args.scenario, outDir, commandLine: args.commandLine, dryRun, cluster: args.cluster ?? {}, log,
+    output: (line) => process.stdout.write(`${line}\n`),
+  };
+  const driver = hostPlatformDrivers()[scenario.platform];
+  // A dry run writes nothing; any other run needs a directory that can take its results.
+  const outProblem = dryRun ? undefined : resultsDirProblem(outDir);
+  const problems = [...(outProblem ? [outProblem] : []), ...(await driver.validate(request))];
+  if (problems.length > 0) throw new CommandFailure(problems.join('\n'), EXIT_USAGE);
+  const trials = planTrials(scenario);
+  const prepared = await driver.prepare(request);
+  if (prepared.dryRun && dryRun) {
     await prepared.dryRun(runId, trials);
     return EXIT_OK;
   }
@@ -74,16 +77,5 @@ export async function runCommand(args: RunArgs): Promise<number> {
     await platform?.close().catch((err) => log(`migbench: cleanup failed: ${String(err)}; run \`migbench cleanup\``));
     record.end();
     stopHandlingInterrupts();
-  }
-}
-
-/** The scenario's platform, checked and ready to start; a cluster problem is bad input (exit 2). */
-async function prepareRun(loaded: LoadedScenario, args: RunArgs, flags: KubernetesFlags, outDir: string, log: (line: string) => void): Promise<PreparedRun> {
-  if (loaded.scenario.platform !== 'kubernetes') return prepareLocalRun(loaded, { outDir, commandLine: args.commandLine, log });
-  try {
-    return await prepareKubernetesRun(loaded, flags, args.scenario);
-  } catch (err) {
-    if (err instanceof ClusterError) throw new CommandFailure(err.message, EXIT_USAGE);
-    throw err;
   }
 }

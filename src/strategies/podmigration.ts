@@ -9,6 +9,7 @@
 // restored pod Running and ready, and the source pod gone.
 import type { K8sObject } from '../platforms/kubernetes/api.ts';
 import { labelValue } from '../platforms/kubernetes/manifests.ts';
+import { PODMIGRATION_API_VERSION, PODMIGRATION_KIND } from '../platforms/kubernetes/podmigration-operator.ts';
 import type { WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
 import type { StrategyConfig } from '../scenario/schema.ts';
 import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from './kubernetes-strategy.ts';
@@ -16,8 +17,6 @@ import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOut
 export type PodmigrationStrategyOptions = Extract<StrategyConfig, { name: 'podmigration' }>;
 
 const SOURCE = 'strategy:podmigration';
-export const PODMIGRATION_API_VERSION = 'podmig.dcn.ssu.ac.kr/v1';
-export const PODMIGRATION_KIND = 'Podmigration';
 /**
  * The mark migbench's test double of the operator (test/platforms/kubernetes/podmigration-operator-
  * double.ts) puts on every pod it restores. The SSU-DCN operator never writes it, so a row can only

@@ -43,10 +43,13 @@ export function fileGraph(): ImportGraph {
   return new Map(sourceFiles().map((file) => [file, importsOf(file)]));
 }
 
-/** A file's folder: its directory under src/ ('' for src/ itself), e.g. `platforms/local`. */
+/**
+ * A file's folder: its directory under src/, e.g. `platforms/local`. A file directly in src/ (cli.ts
+ * at the top, clock.ts and timeline.ts near the bottom) is no folder's member: it stands for itself.
+ */
 export function folderOf(file: string): string {
   const dir = dirname(file);
-  return dir === '.' ? '' : dir;
+  return dir === '.' ? file : dir;
 }
 
 export function folderGraph(files: ImportGraph): ImportGraph {

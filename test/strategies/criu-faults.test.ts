@@ -10,7 +10,7 @@ import { afterEach, expect, inject, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
 import { probeOptions } from '../../src/probes/probe.ts';
-import { LocalTrialSteps } from '../../src/runner/local-trial.ts';
+import { LocalTrialSteps } from '../../src/platforms/local/driver/trial.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import type { TrialResult } from '../../src/results/trial-result.ts';
 import { redisWorkloadSchema } from '../../src/scenario/schema.ts';

@@ -4,7 +4,7 @@
 import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
 import { probeOptions } from '../../src/probes/probe.ts';
-import { LocalTrialSteps } from '../../src/runner/local-trial.ts';
+import { LocalTrialSteps } from '../../src/platforms/local/driver/trial.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../../src/strategies/strategy.ts';

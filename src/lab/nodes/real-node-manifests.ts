@@ -9,7 +9,6 @@
 //    nothing for a trial to wait on that a cluster with NFS would not have.)
 import { join } from 'node:path';
 import type { K8sObject } from '../../platforms/kubernetes/api.ts';
-import { readWorkloadManifests } from '../../platforms/kubernetes/manifests.ts';
 import { SHARED_VOLUME_DIR } from './layout.ts';
 
 /** The host's programs, and the Debian alternatives links some of them load through (libblas.so.3 for PyTorch). */
@@ -44,12 +43,4 @@ function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
     ),
     ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, hostPath: { path: d.path, type: 'Directory' } })),
   ];
-}
-
-/** The nodePort of the workload's Service in workloads/<type>/k8s.yaml (where `kubernetes.nodeAddress` probes it). */
-export function serviceNodePort(type: string): number {
-  const service = readWorkloadManifests(type).find((o) => o.kind === 'Service');
-  const port = service?.spec?.ports?.find((p: { nodePort?: number }) => p.nodePort !== undefined)?.nodePort;
-  if (typeof port !== 'number') throw new Error(`workloads/${type}/k8s.yaml: its Service has no nodePort (kubernetes.nodeAddress needs one)`);
-  return port;
 }

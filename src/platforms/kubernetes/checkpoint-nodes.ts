@@ -1,9 +1,10 @@
 // What the kubelet-checkpoint strategy needs done on the nodes themselves, beyond the API server
 // and kubelet's API: the archive the kubelet wrote moved to the shared store (the seed's NFS), the
 // checkpoint image built from it and imported into the target node's runtime, and all of it removed
-// again. Implemented for the nodes of `migbench cluster` (nodes/node-checkpoints.ts), whose
+// again. Implemented for the nodes of `migbench cluster` (src/lab/nodes/node-checkpoints.ts), whose
 // directories and containerd sockets are on this host; a cluster elsewhere would need an agent on
-// its nodes for the same steps, which migbench does not ship.
+// its nodes for the same steps, which migbench does not ship. The platform gets it from the top
+// (node-access.ts), never from the lab itself.
 import type { CriuStats } from '../../results/trial-result.ts';
 
 /** Every checkpoint image's name starts so (strategies/kubelet-checkpoint.ts names them; cleanup finds them by it). */
@@ -30,4 +31,6 @@ export interface CheckpointNodes {
   resumePod(node: string, podUid: string): Promise<void>;
   /** Removes everything of the trial from every node and the store (images, archives); one line per failure. */
   removeTrial(trial: { key: string; imageName: string; nodes: readonly string[]; kubeletArchive?: string }): Promise<string[]>;
+  /** Removes what a run that was killed left of every trial (`migbench cleanup`); one line per thing removed. */
+  removeLeftovers(): Promise<string[]>;
 }

@@ -113,3 +113,11 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   const podSelector = Object.entries({ ...appLabels, [RUN_LABEL]: marks[RUN_LABEL], [TRIAL_LABEL]: String(options.trial) }).map(([k, v]) => `${k}=${v}`).join(',');
   return { objects: [...others, owner], owner, podTemplate: template, podSelector, appLabels };
 }
+
+/** The nodePort of the workload's Service in workloads/<type>/k8s.yaml (where `kubernetes.nodeAddress` probes it). */
+export function serviceNodePort(type: string): number {
+  const service = readWorkloadManifests(type).find((o) => o.kind === 'Service');
+  const port = service?.spec?.ports?.find((p: { nodePort?: number }) => p.nodePort !== undefined)?.nodePort;
+  if (typeof port !== 'number') throw new Error(`workloads/${type}/k8s.yaml: its Service has no nodePort (kubernetes.nodeAddress needs one)`);
+  return port;
+}

@@ -12,7 +12,7 @@ import type { LocalPlatform } from '../../../src/platforms/local/local-platform.
 import { planTrials } from '../../../src/plan/plan.ts';
 import { ResultsDir } from '../../../src/results/results-dir.ts';
 import { Runner } from '../../../src/runner/run.ts';
-import { LocalTrialSteps } from '../../../src/runner/local-trial.ts';
+import { LocalTrialSteps } from '../../../src/platforms/local/driver/trial.ts';
 import { parseScenario } from '../../../src/scenario/load.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../../../src/strategies/strategy.ts';
 import { useTestPlatform } from '../../helpers/platform.ts';

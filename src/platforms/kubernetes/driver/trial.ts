@@ -4,18 +4,18 @@
 // everything the trial or the strategy created deleted again. App probes run when the scenario gives
 // the Service's address; without it (a simulated cluster's pods run no app) the trial measures the
 // pod lifecycle only and says so. A dry run prints the calls that would change the cluster.
-import type { Endpoint } from '../system/endpoint.ts';
-import type { KubeApi, K8sObject } from '../platforms/kubernetes/api.ts';
-import { chooseNodes, type NodeInfo } from '../platforms/kubernetes/cluster.ts';
-import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
-import type { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
-import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../platforms/kubernetes/manifests.ts';
-import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
-import { isServing, type KubernetesStrategy } from '../strategies/kubernetes-strategy.ts';
-import type { EventRecorder } from '../timeline.ts';
-import type { Workload } from '../workloads/workload.ts';
-import type { Deployed, Moved, TrialSteps, TrialTiming } from './trial.ts';
-import { describe } from './trial-parts.ts';
+import type { Endpoint } from '../../../system/endpoint.ts';
+import type { KubeApi, K8sObject } from '../api.ts';
+import { chooseNodes, type NodeInfo } from '../cluster.ts';
+import type { CheckpointNodes } from '../checkpoint-nodes.ts';
+import type { KubeletApi } from '../kubelet-api.ts';
+import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../manifests.ts';
+import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../pod-watch.ts';
+import { isServing, type KubernetesStrategy } from '../../../strategies/kubernetes-strategy.ts';
+import type { EventRecorder } from '../../../timeline.ts';
+import type { Workload } from '../../../workloads/workload.ts';
+import type { Deployed, Moved, TrialSteps, TrialTiming } from '../../../runner/trial.ts';
+import { describe } from '../../../runner/trial-parts.ts';
 
 /** Grace period of the pods a trial's teardown deletes (the measurement is over; no need to wait 30 s). */
 const TEARDOWN_GRACE_SECONDS = 1;

@@ -2,7 +2,7 @@
 // so the trial tears down each one — also a replacement the strategy never got to hand back (it
 // failed to become ready, or Ctrl-C came first). Without this such a pod kept running until the end
 // of the run, next to the pods of later trials.
-import type { LocalNodeRuntime, Pod } from '../platforms/local/node-runtime.ts';
+import type { LocalNodeRuntime, Pod } from '../node-runtime.ts';
 
 export function trackPods<P extends LocalNodeRuntime>(platform: P, onPod: (pod: Pod) => void): P {
   return new Proxy(platform, {

@@ -1,22 +1,20 @@
 // A run on the local platform: what it needs on this host is installed first (CRIU, runc, the
 // workloads' packages: a missing one fails before anything is created), then the platform is
 // created — the host lock, the bridge, the NAT chains — and each trial runs as LocalTrialSteps.
-import type { LoadedScenario } from '../scenario/load.ts';
-import { ensurePrerequisites, toolVersions } from '../setup/prerequisites.ts';
-import { ensureWorkloadPrerequisites } from '../setup/workload-prerequisites.ts';
-import { LocalPlatform } from '../platforms/local/local-platform.ts';
-import { createStrategy } from '../strategies/registry.ts';
-import { LocalTrialSteps } from './local-trial.ts';
-import type { PreparedRun, StartedRun } from './run.ts';
+import type { RunRequest } from '../../../runner/platform-driver.ts';
+import type { PreparedRun, StartedRun } from '../../../runner/run.ts';
+import { createStrategy } from '../../../strategies/registry.ts';
+import { LocalPlatform } from '../local-platform.ts';
+import type { HostTools } from './host-tools.ts';
+import { LocalTrialSteps } from './trial.ts';
 
-export async function prepareLocalRun(loaded: LoadedScenario, options: { outDir: string; commandLine: string; log: (line: string) => void }): Promise<PreparedRun> {
-  const { scenario, migration } = loaded;
-  const { log } = options;
-  const tools = await ensurePrerequisites(log, options.commandLine);
-  const workloadVersions = await ensureWorkloadPrerequisites(scenario.workloads.map((w) => w.type), log);
+export async function prepareLocalRun(request: RunRequest, hostTools: HostTools): Promise<PreparedRun> {
+  const { scenario, migration } = request.loaded;
+  const { log } = request;
+  const { tools, versions } = await hostTools.ensure(scenario.workloads.map((w) => w.type), log, request.commandLine);
   const nodeLink = scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {};
   return {
-    versions: async () => ({ ...(await toolVersions(tools)), ...workloadVersions }),
+    versions,
     where: '',
     async start(): Promise<StartedRun> {
       const platform = await LocalPlatform.create({
@@ -26,8 +24,8 @@ export async function prepareLocalRun(loaded: LoadedScenario, options: { outDir:
         checkpointStore: scenario.local.checkpointStore,
         runtime: scenario.local.runtime,
         ...nodeLink,
-        logDir: `${options.outDir}/pods`,
-        tools: { runc: tools.runc, criu: tools.criu, iptables: tools.iptables, ip: tools.ip },
+        logDir: `${request.outDir}/pods`,
+        tools,
         log,
       });
       return {

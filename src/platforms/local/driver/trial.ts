@@ -1,13 +1,13 @@
 // A trial's steps on the local platform: the workload's volumes and pod on the source node, its
 // service pointed at the pod, the strategy moving it through the LocalNodeRuntime interface, and every pod
 // the strategy started (track-pods.ts), the service and the volumes removed again afterwards.
-import type { LocalNodeRuntime, Pod, Service } from '../platforms/local/node-runtime.ts';
-import type { Strategy } from '../strategies/strategy.ts';
-import type { EventRecorder } from '../timeline.ts';
-import type { Workload } from '../workloads/workload.ts';
+import type { LocalNodeRuntime, Pod, Service } from '../node-runtime.ts';
+import type { Strategy } from '../../../strategies/strategy.ts';
+import type { EventRecorder } from '../../../timeline.ts';
+import type { Workload } from '../../../workloads/workload.ts';
 import { trackPods } from './track-pods.ts';
-import type { Deployed, Moved, TrialSteps, TrialTiming } from './trial.ts';
-import { describe } from './trial-parts.ts';
+import type { Deployed, Moved, TrialSteps, TrialTiming } from '../../../runner/trial.ts';
+import { describe } from '../../../runner/trial-parts.ts';
 
 export interface LocalTrialSetup {
   platform: LocalNodeRuntime;

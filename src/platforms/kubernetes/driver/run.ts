@@ -1,0 +1,172 @@
+// A run on a cluster (platform: kubernetes): reach it and check, reading only, everything that can
+// be checked before a trial (namespace, nodes, the operator's resource type, kubelet-checkpoint's
+// permissions, the workloads' manifests), every problem listed at once with nothing created; then
+// each trial runs as KubernetesTrialSteps. `--dry-run` walks one trial per workload × strategy
+// printing each call that would change the cluster, and changes nothing.
+import type { V1Node } from '@kubernetes/client-node';
+import type { PlannedTrial } from '../../../plan/plan.ts';
+import type { TrialIdentity } from '../../../results/trial-result.ts';
+import { probeOptions } from '../../../probes/probe.ts';
+import type { RunRequest } from '../../../runner/platform-driver.ts';
+import { trialIdentity, type PreparedRun } from '../../../runner/run.ts';
+import { runTrial } from '../../../runner/trial.ts';
+import { createKubernetesStrategy } from '../../../strategies/registry.ts';
+import { createWorkload } from '../../../workloads/registry.ts';
+import type { Workload } from '../../../workloads/workload.ts';
+import { KubeApi } from '../api.ts';
+import { checkpointUnsupportedReason, requireCheckpointPermissions } from '../checkpoint-support.ts';
+import type { CheckpointNodes } from '../checkpoint-nodes.ts';
+import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
+import { KubeletApi } from '../kubelet-api.ts';
+import { readWorkloadManifests, serviceNodePort } from '../manifests.ts';
+import type { NodeAccess } from '../node-access.ts';
+import { podmigrationResourceProblem } from '../podmigration-operator.ts';
+import { KubernetesTrialSteps } from './trial.ts';
+
+/** The cluster as the checks found it: what prepare() builds the run on. */
+export interface CheckedCluster {
+  cluster: Cluster;
+  nodes: NodeInfo[];
+  nodeObjects: V1Node[];
+  /** The cluster's nodes are ones migbench reaches beyond the API (the lab's). */
+  reachable: boolean;
+}
+
+/** Every problem of the run on this cluster (each as ClusterError words it); `checked` once the cluster answered. */
+export async function checkCluster(request: RunRequest, access: NodeAccess): Promise<{ problems: string[]; checked?: CheckedCluster }> {
+  const { scenario } = request.loaded;
+  const k8s = scenario.kubernetes!;
+  const problems: string[] = [];
+  const problem = (message: string) => problems.push(new ClusterError(message).message);
+  // Without a cluster that answers, nothing else can be checked.
+  let cluster: Cluster;
+  let nodes: NodeInfo[];
+  try {
+    cluster = connectCluster({ kubeconfig: request.cluster.kubeconfig ?? k8s.kubeconfig, context: request.cluster.context ?? k8s.context, namespace: request.cluster.namespace ?? k8s.namespace });
+    nodes = await preflight(cluster);
+  } catch (err) {
+    if (err instanceof ClusterError) return { problems: [err.message] };
+    throw err;
+  }
+  const nodeObjects = (await cluster.core.listNode()).items;
+  const reachable = access.reaches(nodeObjects);
+  const checked: CheckedCluster = { cluster, nodes, nodeObjects, reachable };
+
+  let pair: { source: string; target: string } | undefined;
+  try {
+    pair = chooseNodes(nodes, k8s);
+  } catch (err) {
+    if (!(err instanceof ClusterError)) throw err;
+    problems.push(err.message);
+  }
+  const sourceNode = nodes.find((n) => n.name === pair?.source);
+  if (sourceNode?.controlPlane && !k8s.forceControlPlane && scenario.strategies.some((s) => s.name === 'drain')) {
+    problem(`kubernetes.sourceNode: ${sourceNode.name} is a control-plane node and the scenario drains it; name a worker, or set kubernetes.forceControlPlane: true`);
+  }
+  if (scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'resource')) {
+    const missing = await podmigrationResourceProblem(cluster);
+    if (missing) problem(missing);
+  }
+  // Checked by the loader for the scenario's namespace; --namespace may have named another.
+  if (cluster.namespace !== 'default' && scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'rest')) {
+    problem(`--namespace ${cluster.namespace}: podmigration api: rest works in namespace default only (the operator's REST API creates its resources there); use api: resource, or namespace default`);
+  }
+  const workloadTypes = [...new Set(scenario.workloads.map((w) => w.type))];
+  for (const w of workloadTypes) {
+    try {
+      readWorkloadManifests(w);
+      if (k8s.probes && k8s.nodeAddress) serviceNodePort(w);
+    } catch (err) {
+      problem(`workloads[].type ${w}: no usable workloads/${w}/k8s.yaml (${(err as Error).message})`);
+    }
+  }
+  if (reachable && pair) {
+    const found = access.problem(nodeObjects, [pair.source, pair.target], workloadTypes);
+    if (found) problem(found);
+  }
+  if (scenario.strategies.some((s) => s.name === 'kubelet-checkpoint')) {
+    try {
+      await requireCheckpointPermissions(cluster);
+    } catch (err) {
+      if (!(err instanceof ClusterError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  return { problems, checked };
+}
+
+export async function prepareKubernetesRun(request: RunRequest, checked: CheckedCluster, access: NodeAccess): Promise<PreparedRun> {
+  const { scenario } = request.loaded;
+  const k8s = scenario.kubernetes!;
+  const { cluster, nodes, reachable } = checked;
+  const fixedAddress = k8s.probes && k8s.address ? { host: k8s.address.slice(0, k8s.address.lastIndexOf(':')), port: Number(k8s.address.slice(k8s.address.lastIndexOf(':') + 1)) } : undefined;
+  // nodeAddress: each workload at its own Service's NodePort on that node.
+  const addressOf = (type: string) => (k8s.probes && k8s.nodeAddress ? { host: k8s.nodeAddress, port: serviceNodePort(type) } : fixedAddress);
+  const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
+  // Nodes migbench reaches (the lab's, on this host): it can do kubelet-checkpoint's node steps there.
+  const checkpointNodes: CheckpointNodes | undefined = reachable ? await access.checkpointNodes() : undefined;
+  const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
+  const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
+    new KubernetesTrialSteps({
+      runId: identity.runId, trial: identity.trial, api, workload, ...(addressOf(workload.type) ? { address: addressOf(workload.type)! } : {}),
+      ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
+      strategy: createKubernetesStrategy(trial.strategy),
+      kubelet,
+      ...(checkpointNodes ? { checkpointNodes } : {}),
+      nodes: async () => (await cluster.core.listNode()).items.map(nodeInfo),
+      wantedNodes: k8s,
+      forceControlPlane: k8s.forceControlPlane,
+      timing: scenario.timing,
+    });
+
+  return {
+    versions: async () => ({ node: process.version, ...(await serverVersion(cluster)) }),
+    platformInfo: {
+      name: 'kubernetes', server: cluster.server, context: cluster.context, namespace: cluster.namespace,
+      nodes: Object.fromEntries(nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')])),
+    },
+    where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
+    start: async () => ({
+      unsupportedReason: async (strategy) => {
+        if (strategy.name !== 'kubelet-checkpoint') return undefined;
+        const { source, target } = chooseNodes(nodes, k8s);
+        const used = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
+        try {
+          return await checkpointUnsupportedReason(used, kubelet, checkpointNodes, cluster.namespace);
+        } catch (err) {
+          return `kubelet-checkpoint: ${(err as Error).message}`;
+        }
+      },
+      trialSteps,
+      close: async () => undefined,
+    }),
+    async dryRun(runId, trials) {
+      request.output(`migbench: dry run of ${request.scenarioFile} against ${cluster.server} (context ${cluster.context}, namespace ${cluster.namespace}): the calls that change the cluster, none of them made`);
+      // One trial per workload × strategy shows every call; the others repeat them.
+      const seen = new Set<string>();
+      for (const trial of trials) {
+        const key = `${trial.workloadName}/${trial.strategy.name}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        request.output(`trial ${trial.trial}: ${trial.workloadName} × ${trial.strategy.name}`);
+        const workload = createWorkload(trial.workload);
+        const identity = trialIdentity(runId, trial);
+        const result = await runTrial({
+          identity, workload, steps: trialSteps(trial, identity, workload), timing: scenario.timing,
+          probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }), signal: new AbortController().signal,
+        });
+        if (result.status === 'failed') request.output(`  (the dry run stopped in ${result.failedPhase}: ${result.error})`);
+      }
+    },
+  };
+}
+
+async function serverVersion(cluster: Cluster): Promise<Record<string, string>> {
+  try {
+    const { VersionApi } = await import('@kubernetes/client-node');
+    const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode();
+    return { kubernetes: version.gitVersion };
+  } catch {
+    return {};
+  }
+}
