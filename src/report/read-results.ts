@@ -5,31 +5,10 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import type { RunInfo } from '../results/run-json.ts';
+import type { EventRecord, SampleSegment } from './charts/timeline-input.ts';
 import { parseTrialsCsv, summarizeTrialRecords, type SummaryRow } from './summary.ts';
 
-/** A maximal run of consecutive samples of one probe in one trial with the same outcome (ok, or failed with one error). */
-export interface SampleSegment {
-  trial: number;
-  probe: string;
-  ok: boolean;
-  /** The samples' error ('' when ok). */
-  error: string;
-  /** t_ms of the first sample. */
-  startMs: number;
-  /** t_ms of the last sample. */
-  lastMs: number;
-  /** Where the segment ends: the next segment's first sample, or the last sample + the probe interval. */
-  endMs: number;
-  count: number;
-}
-
-export interface EventRecord {
-  trial: number;
-  tMs: number;
-  source: string;
-  event: string;
-  detail: string;
-}
+export type { EventRecord, SampleSegment };
 
 export interface ResultsData {
   dir: string;

@@ -1,7 +1,7 @@
 // The availability timeline of one trial: each probe's samples as a lane of ok / failed segments
 // over t_ms, the phase events as vertical rules with their names above the lanes.
 import type { TopLevelSpec } from 'vega-lite';
-import type { EventRecord, SampleSegment } from '../read-results.ts';
+import type { EventRecord, SampleSegment } from './timeline-input.ts';
 import { COLORS, ERROR_COLORS, renderSvg } from './render.ts';
 
 export type SegmentState = 'ok' | 'failed' | 'partly failed';
