@@ -196,7 +196,7 @@ export async function runSoak(options: { trials: number; out: string; workloads?
     });
     await runner.run({
       runId: 'soak', scenario, trials, signal: new AbortController().signal,
-      // As `migbench run` drives the local platform (runner/local-run.ts).
+      // As `migbench run` drives the local platform (platforms/local/driver/run.ts).
       platform: {
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>

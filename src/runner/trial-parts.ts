@@ -10,7 +10,7 @@ import type { TrialResult } from '../results/trial-result.ts';
 import type { EventRecorder, PhaseEvent, Sample } from '../timeline.ts';
 
 export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
-/** A step of `migrate` a failed trial names instead (migration-errors.ts): CRIU's dump or restore, kubelet-checkpoint's transfer or image. */
+/** A step of `migrate` a failed trial names instead (criu/migration-errors.ts): CRIU's dump or restore, kubelet-checkpoint's transfer or image. */
 export type FailedStep = MigrationStep;
 
 /** The trial's events, stamped on the monotonic clock as they are emitted, the phase it is in, and its first failure. */

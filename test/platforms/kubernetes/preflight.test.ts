@@ -1,5 +1,6 @@
 // A cluster problem found before anything is created is bad input: exit 2, one message naming the
-// field and the fix, and nothing created — checked against a real API server, one problem at a time.
+// field and the fix, and nothing created — checked against a real API server, one problem at a time,
+// and several at once (every problem listed, not only the first).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,16 @@ it.each([
   expect(run.stdout).toBe('');
   expect(await migbenchObjectsIn(admin, 'default')).toEqual([]);
   expect(await unschedulableNodes(admin)).toEqual({});
+});
+
+it('lists every problem of a scenario at once, each on its own line', { timeout: 60_000 }, async () => {
+  const run = await migbenchAsync(['run', scenario('namespace: default, sourceNode: control-plane', '[drain, { name: podmigration, api: resource }]'), '--kubeconfig', cluster.kubeconfig, '--out', join(base, 'out')]);
+  expect(run.code, run.stderr).toBe(2);
+  const lines = run.stderr.trim().split('\n');
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(/^migbench: kubernetes\.sourceNode: control-plane is a control-plane node and the scenario drains it; .*; nothing was created$/);
+  expect(lines[1]).toMatch(/^migbench: strategies: podmigration: the cluster does not serve podmig\.dcn\.ssu\.ac\.kr\/v1 Podmigration .*; nothing was created$/);
+  expect(await migbenchObjectsIn(admin, 'default')).toEqual([]);
 });
 
 it('refuses a kubeconfig that is not there, naming the flag', async () => {
