@@ -353,11 +353,11 @@ export const scenarioSchema = z
       })
       .strict()
       .default({}),
-    workloads: z.array(workloadSchema).min(1).describe('The apps to move, each with the probe that measures what its users feel (see Workloads below).'),
+    workloads: z.array(workloadSchema).min(1).describe('The apps to move, each with the probe that measures what its users feel.'),
     strategies: z
       .array(strategySchema)
       .min(1)
-      .describe('How to move them: a strategy name, or an object with `name` and the strategy\'s options (see Strategies below).'),
+      .describe('How to move them: a strategy name, or an object with `name` and the strategy\'s options.'),
     repetitions: z.number().int().min(1).max(10_000).describe('Measured trials per workload × strategy.').default(3),
     warmup: z.number().int().min(0).max(100).describe('Trials per workload × strategy run first and marked warmup=true in trials.csv.').default(0),
     seed: z
