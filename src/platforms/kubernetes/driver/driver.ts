@@ -23,7 +23,8 @@ export function kubernetesDriver(access: NodeAccess): PlatformDriver {
     },
     async prepare(request) {
       const { problems, checked } = await check(request);
-      if (problems.length > 0 || !checked) throw new ClusterError(problems.join('\n'));
+      // The command validates first and stops at a problem; a problem here is a caller's mistake.
+      if (problems.length > 0 || !checked) throw new Error(`kubernetes: prepare() of a run with problems:\n${problems.join('\n')}`);
       return prepareKubernetesRun(request, checked, access);
     },
     cleanup: (request) => cleanupCluster(request, access),
