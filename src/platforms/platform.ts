@@ -1,6 +1,7 @@
 // The small interface every platform implements. Strategies and the trial runner talk to pods and
 // services only through it; a platform knows nothing about strategies, probes or results.
-import type { EventRecorder } from '../timeline.ts';
+import type { CriuStats } from '../model/criu-stats.ts';
+import type { EventRecorder } from '../model/timeline.ts';
 
 export interface VolumeMount {
   /** Volume name, unique within a run; the same name on another node is the same data (shared store). */
@@ -80,23 +81,6 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** CRIU's figures for one migration, as the platform read them from CRIU's stats images. */
-export interface CheckpointStats {
-  freezingUs?: number;
-  frozenUs?: number;
-  memdumpUs?: number;
-  memwriteUs?: number;
-  pagesScanned?: number;
-  pagesWritten?: number;
-  /** The platform's own freeze before CRIU's, when it froze from CRIU's pre-dump action script (freezer: action-script). */
-  harnessFreezeUs?: number;
-}
-
-export interface RestoreStats {
-  restoreUs?: number;
-  forkingUs?: number;
-}
-
 /**
  * How a checkpoint's memory reaches the target node.
  * - shared-store: CRIU writes all images to the shared store (the original setup's NFS share),
@@ -134,12 +118,14 @@ export interface Checkpoint {
   readonly request: CheckpointRequest;
   /** Bytes of images written before the restore could start (for lazy: without the memory pages). */
   readonly bytes: number;
-  readonly stats: CheckpointStats;
+  /** CRIU's dump figures (stats-dump), and the platform's own freeze before CRIU's (freezer: action-script). */
+  readonly stats: CriuStats;
 }
 
 export interface RestoredPod {
   pod: Pod;
-  stats: RestoreStats;
+  /** CRIU's restore figures (stats-restore). */
+  stats: CriuStats;
   /**
    * Post-copy only: settles once every memory page has reached the target and the source's
    * processes are gone; rejects if the transfer failed (the restored process is then lost too).

@@ -1,7 +1,7 @@
 // frames.csv: every video frame the video probe's player received, raw — the data behind the video_*
 // columns, for inter-arrival plots or another player model.
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
+import { recordsOf } from '../model/trial-result.ts';
+import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
 import { formatMs } from './format.ts';
 
 export const framesColumnDocs = {
@@ -15,12 +15,15 @@ export const framesColumnDocs = {
 
 export const framesColumns = Object.keys(framesColumnDocs);
 
-export function framesHeader(): string {
-  return stringify([framesColumns]);
-}
-
-export function frameRows(result: TrialResult): string {
-  const trigger = result.timeline.triggerAt;
-  const rows = (result.frames ?? []).map((f) => [String(result.trial), formatMs(f.at - trigger), String(f.connection), String(f.epoch), String(f.seq), String(f.serverTsUs)]);
-  return rows.length === 0 ? '' : stringify(rows);
-}
+export const framesCsv: CsvWriter = {
+  file: 'frames.csv',
+  about: 'one video frame received by the video probe (video workloads only)',
+  columns: columnsFrom(framesColumnDocs),
+  rows(result) {
+    const records = recordsOf(result);
+    if (!records) return '';
+    const trigger = records.timeline.triggerAt;
+    const frames = records.probeRecords.flatMap((r) => (r.probe === 'video' ? r.frames : []));
+    return csvLines(frames.map((f) => [String(result.trial), formatMs(f.at - trigger), String(f.connection), String(f.epoch), String(f.seq), String(f.serverTsUs)]));
+  },
+};

@@ -1,7 +1,7 @@
 // progress.csv: every progress report the training probe received, raw — the data behind the
 // training_* columns (step rate over time, which process reported).
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
+import { recordsOf } from '../model/trial-result.ts';
+import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
 import { formatMs } from './format.ts';
 
 export const progressColumnDocs = {
@@ -15,12 +15,15 @@ export const progressColumnDocs = {
 
 export const progressColumns = Object.keys(progressColumnDocs);
 
-export function progressHeader(): string {
-  return stringify([progressColumns]);
-}
-
-export function progressRows(result: TrialResult): string {
-  const trigger = result.timeline.triggerAt;
-  const rows = (result.trainingProgress ?? []).map((p) => [String(result.trial), formatMs(p.at - trigger), String(p.step), String(p.startedStep), String(p.pid), String(p.processStart)]);
-  return rows.length === 0 ? '' : stringify(rows);
-}
+export const progressCsv: CsvWriter = {
+  file: 'progress.csv',
+  about: 'one progress report received by the training probe (ml-training workloads only)',
+  columns: columnsFrom(progressColumnDocs),
+  rows(result) {
+    const records = recordsOf(result);
+    if (!records) return '';
+    const trigger = records.timeline.triggerAt;
+    const progress = records.probeRecords.flatMap((r) => (r.probe === 'training' ? r.progress : []));
+    return csvLines(progress.map((p) => [String(result.trial), formatMs(p.at - trigger), String(p.step), String(p.startedStep), String(p.pid), String(p.processStart)]));
+  },
+};

@@ -1,6 +1,6 @@
 // samples.csv: every probe sample of every trial, raw, so any other statistic can be computed later.
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
+import { recordsOf } from '../model/trial-result.ts';
+import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
 import { formatBool, formatMs } from './format.ts';
 
 export const samplesColumnDocs = {
@@ -15,14 +15,18 @@ export const samplesColumnDocs = {
 
 export const samplesColumns = Object.keys(samplesColumnDocs);
 
-export function samplesHeader(): string {
-  return stringify([samplesColumns]);
-}
-
-export function sampleRows(result: TrialResult): string {
-  const trigger = result.timeline.triggerAt;
-  const rows = [...result.timeline.samples]
-    .sort((a, b) => a.scheduledAt - b.scheduledAt)
-    .map((s) => [String(result.trial), s.probe, formatMs(s.scheduledAt - trigger), formatBool(s.ok), formatMs(s.doneAt - s.scheduledAt), s.error, formatMs(s.sentAt - s.scheduledAt)]);
-  return rows.length === 0 ? '' : stringify(rows);
-}
+export const samplesCsv: CsvWriter = {
+  file: 'samples.csv',
+  about: 'one probe sample (tick) of one trial',
+  columns: columnsFrom(samplesColumnDocs),
+  rows(result) {
+    const records = recordsOf(result);
+    if (!records) return '';
+    const trigger = records.timeline.triggerAt;
+    return csvLines(
+      [...records.timeline.samples]
+        .sort((a, b) => a.scheduledAt - b.scheduledAt)
+        .map((s) => [String(result.trial), s.probe, formatMs(s.scheduledAt - trigger), formatBool(s.ok), formatMs(s.doneAt - s.scheduledAt), s.error, formatMs(s.sentAt - s.scheduledAt)]),
+    );
+  },
+};

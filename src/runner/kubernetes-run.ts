@@ -20,7 +20,7 @@ import { PODMIGRATION_API_VERSION } from '../strategies/podmigration.ts';
 import { createKubernetesStrategy } from '../strategies/registry.ts';
 import { createWorkload } from '../workloads/registry.ts';
 import type { Workload } from '../workloads/workload.ts';
-import type { TrialIdentity } from '../results/trial-result.ts';
+import type { TrialIdentity } from '../model/trial-result.ts';
 import { probeOptions } from '../probes/probe.ts';
 import { KubernetesTrialSteps } from './kubernetes-trial.ts';
 import { trialIdentity, type PreparedRun } from './run.ts';
@@ -120,7 +120,7 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
         process.stdout.write(`trial ${trial.trial}: ${trial.workloadName} × ${trial.strategy.name}\n`);
         const workload = createWorkload(trial.workload);
         const identity = trialIdentity(runId, trial);
-        const result = await runTrial({
+        const { result } = await runTrial({
           identity, workload, steps: trialSteps(trial, identity, workload), timing: scenario.timing,
           probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }), signal: new AbortController().signal,
         });

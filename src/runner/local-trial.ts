@@ -3,7 +3,7 @@
 // the strategy started (track-pods.ts), the service and the volumes removed again afterwards.
 import type { Platform, Pod, Service } from '../platforms/platform.ts';
 import type { Strategy } from '../strategies/strategy.ts';
-import type { EventRecorder } from '../timeline.ts';
+import type { EventRecorder } from '../model/timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
 import { trackPods } from './track-pods.ts';
 import type { Deployed, Moved, TrialSteps, TrialTiming } from './trial.ts';

@@ -4,7 +4,7 @@
 // memory is copied ahead while the pod still runs (pre-copy), and whether the IP moves with the pod.
 import { canCheckpoint, type Checkpoint, type CheckpointingPlatform, type MemoryTransfer, type Pod } from '../platforms/platform.ts';
 import { CheckpointFailure, MigrationStepError } from '../platforms/migration-errors.ts';
-import type { CriuStats } from '../results/trial-result.ts';
+import type { CriuStats } from '../model/criu-stats.ts';
 import type { MigrationContext, MigrationOutcome } from './strategy.ts';
 
 export interface CriuMigration {

@@ -18,6 +18,7 @@ import type { K8sObject } from '../platforms/kubernetes/api.ts';
 import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
 import type { WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
 import { MigrationStepError, type MigrationStep } from '../platforms/migration-errors.ts';
+import type { EventName } from '../model/events.ts';
 import type { StrategyConfig } from '../scenario/schema.ts';
 import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from './kubernetes-strategy.ts';
 
@@ -44,7 +45,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
 
   async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
     const { api, events, sourcePod, kubelet, checkpointNodes: nodes } = ctx;
-    const emit = (event: string, detail: string) => events.emit(KUBELET_CHECKPOINT_SOURCE, event, detail);
+    const emit = (event: EventName, detail: string) => events.emit(KUBELET_CHECKPOINT_SOURCE, event, detail);
     // Checked before any trial (kubernetes-run.ts); here for a caller that did not.
     if (!kubelet || !nodes) throw new Error('kubelet-checkpoint: this cluster\'s nodes are out of migbench\'s reach (it runs on `migbench cluster` nodes)');
     const endpoint = ctx.sourceNode.kubelet;

@@ -4,11 +4,11 @@
 import type { KubeApi, K8sObject } from '../platforms/kubernetes/api.ts';
 import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
 import type { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
-import type { CriuStats } from '../results/trial-result.ts';
+import type { CriuStats } from '../model/criu-stats.ts';
 import type { NodeInfo } from '../platforms/kubernetes/cluster.ts';
 import type { TrialManifests, WorkloadShape } from '../platforms/kubernetes/manifests.ts';
 import type { PodWaiter, WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
-import type { EventRecorder } from '../timeline.ts';
+import type { EventRecorder } from '../model/timeline.ts';
 
 export interface KubernetesMigrationContext {
   api: KubeApi;

@@ -3,8 +3,10 @@
 // exactly what `migbench run` would have written.
 import { ResultsDir } from '../../src/results/results-dir.ts';
 import type { RunInfo } from '../../src/results/run-json.ts';
-import type { CriuStats, TrialResult } from '../../src/results/trial-result.ts';
-import type { PhaseEvent, Sample, SampleError } from '../../src/timeline.ts';
+import type { CriuStats } from '../../src/model/criu-stats.ts';
+import type { EventName } from '../../src/model/events.ts';
+import type { FailedTrial, RanTrial, TrialResult } from '../../src/model/trial-result.ts';
+import type { PhaseEvent, Sample, SampleError } from '../../src/model/timeline.ts';
 import type { Scenario } from '../../src/scenario/schema.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
 
@@ -22,7 +24,8 @@ export function samples(fromMs: number, toMs: number, fails: (tMs: number, i: nu
   return out;
 }
 
-const ev = (tMs: number, source: string, event: string, detail?: string): PhaseEvent => ({ at: TRIGGER + tMs, source, event, ...(detail ? { detail } : {}) });
+// `event` is any text: the report must show (and escape) whatever events.csv holds.
+const ev = (tMs: number, source: string, event: string, detail?: string): PhaseEvent => ({ at: TRIGGER + tMs, source, event: event as EventName, ...(detail ? { detail } : {}) });
 
 export function criuEvents(): PhaseEvent[] {
   return [
@@ -40,7 +43,8 @@ export function criuEvents(): PhaseEvent[] {
   ];
 }
 
-export function trial(overrides: Partial<TrialResult> & { trial: number }): TrialResult {
+/** An ok trial, or with `status: 'failed'` (and its error and phase) a failed one. */
+export function trial(overrides: Partial<Omit<FailedTrial, 'status'>> & { trial: number; status?: 'ok' | 'failed' }): RanTrial {
   return {
     runId: 'test-run',
     workload: 'redis',
@@ -48,14 +52,13 @@ export function trial(overrides: Partial<TrialResult> & { trial: number }): Tria
     repetition: 1,
     warmup: false,
     status: 'ok',
-    error: '',
-    failedPhase: '',
     startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, overrides.trial)),
     timeline: { triggerAt: TRIGGER, samples: samples(-2000, 3000, (t) => (t >= 0 && t < 330 ? 'timeout' : '')), events: criuEvents() },
     probeIntervalMs: INTERVAL,
     strategyFinishedAt: TRIGGER + 389,
+    probeRecords: [],
     ...overrides,
-  };
+  } as RanTrial;
 }
 
 export const CRIU_STATS: CriuStats = { freezingUs: 101_041, frozenUs: 60_192, memdumpUs: 2_903, memwriteUs: 1_576, restoreUs: 81_763, pagesWritten: 1165 };

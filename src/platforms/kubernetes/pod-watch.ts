@@ -7,7 +7,7 @@
 //
 // Strategies wait on the same watch (never by polling): a condition is checked on every update.
 import { Watch } from '@kubernetes/client-node';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { Cluster } from './cluster.ts';
 
 export const WATCH_SOURCE = 'platform:kubernetes';

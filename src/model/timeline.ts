@@ -1,6 +1,9 @@
 // What a trial observes, as plain data. Probes and strategies only record; metrics are computed
 // afterwards by pure functions over these records (see src/metrics/).
-import type { MonotonicMs } from './clock.ts';
+import type { EventName } from './events.ts';
+
+/** Milliseconds on the process-wide monotonic clock (src/clock.ts reads it). */
+export type MonotonicMs = number;
 
 /** Why a probe sample failed. '' when it succeeded. */
 export type SampleError =
@@ -37,7 +40,7 @@ export interface PhaseEvent {
   at: MonotonicMs;
   /** Who reported it: 'trial', 'strategy:criu', 'platform:local', 'probe:redis', ... */
   source: string;
-  event: string;
+  event: EventName;
   detail?: string;
 }
 
@@ -50,5 +53,5 @@ export interface Timeline {
 
 /** Collects phase events with monotonic timestamps. Passed to strategies and platforms. */
 export interface EventRecorder {
-  emit(source: string, event: string, detail?: string): void;
+  emit(source: string, event: EventName, detail?: string): void;
 }
