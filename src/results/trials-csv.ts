@@ -10,11 +10,11 @@ export const trialIdentityColumnDocs = {
   workload: 'workload name (its `name` in the scenario, else its type)',
   strategy: 'strategy name',
   repetition: '1-based repetition within workload × strategy (warm-ups numbered separately)',
-  status: 'ok, or failed (see error and failed_phase); a failed trial still has its samples and events',
+  status: 'ok; failed (see error and failed_phase): a failed trial still has its samples and events; or unsupported: the strategy cannot run on this host (error says why), nothing was deployed or measured',
   error: 'why the trial failed; empty when ok',
   started_at: 'wall-clock start of the trial, ISO 8601 UTC with milliseconds (a label, not used for durations)',
   warmup: 'true for warm-up trials (excluded from summaries)',
-  failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown — or, for a CRIU migration, the step of migrate that failed: dump or restore (see When a migration fails); empty when ok',
+  failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown — or, for a migration, the step of migrate that failed: dump or restore (CRIU), transfer or image (kubelet-checkpoint; see When a migration fails); empty when ok or unsupported',
 } as const;
 
 /**
