@@ -1,6 +1,7 @@
 // One row of figures per trial, computed only from what the trial recorded (its timeline and the
 // numbers CRIU and the probes reported). Pure: the same TrialResult always gives the same row, so
 // a test can check every definition on a hand-made timeline.
+import type { EventName } from '../model/events.ts';
 import type { Sample } from '../model/timeline.ts';
 import type { TrialRecords, TrialResult } from '../model/trial-result.ts';
 import { findOutages, outageDuration, outageUpperBound, type Outage } from './downtime.ts';
@@ -124,7 +125,7 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
   set('migration_ms', result.strategyFinishedAt === undefined ? undefined : result.strategyFinishedAt - trigger);
   // The pod watch's receive times (platform:kubernetes events): the source pod was scheduled and
   // ready before the trigger, so the first such event after it belongs to the moved pod.
-  const firstPodEventAfterTrigger = (event: string) => {
+  const firstPodEventAfterTrigger = (event: EventName) => {
     const times = timeline.events.filter((e) => e.source === 'platform:kubernetes' && e.event === event && e.at >= trigger).map((e) => e.at);
     return times.length > 0 ? Math.min(...times) : undefined;
   };

@@ -1,6 +1,7 @@
 // The small interface every platform implements. Strategies and the trial runner talk to pods and
 // services only through it; a platform knows nothing about strategies, probes or results.
 import type { CriuStats } from '../model/criu-stats.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 import type { EventRecorder } from '../model/timeline.ts';
 
 export interface VolumeMount {
@@ -34,10 +35,8 @@ export interface Pod {
   readonly spec: PodSpec;
 }
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+/** Where a client reaches a service (defined in the data model, so probes need no platform). */
+export type { Endpoint };
 
 /** A stable address that the platform routes to whichever pod is the current endpoint. */
 export interface Service {

@@ -5,7 +5,7 @@
 // replaced, as a production client with a health check does; otherwise a client of a pod whose
 // network vanished would wait for TCP's retransmission timeout (minutes), not for the service.
 import { Redis } from 'ioredis';
-import type { Endpoint } from '../platforms/platform.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 import type { PhaseEvent, Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
 import type { RedisRecords, Verification } from '../model/records.ts';

@@ -3,7 +3,7 @@
 // Successful answers are kept as observations (when, step, which process); the training metrics are
 // computed from them afterwards (src/metrics/training.ts).
 import type { TrainingObservation, TrainingRecords } from '../model/records.ts';
-import type { Endpoint } from '../platforms/platform.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 import type { Sample } from '../model/timeline.ts';
 import { HttpPoller } from './http-poller.ts';
 import type { Probe, ProbeOptions } from './probe.ts';

@@ -15,7 +15,7 @@ import { Agent, request } from 'undici';
 import { sleep } from '../clock.ts';
 import { playbackStart } from '../metrics/video.ts';
 import type { FrameArrival, StreamBreak, VideoRecords } from '../model/records.ts';
-import type { Endpoint } from '../platforms/platform.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 import type { PhaseEvent, Sample } from '../model/timeline.ts';
 import { HttpPoller } from './http-poller.ts';
 import type { Probe, ProbeOptions } from './probe.ts';

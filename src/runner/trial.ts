@@ -9,9 +9,9 @@
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import { computeTrialMetrics, type TrialMetrics } from '../metrics/trial-metrics.ts';
 import type { CriuStats } from '../model/criu-stats.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 import type { FailedTrial, RanTrial, TrialIdentity, TrialResult } from '../model/trial-result.ts';
 import type { EventRecorder } from '../model/timeline.ts';
-import type { Endpoint } from '../platforms/platform.ts';
 import type { ProbeOptions } from '../probes/probe.ts';
 import type { Workload } from '../workloads/workload.ts';
 import { ProbeSession, TrialLog, describe, observeAfterFailure, type Phase } from './trial-parts.ts';
