@@ -4,7 +4,8 @@
 // `Exporter`). The column list is also the documentation: docs/results.md is generated from it.
 import { stringify } from 'csv-stringify/sync';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
-import type { TrialResult } from '../model/trial-result.ts';
+import { recordsOf, type TrialRecords, type TrialResult } from '../model/trial-result.ts';
+import { formatMs } from './format.ts';
 
 export interface CsvColumn {
   name: string;
@@ -37,4 +38,15 @@ export function columnsFrom(docs: Readonly<Record<string, string | { unit?: stri
 /** CSV text for rows of cells; '' for none (a trial with nothing to add writes nothing). */
 export function csvLines(rows: readonly (readonly string[])[]): string {
   return rows.length === 0 ? '' : stringify(rows as string[][]);
+}
+
+/**
+ * The lines of what a trial recorded, each cell list starting with the trial's number; `tMs` gives a
+ * time as t_ms (relative to the trigger). None for a trial that never started (unsupported).
+ */
+export function recordedLines(result: TrialResult, cells: (records: TrialRecords, tMs: (at: number) => string) => string[][]): string {
+  const records = recordsOf(result);
+  if (!records) return '';
+  const trigger = records.timeline.triggerAt;
+  return csvLines(cells(records, (at) => formatMs(at - trigger)).map((row) => [String(result.trial), ...row]));
 }

@@ -1,7 +1,5 @@
 // events.csv: the phase boundaries of every trial (trial phases, strategy steps, platform actions).
-import { recordsOf } from '../model/trial-result.ts';
-import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
-import { formatMs } from './format.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 
 export const eventsColumnDocs = {
   trial: 'trial number (joins trials.csv)',
@@ -17,14 +15,8 @@ export const eventsCsv: CsvWriter = {
   file: 'events.csv',
   about: 'one event of one trial: a phase boundary, a strategy step, a platform action or what a probe noticed',
   columns: columnsFrom(eventsColumnDocs),
-  rows(result) {
-    const records = recordsOf(result);
-    if (!records) return '';
-    const trigger = records.timeline.triggerAt;
-    return csvLines(
-      [...records.timeline.events]
-        .sort((a, b) => a.at - b.at)
-        .map((e) => [String(result.trial), formatMs(e.at - trigger), e.source, e.event, e.detail ?? '']),
-    );
-  },
+  rows: (result) =>
+    recordedLines(result, ({ timeline }, tMs) =>
+      [...timeline.events].sort((a, b) => a.at - b.at).map((e) => [tMs(e.at), e.source, e.event, e.detail ?? '']),
+    ),
 };

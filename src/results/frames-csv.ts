@@ -1,8 +1,6 @@
 // frames.csv: every video frame the video probe's player received, raw — the data behind the video_*
 // columns, for inter-arrival plots or another player model.
-import { recordsOf } from '../model/trial-result.ts';
-import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
-import { formatMs } from './format.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 
 export const framesColumnDocs = {
   trial: 'trial number (joins trials.csv)',
@@ -19,11 +17,10 @@ export const framesCsv: CsvWriter = {
   file: 'frames.csv',
   about: 'one video frame received by the video probe (video workloads only)',
   columns: columnsFrom(framesColumnDocs),
-  rows(result) {
-    const records = recordsOf(result);
-    if (!records) return '';
-    const trigger = records.timeline.triggerAt;
-    const frames = records.probeRecords.flatMap((r) => (r.probe === 'video' ? r.frames : []));
-    return csvLines(frames.map((f) => [String(result.trial), formatMs(f.at - trigger), String(f.connection), String(f.epoch), String(f.seq), String(f.serverTsUs)]));
-  },
+  rows: (result) =>
+    recordedLines(result, ({ probeRecords }, tMs) =>
+      probeRecords
+        .flatMap((r) => (r.probe === 'video' ? r.frames : []))
+        .map((f) => [tMs(f.at), String(f.connection), String(f.epoch), String(f.seq), String(f.serverTsUs)]),
+    ),
 };

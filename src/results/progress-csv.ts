@@ -1,8 +1,6 @@
 // progress.csv: every progress report the training probe received, raw — the data behind the
 // training_* columns (step rate over time, which process reported).
-import { recordsOf } from '../model/trial-result.ts';
-import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
-import { formatMs } from './format.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 
 export const progressColumnDocs = {
   trial: 'trial number (joins trials.csv)',
@@ -19,11 +17,10 @@ export const progressCsv: CsvWriter = {
   file: 'progress.csv',
   about: 'one progress report received by the training probe (ml-training workloads only)',
   columns: columnsFrom(progressColumnDocs),
-  rows(result) {
-    const records = recordsOf(result);
-    if (!records) return '';
-    const trigger = records.timeline.triggerAt;
-    const progress = records.probeRecords.flatMap((r) => (r.probe === 'training' ? r.progress : []));
-    return csvLines(progress.map((p) => [String(result.trial), formatMs(p.at - trigger), String(p.step), String(p.startedStep), String(p.pid), String(p.processStart)]));
-  },
+  rows: (result) =>
+    recordedLines(result, ({ probeRecords }, tMs) =>
+      probeRecords
+        .flatMap((r) => (r.probe === 'training' ? r.progress : []))
+        .map((p) => [tMs(p.at), String(p.step), String(p.startedStep), String(p.pid), String(p.processStart)]),
+    ),
 };

@@ -1,6 +1,5 @@
 // samples.csv: every probe sample of every trial, raw, so any other statistic can be computed later.
-import { recordsOf } from '../model/trial-result.ts';
-import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 import { formatBool, formatMs } from './format.ts';
 
 export const samplesColumnDocs = {
@@ -19,14 +18,10 @@ export const samplesCsv: CsvWriter = {
   file: 'samples.csv',
   about: 'one probe sample (tick) of one trial',
   columns: columnsFrom(samplesColumnDocs),
-  rows(result) {
-    const records = recordsOf(result);
-    if (!records) return '';
-    const trigger = records.timeline.triggerAt;
-    return csvLines(
-      [...records.timeline.samples]
+  rows: (result) =>
+    recordedLines(result, ({ timeline }, tMs) =>
+      [...timeline.samples]
         .sort((a, b) => a.scheduledAt - b.scheduledAt)
-        .map((s) => [String(result.trial), s.probe, formatMs(s.scheduledAt - trigger), formatBool(s.ok), formatMs(s.doneAt - s.scheduledAt), s.error, formatMs(s.sentAt - s.scheduledAt)]),
-    );
-  },
+        .map((s) => [s.probe, tMs(s.scheduledAt), formatBool(s.ok), formatMs(s.doneAt - s.scheduledAt), s.error, formatMs(s.sentAt - s.scheduledAt)]),
+    ),
 };
