@@ -8,7 +8,6 @@ import { defineStrategy } from '../../src/strategies/entry/entry.ts';
 import { strategyRegistry } from '../../src/strategies/entry/derive.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../../src/strategies/entry/strategy.ts';
 import { kubernetesStrategyNames, localStrategyNames, strategies, strategyEntries, strategyNames } from '../../src/strategies/registry.ts';
-import { parseScenario, ScenarioError } from '../../src/scenario/load.ts';
 
 /** The toy's folder would hold these two: its options and its local move. */
 const teleportOptions = z
@@ -110,14 +109,6 @@ describe('the real registry', () => {
     expect(strategies.label(config)).toBe(label);
   });
 
-  it("reports a wrong-platform strategy with the platform's full list, derived", () => {
-    const problems = problemsOf('platform: kubernetes\nkubernetes: { probes: false }\nworkloads: [{ type: video }]\nstrategies: [criu-pageserver]\n');
-    expect(problems).toContainEqual({
-      path: 'strategies[0]',
-      expected: `a kubernetes strategy (${kubernetesStrategyNames.join(', ')}): criu-pageserver runs on the local platform; kubelet-checkpoint (and podmigration) are CRIU's way on a cluster`,
-      found: '"criu-pageserver"',
-    });
-  });
 });
 
 /** A field's description, through the default/optional wrappers around it. */
@@ -128,14 +119,4 @@ function descriptionOf(schema: z.ZodType): string | undefined {
     s = (s._zod.def as { innerType?: z.ZodType }).innerType;
   }
   return undefined;
-}
-
-function problemsOf(text: string) {
-  try {
-    parseScenario('s.yaml', text);
-  } catch (err) {
-    if (err instanceof ScenarioError) return err.problems.map((p) => ({ path: p.path, expected: p.expected, found: p.found }));
-    throw err;
-  }
-  return [];
 }
