@@ -108,7 +108,6 @@ describe('the real registry', () => {
   ] as const)('labels %s as trials.csv does', (_, config, label) => {
     expect(strategies.label(config)).toBe(label);
   });
-
 });
 
 /** A field's description, through the default/optional wrappers around it. */
