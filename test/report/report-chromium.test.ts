@@ -71,7 +71,7 @@ interface Layout {
   /** Elements whose right edge is past the viewport's (the first few), to say what overflows. */
   overflowing: string[];
   summaryRows: { row: string; heightPx: number; lineHeightPx: number; lines: number }[];
-  /** The summary table's own width and the width of the box it sits in. */
+  /** The summary table's (the first table under "Summary") own width and the width of the box it sits in. */
   summaryTable: { widthPx: number; boxPx: number };
   charts: { id: string; width: number; height: number; intrinsicWidth: number; marks: number }[];
   figures: number;
@@ -87,7 +87,7 @@ function describe(el){return el.tagName.toLowerCase()+(el.id?'#'+el.id:'')+(el.c
 function measure(){
   var vw=window.innerWidth,doc=document.documentElement,over=[];
   document.querySelectorAll('body *').forEach(function(el){if(over.length<8&&el.getBoundingClientRect().right>vw+0.5&&!el.closest('svg'))over.push(describe(el)+' right='+Math.round(el.getBoundingClientRect().right));});
-  var rows=[];var table=document.getElementById('summary-table');
+  var rows=[];var el=document.getElementById('summary');while(el&&el.tagName!=='TABLE'&&!el.querySelector('table'))el=el.nextElementSibling;var table=el&&(el.tagName==='TABLE'?el:el.querySelector('table'));
   if(table)table.querySelectorAll('tbody tr').forEach(function(tr){var td=tr.querySelector('td');var cs=getComputedStyle(td);var lh=parseFloat(cs.lineHeight);
     var h=tr.getBoundingClientRect().height;var inner=h-parseFloat(cs.paddingTop)-parseFloat(cs.paddingBottom)-parseFloat(cs.borderTopWidth)-parseFloat(cs.borderBottomWidth);
     rows.push({row:Array.prototype.slice.call(tr.cells,0,2).map(function(c){return c.textContent;}).join(' · '),heightPx:Math.round(h),lineHeightPx:lh,lines:Math.round(inner/lh*10)/10});});
@@ -115,10 +115,10 @@ function layoutAt(width: number): { closed: Layout; open: Layout } {
   return JSON.parse(json.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as { closed: Layout; open: Layout };
 }
 
-/** The charts the report must have for this run: both distributions, the anatomy, CRIU's phases and one timeline per trial. */
+/** The charts the report must have for this run, in page order: the anatomy, both distributions, CRIU's phases and one timeline per trial. */
 function expectedCharts(): string[] {
   const trials = readFileSync(join(runDir, 'trials.csv'), 'utf8').trim().split('\n').slice(1);
-  return ['dist-downtime_ms', 'dist-migration_ms', 'anatomy', 'criu-phases', ...trials.map((_, i) => `timeline-${i + 1}`)];
+  return ['anatomy', 'dist-downtime_ms', 'dist-migration_ms', 'criu-phases', ...trials.map((_, i) => `timeline-${i + 1}`)];
 }
 
 describe('the report of a default run in headless Chromium', () => {
