@@ -100,11 +100,12 @@ function trialsSection(trials: Trial[]): string {
   return `<details><summary>All ${trials.length} trials (execution order)</summary>${table(header, body, 'numeric')}</details>`;
 }
 
-async function distributionsSection(trials: Trial[]): Promise<string> {
+async function distributionsSection(trials: Trial[], summary: SummaryRow[]): Promise<string> {
   const measured = trials.filter((t) => t.warmup !== 'true');
   if (measured.length === 0) return '<p>No measured trials (warm-ups are not shown here).</p>';
   const groupOf = (t: Trial) => `${t.workload} · ${t.strategy}`;
-  const groups = [...new Set(measured.map(groupOf))];
+  // In the summary's order (the anatomy chart's too), so a row of the table and its box are found alike.
+  const groups = [...new Set([...summary.map((r) => `${r.workload} · ${r.strategy}`), ...measured.map(groupOf)])];
   const parts: string[] = [];
   for (const metric of DISTRIBUTION_METRICS) {
     const points: DistributionPoint[] = [];
@@ -290,7 +291,7 @@ export async function renderHtmlReport(data: ResultsData, options: HtmlReportOpt
   const sections = [
     `<h2 id="summary">Summary</h2><p class="sub">Every number is a median of the ok, measured trials of its workload × strategy (warm-ups left out; failed trials counted, not in the medians).</p>${summarySection(data)}${trialsSection(data.trials)}`,
     `<h2 id="anatomy">Where the downtime goes</h2>${await anatomySection(data)}`,
-    `<h2 id="distributions">Downtime and migration time</h2>${await distributionsSection(data.trials)}`,
+    `<h2 id="distributions">Downtime and migration time</h2>${await distributionsSection(data.trials, data.summary)}`,
     `<h2 id="criu">CRIU phases</h2>${await criuSection(data.trials)}`,
     `<h2 id="timelines">Availability timelines</h2><p class="sub">Every probe sample of every trial (warm-ups included) over t_ms, relative to the trigger; consecutive samples with the same outcome form one segment.</p>${await timelinesSection(data, options.maxSegmentsPerTrial)}`,
     `<h2 id="environment">Environment</h2>${environmentSection(data)}`,
