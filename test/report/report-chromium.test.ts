@@ -9,12 +9,13 @@
 // (git ignores results/*), or into MIGBENCH_REPORT_RUN itself, and left there: report.html and
 // report.png side by side. The test writes the screenshot rather than `migbench report`, because the
 // report command is a file transform that needs no browser, no root and starts nothing.
+// docs/report-screenshot.png is this screenshot of the committed run, copied.
 //
 // Chromium is installed with apt-get when it is missing (as root; on Debian 12 about 20 s).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResults } from '../../src/report/read-results.ts';
 import { renderHtmlReport } from '../../src/report/html-report.ts';
@@ -128,7 +129,8 @@ describe('the report of a default run in headless Chromium', () => {
       rmSync(runDir, { recursive: true, force: true });
       copyDefaultRun(runDir);
     }
-    writeFileSync(reportFile, await renderHtmlReport(await readResults(runDir)));
+    // The directory as a person would give it to `migbench report` (the report shows it in its header).
+    writeFileSync(reportFile, await renderHtmlReport(await readResults(relative(process.cwd(), runDir) || '.')));
   }, 600_000);
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
