@@ -1,6 +1,10 @@
 // A small results directory for the report tests, written by the real writers (ResultsDir) from
 // hand-made trials, with metrics computed by the real computeTrialMetrics: what the report reads is
 // exactly what `migbench run` would have written.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { ResultsDir } from '../../src/results/results-dir.ts';
 import type { RunInfo } from '../../src/results/run-json.ts';
 import type { CriuStats } from '../../src/model/criu-stats.ts';
@@ -126,4 +130,19 @@ export function writeResultsDir(dir: string, trials: TrialResult[], run: RunInfo
   results.open();
   for (const t of trials) results.appendTrial(t, computeTrialMetrics(t).metrics);
   if (run) results.writeRunJson(run);
+}
+
+/**
+ * A real `migbench run scenarios/default.yaml` (36 trials: redis, video, ml-training × criu, drain,
+ * redeploy, 3 repetitions + 1 warm-up), committed as it was written — trials.csv, events.csv,
+ * run.json, and samples.csv gzipped (it is most of the bytes) — for tests that need a run of the
+ * real shape: every column filled as a real run fills it, names and numbers as long as real ones.
+ */
+export const DEFAULT_RUN_DIR = fileURLToPath(new URL('./default-run/', import.meta.url));
+
+/** Writes the committed default run into `dir` as `migbench run` left it (samples.csv unzipped). */
+export function copyDefaultRun(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const file of ['trials.csv', 'events.csv', 'run.json']) copyFileSync(join(DEFAULT_RUN_DIR, file), join(dir, file));
+  writeFileSync(join(dir, 'samples.csv'), gunzipSync(readFileSync(join(DEFAULT_RUN_DIR, 'samples.csv.gz'))));
 }

@@ -14,7 +14,7 @@ import { LocalTrialSteps } from '../../src/runner/local-trial.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import type { FailedTrial } from '../../src/model/trial-result.ts';
 import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
-import { CriuStrategy } from '../../src/strategies/criu.ts';
+import { CriuStrategy } from '../../src/strategies/criu/local.ts';
 import { RedisWorkload } from '../../src/workloads/redis.ts';
 import { migbenchObjects } from '../helpers/host.ts';
 import { useTestPlatform } from '../helpers/platform.ts';

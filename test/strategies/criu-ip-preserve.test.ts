@@ -7,7 +7,7 @@ import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts'
 import { probeMetrics } from '../../src/metrics/workload-metrics.ts';
 import { RedisProbe } from '../../src/probes/redis-probe.ts';
 import { probeOptions } from '../../src/probes/probe.ts';
-import { CriuStrategy } from '../../src/strategies/criu.ts';
+import { CriuStrategy } from '../../src/strategies/criu/local.ts';
 import { sleep } from '../../src/clock.ts';
 import { useTestPlatform } from '../helpers/platform.ts';
 import { recordingEvents } from '../helpers/host.ts';

@@ -7,7 +7,7 @@ import { probeOptions } from '../../src/probes/probe.ts';
 import { LocalTrialSteps } from '../../src/runner/local-trial.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from '../../src/strategies/strategy.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../../src/strategies/entry/strategy.ts';
 import { RedisWorkload } from '../../src/workloads/redis.ts';
 import { migbenchObjects } from '../helpers/host.ts';
 import { useTestPlatform } from '../helpers/platform.ts';

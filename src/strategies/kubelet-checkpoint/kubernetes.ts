@@ -13,16 +13,15 @@
 //  5. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
 // A restore that fails resumes the stopped source (SIGCONT) where it was: the service is served again
 // by the pod that never lost its state, and the trial fails with the step (`failed_phase`).
-import { labelValue, nodeAffinity } from '../platforms/kubernetes/manifests.ts';
-import type { K8sObject } from '../platforms/kubernetes/api.ts';
-import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
-import type { WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
-import { MigrationStepError, type MigrationStep } from '../platforms/migration-errors.ts';
-import type { EventName } from '../model/events.ts';
-import type { StrategyConfig } from '../scenario/schema.ts';
-import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from './kubernetes-strategy.ts';
-
-export type KubeletCheckpointStrategyOptions = Extract<StrategyConfig, { name: 'kubelet-checkpoint' }>;
+import { labelValue, nodeAffinity } from '../../platforms/kubernetes/manifests.ts';
+import type { K8sObject } from '../../platforms/kubernetes/api.ts';
+import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import type { WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
+import { MigrationStepError, type MigrationStep } from '../../platforms/migration-errors.ts';
+import type { EventName } from '../../model/events.ts';
+import type { KubeletCheckpointStrategyOptions } from './options.ts';
+import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy, type KubernetesSupportContext } from '../entry/kubernetes-strategy.ts';
+import { checkpointPermissionProblems, checkpointUnsupportedReason } from './support.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
 /** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
@@ -39,6 +38,21 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     this.options = options;
   }
 
+  /** The kubeconfig's user may call the kubelet's checkpoint API and list the Service's endpoints. */
+  preflight({ cluster }: KubernetesPreflightContext): Promise<string[]> {
+    return checkpointPermissionProblems(cluster);
+  }
+
+  /** Whether these nodes' kubelet and containerd can checkpoint and restore at all, and migbench can reach them. */
+  async unsupportedReason(context: KubernetesSupportContext): Promise<string | undefined> {
+    const used = await context.usedNodes();
+    try {
+      return await checkpointUnsupportedReason(used, context.kubelet, context.checkpointNodes, context.namespace);
+    } catch (err) {
+      return `kubelet-checkpoint: ${(err as Error).message}`;
+    }
+  }
+
   podAnnotations(context: { checkpointNodes?: CheckpointNodes }): Record<string, string> {
     return context.checkpointNodes?.checkpointPodAnnotations ?? {};
   }
@@ -46,7 +60,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
   async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
     const { api, events, sourcePod, kubelet, checkpointNodes: nodes } = ctx;
     const emit = (event: EventName, detail: string) => events.emit(KUBELET_CHECKPOINT_SOURCE, event, detail);
-    // Checked before any trial (kubernetes-run.ts); here for a caller that did not.
+    // Checked before any trial (unsupportedReason); here for a caller that did not.
     if (!kubelet || !nodes) throw new Error('kubelet-checkpoint: this cluster\'s nodes are out of migbench\'s reach (it runs on `migbench cluster` nodes)');
     const endpoint = ctx.sourceNode.kubelet;
     if (!endpoint) throw new Error(`kubelet-checkpoint: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);

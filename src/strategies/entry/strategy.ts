@@ -1,9 +1,9 @@
 // A strategy moves a running pod to another node and reports its phases as events. It gets the
 // platform; the platform never knows which strategy is using it.
-import type { Platform, Pod, Service } from '../platforms/platform.ts';
-import type { CriuStats } from '../model/criu-stats.ts';
-import type { EventRecorder } from '../model/timeline.ts';
-import type { Workload } from '../workloads/workload.ts';
+import type { Platform, Pod, Service } from '../../platforms/platform.ts';
+import type { CriuStats } from '../../model/criu-stats.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
+import type { Workload } from '../../workloads/workload.ts';
 
 export interface MigrationContext {
   platform: Platform;

@@ -7,13 +7,12 @@
 // source's labels, annotations `sourcePod`, `snapshotPolicy: restore`, `snapshotPath`, and the
 // Podmigration as its controlling owner — then deletes the source pod. Completion here is the
 // restored pod Running and ready, and the source pod gone.
-import type { K8sObject } from '../platforms/kubernetes/api.ts';
-import { labelValue } from '../platforms/kubernetes/manifests.ts';
-import type { WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
-import type { StrategyConfig } from '../scenario/schema.ts';
-import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from './kubernetes-strategy.ts';
-
-export type PodmigrationStrategyOptions = Extract<StrategyConfig, { name: 'podmigration' }>;
+import type { K8sObject } from '../../platforms/kubernetes/api.ts';
+import { labelValue } from '../../platforms/kubernetes/manifests.ts';
+import type { WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
+import type { PodmigrationStrategyOptions } from './options.ts';
+import { describeApiError } from '../../platforms/kubernetes/cluster.ts';
+import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy } from '../entry/kubernetes-strategy.ts';
 
 const SOURCE = 'strategy:podmigration';
 export const PODMIGRATION_API_VERSION = 'podmig.dcn.ssu.ac.kr/v1';
@@ -52,6 +51,25 @@ export class PodmigrationStrategy implements KubernetesStrategy {
 
   constructor(options: PodmigrationStrategyOptions) {
     this.options = options;
+  }
+
+  /**
+   * api: resource needs the operator's resource type served, or every trial would fail the same way;
+   * api: rest works in namespace default only (the loader checked the scenario's; --namespace may name another).
+   */
+  async preflight({ cluster }: KubernetesPreflightContext): Promise<string[]> {
+    if (this.options.api === 'rest') {
+      if (cluster.namespace === 'default') return [];
+      return [`--namespace ${cluster.namespace}: podmigration api: rest works in namespace default only (the operator's REST API creates its resources there); use api: resource, or namespace default`];
+    }
+    try {
+      await cluster.objects.list(PODMIGRATION_API_VERSION, PODMIGRATION_KIND, cluster.namespace);
+      return [];
+    } catch (err) {
+      return [
+        `strategies: podmigration: the cluster does not serve ${PODMIGRATION_API_VERSION} Podmigration (${describeApiError(err)}); install the podmigration-operator (or at least its CRD: kubectl apply -f deploy/kubernetes/podmigration-crd.yaml)`,
+      ];
+    }
   }
 
   /** The resource's name: one per trial, so a leftover of an earlier trial is never mistaken for this one. */

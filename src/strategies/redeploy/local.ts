@@ -2,8 +2,8 @@
 // target node. As in Kubernetes, the deleted pod leaves the service's endpoints at once, gets SIGTERM
 // and, after the grace period, SIGKILL; the new pod starts from its volume (Redis reloads its AOF)
 // and joins the service when ready.
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { RedeployStrategyOptions } from './options.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
 
 const SOURCE = 'strategy:redeploy';
 

@@ -2,10 +2,10 @@
 // final dump sends only the pages written since. CRIU learns which pages changed from the kernel's
 // soft-dirty bits; a kernel without them (CONFIG_MEM_SOFT_DIRTY off, as in many VM kernels) cannot
 // pre-copy at all, and the strategy then says so before any trial instead of failing each one.
-import { canCheckpoint, type Platform } from '../platforms/platform.ts';
+import { canCheckpoint, type Platform } from '../../platforms/platform.ts';
+import { migrateWithCriu } from '../criu-common/flow.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuPrecopyStrategyOptions } from './options.ts';
-import { migrateWithCriu } from './criu-flow.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
 
 export class CriuPrecopyStrategy implements Strategy {
   readonly name = 'criu-precopy';

@@ -2,10 +2,10 @@
 // pod, restore it on the target node, wait until it serves, switch the service to it, remove the
 // source. The strategies differ in how the memory gets to the target (MemoryTransfer), whether
 // memory is copied ahead while the pod still runs (pre-copy), and whether the IP moves with the pod.
-import { canCheckpoint, type Checkpoint, type CheckpointingPlatform, type MemoryTransfer, type Pod } from '../platforms/platform.ts';
-import { CheckpointFailure, MigrationStepError } from '../platforms/migration-errors.ts';
-import type { CriuStats } from '../model/criu-stats.ts';
-import type { MigrationContext, MigrationOutcome } from './strategy.ts';
+import { canCheckpoint, type Checkpoint, type CheckpointingPlatform, type MemoryTransfer, type Pod } from '../../platforms/platform.ts';
+import { CheckpointFailure, MigrationStepError } from '../../platforms/migration-errors.ts';
+import type { CriuStats } from '../../model/criu-stats.ts';
+import type { MigrationContext, MigrationOutcome } from '../entry/strategy.ts';
 
 export interface CriuMigration {
   /** The strategy's name, the source of its events (`strategy:<name>`). */

@@ -5,8 +5,8 @@
 // only once the old pod is gone (at most one pod per identity). The replacement joins the service
 // when ready. The node is uncordoned on every exit path, so a failed or interrupted trial never
 // leaves a node unschedulable.
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { DrainStrategyOptions } from './options.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
 
 const SOURCE = 'strategy:drain';
 

@@ -7,10 +7,10 @@
 // name, new uid — only once the evicted pod has terminated (at most one pod per identity), so the
 // source is gone before the replacement exists and "gone" is told by uid, not by name. The node is uncordoned on
 // every exit path — failure and Ctrl-C included — and only if this drain cordoned it.
-import { sleep } from '../clock.ts';
-import { apiStatus, describeApiError } from '../platforms/kubernetes/cluster.ts';
+import { sleep } from '../../clock.ts';
+import { apiStatus, describeApiError } from '../../platforms/kubernetes/cluster.ts';
 import type { DrainStrategyOptions } from './options.ts';
-import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from './kubernetes-strategy.ts';
+import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy } from '../entry/kubernetes-strategy.ts';
 
 const SOURCE = 'strategy:drain';
 /** Between eviction attempts a PodDisruptionBudget refused (kubectl drain waits 5 s; a benchmark wants to see the moment it is allowed). */
@@ -24,6 +24,11 @@ export class KubernetesDrainStrategy implements KubernetesStrategy {
   constructor(options: DrainStrategyOptions) {
     this.options = options;
     this.shape = options.controller;
+  }
+
+  async preflight({ sourceNode, forceControlPlane }: KubernetesPreflightContext): Promise<string[]> {
+    if (!sourceNode.controlPlane || forceControlPlane) return [];
+    return [`kubernetes.sourceNode: ${sourceNode.name} is a control-plane node and the scenario drains it; name a worker, or set kubernetes.forceControlPlane: true`];
   }
 
   async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {

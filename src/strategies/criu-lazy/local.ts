@@ -2,9 +2,9 @@
 // and its page faults are served from the frozen source by CRIU's lazy-pages daemon, which also
 // pushes the remaining pages in the background. Downtime should hardly grow with memory size; the
 // migration ends only when the last page has arrived (event memory_complete).
+import { migrateWithCriu } from '../criu-common/flow.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuLazyStrategyOptions } from './options.ts';
-import { migrateWithCriu } from './criu-flow.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
 
 export class CriuLazyStrategy implements Strategy {
   readonly name = 'criu-lazy';

@@ -1,12 +1,12 @@
 // Before any kubelet-checkpoint trial: may the kubeconfig's user call the kubelet's checkpoint API
-// (RBAC `create` on `nodes/checkpoint`; missing → exit 2, nothing created), and can these nodes do
+// (RBAC `create` on `nodes/checkpoint`; missing → a preflight problem: exit 2, nothing created), and can these nodes do
 // it at all (kubelet ≥ 1.30 with the ContainerCheckpoint gate, containerd 2.0–2.3 — 2.4 removed the
 // restore from a checkpoint image —, nodes migbench can reach) — if not, the strategy's trials are
 // `unsupported` with the reason, as criu-precopy's are where CRIU cannot track dirty pages.
 import { AuthorizationV1Api } from '@kubernetes/client-node';
-import type { CheckpointNodes } from './checkpoint-nodes.ts';
-import { ClusterError, describeApiError, type Cluster, type NodeInfo } from './cluster.ts';
-import type { KubeletApi } from './kubelet-api.ts';
+import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import { describeApiError, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
+import type { KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
 
 /** What kubelet-checkpoint asks of the API server and the kubelet, beyond what every strategy does. */
 const CHECKPOINT_PERMISSIONS = [
@@ -14,9 +14,10 @@ const CHECKPOINT_PERMISSIONS = [
   { verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io', why: "the Service's endpoints switching to the restored pod", role: 'migbench' },
 ] as const;
 
-/** Throws a ClusterError naming the first permission the kubeconfig's user lacks (SelfSubjectAccessReview). */
-export async function requireCheckpointPermissions(cluster: Cluster): Promise<void> {
+/** Each permission the kubeconfig's user lacks (SelfSubjectAccessReview), as a problem naming the fix. */
+export async function checkpointPermissionProblems(cluster: Cluster): Promise<string[]> {
   const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
+  const problems: string[] = [];
   for (const p of CHECKPOINT_PERMISSIONS) {
     const resourceAttributes = { verb: p.verb, group: p.group, resource: p.resource, ...('subresource' in p ? { subresource: p.subresource } : {}), ...(p.resource === 'nodes' ? {} : { namespace: cluster.namespace }) };
     let allowed: boolean;
@@ -24,15 +25,16 @@ export async function requireCheckpointPermissions(cluster: Cluster): Promise<vo
       const review = await authorization.createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } } });
       allowed = review.status?.allowed === true;
     } catch (err) {
-      throw new ClusterError(`kubernetes.context: ${cluster.context} may not ask the API server what it may do (SelfSubjectAccessReview: ${describeApiError(err)})`);
+      return [`kubernetes.context: ${cluster.context} may not ask the API server what it may do (SelfSubjectAccessReview: ${describeApiError(err)})`];
     }
     const what = `${p.verb} ${p.group ? `${p.group}/` : ''}${p.resource}${'subresource' in p ? `/${p.subresource}` : ''}`;
     if (!allowed) {
-      throw new ClusterError(
+      problems.push(
         `strategies: kubelet-checkpoint: ${cluster.context} lacks the permission \`${what}\`${p.resource === 'nodes' ? '' : ` in namespace ${cluster.namespace}`}, needed for ${p.why}; apply deploy/kubernetes/clusterrole.yaml and bind its role ${p.role} to the user`,
       );
     }
   }
+  return problems;
 }
 
 const SUPPORTED_CONTAINERD = 'containerd 2.0 to 2.3 with enable_experimental_restore_via_create = true';

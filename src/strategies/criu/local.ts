@@ -1,9 +1,9 @@
 // `criu`: stop-and-copy through the shared checkpoint store, the podmigration-operator's flow
 // (SSU-DCN): the source is frozen while all of its memory is written to the store, and the target
 // restores from there.
+import { migrateWithCriu } from '../criu-common/flow.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuStrategyOptions } from './options.ts';
-import { migrateWithCriu } from './criu-flow.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
 
 export class CriuStrategy implements Strategy {
   readonly name = 'criu';

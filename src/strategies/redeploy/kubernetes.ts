@@ -1,10 +1,10 @@
 // `redeploy` on a cluster: the original k8s_default_migrate.sh — delete the pod (SIGTERM, SIGKILL
 // after the grace period), and once it is gone create it again, the same pod pinned to the target
 // node (required node affinity), then wait until it is ready.
-import { nodeAffinity } from '../platforms/kubernetes/manifests.ts';
-import type { K8sObject } from '../platforms/kubernetes/api.ts';
+import { nodeAffinity } from '../../platforms/kubernetes/manifests.ts';
+import type { K8sObject } from '../../platforms/kubernetes/api.ts';
 import type { RedeployStrategyOptions } from './options.ts';
-import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from './kubernetes-strategy.ts';
+import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesStrategy } from '../entry/kubernetes-strategy.ts';
 
 const SOURCE = 'strategy:redeploy';
 

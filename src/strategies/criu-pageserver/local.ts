@@ -1,8 +1,8 @@
 // `criu-pageserver`: stop-and-copy without a shared store for the memory: CRIU streams the pages
 // straight to a page server on the target node, which writes them to that node's own disk.
+import { migrateWithCriu } from '../criu-common/flow.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuPageserverStrategyOptions } from './options.ts';
-import { migrateWithCriu } from './criu-flow.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from './strategy.ts';
 
 export class CriuPageserverStrategy implements Strategy {
   readonly name = 'criu-pageserver';

@@ -1,14 +1,14 @@
 // A strategy on the kubernetes platform moves the workload's pod by asking the cluster (evict,
 // delete and create, a Podmigration for the operator, kubelet's checkpoint API) and watching what
 // the cluster does; it starts no process itself. It gets the cluster's API and the trial's pod watch, never the trial.
-import type { KubeApi, K8sObject } from '../platforms/kubernetes/api.ts';
-import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.ts';
-import type { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
-import type { CriuStats } from '../model/criu-stats.ts';
-import type { NodeInfo } from '../platforms/kubernetes/cluster.ts';
-import type { TrialManifests, WorkloadShape } from '../platforms/kubernetes/manifests.ts';
-import type { PodWaiter, WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
-import type { EventRecorder } from '../model/timeline.ts';
+import type { KubeApi, K8sObject } from '../../platforms/kubernetes/api.ts';
+import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import type { KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
+import type { CriuStats } from '../../model/criu-stats.ts';
+import type { Cluster, NodeInfo } from '../../platforms/kubernetes/cluster.ts';
+import type { TrialManifests, WorkloadShape } from '../../platforms/kubernetes/manifests.ts';
+import type { PodWaiter, WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 
 export interface KubernetesMigrationContext {
   api: KubeApi;
@@ -47,10 +47,40 @@ export interface KubernetesMigrationOutcome {
   checkpointBytes?: number;
 }
 
+/** What a strategy's checks before any trial may read of the cluster (read only: they create nothing). */
+export interface KubernetesPreflightContext {
+  cluster: Cluster;
+  /** The node the workload's pod starts on. */
+  sourceNode: NodeInfo;
+  /** The scenario allows draining a control-plane node. */
+  forceControlPlane: boolean;
+}
+
+/** What a strategy may ask once, before its first trial, to tell whether these nodes can run it at all. */
+export interface KubernetesSupportContext {
+  /** The source and target nodes as the cluster reports them now. */
+  usedNodes(): Promise<NodeInfo[]>;
+  kubelet: KubeletApi;
+  checkpointNodes?: CheckpointNodes;
+  namespace: string;
+}
+
 export interface KubernetesStrategy {
   readonly name: string;
   /** How the workload is deployed for this strategy: a Deployment (drain) or a bare pod (re-deploy, podmigration). */
   readonly shape: WorkloadShape;
+  /**
+   * Every problem of this cluster or scenario that would fail each of the strategy's trials the same
+   * way (e.g. a resource type the cluster does not serve, a permission the user lacks), as
+   * `<field>: <what is wrong and the fix>`; empty when there is none. Asked before anything is created;
+   * any problem ends the run with exit 2.
+   */
+  preflight?(context: KubernetesPreflightContext): Promise<string[]>;
+  /**
+   * Why these nodes cannot run this strategy (asked once, before any trial), or undefined if they
+   * can. Its trials are then recorded as `unsupported` with the reason, not run.
+   */
+  unsupportedReason?(context: KubernetesSupportContext): Promise<string | undefined>;
   /** Annotations the workload's pod needs from the start for this strategy (kubelet-checkpoint: the runtime's CRIU options). */
   podAnnotations?(context: { checkpointNodes?: CheckpointNodes }): Record<string, string>;
   migrate(context: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome>;
