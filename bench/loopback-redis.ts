@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { redisWorkloadSchema } from '../src/scenario/schema.ts';
 import { RedisWorkload } from '../src/workloads/redis.ts';
-import type { Endpoint } from '../src/system/endpoint.ts';
+import type { Endpoint } from '../src/model/endpoint.ts';
 
 export interface LoopbackRedis {
   endpoint: Endpoint;

@@ -1,7 +1,7 @@
 // trials.csv: one row per trial, identity and outcome first, then every metric column.
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
-import { metricColumns, type TrialMetrics } from '../metrics/trial-metrics.ts';
+import { metricColumnDocs, metricColumns, type TrialMetrics } from '../metrics/trial-metrics.ts';
+import { recordsOf, type TrialResult } from '../model/trial-result.ts';
+import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
 import { formatBool, formatMs, formatNumber, formatTimestamp } from './format.ts';
 
 export const trialIdentityColumnDocs = {
@@ -48,15 +48,25 @@ export const provenanceColumnDocs = {
 
 export const trialsColumns = [...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs)];
 
-export function trialsHeader(): string {
-  return stringify([trialsColumns]);
-}
+export const trialsCsv: CsvWriter = {
+  file: 'trials.csv',
+  about: 'one trial: its identity and outcome, then every figure computed from what it recorded',
+  columns: [
+    ...columnsFrom(trialIdentityColumnDocs),
+    ...columnsFrom(sweepColumnDocs),
+    ...columnsFrom(datasetColumnDocs),
+    ...columnsFrom(metricColumnDocs),
+    ...columnsFrom(provenanceColumnDocs),
+  ],
+  rows: trialRow,
+};
 
-export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
+function trialRow(result: TrialResult, metrics: TrialMetrics): string {
   const values = metricColumns.map((c) => (c.endsWith('_ms') ? formatMs(metrics[c]) : formatNumber(metrics[c])));
   const swept = result.sweep ? sweepColumn(result.sweep.parameter) : undefined;
   const sweepValues = Object.keys(sweepColumnDocs).map((c) => (c === swept ? formatNumber(result.sweep!.value) : ''));
-  return stringify([
+  const records = recordsOf(result);
+  return csvLines([
     [
       result.runId,
       String(result.trial),
@@ -64,14 +74,14 @@ export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       result.strategy,
       String(result.repetition),
       result.status,
-      result.error,
+      result.status === 'ok' ? '' : result.error,
       formatTimestamp(result.startedAt),
       formatBool(result.warmup),
-      result.failedPhase,
+      result.status === 'failed' ? result.failedPhase : '',
       ...sweepValues,
-      formatNumber(result.datasetBytes),
+      formatNumber(records?.datasetBytes),
       ...values,
-      result.operator ?? '',
+      records?.operator ?? '',
     ],
   ]);
 }

@@ -3,7 +3,7 @@
 // TCP's 1 s initial retransmission timeout — the readiness check is part of the measured downtime.
 import { Agent, request } from 'undici';
 import { sleep } from '../clock.ts';
-import type { Endpoint } from '../system/endpoint.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 
 const CONNECT_TIMEOUT_MS = 100;
 /** An answer may be slow (a Python server sharing its GIL with a training loop): p99 measured ~7 ms. */

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { request } from 'undici';
 import { sleep } from '../clock.ts';
-import type { Endpoint } from '../system/endpoint.ts';
-import type { PodSpec } from './workload.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { PodSpec } from '../model/pod-spec.ts';
 import type { Probe, ProbeOptions } from '../probes/probe.ts';
 import { parseProgress, TrainingProbe } from '../probes/training-probe.ts';
 import type { MlTrainingWorkloadConfig } from '../scenario/schema.ts';

@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { sleep } from '../clock.ts';
-import type { Endpoint } from '../system/endpoint.ts';
-import type { PodSpec } from './workload.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { PodSpec } from '../model/pod-spec.ts';
 import type { Probe, ProbeOptions } from '../probes/probe.ts';
 import { RedisProbe } from '../probes/redis-probe.ts';
 import type { RedisWorkloadConfig } from '../scenario/schema.ts';

@@ -3,8 +3,8 @@
 // new stream (new epoch, from frame 0); a restored pod continues the old one. The code comes from the
 // host directory, read-only; the host's /usr/bin/python3 runs it (standard library only).
 import { join } from 'node:path';
-import type { Endpoint } from '../system/endpoint.ts';
-import type { PodSpec } from './workload.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { PodSpec } from '../model/pod-spec.ts';
 import type { Probe, ProbeOptions } from '../probes/probe.ts';
 import { VideoProbe } from '../probes/video-probe.ts';
 import type { VideoWorkloadConfig } from '../scenario/schema.ts';

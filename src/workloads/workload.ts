@@ -1,30 +1,8 @@
 // A workload: how to run an app as a pod, how to tell it is ready, how to load it with data, and
 // which probes measure it. Platform-neutral: it speaks in PodSpecs and endpoints.
-import type { Endpoint } from '../system/endpoint.ts';
+import type { PodSpec } from '../model/pod-spec.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 import type { Probe, ProbeOptions } from '../probes/probe.ts';
-
-export interface VolumeMount {
-  /** Volume name, unique within a run; the same name on another node is the same data (shared store). */
-  volume: string;
-  /** Where the volume appears inside the pod. */
-  mountPath: string;
-}
-
-/** What to run: the platform-neutral part of a pod, produced by a workload. */
-export interface PodSpec {
-  /** Workload instance name; pods are named after it. */
-  app: string;
-  command: string[];
-  env?: Record<string, string>;
-  /** The port the app serves inside the pod; the service forwards to it. */
-  port: number;
-  volumes: VolumeMount[];
-  /**
-   * The app's own code, read-only — what a container image adds on top of the base system. On the
-   * local platform a host directory (e.g. workloads/video) bind-mounted at `mountPath`.
-   */
-  code?: { hostPath: string; mountPath: string };
-}
 
 /** What loading the data set measured. */
 export interface PreparedData {

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from './node-runtime.ts';
 import { criuFeatureCheck } from '../../criu/features.ts';
 import { startLazyPagesDaemon, startPageServer, type CriuDaemon, type Placement } from './criu-daemons.ts';

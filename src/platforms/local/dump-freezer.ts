@@ -3,7 +3,7 @@
 // CRIU's pre-dump action script (`action-script`). Why and how: freezer.ts.
 import { dirname } from 'node:path';
 import { rm, writeFile } from 'node:fs/promises';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import { containerFreezer, freezeCgroup, freezeScript, readScriptReport, thawCgroup, type CgroupFreezer } from './freezer.ts';
 import type { Checkpoint, CheckpointRequest } from './node-runtime.ts';
 import type { LocalPod } from './pods.ts';

@@ -3,7 +3,7 @@
 // may reach it after CRIU has read its sockets), its network is removed before the restore takes the
 // address, and the restored pod joins the bridge only once its sockets are back, announcing the
 // address's new place. With `ip: new` each step does nothing.
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { HostNetwork } from './host-network.ts';
 import type { CheckpointRequest } from './node-runtime.ts';
 import type { LocalPod } from './pods.ts';

@@ -7,9 +7,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { Checkpoint, CheckpointRequest, CheckpointingRuntime, Pod, RestoredPod, Service, StopResult } from './node-runtime.ts';
-import type { PodSpec } from '../../workloads/workload.ts';
+import type { PodSpec } from '../../model/pod-spec.ts';
 import { exec } from '../../system/exec.ts';
 import { CheckpointRestore } from './checkpoint-restore.ts';
 import { HostNetwork } from './host-network.ts';

@@ -2,10 +2,10 @@
 // a service address, cordons, and (CheckpointingRuntime) CRIU's checkpoint and restore of a pod.
 // LocalPlatform (local-platform.ts) implements it on this host; the strategies move pods only
 // through it and know nothing of runc, network namespaces or iptables.
-import type { CheckpointStats, RestoreStats } from '../../criu/stats.ts';
-import type { Endpoint } from '../../system/endpoint.ts';
-import type { EventRecorder } from '../../timeline.ts';
-import type { PodSpec } from '../../workloads/workload.ts';
+import type { CriuStats } from '../../model/criu-stats.ts';
+import type { Endpoint } from '../../model/endpoint.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
+import type { PodSpec } from '../../model/pod-spec.ts';
 
 export interface Pod {
   readonly name: string;
@@ -94,12 +94,14 @@ export interface Checkpoint {
   readonly request: CheckpointRequest;
   /** Bytes of images written before the restore could start (for lazy: without the memory pages). */
   readonly bytes: number;
-  readonly stats: CheckpointStats;
+  /** CRIU's dump figures (stats-dump), and the platform's own freeze before CRIU's (freezer: action-script). */
+  readonly stats: CriuStats;
 }
 
 export interface RestoredPod {
   pod: Pod;
-  stats: RestoreStats;
+  /** CRIU's restore figures (stats-restore). */
+  stats: CriuStats;
   /**
    * Post-copy only: settles once every memory page has reached the target and the source's
    * processes are gone; rejects if the transfer failed (the restored process is then lost too).

@@ -1,7 +1,7 @@
 // fs.pipe-max-size for CRIU's page pipes: raised for lazy dumps (the run) and for a `pagePipes:
 // large` dump (that dump only), and put back to what the host had.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 
 const PIPE_MAX_SIZE = '/proc/sys/fs/pipe-max-size';
 /** CRIU's PIPE_MAX_SIZE pages rounded up to a power of two (page-pipe.h: 819 × 4 KiB). */

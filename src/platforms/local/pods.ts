@@ -2,14 +2,14 @@
 // namespace, with the run's volumes bind-mounted from the shared store; node cordons. Creating,
 // stopping and removing them; CRIU's side (dump, restore) is in checkpoint-restore.ts.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { Pod, StopResult } from './node-runtime.ts';
-import type { PodSpec } from '../../workloads/workload.ts';
+import type { PodSpec } from '../../model/pod-spec.ts';
 import type { HostNetwork } from './host-network.ts';
 import type { PodNetwork } from './network.ts';
 import { PODS_DIR, containerId } from './names.ts';
 import type { Rootfs } from './rootfs.ts';
-import { type ContainerFiles, type Runc } from './runc.ts';
+import type { ContainerFiles, Runc } from './runc.ts';
 import { processAlive, waitForExit } from '../../system/processes.ts';
 import { podCgroups, removeCgroups } from './pod-cgroups.ts';
 

@@ -11,7 +11,7 @@
 // answer in the pod's place. Established connections keep the endpoint conntrack gave them, as
 // under kube-proxy.
 import { exec, run } from '../../system/exec.ts';
-import type { Endpoint } from '../../system/endpoint.ts';
+import type { Endpoint } from '../../model/endpoint.ts';
 import { REJECT_CHAIN, SERVICES_CHAIN, SERVICE_CHAIN_PREFIX } from './names.ts';
 
 const NAT_HOOKS = ['OUTPUT', 'PREROUTING'] as const;

@@ -2,7 +2,7 @@
 // before it, while the source still serves (`before-dump`), so that the outage holds no namespace,
 // veth or bundle work. A target made early and never restored into (the dump or the strategy
 // failed) is removed with the checkpoint.
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { CheckpointRequest } from './node-runtime.ts';
 import type { LocalPod, LocalPods } from './pods.ts';
 

@@ -1,11 +1,11 @@
 // A run on a cluster (platform: kubernetes): reach it and check, reading only, everything that can
-// be checked before a trial (namespace, nodes, the operator's resource type, kubelet-checkpoint's
-// permissions, the workloads' manifests), every problem listed at once with nothing created; then
+// be checked before a trial (namespace, nodes, each strategy's own checks, the workloads' manifests,
+// the nodes migbench reaches), every problem listed at once with nothing created; then
 // each trial runs as KubernetesTrialSteps. `--dry-run` walks one trial per workload × strategy
 // printing each call that would change the cluster, and changes nothing.
 import type { V1Node } from '@kubernetes/client-node';
 import type { PlannedTrial } from '../../../plan/plan.ts';
-import type { TrialIdentity } from '../../../results/trial-result.ts';
+import type { TrialIdentity } from '../../../model/trial-result.ts';
 import { probeOptions } from '../../../probes/probe.ts';
 import type { RunRequest } from '../../../runner/platform-driver.ts';
 import { trialIdentity, type PreparedRun } from '../../../runner/run.ts';
@@ -14,13 +14,11 @@ import { createKubernetesStrategy } from '../../../strategies/registry.ts';
 import { createWorkload } from '../../../workloads/registry.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import { KubeApi } from '../api.ts';
-import { checkpointUnsupportedReason, requireCheckpointPermissions } from '../checkpoint-support.ts';
 import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import { readWorkloadManifests, serviceNodePort } from '../manifests.ts';
 import type { NodeAccess } from '../node-access.ts';
-import { podmigrationResourceProblem } from '../podmigration-operator.ts';
 import { KubernetesTrialSteps } from './trial.ts';
 
 /** The cluster as the checks found it: what prepare() builds the run on. */
@@ -59,17 +57,12 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     if (!(err instanceof ClusterError)) throw err;
     problems.push(err.message);
   }
+  // Each strategy's own checks (drain: not the control plane; podmigration: the operator's resource
+  // type; kubelet-checkpoint: the user's permissions); they need the source node the run would use.
   const sourceNode = nodes.find((n) => n.name === pair?.source);
-  if (sourceNode?.controlPlane && !k8s.forceControlPlane && scenario.strategies.some((s) => s.name === 'drain')) {
-    problem(`kubernetes.sourceNode: ${sourceNode.name} is a control-plane node and the scenario drains it; name a worker, or set kubernetes.forceControlPlane: true`);
-  }
-  if (scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'resource')) {
-    const missing = await podmigrationResourceProblem(cluster);
-    if (missing) problem(missing);
-  }
-  // Checked by the loader for the scenario's namespace; --namespace may have named another.
-  if (cluster.namespace !== 'default' && scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'rest')) {
-    problem(`--namespace ${cluster.namespace}: podmigration api: rest works in namespace default only (the operator's REST API creates its resources there); use api: resource, or namespace default`);
+  if (sourceNode) {
+    const context = { cluster, sourceNode, forceControlPlane: k8s.forceControlPlane };
+    for (const strategy of scenario.strategies) for (const found of (await createKubernetesStrategy(strategy).preflight?.(context)) ?? []) problem(found);
   }
   const workloadTypes = [...new Set(scenario.workloads.map((w) => w.type))];
   for (const w of workloadTypes) {
@@ -83,14 +76,6 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   if (reachable && pair) {
     const found = access.problem(nodeObjects, [pair.source, pair.target], workloadTypes);
     if (found) problem(found);
-  }
-  if (scenario.strategies.some((s) => s.name === 'kubelet-checkpoint')) {
-    try {
-      await requireCheckpointPermissions(cluster);
-    } catch (err) {
-      if (!(err instanceof ClusterError)) throw err;
-      problems.push(err.message);
-    }
   }
   return { problems, checked };
 }
@@ -127,16 +112,14 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({
-      unsupportedReason: async (strategy) => {
-        if (strategy.name !== 'kubelet-checkpoint') return undefined;
-        const { source, target } = chooseNodes(nodes, k8s);
-        const used = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
-        try {
-          return await checkpointUnsupportedReason(used, kubelet, checkpointNodes, cluster.namespace);
-        } catch (err) {
-          return `kubelet-checkpoint: ${(err as Error).message}`;
-        }
-      },
+      unsupportedReason: async (strategy) =>
+        createKubernetesStrategy(strategy).unsupportedReason?.({
+          usedNodes: async () => {
+            const { source, target } = chooseNodes(nodes, k8s);
+            return (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
+          },
+          kubelet, ...(checkpointNodes ? { checkpointNodes } : {}), namespace: cluster.namespace,
+        }),
       trialSteps,
       close: async () => undefined,
     }),
@@ -151,7 +134,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
         request.output(`trial ${trial.trial}: ${trial.workloadName} × ${trial.strategy.name}`);
         const workload = createWorkload(trial.workload);
         const identity = trialIdentity(runId, trial);
-        const result = await runTrial({
+        const { result } = await runTrial({
           identity, workload, steps: trialSteps(trial, identity, workload), timing: scenario.timing,
           probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }), signal: new AbortController().signal,
         });

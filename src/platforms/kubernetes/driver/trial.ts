@@ -4,15 +4,15 @@
 // everything the trial or the strategy created deleted again. App probes run when the scenario gives
 // the Service's address; without it (a simulated cluster's pods run no app) the trial measures the
 // pod lifecycle only and says so. A dry run prints the calls that would change the cluster.
-import type { Endpoint } from '../../../system/endpoint.ts';
+import type { Endpoint } from '../../../model/endpoint.ts';
 import type { KubeApi, K8sObject } from '../api.ts';
 import { chooseNodes, type NodeInfo } from '../cluster.ts';
 import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import type { KubeletApi } from '../kubelet-api.ts';
 import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../manifests.ts';
 import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../pod-watch.ts';
-import { isServing, type KubernetesStrategy } from '../../../strategies/kubernetes-strategy.ts';
-import type { EventRecorder } from '../../../timeline.ts';
+import { isServing, type KubernetesStrategy } from '../../../strategies/entry/kubernetes-strategy.ts';
+import type { EventRecorder } from '../../../model/timeline.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import type { Deployed, Moved, TrialSteps, TrialTiming } from '../../../runner/trial.ts';
 import { describe } from '../../../runner/trial-parts.ts';

@@ -2,8 +2,8 @@
 // service pointed at the pod, the strategy moving it through the LocalNodeRuntime interface, and every pod
 // the strategy started (track-pods.ts), the service and the volumes removed again afterwards.
 import type { LocalNodeRuntime, Pod, Service } from '../node-runtime.ts';
-import type { Strategy } from '../../../strategies/strategy.ts';
-import type { EventRecorder } from '../../../timeline.ts';
+import type { Strategy } from '../../../strategies/entry/strategy.ts';
+import type { EventRecorder } from '../../../model/timeline.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import { trackPods } from './track-pods.ts';
 import type { Deployed, Moved, TrialSteps, TrialTiming } from '../../../runner/trial.ts';
