@@ -59,7 +59,7 @@ export class CheckpointRestore {
     this.pods = pods;
     this.network = network;
     this.runc = runc;
-    this.runtime = new CriuRuntime(runc, direct, options.runtime, options.logDir);
+    this.runtime = new CriuRuntime({ runc, direct, defaultRuntime: options.runtime, logDir: options.logDir });
     this.dirs = new CheckpointDirs(options.checkpointDir, options.nodes);
     this.targets = new TargetPods(pods);
   }

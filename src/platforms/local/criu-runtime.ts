@@ -12,43 +12,44 @@ import type { CheckpointOptions, LazyCheckpoint, Runc } from './runc.ts';
 
 export type CriuRuntimeName = 'runc' | 'criu';
 
-export class CriuRuntime {
-  private readonly runc: Runc;
-  private readonly direct: CriuDirect;
+export interface CriuRuntimeParts {
+  runc: Runc;
+  direct: CriuDirect;
   /** Who drives CRIU when a request does not say (the scenario's local.runtime). */
-  readonly defaultRuntime: CriuRuntimeName;
+  defaultRuntime: CriuRuntimeName;
   /** Where a failed step's CRIU log is kept. */
-  private readonly logDir: string;
+  logDir: string;
+}
 
-  constructor(runc: Runc, direct: CriuDirect, defaultRuntime: CriuRuntimeName, logDir: string) {
-    this.runc = runc;
-    this.direct = direct;
-    this.defaultRuntime = defaultRuntime;
-    this.logDir = logDir;
+export class CriuRuntime {
+  private readonly parts: CriuRuntimeParts;
+
+  constructor(parts: CriuRuntimeParts) {
+    this.parts = parts;
   }
 
   runtimeOf(request: CheckpointRequest): CriuRuntimeName {
-    return request.runtime ?? this.defaultRuntime;
+    return request.runtime ?? this.parts.defaultRuntime;
   }
 
   /** A dump (or pre-dump) through runc, or by CRIU itself for `runtime: criu` (criu-direct.ts). */
   dump(runtime: CriuRuntimeName, p: LocalPod, images: string, work: string, options: CheckpointOptions): Promise<void> {
-    if (runtime === 'runc') return this.runc.checkpoint(p.containerId, p.files, images, work, options);
+    if (runtime === 'runc') return this.parts.runc.checkpoint(p.containerId, p.files, images, work, options);
     const [address, port] = options.pageServer?.split(':') ?? [];
     const pageServer = address && port ? { address, port: Number(port) } : undefined;
-    return this.direct.dump(p, images, work, { tcpEstablished: options.tcpEstablished ?? false, parentPath: options.parentPath, preDump: options.preDump, pageServer });
+    return this.parts.direct.dump(p, images, work, { tcpEstablished: options.tcpEstablished ?? false, parentPath: options.parentPath, preDump: options.preDump, pageServer });
   }
 
   /** A post-copy dump that keeps serving pages (runc only). */
   lazyDump(p: LocalPod, images: string, work: string, options: { tcpEstablished: boolean; pageServer: string }): LazyCheckpoint {
-    return this.runc.lazyCheckpoint(p.containerId, p.files, images, work, options);
+    return this.parts.runc.lazyCheckpoint(p.containerId, p.files, images, work, options);
   }
 
   /** Restores `images` as `pod` on its node; returns the restored init's pid. */
   restore(runtime: CriuRuntimeName, pod: LocalPod, cpus: string, images: string, work: string, options: { tcpEstablished: boolean; lazyPages: boolean }): Promise<number> {
     return runtime === 'criu'
-      ? this.direct.restore(pod, cpus, images, work, { tcpEstablished: options.tcpEstablished })
-      : this.runc.restore(pod.containerId, pod.files, images, work, options);
+      ? this.parts.direct.restore(pod, cpus, images, work, { tcpEstablished: options.tcpEstablished })
+      : this.parts.runc.restore(pod.containerId, pod.files, images, work, options);
   }
 
   /** CRIU's log explains a failed dump or restore; keep it beside the pod logs before the store is emptied. */
@@ -56,7 +57,7 @@ export class CriuRuntime {
     try {
       return await step();
     } catch (err) {
-      const kept = `${this.logDir}/${keepAs}`;
+      const kept = `${this.parts.logDir}/${keepAs}`;
       await copyFile(criuLog, kept).catch(() => undefined);
       // runc only says "criu failed"; CRIU's own last error line says why.
       const log = existsSync(criuLog) ? readFileSync(criuLog, 'utf8') : '';
