@@ -205,6 +205,29 @@ export const kubernetesPlatformSchema = z
     sourceNode: z.string().min(1).describe('The node the pod starts on; default: the first schedulable, ready worker.').optional(),
     targetNode: z.string().min(1).describe('The node it moves to; default: the first schedulable worker other than the source.').optional(),
     forceControlPlane: z.boolean().describe('Allow draining a control-plane node (refused otherwise).').default(false),
+    images: z
+      .object(
+        Object.fromEntries(
+          (['redis', 'video', 'ml-training'] as const).map((type) => [
+            type,
+            z
+              .string()
+              .regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/, 'an image reference pinned by digest, <registry>/<repository>@sha256:<64 hex digits> (`migbench images build --push REGISTRY` prints them)')
+              .describe(`The ${type} workload's image, pinned by digest (pulled IfNotPresent, on both nodes before the first trial); default: the image workloads/${type}/k8s.yaml names.`)
+              .optional(),
+          ]),
+        ) as { [T in 'redis' | 'video' | 'ml-training']: z.ZodOptional<z.ZodString> },
+      )
+      .strict()
+      .describe(
+        "Each workload's image, e.g. `redis: registry.example.org/migbench/redis@sha256:…`, as `migbench images build --push REGISTRY` (or `--load lab`) prints them. " +
+          'Pods pull them IfNotPresent, and a pod per node pulls them before the first trial, so no pull lands in a downtime; an image that cannot be pulled fails the run at once, naming it.',
+      )
+      .optional(),
+    imagePullSecrets: z
+      .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Secret name in the namespace'))
+      .describe("Secrets (type kubernetes.io/dockerconfigjson, in the scenario's namespace) the pods pull the images with; default: none.")
+      .default([]),
     kubeletInsecureTls: z
       .boolean()
       .describe(

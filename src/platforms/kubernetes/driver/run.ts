@@ -18,6 +18,7 @@ import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import { readWorkloadManifests, serviceNodePort } from '../manifests.ts';
+import { prePullImages } from '../images.ts';
 import type { NodeAccess } from '../node-access.ts';
 import { KubernetesTrialSteps } from './trial.ts';
 
@@ -77,6 +78,18 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     const found = access.problem(nodeObjects, [pair.source, pair.target], workloadTypes);
     if (found) problem(found);
   }
+  // The images on both nodes before the first trial (the only check that creates something: a pull
+  // pod per node, deleted again), last, so a run with other problems pulls nothing.
+  const images = [...new Set(workloadTypes.map((w) => k8s.images?.[w]).filter((i): i is string => i !== undefined))];
+  if (problems.length === 0 && pair && images.length > 0 && !request.dryRun) {
+    try {
+      const took = await prePullImages(cluster, { runId: `pull-${process.pid}`, nodes: [pair.source, pair.target], images, pullSecrets: k8s.imagePullSecrets, timeoutMs: Math.max(scenario.timing.readyTimeoutMs, 15 * 60_000) });
+      request.log(`migbench: images present on ${Object.entries(took).map(([n, s]) => `${n} (${s} s)`).join(', ')}: ${images.join(', ')}`);
+    } catch (err) {
+      if (!(err instanceof ClusterError)) throw err;
+      problems.push(err.message);
+    }
+  }
   return { problems, checked };
 }
 
@@ -88,12 +101,14 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   // nodeAddress: each workload at its own Service's NodePort on that node.
   const addressOf = (type: string) => (k8s.probes && k8s.nodeAddress ? { host: k8s.nodeAddress, port: serviceNodePort(type) } : fixedAddress);
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
+  const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
   // Nodes migbench reaches (the lab's, on this host): it can do kubelet-checkpoint's node steps there.
   const checkpointNodes: CheckpointNodes | undefined = reachable ? await access.checkpointNodes() : undefined;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
       runId: identity.runId, trial: identity.trial, api, workload, ...(addressOf(workload.type) ? { address: addressOf(workload.type)! } : {}),
+      image: { ...(imageOf(workload.type) ? { reference: imageOf(workload.type)! } : {}), pullSecrets: k8s.imagePullSecrets },
       ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
       kubelet,

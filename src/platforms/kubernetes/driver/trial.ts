@@ -10,6 +10,7 @@ import { chooseNodes, type NodeInfo } from '../cluster.ts';
 import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import type { KubeletApi } from '../kubelet-api.ts';
 import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../manifests.ts';
+import { withWorkloadImage } from '../images.ts';
 import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../pod-watch.ts';
 import { isServing, type KubernetesStrategy } from '../../../strategies/entry/kubernetes-strategy.ts';
 import type { EventRecorder } from '../../../model/timeline.ts';
@@ -33,6 +34,8 @@ export interface KubernetesTrialSetup {
   timing: TrialTiming;
   /** Where the probes reach the Service; undefined: app probes skipped (pod lifecycle only). */
   address?: Endpoint;
+  /** The workload's image pinned by digest (kubernetes.images) and the pull secrets; default: the manifest's image. */
+  image?: { reference?: string; pullSecrets: readonly string[] };
   /** How this cluster runs a workload's manifest (the real-node cluster: realNodeManifests); default as it is. */
   adaptManifests?: (objects: K8sObject[]) => K8sObject[];
   /** kubelet's API on the nodes, and what migbench can do on the nodes themselves (kubelet-checkpoint). */
@@ -67,7 +70,7 @@ export class KubernetesTrialSteps implements TrialSteps {
     const { api, workload, strategy, address } = this.setup;
     const nodes = await this.setup.nodes();
     let { source, target } = chooseNodes(nodes, this.setup.wantedNodes);
-    const original = readWorkloadManifests(workload.type);
+    const original = withWorkloadImage(readWorkloadManifests(workload.type), this.setup.image?.reference, this.setup.image?.pullSecrets ?? []);
     const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
       namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target,
       ...(strategy.podAnnotations ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) } : {}),
