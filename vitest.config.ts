@@ -18,7 +18,7 @@ const hostTests = [
   // Runs `criu check` and the installer: it needs root and this host.
   'test/setup/prerequisites.test.ts',
   // Builds a workload image with mmdebstrap and umoci and runs it with runc.
-  'test/images/**/*.test.ts',
+  'test/images/images-build.test.ts',
   // Builds the real nodes' components (minutes, cold) and runs them.
   'test/setup/node-build.test.ts',
 ];

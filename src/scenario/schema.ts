@@ -227,7 +227,7 @@ export const kubernetesPlatformSchema = z
     imagePullSecrets: z
       .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Secret name in the namespace'))
       .describe("Secrets (type kubernetes.io/dockerconfigjson, in the scenario's namespace) the pods pull the images with; default: none.")
-      .default([]),
+      .optional(),
     kubeletInsecureTls: z
       .boolean()
       .describe(

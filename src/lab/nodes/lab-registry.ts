@@ -51,7 +51,9 @@ export async function startLabRegistry(binary: string): Promise<{ pid: number; e
   const config = join(REGISTRY_DIR, 'config.yml');
   await writeFile(config, registryConfig());
   const log = openSync(REGISTRY_LOG, 'a');
-  const child = spawn(binary, ['serve', config], { detached: true, stdio: ['ignore', log, log] });
+  // No OpenTelemetry export: distribution traces to localhost:4318 by default, where nothing listens.
+  const env = { ...process.env, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+  const child = spawn(binary, ['serve', config], { detached: true, stdio: ['ignore', log, log], env });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${binary}`);
   const exited = new Promise<string>((resolve) => {

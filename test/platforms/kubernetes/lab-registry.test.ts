@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { LAB_REGISTRY } from '../../../src/lab/nodes/lab-registry.ts';
 import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
-import { adminClients, migbenchAsync, migbenchObjectsIn } from './cluster-kit.ts';
+import { adminClients, eventually, migbenchAsync, migbenchObjectsIn } from './cluster-kit.ts';
 
 const cluster = useRealNodeCluster('migbench-lab-registry');
 
@@ -33,7 +33,7 @@ it('`images build --load lab` pushes the redis image to the lab registry, which 
   expect(config.config.Labels['io.migbench.debian.package.redis-server']).toMatch(/^5:7\.0\./);
 });
 
-it('a run naming the pushed image pulls it on both nodes first and runs Redis from it across a redeploy', { timeout: 600_000 }, async () => {
+it('a run naming the pushed image pulls it on both nodes first and runs Redis from it across a redeploy', { timeout: 700_000 }, async () => {
   expect(redisImage, 'the image of the test before').not.toBe('');
   const { state, base } = cluster;
   const file = redisNodesScenario(join(base, 'registry-image.yaml'), '  - name: redeploy\n    gracePeriodSeconds: 5\nrepetitions: 1');
@@ -47,9 +47,9 @@ it('a run naming the pushed image pulls it on both nodes first and runs Redis fr
   expect(trials[0]?.redis_acked_writes_lost).toBe('0');
   // Both nodes hold the image by its digest: pulled from the registry, not one of the lab's imported stand-ins.
   const admin = adminClients(state.kubeconfig);
+  // (The kubelet refreshes the node's image list every 30 s or so.)
   for (const node of ['worker-a', 'worker-b']) {
-    const names = (await admin.core.readNode({ name: node })).status?.images?.flatMap((i) => i.names ?? []) ?? [];
-    expect(names, node).toContain(redisImage);
+    await eventually(`${node} to list ${redisImage}`, 90_000, async () => ((await admin.core.readNode({ name: node })).status?.images ?? []).some((i) => i.names?.includes(redisImage)));
   }
 });
 

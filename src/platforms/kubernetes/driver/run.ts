@@ -83,8 +83,8 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   const images = [...new Set(workloadTypes.map((w) => k8s.images?.[w]).filter((i): i is string => i !== undefined))];
   if (problems.length === 0 && pair && images.length > 0 && !request.dryRun) {
     try {
-      const took = await prePullImages(cluster, { runId: `pull-${process.pid}`, nodes: [pair.source, pair.target], images, pullSecrets: k8s.imagePullSecrets, timeoutMs: Math.max(scenario.timing.readyTimeoutMs, 15 * 60_000) });
-      request.log(`migbench: images present on ${Object.entries(took).map(([n, s]) => `${n} (${s} s)`).join(', ')}: ${images.join(', ')}`);
+      const took = await prePullImages(cluster, { runId: `pull-${process.pid}`, nodes: [pair.source, pair.target], images, pullSecrets: k8s.imagePullSecrets ?? [], timeoutMs: Math.max(scenario.timing.readyTimeoutMs, 15 * 60_000) });
+      request.log(`migbench: images present on ${Object.entries(took).sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => `${n} (${s} s)`).join(', ')}: ${images.join(', ')}`);
     } catch (err) {
       if (!(err instanceof ClusterError)) throw err;
       problems.push(err.message);
@@ -108,7 +108,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
       runId: identity.runId, trial: identity.trial, api, workload, ...(addressOf(workload.type) ? { address: addressOf(workload.type)! } : {}),
-      image: { ...(imageOf(workload.type) ? { reference: imageOf(workload.type)! } : {}), pullSecrets: k8s.imagePullSecrets },
+      image: { ...(imageOf(workload.type) ? { reference: imageOf(workload.type)! } : {}), pullSecrets: k8s.imagePullSecrets ?? [] },
       ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
       kubelet,
