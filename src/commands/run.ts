@@ -11,6 +11,7 @@ import { startRunInfo } from '../results/run-json.ts';
 import { handleInterrupts } from '../runner/interrupt.ts';
 import { prepareKubernetesRun, type KubernetesFlags } from '../runner/kubernetes-run.ts';
 import { prepareLocalRun } from '../runner/local-run.ts';
+import { readTestSwitchDelay, TEST_SWITCH_DELAY_ENV } from '../platforms/local/test-switch-delay.ts';
 import { Runner, type PreparedRun, type StartedRun } from '../runner/run.ts';
 import { makeRunId, scenarioRunName } from '../runner/run-id.ts';
 import { RunRecord } from '../runner/run-record.ts';
@@ -37,6 +38,8 @@ export async function runCommand(args: RunArgs): Promise<number> {
   if (scenario.platform !== 'kubernetes' && flags.dryRun) {
     throw new CommandFailure('--dry-run: only with platform: kubernetes (a local run changes nothing outside this host; `migbench validate` shows its plan)', EXIT_USAGE);
   }
+  const switchDelay = readTestSwitchDelay();
+  if (switchDelay.problem) throw new CommandFailure(switchDelay.problem, EXIT_USAGE);
   const started = new Date();
   const runId = makeRunId(started, scenarioRunName(scenario, args.scenario));
   const outDir = resolve(args.out ?? `${scenario.output.dir}/${runId}`);
@@ -54,7 +57,8 @@ export async function runCommand(args: RunArgs): Promise<number> {
 
   const record = new RunRecord(outDir, startRunInfo({
     runId, scenarioFile: resolve(args.scenario), scenario, scenarioSource: loaded.sourceText, startedAt: started,
-    versions: await prepared.versions(), plannedTrials: trials.length, ...(prepared.platformInfo ? { platform: prepared.platformInfo } : {}),
+    versions: await prepared.versions(), plannedTrials: trials.length,
+    ...(switchDelay.delay ? { testSwitchDelay: process.env[TEST_SWITCH_DELAY_ENV] } : {}), ...(prepared.platformInfo ? { platform: prepared.platformInfo } : {}),
   }));
   if (!args.quiet) log(`migbench: run ${runId}: ${trials.length} trials${prepared.where} → ${outDir}`);
 

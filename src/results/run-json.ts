@@ -41,12 +41,14 @@ export interface RunInfo {
    * trial restored a pod.
    */
   podmigrationOperator?: { 'test-double'?: number; real?: number };
+  /** The test-only injected switch delay (MIGBENCH_TEST_SWITCH_DELAY_MS) as set; absent in a real measurement. */
+  testSwitchDelay?: string;
 }
 
 /** run.json of a run that is starting: identical on every platform but for `versions` and `platform`. */
 export function startRunInfo(run: {
   runId: string; scenarioFile: string; scenario: Scenario; scenarioSource?: string; startedAt: Date;
-  versions: Record<string, string>; plannedTrials: number; platform?: RunInfo['platform'];
+  versions: Record<string, string>; plannedTrials: number; platform?: RunInfo['platform']; testSwitchDelay?: string;
 }): RunInfo {
   return {
     runId: run.runId,
@@ -61,6 +63,7 @@ export function startRunInfo(run: {
     argv: process.argv.slice(2),
     ...(run.platform ? { platform: run.platform } : {}),
     trials: { planned: run.plannedTrials, ok: 0, failed: 0 },
+    ...(run.testSwitchDelay !== undefined ? { testSwitchDelay: run.testSwitchDelay } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { ensureWorkloadPrerequisites } from '../setup/workload-prerequisites.ts'
 import { LocalPlatform } from '../platforms/local/local-platform.ts';
 import { createStrategy } from '../strategies/registry.ts';
 import { LocalTrialSteps } from './local-trial.ts';
+import { readTestSwitchDelay } from '../platforms/local/test-switch-delay.ts';
 import type { PreparedRun, StartedRun } from './run.ts';
 
 export async function prepareLocalRun(loaded: LoadedScenario, options: { outDir: string; commandLine: string; log: (line: string) => void }): Promise<PreparedRun> {
@@ -14,6 +15,7 @@ export async function prepareLocalRun(loaded: LoadedScenario, options: { outDir:
   const { log } = options;
   const tools = await ensurePrerequisites(log, options.commandLine);
   const workloadVersions = await ensureWorkloadPrerequisites(scenario.workloads.map((w) => w.type), log);
+  const { delay: testSwitchDelay } = readTestSwitchDelay();
   const nodeLink = scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {};
   return {
     versions: async () => ({ ...(await toolVersions(tools)), ...workloadVersions }),
@@ -37,7 +39,7 @@ export async function prepareLocalRun(loaded: LoadedScenario, options: { outDir:
         },
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>
-          new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing }),
+          new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing, ...(testSwitchDelay ? { testSwitchDelay } : {}) }),
         close: () => platform.close(),
       };
     },
