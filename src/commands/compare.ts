@@ -3,7 +3,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { readRunJsonChecked, readTrialsChecked } from '../results/read-checked.ts';
 import { compareRuns } from '../compare/compare.ts';
-import { resolveThresholds } from '../compare/thresholds.ts';
+import { resolveGate } from '../compare/thresholds.ts';
 import { comparisonTable } from '../compare/format-table.ts';
 import { comparisonMarkdown } from '../compare/format-markdown.ts';
 import { comparisonCsv } from '../compare/format-csv.ts';
@@ -14,7 +14,7 @@ export interface CompareArgs {
   baseline: string;
   current: string;
   alpha?: number;
-  /** `metric=+10%` entries; override the current run's scenario `compare.thresholds`. */
+  /** `metric=+10%` entries: add the metric to the gate (the current run's scenario `compare.thresholds`, else the default set) or override its threshold. */
   thresholds: string[];
   metrics?: string[];
   format: 'table' | 'markdown' | 'csv';
@@ -68,13 +68,14 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
   const { run: baseline, problems: baselineProblems } = readRun(args.baseline, 'baseline');
   const { run: current, problems: currentProblems } = readRun(args.current, 'current');
   const problems: string[] = [...baselineProblems, ...currentProblems];
-  const entries: Record<string, string> = { ...(current.compare?.thresholds ?? {}) };
+  const flagEntries: Record<string, string> = {};
   for (const entry of args.thresholds) {
     const m = /^([a-z0-9_]+)=(.+)$/.exec(entry);
     if (!m) problems.push(`--threshold ${entry}: expected METRIC=THRESHOLD, e.g. downtime_ms=+10%`);
-    else entries[m[1]!] = m[2]!;
+    else flagEntries[m[1]!] = m[2]!;
   }
-  const { thresholds, problems: thresholdProblems } = resolveThresholds(entries);
+  // The gate: the current run's scenario `compare.thresholds` (else the default set) plus the flags.
+  const { thresholds, gated, problems: thresholdProblems } = resolveGate(current.compare?.thresholds, flagEntries);
   problems.push(...thresholdProblems.map((p) => `--threshold ${p.entry}: ${p.message}`));
   const alpha = args.alpha ?? current.compare?.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) problems.push(`--alpha: expected a number between 0 and 1 (e.g. 0.05), found ${args.alpha}`);
@@ -85,6 +86,7 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
   const comparison = compareRuns(baseline.trials, current.trials, {
     alpha,
     thresholds,
+    gated,
     ...(args.metrics ? { only: args.metrics as MetricColumn[] } : {}),
   });
   comparison.warnings.push(...setupDifferences(baseline.info, current.info).map((d) => `${d}: differences may come from the set-up, not the code`));
