@@ -1,5 +1,6 @@
 // `migbench compare <baseline-dir> <current-dir>`: is the current run worse than the baseline?
-// Exit 0: no regression; 3: a regression (documented in README.md); 2: bad input.
+// Exit 0: no regression; 3: a regression; 4: a regression, but the hosts were differently busy
+// (unreliable, src/compare/drift.ts); 2: bad input (docs/nightly.md).
 import { existsSync, writeFileSync } from 'node:fs';
 import { readRunJsonChecked, readTrialsChecked } from '../results/read-checked.ts';
 import { compareRuns } from '../compare/compare.ts';
@@ -8,7 +9,7 @@ import { comparisonTable } from '../compare/format-table.ts';
 import { comparisonMarkdown } from '../compare/format-markdown.ts';
 import { comparisonCsv } from '../compare/format-csv.ts';
 import { metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
-import { CommandFailure, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE } from './exit-codes.ts';
+import { CommandFailure, EXIT_OK, EXIT_REGRESSION, EXIT_UNRELIABLE_REGRESSION, EXIT_USAGE } from './exit-codes.ts';
 
 export interface CompareArgs {
   baseline: string;
@@ -95,5 +96,6 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
   if (args.csvFile) writeFileSync(args.csvFile, comparisonCsv(comparison));
   const text = args.format === 'markdown' ? comparisonMarkdown(comparison, title) : args.format === 'csv' ? comparisonCsv(comparison) : `${title}\n\n${comparisonTable(comparison)}\n`;
   process.stdout.write(text);
-  return comparison.regression ? EXIT_REGRESSION : EXIT_OK;
+  if (!comparison.regression) return EXIT_OK;
+  return comparison.unreliable.length > 0 ? EXIT_UNRELIABLE_REGRESSION : EXIT_REGRESSION;
 }

@@ -11,6 +11,7 @@ import { mannWhitneyU, minimumAttainableP } from '../stats/mann-whitney.ts';
 import { medianConfidenceInterval, type MedianInterval } from '../stats/median-ci.ts';
 import { holmAdjust } from '../stats/multiple-testing.ts';
 import { judgeChange, type Threshold } from './thresholds.ts';
+import { checkDrift, type ArmLoad } from './drift.ts';
 
 /** Columns that describe the set-up rather than the service's cost: nothing to compare. */
 const NOT_COMPARED = new Set<MetricColumn>(['samples', 'probe_interval_ms']);
@@ -65,6 +66,10 @@ export interface Comparison {
   trials: TrialCounts[];
   warnings: string[];
   regression: boolean;
+  /** The arms' hosts were differently busy beyond the bounds of drift.ts: why the verdict cannot be trusted; empty when they agree. */
+  unreliable: string[];
+  /** Each arm's median host load (drift.ts). */
+  hostLoad: ArmLoad[];
 }
 
 export interface CompareOptions {
@@ -117,6 +122,9 @@ export function compareRuns(baselineRows: Row[], currentRows: Row[], options: Co
     }
   }
   const gatedTests = applyGate(metrics, options.alpha);
+  const drift = checkDrift(baselineRows, currentRows);
+  warnings.push(...drift.unreliable.map((u) => `${u}: the verdict is unreliable — rerun both arms in one sitting (compare --rerun) or on a quiet host`));
+  if (drift.unchecked.length > 0) warnings.push(`host load not compared: ${drift.unchecked.join(', ')}; drift between the runs could not be checked`);
   const smallest = metrics.filter((m) => m.note).length;
   if (smallest > 0) warnings.push(`${smallest} metric(s) have too few trials for the test to reach p < ${options.alpha}; run more repetitions (see the note column)`);
   return {
@@ -126,6 +134,8 @@ export function compareRuns(baselineRows: Row[], currentRows: Row[], options: Co
     trials,
     warnings,
     regression: metrics.some((m) => m.verdict === 'regression') || trials.some((t) => t.regression),
+    unreliable: drift.unreliable,
+    hostLoad: drift.arms,
   };
 }
 

@@ -5,7 +5,9 @@ import { formatChange, formatSide, legend, pCell, trialsCell, verdictCell } from
 const escape = (s: string) => s.replace(/\|/g, '\\|');
 
 export function comparisonMarkdown(c: Comparison, title = 'migbench comparison'): string {
-  const out = [`## ${title}: ${c.regression ? '❌ regression' : '✅ no regression'}`, ''];
+  const unreliable = c.unreliable.length > 0 ? ' (⚠ unreliable: the hosts were differently busy)' : '';
+  const out = [`## ${title}: ${c.regression ? '❌ regression' : '✅ no regression'}${unreliable}`, ''];
+  if (c.unreliable.length > 0) out.push(...c.unreliable.map((u) => `> ⚠ ${u}`), '');
   const table = (metrics: typeof c.metrics) => {
     out.push('| workload | strategy | metric | n | baseline median [95% CI] | current median [95% CI] | change | p | verdict |');
     out.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');

@@ -17,6 +17,6 @@ export function comparisonTable(c: Comparison): string {
   const notes = c.metrics.filter((m) => m.note);
   if (notes.length > 0) out.push('', ...notes.map((m) => `(!) ${m.workload} × ${m.strategy} ${m.metric}: ${m.note}`));
   if (c.warnings.length > 0) out.push('', ...c.warnings.map((w) => `warning: ${w}`));
-  out.push('', `${legend(c)} ${c.regression ? 'RESULT: regression' : 'RESULT: no regression'}`);
+  out.push('', `${legend(c)} ${c.regression ? 'RESULT: regression' : 'RESULT: no regression'}${c.unreliable.length > 0 ? ' (UNRELIABLE: the hosts were differently busy, see the warnings)' : ''}`);
   return out.join('\n');
 }

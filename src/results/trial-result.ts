@@ -4,6 +4,7 @@ import type { MonotonicMs } from '../clock.ts';
 import type { TrainingObservation } from '../metrics/training.ts';
 import type { FrameArrival } from '../metrics/video.ts';
 import type { Timeline } from '../timeline.ts';
+import type { HostLoad } from '../system/host-load.ts';
 
 /** CRIU's own statistics, from the stats-dump and stats-restore images (CRIU reports µs). */
 export interface CriuStats {
@@ -63,4 +64,6 @@ export interface TrialResult extends TrialIdentity {
   frames?: FrameArrival[];
   /** Every progress report the training probe received (progress.csv). */
   trainingProgress?: TrainingObservation[];
+  /** How busy the host was over the trial (trials.csv host_*); absent for a trial not run. */
+  hostLoad?: HostLoad;
 }

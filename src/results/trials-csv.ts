@@ -43,10 +43,30 @@ export const provenanceColumnDocs = {
   operator: "podmigration only: `test-double` when migbench's test double of the operator restored the pod (a simulated migration: nothing was checkpointed or restored, the pod was re-created), `real` when the restored pod lacks the double's mark; empty for other strategies and when no pod was restored",
 } as const;
 
-export const trialsColumns = [...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs)];
+/**
+ * The host's load over the trial (src/system/host-load.ts), after every other column: what `compare`
+ * checks for drift between two runs. Empty for a trial that was not run (unsupported).
+ */
+export const hostLoadColumnDocs = {
+  host_load1: { unit: 'processes', description: '1-minute load average of the host at the end of the trial (/proc/loadavg; an average over about a minute, so partly before the trial)' },
+  host_cpu_busy_pct: { unit: '%', description: "all CPUs' busy time (user, nice, system, irq, softirq) over the trial, deploy to teardown, in % of the host's CPU capacity (/proc/stat)" },
+  host_other_cpu_pct: { unit: '%', description: "host_cpu_busy_pct less migbench's own CPU (its process and reaped children: /proc/self/stat) and its pods' (their cgroup): what the rest of the host used, in % of capacity; the figure `compare` checks for drift" },
+  host_steal_pct: { unit: '%', description: 'CPU time stolen by the hypervisor over the trial, in % of all CPU time (/proc/stat steal)' },
+  host_memory_pressure_pct: { unit: '%', description: 'share of the trial in which some task stalled waiting for memory (/proc/pressure/memory `some`); empty where the kernel has no PSI' },
+} as const;
+
+export const trialsColumns = [
+  ...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs),
+  ...Object.keys(hostLoadColumnDocs),
+];
 
 export function trialsHeader(): string {
   return stringify([trialsColumns]);
+}
+
+function hostLoadCells(load: TrialResult['hostLoad']): string[] {
+  if (!load) return Object.keys(hostLoadColumnDocs).map(() => '');
+  return [formatNumber(load.loadavg1), formatNumber(load.cpuBusyPct), formatNumber(load.otherCpuPct), formatNumber(load.stealPct), formatNumber(load.memoryPressurePct)];
 }
 
 export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
@@ -69,6 +89,7 @@ export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       formatNumber(result.datasetBytes),
       ...values,
       result.operator ?? '',
+      ...hostLoadCells(result.hostLoad),
     ],
   ]);
 }

@@ -11,6 +11,7 @@ import type { Workload } from '../workloads/workload.ts';
 import { computeTrialMetrics, type TrialMetrics } from '../metrics/trial-metrics.ts';
 import { probeOptions } from '../probes/probe.ts';
 import { runTrial, type Phase, type TrialSteps } from './trial.ts';
+import { hostLoadBetween, sampleHostLoad } from '../system/host-load.ts';
 
 export interface RunnerEvents {
   'trial-start': [trial: PlannedTrial, index: number, total: number];
@@ -82,6 +83,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
       if (unsupportedBecause) result = unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs);
       else {
         const workload = createWorkload(trial.workload);
+        // The host's load over the whole trial (deploy to teardown), for drift checks (compare).
+        const loadBefore = sampleHostLoad();
         result = await runTrial({
           identity,
           workload,
@@ -92,6 +95,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
           signal: options.signal,
           onPhase: (phase: string) => this.emit('trial-phase', trial, phase),
         });
+        result.hostLoad = hostLoadBetween(loadBefore, sampleHostLoad());
       }
       const { metrics, recovered } = computeTrialMetrics(result);
       // A service that never answered again within the observation window did not survive the move.
