@@ -79,6 +79,11 @@ async function main(): Promise<number> {
           .option('history', { type: 'string', describe: 'history CSV: judge the current run against the last runs in it (docs/nightly.md)' })
           .option('history-runs', { type: 'number', describe: 'how many of the latest runs of the history to judge against (default 20)' })
           .option('append-history', { type: 'boolean', default: false, describe: "append the current run's medians to the --history file" })
+          .option('rerun', { type: 'string', describe: "BASELINE_COMMIT: run that commit's code and this checkout's interleaved in one sitting (with --scenario), then compare them" })
+          .option('scenario', { type: 'string', describe: '--rerun: the scenario both arms run' })
+          .option('reps', { type: 'number', describe: "--rerun: repetitions per arm (default: the scenario's)" })
+          .option('rounds', { type: 'number', describe: '--rerun: rounds the repetitions are split into, arms alternating ABBA (default 3)' })
+          .option('out', { type: 'string', describe: '--rerun: where both arms write (default results/rerun-<time>)' })
           .option('threshold', { type: 'array', string: true, default: [] as string[], describe: "METRIC=+10% or METRIC=+50 (repeatable): gates the metric, besides the scenario's compare.thresholds (else downtime, migration, losses)" })
           .option('alpha', { type: 'number', describe: "significance level (default: the scenario's compare.alpha, else 0.05)" })
           .option('metrics', { type: 'string', describe: 'only these metrics, comma-separated' })
@@ -93,6 +98,9 @@ async function main(): Promise<number> {
             ...(argv.history !== undefined ? { history: argv.history } : {}),
             ...(argv['history-runs'] !== undefined ? { historyRuns: argv['history-runs'] } : {}),
             appendHistory: argv['append-history'],
+            ...(argv.rerun !== undefined
+              ? { rerun: { commit: argv.rerun, ...(argv.scenario !== undefined ? { scenario: argv.scenario } : {}), ...(argv.reps !== undefined ? { reps: argv.reps } : {}), ...(argv.rounds !== undefined ? { rounds: argv.rounds } : {}), ...(argv.out !== undefined ? { out: argv.out } : {}) } }
+              : {}),
             thresholds: argv.threshold.map(String),
             format: argv.format,
             ...(argv.alpha !== undefined ? { alpha: argv.alpha } : {}),

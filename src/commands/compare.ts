@@ -3,6 +3,9 @@
 // Exit 0: no regression; 3: a regression; 4: a regression, but the hosts were differently busy
 // (unreliable, src/compare/drift.ts); 2: bad input (docs/nightly.md).
 import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadScenario } from '../scenario/load.ts';
+import { RerunProblem, runInterleaved } from '../rerun/interleaved.ts';
 import { readRunJsonChecked, readTrialsChecked } from '../results/read-checked.ts';
 import { compareRuns } from '../compare/compare.ts';
 import { resolveGate } from '../compare/thresholds.ts';
@@ -25,6 +28,8 @@ export interface CompareArgs {
   historyRuns?: number;
   /** Append the current run's medians to the history after judging it. */
   appendHistory?: boolean;
+  /** Measure the baseline commit's code and this checkout's interleaved in one sitting, then compare (src/rerun/). */
+  rerun?: { commit: string; scenario?: string; reps?: number; rounds?: number; out?: string };
   alpha?: number;
   /** `metric=+10%` entries: add the metric to the gate (the current run's scenario `compare.thresholds`, else the default set) or override its threshold. */
   thresholds: string[];
@@ -68,6 +73,35 @@ export function setupDifferences(a: RunInfoSubset, b: RunInfoSubset): string[] {
   return out;
 }
 
+/** --rerun: both arms measured interleaved (src/rerun/interleaved.ts); the merged directories become the pair to compare. */
+async function rerunBothArms(args: CompareArgs): Promise<{ baseline: string; current: string }> {
+  const rerun = args.rerun!;
+  const problems: string[] = [];
+  if (args.baseline !== undefined || args.current !== undefined) problems.push('--rerun: measures both arms itself; give no results directories');
+  if (rerun.scenario === undefined) problems.push('--rerun: needs --scenario FILE (what both arms run), e.g. --scenario scenarios/default.yaml');
+  if (rerun.rounds !== undefined && !(Number.isInteger(rerun.rounds) && rerun.rounds >= 1)) problems.push(`--rounds: expected a whole number ≥ 1, found ${rerun.rounds}`);
+  if (rerun.reps !== undefined && !(Number.isInteger(rerun.reps) && rerun.reps >= 1)) problems.push(`--reps: expected a whole number ≥ 1, found ${rerun.reps}`);
+  if (problems.length > 0) throw new CommandFailure(`migbench compare: ${problems.join('\n  ')}`, EXIT_USAGE);
+  let reps = rerun.reps;
+  if (reps === undefined) {
+    try {
+      reps = (await loadScenario(rerun.scenario!, {})).scenario.repetitions;
+    } catch (err) {
+      throw new CommandFailure(`migbench compare --rerun: ${err instanceof Error ? err.message : String(err)}`, EXIT_USAGE);
+    }
+  }
+  const out = resolve(rerun.out ?? `results/rerun-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`);
+  try {
+    return runInterleaved({
+      repo: resolve(import.meta.dirname, '..', '..'), commit: rerun.commit, scenario: rerun.scenario!, reps, rounds: rerun.rounds ?? 3, out,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (err) {
+    if (err instanceof RerunProblem) throw new CommandFailure(`migbench compare: ${err.message}`, EXIT_USAGE);
+    throw err;
+  }
+}
+
 /** Reads a results directory; its problems are returned, not thrown, so both directories' are listed at once. */
 function readRun(dir: string, role: string): { run: RunFiles; problems: string[] } {
   const file = `${dir}/trials.csv`;
@@ -79,6 +113,7 @@ function readRun(dir: string, role: string): { run: RunFiles; problems: string[]
 }
 
 export async function compareCommand(args: CompareArgs): Promise<number> {
+  if (args.rerun) args = { ...args, ...(await rerunBothArms(args)) };
   const problems: string[] = [];
   // With --history one directory is enough: the run to judge.
   const currentDir = args.current ?? (args.history !== undefined ? args.baseline : undefined);
