@@ -46,6 +46,13 @@ export interface MetricComparison {
   signal?: 'worse' | 'better';
   /** Why this row cannot say much (too few trials, ...). */
   note?: string;
+  /**
+   * Every value on both sides is the same (e.g. 0 writes lost in every trial): the permutation
+   * distribution is a single point, so the test can never reject. Such a test is left out of the gated
+   * family — counting it would only make Holm stricter for the rest (Tarone 1990's argument for
+   * discrete tests, in its simplest case).
+   */
+  constant?: boolean;
 }
 
 export interface TrialCounts {
@@ -152,6 +159,7 @@ function compareMetric(workload: string, strategy: string, metric: MetricColumn,
     result.note = `no values on the ${x.length === 0 ? 'baseline' : 'current'} side`;
     return result;
   }
+  if ([...x, ...y].every((v) => v === x[0])) result.constant = true;
   const bm = result.baseline.median!;
   const cm = result.current.median!;
   result.absoluteChange = cm - bm;
@@ -172,7 +180,7 @@ function compareMetric(workload: string, strategy: string, metric: MetricColumn,
  * p < α and the change is beyond the threshold. Returns the family's size.
  */
 function applyGate(metrics: MetricComparison[], alpha: number): number {
-  const family = metrics.filter((m) => m.gated && m.p !== undefined);
+  const family = metrics.filter((m) => m.gated && m.p !== undefined && !m.constant);
   const adjusted = holmAdjust(family.map((m) => m.p!));
   family.forEach((m, i) => {
     m.pAdjusted = adjusted[i]!;

@@ -20,6 +20,7 @@ const data: Record<string, Record<string, [number[], number[]]>> = {
     downtime_ms: [[300, 310, 320, 330, 340, 350], [400, 410, 420, 430, 440, 450]], // U = 36, p = 2/924; medians +31 %
     migration_ms: [[400, 402, 404, 406, 408, 410], [401, 403, 405, 407, 409, 411]], // interleaved: p = 0.699
     latency_p99_ms: [[1, 1.1, 1.2, 1.3, 1.4, 1.5], [3, 3.1, 3.2, 3.3, 3.4, 3.5]], // U = 36, p = 2/924; never gated below
+    redis_acked_writes_lost: [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]], // every value equal: no test
   },
   redeploy: {
     downtime_ms: [[100, 102, 104, 106, 108, 110], [105, 109, 111, 112, 113, 114]], // U = 32, p = 0.02597; medians +6.7 %
@@ -43,6 +44,8 @@ const cases: {
   gated: MetricColumn[];
   expect: Record<string, { p: number; pAdjusted?: number; verdict: MetricComparison['verdict']; signal?: 'worse' }>;
   regression: boolean;
+  /** Size of the Holm family (tests of gated metrics that can reject). */
+  family: number;
 }[] = [
   {
     name: 'four gated tests: the +31 % is a regression; the raw p = 0.026 does not survive Holm; a significant +3 % is within +10 %',
@@ -56,6 +59,7 @@ const cases: {
       'redeploy migration_ms': { p: P_SEPARATED, pAdjusted: 0.008658008658008658, verdict: 'same' },
     },
     regression: true,
+    family: 4,
   },
   {
     name: 'a tighter migration threshold turns the significant +3 % into a regression',
@@ -63,6 +67,7 @@ const cases: {
     gated: ['downtime_ms', 'migration_ms'],
     expect: { 'redeploy migration_ms': { p: P_SEPARATED, pAdjusted: 0.008658008658008658, verdict: 'regression' } },
     regression: true,
+    family: 4,
   },
   {
     name: 'gating downtime alone: a family of two, and the +6.7 % (p = 0.026) is now a regression',
@@ -75,6 +80,19 @@ const cases: {
       'redeploy migration_ms': { p: P_SEPARATED, verdict: 'not-gated' }, // +3 % within the default +10 %: no signal
     },
     regression: true,
+    family: 2,
+  },
+  {
+    name: 'a gated metric whose every value is equal (0 writes lost) is no test: the family stays at two',
+    entries: { downtime_ms: '+5%', redis_acked_writes_lost: '+5' },
+    gated: ['downtime_ms', 'redis_acked_writes_lost'],
+    expect: {
+      'criu redis_acked_writes_lost': { p: 1, verdict: 'same' },
+      'criu downtime_ms': { p: P_SEPARATED, pAdjusted: 0.004329004329004329, verdict: 'regression' },
+      'redeploy downtime_ms': { p: 0.025974025974025976, pAdjusted: 0.025974025974025976, verdict: 'regression' },
+    },
+    regression: true,
+    family: 2,
   },
   {
     name: 'gating only a metric that did not move: nothing fails, however large the ungated changes',
@@ -86,10 +104,11 @@ const cases: {
       'redeploy migration_ms': { p: P_SEPARATED, pAdjusted: 0.004329004329004329, verdict: 'same' },
     },
     regression: false,
+    family: 2,
   },
 ];
 
-describe.each(cases)('$name', ({ entries, gated, expect: expected, regression }) => {
+describe.each(cases)('$name', ({ entries, gated, expect: expected, regression, family }) => {
   const c = compareRuns(run(0), run(1), { alpha: 0.05, thresholds: resolveThresholds(entries).thresholds, gated: new Set(gated) });
   it.each(Object.entries(expected))('%s', (key, want) => {
     const m = c.metrics.find((x) => `${x.strategy} ${x.metric}` === key)!;
@@ -101,7 +120,7 @@ describe.each(cases)('$name', ({ entries, gated, expect: expected, regression })
   });
   it(`regression: ${regression}`, () => {
     expect(c.regression).toBe(regression);
-    expect(c.gatedTests).toBe(gated.length * 2);
+    expect(c.gatedTests).toBe(family);
   });
 });
 
