@@ -12,7 +12,7 @@ import { resolveGate } from '../compare/thresholds.ts';
 import { comparisonTable } from '../compare/format-table.ts';
 import { comparisonMarkdown } from '../compare/format-markdown.ts';
 import { comparisonCsv } from '../compare/format-csv.ts';
-import { metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
+import { comparableMetricColumns as metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
 import { appendToHistory, readHistory, summarizeRun } from '../history/history.ts';
 import { DEFAULT_HISTORY_RUNS, MIN_HISTORY_RUNS, judgeAgainstHistory } from '../history/judge.ts';
 import { historyMarkdown, historyTable } from '../history/format.ts';

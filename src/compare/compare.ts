@@ -5,7 +5,7 @@
 // a regression only when its adjusted p < α AND the change is beyond its threshold. Every other
 // metric is still tested and shown, marked not gated — benchstat's `~` for the rest, so a nightly
 // comparison does not cry wolf over noise. Pure: rows in, verdicts out.
-import { metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
+import { comparableMetricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
 import { percentile } from '../metrics/percentile.ts';
 import { mannWhitneyU, minimumAttainableP } from '../stats/mann-whitney.ts';
 import { medianConfidenceInterval, type MedianInterval } from '../stats/median-ci.ts';
@@ -120,7 +120,7 @@ export function compareRuns(baselineRows: Row[], currentRows: Row[], options: Co
     trials.push({ workload, strategy, baseline: bc, current: cc, regression: cc.failed > 0 && cc.failed / (cc.ok + cc.failed) > bc.failed / (bc.ok + bc.failed) });
     const values = (rows: Row[], m: MetricColumn) =>
       rows.filter((r) => r.status === 'ok' && r[m] !== undefined && r[m] !== '').map((r) => Number(r[m])).filter(Number.isFinite);
-    for (const metric of options.only ?? metricColumns) {
+    for (const metric of options.only ?? comparableMetricColumns) {
       if (NOT_COMPARED.has(metric) && !options.only) continue;
       const x = values(b, metric);
       const y = values(c, metric);

@@ -1,7 +1,7 @@
 // When a change counts: a threshold per metric, written like `+10%` (relative) or `+50` (in the
 // metric's unit). The sign says which way is worse: `+` (the default) for figures where more is
 // worse — every metric migbench writes today — and `-` for figures where less is worse.
-import { metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
+import { comparableMetricColumns as metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
 
 export interface Threshold {
   /** 'increase': a rise beyond the threshold is a regression; 'decrease': a fall is. */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, appendFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { metricColumns } from '../metrics/trial-metrics.ts';
+import { comparableMetricColumns as metricColumns } from '../metrics/trial-metrics.ts';
 import { percentile } from '../metrics/percentile.ts';
 
 export const historyColumnDocs = {

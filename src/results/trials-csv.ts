@@ -2,6 +2,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { TrialResult } from './trial-result.ts';
 import { metricColumns, type TrialMetrics } from '../metrics/trial-metrics.ts';
+import { serviceOutageColumnDocs, serviceOutageColumns } from '../metrics/service-outage.ts';
 import { formatBool, formatMs, formatNumber, formatTimestamp } from './format.ts';
 
 export const trialIdentityColumnDocs = {
@@ -58,6 +59,8 @@ export const hostLoadColumnDocs = {
 export const trialsColumns = [
   ...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs),
   ...Object.keys(hostLoadColumnDocs),
+  // The service's outage beside the connected client's (src/metrics/service-outage.ts).
+  ...Object.keys(serviceOutageColumnDocs),
 ];
 
 export function trialsHeader(): string {
@@ -90,6 +93,7 @@ export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       ...values,
       result.operator ?? '',
       ...hostLoadCells(result.hostLoad),
+      ...serviceOutageColumns.map((c) => formatMs(metrics[c])),
     ],
   ]);
 }
