@@ -83,7 +83,7 @@ if (dir !== undefined) {
   }
   if (figures.anatomy.length > 0) {
     out();
-    out('where the downtime went (medians of the anat_* columns over ok, measured trials; README "Where the downtime goes"):');
+    out('where the downtime went (medians of the anat_* columns over ok, measured trials; docs/methodology.md "Where the downtime goes"):');
     out(
       textTable(
         ['workload', 'strategy', 'downtime_ms', 'harness_ms', 'harness share', 'where it went (median ms)'],

@@ -1,4 +1,4 @@
-// Exit codes of every migbench command (documented in README.md).
+// Exit codes of every migbench command (documented in README.md, "Commands and exit codes").
 export const EXIT_OK = 0;
 /** The run completed but at least one trial failed (its row says why; everything measured was written). */
 export const EXIT_TRIAL_FAILED = 1;

@@ -27,7 +27,7 @@ import type { PhaseEvent } from '../timeline.ts';
 export const anatomyParts = ['freeze', 'dump', 'runtime', 'transfer', 'image', 'pod_setup', 'restore', 'stop', 'start', 'app_load', 'ready', 'switch', 'harness', 'client'] as const;
 export type AnatomyPart = (typeof anatomyParts)[number];
 
-/** The anatomy's trials.csv columns, in order, with their unit and meaning (also in the README). */
+/** The anatomy's trials.csv columns, in order, with their unit and meaning (docs/results.md is generated from them). */
 export const anatomyColumnDocs = {
   anat_freeze_ms: { unit: 'ms', description: 'part of the outage spent freezing the pod: CRIU freezing_time, and the platform freezing the cgroup itself with a criu strategy option freezer: harness or action-script (criu strategies)' },
   anat_dump_ms: { unit: 'ms', description: 'part of the outage the pod stayed frozen while CRIU dumped it (CRIU frozen_time; for criu-lazy, whose CRIU stats are unusable, the whole checkpoint step)' },

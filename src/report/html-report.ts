@@ -127,7 +127,7 @@ async function anatomySection(data: ResultsData): Promise<string> {
   if (bars.length === 0) return '<p>No trial has anat_* columns (a run from before they existed, or no ok measured trial).</p>';
   const caption =
     'Each trial’s outage (the one downtime_ms measures) split into consecutive parts from the recorded events and CRIU’s timers; ' +
-    'the parts of one trial add up to its downtime_ms (README, “Where the downtime goes”). One bar per workload × strategy: the median of each ' +
+    'the parts of one trial add up to its downtime_ms (docs/methodology.md, “Where the downtime goes”). One bar per workload × strategy: the median of each ' +
     'anat_* column over the ok, measured trials, so a bar’s length is the sum of those medians, not the median downtime. ' +
     `Stacked in this order: ${ANATOMY_ORDER.map((p) => esc(p)).join(' → ')}. The harness’s own share: pod_setup + ready + switch + harness.`;
   return figure('anatomy', await anatomySvg(bars), caption);

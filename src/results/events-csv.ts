@@ -8,7 +8,7 @@ export const eventsColumnDocs = {
   t_ms: 'when it happened, ms relative to the trigger (the `trigger` event is at 0)',
   source: 'who reported it: trial, strategy:<name>, platform:<name>, probe:<name>',
   event: 'what happened (e.g. phase:settle, trigger, checkpoint, restore, ready, migrated)',
-  detail: 'free text: pod, node, durations',
+  detail: "free text: pod, node, durations; on the kubernetes platform the pod watch's events end with `api_time=`, the API server's own timestamp of the step (whole seconds)",
 } as const;
 
 export const eventsColumns = Object.keys(eventsColumnDocs);

@@ -1,4 +1,4 @@
-// How values look in every CSV, in one place so the files agree with each other and the README.
+// How values look in every CSV, in one place so the files agree with each other and docs/results.md.
 
 /** Milliseconds with 3 decimals (µs resolution, which is what performance.now() gives on Linux). */
 export function formatMs(ms: number | undefined): string {

@@ -11,11 +11,11 @@ export const trialIdentityColumnDocs = {
   workload: 'workload name (its `name` in the scenario, else its type)',
   strategy: 'strategy name',
   repetition: '1-based repetition within workload × strategy (warm-ups numbered separately)',
-  status: 'ok, or failed (see error and failed_phase); a failed trial still has its samples and events',
+  status: 'ok; failed (see error and failed_phase): a failed trial still has its samples and events; or unsupported: the strategy cannot run on this host or cluster (error says why), nothing was deployed or measured, and it does not fail the run',
   error: 'why the trial failed; empty when ok',
   started_at: 'wall-clock start of the trial, ISO 8601 UTC with milliseconds (a label, not used for durations)',
   warmup: 'true for warm-up trials (excluded from summaries)',
-  failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown — or, for a CRIU migration, the step of migrate that failed: dump or restore (see When a migration fails); empty when ok',
+  failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown — or, for a CRIU migration, the step of migrate that failed: dump or restore, and for kubelet-checkpoint also transfer or image (see docs/failures.md); empty when ok and when unsupported',
 } as const;
 
 /**
@@ -41,7 +41,10 @@ export const datasetColumnDocs = {
 
 /** Added after the metric columns so that every earlier column keeps its position. */
 export const provenanceColumnDocs = {
-  operator: "podmigration only: `test-double` when migbench's test double of the operator restored the pod (a simulated migration: nothing was checkpointed or restored, the pod was re-created), `real` when the restored pod lacks the double's mark; empty for other strategies and when no pod was restored",
+  operator:
+    "podmigration only: `test-double` when migbench's test double of the operator restored the pod — a simulated migration: nothing was checkpointed or restored, the pod was re-created, so its figures say nothing about the operator — " +
+    "or `real` when the restored pod lacks the double's mark (`migbench.io/operator-test-double`, which the SSU-DCN operator never writes); empty for other strategies and when no pod was restored. " +
+    "run.json's `podmigrationOperator` counts the trials of each. Filter on it before comparing podmigration figures",
 } as const;
 
 /**

@@ -173,7 +173,7 @@ function problemFromIssue(
       expected = issue.origin === 'array' ? `at most ${issue.maximum} items` : `a number ${issue.inclusive ? '≤' : '<'} ${issue.maximum}`;
       break;
     case 'unrecognized_keys':
-      expected = `only known fields (${issue.keys.map((k) => `\`${k}\``).join(', ')} ${issue.keys.length === 1 ? 'is' : 'are'} not one; check the spelling against the README)`;
+      expected = `only known fields (${issue.keys.map((k) => `\`${k}\``).join(', ')} ${issue.keys.length === 1 ? 'is' : 'are'} not one; check the spelling against docs/scenarios.md)`;
       found = issue.keys.map((k) => `${k}: ${describe((valueAt(doc, path) as Record<string, unknown>)?.[k])}`).join(', ');
       break;
     case 'invalid_format':

@@ -53,6 +53,10 @@ export function sweepSchema<T extends SweepableType>(type: T, fields: Record<(ty
         if (values.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [parameter, i], message: `distinct values (${v} is listed twice)` });
       });
     })
+    .describe(
+      `One of ${SWEEPABLE[type].join(', ')} with a list of distinct values (at most ${MAX_SWEEP_VALUES}), each checked like the field itself: ` +
+        'every value becomes its own workload instance `<name>-<value>`, and trials.csv has the value in the parameter\'s `sweep_*` column. One parameter per workload (no grids).',
+    )
     .optional();
 }
 
