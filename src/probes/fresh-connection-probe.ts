@@ -84,8 +84,11 @@ export class FreshConnectionProbe implements Probe {
         this.samples.push({ probe: this.name, scheduledAt, sentAt, doneAt: performance.now(), ok, error, ...(detail ? { detail } : {}) });
         resolve();
       };
-      // One deadline for connect + request + answer, measured from when the tick was due.
-      const timer = setTimeout(() => finish(false, 'timeout', `no answer within ${this.timeoutMs} ms`), Math.max(1, scheduledAt + this.timeoutMs - performance.now()));
+      // One deadline for connect + request + answer, from when the tick was sent (as the connected
+      // probe's command timeout): a tick this process sent late is late (send_lag_ms), not a failure
+      // of the service. Measured from the due time instead, every tick after a stall of this
+      // process's event loop timed out — outages 10–25 ms longer than an independent probe saw.
+      const timer = setTimeout(() => finish(false, 'timeout', `no answer within ${this.timeoutMs} ms`), this.timeoutMs);
       socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
       socket.setEncoding('latin1');
       socket.on('connect', () => socket!.write(this.request.send));
