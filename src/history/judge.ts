@@ -11,7 +11,7 @@
 // which is why at least MIN_HISTORY_RUNS are required). As in `compare`, the gated metrics' p-values
 // are Holm-adjusted as one family, and a regression needs adjusted p < α and a change beyond the
 // metric's threshold, measured from the history's median.
-import { percentile } from '../metrics/percentile.ts';
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import type { MetricColumn } from '../metrics/trial-metrics.ts';
 import { standardNormalCdf } from '../stats/mann-whitney.ts';
 import { holmAdjust } from '../stats/multiple-testing.ts';
@@ -58,14 +58,6 @@ export interface HistoryOptions {
   lastRuns: number;
 }
 
-const median = (values: number[]) => {
-  // The middle of the sorted values (mean of the two middle ones for an even count): the history's
-  // centre should not jump to one night's value when N is even.
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 /** `current`: this run's rows (history.ts summarizeRun); `history`: every row of the history file. */
 export function judgeAgainstHistory(current: HistoryRow[], history: HistoryRow[], options: HistoryOptions): HistoryComparison {
   const rows: HistoryJudgement[] = [];
@@ -84,8 +76,10 @@ export function judgeAgainstHistory(current: HistoryRow[], history: HistoryRow[]
       judged.note = `only ${past.length} earlier run(s) in the history; ${MIN_HISTORY_RUNS} are needed to judge`;
       continue;
     }
+    // The middle of the runs (the mean of the two middle ones for an even count, unlike the trials'
+    // nearest-rank medians): the history's centre should not jump to one night's value.
     const m = median(past);
-    const spread = MAD_TO_SIGMA * median(past.map((v) => Math.abs(v - m)));
+    const spread = MAD_TO_SIGMA * medianAbsoluteDeviation(past);
     Object.assign(judged, { historyMedian: m, historySpread: spread, historyMin: Math.min(...past), historyMax: Math.max(...past) });
     const distance = row.median - m;
     // Every earlier run had the same median (e.g. 0 writes lost): any other value is outside it.
