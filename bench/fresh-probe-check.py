@@ -11,8 +11,9 @@ trial in progress is the number of rows in <results>/trials.csv plus one, re-rea
   python3 bench/fresh-probe-check.py judge RESULTS_DIR OUT.csv        # compare with trials.csv
 
 A trial's outage here: its samples between its first and last successful one; the longest run of
-failed samples in between, from the start of its first failed tick to the start of the first
-successful one after it (migbench's definition of downtime_ms)."""
+failed samples in between, from the send of its first failed attempt to the send of the first
+successful one after it (migbench's definition of downtime_ms, on send times: this loop is
+sequential, so during an outage of timeouts it falls behind its 5 ms schedule)."""
 import csv, os, signal, socket, sys, time
 
 INTERVAL = 0.005
@@ -60,7 +61,7 @@ def probe(results, out):
     trial, checked = 1, 0.0
     with open(out, 'w', newline='') as f:
         w = csv.writer(f)
-        w.writerow(['trial', 'due_s', 'ok'])
+        w.writerow(['trial', 'due_s', 'sent_s', 'ok'])
         i = 0
         while not stop:
             due = start + i * INTERVAL  # open loop: absolute schedule, late ticks still fire
@@ -69,7 +70,8 @@ def probe(results, out):
                 time.sleep(due - now)
             if due - checked >= 0.1:
                 trial, checked = trial_in_progress(results), due
-            w.writerow([trial, f'{due - start:.6f}', int(ping(30000 + trial - 1))])
+            sent = time.monotonic()
+            w.writerow([trial, f'{due - start:.6f}', f'{sent - start:.6f}', int(ping(30000 + trial - 1))])
             i += 1
 
 
@@ -77,7 +79,9 @@ def judge(results, out):
     by_trial = {}
     with open(out) as f:
         for r in csv.DictReader(f):
-            by_trial.setdefault(int(r['trial']), []).append((float(r['due_s']), r['ok'] == '1'))
+            # When the attempt really went out: this loop is sequential, so during an outage of
+            # timeouts it falls behind its schedule, and due times would make the outage look shorter.
+            by_trial.setdefault(int(r['trial']), []).append((float(r['sent_s']), r['ok'] == '1'))
     with open(os.path.join(results, 'trials.csv')) as f:
         trials = list(csv.DictReader(f))
     print('trial,strategy,independent_ms,service_downtime_ms,downtime_ms,difference_ms')
