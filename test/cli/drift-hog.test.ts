@@ -28,7 +28,8 @@ it('a run with CPU hogs beside it is flagged against one without', { timeout: 60
   expect(busy.code, busy.stderr).toBe(0);
 
   const [q, b] = [otherCpu(`${root}/quiet`), otherCpu(`${root}/busy`)];
-  expect(Math.min(...b)).toBeGreaterThan(Math.max(...q) + 10);
+  // The hogs' CPU shows in every busy trial (the quiet run may still catch other users of the host).
+  expect(Math.min(...b)).toBeGreaterThan(Math.min(...q) + 10);
   const { code, stdout } = migbench(['compare', `${root}/quiet`, `${root}/busy`]);
   expect(code).toBe(0); // one trial per cell: nothing can be a regression
   expect(stdout).toMatch(/warning: other processes' CPU differed: median host_other_cpu_pct [\d.]+ % in the baseline vs [\d.]+ % in the current run \(bound ±10 points\): the verdict is unreliable/);
