@@ -37,6 +37,7 @@ export function verdictCell(m: MetricComparison): string {
 
 /** The p-value cell: raw p, and for a gated metric its Holm-adjusted p beside it. */
 export function pCell(m: MetricComparison): string {
+  if (m.constant) return 'all equal: no test';
   return m.pAdjusted !== undefined ? `${formatP(m.p)} (adj ${formatP(m.pAdjusted)})` : formatP(m.p);
 }
 
