@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 // prerequisites first (global setup) and runs one file at a time on the shared host.
 const hostTests = [
   'test/platforms/**/*.test.ts',
-  'test/strategies/**/*.test.ts',
+  // Every strategy test moves real pods, except the registry's (pure: it only derives schemas and names).
+  'test/strategies/**/!(registry).test.ts',
   'test/cli/**/*.test.ts',
   // Install and drive the distribution's packages (Jupyter, Chromium) on first use.
   'test/notebook/**/*.test.ts',

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
-import type { TrialResult } from '../src/results/trial-result.ts';
-import type { Sample } from '../src/timeline.ts';
+import type { TrialResult } from '../src/model/trial-result.ts';
+import type { Sample } from '../src/model/timeline.ts';
 import { computeTrialMetrics } from '../src/metrics/trial-metrics.ts';
 import { OpenLoopTicker } from '../src/probes/open-loop.ts';
 import { ResultsDir } from '../src/results/results-dir.ts';
-import { sampleRows } from '../src/results/samples-csv.ts';
+import { samplesCsv } from '../src/results/samples-csv.ts';
 
 export const SAMPLES = 100_000;
 
@@ -27,8 +27,8 @@ export function syntheticTrial(samples: number, intervalMs: number): TrialResult
   }
   return {
     runId: 'bench', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false,
-    status: 'ok', error: '', failedPhase: '', startedAt: new Date(0),
-    timeline: { triggerAt, samples: list, events: [] }, probeIntervalMs: intervalMs, strategyFinishedAt: triggerAt + 400,
+    status: 'ok', startedAt: new Date(0),
+    timeline: { triggerAt, samples: list, events: [] }, probeIntervalMs: intervalMs, strategyFinishedAt: triggerAt + 400, probeRecords: [],
   };
 }
 
@@ -64,7 +64,7 @@ export async function runMicroBenchmarks(timeMs = 1_000): Promise<MicroFigures> 
       ticker.stop();
     });
     bench.add(`computeTrialMetrics, ${SAMPLES} samples`, () => void computeTrialMetrics(trial));
-    bench.add(`samples.csv rows, ${SAMPLES} samples`, () => void sampleRows(trial));
+    bench.add(`samples.csv rows, ${SAMPLES} samples`, () => void samplesCsv.rows(trial, {}));
     bench.add(
       `ResultsDir.appendTrial (fsynced), ${SAMPLES} samples`,
       () => {

@@ -2,9 +2,10 @@
 // NTP or wall-clock changes) and has sub-microsecond resolution on Linux; wall-clock time is used
 // only to label when a trial started (ISO 8601 in the CSVs), never to measure a duration.
 import { performance } from 'node:perf_hooks';
+import type { MonotonicMs } from './model/timeline.ts';
 
-/** Milliseconds on the process-wide monotonic clock (origin: process start). */
-export type MonotonicMs = number;
+/** Milliseconds on the process-wide monotonic clock (origin: process start); the data model's type. */
+export type { MonotonicMs };
 
 export interface Clock {
   now(): MonotonicMs;

@@ -21,8 +21,9 @@
 // anat_unattributed_ms, never spread over the others. Steps that run at the same time (drain with a
 // Deployment: the old pod stops while the new one starts) are attributed to the one whose event
 // comes first.
-import type { CriuStats } from '../results/trial-result.ts';
-import type { PhaseEvent } from '../timeline.ts';
+import type { CriuStats } from '../model/criu-stats.ts';
+import type { EventName } from '../model/events.ts';
+import type { PhaseEvent } from '../model/timeline.ts';
 
 export const anatomyParts = ['freeze', 'dump', 'runtime', 'transfer', 'image', 'pod_setup', 'restore', 'stop', 'start', 'app_load', 'ready', 'switch', 'harness', 'client'] as const;
 export type AnatomyPart = (typeof anatomyParts)[number];
@@ -61,7 +62,7 @@ export interface Segment {
 
 // What the step that ends at an event was. Events not named here end an unattributed segment,
 // unless the trial or a strategy recorded them (then they are the harness's own bookkeeping).
-const partEndingAt: Record<string, AnatomyPart> = {
+const partEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   node_cordoned: 'switch',
   node_uncordoned: 'switch',
   service_endpoint: 'switch',
@@ -93,8 +94,8 @@ const partEndingAt: Record<string, AnatomyPart> = {
 const notBoundaries = (e: PhaseEvent) => e.source.startsWith('probe:') || (e.source === 'trial' && e.event === 'trigger') || e.event === 'sysctl';
 
 /** The runtime's process ended: the events that close a dump (runc checkpoint, or direct CRIU). */
-const dumpEnds = new Set(['checkpoint_done', 'transfer_start']);
-const dumpStarts = new Set(['checkpoint_start', 'freeze_done', 'checkpoint_request']);
+const dumpEnds = new Set<EventName>(['checkpoint_done', 'transfer_start']);
+const dumpStarts = new Set<EventName>(['checkpoint_start', 'freeze_done', 'checkpoint_request']);
 
 /**
  * kubelet-checkpoint's steps (strategies/kubelet-checkpoint.ts). Its restored pod is Ready while the
@@ -103,7 +104,7 @@ const dumpStarts = new Set(['checkpoint_start', 'freeze_done', 'checkpoint_reque
  * which the client's part then holds.
  */
 const KUBELET_CHECKPOINT = 'strategy:kubelet-checkpoint';
-const kubeletCheckpointPartEndingAt: Record<string, AnatomyPart> = {
+const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   image_built: 'image',
   image_imported: 'image',
   restore_pod_created: 'pod_setup',
@@ -143,7 +144,7 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
   const push = (from: number, to: number, part: AnatomyPart) => {
     if (to > from) segments.push({ from, to, part });
   };
-  let prev: { at: number; event: string } = { at: triggerAt, event: 'trigger' };
+  let prev: { at: number; event: EventName } = { at: triggerAt, event: 'trigger' };
   for (const e of boundaries) {
     const kubeletCheckpointPart = checkpointed ? kubeletCheckpointPartEndingAt[e.event] : undefined;
     if (kubeletCheckpointPart) {
@@ -158,7 +159,7 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
       push(prev.at, restoreFrom, 'runtime');
       push(restoreFrom, e.at, 'restore');
     } else if (e.event === 'ready' && e.source.startsWith('strategy:')) {
-      push(prev.at, e.at, ['pod_started', 'containers_started', 'pod_ready'].includes(prev.event) ? 'app_load' : 'ready');
+      push(prev.at, e.at, (['pod_started', 'containers_started', 'pod_ready'] as EventName[]).includes(prev.event) ? 'app_load' : 'ready');
     } else {
       const part = partEndingAt[e.event] ?? (e.source === 'trial' || e.source.startsWith('strategy:') ? 'harness' : undefined);
       if (part) push(prev.at, e.at, part);

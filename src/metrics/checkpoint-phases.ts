@@ -1,7 +1,8 @@
 // The phases of a kubelet-checkpoint move, from its events (strategies/kubelet-checkpoint.ts): each
 // is the time between two consecutive steps the strategy reported, on the monotonic clock, so they
 // add up to the migration up to the restored pod being ready. Empty for every other strategy.
-import type { PhaseEvent } from '../timeline.ts';
+import type { EventName } from '../model/events.ts';
+import type { PhaseEvent } from '../model/timeline.ts';
 
 const SOURCE = 'strategy:kubelet-checkpoint';
 
@@ -16,7 +17,7 @@ export const checkpointPhaseColumnDocs = {
 export type CheckpointPhaseColumn = keyof typeof checkpointPhaseColumnDocs;
 
 /** [column, the step it starts after, the step that ends it]. */
-const PHASES: ReadonlyArray<[CheckpointPhaseColumn, string, string]> = [
+const PHASES: ReadonlyArray<[CheckpointPhaseColumn, EventName, EventName]> = [
   ['checkpoint_api_ms', 'checkpoint_request', 'checkpoint_done'],
   ['transfer_ms', 'checkpoint_done', 'transfer_done'],
   ['image_build_ms', 'transfer_done', 'image_built'],
@@ -25,7 +26,7 @@ const PHASES: ReadonlyArray<[CheckpointPhaseColumn, string, string]> = [
 ];
 
 export function checkpointPhases(events: readonly PhaseEvent[]): Partial<Record<CheckpointPhaseColumn, number>> {
-  const at = (event: string) => events.find((e) => e.source === SOURCE && e.event === event)?.at;
+  const at = (event: EventName) => events.find((e) => e.source === SOURCE && e.event === event)?.at;
   const phases: Partial<Record<CheckpointPhaseColumn, number>> = {};
   for (const [column, from, to] of PHASES) {
     const start = at(from);

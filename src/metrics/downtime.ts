@@ -2,7 +2,7 @@
 // outage is a maximal run of consecutive failed ticks, and its length is measured between tick
 // start times: it is exact to within one probe interval, which is why probe_interval_ms is
 // written beside every downtime.
-import type { Sample } from '../timeline.ts';
+import type { Sample } from '../model/timeline.ts';
 
 export interface Outage {
   /** scheduledAt of the first failed sample. */

@@ -4,7 +4,7 @@
 // what a load balancer's health check sees. downtime_ms is the connected client's (one long-lived
 // connection that must notice the move and reconnect), what a pooled client sees. Their difference
 // is the client's own part of the outage. These columns go after every other column of trials.csv.
-import type { Sample } from '../timeline.ts';
+import type { Sample } from '../model/timeline.ts';
 import { findOutages, outageDuration, outageUpperBound, type Outage } from './downtime.ts';
 
 /** The suffix of a fresh-connection probe's name (`redis-fresh`): how its samples are told apart. */

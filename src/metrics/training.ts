@@ -1,21 +1,8 @@
 // What a training job lost to a move, from the progress the training probe observed (pure).
 //
-// An observation is one successful GET /progress: the step counter at the time the answer arrived,
-// and which process reported it. A process is identified by (pid, process_start, started_step): a
-// CRIU restore keeps all three (the same process continues), a fresh pod has a new process_start
-// and resumes from its last save (started_step).
-import type { MonotonicMs } from '../clock.ts';
-
-export interface TrainingObservation {
-  /** When the answer arrived (monotonic ms). */
-  at: MonotonicMs;
-  step: number;
-  /** The step the reporting process resumed from (0 for a fresh start). */
-  startedStep: number;
-  pid: number;
-  /** CLOCK_REALTIME seconds at which the reporting process started. */
-  processStart: number;
-}
+// The observations are the training probe's raw records (model/records.ts).
+import type { MonotonicMs } from '../model/timeline.ts';
+import type { TrainingObservation } from '../model/records.ts';
 
 export interface TrainingMetricOptions {
   /** The trigger (monotonic ms); without it the whole timeline counts as "after". */

@@ -1,12 +1,14 @@
 // One row of figures per trial, computed only from what the trial recorded (its timeline and the
 // numbers CRIU and the probes reported). Pure: the same TrialResult always gives the same row, so
 // a test can check every definition on a hand-made timeline.
-import type { Sample } from '../timeline.ts';
-import type { TrialResult } from '../results/trial-result.ts';
+import type { EventName } from '../model/events.ts';
+import type { Sample } from '../model/timeline.ts';
+import type { TrialRecords, TrialResult } from '../model/trial-result.ts';
 import { findOutages, outageDuration, outageUpperBound, type Outage } from './downtime.ts';
 import { percentile } from './percentile.ts';
 import { anatomyColumnDocs, downtimeAnatomy, migrationSegments } from './anatomy.ts';
 import { checkpointPhaseColumnDocs, checkpointPhases } from './checkpoint-phases.ts';
+import { workloadMetrics } from './workload-metrics.ts';
 import { isFreshConnectionProbe, serviceOutageColumns, serviceOutageMetrics, type ServiceOutageColumn } from './service-outage.ts';
 
 export interface ColumnDoc {
@@ -68,7 +70,11 @@ export interface ComputedMetrics {
 const usToMs = (us: number | undefined) => (us === undefined ? undefined : us / 1000);
 const sinceTrigger = (at: number | undefined, trigger: number) => (at === undefined ? undefined : at - trigger);
 
-export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
+/** What an unsupported trial measured: nothing — its row has the probe counts at 0 like any trial with no samples. */
+const nothingRecorded = (probeIntervalMs: number): TrialRecords => ({ startedAt: new Date(0), timeline: { triggerAt: 0, samples: [], events: [] }, probeIntervalMs, probeRecords: [] });
+
+export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
+  const result = trial.status === 'unsupported' ? nothingRecorded(trial.probeIntervalMs) : trial;
   // The fresh-connection probes' samples feed only the service_* columns (service-outage.ts); every
   // other figure is the connected probes', as before they existed.
   const timeline = { ...result.timeline, samples: result.timeline.samples.filter((s) => !isFreshConnectionProbe(s.probe)) };
@@ -125,7 +131,7 @@ export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
   set('migration_ms', result.strategyFinishedAt === undefined ? undefined : result.strategyFinishedAt - trigger);
   // The pod watch's receive times (platform:kubernetes events): the source pod was scheduled and
   // ready before the trigger, so the first such event after it belongs to the moved pod.
-  const firstPodEventAfterTrigger = (event: string) => {
+  const firstPodEventAfterTrigger = (event: EventName) => {
     const times = timeline.events.filter((e) => e.source === 'platform:kubernetes' && e.event === event && e.at >= trigger).map((e) => e.at);
     return times.length > 0 ? Math.min(...times) : undefined;
   };
@@ -151,9 +157,13 @@ export function computeTrialMetrics(result: TrialResult): ComputedMetrics {
   set('criu_pages_written', criu?.pagesWritten);
   set('checkpoint_bytes', result.checkpointBytes);
   for (const [column, value] of Object.entries(checkpointPhases(timeline.events))) set(column as MetricColumn, value);
-  set('redis_acked_writes_lost', result.redisAckedWritesLost);
-  for (const [column, value] of Object.entries(result.workloadMetrics ?? {})) {
-    if (column in metricColumnDocs) set(column as MetricColumn, value);
+  // The workload's figures need the service checked after the move (verify), as a trial that
+  // failed before it has no end to its story.
+  if (result.verification) {
+    set('redis_acked_writes_lost', result.verification.redisAckedWritesLost);
+    for (const [column, value] of Object.entries(workloadMetrics(result.probeRecords, trigger))) {
+      if (column in metricColumnDocs) set(column as MetricColumn, value);
+    }
   }
   const fresh = result.timeline.samples.filter((s) => isFreshConnectionProbe(s.probe));
   for (const [column, value] of Object.entries(serviceOutageMetrics(fresh, trigger, m.downtime_ms))) set(column as MetricColumn, value);

@@ -1,32 +1,8 @@
 // What a live-stream viewer lost to a move, from the frames the video probe received (pure).
 //
-// A frame arrival is one frame fully received by the stream client: when, on which connection, and
-// the frame's identity from its header (the server's epoch — one per server process —, sequence
-// number and production time). A CRIU restore keeps the epoch and continues the sequence; a fresh
-// pod starts a new epoch at 0.
-import type { MonotonicMs } from '../clock.ts';
-
-export interface FrameArrival {
-  /** When the frame's last byte arrived (monotonic ms). */
-  at: MonotonicMs;
-  /** The client's connection it came on, numbered from 0 in the order they were opened. */
-  connection: number;
-  /** The server process's stream epoch (CLOCK_REALTIME µs of its start). */
-  epoch: number;
-  seq: number;
-  /** CLOCK_REALTIME µs at which the server produced the frame. */
-  serverTsUs: number;
-}
-
-/** The client noticing that a connection ended: EOF, error, or no frame for its stall timeout. */
-export interface StreamBreak {
-  at: MonotonicMs;
-  connection: number;
-  /** Whether that connection had delivered frames (a failed reconnect attempt had not). */
-  deliveredFrames: boolean;
-  /** How it ended: eof, stall, HTTP <status>, or the error's code (for diagnosis; not used by the metrics). */
-  reason?: string;
-}
+// The frame arrivals and stream breaks are the video probe's raw records (model/records.ts).
+import type { MonotonicMs } from '../model/timeline.ts';
+import type { FrameArrival, StreamBreak } from '../model/records.ts';
 
 export interface VideoMetricOptions {
   fps: number;

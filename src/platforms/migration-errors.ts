@@ -4,8 +4,9 @@
 // restore's fallback). A failed migration that left the service served is observed like a finished
 // one, so its samples show the service come back (runner/trial.ts).
 
-/** dump and restore: CRIU's two steps; transfer and image: kubelet-checkpoint's steps between them. */
-export type MigrationStep = 'dump' | 'transfer' | 'image' | 'restore';
+import type { MigrationStep } from '../model/trial-result.ts';
+
+export type { MigrationStep };
 
 /** A platform's checkpoint failed; says whether the source is still running (thawed) afterwards. */
 export class CheckpointFailure extends Error {

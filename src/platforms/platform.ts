@@ -1,6 +1,8 @@
 // The small interface every platform implements. Strategies and the trial runner talk to pods and
 // services only through it; a platform knows nothing about strategies, probes or results.
-import type { EventRecorder } from '../timeline.ts';
+import type { CriuStats } from '../model/criu-stats.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { EventRecorder } from '../model/timeline.ts';
 
 export interface VolumeMount {
   /** Volume name, unique within a run; the same name on another node is the same data (shared store). */
@@ -33,10 +35,8 @@ export interface Pod {
   readonly spec: PodSpec;
 }
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+/** Where a client reaches a service (defined in the data model, so probes need no platform). */
+export type { Endpoint };
 
 /** A stable address that the platform routes to whichever pod is the current endpoint. */
 export interface Service {
@@ -80,23 +80,6 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** CRIU's figures for one migration, as the platform read them from CRIU's stats images. */
-export interface CheckpointStats {
-  freezingUs?: number;
-  frozenUs?: number;
-  memdumpUs?: number;
-  memwriteUs?: number;
-  pagesScanned?: number;
-  pagesWritten?: number;
-  /** The platform's own freeze before CRIU's, when it froze from CRIU's pre-dump action script (freezer: action-script). */
-  harnessFreezeUs?: number;
-}
-
-export interface RestoreStats {
-  restoreUs?: number;
-  forkingUs?: number;
-}
-
 /**
  * How a checkpoint's memory reaches the target node.
  * - shared-store: CRIU writes all images to the shared store (the original setup's NFS share),
@@ -134,12 +117,14 @@ export interface Checkpoint {
   readonly request: CheckpointRequest;
   /** Bytes of images written before the restore could start (for lazy: without the memory pages). */
   readonly bytes: number;
-  readonly stats: CheckpointStats;
+  /** CRIU's dump figures (stats-dump), and the platform's own freeze before CRIU's (freezer: action-script). */
+  readonly stats: CriuStats;
 }
 
 export interface RestoredPod {
   pod: Pod;
-  stats: RestoreStats;
+  /** CRIU's restore figures (stats-restore). */
+  stats: CriuStats;
   /**
    * Post-copy only: settles once every memory page has reached the target and the source's
    * processes are gone; rejects if the transfer failed (the restored process is then lost too).

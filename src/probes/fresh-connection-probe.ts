@@ -7,8 +7,8 @@
 // are named `<probe>-fresh` and feed only the service_* columns (src/metrics/service-outage.ts), so
 // every other figure stays as the connected probe measures it.
 import { connect, type Socket } from 'node:net';
-import type { Endpoint } from '../platforms/platform.ts';
-import type { Sample, SampleError } from '../timeline.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
 import type { Probe, ProbeOptions } from './probe.ts';
 

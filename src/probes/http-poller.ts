@@ -4,7 +4,7 @@
 // answer means is the probe's business (`judge`).
 import { Agent, request } from 'undici';
 import type { MonotonicMs } from '../clock.ts';
-import type { Sample, SampleError } from '../timeline.ts';
+import type { Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
 import type { ProbeOptions } from './probe.ts';
 

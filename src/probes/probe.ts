@@ -1,32 +1,8 @@
 // A probe measures the service from a client's point of view while a pod moves. It only records
-// samples; what they mean (downtime, ...) is computed afterwards from the samples alone.
-import type { TrainingObservation } from '../metrics/training.ts';
-import type { FrameArrival } from '../metrics/video.ts';
-import type { PhaseEvent, Sample } from '../timeline.ts';
-
-export interface ProbeFindings {
-  /** Writes acknowledged to the client that the server no longer has after the trial. */
-  redisAckedWritesLost?: number;
-  /** Workload-specific figures, keyed by their trials.csv column (see metricColumnDocs), e.g. video_frames_lost. */
-  metrics?: Record<string, number>;
-}
-
-/** The instants of the trial a probe's findings are relative to (monotonic ms). */
-export interface TrialMoments {
-  triggerAt?: number;
-  strategyFinishedAt?: number;
-}
-
-/**
- * What a probe observed besides its samples, kept raw in the results (frames.csv, progress.csv,
- * events.csv), also when the trial failed — nothing measured is thrown away.
- */
-export interface ProbeRecords {
-  frames?: readonly FrameArrival[];
-  trainingProgress?: readonly TrainingObservation[];
-  /** Things the client noticed (e.g. a broken stream), as timeline events with source probe:<name>. */
-  events?: readonly PhaseEvent[];
-}
+// (samples, and its workload's raw records); what they mean (downtime, frames lost, ...) is computed
+// afterwards by src/metrics/.
+import type { ProbeRecords, Verification } from '../model/records.ts';
+import type { PhaseEvent, Sample } from '../model/timeline.ts';
 
 export interface Probe {
   readonly name: string;
@@ -34,10 +10,15 @@ export interface Probe {
   start(): Promise<void>;
   /** Stops ticking, waits for outstanding requests (bounded by their timeout) and hands back every sample. */
   stop(): Promise<Sample[]>;
-  /** After stop: checks the service's state against what the probe saw acknowledged. */
-  verify?(moments: TrialMoments): Promise<ProbeFindings>;
-  /** After stop: the raw observations behind the findings. */
+  /**
+   * After stop: what it recorded besides its samples, raw (model/records.ts) — kept in the results
+   * also when the trial failed; the workload's figures are computed from it after the trial.
+   */
   records?(): ProbeRecords;
+  /** After stop: what the client noticed (e.g. a broken stream), as timeline events with source probe:<name>. */
+  events?(): readonly PhaseEvent[];
+  /** After stop, once the move is over: asks the service what became of what the probe saw acknowledged. */
+  verify?(): Promise<Verification>;
 }
 
 export interface ProbeOptions {

@@ -5,10 +5,11 @@
 // replaced, as a production client with a health check does; otherwise a client of a pod whose
 // network vanished would wait for TCP's retransmission timeout (minutes), not for the service.
 import { Redis } from 'ioredis';
-import type { Endpoint } from '../platforms/platform.ts';
-import type { PhaseEvent, Sample, SampleError } from '../timeline.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { PhaseEvent, Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
-import type { Probe, ProbeFindings, ProbeOptions, ProbeRecords } from './probe.ts';
+import type { RedisRecords, Verification } from '../model/records.ts';
+import type { Probe, ProbeOptions } from './probe.ts';
 
 /** The hash holding one field per acknowledged write: field = sequence number. */
 export const PROBE_KEY = 'migbench:probe:writes';
@@ -151,19 +152,23 @@ export class RedisProbe implements Probe {
     return [...this.samples].sort((a, b) => a.scheduledAt - b.scheduledAt);
   }
 
-  records(): ProbeRecords {
-    return { events: this.connectionsClosed };
+  records(): RedisRecords {
+    return { probe: 'redis', connectionsClosed: this.connectionsClosed.length };
+  }
+
+  events(): readonly PhaseEvent[] {
+    return this.connectionsClosed;
   }
 
   /** Counts acknowledged writes that the server does not have, read through the service with a patient client. */
-  async verify(): Promise<ProbeFindings> {
+  async verify(): Promise<Verification> {
     const checker = new Redis({ host: this.target.host, port: this.target.port, lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 5_000, commandTimeout: 30_000 });
     checker.on('error', () => undefined);
     try {
       await checker.connect();
       const present = new Set(await checker.hkeys(PROBE_KEY));
       const lost = this.acked.filter((seq) => !present.has(String(seq))).length;
-      return { redisAckedWritesLost: lost, metrics: { connections_broken: this.connectionsClosed.length } };
+      return { redisAckedWritesLost: lost };
     } catch (err) {
       // The row's error must say what could not be done, not only ioredis' last word.
       throw new Error(`could not read the ${this.acked.length} acknowledged writes back through the service (${this.target.host}:${this.target.port}): ${err instanceof Error ? err.message : String(err)}`);

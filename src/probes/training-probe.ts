@@ -2,11 +2,11 @@
 // loop (see http-poller.ts: one connection per request, never retried).
 // Successful answers are kept as observations (when, step, which process); the training metrics are
 // computed from them afterwards (src/metrics/training.ts).
-import { computeTrainingMetrics, type TrainingObservation } from '../metrics/training.ts';
-import type { Endpoint } from '../platforms/platform.ts';
-import type { Sample } from '../timeline.ts';
+import type { TrainingObservation, TrainingRecords } from '../model/records.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { Sample } from '../model/timeline.ts';
 import { HttpPoller } from './http-poller.ts';
-import type { Probe, ProbeFindings, ProbeOptions, ProbeRecords, TrialMoments } from './probe.ts';
+import type { Probe, ProbeOptions } from './probe.ts';
 
 /** What train.py's GET /progress answers. */
 export interface TrainingProgress {
@@ -59,19 +59,7 @@ export class TrainingProbe implements Probe {
     return this.poller.stop();
   }
 
-  records(): ProbeRecords {
-    return { trainingProgress: this.observations };
-  }
-
-  async verify(moments: TrialMoments): Promise<ProbeFindings> {
-    const lastObservationAt = this.observations.reduce((m, o) => Math.max(m, o.at), Number.NEGATIVE_INFINITY);
-    const m = computeTrainingMetrics(this.observations, {
-      ...(moments.triggerAt !== undefined ? { triggerAt: moments.triggerAt } : {}),
-      // A stall still open when probing stopped counts up to the last tick that could have seen progress.
-      ...(this.stoppedAt !== undefined ? { endAt: Math.max(this.stoppedAt, lastObservationAt) } : {}),
-    });
-    const metrics: Record<string, number> = {};
-    for (const [key, value] of Object.entries(m)) if (value !== undefined) metrics[key] = value;
-    return { metrics };
+  records(): TrainingRecords {
+    return { probe: 'training', progress: this.observations, ...(this.stoppedAt !== undefined ? { stoppedAt: this.stoppedAt } : {}) };
   }
 }

@@ -13,11 +13,12 @@
 // (src/metrics/video.ts).
 import { Agent, request } from 'undici';
 import { sleep } from '../clock.ts';
-import { computeVideoMetrics, playbackStart, type FrameArrival, type StreamBreak } from '../metrics/video.ts';
-import type { Endpoint } from '../platforms/platform.ts';
-import type { Sample } from '../timeline.ts';
+import { playbackStart } from '../metrics/video.ts';
+import type { FrameArrival, StreamBreak, VideoRecords } from '../model/records.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { PhaseEvent, Sample } from '../model/timeline.ts';
 import { HttpPoller } from './http-poller.ts';
-import type { Probe, ProbeFindings, ProbeOptions, ProbeRecords, TrialMoments } from './probe.ts';
+import type { Probe, ProbeOptions } from './probe.ts';
 
 export const FRAME_MAGIC = 0x4d425646; // "MBVF"
 export const FRAME_HEADER_BYTES = 36;
@@ -169,29 +170,23 @@ export class VideoProbe implements Probe {
     return this.poller.stop();
   }
 
-  records(): ProbeRecords {
+  records(): VideoRecords {
     return {
+      probe: 'video',
+      fps: this.settings.fps,
+      playerBufferMs: this.settings.playerBufferMs,
       frames: this.arrivals,
-      events: this.breaks.map((b) => ({
-        at: b.at,
-        source: `probe:${this.name}`,
-        event: 'stream_break',
-        detail: `connection ${b.connection} (${b.deliveredFrames ? 'had delivered frames' : 'no frames'}): ${b.reason ?? ''}`,
-      })),
+      breaks: this.breaks,
+      ...(this.stoppedAt !== undefined ? { stoppedAt: this.stoppedAt } : {}),
     };
   }
 
-  async verify(moments: TrialMoments): Promise<ProbeFindings> {
-    const m = computeVideoMetrics(this.arrivals, this.breaks, {
-      fps: this.settings.fps,
-      playerBufferMs: this.settings.playerBufferMs,
-      ...(moments.triggerAt !== undefined ? { triggerAt: moments.triggerAt } : {}),
-      ...(this.stoppedAt !== undefined ? { endAt: this.stoppedAt } : {}),
-    });
-    const metrics: Record<string, number> = {};
-    for (const [key, value] of Object.entries(m)) if (value !== undefined) metrics[key] = value;
-    // A break of a stream that never delivered a frame is a failed attempt, not a lost connection.
-    metrics.connections_broken = this.breaks.filter((b) => b.deliveredFrames).length;
-    return { metrics };
+  events(): readonly PhaseEvent[] {
+    return this.breaks.map((b) => ({
+      at: b.at,
+      source: `probe:${this.name}`,
+      event: 'stream_break',
+      detail: `connection ${b.connection} (${b.deliveredFrames ? 'had delivered frames' : 'no frames'}): ${b.reason ?? ''}`,
+    }));
   }
 }

@@ -2,7 +2,7 @@
 // is rendered to SVG here and inlined; the page loads nothing (no scripts, fonts or styles from
 // anywhere), so it opens offline, from a mail attachment or a CI artifact alike.
 import type { ResultsData, EventRecord, SampleSegment } from './read-results.ts';
-import { NO_SUMMARY, summaryCells } from './summary.ts';
+import { formatMedian, isWorkloadSpecific, NO_SUMMARY, summaryMetrics, whereItWent, type SummaryRow } from './summary.ts';
 import { sweepFits, sweepTables } from './slope.ts';
 import { downsampleSegments, segmentColor, segmentKey, timelineSvg } from './charts/timeline.ts';
 import { distributionSvg, type DistributionPoint } from './charts/distribution.ts';
@@ -35,22 +35,54 @@ type Trial = Record<string, string>;
 
 const trialLabel = (t: Trial) => `#${t.trial} ${t.workload} · ${t.strategy} · ${t.warmup === 'true' ? 'warm-up' : 'rep'} ${t.repetition}`;
 
-/** `body` cells are HTML (escape text before); header cells are text. No header row when `header` is empty. */
-function table(header: string[], body: string[][], className = ''): string {
-  const head = header.length > 0 ? `<thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` : '';
+/** A column name that may wrap after each underscore (`downtime_` / `upper_ms`), so a narrow column keeps whole words. */
+const columnName = (name: string) => esc(name).replace(/_/g, '_<wbr>');
+
+/**
+ * `body` cells are HTML (escape text before); header cells are text (column names wrap at their
+ * underscores). No header row when `header` is empty. In a box that scrolls sideways on its own, so
+ * a table wider than a narrow window never widens the page.
+ */
+function table(header: string[], body: string[][], className = '', id = ''): string {
+  const head = header.length > 0 ? `<thead><tr>${header.map((h) => `<th>${columnName(h)}</th>`).join('')}</tr></thead>` : '';
   const rows = body.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table${className ? ` class="${className}"` : ''}>${head}<tbody>\n${rows}\n</tbody></table>`;
+  return `<div class="table-box"><table${id ? ` id="${id}"` : ''}${className ? ` class="${className}"` : ''}>${head}<tbody>\n${rows}\n</tbody></table></div>`;
 }
 
 const figure = (id: string, svg: string, caption?: string) =>
   `<figure class="chart" id="${esc(id)}">${svg}${caption ? `<figcaption>${caption}</figcaption>` : ''}</figure>`;
 
+const WORKLOAD_OWN = 'the workload’s own';
+
+/**
+ * The terminal's summary, shaped for a page: numbers only, one short line a row. The columns one
+ * workload fills (redis_*, video_*, training_*) share one column, each row naming its own, instead
+ * of six mostly empty ones; where the downtime went is the chart below, not a column of prose.
+ */
+function summaryTable(rows: SummaryRow[]): string {
+  const metrics = summaryMetrics(rows);
+  const general = metrics.filter((m) => !isWorkloadSpecific(m));
+  const own = metrics.filter(isWorkloadSpecific);
+  const header = ['workload', 'strategy', 'ok', 'failed', ...general, ...(own.length > 0 ? [WORKLOAD_OWN] : [])];
+  const body = rows.map((r) => {
+    const owned = own.filter((m) => r.medians[m] !== undefined).map((m) => `<span class="own">${esc(m)} <b>${formatMedian(m, r.medians[m])}</b></span>`);
+    return [
+      esc(r.workload),
+      esc(r.strategy),
+      String(r.ok),
+      r.failed > 0 ? `<span class="failed">${r.failed}</span>` : '0',
+      ...general.map((m) => formatMedian(m, r.medians[m])),
+      ...(own.length > 0 ? [owned.length > 0 ? owned.join('') : '—'] : []),
+    ];
+  });
+  return table(header, body, 'numeric summary', 'summary-table');
+}
+
 function summarySection(data: ResultsData): string {
   if (data.summary.length === 0) return `<p>${esc(NO_SUMMARY)}</p>`;
-  const { header, body } = summaryCells(data.summary);
   // A run with a sweep also gets the growth per swept value and the fitted slopes, as in the terminal.
   const sweeps = sweepTables(sweepFits(data.trials)).map((t) => `<p class="sub">${esc(t.title)}</p>${table(t.header, t.body.map((r) => r.map(esc)), 'numeric')}`);
-  return table(header, body.map((r) => r.map(esc)), 'numeric') + sweeps.join('');
+  return summaryTable(data.summary) + sweeps.join('');
 }
 
 function trialsSection(trials: Trial[]): string {
@@ -71,11 +103,12 @@ function trialsSection(trials: Trial[]): string {
   return `<details><summary>All ${trials.length} trials (execution order)</summary>${table(header, body, 'numeric')}</details>`;
 }
 
-async function distributionsSection(trials: Trial[]): Promise<string> {
+async function distributionsSection(trials: Trial[], summary: SummaryRow[]): Promise<string> {
   const measured = trials.filter((t) => t.warmup !== 'true');
   if (measured.length === 0) return '<p>No measured trials (warm-ups are not shown here).</p>';
   const groupOf = (t: Trial) => `${t.workload} · ${t.strategy}`;
-  const groups = [...new Set(measured.map(groupOf))];
+  // In the summary's order (the anatomy chart's too), so a row of the table and its box are found alike.
+  const groups = [...new Set([...summary.map((r) => `${r.workload} · ${r.strategy}`), ...measured.map(groupOf)])];
   const parts: string[] = [];
   for (const metric of DISTRIBUTION_METRICS) {
     const points: DistributionPoint[] = [];
@@ -130,7 +163,11 @@ async function anatomySection(data: ResultsData): Promise<string> {
     'the parts of one trial add up to its downtime_ms (docs/methodology.md, “Where the downtime goes”). One bar per workload × strategy: the median of each ' +
     'anat_* column over the ok, measured trials, so a bar’s length is the sum of those medians, not the median downtime. ' +
     `Stacked in this order: ${ANATOMY_ORDER.map((p) => esc(p)).join(' → ')}. The harness’s own share: pod_setup + ready + switch + harness.`;
-  return figure('anatomy', await anatomySvg(bars), caption);
+  // The chart's numbers, one line per bar, as the terminal's summary prints them.
+  const numbers = data.summary
+    .filter((r) => Object.keys(r.anatomyMs).length > 0)
+    .map((r) => [esc(`${r.workload} · ${r.strategy}`), esc(whereItWent(r.anatomyMs))]);
+  return figure('anatomy', await anatomySvg(bars), caption) + `<details><summary>The same in numbers</summary>${table(['workload · strategy', 'where it went (median ms, largest first)'], numbers)}</details>`;
 }
 
 function eventsTable(events: EventRecord[]): string {
@@ -240,21 +277,13 @@ const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;padding:16px 24px 48px;max-width:1180px}
 h1{font-size:22px;margin:8px 0 2px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:14px;font-weight:600;margin:18px 0 4px}nav a{margin-right:14px}.sub{color:#555;margin:0 0 8px}
-table{border-collapse:collapse;margin:6px 0;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+.table-box{overflow-x:auto;margin:6px 0}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f5f5f5;font-weight:600}table.numeric td{font-variant-numeric:tabular-nums}table.env td:first-child{color:#555;white-space:nowrap}
-table.events{font-size:12px}figure{margin:6px 0 10px}figure svg{max-width:100%;height:auto}figcaption{color:#555;font-size:12.5px;max-width:900px}
+table.events{font-size:12px}table.summary td{text-align:right}table.summary td:nth-child(-n+2){white-space:nowrap;text-align:left}.own{display:block;white-space:nowrap;text-align:left}figure{margin:6px 0 10px}figure svg{max-width:100%;height:auto}figcaption{color:#555;font-size:12.5px;max-width:900px}
 .failed{color:${COLORS.failed};font-weight:600}.error{color:${COLORS.failed};margin:2px 0;white-space:pre-wrap}
 .problems{background:#fff4e5;border:1px solid #f0c36d;padding:6px 12px}.legend{font-size:12.5px;color:#444}
 .swatch{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:-2px}details{margin:4px 0}summary{cursor:pointer;color:#345}
 pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:12px}footer{margin-top:32px;color:#777;font-size:12px}
-`;
-
-// Runs once, synchronously, when the page is parsed (no network, no timers): the size each chart got
-// and how many marks it drew, for tests that open the report in a browser (`--dump-dom`).
-const RENDER_CHECK = `
-(function(){var out=[];document.querySelectorAll('figure.chart').forEach(function(f){var s=f.querySelector('svg');if(!s)return;var r=s.getBoundingClientRect();
-out.push({id:f.id,width:Math.round(r.width),height:Math.round(r.height),marks:s.querySelectorAll('.role-mark > *').length});});
-document.getElementById('render-check').textContent=JSON.stringify(out);})();
 `;
 
 export async function renderHtmlReport(data: ResultsData, options: HtmlReportOptions = {}): Promise<string> {
@@ -263,9 +292,9 @@ export async function renderHtmlReport(data: ResultsData, options: HtmlReportOpt
   const problems = data.problems.length > 0 ? `<ul class="problems">${data.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : '';
   const description = (data.run?.scenario as { description?: string } | undefined)?.description;
   const sections = [
-    `<h2 id="summary">Summary</h2><p class="sub">Medians of the ok, measured trials per workload × strategy (warm-ups left out; failed trials counted, not in the medians).</p>${summarySection(data)}${trialsSection(data.trials)}`,
-    `<h2 id="distributions">Downtime and migration time</h2>${await distributionsSection(data.trials)}`,
+    `<h2 id="summary">Summary</h2><p class="sub">Every number is a median of the ok, measured trials of its workload × strategy (warm-ups left out; failed trials counted, not in the medians).</p>${summarySection(data)}${trialsSection(data.trials)}`,
     `<h2 id="anatomy">Where the downtime goes</h2>${await anatomySection(data)}`,
+    `<h2 id="distributions">Downtime and migration time</h2>${await distributionsSection(data.trials, data.summary)}`,
     `<h2 id="criu">CRIU phases</h2>${await criuSection(data.trials)}`,
     `<h2 id="timelines">Availability timelines</h2><p class="sub">Every probe sample of every trial (warm-ups included) over t_ms, relative to the trigger; consecutive samples with the same outcome form one segment.</p>${await timelinesSection(data, options.maxSegmentsPerTrial)}`,
     `<h2 id="environment">Environment</h2>${environmentSection(data)}`,
@@ -287,15 +316,13 @@ export async function renderHtmlReport(data: ResultsData, options: HtmlReportOpt
 <header>
 <h1>migbench report: ${esc(runId)}</h1>
 <p class="sub">${description ? `${esc(description)} · ` : ''}${data.trials.length} trials, ${data.sampleCount} probe samples · ${esc(data.dir)}</p>
-<nav><a href="#summary">Summary</a><a href="#distributions">Distributions</a><a href="#anatomy">Downtime anatomy</a><a href="#criu">CRIU phases</a><a href="#timelines">Timelines</a><a href="#environment">Environment</a></nav>
+<nav><a href="#summary">Summary</a><a href="#anatomy">Downtime anatomy</a><a href="#distributions">Distributions</a><a href="#criu">CRIU phases</a><a href="#timelines">Timelines</a><a href="#environment">Environment</a></nav>
 ${problems}
 </header>
 <main>
 ${sections.join('\n')}
 </main>
 <footer>Generated by migbench report at ${esc(generatedAt)} from trials.csv, samples.csv, events.csv and run.json. Charts: Vega-Lite, rendered to SVG when the report was made.</footer>
-<pre id="render-check" hidden></pre>
-<script>${RENDER_CHECK}</script>
 </body>
 </html>
 `;

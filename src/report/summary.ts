@@ -70,14 +70,25 @@ export function summarizeTrialRecords(records: Record<string, string>[]): Summar
 
 export const NO_SUMMARY = 'no measured trials finished (warm-ups are not summarized); see trials.csv';
 
+/** A column that only one workload fills (redis_*, video_*, training_*). */
+export const isWorkloadSpecific = (metric: string) => /^(redis|video|training)_/.test(metric);
+
 /**
- * The summary as cells (header and one row per group), as the text table and the HTML report show
- * them. A workload-specific column (redis_*, video_*, training_*) is left out when no row has a value
- * in it, so a Redis-only run is not padded with empty video columns.
+ * The metrics the summary shows: every general one, and a workload-specific one only when some row
+ * has a value in it, so a Redis-only run is not padded with empty video columns.
  */
+export function summaryMetrics(rows: SummaryRow[]): (typeof SUMMARY_METRICS)[number][] {
+  return SUMMARY_METRICS.filter((m) => !isWorkloadSpecific(m) || rows.some((r) => r.medians[m] !== undefined));
+}
+
+/** One median as the summary prints it: ms to 0.1, counts as they are, '—' when no ok trial has a value. */
+export function formatMedian(metric: string, value: number | undefined): string {
+  return value === undefined ? '—' : metric.endsWith('_ms') ? value.toFixed(1) : String(value);
+}
+
+/** The summary as cells (header and one row per group), as the terminal table shows them. */
 export function summaryCells(rows: SummaryRow[]): { header: string[]; body: string[][] } {
-  const workloadSpecific = /^(redis|video|training)_/;
-  const metrics = SUMMARY_METRICS.filter((m) => !workloadSpecific.test(m) || rows.some((r) => r.medians[m] !== undefined));
+  const metrics = summaryMetrics(rows);
   const anatomy = rows.some((r) => Object.keys(r.anatomyMs).length > 0);
   const header = ['workload', 'strategy', 'ok', 'failed', ...metrics.map((m) => `median ${m}`), ...(anatomy ? [WHERE_IT_WENT] : [])];
   const body = rows.map((r) => [
@@ -85,10 +96,7 @@ export function summaryCells(rows: SummaryRow[]): { header: string[]; body: stri
     r.strategy,
     String(r.ok),
     String(r.failed),
-    ...metrics.map((m) => {
-      const v = r.medians[m];
-      return v === undefined ? '—' : m.endsWith('_ms') ? v.toFixed(1) : String(v);
-    }),
+    ...metrics.map((m) => formatMedian(m, r.medians[m])),
     ...(anatomy ? [whereItWent(r.anatomyMs)] : []),
   ]);
   return { header, body };

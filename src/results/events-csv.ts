@@ -1,7 +1,5 @@
 // events.csv: the phase boundaries of every trial (trial phases, strategy steps, platform actions).
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
-import { formatMs } from './format.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 
 export const eventsColumnDocs = {
   trial: 'trial number (joins trials.csv)',
@@ -13,14 +11,12 @@ export const eventsColumnDocs = {
 
 export const eventsColumns = Object.keys(eventsColumnDocs);
 
-export function eventsHeader(): string {
-  return stringify([eventsColumns]);
-}
-
-export function eventRows(result: TrialResult): string {
-  const trigger = result.timeline.triggerAt;
-  const rows = [...result.timeline.events]
-    .sort((a, b) => a.at - b.at)
-    .map((e) => [String(result.trial), formatMs(e.at - trigger), e.source, e.event, e.detail ?? '']);
-  return rows.length === 0 ? '' : stringify(rows);
-}
+export const eventsCsv: CsvWriter = {
+  file: 'events.csv',
+  about: 'one event of one trial: a phase boundary, a strategy step, a platform action or what a probe noticed',
+  columns: columnsFrom(eventsColumnDocs),
+  rows: (result) =>
+    recordedLines(result, ({ timeline }, tMs) =>
+      [...timeline.events].sort((a, b) => a.at - b.at).map((e) => [tMs(e.at), e.source, e.event, e.detail ?? '']),
+    ),
+};

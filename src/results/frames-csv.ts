@@ -1,8 +1,6 @@
 // frames.csv: every video frame the video probe's player received, raw — the data behind the video_*
 // columns, for inter-arrival plots or another player model.
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
-import { formatMs } from './format.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 
 export const framesColumnDocs = {
   trial: 'trial number (joins trials.csv)',
@@ -15,12 +13,14 @@ export const framesColumnDocs = {
 
 export const framesColumns = Object.keys(framesColumnDocs);
 
-export function framesHeader(): string {
-  return stringify([framesColumns]);
-}
-
-export function frameRows(result: TrialResult): string {
-  const trigger = result.timeline.triggerAt;
-  const rows = (result.frames ?? []).map((f) => [String(result.trial), formatMs(f.at - trigger), String(f.connection), String(f.epoch), String(f.seq), String(f.serverTsUs)]);
-  return rows.length === 0 ? '' : stringify(rows);
-}
+export const framesCsv: CsvWriter = {
+  file: 'frames.csv',
+  about: 'one video frame received by the video probe (video workloads only)',
+  columns: columnsFrom(framesColumnDocs),
+  rows: (result) =>
+    recordedLines(result, ({ probeRecords }, tMs) =>
+      probeRecords
+        .flatMap((r) => (r.probe === 'video' ? r.frames : []))
+        .map((f) => [tMs(f.at), String(f.connection), String(f.epoch), String(f.seq), String(f.serverTsUs)]),
+    ),
+};

@@ -1,8 +1,6 @@
 // progress.csv: every progress report the training probe received, raw — the data behind the
 // training_* columns (step rate over time, which process reported).
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
-import { formatMs } from './format.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 
 export const progressColumnDocs = {
   trial: 'trial number (joins trials.csv)',
@@ -15,12 +13,14 @@ export const progressColumnDocs = {
 
 export const progressColumns = Object.keys(progressColumnDocs);
 
-export function progressHeader(): string {
-  return stringify([progressColumns]);
-}
-
-export function progressRows(result: TrialResult): string {
-  const trigger = result.timeline.triggerAt;
-  const rows = (result.trainingProgress ?? []).map((p) => [String(result.trial), formatMs(p.at - trigger), String(p.step), String(p.startedStep), String(p.pid), String(p.processStart)]);
-  return rows.length === 0 ? '' : stringify(rows);
-}
+export const progressCsv: CsvWriter = {
+  file: 'progress.csv',
+  about: 'one progress report received by the training probe (ml-training workloads only)',
+  columns: columnsFrom(progressColumnDocs),
+  rows: (result) =>
+    recordedLines(result, ({ probeRecords }, tMs) =>
+      probeRecords
+        .flatMap((r) => (r.probe === 'training' ? r.progress : []))
+        .map((p) => [tMs(p.at), String(p.step), String(p.startedStep), String(p.pid), String(p.processStart)]),
+    ),
+};

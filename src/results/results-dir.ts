@@ -3,14 +3,11 @@
 // and a trials.csv row always has its samples on disk.
 import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { TrialResult } from './trial-result.ts';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
+import type { TrialResult } from '../model/trial-result.ts';
+import { csvHeader } from './csv-writer.ts';
 import type { RunInfo } from './run-json.ts';
-import { trialRow, trialsHeader } from './trials-csv.ts';
-import { sampleRows, samplesHeader } from './samples-csv.ts';
-import { eventRows, eventsHeader } from './events-csv.ts';
-import { frameRows, framesHeader } from './frames-csv.ts';
-import { progressHeader, progressRows } from './progress-csv.ts';
+import { csvWriters } from './writers.ts';
 
 /**
  * Why `dir` cannot take a run's results, or undefined when it can: checked before anything starts,
@@ -46,19 +43,12 @@ export class ResultsDir {
   open(): void {
     if (existsSync(this.trialsCsv)) throw new Error(`${this.dir} already holds results (trials.csv); results are never overwritten`);
     mkdirSync(this.dir, { recursive: true });
-    appendDurably(`${this.dir}/samples.csv`, samplesHeader());
-    appendDurably(`${this.dir}/events.csv`, eventsHeader());
-    appendDurably(`${this.dir}/frames.csv`, framesHeader());
-    appendDurably(`${this.dir}/progress.csv`, progressHeader());
-    appendDurably(this.trialsCsv, trialsHeader());
+    for (const writer of csvWriters) appendDurably(`${this.dir}/${writer.file}`, csvHeader(writer));
   }
 
+  /** Appends the trial's rows to every file, in the writers' order (trials.csv last). */
   appendTrial(result: TrialResult, metrics: TrialMetrics): void {
-    appendDurably(`${this.dir}/samples.csv`, sampleRows(result));
-    appendDurably(`${this.dir}/events.csv`, eventRows(result));
-    appendDurably(`${this.dir}/frames.csv`, frameRows(result));
-    appendDurably(`${this.dir}/progress.csv`, progressRows(result));
-    appendDurably(this.trialsCsv, trialRow(result, metrics));
+    for (const writer of csvWriters) appendDurably(`${this.dir}/${writer.file}`, writer.rows(result, metrics));
   }
 
   /** Replaces run.json atomically (write + rename), so a reader never sees half a file. */

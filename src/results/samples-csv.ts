@@ -1,6 +1,5 @@
 // samples.csv: every probe sample of every trial, raw, so any other statistic can be computed later.
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
+import { columnsFrom, recordedLines, type CsvWriter } from './csv-writer.ts';
 import { formatBool, formatMs } from './format.ts';
 
 export const samplesColumnDocs = {
@@ -15,14 +14,14 @@ export const samplesColumnDocs = {
 
 export const samplesColumns = Object.keys(samplesColumnDocs);
 
-export function samplesHeader(): string {
-  return stringify([samplesColumns]);
-}
-
-export function sampleRows(result: TrialResult): string {
-  const trigger = result.timeline.triggerAt;
-  const rows = [...result.timeline.samples]
-    .sort((a, b) => a.scheduledAt - b.scheduledAt)
-    .map((s) => [String(result.trial), s.probe, formatMs(s.scheduledAt - trigger), formatBool(s.ok), formatMs(s.doneAt - s.scheduledAt), s.error, formatMs(s.sentAt - s.scheduledAt)]);
-  return rows.length === 0 ? '' : stringify(rows);
-}
+export const samplesCsv: CsvWriter = {
+  file: 'samples.csv',
+  about: 'one probe sample (tick) of one trial',
+  columns: columnsFrom(samplesColumnDocs),
+  rows: (result) =>
+    recordedLines(result, ({ timeline }, tMs) =>
+      [...timeline.samples]
+        .sort((a, b) => a.scheduledAt - b.scheduledAt)
+        .map((s) => [s.probe, tMs(s.scheduledAt), formatBool(s.ok), formatMs(s.doneAt - s.scheduledAt), s.error, formatMs(s.sentAt - s.scheduledAt)]),
+    ),
+};

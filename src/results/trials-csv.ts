@@ -1,8 +1,8 @@
 // trials.csv: one row per trial, identity and outcome first, then every metric column.
-import { stringify } from 'csv-stringify/sync';
-import type { TrialResult } from './trial-result.ts';
-import { metricColumns, type TrialMetrics } from '../metrics/trial-metrics.ts';
+import { metricColumnDocs, metricColumns, type TrialMetrics } from '../metrics/trial-metrics.ts';
 import { serviceOutageColumnDocs, serviceOutageColumns } from '../metrics/service-outage.ts';
+import { recordsOf, type TrialRecords, type TrialResult } from '../model/trial-result.ts';
+import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
 import { formatBool, formatMs, formatNumber, formatTimestamp } from './format.ts';
 
 export const trialIdentityColumnDocs = {
@@ -48,7 +48,7 @@ export const provenanceColumnDocs = {
 } as const;
 
 /**
- * The host's load over the trial (src/system/host-load.ts), after every other column: what `compare`
+ * The host's load over the trial (src/system/host-load.ts), after every earlier column: what `compare`
  * checks for drift between two runs. Empty for a trial that was not run (unsupported).
  */
 export const hostLoadColumnDocs = {
@@ -61,25 +61,37 @@ export const hostLoadColumnDocs = {
 
 export const trialsColumns = [
   ...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs),
+  // Added later, each after every earlier column: the host's load, the service's outage.
   ...Object.keys(hostLoadColumnDocs),
-  // The service's outage beside the connected client's (src/metrics/service-outage.ts).
   ...Object.keys(serviceOutageColumnDocs),
 ];
 
-export function trialsHeader(): string {
-  return stringify([trialsColumns]);
-}
+export const trialsCsv: CsvWriter = {
+  file: 'trials.csv',
+  about: 'one trial: its identity and outcome, then every figure computed from what it recorded',
+  columns: [
+    ...columnsFrom(trialIdentityColumnDocs),
+    ...columnsFrom(sweepColumnDocs),
+    ...columnsFrom(datasetColumnDocs),
+    ...columnsFrom(metricColumnDocs),
+    ...columnsFrom(provenanceColumnDocs),
+    ...columnsFrom(hostLoadColumnDocs),
+    ...columnsFrom(serviceOutageColumnDocs),
+  ],
+  rows: trialRow,
+};
 
-function hostLoadCells(load: TrialResult['hostLoad']): string[] {
+function hostLoadCells(load: TrialRecords['hostLoad']): string[] {
   if (!load) return Object.keys(hostLoadColumnDocs).map(() => '');
   return [formatNumber(load.loadavg1), formatNumber(load.cpuBusyPct), formatNumber(load.otherCpuPct), formatNumber(load.stealPct), formatNumber(load.memoryPressurePct)];
 }
 
-export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
+function trialRow(result: TrialResult, metrics: TrialMetrics): string {
   const values = metricColumns.map((c) => (c.endsWith('_ms') ? formatMs(metrics[c]) : formatNumber(metrics[c])));
   const swept = result.sweep ? sweepColumn(result.sweep.parameter) : undefined;
   const sweepValues = Object.keys(sweepColumnDocs).map((c) => (c === swept ? formatNumber(result.sweep!.value) : ''));
-  return stringify([
+  const records = recordsOf(result);
+  return csvLines([
     [
       result.runId,
       String(result.trial),
@@ -87,15 +99,15 @@ export function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       result.strategy,
       String(result.repetition),
       result.status,
-      result.error,
+      result.status === 'ok' ? '' : result.error,
       formatTimestamp(result.startedAt),
       formatBool(result.warmup),
-      result.failedPhase,
+      result.status === 'failed' ? result.failedPhase : '',
       ...sweepValues,
-      formatNumber(result.datasetBytes),
+      formatNumber(records?.datasetBytes),
       ...values,
-      result.operator ?? '',
-      ...hostLoadCells(result.hostLoad),
+      records?.operator ?? '',
+      ...hostLoadCells(records?.hostLoad),
       ...serviceOutageColumns.map((c) => formatMs(metrics[c])),
     ],
   ]);

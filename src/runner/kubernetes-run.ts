@@ -10,17 +10,15 @@ import { join } from 'node:path';
 import { REAL_NODE_LABEL, SHARED_VOLUME_DIR } from '../platforms/kubernetes/nodes/layout.ts';
 import { realNodeManifests, serviceNodePort } from '../platforms/kubernetes/nodes/real-node-manifests.ts';
 import { realNodeProblem } from '../platforms/kubernetes/nodes/preflight.ts';
-import { ClusterError, chooseNodes, connectCluster, describeApiError, nodeInfo, preflight, type Cluster } from '../platforms/kubernetes/cluster.ts';
+import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster } from '../platforms/kubernetes/cluster.ts';
 import { readWorkloadManifests } from '../platforms/kubernetes/manifests.ts';
-import { checkpointUnsupportedReason, requireCheckpointPermissions } from '../platforms/kubernetes/checkpoint-support.ts';
 import { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
 import { readNodeClusterState } from '../platforms/kubernetes/nodes/node-cluster.ts';
 import { ClusterNodeCheckpoints } from '../platforms/kubernetes/nodes/node-checkpoints.ts';
-import { PODMIGRATION_API_VERSION } from '../strategies/podmigration.ts';
 import { createKubernetesStrategy } from '../strategies/registry.ts';
 import { createWorkload } from '../workloads/registry.ts';
 import type { Workload } from '../workloads/workload.ts';
-import type { TrialIdentity } from '../results/trial-result.ts';
+import type { TrialIdentity } from '../model/trial-result.ts';
 import { probeOptions } from '../probes/probe.ts';
 import { KubernetesTrialSteps } from './kubernetes-trial.ts';
 import { trialIdentity, type PreparedRun } from './run.ts';
@@ -40,14 +38,11 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
   const nodes = await preflight(cluster);
   const { source } = chooseNodes(nodes, k8s);
   const sourceNode = nodes.find((n) => n.name === source)!;
-  if (sourceNode.controlPlane && !k8s.forceControlPlane && scenario.strategies.some((s) => s.name === 'drain')) {
-    throw new ClusterError(`kubernetes.sourceNode: ${source} is a control-plane node and the scenario drains it; name a worker, or set kubernetes.forceControlPlane: true`);
-  }
-  if (scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'resource')) await requirePodmigrationResource(cluster);
-  // Checked by the loader for the scenario's namespace; --namespace may have named another.
-  if (cluster.namespace !== 'default' && scenario.strategies.some((s) => s.name === 'podmigration' && s.api === 'rest')) {
-    throw new ClusterError(`--namespace ${cluster.namespace}: podmigration api: rest works in namespace default only (the operator's REST API creates its resources there); use api: resource, or namespace default`);
-  }
+  // Each strategy's own checks (drain: not the control plane; podmigration: the operator's resource type;
+  // kubelet-checkpoint: the user's permissions), every problem at once.
+  const preflightContext = { cluster, sourceNode, forceControlPlane: k8s.forceControlPlane };
+  const strategyProblems = (await Promise.all(scenario.strategies.map((s) => createKubernetesStrategy(s).preflight?.(preflightContext) ?? []))).flat();
+  if (strategyProblems.length > 0) throw new ClusterError(strategyProblems.join('; '));
   for (const w of new Set(scenario.workloads.map((w) => w.type))) {
     try {
       readWorkloadManifests(w);
@@ -67,8 +62,6 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
     const problem = realNodeProblem(nodeObjects, [source, target], [...new Set(scenario.workloads.map((w) => w.type))]);
     if (problem) throw new ClusterError(problem);
   }
-  const checkpointing = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint');
-  if (checkpointing) await requireCheckpointPermissions(cluster);
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
   // The nodes of `migbench cluster` are on this host: migbench can do kubelet-checkpoint's node steps there.
   const clusterState = realNodes ? await readNodeClusterState() : undefined;
@@ -96,16 +89,14 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({
-      unsupportedReason: async (strategy) => {
-        if (strategy.name !== 'kubelet-checkpoint') return undefined;
-        const { source, target } = chooseNodes(nodes, k8s);
-        const used = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
-        try {
-          return await checkpointUnsupportedReason(used, kubelet, checkpointNodes, cluster.namespace);
-        } catch (err) {
-          return `kubelet-checkpoint: ${(err as Error).message}`;
-        }
-      },
+      unsupportedReason: async (strategy) =>
+        createKubernetesStrategy(strategy).unsupportedReason?.({
+          usedNodes: async () => {
+            const { source, target } = chooseNodes(nodes, k8s);
+            return (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
+          },
+          kubelet, ...(checkpointNodes ? { checkpointNodes } : {}), namespace: cluster.namespace,
+        }),
       trialSteps,
       close: async () => undefined,
     }),
@@ -120,7 +111,7 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
         process.stdout.write(`trial ${trial.trial}: ${trial.workloadName} × ${trial.strategy.name}\n`);
         const workload = createWorkload(trial.workload);
         const identity = trialIdentity(runId, trial);
-        const result = await runTrial({
+        const { result } = await runTrial({
           identity, workload, steps: trialSteps(trial, identity, workload), timing: scenario.timing,
           probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }), signal: new AbortController().signal,
         });
@@ -128,17 +119,6 @@ export async function prepareKubernetesRun(loaded: LoadedScenario, flags: Kubern
       }
     },
   };
-}
-
-/** The operator's resource type must be served, or every podmigration trial would fail the same way. */
-async function requirePodmigrationResource(cluster: Cluster): Promise<void> {
-  try {
-    await cluster.objects.list(PODMIGRATION_API_VERSION, 'Podmigration', cluster.namespace);
-  } catch (err) {
-    throw new ClusterError(
-      `strategies: podmigration: the cluster does not serve ${PODMIGRATION_API_VERSION} Podmigration (${describeApiError(err)}); install the podmigration-operator (or at least its CRD: kubectl apply -f deploy/kubernetes/podmigration-crd.yaml)`,
-    );
-  }
 }
 
 async function serverVersion(cluster: Cluster): Promise<Record<string, string>> {

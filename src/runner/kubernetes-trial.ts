@@ -11,8 +11,8 @@ import type { CheckpointNodes } from '../platforms/kubernetes/checkpoint-nodes.t
 import type { KubeletApi } from '../platforms/kubernetes/kubelet-api.ts';
 import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../platforms/kubernetes/manifests.ts';
 import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../platforms/kubernetes/pod-watch.ts';
-import { isServing, type KubernetesStrategy } from '../strategies/kubernetes-strategy.ts';
-import type { EventRecorder } from '../timeline.ts';
+import { isServing, type KubernetesStrategy } from '../strategies/entry/kubernetes-strategy.ts';
+import type { EventRecorder } from '../model/timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
 import type { Deployed, Moved, TrialSteps, TrialTiming } from './trial.ts';
 import { describe } from './trial-parts.ts';

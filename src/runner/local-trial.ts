@@ -2,8 +2,8 @@
 // service pointed at the pod, the strategy moving it through the Platform interface, and every pod
 // the strategy started (track-pods.ts), the service and the volumes removed again afterwards.
 import type { Platform, Pod, Service } from '../platforms/platform.ts';
-import type { Strategy } from '../strategies/strategy.ts';
-import type { EventRecorder } from '../timeline.ts';
+import type { Strategy } from '../strategies/entry/strategy.ts';
+import type { EventRecorder } from '../model/timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
 import { trackPods } from './track-pods.ts';
 import { withTestSwitchDelay, type TestSwitchDelay } from '../platforms/local/test-switch-delay.ts';

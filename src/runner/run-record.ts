@@ -2,7 +2,7 @@
 // every trial with the counts, and at the end) and each trial's rows, appended as the trial ends.
 import { ResultsDir } from '../results/results-dir.ts';
 import type { RunInfo } from '../results/run-json.ts';
-import type { TrialResult } from '../results/trial-result.ts';
+import { recordsOf, type TrialResult } from '../model/trial-result.ts';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
 
 export class RunRecord {
@@ -26,9 +26,10 @@ export class RunRecord {
     this.results.appendTrial(result, metrics);
     if (result.status === 'unsupported') this.info.trials.unsupported = (this.info.trials.unsupported ?? 0) + 1;
     else this.info.trials[result.status]++;
-    if (result.operator) {
+    const operator = recordsOf(result)?.operator;
+    if (operator) {
       const counts = (this.info.podmigrationOperator ??= {});
-      counts[result.operator] = (counts[result.operator] ?? 0) + 1;
+      counts[operator] = (counts[operator] ?? 0) + 1;
     }
     this.results.writeRunJson(this.info);
   }

@@ -4,13 +4,13 @@
 import { EventEmitter } from 'node:events';
 import type { PlannedTrial } from '../plan/plan.ts';
 import type { RunInfo } from '../results/run-json.ts';
-import type { TrialIdentity, TrialResult } from '../results/trial-result.ts';
+import type { TrialIdentity, TrialResult } from '../model/trial-result.ts';
 import { strategyLabel, type Scenario, type StrategyConfig } from '../scenario/schema.ts';
 import { createWorkload } from '../workloads/registry.ts';
 import type { Workload } from '../workloads/workload.ts';
-import { computeTrialMetrics, type TrialMetrics } from '../metrics/trial-metrics.ts';
+import type { TrialMetrics } from '../metrics/trial-metrics.ts';
 import { probeOptions } from '../probes/probe.ts';
-import { runTrial, type Phase, type TrialSteps } from './trial.ts';
+import { judgeTrial, runTrial, type JudgedTrial, type Phase, type TrialSteps } from './trial.ts';
 import { hostLoadBetween, sampleHostLoad } from '../system/host-load.ts';
 
 export interface RunnerEvents {
@@ -79,13 +79,13 @@ export class Runner extends EventEmitter<RunnerEvents> {
       this.emit('trial-start', trial, index, trials.length);
       const identity = trialIdentity(options.runId, trial);
       const unsupportedBecause = unsupported.get(JSON.stringify(trial.strategy));
-      let result: TrialResult;
-      if (unsupportedBecause) result = unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs);
+      let judged: JudgedTrial;
+      if (unsupportedBecause) judged = judgeTrial(unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs), scenario.timing.observeMs);
       else {
         const workload = createWorkload(trial.workload);
         // The host's load over the whole trial (deploy to teardown), for drift checks (compare).
         const loadBefore = sampleHostLoad();
-        result = await runTrial({
+        const ran = await runTrial({
           identity,
           workload,
           steps: platform.trialSteps(trial, identity, workload),
@@ -95,15 +95,10 @@ export class Runner extends EventEmitter<RunnerEvents> {
           signal: options.signal,
           onPhase: (phase: string) => this.emit('trial-phase', trial, phase),
         });
-        result.hostLoad = hostLoadBetween(loadBefore, sampleHostLoad());
+        ran.result.hostLoad = hostLoadBetween(loadBefore, sampleHostLoad());
+        judged = ran;
       }
-      const { metrics, recovered } = computeTrialMetrics(result);
-      // A service that never answered again within the observation window did not survive the move.
-      if (result.status === 'ok' && !recovered) {
-        result.status = 'failed';
-        result.failedPhase = 'observe';
-        result.error = `service did not recover: no successful probe sample after the outage within timing.observeMs (${scenario.timing.observeMs} ms)`;
-      }
+      const { result, metrics } = judged;
       options.record(result, metrics);
       if (result.status === 'ok') summary.ok++;
       else if (result.status === 'unsupported') summary.unsupported++;
@@ -116,8 +111,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
 
 function unsupportedTrial(identity: TrialIdentity, reason: string, probeIntervalMs: number): TrialResult {
   return {
-    ...identity, status: 'unsupported', error: `unsupported: ${reason}`, failedPhase: '', startedAt: new Date(),
-    timeline: { triggerAt: 0, samples: [], events: [] }, probeIntervalMs,
+    ...identity, status: 'unsupported', error: `unsupported: ${reason}`, startedAt: new Date(), probeIntervalMs,
   };
 }
 

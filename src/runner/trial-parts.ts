@@ -2,14 +2,13 @@
 // log with its current phase, and the probes' lifecycle — start, stop (also on failure: nothing
 // measured is thrown away), verify — with what they recorded; and how a failure reads in trials.csv.
 import { sleep, type Clock } from '../clock.ts';
-import type { TrainingObservation } from '../metrics/training.ts';
-import type { FrameArrival } from '../metrics/video.ts';
-import type { MigrationStep } from '../platforms/migration-errors.ts';
-import type { Probe, ProbeFindings } from '../probes/probe.ts';
-import type { TrialResult } from '../results/trial-result.ts';
-import type { EventRecorder, PhaseEvent, Sample } from '../timeline.ts';
+import type { TrialPhase } from '../model/events.ts';
+import type { ProbeRecords, Verification } from '../model/records.ts';
+import type { FailedPhase, MigrationStep, TrialRecords } from '../model/trial-result.ts';
+import type { EventRecorder, PhaseEvent, Sample } from '../model/timeline.ts';
+import type { Probe } from '../probes/probe.ts';
 
-export type Phase = 'deploy' | 'prepare' | 'settle' | 'migrate' | 'observe' | 'verify' | 'teardown';
+export type Phase = TrialPhase;
 /** A step of `migrate` a failed trial names instead (migration-errors.ts): CRIU's dump or restore, kubelet-checkpoint's transfer or image. */
 export type FailedStep = MigrationStep;
 
@@ -18,7 +17,7 @@ export class TrialLog {
   readonly events: PhaseEvent[] = [];
   readonly recorder: EventRecorder;
   phase: Phase = 'deploy';
-  failure: { phase: Phase | FailedStep; error: string } | undefined;
+  failure: { phase: FailedPhase; error: string } | undefined;
   private readonly onPhase: ((phase: string) => void) | undefined;
 
   constructor(clock: Clock, onPhase?: (phase: string) => void) {
@@ -44,16 +43,16 @@ export class TrialLog {
   }
 
   /** The TrialResult fields that say how the trial ended. */
-  statusFields(): Pick<TrialResult, 'status' | 'error' | 'failedPhase'> {
-    return { status: this.failure ? 'failed' : 'ok', error: this.failure?.error ?? '', failedPhase: this.failure?.phase ?? '' };
+  outcome(): { status: 'ok' } | { status: 'failed'; failedPhase: FailedPhase; error: string } {
+    return this.failure ? { status: 'failed', failedPhase: this.failure.phase, error: this.failure.error } : { status: 'ok' };
   }
 }
 
 export class ProbeSession {
   readonly samples: Sample[] = [];
-  readonly frames: FrameArrival[] = [];
-  readonly trainingProgress: TrainingObservation[] = [];
-  findings: ProbeFindings = {};
+  readonly records: ProbeRecords[] = [];
+  /** Set once every probe has checked the service after the move. */
+  verification: Verification | undefined;
   private probes: Probe[] = [];
   private running = false;
   private readonly events: PhaseEvent[];
@@ -75,31 +74,25 @@ export class ProbeSession {
     this.running = false;
     for (const probe of this.probes) {
       this.samples.push(...(await probe.stop()));
-      const r = probe.records?.();
-      if (r?.frames) this.frames.push(...r.frames);
-      if (r?.trainingProgress) this.trainingProgress.push(...r.trainingProgress);
-      if (r?.events) this.events.push(...r.events);
+      const records = probe.records?.();
+      if (records) this.records.push(records);
+      this.events.push(...(probe.events?.() ?? []));
     }
   }
 
-  async verify(at: { triggerAt: number; strategyFinishedAt: number }): Promise<void> {
+  /** After the move: stops the probes and lets each check the service (Redis: its acknowledged writes). */
+  async verify(): Promise<void> {
     await this.stop();
+    let verification: Verification = {};
     for (const probe of this.probes) {
-      if (!probe.verify) continue;
-      const found = await probe.verify(at);
-      this.findings = { ...this.findings, ...found, metrics: { ...this.findings.metrics, ...found.metrics } };
+      if (probe.verify) verification = { ...verification, ...(await probe.verify()) };
     }
+    this.verification = verification;
   }
 
   /** The TrialResult fields the probes fill. */
-  resultFields(): Pick<TrialResult, 'redisAckedWritesLost' | 'workloadMetrics' | 'frames' | 'trainingProgress'> {
-    const { findings } = this;
-    return {
-      ...(findings.redisAckedWritesLost !== undefined ? { redisAckedWritesLost: findings.redisAckedWritesLost } : {}),
-      ...(findings.metrics && Object.keys(findings.metrics).length > 0 ? { workloadMetrics: findings.metrics } : {}),
-      ...(this.frames.length > 0 ? { frames: this.frames } : {}),
-      ...(this.trainingProgress.length > 0 ? { trainingProgress: this.trainingProgress } : {}),
-    };
+  resultFields(): Pick<TrialRecords, 'probeRecords' | 'verification'> {
+    return { probeRecords: this.records, ...(this.verification ? { verification: this.verification } : {}) };
   }
 }
 
@@ -108,11 +101,11 @@ export class ProbeSession {
  * observation window, then verify (e.g. Redis' acknowledged writes), as after a migration. Its own
  * failures are recorded as events; the trial's first failure stays the migration's.
  */
-export async function observeAfterFailure(recorder: EventRecorder, probes: ProbeSession, observeMs: number, signal: AbortSignal, at: { triggerAt: number; strategyFinishedAt: number }): Promise<void> {
+export async function observeAfterFailure(recorder: EventRecorder, probes: ProbeSession, observeMs: number, signal: AbortSignal): Promise<void> {
   recorder.emit('trial', 'observe_after_failure', `${observeMs} ms`);
   try {
     await sleep(observeMs, signal);
-    await probes.verify(at);
+    await probes.verify();
   } catch (err) {
     recorder.emit('trial', 'observe_failed', err instanceof Error ? err.message : String(err));
   }

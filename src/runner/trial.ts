@@ -4,12 +4,15 @@
 // behind TrialSteps; the lifecycle, its clock, the probes and the failure bookkeeping are here once
 // (as k6 runs every executor through one scheduler). Whatever a trial started is torn down, also
 // when a phase failed or the run was interrupted; a failed trial is a result (status 'failed', its
-// phase and error), never an exception that ends the run.
+// phase and error), never an exception that ends the run. The result comes back judged: its metrics
+// computed and its status final (a service that never came back fails the trial).
 import { sleep, systemClock, type Clock } from '../clock.ts';
-import type { Endpoint } from '../platforms/platform.ts';
+import { computeTrialMetrics, type TrialMetrics } from '../metrics/trial-metrics.ts';
+import type { CriuStats } from '../model/criu-stats.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { FailedTrial, RanTrial, TrialIdentity, TrialResult } from '../model/trial-result.ts';
+import type { EventRecorder } from '../model/timeline.ts';
 import type { ProbeOptions } from '../probes/probe.ts';
-import type { CriuStats, TrialIdentity, TrialResult } from '../results/trial-result.ts';
-import type { EventRecorder } from '../timeline.ts';
 import type { Workload } from '../workloads/workload.ts';
 import { ProbeSession, TrialLog, describe, observeAfterFailure, type Phase } from './trial-parts.ts';
 import { MigrationStepError } from '../platforms/migration-errors.ts';
@@ -67,7 +70,24 @@ export interface TrialSetup {
 
 export type { Phase };
 
-export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
+/** A trial's final result and the metrics its trials.csv row carries. */
+export interface JudgedTrial<T extends TrialResult = TrialResult> {
+  result: T;
+  metrics: TrialMetrics;
+}
+
+/**
+ * Computes a trial's metrics and settles its status: a trial whose service never answered again
+ * within the observation window did not survive the move, whatever its steps reported.
+ */
+export function judgeTrial<T extends TrialResult>(trial: T, observeMs: number): JudgedTrial<T | FailedTrial> {
+  const { metrics, recovered } = computeTrialMetrics(trial);
+  if (trial.status !== 'ok' || recovered) return { result: trial, metrics };
+  const error = `service did not recover: no successful probe sample after the outage within timing.observeMs (${observeMs} ms)`;
+  return { result: { ...trial, status: 'failed', failedPhase: 'observe', error }, metrics };
+}
+
+export async function runTrial(setup: TrialSetup): Promise<JudgedTrial<RanTrial>> {
   const clock = setup.clock ?? systemClock;
   const { workload, steps, signal } = setup;
   const log = new TrialLog(clock, setup.onPhase);
@@ -107,14 +127,14 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     await wait(setup.timing.observeMs);
 
     enter('verify');
-    await probes.verify({ triggerAt, strategyFinishedAt });
+    await probes.verify();
   } catch (err) {
     log.failPhase(describe(err, signal), err instanceof MigrationStepError ? err.step : undefined);
     // A migration that failed but left the service served (the source kept, or restored back) is
     // observed like one that worked: its samples show the service come back, and how long it took.
     if (err instanceof MigrationStepError && err.serving && triggerAt !== undefined && !signal.aborted) {
       strategyFinishedAt = clock.now();
-      await observeAfterFailure(recorder, probes, setup.timing.observeMs, signal, { triggerAt, strategyFinishedAt });
+      await observeAfterFailure(recorder, probes, setup.timing.observeMs, signal);
     }
   }
 
@@ -128,9 +148,9 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
   const teardownErrors = await steps.teardown(signal);
   if (teardownErrors.length > 0) log.failTeardown(teardownErrors.join('; '));
 
-  return {
+  const measured: RanTrial = {
     ...setup.identity,
-    ...log.statusFields(),
+    ...log.outcome(),
     startedAt,
     // A trial that failed before its trigger has no t = 0; its times are relative to the first event.
     timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples: probes.samples, events },
@@ -143,4 +163,5 @@ export async function runTrial(setup: TrialSetup): Promise<TrialResult> {
     ...(datasetBytes !== undefined ? { datasetBytes } : {}),
     ...probes.resultFields(),
   };
+  return judgeTrial(measured, setup.timing.observeMs);
 }

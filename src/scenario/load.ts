@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument, isMap, LineCounter } from 'yaml';
 import type { z } from 'zod';
-import { kubernetesStrategyNames, scenarioSchema, strategyLabel, strategyNames, type Scenario, type WorkloadConfig } from './schema.ts';
+import { strategies, strategyLabel, strategyNames } from '../strategies/registry.ts';
+import { scenarioSchema, type Scenario, type WorkloadConfig } from './schema.ts';
 import { sweepConflicts, sweepInstances } from './sweep.ts';
 
 export interface ScenarioProblem {
@@ -232,46 +233,43 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   if (s.migration.from !== undefined && s.migration.from === s.migration.to) {
     problems.push({ path: 'migration.to', expected: 'a node other than migration.from', found: JSON.stringify(s.migration.to) });
   }
-  s.strategies.forEach((st, i) => {
-    // With ip: preserve the target takes the source's address, which is free only once the source is dumped.
-    if ('targetPod' in st && st.targetPod === 'before-dump' && st.ip === 'preserve') {
-      problems.push({ path: `strategies[${i}].targetPod`, expected: 'after-dump with ip: preserve (the target pod takes the source\'s address, free only after its dump)', found: '"before-dump"' });
-    }
-  });
+  problems.push(...strategyProblems(s));
   problems.push(...platformProblems(s));
   return problems;
 }
 
-/** Which strategies and fields belong to which platform (a strategy written for one cannot run on the other). */
+/**
+ * Each strategy runs on the scenario's platform (a strategy written for one cannot run on the other),
+ * and its options fit the rest of the scenario (its entry's checks).
+ */
+function strategyProblems(s: Scenario): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const facts = { platform: s.platform, ...(s.kubernetes ? { kubernetesNamespace: s.kubernetes.namespace } : {}) };
+  s.strategies.forEach((st, i) => {
+    const entry = strategies.entryOf(st.name);
+    if (!strategies.runsOn(st.name, s.platform)) {
+      const why = entry.elsewhere ?? `${st.name} has no ${s.platform} move`;
+      problems.push({ path: `strategies[${i}]`, expected: `a ${s.platform} strategy (${strategies.namesOn(s.platform).join(', ')}): ${why}`, found: JSON.stringify(st.name) });
+      return;
+    }
+    for (const p of entry.problems?.(st, facts) ?? []) {
+      problems.push({ path: p.scenarioField ?? `strategies[${i}]${p.option ? `.${p.option}` : ''}`, expected: p.expected, found: p.found });
+    }
+  });
+  return problems;
+}
+
+/** Which fields belong to which platform. */
 function platformProblems(s: Scenario): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
-  const strategyAt = (name: string) => `strategies[${s.strategies.findIndex((st) => st.name === name)}]`;
   if (s.platform === 'local') {
     if (s.kubernetes !== undefined) problems.push({ path: 'kubernetes', expected: 'no `kubernetes:` block with platform: local (or set platform: kubernetes)', found: 'a mapping' });
-    if (s.strategies.some((st) => st.name === 'podmigration')) {
-      problems.push({ path: strategyAt('podmigration'), expected: 'a local strategy (criu, redeploy, drain): podmigration needs platform: kubernetes and the podmigration-operator; criu is its local equivalent', found: '"podmigration"' });
-    }
-    if (s.strategies.some((st) => st.name === 'kubelet-checkpoint')) {
-      problems.push({ path: strategyAt('kubelet-checkpoint'), expected: "a local strategy (criu, redeploy, drain): kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes; criu is its local equivalent", found: '"kubelet-checkpoint"' });
-    }
     return problems;
   }
   const k8s = s.kubernetes;
   if (k8s === undefined) {
     problems.push({ path: 'kubernetes', expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)', found: 'nothing' });
     return problems;
-  }
-  for (const st of s.strategies) {
-    if (!(kubernetesStrategyNames as readonly string[]).includes(st.name)) {
-      problems.push({ path: strategyAt(st.name), expected: `a kubernetes strategy (${kubernetesStrategyNames.join(', ')}): ${st.name} runs on the local platform; kubelet-checkpoint (and podmigration) are CRIU's way on a cluster`, found: JSON.stringify(st.name) });
-    }
-  }
-  for (const st of s.strategies) {
-    if (st.name === 'podmigration' && st.api === 'rest') {
-      if (st.restUrl === undefined) problems.push({ path: `${strategyAt('podmigration')}.restUrl`, expected: "the operator's REST API URL with api: rest (e.g. http://10.0.0.1:5000), or api: resource", found: 'nothing' });
-      // The operator's api-server creates every Podmigration in, and looks for source pods in, `default`.
-      if (k8s.namespace !== 'default') problems.push({ path: 'kubernetes.namespace', expected: "default with podmigration api: rest (the operator's REST API works in namespace default only), or api: resource", found: JSON.stringify(k8s.namespace) });
-    }
   }
   if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined) {
     problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), nodeAddress (a node's address: each workload's NodePort on it), or `probes: false` to skip the app probes", found: 'nothing' });

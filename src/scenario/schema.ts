@@ -1,11 +1,19 @@
 // The scenario file's schema: the one place that says which fields exist, their defaults and
-// their limits. Workload, strategy and platform names come from the registries so the schema's
-// enums cannot drift from the implementations.
-import { z } from 'zod';
-import { sweepSchema } from './sweep.ts';
-
+// their limits. The strategies' options and names come from their registry (src/strategies/registry.ts)
+// so the schema cannot drift from the implementations.
 // Descriptions are `.describe()` metadata rather than comments so that docs/scenarios.md is generated
 // from them (`npm run docs`, scripts/gen-docs.ts) and cannot drift from the schema.
+import { z } from 'zod';
+import { strategySchema } from '../strategies/registry.ts';
+import { sweepSchema } from './sweep.ts';
+
+// The strategies' schemas, names and label come from their registry (src/strategies/registry.ts);
+// re-exported here for the code that reads them as the scenario's.
+export {
+  kubernetesStrategyNames, strategyLabel, strategyNames, strategyObjectSchema, strategySchema,
+  type StrategyConfig, type StrategyName,
+} from '../strategies/registry.ts';
+
 const name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lower-case name of letters, digits and dashes (max 31), starting with a letter');
@@ -127,133 +135,6 @@ export const mlTrainingWorkloadSchema = z
   .describe('A PyTorch CNN trained on a generated data set (workloads/ml-training/train.py, CPU). Probe: polls GET /progress open loop.');
 
 export const workloadSchema = z.discriminatedUnion('type', [redisWorkloadSchema, videoWorkloadSchema, mlTrainingWorkloadSchema]);
-
-/** Options of every CRIU strategy. */
-const criuFields = {
-  /**
-   * new: the restored pod gets a new IP and CRIU closes its established TCP connections (clients
-   * reconnect), as the podmigration-operator does. preserve: it keeps the source pod's IP and MAC,
-   * and `--tcp-established` carries open connections over, so clients keep them through the move.
-   */
-  ip: z.enum(['new', 'preserve']).default('new'),
-  /**
-   * criu: CRIU freezes the pod's cgroup itself (it polls the freezer in 100 ms steps). harness: the
-   * platform freezes the cgroup and polls it finely before runc starts CRIU, which then only seizes
-   * the frozen tasks. action-script: the same, done by CRIU's pre-dump action script, once runc has
-   * started CRIU (src/platforms/local/freezer.ts). Local platform only.
-   */
-  freezer: z.enum(['criu', 'harness', 'action-script']).default('criu'),
-  /**
-   * When the target pod (its network namespace, veth, address and runc bundle) is made:
-   * after-dump (default), between the dump and the restore, as before; before-dump, while the source
-   * still serves, so that the outage does not include it (ip: new only; with ip: preserve the
-   * address is the source's until its dump). Local platform only.
-   */
-  targetPod: z.enum(['after-dump', 'before-dump']).default('after-dump'),
-  /**
-   * The pipes CRIU writes pages through: sysctl (default) leaves them at what fs.pipe-max-size allows
-   * (1 MiB by default: CRIU under runc may not exceed it); large raises the sysctl to the 4 MiB CRIU
-   * asks for (page-pipe.h: 819 pages) for this dump only, putting it back after. Local platform only.
-   */
-  pagePipes: z.enum(['sysctl', 'large']).default('sysctl'),
-  /**
-   * Who drives CRIU for this strategy: runc (runc checkpoint / runc restore) or criu (the platform
-   * runs CRIU's command line itself with the options runc would pass; not for criu-lazy). Unset: the
-   * platform's `local.runtime`. Local platform only.
-   */
-  runtime: z.enum(['runc', 'criu']).optional(),
-};
-
-/** Stop-and-copy through the shared checkpoint store (the original setup's NFS share). */
-export const criuStrategySchema = z.object({ name: z.literal('criu'), ...criuFields }).strict();
-
-/** Post-copy: the target resumes before the memory has arrived; pages follow on demand from the source. */
-export const criuLazyStrategySchema = z
-  .object({
-    name: z.literal('criu-lazy'),
-    ...criuFields,
-    // Post-copy needs runc's lazy dump plumbing (status fd, page server kept running); criu-direct.ts has none.
-    runtime: z.enum(['runc']).optional(),
-  })
-  .strict();
-
-/** Memory pages stream straight to a page server on the target node; no shared store for them. */
-export const criuPageserverStrategySchema = z.object({ name: z.literal('criu-pageserver'), ...criuFields }).strict();
-
-/** Pre-copy: memory is copied while the pod runs, then a final dump sends only what changed. */
-export const criuPrecopyStrategySchema = z
-  .object({
-    name: z.literal('criu-precopy'),
-    ...criuFields,
-    /** Pre-dump rounds before the final dump. */
-    preDumps: z.number().int().min(1).max(10).default(2),
-  })
-  .strict();
-
-export const redeployStrategySchema = z
-  .object({
-    name: z.literal('redeploy'),
-    /** SIGTERM, then SIGKILL after this many seconds (Kubernetes' terminationGracePeriodSeconds). */
-    gracePeriodSeconds: z.number().min(0).max(3600).default(30),
-  })
-  .strict();
-
-export const drainStrategySchema = z
-  .object({
-    name: z.literal('drain'),
-    /** The evicted pod gets SIGTERM, then SIGKILL after this many seconds. */
-    gracePeriodSeconds: z.number().min(0).max(3600).default(30),
-    /**
-     * Who replaces the evicted pod. deployment: a ReplicaSet creates the replacement at once, while
-     * the old pod terminates; statefulset: the replacement is created only once the old pod is gone.
-     */
-    controller: z.enum(['deployment', 'statefulset']).default('deployment'),
-  })
-  .strict();
-
-/**
- * `podmigration` (kubernetes platform): the SSU-DCN podmigration-operator's live migration, asked
- * for through its custom resource (`api: resource`) or its REST API (`api: rest`, `restUrl`).
- */
-export const podmigrationStrategySchema = z
-  .object({
-    name: z.literal('podmigration'),
-    /** resource: create a `Podmigration` (podmig.dcn.ssu.ac.kr/v1); rest: POST /Podmigrations to the operator's API server. */
-    api: z.enum(['resource', 'rest']).default('resource'),
-    /** The operator's REST API (its api-server listens on port 5000), e.g. http://10.0.0.1:5000; required with api: rest. */
-    restUrl: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'an http(s) URL such as http://10.0.0.1:5000').optional(),
-    /** spec.snapshotPath: where the kubelet writes the checkpoint (the NFS share of the original setup). */
-    snapshotPath: z.string().min(1).default('/var/lib/kubelet/migration'),
-  })
-  .strict();
-
-/**
- * `kubelet-checkpoint` (kubernetes platform): Kubernetes' own checkpoint/restore (KEP-2008) — the
- * kubelet's checkpoint API on the source node, the archive to the shared store, a checkpoint image
- * imported into the target node's containerd, a pod created from it there.
- */
-export const kubeletCheckpointStrategySchema = z
-  .object({
-    name: z.literal('kubelet-checkpoint'),
-    /** The kubelet's checkpoint call may take this long (it dumps the container and writes the archive). */
-    checkpointTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
-  })
-  .strict();
-
-export const strategyObjectSchema = z.discriminatedUnion('name', [
-  criuStrategySchema, criuLazyStrategySchema, criuPageserverStrategySchema, criuPrecopyStrategySchema,
-  redeployStrategySchema, drainStrategySchema, podmigrationStrategySchema, kubeletCheckpointStrategySchema,
-]);
-export const strategyNames = ['criu', 'criu-lazy', 'criu-pageserver', 'criu-precopy', 'redeploy', 'drain', 'podmigration', 'kubelet-checkpoint'] as const;
-export type StrategyName = (typeof strategyNames)[number];
-/** The strategies the kubernetes platform has (the others run on the local platform only). */
-export const kubernetesStrategyNames = ['podmigration', 'drain', 'redeploy', 'kubelet-checkpoint'] as const satisfies readonly StrategyName[];
-
-/** A strategy is named by a string (defaults for every option) or given as an object with options. */
-export const strategySchema = z.union([
-  z.enum(strategyNames).transform((n) => strategyObjectSchema.parse({ name: n })),
-  strategyObjectSchema,
-]);
 
 export const localPlatformSchema = z
   .object({
@@ -408,18 +289,5 @@ export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type RedisWorkloadConfig = z.output<typeof redisWorkloadSchema>;
 export type VideoWorkloadConfig = z.output<typeof videoWorkloadSchema>;
 export type MlTrainingWorkloadConfig = z.output<typeof mlTrainingWorkloadSchema>;
-export type StrategyConfig = z.output<typeof strategyObjectSchema>;
 
-/**
- * How trials.csv's `strategy` column names a configured strategy: its name, plus `+ip-preserve` for a
- * CRIU strategy that keeps the pod's IP, so both variants of one strategy can be in a scenario.
- */
-export function strategyLabel(config: StrategyConfig): string {
-  const ip = 'ip' in config && config.ip === 'preserve' ? '+ip-preserve' : '';
-  const freezer = 'freezer' in config && config.freezer !== 'criu' ? `+freezer-${config.freezer}` : '';
-  const target = 'targetPod' in config && config.targetPod === 'before-dump' ? '+target-before-dump' : '';
-  const pipes = 'pagePipes' in config && config.pagePipes === 'large' ? '+large-pipes' : '';
-  const runtime = 'runtime' in config && config.runtime !== undefined ? `+runtime-${config.runtime}` : '';
-  return `${config.name}${ip}${freezer}${target}${pipes}${runtime}`;
-}
 export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, freemem, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { HostLoad } from '../model/host-load.ts';
 
 /**
  * The cgroup under which the local platform puts every pod (src/platforms/local/names.ts's
@@ -33,19 +34,7 @@ export interface HostLoadSnapshot {
   loadavg1: number;
 }
 
-/** One trial's host load: trials.csv's host_* columns. */
-export interface HostLoad {
-  /** 1-minute load average at the end of the trial (an average over ~1 min, so partly before it). */
-  loadavg1: number;
-  /** All CPUs' busy time over the trial, % of the host's CPU capacity. */
-  cpuBusyPct: number;
-  /** The same less migbench's own and its pods' CPU: what the rest of the host used, % of capacity. */
-  otherCpuPct: number;
-  /** CPU time stolen by the hypervisor, % of all CPU time over the trial. */
-  stealPct: number;
-  /** Share of the trial in which some task stalled on memory (PSI `some`), %; undefined without PSI. */
-  memoryPressurePct?: number;
-}
+export type { HostLoad };
 
 let clockTicksPerSecond: number | undefined;
 /** USER_HZ: the unit of /proc/stat and /proc/<pid>/stat (100 on every mainstream Linux). */

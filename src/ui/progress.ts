@@ -3,7 +3,7 @@
 // a pipe): just the per-trial lines, so logs stay readable.
 import type { Runner } from '../runner/run.ts';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
-import type { TrialResult } from '../results/trial-result.ts';
+import type { TrialResult } from '../model/trial-result.ts';
 import { strategyLabel } from '../scenario/schema.ts';
 
 export interface ProgressOptions {

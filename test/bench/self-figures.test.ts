@@ -4,10 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { anatomyMedians, criuOverhead, criuSteps, measuredTrials, sendJitter } from '../../bench/self-figures.ts';
 import { anatomyColumns } from '../../src/metrics/anatomy.ts';
-import { samplesHeader } from '../../src/results/samples-csv.ts';
+import { csvHeader } from '../../src/results/csv-writer.ts';
+import { samplesCsv } from '../../src/results/samples-csv.ts';
 
 const SAMPLES = [
-  samplesHeader().trimEnd(),
+  csvHeader(samplesCsv).trimEnd(),
   ...[0.01, 0.02, 0.03, 0.04, 0.5].map((lag, i) => `2,redis,${i * 5 - 20}.000,true,0.500,,${lag.toFixed(3)}`),
   '3,redis,0.000,false,5.000,timeout,7.250',
   // A warm-up's samples (trial 1) must not count when the measured trials are given.
@@ -32,7 +33,7 @@ describe('sendJitter', () => {
 
   it('takes every sample when no trials are given, and nothing when there are none', () => {
     expect(sendJitter(SAMPLES)).toMatchObject({ samples: 7, maxMs: 99 });
-    expect(sendJitter(samplesHeader())).toBeUndefined();
+    expect(sendJitter(csvHeader(samplesCsv))).toBeUndefined();
   });
 });
 

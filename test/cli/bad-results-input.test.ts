@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { migbench } from '../helpers/cli.ts';
 import { ResultsDir } from '../../src/results/results-dir.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
-import type { TrialResult } from '../../src/results/trial-result.ts';
-import type { SampleError } from '../../src/timeline.ts';
+import type { TrialResult } from '../../src/model/trial-result.ts';
+import type { SampleError } from '../../src/model/timeline.ts';
 
 const root = mkdtempSync(`${tmpdir()}/migbench-bad-results-`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,8 +18,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 function trial(n: number): TrialResult {
   const samples = Array.from({ length: 200 }, (_, i) => ({ probe: 'redis', scheduledAt: i * 5, sentAt: i * 5, doneAt: i * 5 + 1, ok: i < 100 || i > 120, error: (i < 100 || i > 120 ? '' : 'timeout') as SampleError }));
   return {
-    runId: 'r', trial: n, workload: 'redis', strategy: 'criu', repetition: n, warmup: false, status: 'ok', error: '', failedPhase: '',
-    startedAt: new Date(0), timeline: { triggerAt: 490, samples, events: [] }, probeIntervalMs: 5, strategyFinishedAt: 700,
+    runId: 'r', trial: n, workload: 'redis', strategy: 'criu', repetition: n, warmup: false, status: 'ok',
+    startedAt: new Date(0), timeline: { triggerAt: 490, samples, events: [] }, probeIntervalMs: 5, strategyFinishedAt: 700, probeRecords: [],
   };
 }
 

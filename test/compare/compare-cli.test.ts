@@ -7,8 +7,8 @@ import { migbench } from '../helpers/cli.ts';
 import { ResultsDir } from '../../src/results/results-dir.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
 import { seededRandom } from '../../src/plan/random.ts';
-import type { TrialResult } from '../../src/results/trial-result.ts';
-import type { Sample } from '../../src/timeline.ts';
+import type { TrialResult } from '../../src/model/trial-result.ts';
+import type { Sample } from '../../src/model/timeline.ts';
 
 const root = mkdtempSync(`${tmpdir()}/migbench-compare-`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -22,8 +22,8 @@ function trial(trialNo: number, strategy: string, outageMs: number): TrialResult
     samples.push({ probe: 'redis', scheduledAt: triggerAt + t, sentAt: triggerAt + t, doneAt: triggerAt + t + 0.8, ok, error: ok ? '' : 'timeout' });
   }
   return {
-    runId: 'r', trial: trialNo, workload: 'redis', strategy, repetition: trialNo, warmup: false, status: 'ok', error: '', failedPhase: '',
-    startedAt: new Date(0), timeline: { triggerAt, samples, events: [] }, probeIntervalMs: 5, strategyFinishedAt: triggerAt + outageMs + 20,
+    runId: 'r', trial: trialNo, workload: 'redis', strategy, repetition: trialNo, warmup: false, status: 'ok',
+    startedAt: new Date(0), timeline: { triggerAt, samples, events: [] }, probeIntervalMs: 5, strategyFinishedAt: triggerAt + outageMs + 20, probeRecords: [],
   };
 }
 

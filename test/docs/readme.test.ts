@@ -7,9 +7,10 @@ import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.ts';
-import { trialsColumns, trialsHeader } from '../../src/results/trials-csv.ts';
+import { csvHeader } from '../../src/results/csv-writer.ts';
+import { trialsColumns, trialsCsv } from '../../src/results/trials-csv.ts';
 import { trialLine } from '../../src/ui/progress.ts';
-import type { TrialResult } from '../../src/results/trial-result.ts';
+import type { TrialResult } from '../../src/model/trial-result.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
@@ -34,7 +35,7 @@ describe('README', () => {
     const sample = blocks(readme, '## What a run gives you', 'text').find((b) => b.startsWith('run_id,'));
     expect(sample).toBeDefined();
     const [header, ...rows] = sample!.trimEnd().split('\n');
-    expect(`${header}\n`).toBe(trialsHeader());
+    expect(`${header}\n`).toBe(csvHeader(trialsCsv));
     expect(rows.length).toBeGreaterThan(0);
     for (const row of parse(rows.join('\n')) as string[][]) expect(row).toHaveLength(trialsColumns.length);
   });
@@ -49,7 +50,7 @@ describe('README', () => {
       const [, index, total, workload, strategy, kind, repetition, downtime, migration] = m!;
       const result: TrialResult = {
         runId: 'r', trial: Number(index), workload: workload!, strategy: strategy!, repetition: Number(repetition), warmup: kind === 'warm-up',
-        status: 'ok', error: '', failedPhase: '', startedAt: new Date(0), timeline: { triggerAt: 0, samples: [], events: [] }, probeIntervalMs: 5,
+        status: 'ok', startedAt: new Date(0), timeline: { triggerAt: 0, samples: [], events: [] }, probeIntervalMs: 5, probeRecords: [],
       };
       expect(trialLine(result, { downtime_ms: Number(downtime), migration_ms: Number(migration) }, Number(index) - 1, Number(total))).toBe(line);
     }

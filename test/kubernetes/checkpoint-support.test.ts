@@ -4,7 +4,7 @@
 // kubelet's answer is given here; the real one is exercised in kubelet-checkpoint.test.ts.
 import { expect, it } from 'vitest';
 import type { CheckpointNodes } from '../../src/platforms/kubernetes/checkpoint-nodes.ts';
-import { checkpointUnsupportedReason } from '../../src/platforms/kubernetes/checkpoint-support.ts';
+import { checkpointUnsupportedReason } from '../../src/strategies/kubelet-checkpoint/support.ts';
 import type { NodeInfo } from '../../src/platforms/kubernetes/cluster.ts';
 import type { CheckpointApiState, KubeletApi } from '../../src/platforms/kubernetes/kubelet-api.ts';
 

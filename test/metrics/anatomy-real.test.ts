@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
 import { anatomyColumns } from '../../src/metrics/anatomy.ts';
 import { findOutages, outageDuration } from '../../src/metrics/downtime.ts';
-import type { Sample } from '../../src/timeline.ts';
+import type { Sample } from '../../src/model/timeline.ts';
 import { migbench } from '../helpers/cli.ts';
 import { migbenchObjects, NOTHING } from '../helpers/host.ts';
 

@@ -2,11 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { anatomyColumns, downtimeAnatomy, migrationSegments, serviceBackAt } from '../../src/metrics/anatomy.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
-import type { PhaseEvent, Sample } from '../../src/timeline.ts';
-import type { TrialResult } from '../../src/results/trial-result.ts';
+import type { EventName } from '../../src/model/events.ts';
+import type { PhaseEvent, Sample } from '../../src/model/timeline.ts';
+import type { TrialResult } from '../../src/model/trial-result.ts';
 
 const T = 1000;
-const ev = (t: number, source: string, event: string, detail?: string): PhaseEvent => ({ at: T + t, source, event, ...(detail ? { detail } : {}) });
+const ev = (t: number, source: string, event: EventName, detail?: string): PhaseEvent => ({ at: T + t, source, event, ...(detail ? { detail } : {}) });
 
 /** Every column 0 except the ones given. */
 const only = (parts: Record<string, number>) => ({ ...Object.fromEntries(anatomyColumns.map((c) => [c, 0])), ...parts });
@@ -141,7 +142,7 @@ describe('downtimeAnatomy', () => {
   it('leaves time no event explains unattributed: before the trigger, and a segment ended by an unknown platform event', () => {
     const events = [
       ev(0, 'trial', 'trigger'),
-      ev(40, 'platform:elsewhere', 'something'),
+      ev(40, 'platform:elsewhere', 'something' as EventName), // a name the anatomy does not know (e.g. from a newer platform)
       ev(50, 'platform:local', 'service_endpoint', 'x -> x-2 (198.18.0.3:1)'),
     ];
     expect(downtimeAnatomy(migrationSegments(events, T, undefined), T - 10, T + 60)).toEqual(only({ anat_unattributed_ms: 10 + 40, anat_switch_ms: 10, anat_client_ms: 10 }));
@@ -158,8 +159,8 @@ describe('computeTrialMetrics', () => {
     return out;
   };
   const result = (s: Sample[]): TrialResult => ({
-    runId: 'r', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false, status: 'ok', error: '', failedPhase: '',
-    startedAt: new Date(0), timeline: { triggerAt: T, samples: s, events: criuEvents }, probeIntervalMs: 5, criu: criuStats,
+    runId: 'r', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false, status: 'ok',
+    startedAt: new Date(0), timeline: { triggerAt: T, samples: s, events: criuEvents }, probeIntervalMs: 5, criu: criuStats, probeRecords: [],
   });
 
   it('writes the anatomy of the longest outage, adding up to downtime_ms', () => {

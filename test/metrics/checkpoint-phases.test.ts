@@ -3,10 +3,11 @@
 import { expect, it } from 'vitest';
 import { anatomyColumns, downtimeAnatomy, migrationSegments } from '../../src/metrics/anatomy.ts';
 import { checkpointPhases } from '../../src/metrics/checkpoint-phases.ts';
-import type { PhaseEvent } from '../../src/timeline.ts';
+import type { EventName } from '../../src/model/events.ts';
+import type { PhaseEvent } from '../../src/model/timeline.ts';
 
 const T = 1000;
-const ev = (t: number, source: string, event: string): PhaseEvent => ({ at: T + t, source, event });
+const ev = (t: number, source: string, event: EventName): PhaseEvent => ({ at: T + t, source, event });
 const KC = 'strategy:kubelet-checkpoint';
 const K8S = 'platform:kubernetes';
 

@@ -2,21 +2,22 @@
 // that ran no app probe leaves the probe columns empty instead of reporting a perfect service.
 import { expect, it } from 'vitest';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
-import type { TrialResult } from '../../src/results/trial-result.ts';
-import type { PhaseEvent } from '../../src/timeline.ts';
+import type { OkTrial } from '../../src/model/trial-result.ts';
+import type { EventName } from '../../src/model/events.ts';
+import type { PhaseEvent } from '../../src/model/timeline.ts';
 
 const TRIGGER = 10_000;
-const watch = (t: number, event: string, detail = 'p'): PhaseEvent => ({ at: TRIGGER + t, source: 'platform:kubernetes', event, detail });
+const watch = (t: number, event: EventName, detail = 'p'): PhaseEvent => ({ at: TRIGGER + t, source: 'platform:kubernetes', event, detail });
 
-function result(events: PhaseEvent[], extra: Partial<TrialResult> = {}): TrialResult {
+function result(events: PhaseEvent[], extra: Partial<OkTrial> = {}): OkTrial {
   return {
-    runId: 'r', trial: 1, workload: 'video', strategy: 'drain', repetition: 1, warmup: false, status: 'ok', error: '', failedPhase: '',
-    startedAt: new Date(0), timeline: { triggerAt: TRIGGER, samples: [], events }, probeIntervalMs: 5, strategyFinishedAt: TRIGGER + 900, ...extra,
+    runId: 'r', trial: 1, workload: 'video', strategy: 'drain', repetition: 1, warmup: false, status: 'ok',
+    startedAt: new Date(0), timeline: { triggerAt: TRIGGER, samples: [], events }, probeIntervalMs: 5, strategyFinishedAt: TRIGGER + 900, probeRecords: [], ...extra,
   };
 }
 
 it('times the moved pod from the trigger: the first pod scheduled and ready after it, not the source pod before it', () => {
-  const events = [
+  const events: PhaseEvent[] = [
     watch(-3000, 'pod_scheduled', 'source'), watch(-2500, 'pod_ready', 'source'),
     { at: TRIGGER + 120, source: 'strategy:drain', event: 'pod_scheduled' }, // not the watch's: ignored
     watch(300, 'pod_ready', 'new'), watch(150.5, 'pod_scheduled', 'new'), watch(700, 'pod_ready', 'another'),

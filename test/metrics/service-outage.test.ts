@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { serviceOutageMetrics } from '../../src/metrics/service-outage.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
-import type { Sample } from '../../src/timeline.ts';
+import type { Sample } from '../../src/model/timeline.ts';
 import { sampleTrial } from '../results/fixtures.ts';
 
 /** 5 ms ticks from −100 to 1000 ms around a trigger at 1000; failed in [from, to). */

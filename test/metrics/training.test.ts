@@ -1,7 +1,8 @@
 // The training metrics on hand-made progress timelines whose answers are known. Times in ms; the
 // probe observes every POLL ms; steps advance at a known rate.
 import { describe, expect, it } from 'vitest';
-import { computeTrainingMetrics, type TrainingObservation } from '../../src/metrics/training.ts';
+import { computeTrainingMetrics } from '../../src/metrics/training.ts';
+import type { TrainingObservation } from '../../src/model/records.ts';
 
 const A = { pid: 1, processStart: 1_700_000_000.5, startedStep: 0 };
 

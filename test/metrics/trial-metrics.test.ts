@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { computeTrialMetrics, metricColumnDocs, metricColumns } from '../../src/metrics/trial-metrics.ts';
 import { findOutages, outageDuration, outageUpperBound } from '../../src/metrics/downtime.ts';
-import type { Sample } from '../../src/timeline.ts';
-import type { TrialResult } from '../../src/results/trial-result.ts';
+import type { Sample } from '../../src/model/timeline.ts';
+import type { OkTrial } from '../../src/model/trial-result.ts';
 
 const TRIGGER = 1000;
 const INTERVAL = 5;
@@ -39,7 +39,7 @@ function ticks(o: TickOptions = {}): Sample[] {
   return samples;
 }
 
-function result(samples: Sample[], extra: Partial<TrialResult> = {}): TrialResult {
+function result(samples: Sample[], extra: Partial<OkTrial> = {}): OkTrial {
   return {
     runId: 'run-1',
     trial: 1,
@@ -48,16 +48,15 @@ function result(samples: Sample[], extra: Partial<TrialResult> = {}): TrialResul
     repetition: 1,
     warmup: false,
     status: 'ok',
-    error: '',
-    failedPhase: '',
     startedAt: new Date('2025-01-01T00:00:00.000Z'),
     timeline: { triggerAt: TRIGGER, samples, events: [] },
     probeIntervalMs: INTERVAL,
+    probeRecords: [],
     ...extra,
   };
 }
 
-const metricsOf = (samples: Sample[], extra: Partial<TrialResult> = {}) => computeTrialMetrics(result(samples, extra));
+const metricsOf = (samples: Sample[], extra: Partial<OkTrial> = {}) => computeTrialMetrics(result(samples, extra));
 
 describe('downtime', () => {
   it('measures one outage from its first failed tick to the first ok tick after it', () => {
@@ -200,7 +199,7 @@ describe('reported figures', () => {
     const { metrics } = metricsOf(ticks(), {
       criu: { freezingUs: 101625, frozenUs: 93156, memdumpUs: 3442, memwriteUs: 1771, pagesScanned: 783, pagesWritten: 673, restoreUs: 100136, forkingUs: 3 },
       checkpointBytes: 2_760_704,
-      redisAckedWritesLost: 3,
+      verification: { redisAckedWritesLost: 3 },
     });
     expect(metrics).toMatchObject({
       criu_freezing_ms: 101.625,
@@ -222,11 +221,11 @@ describe('reported figures', () => {
   });
 
   it('keeps a measured 0 (no writes lost is a result, not a missing one)', () => {
-    expect(metricsOf(ticks(), { redisAckedWritesLost: 0 }).metrics.redis_acked_writes_lost).toBe(0);
+    expect(metricsOf(ticks(), { verification: { redisAckedWritesLost: 0 } }).metrics.redis_acked_writes_lost).toBe(0);
   });
 
   it('reports only documented columns', () => {
-    const { metrics } = metricsOf(ticks({ failed: [[20, 60]] }), { strategyFinishedAt: TRIGGER + 100, criu: { frozenUs: 1 }, redisAckedWritesLost: 0 });
+    const { metrics } = metricsOf(ticks({ failed: [[20, 60]] }), { strategyFinishedAt: TRIGGER + 100, criu: { frozenUs: 1 }, verification: { redisAckedWritesLost: 0 } });
     for (const key of Object.keys(metrics)) expect(metricColumns).toContain(key);
     expect(metricColumns).toEqual(Object.keys(metricColumnDocs));
   });

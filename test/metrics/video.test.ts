@@ -1,7 +1,8 @@
 // The video metrics on hand-made frame timelines whose answers are known. 25 fps: one frame every
 // 40 ms of content; server timestamps in µs; arrival times in ms.
 import { describe, expect, it } from 'vitest';
-import { computeVideoMetrics, playbackStart, type FrameArrival, type StreamBreak } from '../../src/metrics/video.ts';
+import { computeVideoMetrics, playbackStart } from '../../src/metrics/video.ts';
+import type { FrameArrival, StreamBreak } from '../../src/model/records.ts';
 import { FrameParser } from '../../src/probes/video-probe.ts';
 
 const FPS = 25;

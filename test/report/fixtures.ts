@@ -1,10 +1,16 @@
 // A small results directory for the report tests, written by the real writers (ResultsDir) from
 // hand-made trials, with metrics computed by the real computeTrialMetrics: what the report reads is
 // exactly what `migbench run` would have written.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { ResultsDir } from '../../src/results/results-dir.ts';
 import type { RunInfo } from '../../src/results/run-json.ts';
-import type { CriuStats, TrialResult } from '../../src/results/trial-result.ts';
-import type { PhaseEvent, Sample, SampleError } from '../../src/timeline.ts';
+import type { CriuStats } from '../../src/model/criu-stats.ts';
+import type { EventName } from '../../src/model/events.ts';
+import type { FailedTrial, RanTrial, TrialResult } from '../../src/model/trial-result.ts';
+import type { PhaseEvent, Sample, SampleError } from '../../src/model/timeline.ts';
 import type { Scenario } from '../../src/scenario/schema.ts';
 import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
 
@@ -22,7 +28,8 @@ export function samples(fromMs: number, toMs: number, fails: (tMs: number, i: nu
   return out;
 }
 
-const ev = (tMs: number, source: string, event: string, detail?: string): PhaseEvent => ({ at: TRIGGER + tMs, source, event, ...(detail ? { detail } : {}) });
+// `event` is any text: the report must show (and escape) whatever events.csv holds.
+const ev = (tMs: number, source: string, event: string, detail?: string): PhaseEvent => ({ at: TRIGGER + tMs, source, event: event as EventName, ...(detail ? { detail } : {}) });
 
 export function criuEvents(): PhaseEvent[] {
   return [
@@ -40,7 +47,8 @@ export function criuEvents(): PhaseEvent[] {
   ];
 }
 
-export function trial(overrides: Partial<TrialResult> & { trial: number }): TrialResult {
+/** An ok trial, or with `status: 'failed'` (and its error and phase) a failed one. */
+export function trial(overrides: Partial<Omit<FailedTrial, 'status'>> & { trial: number; status?: 'ok' | 'failed' }): RanTrial {
   return {
     runId: 'test-run',
     workload: 'redis',
@@ -48,14 +56,13 @@ export function trial(overrides: Partial<TrialResult> & { trial: number }): Tria
     repetition: 1,
     warmup: false,
     status: 'ok',
-    error: '',
-    failedPhase: '',
     startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, overrides.trial)),
     timeline: { triggerAt: TRIGGER, samples: samples(-2000, 3000, (t) => (t >= 0 && t < 330 ? 'timeout' : '')), events: criuEvents() },
     probeIntervalMs: INTERVAL,
     strategyFinishedAt: TRIGGER + 389,
+    probeRecords: [],
     ...overrides,
-  };
+  } as RanTrial;
 }
 
 export const CRIU_STATS: CriuStats = { freezingUs: 101_041, frozenUs: 60_192, memdumpUs: 2_903, memwriteUs: 1_576, restoreUs: 81_763, pagesWritten: 1165 };
@@ -123,4 +130,19 @@ export function writeResultsDir(dir: string, trials: TrialResult[], run: RunInfo
   results.open();
   for (const t of trials) results.appendTrial(t, computeTrialMetrics(t).metrics);
   if (run) results.writeRunJson(run);
+}
+
+/**
+ * A real `migbench run scenarios/default.yaml` (36 trials: redis, video, ml-training × criu, drain,
+ * redeploy, 3 repetitions + 1 warm-up), committed as it was written — trials.csv, events.csv,
+ * run.json, and samples.csv gzipped (it is most of the bytes) — for tests that need a run of the
+ * real shape: every column filled as a real run fills it, names and numbers as long as real ones.
+ */
+export const DEFAULT_RUN_DIR = fileURLToPath(new URL('./default-run/', import.meta.url));
+
+/** Writes the committed default run into `dir` as `migbench run` left it (samples.csv unzipped). */
+export function copyDefaultRun(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const file of ['trials.csv', 'events.csv', 'run.json']) copyFileSync(join(DEFAULT_RUN_DIR, file), join(dir, file));
+  writeFileSync(join(dir, 'samples.csv'), gunzipSync(readFileSync(join(DEFAULT_RUN_DIR, 'samples.csv.gz'))));
 }

@@ -3,11 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { serviceOutageColumnDocs } from '../../src/metrics/service-outage.ts';
-import { hostLoadColumnDocs, trialRow, trialsColumns, trialsHeader } from '../../src/results/trials-csv.ts';
-import { sampleRows, samplesColumns, samplesHeader } from '../../src/results/samples-csv.ts';
-import { eventRows, eventsColumns, eventsHeader } from '../../src/results/events-csv.ts';
-import { frameRows, framesHeader } from '../../src/results/frames-csv.ts';
-import { progressHeader, progressRows } from '../../src/results/progress-csv.ts';
+import { csvHeader } from '../../src/results/csv-writer.ts';
+import { hostLoadColumnDocs, trialsColumns, trialsCsv } from '../../src/results/trials-csv.ts';
+import { samplesColumns, samplesCsv } from '../../src/results/samples-csv.ts';
+import { eventsColumns, eventsCsv } from '../../src/results/events-csv.ts';
+import { framesCsv } from '../../src/results/frames-csv.ts';
+import { progressCsv } from '../../src/results/progress-csv.ts';
 import { formatBool, formatMs, formatNumber, formatTimestamp } from '../../src/results/format.ts';
 import { metricColumns, type TrialMetrics } from '../../src/metrics/trial-metrics.ts';
 import { sampleTrial } from './fixtures.ts';
@@ -40,7 +41,7 @@ describe('format', () => {
 
 describe('trials.csv', () => {
   it('puts identity and outcome first, then the swept parameters and the data set size, then every metric column in order, then operator, then the host load, then the service outage', () => {
-    const header = (parse(trialsHeader()) as string[][])[0]!;
+    const header = (parse(csvHeader(trialsCsv)) as string[][])[0]!;
     expect(header).toEqual(trialsColumns);
     expect(header.slice(0, 10)).toEqual(['run_id', 'trial', 'workload', 'strategy', 'repetition', 'status', 'error', 'started_at', 'warmup', 'failed_phase']);
     expect(header.slice(10, 16)).toEqual(['sweep_dataset_mib', 'sweep_keys', 'sweep_value_bytes', 'sweep_bitrate_kbps', 'sweep_model_width', 'dataset_bytes']);
@@ -53,14 +54,14 @@ describe('trials.csv', () => {
   });
 
   it("writes a swept trial's value in its parameter's column only, and the measured data set size", () => {
-    const [swept] = records(trialsHeader(), trialRow(sampleTrial({ sweep: { parameter: 'datasetMiB', value: 2048 }, datasetBytes: 2_328_000_512 }), {}));
+    const [swept] = records(csvHeader(trialsCsv), trialsCsv.rows(sampleTrial({ sweep: { parameter: 'datasetMiB', value: 2048 }, datasetBytes: 2_328_000_512 }), {}));
     expect(swept).toMatchObject({ sweep_dataset_mib: '2048', sweep_keys: '', sweep_value_bytes: '', sweep_bitrate_kbps: '', sweep_model_width: '', dataset_bytes: '2328000512' });
-    const [plain] = records(trialsHeader(), trialRow(sampleTrial(), {}));
+    const [plain] = records(csvHeader(trialsCsv), trialsCsv.rows(sampleTrial(), {}));
     expect(Object.entries(plain!).filter(([c]) => c.startsWith('sweep_') || c === 'dataset_bytes').every(([, v]) => v === '')).toBe(true);
   });
 
   const metrics: TrialMetrics = { downtime_ms: 45, migration_ms: 123.4567, outages: 1, failed_samples: 9, checkpoint_bytes: 2_760_704, redis_acked_writes_lost: 0 };
-  const [row] = records(trialsHeader(), trialRow(sampleTrial(), metrics));
+  const [row] = records(csvHeader(trialsCsv), trialsCsv.rows(sampleTrial(), metrics));
 
   it('writes the identity of the trial', () => {
     expect(row).toMatchObject({
@@ -91,7 +92,7 @@ describe('trials.csv', () => {
   });
 
   it("writes a podmigration trial's operator, and nothing for other strategies", () => {
-    const [double] = records(trialsHeader(), trialRow(sampleTrial({ strategy: 'podmigration', operator: 'test-double' }), {}));
+    const [double] = records(csvHeader(trialsCsv), trialsCsv.rows(sampleTrial({ strategy: 'podmigration', operator: 'test-double' }), {}));
     expect(double!.operator).toBe('test-double');
     expect(row!.operator).toBe('');
   });
@@ -99,16 +100,16 @@ describe('trials.csv', () => {
   it('round-trips an error with a comma, a quote and a newline', () => {
     const error = 'criu dump failed: exit 1, "Can\'t dump"\nError (criu/cr-dump.c:1): boom';
     const failed = sampleTrial({ status: 'failed', error, failedPhase: 'migrate', warmup: true });
-    const [back] = records(trialsHeader(), trialRow(failed, {}));
+    const [back] = records(csvHeader(trialsCsv), trialsCsv.rows(failed, {}));
     expect(back).toMatchObject({ status: 'failed', error, failed_phase: 'migrate', warmup: 'true', downtime_ms: '' });
   });
 });
 
 describe('samples.csv', () => {
-  const rows = records(samplesHeader(), sampleRows(sampleTrial()));
+  const rows = records(csvHeader(samplesCsv), samplesCsv.rows(sampleTrial(), {}));
 
   it('has the documented columns', () => {
-    expect((parse(samplesHeader()) as string[][])[0]).toEqual(['trial', 'probe', 't_ms', 'ok', 'latency_ms', 'error', 'send_lag_ms']);
+    expect((parse(csvHeader(samplesCsv)) as string[][])[0]).toEqual(['trial', 'probe', 't_ms', 'ok', 'latency_ms', 'error', 'send_lag_ms']);
     expect(samplesColumns).toEqual(['trial', 'probe', 't_ms', 'ok', 'latency_ms', 'error', 'send_lag_ms']);
   });
 
@@ -123,14 +124,14 @@ describe('samples.csv', () => {
   it('writes nothing (not an empty line) for a trial without samples', () => {
     const empty = sampleTrial();
     empty.timeline = { ...empty.timeline, samples: [] };
-    expect(sampleRows(empty)).toBe('');
+    expect(samplesCsv.rows(empty, {})).toBe('');
   });
 });
 
 describe('events.csv', () => {
   it('writes every event in time order, the trigger at 0', () => {
     expect(eventsColumns).toEqual(['trial', 't_ms', 'source', 'event', 'detail']);
-    expect(records(eventsHeader(), eventRows(sampleTrial()))).toEqual([
+    expect(records(csvHeader(eventsCsv), eventsCsv.rows(sampleTrial(), {}))).toEqual([
       { trial: '3', t_ms: '-100.000', source: 'trial', event: 'phase:settle', detail: '' },
       { trial: '3', t_ms: '0.000', source: 'trial', event: 'trigger', detail: '' },
       { trial: '3', t_ms: '12.500', source: 'strategy:criu', event: 'restore', detail: 'pod redis-2 on node-b' },
@@ -140,7 +141,7 @@ describe('events.csv', () => {
   it('writes nothing for a trial without events', () => {
     const empty = sampleTrial();
     empty.timeline = { ...empty.timeline, events: [] };
-    expect(eventRows(empty)).toBe('');
+    expect(eventsCsv.rows(empty, {})).toBe('');
   });
 });
 
@@ -148,22 +149,21 @@ describe('frames.csv and progress.csv', () => {
   const trigger = sampleTrial().timeline.triggerAt;
 
   it('writes every received frame, times relative to the trigger, µs values exact', () => {
-    const t = sampleTrial({
-      frames: [
-        { at: trigger - 40, connection: 0, epoch: 1_795_587_807_259_796, seq: 87, serverTsUs: 1_795_587_810_739_796 },
-        { at: trigger + 412.25, connection: 2, epoch: 1_795_587_807_259_796, seq: 88, serverTsUs: 1_795_587_811_191_002 },
-      ],
-    });
-    expect(records(framesHeader(), frameRows(t))).toEqual([
+    const frames = [
+      { at: trigger - 40, connection: 0, epoch: 1_795_587_807_259_796, seq: 87, serverTsUs: 1_795_587_810_739_796 },
+      { at: trigger + 412.25, connection: 2, epoch: 1_795_587_807_259_796, seq: 88, serverTsUs: 1_795_587_811_191_002 },
+    ];
+    const t = sampleTrial({ probeRecords: [{ probe: 'video', fps: 25, playerBufferMs: 1000, frames, breaks: [] }] });
+    expect(records(csvHeader(framesCsv), framesCsv.rows(t, {}))).toEqual([
       { trial: '3', t_ms: '-40.000', connection: '0', epoch: '1795587807259796', seq: '87', server_ts_us: '1795587810739796' },
       { trial: '3', t_ms: '412.250', connection: '2', epoch: '1795587807259796', seq: '88', server_ts_us: '1795587811191002' },
     ]);
-    expect(frameRows(sampleTrial())).toBe('');
+    expect(framesCsv.rows(sampleTrial(), {})).toBe('');
   });
 
   it('writes every progress report with the process that made it', () => {
-    const t = sampleTrial({ trainingProgress: [{ at: trigger + 1.5, step: 140, startedStep: 100, pid: 1, processStart: 1_795_587_807.25 }] });
-    expect(records(progressHeader(), progressRows(t))).toEqual([{ trial: '3', t_ms: '1.500', step: '140', started_step: '100', pid: '1', process_start: '1795587807.25' }]);
-    expect(progressRows(sampleTrial())).toBe('');
+    const t = sampleTrial({ probeRecords: [{ probe: 'training', progress: [{ at: trigger + 1.5, step: 140, startedStep: 100, pid: 1, processStart: 1_795_587_807.25 }] }] });
+    expect(records(csvHeader(progressCsv), progressCsv.rows(t, {}))).toEqual([{ trial: '3', t_ms: '1.500', step: '140', started_step: '100', pid: '1', process_start: '1795587807.25' }]);
+    expect(progressCsv.rows(sampleTrial(), {})).toBe('');
   });
 });

@@ -1,10 +1,11 @@
 // A hand-made trial for the writer tests: two probe samples before the trigger, one failed at it,
 // a few phase events (stored out of order, as several recorders may append them).
-import type { TrialResult } from '../../src/results/trial-result.ts';
+import type { FailedTrial, RanTrial } from '../../src/model/trial-result.ts';
 
 export const TRIGGER = 5000.25;
 
-export function sampleTrial(overrides: Partial<TrialResult> = {}): TrialResult {
+/** An ok trial, or with `status: 'failed'` (and its error and phase) a failed one. */
+export function sampleTrial(overrides: Partial<Omit<FailedTrial, 'status'>> & { status?: 'ok' | 'failed' } = {}): RanTrial {
   return {
     runId: '20250101-000000-smoke',
     trial: 3,
@@ -13,8 +14,6 @@ export function sampleTrial(overrides: Partial<TrialResult> = {}): TrialResult {
     repetition: 2,
     warmup: false,
     status: 'ok',
-    error: '',
-    failedPhase: '',
     startedAt: new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 67)),
     timeline: {
       triggerAt: TRIGGER,
@@ -32,6 +31,7 @@ export function sampleTrial(overrides: Partial<TrialResult> = {}): TrialResult {
     },
     probeIntervalMs: 5,
     strategyFinishedAt: TRIGGER + 20,
+    probeRecords: [],
     ...overrides,
-  };
+  } as RanTrial;
 }

@@ -62,7 +62,7 @@ describe('ResultsDir', () => {
       ['4', 'redeploy', 'failed'],
     ]);
     expect(Object.keys(trials[0]!)).toEqual(trialsColumns);
-    expect(trials[1]!.error).toBe(second.error);
+    expect(trials[1]!.error).toBe(second.status === 'failed' ? second.error : undefined);
     expect(trials[0]!.migration_ms).toBe('20.000');
     expect(trials[1]!.migration_ms).toBe('');
     expect(trials[0]!.started_at).toBe('2025-01-02T03:04:05.067Z');

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readTestSwitchDelay, withTestSwitchDelay } from '../../src/platforms/local/test-switch-delay.ts';
 import type { Platform, Pod, Service } from '../../src/platforms/platform.ts';
-import type { EventRecorder } from '../../src/timeline.ts';
+import type { EventRecorder } from '../../src/model/timeline.ts';
 import { migbench } from '../helpers/cli.ts';
 
 describe('readTestSwitchDelay', () => {

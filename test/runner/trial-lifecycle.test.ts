@@ -8,7 +8,7 @@ import type { Endpoint } from '../../src/platforms/platform.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { probeOptions } from '../../src/probes/probe.ts';
 import { runTrial, type Deployed, type Moved, type TrialSteps } from '../../src/runner/trial.ts';
-import type { EventRecorder } from '../../src/timeline.ts';
+import type { EventRecorder } from '../../src/model/timeline.ts';
 import type { Workload } from '../../src/workloads/workload.ts';
 
 const address: Endpoint = { host: '198.18.0.1', port: 30000 };
@@ -65,14 +65,17 @@ const run = (steps: RecordingSteps, workload: Workload, settleMs = 0) =>
     timing: { settleMs, observeMs: 0, readyTimeoutMs: 1000 },
     probe: probeOptions({ intervalMs: 5 }),
     signal: new AbortController().signal,
-  });
+  }).then((judged) => judged.result);
 
 describe('runTrial', () => {
   it('runs the phases in order and tears down after the probes have stopped', async () => {
     const calls: string[] = [];
     const result = await run(new RecordingSteps(calls), recordingWorkload(calls));
     expect(calls).toEqual(['deploy', 'prepare', 'probes.start', 'migrate', 'probes.stop', 'probes.verify', 'teardown']);
-    expect(result).toMatchObject({ status: 'ok', error: '', failedPhase: '', datasetBytes: 123, checkpointBytes: 4096 });
+    expect(result).toMatchObject({ status: 'ok', datasetBytes: 123, checkpointBytes: 4096 });
+    // An ok trial carries no failure (trials.csv writes its error and failed_phase empty).
+    expect(result).not.toHaveProperty('error');
+    expect(result).not.toHaveProperty('failedPhase');
     const trialEvents = result.timeline.events.filter((e) => e.source === 'trial').map((e) => `${e.event}${e.detail ? ` ${e.detail}` : ''}`);
     expect(trialEvents).toEqual([
       'phase:deploy', 'phase:prepare', 'phase:settle', 'phase:migrate',

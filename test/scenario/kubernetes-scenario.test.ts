@@ -30,9 +30,11 @@ describe('kubernetes scenarios', () => {
 
   it.each([
     ['criu on a cluster', `${K8S}kubernetes: { probes: false }\nstrategies: [criu]\n`, 'strategies[0]', /criu runs on the local platform; kubelet-checkpoint \(and podmigration\) are CRIU's way on a cluster/],
-    ['a local-only strategy after a kubernetes one', `${K8S}kubernetes: { probes: false }\nstrategies: [drain, criu-lazy]\n`, 'strategies[1]', /^a kubernetes strategy \(podmigration, drain, redeploy, kubelet-checkpoint\): criu-lazy runs on the local platform/],
+    ['a local-only strategy after a kubernetes one', `${K8S}kubernetes: { probes: false }\nstrategies: [drain, criu-lazy]\n`, 'strategies[1]', /^a kubernetes strategy \(redeploy, drain, podmigration, kubelet-checkpoint\): criu-lazy runs on the local platform/],
     ['kubelet-checkpoint on the local platform', 'workloads: [{ type: redis }]\nstrategies: [kubelet-checkpoint]\n', 'strategies[0]', /kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes/],
     ['podmigration on the local platform', 'workloads: [{ type: redis }]\nstrategies: [podmigration]\n', 'strategies[0]', /needs platform: kubernetes/],
+    // Every local strategy is named (derived from the registry; the hand-written list had drifted to three of six).
+    ['podmigration after a local one', 'workloads: [{ type: redis }]\nstrategies: [criu, podmigration]\n', 'strategies[1]', /^a local strategy \(criu, criu-lazy, criu-pageserver, criu-precopy, redeploy, drain\): podmigration needs platform: kubernetes and the podmigration-operator; criu is its local equivalent$/],
     ['no kubernetes block', `${K8S}strategies: [drain]\n`, 'kubernetes', /a `kubernetes:` block/],
     ['probes on but no address', `${K8S}kubernetes: {}\nstrategies: [drain]\n`, 'kubernetes.address', /probes: false/],
     ['rest without its URL', `${K8S}kubernetes: { probes: false, namespace: default }\nstrategies: [{ name: podmigration, api: rest }]\n`, 'strategies[0].restUrl', /REST API URL/],

@@ -12,9 +12,9 @@ import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
 import { probeOptions } from '../../src/probes/probe.ts';
 import { LocalTrialSteps } from '../../src/runner/local-trial.ts';
 import { runTrial } from '../../src/runner/trial.ts';
-import type { TrialResult } from '../../src/results/trial-result.ts';
+import type { FailedTrial } from '../../src/model/trial-result.ts';
 import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
-import { CriuStrategy } from '../../src/strategies/criu.ts';
+import { CriuStrategy } from '../../src/strategies/criu/local.ts';
 import { RedisWorkload } from '../../src/workloads/redis.ts';
 import { migbenchObjects } from '../helpers/host.ts';
 import { useTestPlatform } from '../helpers/platform.ts';
@@ -64,7 +64,7 @@ function killCriuAfter(afterMs: number): { stop: () => void; killed: Promise<str
   return { stop: () => void (stopped = true), killed };
 }
 
-async function criuTrial(name: string, sabotage: { onCheckpoint?: (pod: Pod) => Promise<() => void> | (() => void); onFirstRestore?: (pod: Pod) => Promise<() => void> | (() => void) } = {}): Promise<TrialResult> {
+async function criuTrial(name: string, sabotage: { onCheckpoint?: (pod: Pod) => Promise<() => void> | (() => void); onFirstRestore?: (pod: Pod) => Promise<() => void> | (() => void) } = {}): Promise<FailedTrial> {
   // The strategy sees the platform through this proxy, so the fault lands inside the real call.
   let restores = 0;
   const faulty = new Proxy(platform, {
@@ -86,7 +86,7 @@ async function criuTrial(name: string, sabotage: { onCheckpoint?: (pod: Pod) => 
   });
   const workload = new RedisWorkload(redisWorkloadSchema.parse({ type: 'redis', name, keys: 100_000 }));
   const timing = { settleMs: 300, observeMs: 1500, readyTimeoutMs: 20_000 };
-  const result = await runTrial({
+  const { result, metrics } = await runTrial({
     identity: { runId: 'r', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false },
     workload,
     steps: new LocalTrialSteps({ platform: faulty, workload, strategy: new CriuStrategy(), from: 'node-a', to: 'node-b', timing }),
@@ -94,23 +94,24 @@ async function criuTrial(name: string, sabotage: { onCheckpoint?: (pod: Pod) => 
     probe: probeOptions({ intervalMs: 5 }),
     signal: new AbortController().signal,
   });
-  const { metrics } = computeTrialMetrics(result);
   const ev = (name: string) => result.timeline.events.find((e) => e.event === name)?.at;
   const fallbackMs = ev('fallback_done') !== undefined ? ev('fallback_done')! - ev('fallback')! : undefined;
   // The figures of the issue's fault table (what the service saw).
-  console.log(`fault ${name}: status ${result.status}, failed_phase ${result.failedPhase}, downtime_ms ${metrics.downtime_ms}, failed_samples ${metrics.failed_samples}, fallback_ms ${fallbackMs?.toFixed(1) ?? '-'}, error: ${result.error}`);
+  console.log(`fault ${name}: status ${result.status}, failed_phase ${result.status === 'failed' ? result.failedPhase : ''}, downtime_ms ${metrics.downtime_ms}, failed_samples ${metrics.failed_samples}, fallback_ms ${fallbackMs?.toFixed(1) ?? '-'}, error: ${result.status === 'ok' ? '' : result.error}`);
+  // Every fault here must fail the trial (and be recorded as such).
+  if (result.status !== 'failed') throw new Error(`fault ${name}: the trial did not fail (status ${result.status})`);
   return result;
 }
 
 /** The service answered again after the failure: ok samples after the strategy gave up, and the last ones ok. */
-function recovered(result: TrialResult): boolean {
+function recovered(result: FailedTrial): boolean {
   const { samples, events } = result.timeline;
   const failedAt = events.find((e) => e.event === 'failed')!.at;
   const after = samples.filter((s) => s.scheduledAt > failedAt + 50);
   return after.length > 0 && after.slice(-10).every((s) => s.ok) && computeTrialMetrics(result).recovered;
 }
 
-const eventNames = (r: TrialResult) => r.timeline.events.map((e) => e.event);
+const eventNames = (r: FailedTrial) => r.timeline.events.map((e) => e.event);
 const leftImages = () => ['checkpoints', 'nodes'].flatMap((d) => (existsSync(`${store()}/${d}`) ? readdirSync(`${store()}/${d}`, { recursive: true, encoding: 'utf8' }) : []));
 
 it('a dump that fills the store: source keeps serving, failed in dump with CRIU\'s line, partial images removed', { timeout: 90_000 }, async () => {
@@ -157,7 +158,7 @@ it('CRIU killed mid-restore: falls back to the source node from the same images;
   // The pod that serves at the end is on the source's node.
   expect(result.timeline.events.find((e) => e.event === 'fallback_done')?.detail).toMatch(/serving on node-a after [\d.]+ ms/);
   expect(recovered(result)).toBe(true);
-  expect(result.redisAckedWritesLost).toBe(0);
+  expect(result.verification?.redisAckedWritesLost).toBe(0);
   expect(leftImages()).toEqual([]);
   expect(migbenchObjects().containers).toEqual([]);
 });

@@ -2,7 +2,7 @@
 // including one never persisted to the AOF), new pod on the target node, CRIU's statistics read.
 import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { CriuStrategy } from '../../src/strategies/criu.ts';
+import { CriuStrategy } from '../../src/strategies/criu/local.ts';
 import { useTestPlatform } from '../helpers/platform.ts';
 import { recordingEvents } from '../helpers/host.ts';
 import { deployRedis, withRedis } from '../helpers/redis-pod.ts';

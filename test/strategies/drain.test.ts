@@ -3,7 +3,7 @@
 // Deployment, only after the old pod is gone for a StatefulSet — and uncordon on every exit path.
 import { expect, it } from 'vitest';
 import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { DrainStrategy } from '../../src/strategies/drain.ts';
+import { DrainStrategy } from '../../src/strategies/drain/local.ts';
 import { useTestPlatform } from '../helpers/platform.ts';
 import { recordingEvents, silentEvents } from '../helpers/host.ts';
 import { deployRedis, withRedis } from '../helpers/redis-pod.ts';

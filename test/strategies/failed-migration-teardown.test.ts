@@ -7,7 +7,7 @@ import { probeOptions } from '../../src/probes/probe.ts';
 import { LocalTrialSteps } from '../../src/runner/local-trial.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from '../../src/strategies/strategy.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../../src/strategies/entry/strategy.ts';
 import { RedisWorkload } from '../../src/workloads/redis.ts';
 import { migbenchObjects } from '../helpers/host.ts';
 import { useTestPlatform } from '../helpers/platform.ts';
@@ -30,7 +30,7 @@ it('removes a pod the failed strategy created but never returned', { timeout: 60
   const strategy = new AbandoningStrategy();
   const workload = new RedisWorkload(redisWorkloadSchema.parse({ type: 'redis', name: 'abandon', keys: 100 }));
   const timing = { settleMs: 100, observeMs: 100, readyTimeoutMs: 10_000 };
-  const result = await runTrial({
+  const { result } = await runTrial({
     identity: { runId: 'r', trial: 1, workload: 'redis', strategy: strategy.name, repetition: 1, warmup: false },
     workload,
     steps: new LocalTrialSteps({ platform, workload, strategy, from: 'node-a', to: 'node-b', timing }),
@@ -38,8 +38,7 @@ it('removes a pod the failed strategy created but never returned', { timeout: 60
     probe: probeOptions({ intervalMs: 5 }),
     signal: new AbortController().signal,
   });
-  expect(result.status).toBe('failed');
-  expect(result.failedPhase).toBe('migrate');
+  expect(result).toMatchObject({ status: 'failed', failedPhase: 'migrate' });
   expect(strategy.started).toHaveLength(1);
   // The platform is still open (the run goes on): neither the source nor the abandoned pod is left.
   expect(migbenchObjects().containers).toEqual([]);

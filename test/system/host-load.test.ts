@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { hostLoadBetween, parsePidStatCpuTicks, parsePressureSomeUs, parseProcStat, POD_CGROUP_PARENT, sampleHostLoad, type HostLoadSnapshot } from '../../src/system/host-load.ts';
 import { CGROUP_PARENT } from '../../src/platforms/local/names.ts';
-import { trialRow, trialsHeader } from '../../src/results/trials-csv.ts';
+import { trialsCsv } from '../../src/results/trials-csv.ts';
+import { csvHeader } from '../../src/results/csv-writer.ts';
 import { parse } from 'csv-parse/sync';
 import { sampleTrial } from '../results/fixtures.ts';
 
@@ -49,7 +50,7 @@ describe('hostLoadBetween', () => {
     expect(hostLoadBetween(noPods, after, 2, 100).otherCpuPct).toBe(37.5);
   });
   it('goes to the host_* columns of trials.csv', () => {
-    const [row] = parse(trialsHeader() + trialRow(sampleTrial({ hostLoad: { loadavg1: 1.75, cpuBusyPct: 50, otherCpuPct: 25, stealPct: 1 } }), {}), { columns: true }) as Record<string, string>[];
+    const [row] = parse(csvHeader(trialsCsv) + trialsCsv.rows(sampleTrial({ hostLoad: { loadavg1: 1.75, cpuBusyPct: 50, otherCpuPct: 25, stealPct: 1 } }), {}), { columns: true }) as Record<string, string>[];
     expect(row).toMatchObject({ host_load1: '1.75', host_cpu_busy_pct: '50', host_other_cpu_pct: '25', host_steal_pct: '1', host_memory_pressure_pct: '' });
   });
 });

@@ -4,7 +4,7 @@
 // again. Implemented for the nodes of `migbench cluster` (nodes/node-checkpoints.ts), whose
 // directories and containerd sockets are on this host; a cluster elsewhere would need an agent on
 // its nodes for the same steps, which migbench does not ship.
-import type { CriuStats } from '../../results/trial-result.ts';
+import type { CriuStats } from '../../model/criu-stats.ts';
 
 /** Every checkpoint image's name starts so (strategies/kubelet-checkpoint.ts names them; cleanup finds them by it). */
 export const CHECKPOINT_IMAGE_PREFIX = 'localhost/migbench-checkpoint/';

@@ -4,7 +4,7 @@
 // node someone else cordoned has none and stays as it is). Idempotent.
 import { MANAGED_BY_LABEL, CORDONED_BY_ANNOTATION, type KubeApi, type K8sObject } from './api.ts';
 import { apiStatus } from './cluster.ts';
-import { PODMIGRATION_API_VERSION, PODMIGRATION_KIND } from '../../strategies/podmigration.ts';
+import { PODMIGRATION_API_VERSION, PODMIGRATION_KIND } from '../../strategies/podmigration/kubernetes.ts';
 
 const KINDS: [apiVersion: string, kind: string][] = [
   [PODMIGRATION_API_VERSION, PODMIGRATION_KIND],

@@ -7,7 +7,8 @@
 //
 // Strategies wait on the same watch (never by polling): a condition is checked on every update.
 import { Watch } from '@kubernetes/client-node';
-import type { EventRecorder } from '../../timeline.ts';
+import type { podWatchEvents } from '../../model/events.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { Cluster } from './cluster.ts';
 
 export const WATCH_SOURCE = 'platform:kubernetes';
@@ -44,7 +45,7 @@ function containerProblem(statuses: NonNullable<NonNullable<RawPod['status']>['c
 }
 
 /** The lifecycle steps recorded per pod, in events.csv as `event`. */
-export type PodLifecycleEvent = 'pod_created' | 'pod_scheduled' | 'containers_started' | 'pod_ready' | 'pod_unready' | 'pod_terminating' | 'pod_deleted';
+export type PodLifecycleEvent = (typeof podWatchEvents)[number];
 
 interface ContainerEnd {
   exitCode: number;

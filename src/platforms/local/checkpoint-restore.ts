@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from '../platform.ts';
 import { criuFeatureCheck } from '../../setup/criu-detect.ts';
 import { startLazyPagesDaemon, startPageServer, type CriuDaemon, type Placement } from './criu-daemons.ts';

@@ -3,7 +3,7 @@
 // u32 little-endian payload length, then one protobuf `stats_entry { dump = 1; restore = 2 }`.
 // Every field we read is a varint, so a minimal protobuf reader is enough and has no dependency.
 import { readFile } from 'node:fs/promises';
-import type { CheckpointStats, RestoreStats } from '../platform.ts';
+import type { CriuStats } from '../../model/criu-stats.ts';
 
 const IMG_SERVICE_MAGIC = 0x55105940;
 const STATS_MAGIC = 0x57093306;
@@ -61,7 +61,7 @@ const num = (f: Fields | undefined, n: number): number | undefined => {
   return typeof v === 'number' ? v : undefined;
 };
 
-export function parseDumpStats(image: Uint8Array): CheckpointStats {
+export function parseDumpStats(image: Uint8Array): CriuStats {
   const d = statsEntry(image, 1);
   return {
     freezingUs: num(d, 1),
@@ -73,15 +73,15 @@ export function parseDumpStats(image: Uint8Array): CheckpointStats {
   };
 }
 
-export function parseRestoreStats(image: Uint8Array): RestoreStats {
+export function parseRestoreStats(image: Uint8Array): CriuStats {
   const r = statsEntry(image, 2);
   return { forkingUs: num(r, 3), restoreUs: num(r, 4) };
 }
 
-export async function readDumpStats(file: string): Promise<CheckpointStats> {
+export async function readDumpStats(file: string): Promise<CriuStats> {
   return parseDumpStats(await readFile(file));
 }
 
-export async function readRestoreStats(file: string): Promise<RestoreStats> {
+export async function readRestoreStats(file: string): Promise<CriuStats> {
   return parseRestoreStats(await readFile(file));
 }

@@ -1,7 +1,7 @@
 // The local platform's share of the host network: the pod subnet and its addresses, the host
 // bridge, the services (NAT rules, service.ts) and the emulated node-to-node links (node-link.ts).
 // The primitives live in network.ts; this file owns what one platform instance made of them.
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import { exec } from '../../system/exec.ts';
 import type { Endpoint, Pod, Service } from '../platform.ts';
 import { createNodeLinks, removeNodeLinks, type NodeLink } from './node-link.ts';

@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type {
   Checkpoint, CheckpointRequest, CheckpointingPlatform, Pod, PodSpec, RestoredPod, Service, StopResult,
 } from '../platform.ts';

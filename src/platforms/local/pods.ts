@@ -2,7 +2,7 @@
 // namespace, with the run's volumes bind-mounted from the shared store; node cordons. Creating,
 // stopping and removing them; CRIU's side (dump, restore) is in checkpoint-restore.ts.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 import type { Pod, PodSpec, StopResult } from '../platform.ts';
 import type { HostNetwork } from './host-network.ts';
 import type { PodNetwork } from './network.ts';

@@ -9,7 +9,7 @@
 //   MIGBENCH_TEST_SWITCH_DELAY_MS=criu=80   only the criu strategy's (one cell of a scenario)
 import { sleep } from '../../clock.ts';
 import type { Platform, Pod, Service } from '../platform.ts';
-import type { EventRecorder } from '../../timeline.ts';
+import type { EventRecorder } from '../../model/timeline.ts';
 
 export const TEST_SWITCH_DELAY_ENV = 'MIGBENCH_TEST_SWITCH_DELAY_MS';
 

@@ -35,7 +35,8 @@ export async function anatomySvg(bars: AnatomyBar[]): Promise<string> {
     encoding: {
       y: { field: 'label', type: 'nominal', sort: bars.map((b) => b.label), title: null, axis: { labelLimit: 260 } },
       x: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'ms of downtime (median of each anat_* column)' },
-      color: { field: 'part', type: 'nominal', scale: { domain: ANATOMY_ORDER, range: ANATOMY_ORDER.map((p) => COLOR[p]) }, title: null },
+      // Fifteen parts in one row would make the chart ~1,250 px wide, and a page shrinks it with its text: two rows instead.
+      color: { field: 'part', type: 'nominal', scale: { domain: ANATOMY_ORDER, range: ANATOMY_ORDER.map((p) => COLOR[p]) }, title: null, legend: { columns: 8 } },
       order: { field: 'order', type: 'quantitative' },
       description: { field: 'description' },
     },

@@ -48,7 +48,8 @@ export async function criuPhasesSvg(trials: CriuTrial[]): Promise<string> {
     data: { values },
     mark: { type: 'bar' },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: trials.map((t) => t.label), title: null, axis: { labelLimit: 260 } },
+      // Without a canvas Vega estimates a label at 0.8 em a character: "#63 ml-training · criu · rep 6 (failed)" needs ~340 px of that, or it is cut to "rep…".
+      y: { field: 'label', type: 'nominal', sort: trials.map((t) => t.label), title: null, axis: { labelLimit: 360 } },
       x: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'ms (CRIU statistics)' },
       color: {
         field: 'part',

@@ -25,7 +25,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, Watch, type V1Pod } from '@kubernetes/client-node';
-import { OPERATOR_DOUBLE_ANNOTATION } from '../../../src/strategies/podmigration.ts';
+import { OPERATOR_DOUBLE_ANNOTATION } from '../../../src/strategies/podmigration/kubernetes.ts';
 import { adminClients, applyShipped } from './cluster-kit.ts';
 
 const API_VERSION = 'podmig.dcn.ssu.ac.kr/v1';

@@ -9,7 +9,7 @@ import type { LocalPlatform } from '../../../src/platforms/local/local-platform.
 import type { LocalPod } from '../../../src/platforms/local/pods.ts';
 import { podCgroups } from '../../../src/platforms/local/criu-direct.ts';
 import { processAlive } from '../../../src/platforms/local/runc.ts';
-import { CriuStrategy } from '../../../src/strategies/criu.ts';
+import { CriuStrategy } from '../../../src/strategies/criu/local.ts';
 import { useTestPlatform } from '../../helpers/platform.ts';
 import { recordingEvents } from '../../helpers/host.ts';
 import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';

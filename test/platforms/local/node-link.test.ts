@@ -6,9 +6,9 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
-import { CriuStrategy } from '../../../src/strategies/criu.ts';
-import { CriuPageserverStrategy } from '../../../src/strategies/criu-pageserver.ts';
-import type { Strategy } from '../../../src/strategies/strategy.ts';
+import { CriuStrategy } from '../../../src/strategies/criu/local.ts';
+import { CriuPageserverStrategy } from '../../../src/strategies/criu-pageserver/local.ts';
+import type { Strategy } from '../../../src/strategies/entry/strategy.ts';
 import { migbenchObjects, NOTHING, recordingEvents } from '../../helpers/host.ts';
 import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 

@@ -14,7 +14,7 @@ import { ResultsDir } from '../../../src/results/results-dir.ts';
 import { Runner } from '../../../src/runner/run.ts';
 import { LocalTrialSteps } from '../../../src/runner/local-trial.ts';
 import { parseScenario } from '../../../src/scenario/load.ts';
-import type { MigrationContext, MigrationOutcome, Strategy } from '../../../src/strategies/strategy.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../../../src/strategies/entry/strategy.ts';
 import { useTestPlatform } from '../../helpers/platform.ts';
 
 let platform: LocalPlatform;

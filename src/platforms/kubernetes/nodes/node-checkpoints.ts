@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { CriuStats } from '../../../results/trial-result.ts';
+import type { CriuStats } from '../../../model/criu-stats.ts';
 import { parseDumpStats } from '../../local/criu-stats.ts';
 import { exec } from '../../../system/exec.ts';
 import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../checkpoint-nodes.ts';

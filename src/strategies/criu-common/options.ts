@@ -1,0 +1,77 @@
+// The options every CRIU strategy (criu, criu-lazy, criu-pageserver, criu-precopy) shares, what they
+// add to the trials.csv label, and the checks they need beyond their schema.
+import { z } from 'zod';
+import type { OptionProblem } from '../entry/entry.ts';
+
+/** Options of every CRIU strategy. */
+export const criuOptionFields = {
+  ip: z
+    .enum(['new', 'preserve'])
+    .describe(
+      'new: the restored pod gets a new IP and CRIU closes its established TCP connections (clients reconnect), as the podmigration-operator does. ' +
+        "preserve: it keeps the source pod's IP and MAC, and `--tcp-established` carries open connections over, so clients keep them through the move.",
+    )
+    .default('new'),
+  freezer: z
+    .enum(['criu', 'harness', 'action-script'])
+    .describe(
+      "criu: CRIU freezes the pod's cgroup itself (it polls the freezer in 100 ms steps). harness: the platform freezes the cgroup and polls it finely " +
+        "before runc starts CRIU, which then only seizes the frozen tasks. action-script: the same, done by CRIU's pre-dump action script, once runc has " +
+        'started CRIU (src/platforms/local/freezer.ts). Local platform only.',
+    )
+    .default('criu'),
+  targetPod: z
+    .enum(['after-dump', 'before-dump'])
+    .describe(
+      'When the target pod (its network namespace, veth, address and runc bundle) is made: after-dump (default), between the dump and the restore, as before; ' +
+        "before-dump, while the source still serves, so that the outage does not include it (ip: new only; with ip: preserve the address is the source's " +
+        'until its dump). Local platform only.',
+    )
+    .default('after-dump'),
+  pagePipes: z
+    .enum(['sysctl', 'large'])
+    .describe(
+      'The pipes CRIU writes pages through: sysctl (default) leaves them at what fs.pipe-max-size allows (1 MiB by default: CRIU under runc may not exceed it); ' +
+        'large raises the sysctl to the 4 MiB CRIU asks for (page-pipe.h: 819 pages) for this dump only, putting it back after. Local platform only.',
+    )
+    .default('sysctl'),
+  runtime: z
+    .enum(['runc', 'criu'])
+    .describe(
+      "Who drives CRIU for this strategy: runc (runc checkpoint / runc restore) or criu (the platform runs CRIU's command line itself with the options runc " +
+        "would pass; not for criu-lazy). Unset: the platform's `local.runtime`. Local platform only.",
+    )
+    .optional(),
+};
+
+/** The CRIU options as validated (every CRIU strategy's options include these). */
+export interface CriuOptions {
+  ip: 'new' | 'preserve';
+  freezer: 'criu' | 'harness' | 'action-script';
+  targetPod: 'after-dump' | 'before-dump';
+  pagePipes: 'sysctl' | 'large';
+  runtime?: 'runc' | 'criu' | undefined;
+}
+
+/** trials.csv's label: `+ip-preserve` for a CRIU strategy that keeps the pod's IP, and each option off its default, so both variants of one strategy can be in a scenario. */
+export function criuLabel(options: CriuOptions): string {
+  const ip = options.ip === 'preserve' ? '+ip-preserve' : '';
+  const freezer = options.freezer !== 'criu' ? `+freezer-${options.freezer}` : '';
+  const target = options.targetPod === 'before-dump' ? '+target-before-dump' : '';
+  const pipes = options.pagePipes === 'large' ? '+large-pipes' : '';
+  const runtime = options.runtime !== undefined ? `+runtime-${options.runtime}` : '';
+  return `${ip}${freezer}${target}${pipes}${runtime}`;
+}
+
+export function criuProblems(options: CriuOptions): OptionProblem[] {
+  // With ip: preserve the target takes the source's address, which is free only once the source is dumped.
+  if (options.targetPod === 'before-dump' && options.ip === 'preserve') {
+    return [{ option: 'targetPod', expected: "after-dump with ip: preserve (the target pod takes the source's address, free only after its dump)", found: '"before-dump"' }];
+  }
+  return [];
+}
+
+/** What a CRIU strategy on a cluster is told. */
+export function criuElsewhere(name: string): string {
+  return `${name} runs on the local platform; kubelet-checkpoint (and podmigration) are CRIU's way on a cluster`;
+}

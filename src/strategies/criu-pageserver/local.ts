@@ -1,0 +1,18 @@
+// `criu-pageserver`: stop-and-copy without a shared store for the memory: CRIU streams the pages
+// straight to a page server on the target node, which writes them to that node's own disk.
+import { migrateWithCriu } from '../criu-common/flow.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
+import type { CriuPageserverStrategyOptions } from './options.ts';
+
+export class CriuPageserverStrategy implements Strategy {
+  readonly name = 'criu-pageserver';
+  private readonly options: CriuPageserverStrategyOptions;
+
+  constructor(options: CriuPageserverStrategyOptions) {
+    this.options = options;
+  }
+
+  migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
+    return migrateWithCriu(ctx, { strategy: this.name, transfer: 'page-server', preserveIp: this.options.ip === 'preserve', freezer: this.options.freezer, targetPod: this.options.targetPod, pagePipes: this.options.pagePipes, runtime: this.options.runtime });
+  }
+}

@@ -1,0 +1,28 @@
+// `criu-precopy`: iterative pre-dumps copy the memory while the pod keeps running, then a short
+// final dump sends only the pages written since. CRIU learns which pages changed from the kernel's
+// soft-dirty bits; a kernel without them (CONFIG_MEM_SOFT_DIRTY off, as in many VM kernels) cannot
+// pre-copy at all, and the strategy then says so before any trial instead of failing each one.
+import { canCheckpoint, type Platform } from '../../platforms/platform.ts';
+import { migrateWithCriu } from '../criu-common/flow.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
+import type { CriuPrecopyStrategyOptions } from './options.ts';
+
+export class CriuPrecopyStrategy implements Strategy {
+  readonly name = 'criu-precopy';
+  private readonly options: CriuPrecopyStrategyOptions;
+
+  constructor(options: CriuPrecopyStrategyOptions) {
+    this.options = options;
+  }
+
+  async unsupportedReason(platform: Platform): Promise<string | undefined> {
+    if (!canCheckpoint(platform) || !platform.preDumpPod) return `platform ${platform.name} cannot pre-dump pods`;
+    return platform.preCopyUnsupportedReason();
+  }
+
+  migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
+    return migrateWithCriu(ctx, {
+      strategy: this.name, transfer: 'shared-store', preserveIp: this.options.ip === 'preserve', freezer: this.options.freezer, targetPod: this.options.targetPod, pagePipes: this.options.pagePipes, runtime: this.options.runtime, preDumps: this.options.preDumps,
+    });
+  }
+}

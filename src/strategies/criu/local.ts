@@ -1,0 +1,19 @@
+// `criu`: stop-and-copy through the shared checkpoint store, the podmigration-operator's flow
+// (SSU-DCN): the source is frozen while all of its memory is written to the store, and the target
+// restores from there.
+import { migrateWithCriu } from '../criu-common/flow.ts';
+import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
+import type { CriuStrategyOptions } from './options.ts';
+
+export class CriuStrategy implements Strategy {
+  readonly name = 'criu';
+  private readonly options: CriuStrategyOptions;
+
+  constructor(options: CriuStrategyOptions = { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }) {
+    this.options = options;
+  }
+
+  migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
+    return migrateWithCriu(ctx, { strategy: this.name, transfer: 'shared-store', preserveIp: this.options.ip === 'preserve', freezer: this.options.freezer, targetPod: this.options.targetPod, pagePipes: this.options.pagePipes, runtime: this.options.runtime });
+  }
+}

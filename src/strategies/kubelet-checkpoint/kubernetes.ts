@@ -1,0 +1,191 @@
+// `kubelet-checkpoint`: Kubernetes' own checkpoint/restore (KEP-2008), as a user of a stock cluster
+// can do it today — what the seed's podmigration-operator did with a forked kubelet and containerd.
+//  1. checkpoint: POST https://<source node>:10250/checkpoint/<ns>/<pod>/<container>; the kubelet
+//     has containerd dump the container with CRIU into an archive on the node. containerd asks for
+//     leave-running; the nodes' CRIU configuration (the pod's org.criu.config) overrides it with
+//     leave-stopped, so the source stops the moment its dump ends (nodes/node-checkpoints.ts): no
+//     write, step or frame after the checkpoint that the restored copy would not have.
+//  2. transfer: the archive to the shared store (the seed's NFS).
+//  3. image: a checkpoint image built from it (the archive as its only layer, annotated
+//     org.criu.checkpoint.container.name) and imported into the target node's containerd.
+//  4. restore: a pod pinned to the target node whose container's image is the checkpoint image;
+//     containerd (2.0–2.3, enable_experimental_restore_via_create) restores it instead of starting it.
+//  5. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
+// A restore that fails resumes the stopped source (SIGCONT) where it was: the service is served again
+// by the pod that never lost its state, and the trial fails with the step (`failed_phase`).
+import { labelValue, nodeAffinity } from '../../platforms/kubernetes/manifests.ts';
+import type { K8sObject } from '../../platforms/kubernetes/api.ts';
+import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import type { WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
+import { MigrationStepError, type MigrationStep } from '../../platforms/migration-errors.ts';
+import type { EventName } from '../../model/events.ts';
+import type { KubeletCheckpointStrategyOptions } from './options.ts';
+import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy, type KubernetesSupportContext } from '../entry/kubernetes-strategy.ts';
+import { checkpointPermissionProblems, checkpointUnsupportedReason } from './support.ts';
+
+export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
+/** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
+const SOURCE_GRACE_SECONDS = 1;
+/** Polling the Service's EndpointSlices until they name the restored pod only. */
+const ENDPOINT_POLL_MS = 10;
+
+export class KubeletCheckpointStrategy implements KubernetesStrategy {
+  readonly name = 'kubelet-checkpoint';
+  readonly shape = 'pod';
+  private readonly options: KubeletCheckpointStrategyOptions;
+
+  constructor(options: KubeletCheckpointStrategyOptions) {
+    this.options = options;
+  }
+
+  /** The kubeconfig's user may call the kubelet's checkpoint API and list the Service's endpoints. */
+  preflight({ cluster }: KubernetesPreflightContext): Promise<string[]> {
+    return checkpointPermissionProblems(cluster);
+  }
+
+  /** Whether these nodes' kubelet and containerd can checkpoint and restore at all, and migbench can reach them. */
+  async unsupportedReason(context: KubernetesSupportContext): Promise<string | undefined> {
+    const used = await context.usedNodes();
+    try {
+      return await checkpointUnsupportedReason(used, context.kubelet, context.checkpointNodes, context.namespace);
+    } catch (err) {
+      return `kubelet-checkpoint: ${(err as Error).message}`;
+    }
+  }
+
+  podAnnotations(context: { checkpointNodes?: CheckpointNodes }): Record<string, string> {
+    return context.checkpointNodes?.checkpointPodAnnotations ?? {};
+  }
+
+  async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
+    const { api, events, sourcePod, kubelet, checkpointNodes: nodes } = ctx;
+    const emit = (event: EventName, detail: string) => events.emit(KUBELET_CHECKPOINT_SOURCE, event, detail);
+    // Checked before any trial (unsupportedReason); here for a caller that did not.
+    if (!kubelet || !nodes) throw new Error('kubelet-checkpoint: this cluster\'s nodes are out of migbench\'s reach (it runs on `migbench cluster` nodes)');
+    const endpoint = ctx.sourceNode.kubelet;
+    if (!endpoint) throw new Error(`kubelet-checkpoint: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);
+    const template = ctx.manifests.podTemplate;
+    const containers = (template.spec.containers ?? []) as { name: string; image: string }[];
+    if (containers.length !== 1 || (template.spec.initContainers ?? []).length > 0) throw new Error(`kubelet-checkpoint: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`);
+    const container = containers[0]!.name;
+    const imageName = `${CHECKPOINT_IMAGE_PREFIX}${labelValue(sourcePod.name).toLowerCase()}:${labelValue(ctx.trialKey.replace(/\//g, '-')).toLowerCase()}`;
+    if (api.dryRun) return this.dryRun(ctx, endpoint, container, imageName);
+    let kubeletArchive: string | undefined;
+    ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial({ key: ctx.trialKey, imageName, nodes: [ctx.sourceNode.name, ctx.targetNode], ...(kubeletArchive ? { kubeletArchive } : {}) }));
+
+    // Wall clock, not the monotonic one: compared with the CRIU logs' mtimes (criuError).
+    const dumpStartedAt = Date.now();
+    emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (${endpoint.address}:${endpoint.port})`);
+    try {
+      kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
+    } catch (err) {
+      // A failed dump leaves the container as it was (CRIU resumes what it froze): still serving.
+      const criu = await nodes.criuError('dump', dumpStartedAt);
+      throw new MigrationStepError('dump', `kubelet checkpoint: ${(err as Error).message}${criu ? `; CRIU: ${criu}` : ''}`, true);
+    }
+    emit('checkpoint_done', kubeletArchive);
+
+    // From here the source is stopped (leave-stopped): every failure resumes it.
+    const step = async <T>(name: MigrationStep, run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (err) {
+        const criu = name === 'restore' ? await nodes.criuError('restore', dumpStartedAt) : undefined;
+        throw await this.resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
+      }
+    };
+    const stored = await step('transfer', () => nodes.transfer(ctx.sourceNode.name, kubeletArchive!, ctx.trialKey));
+    kubeletArchive = undefined;
+    emit('transfer_done', `${stored.path} ${stored.bytes} bytes`);
+    const criu = await nodes.dumpStats(stored.path).catch(() => undefined);
+    const imageArchive = await step('image', () => nodes.buildImage(stored.path, container, imageName));
+    emit('image_built', imageName);
+    await step('image', () => nodes.importImage(ctx.targetNode, imageArchive));
+    emit('image_imported', `${imageName} on ${ctx.targetNode}`);
+
+    const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
+    const pod: K8sObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: restoredName,
+        namespace: api.namespace,
+        labels: template.metadata.labels,
+        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations },
+      },
+      spec: {
+        ...template.spec,
+        affinity: nodeAffinity([ctx.targetNode]),
+        containers: [{ ...containers[0], image: imageName, imagePullPolicy: 'Never' }],
+      },
+    };
+    const restored = await step('restore', async () => {
+      ctx.created(pod);
+      await api.create(pod);
+      emit('restore_pod_created', `${restoredName} on ${ctx.targetNode}`);
+      const ready = await ctx.pods.waitForPod(
+        `pod ${restoredName} restored and ready on ${ctx.targetNode}`,
+        (p) => {
+          if (p.name !== restoredName) return false;
+          if (p.containerProblem) throw new Error(`pod ${restoredName}: ${p.containerProblem}`);
+          return isServing(p);
+        },
+        ctx.readyTimeoutMs,
+        ctx.signal,
+      );
+      return ready;
+    });
+    emit('ready', `${restored.name} on ${restored.node}`);
+
+    await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
+    emit('source_deleting', sourcePod.name);
+    await this.waitForEndpoints(ctx, restored);
+    emit('endpoint_switched', `${restored.name} only`);
+    await ctx.pods.waitGone(sourcePod.name, (SOURCE_GRACE_SECONDS * 1000) + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
+    emit('source_removed', sourcePod.name);
+    return { pod: restored, ...(criu ? { criu } : {}), checkpointBytes: stored.bytes };
+  }
+
+  /** A dry run: the calls a trial would make, printed; the node steps between them named. */
+  private async dryRun(ctx: KubernetesMigrationContext, endpoint: { address: string; port: number }, container: string, imageName: string): Promise<KubernetesMigrationOutcome> {
+    const { api, sourcePod } = ctx;
+    await api.external('POST', `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`, `kubelet checkpoint; then the archive to the shared store, image ${imageName} built and imported into ${ctx.targetNode}'s containerd`, async () => undefined);
+    const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
+    await api.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: restoredName, namespace: api.namespace, labels: ctx.manifests.podTemplate.metadata.labels }, spec: { affinity: nodeAffinity([ctx.targetNode]), containers: [{ name: container, image: imageName }] } });
+    await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
+    return { pod: await ctx.pods.waitForPod(`pod ${restoredName}`, () => true, ctx.readyTimeoutMs, ctx.signal) };
+  }
+
+  /** After a failed step: the stopped source resumed where it was; the error says whether that worked. */
+  private async resumeSource(ctx: KubernetesMigrationContext, step: MigrationStep, cause: unknown): Promise<MigrationStepError> {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const t0 = performance.now();
+    try {
+      await ctx.checkpointNodes!.resumePod(ctx.sourceNode.name, ctx.sourcePod.uid);
+      const ms = Math.round(performance.now() - t0);
+      ctx.events.emit(KUBELET_CHECKPOINT_SOURCE, 'source_resumed', `${ctx.sourcePod.name} on ${ctx.sourceNode.name} in ${ms} ms`);
+      return new MigrationStepError(step, `${message}; the source ${ctx.sourcePod.name} was resumed on ${ctx.sourceNode.name} (${ms} ms)`, true, ms);
+    } catch (err) {
+      ctx.events.emit(KUBELET_CHECKPOINT_SOURCE, 'source_resume_failed', (err as Error).message);
+      return new MigrationStepError(step, `${message}; resuming the source failed too: ${(err as Error).message}`, false);
+    }
+  }
+
+  /** Until the Service's EndpointSlices list the restored pod as ready and the source no longer as serving. */
+  private async waitForEndpoints(ctx: KubernetesMigrationContext, restored: WatchedPod): Promise<void> {
+    const service = ctx.manifests.objects.find((o) => o.kind === 'Service')?.metadata.name;
+    if (!service || ctx.api.dryRun) return;
+    const deadline = performance.now() + ctx.readyTimeoutMs;
+    for (;;) {
+      const slices = await ctx.api.listEndpointSlices(service);
+      const endpoints = slices.flatMap((s) => s.endpoints ?? []);
+      const has = (uid: string) => endpoints.filter((e) => e.targetRef?.uid === uid);
+      const restoredReady = has(restored.uid).some((e) => e.conditions?.ready === true);
+      const sourceServing = has(ctx.sourcePod.uid).some((e) => e.conditions?.serving !== false && e.conditions?.terminating !== true);
+      if (restoredReady && !sourceServing) return;
+      if (performance.now() > deadline) throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restored.name} only`);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
+    }
+  }
+}
