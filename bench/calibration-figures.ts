@@ -70,6 +70,21 @@ function draw(pools: Map<string, Row[]>, n: number, random: () => number): Row[]
   return out;
 }
 
+/**
+ * A bigger family of gated tests, as a scenario with more workloads has: `extra` more null cells,
+ * each drawn independently from one of the real non-target cells' pools (renamed workload copy-k).
+ */
+function withExtraCells(pools: Map<string, Row[]>, target: string, extra: number): Map<string, Row[]> {
+  const sources = [...pools].filter(([k]) => k !== target);
+  const out = new Map(pools);
+  for (let k = 0; k < extra && sources.length > 0; k++) {
+    const [, rows] = sources[k % sources.length]!;
+    const workload = `copy-${k + 1}`;
+    out.set(`${workload} ${rows[0]!.strategy}`, rows.map((r) => ({ ...r, workload })));
+  }
+  return out;
+}
+
 function poolsByCell(rows: Row[]): Map<string, Row[]> {
   const pools = new Map<string, Row[]>();
   for (const r of measured(rows)) pools.set(`${r.workload} ${r.strategy}`, [...(pools.get(`${r.workload} ${r.strategy}`) ?? []), r]);
@@ -85,9 +100,9 @@ export interface Rate {
  * Resampled A/A: `draws` pairs of n-vs-n per cell from the pooled plain trials (disjoint within a
  * pair where the pool allows): how often each gate fails.
  */
-export function resampledAA(plain: Row[], gate: Gate, n: number, draws: number, seed = 1): { holm: Rate; bh: Rate; uncorrected: Rate } {
+export function resampledAA(plain: Row[], gate: Gate, n: number, draws: number, seed = 1, extraCells = 0): { holm: Rate; bh: Rate; uncorrected: Rate } {
   const random = seededRandom(seed);
-  const pools = poolsByCell(plain);
+  const pools = withExtraCells(poolsByCell(plain), '', extraCells);
   const out = { holm: { hits: 0, of: draws }, bh: { hits: 0, of: draws }, uncorrected: { hits: 0, of: draws } };
   for (let i = 0; i < draws; i++) {
     const both = draw(pools, 2 * n, random);
@@ -103,15 +118,20 @@ export function resampledAA(plain: Row[], gate: Gate, n: number, draws: number, 
   return out;
 }
 
+/** Resampled A/A, Holm only, with `extra` more null cells (the default scenario's family size). */
+export function resampledAADefaultFamily(plain: Row[], gate: Gate, extra: number, draws: number): Rate {
+  return resampledAA(plain, gate, 6, draws, 7, extra).holm;
+}
+
 /**
  * Resampled detection: baseline n per cell from the plain pool; current n per cell from the plain
  * pool except `cell`, whose rows come from `injected` (real trials with the injected delay) or, when
  * `effect` is given instead, are plain rows with downtime_ms × (1 + effect) (a synthetic shift).
  * Counted as detected when the Holm gate fails on that cell's downtime_ms.
  */
-export function resampledDetection(plain: Row[], gate: Gate, cell: string, n: number, draws: number, shift: { injected: Row[] } | { effect: number }, seed = 2): Rate {
+export function resampledDetection(plain: Row[], gate: Gate, cell: string, n: number, draws: number, shift: { injected: Row[] } | { effect: number }, seed = 2, extraCells = 0): Rate {
   const random = seededRandom(seed);
-  const pools = poolsByCell(plain);
+  const pools = withExtraCells(poolsByCell(plain), cell, extraCells);
   const injectedPool = 'injected' in shift ? measured(shift.injected).filter((r) => `${r.workload} ${r.strategy}` === cell) : undefined;
   let hits = 0;
   for (let i = 0; i < draws; i++) {
