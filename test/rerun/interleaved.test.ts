@@ -1,4 +1,4 @@
-// The plan and the merge of `compare --rerun` (the runs themselves: test/cli/compare-rerun.test.ts).
+// The plan and the merge of `compare --rerun` (the runs themselves: test/commands/compare-rerun.host.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

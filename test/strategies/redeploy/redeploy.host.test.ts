@@ -1,11 +1,11 @@
 // The redeploy strategy deletes the pod and starts a fresh one on the target node: the data come
 // back from the AOF on the shared volume; what was only in memory is gone.
 import { expect, it } from 'vitest';
-import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { RedeployStrategy } from '../../src/strategies/redeploy/local.ts';
-import { useTestPlatform } from '../helpers/platform.ts';
-import { recordingEvents } from '../helpers/host.ts';
-import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
+import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
+import { RedeployStrategy } from '../../../src/strategies/redeploy/local.ts';
+import { useTestPlatform } from '../../helpers/platform.ts';
+import { recordingEvents } from '../../helpers/host.ts';
+import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
 useTestPlatform((p) => (platform = p));

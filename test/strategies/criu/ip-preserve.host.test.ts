@@ -3,15 +3,15 @@
 // keeps it through the move: connections_broken = 0, every acknowledged write still there, and the
 // samples after the move succeed on that same connection. Without it, the same client loses it.
 import { expect, it } from 'vitest';
-import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { probeMetrics } from '../../src/metrics/workload-metrics.ts';
-import { RedisProbe } from '../../src/probes/redis-probe.ts';
-import { probeOptions } from '../../src/probes/probe.ts';
-import { CriuStrategy } from '../../src/strategies/criu/local.ts';
-import { sleep } from '../../src/clock.ts';
-import { useTestPlatform } from '../helpers/platform.ts';
-import { recordingEvents } from '../helpers/host.ts';
-import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
+import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
+import { probeMetrics } from '../../../src/metrics/workload-metrics.ts';
+import { RedisProbe } from '../../../src/probes/redis-probe.ts';
+import { probeOptions } from '../../../src/probes/probe.ts';
+import { CriuStrategy } from '../../../src/strategies/criu/local.ts';
+import { sleep } from '../../../src/clock.ts';
+import { useTestPlatform } from '../../helpers/platform.ts';
+import { recordingEvents } from '../../helpers/host.ts';
+import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
 useTestPlatform((p) => (platform = p));

@@ -2,8 +2,8 @@
 // did not carry the mark, reads `test-double` — the operator copies the source's annotations, so a
 // mark inherited from the source must never turn a real operator's row into the double's.
 import { expect, it } from 'vitest';
-import { OPERATOR_DOUBLE_ANNOTATION, operatorOf } from '../../src/strategies/podmigration/kubernetes.ts';
-import type { WatchedPod } from '../../src/platforms/kubernetes/pod-watch.ts';
+import { OPERATOR_DOUBLE_ANNOTATION, operatorOf } from '../../../src/strategies/podmigration/kubernetes.ts';
+import type { WatchedPod } from '../../../src/platforms/kubernetes/pod-watch.ts';
 
 const pod = (name: string, annotations: Record<string, string>) => ({ name, annotations }) as unknown as WatchedPod;
 const mark = { [OPERATOR_DOUBLE_ANNOTATION]: 'true' };

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { workloadSchema } from '../../src/scenario/schema.ts';
-import { createWorkload } from '../../src/workloads/registry.ts';
+import { workloadSchema } from '../../../src/scenario/schema.ts';
+import { createWorkload } from '../../../src/workloads/registry.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 interface K8sObject {
   kind: string;

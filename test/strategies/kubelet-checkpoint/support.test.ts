@@ -3,10 +3,10 @@
 // checkpoint of a pod that does not exist, and the node steps migbench can or cannot take. The
 // kubelet's answer is given here; the real one is exercised in kubelet-checkpoint.test.ts.
 import { expect, it } from 'vitest';
-import type { CheckpointNodes } from '../../src/platforms/kubernetes/checkpoint-nodes.ts';
-import { checkpointUnsupportedReason } from '../../src/strategies/kubelet-checkpoint/support.ts';
-import type { NodeInfo } from '../../src/platforms/kubernetes/cluster.ts';
-import type { CheckpointApiState, KubeletApi } from '../../src/platforms/kubernetes/kubelet-api.ts';
+import type { CheckpointNodes } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
+import { checkpointUnsupportedReason } from '../../../src/strategies/kubelet-checkpoint/support.ts';
+import type { NodeInfo } from '../../../src/platforms/kubernetes/cluster.ts';
+import type { CheckpointApiState, KubeletApi } from '../../../src/platforms/kubernetes/kubelet-api.ts';
 
 const node = (name: string, kubeletVersion: string, containerRuntimeVersion: string): NodeInfo => ({
   name, schedulable: true, ready: true, controlPlane: false, kubelet: { address: '198.19.240.10', port: 10250 }, kubeletVersion, containerRuntimeVersion,

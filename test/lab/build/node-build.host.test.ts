@@ -4,12 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findGo } from '../../src/lab/build/control-plane-build.ts';
-import { ensureNodeBinaries, PAUSE_IMAGE } from '../../src/lab/build/node-build.ts';
-import { exec } from '../../src/system/exec.ts';
+import { findGo } from '../../../src/lab/build/control-plane-build.ts';
+import { ensureNodeBinaries, PAUSE_IMAGE } from '../../../src/lab/build/node-build.ts';
+import { exec } from '../../../src/system/exec.ts';
 
 const BUILD_TIMEOUT_MS = 60 * 60_000;
-const moduleFile = (component: string) => readFileSync(join(import.meta.dirname, '../../src/lab/build/node-build', component, 'go.mod'), 'utf8');
+const moduleFile = (component: string) => readFileSync(join(import.meta.dirname, '../../../src/lab/build/node-build', component, 'go.mod'), 'utf8');
 
 describe('node component pins', () => {
   it('containerd is a 2.3.x (the last line with CRI restore-via-create) and runc a 1.5.x', () => {
@@ -19,7 +19,7 @@ describe('node component pins', () => {
 
   it('kubelet and kube-proxy are built with exactly the versions the control plane is built with', () => {
     const pins = (goMod: string) => new Map([...goMod.matchAll(/^\s+(\S+) (v\S+)(?: \/\/ indirect)?$/gm)].map((m) => [m[1], m[2]]));
-    const controlPlane = pins(readFileSync(join(import.meta.dirname, '../../src/lab/build/k8s-build/go.mod'), 'utf8'));
+    const controlPlane = pins(readFileSync(join(import.meta.dirname, '../../../src/lab/build/k8s-build/go.mod'), 'utf8'));
     const node = pins(moduleFile('kubernetes'));
     expect(node.get('k8s.io/kubernetes')).toBe(controlPlane.get('k8s.io/kubernetes'));
     const differing = [...node].filter(([module, version]) => controlPlane.has(module) && controlPlane.get(module) !== version);
@@ -28,7 +28,7 @@ describe('node component pins', () => {
 
   it("the pause image's name is containerd's default sandbox image (pinned_images.sandbox)", async () => {
     const binaries = await ensureNodeBinaries(() => undefined);
-    const dir = (await exec((await findGo()).path, ['list', '-m', '-f', '{{.Dir}}', 'github.com/containerd/containerd/v2'], { cwd: join(import.meta.dirname, '../../src/lab/build/node-build/containerd'), timeoutMs: 120_000 })).stdout.trim();
+    const dir = (await exec((await findGo()).path, ['list', '-m', '-f', '{{.Dir}}', 'github.com/containerd/containerd/v2'], { cwd: join(import.meta.dirname, '../../../src/lab/build/node-build/containerd'), timeoutMs: 120_000 })).stdout.trim();
     const config = readFileSync(join(dir, 'internal/cri/config/config.go'), 'utf8');
     expect(config).toContain(`DefaultSandboxImage = "${PAUSE_IMAGE}"`);
     expect(binaries.pauseArchive).toMatch(/pause\.tar$/);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parse } from 'csv-parse/sync';
-import { migbench } from '../helpers/cli.ts';
+import { migbench } from '../../helpers/cli.ts';
 
 const dirtyTracking = (() => {
   try {

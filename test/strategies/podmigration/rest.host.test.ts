@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { useSimCluster } from '../helpers/sim-cluster.ts';
-import { PodmigrationOperatorDouble } from '../platforms/kubernetes/podmigration-operator-double.ts';
-import { adminClients, migbenchAsync, migbenchObjectsIn, type AdminClients } from '../platforms/kubernetes/cluster-kit.ts';
+import { useSimCluster } from '../../helpers/sim-cluster.ts';
+import { PodmigrationOperatorDouble } from '../../platforms/kubernetes/podmigration-operator-double.ts';
+import { adminClients, migbenchAsync, migbenchObjectsIn, type AdminClients } from '../../platforms/kubernetes/cluster-kit.ts';
 
 const cluster = useSimCluster();
 let admin: AdminClients;

@@ -15,7 +15,7 @@ import { CHECKPOINT_STORE_DIR, CONTROL_PLANE_DIR, CRIU_RESTORE_CONFIG, nodeLayou
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { exec } from '../../../src/system/exec.ts';
 import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
-import { adminClients, applyShipped, bindRole, migbenchAsync, migbenchObjectsIn, type AdminClients } from './cluster-kit.ts';
+import { adminClients, applyShipped, bindRole, migbenchAsync, migbenchObjectsIn, type AdminClients } from '../../platforms/kubernetes/cluster-kit.ts';
 
 const cluster = useRealNodeCluster('migbench-kubelet-checkpoint', () => ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`)));
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeletApi } from '../../src/platforms/kubernetes/kubelet-api.ts';
+import { KubeletApi } from '../../../src/platforms/kubernetes/kubelet-api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'migbench-kubelet-api-'));
 const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });

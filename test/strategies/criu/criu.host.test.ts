@@ -1,11 +1,11 @@
 // The criu strategy moves a running Redis to the other node with CRIU: same memory (every key,
 // including one never persisted to the AOF), new pod on the target node, CRIU's statistics read.
 import { expect, it } from 'vitest';
-import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { CriuStrategy } from '../../src/strategies/criu/local.ts';
-import { useTestPlatform } from '../helpers/platform.ts';
-import { recordingEvents } from '../helpers/host.ts';
-import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
+import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
+import { CriuStrategy } from '../../../src/strategies/criu/local.ts';
+import { useTestPlatform } from '../../helpers/platform.ts';
+import { recordingEvents } from '../../helpers/host.ts';
+import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
 useTestPlatform((p) => (platform = p));

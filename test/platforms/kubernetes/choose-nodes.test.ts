@@ -2,7 +2,7 @@
 // never a control-plane node by default, never a cordoned target; a problem is a ClusterError
 // naming the field (exit 2 before anything is created).
 import { expect, it } from 'vitest';
-import { chooseNodes, ClusterError, nodeInfo, type NodeInfo } from '../../src/platforms/kubernetes/cluster.ts';
+import { chooseNodes, ClusterError, nodeInfo, type NodeInfo } from '../../../src/platforms/kubernetes/cluster.ts';
 
 const node = (name: string, o: Partial<NodeInfo> = {}): NodeInfo => ({ name, schedulable: true, ready: true, controlPlane: false, ...o });
 const nodes = [node('cp', { controlPlane: true }), node('w1', { ready: false }), node('w2'), node('w3', { schedulable: false }), node('w4')];

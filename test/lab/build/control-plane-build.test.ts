@@ -9,7 +9,7 @@ import {
   parseControlPlaneVersions,
   parseGoVersion,
   versionLdflags,
-} from '../../src/lab/build/control-plane-build.ts';
+} from '../../../src/lab/build/control-plane-build.ts';
 
 const goMod = readFileSync(join(K8S_BUILD_MODULE_DIR, 'go.mod'), 'utf8');
 

@@ -4,20 +4,20 @@
 // a failed row naming the step, nothing of the failed attempt is left, and the platform goes on.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { containerId } from '../../src/platforms/local/names.ts';
-import type { Pod } from '../../src/platforms/local/node-runtime.ts';
+import { containerId } from '../../../src/platforms/local/names.ts';
+import type { Pod } from '../../../src/platforms/local/node-runtime.ts';
 import { afterEach, expect, inject, it } from 'vitest';
-import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { computeTrialMetrics } from '../../src/metrics/trial-metrics.ts';
-import { probeOptions } from '../../src/probes/probe.ts';
-import { LocalTrialSteps } from '../../src/platforms/local/driver/trial.ts';
-import { runTrial } from '../../src/runner/trial.ts';
-import type { FailedTrial } from '../../src/model/trial-result.ts';
-import { redisWorkloadSchema } from '../../src/scenario/schema.ts';
-import { CriuStrategy } from '../../src/strategies/criu/local.ts';
-import { RedisWorkload } from '../../src/workloads/redis.ts';
-import { migbenchObjects } from '../helpers/host.ts';
-import { useTestPlatform } from '../helpers/platform.ts';
+import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
+import { computeTrialMetrics } from '../../../src/metrics/trial-metrics.ts';
+import { probeOptions } from '../../../src/probes/probe.ts';
+import { LocalTrialSteps } from '../../../src/platforms/local/driver/trial.ts';
+import { runTrial } from '../../../src/runner/trial.ts';
+import type { FailedTrial } from '../../../src/model/trial-result.ts';
+import { redisWorkloadSchema } from '../../../src/scenario/schema.ts';
+import { CriuStrategy } from '../../../src/strategies/criu/local.ts';
+import { RedisWorkload } from '../../../src/workloads/redis.ts';
+import { migbenchObjects } from '../../helpers/host.ts';
+import { useTestPlatform } from '../../helpers/platform.ts';
 
 let platform: LocalPlatform;
 useTestPlatform((p) => (platform = p));

@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { CHECKPOINT_ANNOTATION, writeCheckpointImageArchive } from '../../src/lab/build/oci-image.ts';
-import { readTarMember } from '../../src/lab/nodes/node-checkpoints.ts';
+import { CHECKPOINT_ANNOTATION, writeCheckpointImageArchive } from '../../../src/lab/build/oci-image.ts';
+import { readTarMember } from '../../../src/lab/nodes/node-checkpoints.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'migbench-checkpoint-image-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 // The workloads' manifests as the real-node cluster runs them: only the image pull policy, the host's
 // program directories and the claims (now shared host directories) change.
 import { describe, expect, it } from 'vitest';
-import { readWorkloadManifests } from '../../src/platforms/kubernetes/manifests.ts';
-import { realNodeManifests } from '../../src/lab/nodes/real-node-manifests.ts';
+import { readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
+import { realNodeManifests } from '../../../src/lab/nodes/real-node-manifests.ts';
 
 describe('realNodeManifests', () => {
   it('turns the Redis claim into a shared hostPath, pulls nothing and mounts the host /usr read-only', () => {

@@ -2,11 +2,11 @@
 // after the grace period), the controller's replacement on the other node — at once for a
 // Deployment, only after the old pod is gone for a StatefulSet — and uncordon on every exit path.
 import { expect, it } from 'vitest';
-import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { DrainStrategy } from '../../src/strategies/drain/local.ts';
-import { useTestPlatform } from '../helpers/platform.ts';
-import { recordingEvents, silentEvents } from '../helpers/host.ts';
-import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
+import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
+import { DrainStrategy } from '../../../src/strategies/drain/local.ts';
+import { useTestPlatform } from '../../helpers/platform.ts';
+import { recordingEvents, silentEvents } from '../../helpers/host.ts';
+import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
 useTestPlatform((p) => (platform = p));

@@ -3,7 +3,7 @@
 // source node — a Deployment (for drain) free to go to the target too, a bare pod (re-deploy,
 // podmigration) pinned to the source.
 import { describe, expect, it } from 'vitest';
-import { labelValue, prepareManifests, readWorkloadManifests } from '../../src/platforms/kubernetes/manifests.ts';
+import { labelValue, prepareManifests, readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
 
 const options = { namespace: 'bench', runId: '20261125T070138Z-k8s-sim', trial: 3, source: 'worker-a', target: 'worker-b' };
 /** The node names a pod may run on: one term per node (the API allows one name per field selector). */

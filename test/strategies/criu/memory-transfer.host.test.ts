@@ -3,13 +3,13 @@
 // has arrived, so its migration ends only with the last page (memory_complete after ready); the
 // page server sends the pages to the target node's own disk instead of the shared store.
 import { expect, it } from 'vitest';
-import type { LocalPlatform } from '../../src/platforms/local/local-platform.ts';
-import { CriuLazyStrategy } from '../../src/strategies/criu-lazy/local.ts';
-import { CriuPageserverStrategy } from '../../src/strategies/criu-pageserver/local.ts';
-import type { Strategy } from '../../src/strategies/entry/strategy.ts';
-import { useTestPlatform } from '../helpers/platform.ts';
-import { recordingEvents } from '../helpers/host.ts';
-import { deployRedis, withRedis } from '../helpers/redis-pod.ts';
+import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
+import { CriuLazyStrategy } from '../../../src/strategies/criu-lazy/local.ts';
+import { CriuPageserverStrategy } from '../../../src/strategies/criu-pageserver/local.ts';
+import type { Strategy } from '../../../src/strategies/entry/strategy.ts';
+import { useTestPlatform } from '../../helpers/platform.ts';
+import { recordingEvents } from '../../helpers/host.ts';
+import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 
 let platform: LocalPlatform;
 /** What the lazy dump wrote before the restore could start, compared with a full dump below. */
