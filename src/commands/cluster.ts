@@ -38,7 +38,8 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
         out(`kubeconfig: ${state.kubeconfig}`);
         out(`kubectl: ${state.binaries.kubectl} (the kubelet's version, ${state.controlPlane.versions.kubernetes})`);
         out(`  export KUBECONFIG=${state.kubeconfig}`);
-        out(`  alias kubectl=${state.binaries.kubectl}; kubectl get nodes   # stop the lab with: sh bin/migbench cluster stop`);
+        out(`  alias kubectl=${state.binaries.kubectl}`);
+        out('  kubectl get nodes   # stop the lab with: sh bin/migbench cluster stop');
         return 0;
       } catch (err) {
         if (abort.signal.aborted) {
