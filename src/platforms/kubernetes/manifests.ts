@@ -1,6 +1,8 @@
 // A workload on a cluster is its manifest (workloads/<type>/k8s.yaml: a Deployment, a Service,
-// maybe a claim), applied as it is with what a trial needs added: the scenario's namespace, the
-// labels that let migbench find (and clean up) only its own objects, and where the pod may run.
+// maybe a claim), applied with what a trial needs added: the app's flags and environment from the
+// scenario's workload options (the same as the local platform's pod; the file's args are only the
+// defaults, for `kubectl apply`), the scenario's namespace, the labels that let migbench find (and
+// clean up) only its own objects, and where the pod may run.
 //
 // Three shapes, chosen by the strategy: `deployment` keeps the Deployment (a drain needs a controller
 // to recreate the evicted pod), `statefulset` turns it into a StatefulSet of one (drain with
@@ -10,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type { PodSpec } from '../../model/pod-spec.ts';
 import { MANAGED_BY_LABEL, type K8sObject } from './api.ts';
 
 const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
@@ -71,6 +74,24 @@ export interface PrepareOptions {
   tolerations?: unknown[];
   /** Annotations added to the pod (the strategy's: kubelet-checkpoint's CRIU options). */
   podAnnotations?: Record<string, string>;
+  /** The workload as the scenario configures it: its flags become the app container's args, its environment is set over the file's. */
+  app?: Pick<PodSpec, 'args' | 'env'>;
+}
+
+/**
+ * The pod's (only) app container with the workload's flags as args — the image's entrypoint is the
+ * program, as PodSpec.command is locally — and its environment over the manifest's, by name.
+ */
+export function withAppFlags(podSpec: any, app: Pick<PodSpec, 'args' | 'env'>): any {
+  const [container, ...others] = podSpec.containers ?? [];
+  if (!container) throw new Error('the workload manifest\'s pod has no container');
+  const env: { name: string; value?: string }[] = [...(container.env ?? [])];
+  for (const [name, value] of Object.entries(app.env ?? {})) {
+    const at = env.findIndex((e) => e.name === name);
+    if (at >= 0) env[at] = { name, value };
+    else env.push({ name, value });
+  }
+  return { ...podSpec, containers: [{ ...container, args: [...(app.args ?? [])], ...(env.length > 0 ? { env } : {}) }, ...others] };
 }
 
 export function prepareManifests(original: K8sObject[], options: PrepareOptions): TrialManifests {
@@ -87,7 +108,7 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...podMarks } };
   if (options.podAnnotations && Object.keys(options.podAnnotations).length > 0) template.metadata.annotations = { ...template.metadata.annotations, ...options.podAnnotations };
   template.spec = {
-    ...template.spec,
+    ...(options.app ? withAppFlags(template.spec, options.app) : template.spec),
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a
     // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
     affinity: options.shape !== 'pod' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),

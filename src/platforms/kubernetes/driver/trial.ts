@@ -69,7 +69,7 @@ export class KubernetesTrialSteps implements TrialSteps {
     let { source, target } = chooseNodes(nodes, this.setup.wantedNodes);
     const original = readWorkloadManifests(workload.type);
     const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
-      namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target,
+      namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target, app: workload.podSpec(),
       ...(strategy.podAnnotations ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) } : {}),
     });
     this.selector = manifests.podSelector;
