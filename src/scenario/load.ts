@@ -317,11 +317,21 @@ function platformProblems(s: Scenario): ScenarioProblem[] {
     problems.push({ path: 'kubernetes', expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)', found: 'nothing' });
     return problems;
   }
-  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined) {
-    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), nodeAddress (a node's address: each workload's NodePort on it), or `probes: false` to skip the app probes", found: 'nothing' });
+  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined && k8s.expose === undefined) {
+    problems.push({ path: 'kubernetes.address', expected: "how the probes reach each workload's Service: expose: nodePort (with nodeAddress, a node's address from here), expose: loadBalancer, a fixed address (host:port), or `probes: false` to skip the app probes", found: 'nothing' });
   }
   if (k8s.address !== undefined && k8s.nodeAddress !== undefined) {
     problems.push({ path: 'kubernetes.nodeAddress', expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both', found: JSON.stringify(k8s.nodeAddress) });
+  }
+  if (k8s.address !== undefined && k8s.expose !== undefined) {
+    problems.push({ path: 'kubernetes.expose', expected: 'either address (a fixed host:port) or expose (ports the cluster allocates), not both', found: JSON.stringify(k8s.expose) });
+  }
+  if (k8s.nodeAddress !== undefined && k8s.expose === 'loadBalancer') {
+    problems.push({ path: 'kubernetes.nodeAddress', expected: 'no nodeAddress with expose: loadBalancer (the probes go to the load balancer\'s address)', found: JSON.stringify(k8s.nodeAddress) });
+  }
+  const instances = s.workloads.flatMap((w) => sweepInstances(w).map((i) => i.name));
+  if (k8s.probes && k8s.address !== undefined && instances.length > 1) {
+    problems.push({ path: 'kubernetes.address', expected: `one workload with a fixed address (the probes would reach all ${instances.length} — ${instances.join(', ')} — at this one port); use expose: nodePort or loadBalancer, each workload at its own port`, found: JSON.stringify(k8s.address) });
   }
   if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
     problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });

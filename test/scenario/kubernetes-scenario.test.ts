@@ -45,6 +45,11 @@ describe('kubernetes scenarios', () => {
     ['the local platform\'s nodes', `${K8S}kubernetes: { probes: false }\nnodes: [node-a, node-b]\nstrategies: [drain]\n`, 'nodes', /kubernetes.sourceNode and kubernetes.targetNode/],
     ['a local: block', `${K8S}kubernetes: { probes: false }\nlocal: { checkpointStore: tmpfs }\nstrategies: [drain]\n`, 'local', /configure the local platform only/],
     ['an empty migration', `${K8S}kubernetes: { probes: false }\nmigration: {}\nstrategies: [drain]\n`, 'migration', /kubernetes.sourceNode/],
+    ['a fixed address with several workloads', `platform: kubernetes\nworkloads: [{ type: video }, { type: redis }]\nkubernetes: { address: '10.0.0.5:8080' }\nstrategies: [drain]\n`, 'kubernetes.address', /one workload with a fixed address .* video, redis .* use expose: nodePort or loadBalancer/],
+    ['a fixed address with a swept workload', `platform: kubernetes\nworkloads: [{ type: video, sweep: { bitrateKbps: [500, 1000] } }]\nkubernetes: { address: '10.0.0.5:8080' }\nstrategies: [drain]\n`, 'kubernetes.address', /all 2/],
+    ['address and expose', `${K8S}kubernetes: { address: '10.0.0.5:8080', expose: nodePort }\nstrategies: [drain]\n`, 'kubernetes.expose', /not both/],
+    ['nodeAddress with a load balancer', `${K8S}kubernetes: { nodeAddress: 10.0.0.5, expose: loadBalancer }\nstrategies: [drain]\n`, 'kubernetes.nodeAddress', /load balancer/],
+    ['an unknown exposure', `${K8S}kubernetes: { expose: portForward }\nstrategies: [drain]\n`, 'kubernetes.expose', /nodePort.*loadBalancer/],
     ['a bad address', `${K8S}kubernetes: { address: 'nowhere' }\nstrategies: [drain]\n`, 'kubernetes.address', /host:port/],
     ['a kubernetes block on the local platform', 'workloads: [{ type: redis }]\nkubernetes: { probes: false }\nstrategies: [criu]\n', 'kubernetes', /platform: kubernetes/],
   ])('rejects %s, naming the field and the fix', (_, text, path, expected) => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { PodSpec } from '../../model/pod-spec.ts';
 import { MANAGED_BY_LABEL, type K8sObject } from './api.ts';
+import { exposedService, type Exposure } from './service-exposure.ts';
 
 const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
 
@@ -76,6 +77,8 @@ export interface PrepareOptions {
   podAnnotations?: Record<string, string>;
   /** The workload as the scenario configures it: its flags become the app container's args, its environment is set over the file's. */
   app?: Pick<PodSpec, 'args' | 'env'>;
+  /** How the probes reach the Service (its type); its nodePort is always the cluster's to allocate. */
+  exposure?: Exposure;
 }
 
 /**
@@ -114,7 +117,7 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
     affinity: options.shape !== 'pod' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
     ...(options.tolerations ? { tolerations: [...(template.spec?.tolerations ?? []), ...options.tolerations] } : {}),
   };
-  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o, marks));
+  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o.kind === 'Service' ? exposedService(o, options.exposure) : o, marks));
   let owner: K8sObject;
   if (options.shape === 'deployment') {
     owner = withMarks(deployment, marks);
@@ -133,12 +136,4 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   }
   const podSelector = Object.entries({ ...appLabels, [RUN_LABEL]: marks[RUN_LABEL], [TRIAL_LABEL]: String(options.trial) }).map(([k, v]) => `${k}=${v}`).join(',');
   return { objects: [...others, owner], owner, podTemplate: template, podSelector, appLabels };
-}
-
-/** The nodePort of the workload's Service in workloads/<type>/k8s.yaml (where `kubernetes.nodeAddress` probes it). */
-export function serviceNodePort(type: string): number {
-  const service = readWorkloadManifests(type).find((o) => o.kind === 'Service');
-  const port = service?.spec?.ports?.find((p: { nodePort?: number }) => p.nodePort !== undefined)?.nodePort;
-  if (typeof port !== 'number') throw new Error(`workloads/${type}/k8s.yaml: its Service has no nodePort (kubernetes.nodeAddress needs one)`);
-  return port;
 }

@@ -1,8 +1,8 @@
 // A workload option set away from its default reaches the running app on a cluster: the app's flags
 // come from the scenario's workload definition, not from workloads/<type>/k8s.yaml. Deployed by the
 // kubernetes platform's own trial steps on the lab's real nodes (`migbench cluster`), then asked
-// through its Service's NodePort, as a probe reaches it: Redis' CONFIG GET appendfsync, the video
-// server's frames per second.
+// through its Service's NodePort (the one the cluster allocated, read back from the Service), as a
+// probe reaches it: Redis' CONFIG GET appendfsync, the video server's frames per second.
 import { expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
@@ -10,7 +10,6 @@ import { labNodeAccess } from '../../../src/lab/nodes/node-access.ts';
 import { KubeApi } from '../../../src/platforms/kubernetes/api.ts';
 import { connectCluster, nodeInfo } from '../../../src/platforms/kubernetes/cluster.ts';
 import { KubernetesTrialSteps } from '../../../src/platforms/kubernetes/driver/trial.ts';
-import { serviceNodePort } from '../../../src/platforms/kubernetes/manifests.ts';
 import { strategySchema, workloadSchema, type WorkloadConfig } from '../../../src/scenario/schema.ts';
 import { createKubernetesStrategy } from '../../../src/strategies/registry.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
@@ -26,10 +25,11 @@ async function deployed(config: WorkloadConfig, trial: number, check: (address: 
   const { state } = cluster;
   const k8s = connectCluster({ kubeconfig: state.kubeconfig, namespace: 'migbench' });
   const workload = createWorkload(config);
-  const address = { host: state.nodes[0]!.address, port: serviceNodePort(workload.type) };
   const runId = 'options-test';
   const steps = new KubernetesTrialSteps({
-    runId, trial, api: new KubeApi(k8s, { dryRun: false, print: () => undefined }), workload, address,
+    runId, trial, api: new KubeApi(k8s, { dryRun: false, print: () => undefined }), workload,
+    // Each workload at the nodePort the cluster allocated its Service, on worker-a's address.
+    exposure: { via: 'nodePort', nodeAddress: state.nodes[0]!.address },
     adaptManifests: (objects) => labNodeAccess.adaptManifests(objects, runId, trial),
     strategy: createKubernetesStrategy(strategySchema.parse('redeploy')),
     nodes: async () => (await k8s.core.listNode()).items.map(nodeInfo),
@@ -38,8 +38,9 @@ async function deployed(config: WorkloadConfig, trial: number, check: (address: 
     timing: { settleMs: 0, observeMs: 0, readyTimeoutMs: 120_000 },
   });
   try {
-    await steps.deploy(silentEvents, new AbortController().signal);
-    await check(address);
+    const { address } = await steps.deploy(silentEvents, new AbortController().signal);
+    expect(address?.port).not.toBe(undefined);
+    await check(address!);
   } finally {
     expect(await steps.teardown()).toEqual([]);
   }

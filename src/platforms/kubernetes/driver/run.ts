@@ -17,7 +17,8 @@ import { KubeApi } from '../api.ts';
 import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
-import { readWorkloadManifests, serviceNodePort } from '../manifests.ts';
+import { readWorkloadManifests } from '../manifests.ts';
+import { exposureOf } from '../service-exposure.ts';
 import type { NodeAccess } from '../node-access.ts';
 import { KubernetesTrialSteps } from './trial.ts';
 
@@ -67,8 +68,8 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   const workloadTypes = [...new Set(scenario.workloads.map((w) => w.type))];
   for (const w of workloadTypes) {
     try {
-      readWorkloadManifests(w);
-      if (k8s.probes && k8s.nodeAddress) serviceNodePort(w);
+      const service = readWorkloadManifests(w).find((o) => o.kind === 'Service');
+      if (exposureOf(k8s) && !service) throw new Error('no Service for the probes to reach');
     } catch (err) {
       problem(`workloads[].type ${w}: no usable workloads/${w}/k8s.yaml (${(err as Error).message})`);
     }
@@ -84,16 +85,14 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const { scenario } = request.loaded;
   const k8s = scenario.kubernetes!;
   const { cluster, nodes, reachable } = checked;
-  const fixedAddress = k8s.probes && k8s.address ? { host: k8s.address.slice(0, k8s.address.lastIndexOf(':')), port: Number(k8s.address.slice(k8s.address.lastIndexOf(':') + 1)) } : undefined;
-  // nodeAddress: each workload at its own Service's NodePort on that node.
-  const addressOf = (type: string) => (k8s.probes && k8s.nodeAddress ? { host: k8s.nodeAddress, port: serviceNodePort(type) } : fixedAddress);
+  const exposure = exposureOf(k8s);
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
   // Nodes migbench reaches (the lab's, on this host): it can do kubelet-checkpoint's node steps there.
   const checkpointNodes: CheckpointNodes | undefined = reachable ? await access.checkpointNodes() : undefined;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
-      runId: identity.runId, trial: identity.trial, api, workload, ...(addressOf(workload.type) ? { address: addressOf(workload.type)! } : {}),
+      runId: identity.runId, trial: identity.trial, api, workload, ...(exposure ? { exposure } : {}),
       ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
       kubelet,
