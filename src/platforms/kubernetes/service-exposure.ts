@@ -8,7 +8,6 @@
 // it leads to the old pod, which is gone (docs/kubernetes.md).
 import { sleep } from '../../clock.ts';
 import type { Endpoint } from '../../model/endpoint.ts';
-import type { KubernetesPlatformConfig } from '../../scenario/schema.ts';
 import type { K8sObject, KubeApi } from './api.ts';
 
 export type Exposure =
@@ -16,8 +15,8 @@ export type Exposure =
   | { via: 'loadBalancer' }
   | { via: 'address'; address: Endpoint };
 
-/** How the scenario has the probes reach its Services; undefined: no app probes. */
-export function exposureOf(k8s: KubernetesPlatformConfig): Exposure | undefined {
+/** How the scenario's `kubernetes` fields have the probes reach its Services; undefined: no app probes. */
+export function exposureOf(k8s: { probes: boolean; address?: string; expose?: 'nodePort' | 'loadBalancer'; nodeAddress?: string }): Exposure | undefined {
   if (!k8s.probes) return undefined;
   if (k8s.address !== undefined) {
     const colon = k8s.address.lastIndexOf(':');
