@@ -213,6 +213,35 @@ export const kubernetesPlatformSchema = z
     probes: z.boolean().describe('false: no app probes (e.g. a simulated cluster whose pods run no app); only pod lifecycle figures.').default(true),
     sourceNode: z.string().min(1).describe('The node the pod starts on; default: the first schedulable, ready worker.').optional(),
     targetNode: z.string().min(1).describe('The node it moves to; default: the first schedulable worker other than the source.').optional(),
+    storageClass: z
+      .string()
+      .min(1)
+      .describe(
+        "The StorageClass of the workloads' volume claims (redis, ml-training); default: the cluster's default class. Checked before the first trial: it must exist and give " +
+          'ReadWriteMany volumes, since the data follows the pod to the target node (exit 2 otherwise).',
+      )
+      .optional(),
+    nodeSelector: z
+      .record(z.string().min(1), z.string())
+      .describe(
+        "Labels a node must carry to run the workloads: the pods' nodeSelector, and the default source and target are picked among the workers that carry them " +
+          '(e.g. { pool: bench } for nodes set aside for benchmarking, or to give each of two runs sharing a cluster its own pair).',
+      )
+      .optional(),
+    tolerations: z
+      .array(
+        z
+          .object({
+            key: z.string().min(1).optional(),
+            operator: z.enum(['Exists', 'Equal']).optional(),
+            value: z.string().optional(),
+            effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+            tolerationSeconds: z.number().int().min(0).optional(),
+          })
+          .strict(),
+      )
+      .describe("Tolerations added to the pods (Kubernetes' own fields), e.g. of nodes tainted for benchmarking; the default source and target may then be nodes with the taints they tolerate.")
+      .optional(),
     forceControlPlane: z.boolean().describe('Allow draining a control-plane node (refused otherwise).').default(false),
     kubeletInsecureTls: z
       .boolean()

@@ -91,3 +91,22 @@ describe('the app container on a cluster runs with the scenario\'s workload opti
     expect(m.owner.spec.template.spec.containers[0].args).toContain('--threads');
   });
 });
+
+it('puts kubernetes.nodeSelector and kubernetes.tolerations on the pods of every shape', () => {
+  const tolerations = [{ key: 'bench', operator: 'Exists', effect: 'NoSchedule' }];
+  for (const shape of ['deployment', 'statefulset', 'pod'] as const) {
+    const m = prepareManifests(readWorkloadManifests('video'), { ...options, shape, nodeSelector: { pool: 'b' }, tolerations });
+    const spec = shape === 'pod' ? m.owner.spec : m.owner.spec.template.spec;
+    expect(spec.nodeSelector, shape).toEqual({ pool: 'b' });
+    expect(spec.tolerations, shape).toEqual(tolerations);
+    expect(m.podTemplate.spec.nodeSelector, shape).toEqual({ pool: 'b' });
+  }
+});
+
+it('gives the claims kubernetes.storageClass, and leaves them to the default class without it', () => {
+  for (const type of ['redis', 'ml-training']) {
+    const claim = (storageClass?: string) => prepareManifests(readWorkloadManifests(type), { ...options, shape: 'deployment', ...(storageClass ? { storageClass } : {}) }).objects.find((o) => o.kind === 'PersistentVolumeClaim')!;
+    expect(claim('nfs').spec).toMatchObject({ storageClassName: 'nfs', accessModes: ['ReadWriteMany'] });
+    expect(claim().spec).not.toHaveProperty('storageClassName');
+  }
+});

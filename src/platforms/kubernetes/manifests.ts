@@ -71,14 +71,23 @@ export interface PrepareOptions {
   shape: WorkloadShape;
   source: string;
   target: string;
-  /** Tolerations added to the pod (e.g. a simulated cluster's node taint). */
+  /** Tolerations added to the pod (kubernetes.tolerations). */
   tolerations?: unknown[];
+  /** The StorageClass of the claims (kubernetes.storageClass); default: the cluster's default class. */
+  storageClass?: string;
+  /** Labels the pod's node must carry (kubernetes.nodeSelector), over the manifest's own. */
+  nodeSelector?: Record<string, string>;
   /** Annotations added to the pod (the strategy's: kubelet-checkpoint's CRIU options). */
   podAnnotations?: Record<string, string>;
   /** The workload as the scenario configures it: its flags become the app container's args, its environment is set over the file's. */
   app?: Pick<PodSpec, 'args' | 'env'>;
   /** How the probes reach the Service (its type); its nodePort is always the cluster's to allocate. */
   exposure?: Exposure;
+}
+
+/** A claim of the scenario's StorageClass (none named: the cluster's default, as the file leaves it). */
+function withStorageClass(claim: K8sObject, storageClass: string | undefined): K8sObject {
+  return storageClass === undefined ? claim : { ...claim, spec: { ...claim.spec, storageClassName: storageClass } };
 }
 
 /**
@@ -116,8 +125,9 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
     // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
     affinity: options.shape !== 'pod' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
     ...(options.tolerations ? { tolerations: [...(template.spec?.tolerations ?? []), ...options.tolerations] } : {}),
+    ...(options.nodeSelector ? { nodeSelector: { ...template.spec?.nodeSelector, ...options.nodeSelector } } : {}),
   };
-  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o.kind === 'Service' ? exposedService(o, options.exposure) : o, marks));
+  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o.kind === 'Service' ? exposedService(o, options.exposure) : o.kind === 'PersistentVolumeClaim' ? withStorageClass(o, options.storageClass) : o, marks));
   let owner: K8sObject;
   if (options.shape === 'deployment') {
     owner = withMarks(deployment, marks);

@@ -19,6 +19,7 @@ import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cl
 import { KubeletApi } from '../kubelet-api.ts';
 import { readWorkloadManifests } from '../manifests.ts';
 import { exposureOf } from '../service-exposure.ts';
+import { storageProblems } from '../storage.ts';
 import type { NodeAccess } from '../node-access.ts';
 import { KubernetesTrialSteps } from './trial.ts';
 
@@ -74,6 +75,16 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
       problem(`workloads[].type ${w}: no usable workloads/${w}/k8s.yaml (${(err as Error).message})`);
     }
   }
+  // The volumes the workloads claim, as these nodes run them (the lab's: none, a shared host directory instead).
+  const claims = workloadTypes.flatMap((w) => {
+    try {
+      const objects = readWorkloadManifests(w);
+      return (reachable ? access.adaptManifests(objects, 'preflight', 0) : objects).filter((o) => o.kind === 'PersistentVolumeClaim');
+    } catch {
+      return []; // reported above
+    }
+  });
+  for (const found of await storageProblems(cluster, claims, k8s.storageClass)) problem(found);
   if (reachable && pair) {
     const found = access.problem(nodeObjects, [pair.source, pair.target], workloadTypes);
     if (found) problem(found);
@@ -92,7 +103,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
-      runId: identity.runId, trial: identity.trial, api, workload, ...(exposure ? { exposure } : {}),
+      runId: identity.runId, trial: identity.trial, api, workload, ...(exposure ? { exposure } : {}), ...(k8s.storageClass ? { storageClass: k8s.storageClass } : {}),
       ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
       kubelet,

@@ -5,11 +5,12 @@
 // the Service's address; without it (a simulated cluster's pods run no app) the trial measures the
 // pod lifecycle only and says so. A dry run prints the calls that would change the cluster.
 import type { KubeApi, K8sObject } from '../api.ts';
-import { chooseNodes, type NodeInfo } from '../cluster.ts';
+import { chooseNodes, type NodeInfo, type WantedNodes } from '../cluster.ts';
 import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import type { KubeletApi } from '../kubelet-api.ts';
 import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../manifests.ts';
 import { waitForServiceEndpoint, type Exposure } from '../service-exposure.ts';
+import { waitForClaimsGone } from '../storage.ts';
 import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../pod-watch.ts';
 import { isServing, type KubernetesStrategy } from '../../../strategies/entry/kubernetes-strategy.ts';
 import type { EventRecorder } from '../../../model/timeline.ts';
@@ -28,9 +29,12 @@ export interface KubernetesTrialSetup {
   strategy: KubernetesStrategy;
   /** The cluster's nodes now (read once per trial: a node may have been cordoned meanwhile). */
   nodes: () => Promise<NodeInfo[]>;
-  wantedNodes: { sourceNode?: string; targetNode?: string };
+  /** Where the scenario lets the pods run (its nodes, nodeSelector, tolerations). */
+  wantedNodes: WantedNodes;
   forceControlPlane: boolean;
   timing: TrialTiming;
+  /** The claims' StorageClass (kubernetes.storageClass). */
+  storageClass?: string;
   /** How the probes reach the Service; undefined: app probes skipped (pod lifecycle only). */
   exposure?: Exposure;
   /** How this cluster runs a workload's manifest (the real-node cluster: realNodeManifests); default as it is. */
@@ -71,6 +75,9 @@ export class KubernetesTrialSteps implements TrialSteps {
     const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
       namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target, app: workload.podSpec(),
       ...(exposure ? { exposure } : {}),
+      ...(this.setup.wantedNodes.tolerations ? { tolerations: this.setup.wantedNodes.tolerations } : {}),
+      ...(this.setup.wantedNodes.nodeSelector ? { nodeSelector: this.setup.wantedNodes.nodeSelector } : {}),
+      ...(this.setup.storageClass ? { storageClass: this.setup.storageClass } : {}),
       ...(strategy.podAnnotations ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) } : {}),
     });
     this.selector = manifests.podSelector;
@@ -141,6 +148,15 @@ export class KubernetesTrialSteps implements TrialSteps {
         errors.push(describe(err, teardownSignal));
       }
       watch.stop();
+    }
+    // The claims, once no pod holds them: the next trial makes them again under the same names.
+    const claims = this.applied.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name);
+    if (claims.length > 0 && !this.dryRun) {
+      try {
+        await waitForClaimsGone(api, claims, this.setup.timing.readyTimeoutMs, teardownSignal);
+      } catch (err) {
+        errors.push(describe(err, teardownSignal));
+      }
     }
     // Files and images on the nodes, once no pod uses them any more.
     for (const left of this.leftOnNodes.reverse()) {
