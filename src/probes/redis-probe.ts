@@ -33,6 +33,9 @@ export function classifyRedisError(err: unknown): SampleError {
   return 'other';
 }
 
+/** How long start() keeps trying to open its first connection. */
+const START_CONNECT_TIMEOUT_MS = 10_000;
+
 export class RedisProbe implements Probe {
   readonly name = 'redis';
   private readonly target: Endpoint;
@@ -90,10 +93,43 @@ export class RedisProbe implements Probe {
   }
 
   async start(): Promise<void> {
-    await this.client.connect();
+    await this.firstConnection();
     this.lastSuccessAt = performance.now();
     this.probing = true;
     this.ticker.start();
+  }
+
+  /**
+   * The first connection, however many attempts it takes within START_CONNECT_TIMEOUT_MS. One attempt
+   * can fail for reasons of the path, not of the app that was ready a moment before: a connect slower
+   * than connectTimeoutMs (50 ms by default) through a NodePort on a busy host, a SYN lost. ioredis
+   * then rejects connect() with "Connection is closed." while its retryStrategy goes on trying —
+   * which ended one trial of 18 on the lab's nodes in `settle`, before any migration (issue 19).
+   */
+  private async firstConnection(): Promise<void> {
+    let firstError: string;
+    try {
+      await this.client.connect();
+      return;
+    } catch (err) {
+      firstError = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+      };
+      const onReady = () => {
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`redis probe: no connection to ${this.target.host}:${this.target.port} within ${START_CONNECT_TIMEOUT_MS} ms (first attempt: ${firstError}; last: ${this.lastConnectionError || 'none'})`));
+      }, START_CONNECT_TIMEOUT_MS);
+      this.client.on('ready', onReady);
+      if (this.client.status === 'ready') onReady();
+    });
   }
 
   private tick(seq: number, scheduledAt: number): void {
