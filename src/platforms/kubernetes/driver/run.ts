@@ -20,6 +20,7 @@ import { KubeletApi } from '../kubelet-api.ts';
 import { readWorkloadManifests } from '../manifests.ts';
 import { exposureOf } from '../service-exposure.ts';
 import { storageProblems } from '../storage.ts';
+import { nodeRuntimes } from '../node-runtime.ts';
 import type { NodeAccess } from '../node-access.ts';
 import { KubernetesTrialSteps } from './trial.ts';
 
@@ -119,6 +120,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
     platformInfo: {
       name: 'kubernetes', server: cluster.server, context: cluster.context, namespace: cluster.namespace,
       nodes: Object.fromEntries(nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')])),
+      runtimes: await nodeRuntimes(cluster, checked.nodeObjects),
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({
