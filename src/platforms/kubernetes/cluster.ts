@@ -37,6 +37,8 @@ export interface NodeInfo {
   schedulable: boolean;
   ready: boolean;
   controlPlane: boolean;
+  /** The node's InternalIP, when it has one (where a NodePort answers by default). */
+  internalIp?: string;
   /** Where the node's kubelet serves its API (InternalIP and status.daemonEndpoints), when it says. */
   kubelet?: KubeletEndpoint;
   labels?: Record<string, string>;
@@ -91,6 +93,7 @@ export function nodeInfo(node: V1Node): NodeInfo {
     controlPlane: CONTROL_PLANE_LABELS.some((l) => l in labels) || taints.some((t) => CONTROL_PLANE_LABELS.includes(t.key)),
     ...(Object.keys(labels).length > 0 ? { labels: { ...labels } } : {}),
     ...(keepOff.length > 0 ? { taints: keepOff } : {}),
+    ...(address ? { internalIp: address } : {}),
     ...(address && port ? { kubelet: { address, port } } : {}),
     ...(node.status?.nodeInfo?.kubeletVersion ? { kubeletVersion: node.status.nodeInfo.kubeletVersion } : {}),
     ...(node.status?.nodeInfo?.containerRuntimeVersion ? { containerRuntimeVersion: node.status.nodeInfo.containerRuntimeVersion } : {}),

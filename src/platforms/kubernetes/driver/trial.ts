@@ -100,7 +100,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       events.emit('trial', 'nodes_swapped', `the scheduler put ${pod.name} on ${pod.node}: it moves to ${target}`);
     }
     // Where the probes reach the Service (not in a dry run: nothing was created to read back).
-    const sourceAddress = nodes.find((n) => n.name === source)?.kubelet?.address;
+    const sourceAddress = nodes.find((n) => n.name === source)?.internalIp;
     const address = exposure && service && !this.dryRun ? await waitForServiceEndpoint(api, service, exposure, sourceAddress, this.setup.timing.readyTimeoutMs, signal) : undefined;
     if (address) await workload.waitReady(address, this.setup.timing.readyTimeoutMs, signal);
     this.deployed = { manifests, pods, pod, sourceNode: nodes.find((n) => n.name === source)!, target };
