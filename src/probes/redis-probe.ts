@@ -93,43 +93,10 @@ export class RedisProbe implements Probe {
   }
 
   async start(): Promise<void> {
-    await this.firstConnection();
+    await connectWithin(this.client, START_CONNECT_TIMEOUT_MS, () => this.lastConnectionError);
     this.lastSuccessAt = performance.now();
     this.probing = true;
     this.ticker.start();
-  }
-
-  /**
-   * The first connection, however many attempts it takes within START_CONNECT_TIMEOUT_MS. One attempt
-   * can fail for reasons of the path, not of the app that was ready a moment before: a connect slower
-   * than connectTimeoutMs (50 ms by default) through a NodePort on a busy host, a SYN lost. ioredis
-   * then rejects connect() with "Connection is closed." while its retryStrategy goes on trying —
-   * which ended one trial of 18 on the lab's nodes in `settle`, before any migration (issue 19).
-   */
-  private async firstConnection(): Promise<void> {
-    let firstError: string;
-    try {
-      await this.client.connect();
-      return;
-    } catch (err) {
-      firstError = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise<void>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.client.off('ready', onReady);
-      };
-      const onReady = () => {
-        done();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`redis probe: no connection to ${this.target.host}:${this.target.port} within ${START_CONNECT_TIMEOUT_MS} ms (first attempt: ${firstError}; last: ${this.lastConnectionError || 'none'})`));
-      }, START_CONNECT_TIMEOUT_MS);
-      this.client.on('ready', onReady);
-      if (this.client.status === 'ready') onReady();
-    });
   }
 
   private tick(seq: number, scheduledAt: number): void {
@@ -201,7 +168,7 @@ export class RedisProbe implements Probe {
     const checker = new Redis({ host: this.target.host, port: this.target.port, lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 5_000, commandTimeout: 30_000 });
     checker.on('error', () => undefined);
     try {
-      await checker.connect();
+      await connectWithin(checker, START_CONNECT_TIMEOUT_MS);
       const present = new Set(await checker.hkeys(PROBE_KEY));
       const lost = this.acked.filter((seq) => !present.has(String(seq))).length;
       return { redisAckedWritesLost: lost };
@@ -212,4 +179,38 @@ export class RedisProbe implements Probe {
       checker.disconnect(false);
     }
   }
+}
+
+/**
+ * Connects `client`, however many attempts it takes within `timeoutMs` (its retryStrategy makes
+ * them). One attempt can fail for reasons of the path, not of the app that answered a moment before:
+ * a connect slower than the probe's connectTimeoutMs (50 ms by default) through a NodePort on a busy
+ * host, a SYN lost. ioredis then rejects connect() with "Connection is closed." while it goes on
+ * trying — which ended one trial of 18 on the lab's nodes in `settle`, before any migration (issue 19).
+ */
+async function connectWithin(client: Redis, timeoutMs: number, lastError: () => string = () => ''): Promise<void> {
+  let firstError: string;
+  try {
+    await client.connect();
+    return;
+  } catch (err) {
+    firstError = err instanceof Error ? err.message : String(err);
+  }
+  const { host, port } = client.options;
+  await new Promise<void>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`redis probe: no connection to ${host}:${port} within ${timeoutMs} ms (first attempt: ${firstError}; last: ${lastError() || 'none'})`));
+    }, timeoutMs);
+    client.on('ready', onReady);
+    if (client.status === 'ready') onReady();
+  });
 }
