@@ -6,17 +6,10 @@ import { parseDocument, isMap, LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { strategies, strategyLabel, strategyNames } from '../strategies/registry.ts';
 import { scenarioSchema, type Scenario, type WorkloadConfig } from './schema.ts';
+import { platformFields } from './platform-fields.ts';
+export type { ScenarioProblem } from './problem.ts';
+import { describe, type ScenarioProblem } from './problem.ts';
 import { sweepConflicts, sweepInstances } from './sweep.ts';
-
-export interface ScenarioProblem {
-  /** Path in the document, e.g. `workloads[0].keys`; '' for the document itself. */
-  path: string;
-  expected: string;
-  /** What the document holds there, as written (or 'nothing' when the field is missing). */
-  found: string;
-  /** Where in the file, when known (`line:col`). */
-  where?: string;
-}
 
 export class ScenarioError extends Error {
   readonly file: string;
@@ -104,17 +97,9 @@ export function parseScenario(file: string, sourceText: string, overrides: Scena
   }
   const scenario = parsed.data;
   const conflicts = sweepConflicts(withOverrides.workloads).map(({ at, expected, found }) => ({ path: formatPath(at), expected, found, where: locate(at) }));
-  const problems = [...crossFieldProblems(scenario), ...localOnlyFields(scenario, raw, locate), ...conflicts];
+  const problems = [...crossFieldProblems(scenario), ...platformFields[scenario.platform].problems(scenario, raw, locate), ...conflicts];
   if (problems.length > 0) throw new ScenarioError(file, problems);
-  if (scenario.platform === 'kubernetes') {
-    // The cluster's nodes are known only once it is reached; these say which rule will pick them.
-    const k8s = scenario.kubernetes!;
-    return { file, scenario, sourceText, migration: { from: k8s.sourceNode ?? 'the first schedulable worker', to: k8s.targetNode ?? 'the first schedulable worker other than the source' } };
-  }
-  // A default never picks the node the other end names (`migration: { to: node-a }` starts on node-b).
-  const from = scenario.migration.from ?? scenario.nodes.find((n) => n !== scenario.migration.to)!;
-  const to = scenario.migration.to ?? scenario.nodes.find((n) => n !== from)!;
-  return { file, scenario, sourceText, migration: { from, to } };
+  return { file, scenario, sourceText, migration: platformFields[scenario.platform].migration(scenario) };
 }
 
 /**
@@ -141,26 +126,6 @@ function throwAliasBomb(file: string): never {
     expected: `a scenario whose aliases (*name) expand to a document of reasonable size (at most ${MAX_ALIAS_COUNT} alias uses; write the values out instead)`,
     found: 'aliases of aliases that would expand exponentially (a "billion laughs" document)',
   }]);
-}
-
-/**
- * The local platform's fields written in a kubernetes scenario: the schema fills them with defaults,
- * so only the document tells they were given — and silently ignoring them would run something
- * other than what the user wrote.
- */
-function localOnlyFields(s: Scenario, raw: Record<string, unknown>, locate: (path: PropertyKey[]) => string | undefined): ScenarioProblem[] {
-  if (s.platform !== 'kubernetes') return [];
-  const fix: Record<string, string> = {
-    nodes: 'no `nodes` with platform: kubernetes (the cluster\'s nodes are its own; name them with kubernetes.sourceNode and kubernetes.targetNode)',
-    local: 'no `local:` block with platform: kubernetes (its fields configure the local platform only; set platform: local to use them)',
-    migration: 'no `migration` with platform: kubernetes (use kubernetes.sourceNode and kubernetes.targetNode)',
-  };
-  const migration = raw.migration as Record<string, unknown> | undefined;
-  return Object.keys(fix)
-    .filter((field) => field in raw)
-    // migration.from / migration.to are named on their own (platformProblems).
-    .filter((field) => field !== 'migration' || migration === null || typeof migration !== 'object' || (migration.from === undefined && migration.to === undefined))
-    .map((field) => ({ path: field, expected: fix[field]!, found: describe(raw[field]), where: locate([field]) }));
 }
 
 function applyOverrides(raw: Record<string, unknown>, o: ScenarioOverrides): Record<string, unknown> {
@@ -270,17 +235,7 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   for (const d of new Set(duplicates(s.strategies.map(strategyLabel)))) {
     problems.push({ path: 'strategies', expected: 'each strategy once (a CRIU strategy may also appear once more with ip: preserve)', found: `${JSON.stringify(d)} twice` });
   }
-  for (const key of ['from', 'to'] as const) {
-    const node = s.migration[key];
-    if (node !== undefined && !s.nodes.includes(node)) {
-      problems.push({ path: `migration.${key}`, expected: `one of the nodes (${s.nodes.join(', ')})`, found: JSON.stringify(node) });
-    }
-  }
-  if (s.migration.from !== undefined && s.migration.from === s.migration.to) {
-    problems.push({ path: 'migration.to', expected: 'a node other than migration.from', found: JSON.stringify(s.migration.to) });
-  }
   problems.push(...strategyProblems(s));
-  problems.push(...platformProblems(s));
   return problems;
 }
 
@@ -305,45 +260,6 @@ function strategyProblems(s: Scenario): ScenarioProblem[] {
   return problems;
 }
 
-/** Which fields belong to which platform. */
-function platformProblems(s: Scenario): ScenarioProblem[] {
-  const problems: ScenarioProblem[] = [];
-  if (s.platform === 'local') {
-    if (s.kubernetes !== undefined) problems.push({ path: 'kubernetes', expected: 'no `kubernetes:` block with platform: local (or set platform: kubernetes)', found: 'a mapping' });
-    return problems;
-  }
-  const k8s = s.kubernetes;
-  if (k8s === undefined) {
-    problems.push({ path: 'kubernetes', expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)', found: 'nothing' });
-    return problems;
-  }
-  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined && k8s.expose === undefined) {
-    problems.push({ path: 'kubernetes.address', expected: "how the probes reach each workload's Service: expose: nodePort (with nodeAddress, a node's address from here), expose: loadBalancer, a fixed address (host:port), or `probes: false` to skip the app probes", found: 'nothing' });
-  }
-  if (k8s.address !== undefined && k8s.nodeAddress !== undefined) {
-    problems.push({ path: 'kubernetes.nodeAddress', expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both', found: JSON.stringify(k8s.nodeAddress) });
-  }
-  if (k8s.address !== undefined && k8s.expose !== undefined) {
-    problems.push({ path: 'kubernetes.expose', expected: 'either address (a fixed host:port) or expose (ports the cluster allocates), not both', found: JSON.stringify(k8s.expose) });
-  }
-  if (k8s.nodeAddress !== undefined && k8s.expose === 'loadBalancer') {
-    problems.push({ path: 'kubernetes.nodeAddress', expected: 'no nodeAddress with expose: loadBalancer (the probes go to the load balancer\'s address)', found: JSON.stringify(k8s.nodeAddress) });
-  }
-  const instances = s.workloads.flatMap((w) => sweepInstances(w).map((i) => i.name));
-  if (k8s.probes && k8s.address !== undefined && instances.length > 1) {
-    problems.push({ path: 'kubernetes.address', expected: `one workload with a fixed address (the probes would reach all ${instances.length} — ${instances.join(', ')} — at this one port); use expose: nodePort or loadBalancer, each workload at its own port`, found: JSON.stringify(k8s.address) });
-  }
-  if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
-    problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });
-  }
-  for (const key of ['from', 'to'] as const) {
-    if (s.migration[key] !== undefined) {
-      problems.push({ path: `migration.${key}`, expected: `kubernetes.${key === 'from' ? 'sourceNode' : 'targetNode'} on the kubernetes platform (migration.* names the local platform's nodes)`, found: JSON.stringify(s.migration[key]) });
-    }
-  }
-  return problems;
-}
-
 function dedupe(problems: ScenarioProblem[]): ScenarioProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
@@ -365,15 +281,6 @@ function valueAt(doc: unknown, path: PropertyKey[]): unknown {
 
 export function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null (an empty value)';
-  if (Array.isArray(value)) return `a list (${value.length} item${value.length === 1 ? '' : 's'})`;
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
 }
 
 function article(type: string): string {
