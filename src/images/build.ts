@@ -19,7 +19,7 @@ import { PrerequisiteError } from '../setup/prerequisites.ts';
 import { exec } from '../system/exec.ts';
 import { IMAGE_RECIPES, type ImageRecipe, type ImageWorkload } from './recipes.ts';
 
-export const IMAGES_CACHE_DIR = '/var/cache/migbench/images';
+const IMAGES_CACHE_DIR = '/var/cache/migbench/images';
 const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', 'workloads');
 /** Bump when the steps below change what an image holds: the cache key changes with it. */
 const BUILD_STEPS_VERSION = 1;
@@ -227,7 +227,7 @@ async function installedPackages(rootfs: string): Promise<Record<string, string>
 }
 
 /** The manifest digest of the layout's one image, and its layers' stored size. */
-export async function layoutImage(layout: string): Promise<{ manifestDigest: string; compressedBytes: number }> {
+async function layoutImage(layout: string): Promise<{ manifestDigest: string; compressedBytes: number }> {
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
   const manifestDigest = index.manifests[0]?.digest;
   if (!manifestDigest || index.manifests.length !== 1) throw new Error(`${layout}: expected one image, found ${index.manifests.length}`);

@@ -66,7 +66,3 @@ export const IMAGE_RECIPES: readonly ImageRecipe[] = [
 
 export type ImageWorkload = ImageRecipe['workload'];
 export const IMAGE_WORKLOADS = IMAGE_RECIPES.map((r) => r.workload);
-
-export function imageRecipe(workload: ImageWorkload): ImageRecipe {
-  return IMAGE_RECIPES.find((r) => r.workload === workload) as ImageRecipe;
-}

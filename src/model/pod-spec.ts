@@ -2,7 +2,7 @@
 // its code. A workload produces it; the local platform runs it (a cluster runs the workload's own
 // manifest instead).
 
-export interface VolumeMount {
+interface VolumeMount {
   /** Volume name, unique within a run; the same name on another node is the same data (shared store). */
   volume: string;
   /** Where the volume appears inside the pod. */

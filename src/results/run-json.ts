@@ -7,7 +7,7 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import type { Scenario } from '../scenario/schema.ts';
 import { runEnvironment, type RunEnvironment } from '../system/host-load.ts';
 
-export interface HostInfo {
+interface HostInfo {
   hostname: string;
   os: string;
   kernel: string;
@@ -73,7 +73,7 @@ export function startRunInfo(run: {
   };
 }
 
-export function collectHostInfo(): HostInfo {
+function collectHostInfo(): HostInfo {
   const cpuList = cpus();
   let os = 'unknown';
   try {
@@ -92,7 +92,7 @@ export function collectHostInfo(): HostInfo {
   };
 }
 
-export function gitCommit(dir: string): string | null {
+function gitCommit(dir: string): string | null {
   const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
     const commit = git('rev-parse', 'HEAD');

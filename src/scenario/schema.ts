@@ -9,10 +9,7 @@ import { sweepSchema } from './sweep.ts';
 
 // The strategies' schemas, names and label come from their registry (src/strategies/registry.ts);
 // re-exported here for the code that reads them as the scenario's.
-export {
-  kubernetesStrategyNames, strategyLabel, strategyNames, strategyObjectSchema, strategySchema,
-  type StrategyConfig, type StrategyName,
-} from '../strategies/registry.ts';
+export { strategyLabel, strategyObjectSchema, strategySchema, type StrategyConfig } from '../strategies/registry.ts';
 
 const name = z
   .string()
@@ -344,11 +341,9 @@ export const scenarioSchema = z
   })
   .strict();
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type RedisWorkloadConfig = z.output<typeof redisWorkloadSchema>;
 export type VideoWorkloadConfig = z.output<typeof videoWorkloadSchema>;
 export type MlTrainingWorkloadConfig = z.output<typeof mlTrainingWorkloadSchema>;
 
-export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

@@ -35,7 +35,7 @@ import { PrerequisiteError } from '../../setup/prerequisites.ts';
 export const NODE_CACHE_DIR = '/var/cache/migbench/k8s-node';
 const NODE_BUILD_DIR = fileURLToPath(new URL('./node-build/', import.meta.url));
 /** Debian's containernetworking-plugins install here. */
-export const CNI_BIN_DIR = '/usr/lib/cni';
+const CNI_BIN_DIR = '/usr/lib/cni';
 /** The sandbox image containerd 2.3 pins by default (internal/cri/config: DefaultSandboxImage); pause.c's TAG in kubernetes 1.36. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.2';
 
@@ -94,7 +94,7 @@ const moduleFiles = (dir: string) => [join(dir, 'go.mod'), join(dir, 'go.sum')];
 const CONTAINERD_MODULE = join(NODE_BUILD_DIR, 'containerd');
 const RUNC_MODULE = join(NODE_BUILD_DIR, 'runc');
 /** kubelet and kube-proxy: k8s-build's pins, its tools swapped (node-build/kubernetes/go.mod says why). */
-export const KUBERNETES_NODE_MODULE = join(NODE_BUILD_DIR, 'kubernetes');
+const KUBERNETES_NODE_MODULE = join(NODE_BUILD_DIR, 'kubernetes');
 const REGISTRY_MODULE = join(NODE_BUILD_DIR, 'registry');
 const KUBECTL_MODULE = join(NODE_BUILD_DIR, 'kubectl');
 const CRANE_MODULE = join(NODE_BUILD_DIR, 'crane');

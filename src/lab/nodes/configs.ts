@@ -10,13 +10,6 @@ import { PAUSE_IMAGE, type NodeBinaries } from '../build/node-build.ts';
 import { exec } from '../../system/exec.ts';
 import { CLUSTER_CIDR, HOST_ADDRESS, type NodeLayout } from './layout.ts';
 
-export interface NodeConfigFiles {
-  containerdConfig: string;
-  kubeletConfig: string;
-  kubeletKubeconfig: string;
-  kubeProxyConfig: string;
-}
-
 /** toml string: JSON's escaping is a subset of toml's basic strings. */
 const q = (s: string) => JSON.stringify(s);
 

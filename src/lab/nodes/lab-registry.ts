@@ -11,16 +11,16 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, HOST_ADDRESS } from './layout.ts';
 
-export const LAB_REGISTRY_PORT = 5000;
+const LAB_REGISTRY_PORT = 5000;
 /** host:port, as image references name it (e.g. 198.19.240.1:5000/migbench/redis@sha256:…). */
 export const LAB_REGISTRY = `${HOST_ADDRESS}:${LAB_REGISTRY_PORT}`;
 const REGISTRY_DIR = join(CLUSTER_RUN_DIR, 'registry');
 /** Disk-backed, removed with the cluster's data by stop: a new lab starts with an empty registry. */
 const REGISTRY_STORAGE = join(CLUSTER_DATA_DIR, 'registry');
-export const REGISTRY_LOG = join(CLUSTER_RUN_DIR, 'logs', 'registry.log');
+const REGISTRY_LOG = join(CLUSTER_RUN_DIR, 'logs', 'registry.log');
 
 /** distribution's configuration (docs/content/about/configuration.md): filesystem storage, HTTP on the lab address only. */
-export function registryConfig(): string {
+function registryConfig(): string {
   return stringify({
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },

@@ -53,4 +53,4 @@ function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
 }
 
 /** An image reference pinned by digest: one the node pulls, not one of the lab's imported stand-ins. */
-export const isPulledImage = (image: unknown) => typeof image === 'string' && image.includes('@sha256:');
+const isPulledImage = (image: unknown) => typeof image === 'string' && image.includes('@sha256:');

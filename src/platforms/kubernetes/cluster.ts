@@ -49,14 +49,14 @@ export interface NodeInfo {
   containerRuntimeVersion?: string;
 }
 
-export interface NodeTaint {
+interface NodeTaint {
   key: string;
   value?: string;
   effect: string;
 }
 
 /** A pod toleration, as the scenario's kubernetes.tolerations and the API write it. */
-export interface Toleration {
+interface Toleration {
   key?: string;
   operator?: 'Exists' | 'Equal';
   value?: string;
@@ -175,14 +175,14 @@ export async function preflight(cluster: Cluster): Promise<NodeInfo[]> {
 }
 
 /** Whether a pod with `tolerations` may run on a node with this taint (Kubernetes' matching rules). */
-export function tolerates(tolerations: readonly Toleration[], taint: NodeTaint): boolean {
+function tolerates(tolerations: readonly Toleration[], taint: NodeTaint): boolean {
   return tolerations.some((t) =>
     (t.effect === undefined || t.effect === taint.effect) &&
     (t.operator === 'Exists' ? t.key === undefined || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
 }
 
 /** Why the scenario's pods cannot run on `node` (its nodeSelector's labels, an untolerated taint), or undefined. */
-export function placementProblem(node: NodeInfo, wanted: WantedNodes): string | undefined {
+function placementProblem(node: NodeInfo, wanted: WantedNodes): string | undefined {
   const missing = Object.entries(wanted.nodeSelector ?? {}).filter(([k, v]) => node.labels?.[k] !== v).map(([k, v]) => `${k}=${v}`);
   if (missing.length > 0) return `does not carry kubernetes.nodeSelector's ${missing.join(', ')}`;
   const untolerated = (node.taints ?? []).filter((t) => !tolerates(wanted.tolerations ?? [], t));

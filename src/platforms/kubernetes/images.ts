@@ -10,7 +10,7 @@ import { ClusterError, describeApiError, type Cluster } from './cluster.ts';
 import { RUN_LABEL, labelValue } from './manifests.ts';
 
 /** kubelet's waiting reasons of a pull that failed (the second is the same failure, backing off). */
-export const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
+const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
 
 /** The workload's pod specs with `image` for its containers, pulled IfNotPresent with the scenario's secrets. */
 export function withWorkloadImage(objects: readonly K8sObject[], image: string | undefined, pullSecrets: readonly string[]): K8sObject[] {

@@ -19,7 +19,7 @@ import { exposedService, type Exposure } from './service-exposure.ts';
 const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
 
 export const RUN_LABEL = 'migbench.io/run';
-export const TRIAL_LABEL = 'migbench.io/trial';
+const TRIAL_LABEL = 'migbench.io/trial';
 
 export type WorkloadShape = 'deployment' | 'statefulset' | 'pod';
 
@@ -94,7 +94,7 @@ function withStorageClass(claim: K8sObject, storageClass: string | undefined): K
  * The pod's (only) app container with the workload's flags as args — the image's entrypoint is the
  * program, as PodSpec.command is locally — and its environment over the manifest's, by name.
  */
-export function withAppFlags(podSpec: any, app: Pick<PodSpec, 'args' | 'env'>): any {
+function withAppFlags(podSpec: any, app: Pick<PodSpec, 'args' | 'env'>): any {
   const [container, ...others] = podSpec.containers ?? [];
   if (!container) throw new Error('the workload manifest\'s pod has no container');
   const env: { name: string; value?: string }[] = [...(container.env ?? [])];

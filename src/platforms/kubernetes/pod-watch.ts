@@ -11,7 +11,7 @@ import type { podWatchEvents } from '../../model/events.ts';
 import type { EventRecorder } from '../../model/timeline.ts';
 import type { Cluster } from './cluster.ts';
 
-export const WATCH_SOURCE = 'platform:kubernetes';
+const WATCH_SOURCE = 'platform:kubernetes';
 
 /** What migbench needs to know of a pod, from the watch's raw objects. */
 export interface WatchedPod {
