@@ -80,6 +80,11 @@ func TestCriuOptions(t *testing.T) {
 	if info, _ := os.Stat(filepath.Join(dir, checkpointConfigName)); info.Mode().Perm() != 0o600 {
 		t.Errorf("options file mode %v, want 0600", info.Mode().Perm())
 	}
+	os.WriteFile(filepath.Join(dir, "extra-restore.conf"), []byte("ext-mount-map auto"), 0o600)
+	writeCriuOptions(dir, "run-1-1", "restore")
+	if restore, _ := os.ReadFile(filepath.Join(dir, restoreConfigName)); !strings.HasSuffix(string(restore), "log-file "+filepath.Join(dir, "logs", "run-1-1.restore.log")+"\n# from extra-restore.conf\next-mount-map auto\n") {
+		t.Errorf("restore options with the administrator's extra: %q", restore)
+	}
 	os.WriteFile(criuLogPath(dir, "run-1-0", "dump"), []byte("(00.1) Error (criu/sk-inet.c:191): inet: Connected TCP socket\n"), 0o600)
 	if text, _ := readCriuLog(dir, "run-1-0", "dump", 1024); !strings.Contains(text, "Connected TCP socket") {
 		t.Errorf("log %q", text)

@@ -60,7 +60,16 @@ func writeCriuOptions(criuDir, key, step string) error {
 	if step == "restore" {
 		name = restoreConfigName
 	}
-	return writeFileAtomic(filepath.Join(criuDir, name), []byte(criuOptions(step, criuLogPath(criuDir, key, step))), 0o600)
+	text := criuOptions(step, criuLogPath(criuDir, key, step))
+	// A node's administrator may add options of their own (e.g. ext-mount-map for a volume CRIU
+	// cannot see) in extra-<step>.conf beside these files; they follow migbench's.
+	if extra, err := os.ReadFile(filepath.Join(criuDir, "extra-"+step+".conf")); err == nil {
+		text += "# from extra-" + step + ".conf\n" + string(extra)
+		if !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+	}
+	return writeFileAtomic(filepath.Join(criuDir, name), []byte(text), 0o600)
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
