@@ -31,6 +31,19 @@ export interface AgentAnswer {
   body: Buffer;
 }
 
+/** How long a request waits for a node's agent pod that is gone or not ready to be replaced. */
+const AGENT_REPLACED_WAIT_MS = 30_000;
+
+/** An answer of the API server's own (a Status object: pod not found, proxy error), not of the agent (which answers {error}). */
+function fromApiServer(answer: AgentAnswer): boolean {
+  if (answer.status < 400) return false;
+  try {
+    return (JSON.parse(answer.body.toString('utf8')) as { kind?: string }).kind === 'Status';
+  } catch {
+    return answer.status === 502 || answer.status === 503;
+  }
+}
+
 export class AgentClient {
   private readonly cluster: Cluster;
   private pods = new Map<string, AgentPod>();
@@ -81,8 +94,18 @@ export class AgentClient {
 
   /** One request to the agent on `node` through the pod proxy; a non-2xx answer throws with the agent's error. */
   async call(node: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, timeoutMs = 10 * 60_000, signal?: AbortSignal): Promise<AgentAnswer> {
-    const agent = await this.on(node);
-    const answer = await this.proxy(agent.pod, method, path, body, timeoutMs, signal);
+    let agent = await this.on(node);
+    let answer = await this.proxy(agent.pod, method, path, body, timeoutMs, signal);
+    // The API server, not the agent, answered (the pod is gone or not serving: a restarted agent is
+    // a new pod): the node's agent found again, for as long as a DaemonSet takes to replace it.
+    const deadline = performance.now() + AGENT_REPLACED_WAIT_MS;
+    while (fromApiServer(answer) && performance.now() < deadline && !signal?.aborted) {
+      await new Promise((r) => setTimeout(r, 500));
+      const replaced = (await this.list()).get(node);
+      if (!replaced?.ready) continue;
+      agent = replaced;
+      answer = await this.proxy(agent.pod, method, path, body, timeoutMs, signal);
+    }
     if (answer.status < 200 || answer.status >= 300) {
       let message = answer.body.toString('utf8').trim();
       try {
