@@ -1,7 +1,7 @@
 // The node agent on the lab's real nodes, used as on any cluster: `migbench agent status|uninstall|
 // install` through the API server; a kubelet-checkpoint run without it stopped before anything is
-// created (exit 2, naming the fix); the target's agent pod killed as the checkpoint is taken, so the
-// transfer fails: the source resumed, the trial failed in `transfer`, nothing left on either node; and
+// created (exit 2, naming the fix); the target's agent process killed as the checkpoint is taken,
+// so the transfer fails: the source resumed, the trial failed in `transfer`, nothing left on either node; and
 // migbench SIGKILLed while a move holds the source stopped, then `migbench cleanup`: no stopped
 // process and no pod left once it returns.
 import { expect, it } from 'vitest';
@@ -81,11 +81,18 @@ it('status, uninstall and install through the API server; without the agent a ku
 it('the target agent killed as the checkpoint is taken: the transfer fails, the source is resumed and serves, nothing is left', { timeout: 300_000 }, async () => {
   const admin = adminClients(cluster.state.kubeconfig);
   const out = join(cluster.base, 'agent-killed');
+  const restoreOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'restore.conf');
+  const preparedForTrial = () => existsSync(restoreOptions) && !readFileSync(restoreOptions, 'utf8').includes('manual.restore.log');
+  expect(preparedForTrial(), 'no trial prepared yet').toBe(false);
   const run = migbenchAsync(['run', redisNodesScenario(join(cluster.base, 'agent-killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'), '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', out, '--quiet'], 240_000);
-  // The kubelet's archive appears on worker-a as the dump is written: the target's agent goes then.
-  await eventually('the checkpoint archive on worker-a', 120_000, async () => kubeletArchives('worker-a').length > 0);
+  // The target's agent has written the trial's restore options (the step just before the kubelet's
+  // checkpoint call): its process is killed (SIGKILL) while the source is dumped, so the archive
+  // finds a restarted agent that never heard of the trial, or none.
+  await eventually('the target agent prepared for the trial', 120_000, async () => preparedForTrial());
   const target = (await admin.core.listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: AGENT_SELECTOR })).items.find((p) => p.spec?.nodeName === 'worker-b')!;
-  await admin.core.deleteNamespacedPod({ name: target.metadata!.name!, namespace: AGENT_NAMESPACE, gracePeriodSeconds: 0 });
+  const pids = podProcesses({ node: nodeLayout('worker-b', 1), podUid: target.metadata!.uid! }).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/migbench-agent'));
+  expect(pids.length, 'the target agent process').toBe(1);
+  process.kill(pids[0]!, 'SIGKILL');
   const { code, stderr } = await run;
   expect(code, stderr).toBe(1);
   const [trial] = csv(join(out, 'trials.csv'));
