@@ -6,6 +6,7 @@ import type { CriuStats } from './criu-stats.ts';
 import type { TrialPhase } from './events.ts';
 import type { ProbeRecords, Verification } from './records.ts';
 import type { MonotonicMs, Timeline } from './timeline.ts';
+import type { HostLoad } from './host-load.ts';
 
 /** dump and restore: CRIU's two steps; transfer and image: kubelet-checkpoint's steps between them. */
 export type MigrationStep = 'dump' | 'transfer' | 'image' | 'restore';
@@ -47,6 +48,8 @@ export interface TrialRecords {
   probeRecords: ProbeRecords[];
   /** Absent when the trial never got to check the service after the move: its workload columns stay empty. */
   verification?: Verification;
+  /** How busy the host was over the trial (trials.csv host_*); the runner measures it around the trial. */
+  hostLoad?: HostLoad;
 }
 
 export interface OkTrial extends TrialIdentity, TrialRecords {

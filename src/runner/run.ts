@@ -11,6 +11,7 @@ import type { Workload } from '../workloads/workload.ts';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
 import { probeOptions } from '../probes/probe.ts';
 import { judgeTrial, runTrial, type JudgedTrial, type Phase, type TrialSteps } from './trial.ts';
+import { hostLoadBetween, sampleHostLoad } from '../system/host-load.ts';
 
 export interface RunnerEvents {
   'trial-start': [trial: PlannedTrial, index: number, total: number];
@@ -82,7 +83,9 @@ export class Runner extends EventEmitter<RunnerEvents> {
       if (unsupportedBecause) judged = judgeTrial(unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs), scenario.timing.observeMs);
       else {
         const workload = createWorkload(trial.workload);
-        judged = await runTrial({
+        // The host's load over the whole trial (deploy to teardown), for drift checks (compare).
+        const loadBefore = sampleHostLoad();
+        const ran = await runTrial({
           identity,
           workload,
           steps: platform.trialSteps(trial, identity, workload),
@@ -92,6 +95,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
           signal: options.signal,
           onPhase: (phase: string) => this.emit('trial-phase', trial, phase),
         });
+        ran.result.hostLoad = hostLoadBetween(loadBefore, sampleHostLoad());
+        judged = ran;
       }
       const { result, metrics } = judged;
       options.record(result, metrics);
