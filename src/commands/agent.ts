@@ -3,7 +3,7 @@
 // image (Go, cached by source hash) unless --image names one the nodes can pull; on the lab's nodes
 // (`migbench cluster`) it uses their node paths, their containerd already holding the image.
 import { REAL_NODE_LABEL } from '../lab/nodes/layout.ts';
-import { LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts';
+import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts';
 import { ensureAgentImage } from '../lab/build/agent-image.ts';
 import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
 import { AGENT_NAMESPACE, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from '../platforms/kubernetes/agent/agent-manifests.ts';
@@ -37,7 +37,7 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
         const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
         const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
         const image = args.image ?? (await ensureAgentImage(progress)).name;
-        const status = await installAgent(cluster, image, paths, { timeoutMs: args.timeoutSeconds * 1000, progress });
+        const status = await installAgent(cluster, image, paths, { timeoutMs: args.timeoutSeconds * 1000, progress, ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}) });
         out(`migbench agent: ${image} ready on ${status.ready} nodes (${status.pods.map((p) => p.node).join(', ')}) in namespace ${AGENT_NAMESPACE}`);
         return 0;
       }

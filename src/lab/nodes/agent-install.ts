@@ -7,7 +7,7 @@ import type { AgentNodePaths } from '../../platforms/kubernetes/agent/agent-mani
 import { installAgent, type AgentStatus } from '../../platforms/kubernetes/agent/agent-install.ts';
 import type { Cluster } from '../../platforms/kubernetes/cluster.ts';
 import { ensureAgentImage } from '../build/agent-image.ts';
-import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR } from './layout.ts';
+import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, REAL_NODE_LABEL } from './layout.ts';
 
 /** Where the lab's node `{node}` keeps what the agent needs (layout.ts nodeLayout). */
 export const LAB_AGENT_PATHS: AgentNodePaths = {
@@ -18,8 +18,11 @@ export const LAB_AGENT_PATHS: AgentNodePaths = {
   stateDir: join(CLUSTER_DATA_DIR, 'agent'),
 };
 
+/** The lab's real nodes only: its control plane is a simulated node (kwok) where no agent can run. */
+export const LAB_AGENT_NODES = { [REAL_NODE_LABEL]: 'true' };
+
 /** Installs the agent on the lab's nodes (its image already imported at their start) and waits until it is ready on each. */
 export async function installLabAgent(cluster: Cluster, progress: (line: string) => void): Promise<AgentStatus> {
   const image = await ensureAgentImage(progress);
-  return installAgent(cluster, image.name, LAB_AGENT_PATHS, { timeoutMs: 120_000, progress });
+  return installAgent(cluster, image.name, LAB_AGENT_PATHS, { timeoutMs: 120_000, progress, nodeSelector: LAB_AGENT_NODES });
 }

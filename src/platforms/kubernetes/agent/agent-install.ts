@@ -39,8 +39,8 @@ export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
 }
 
 /** Applies the agent's objects and waits until every node it is scheduled to has a ready pod of this image. */
-export async function installAgent(cluster: Cluster, image: string, paths: AgentNodePaths, options: { timeoutMs: number; progress?: (line: string) => void }): Promise<AgentStatus> {
-  for (const object of agentObjects(image, paths)) {
+export async function installAgent(cluster: Cluster, image: string, paths: AgentNodePaths, options: { timeoutMs: number; progress?: (line: string) => void; nodeSelector?: Record<string, string> }): Promise<AgentStatus> {
+  for (const object of agentObjects(image, paths, options.nodeSelector)) {
     await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
   const deadline = performance.now() + options.timeoutMs;

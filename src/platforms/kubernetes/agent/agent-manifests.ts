@@ -39,7 +39,8 @@ function mountOf(path: string, socket = false): string {
   return socket ? path.slice(0, path.lastIndexOf('/')) || '/' : path;
 }
 
-export function agentObjects(image: string, paths: AgentNodePaths = DEFAULT_AGENT_NODE_PATHS): K8sObject[] {
+/** `nodeSelector`: only nodes with these labels (default: every node, tainted ones included). */
+export function agentObjects(image: string, paths: AgentNodePaths = DEFAULT_AGENT_NODE_PATHS, nodeSelector?: Record<string, string>): K8sObject[] {
   const labels = { [AGENT_LABEL]: AGENT_NAME, 'app.kubernetes.io/part-of': 'migbench' };
   const mounts = [
     { name: 'kubelet-checkpoints', path: mountOf(paths.kubeletCheckpointDir), type: 'DirectoryOrCreate' },
@@ -64,6 +65,7 @@ export function agentObjects(image: string, paths: AgentNodePaths = DEFAULT_AGEN
             enableServiceLinks: false,
             // Every node, tainted ones included (a control-plane node may run workloads too).
             tolerations: [{ operator: 'Exists' }],
+            ...(nodeSelector ? { nodeSelector } : {}),
             terminationGracePeriodSeconds: 5,
             containers: [
               {
