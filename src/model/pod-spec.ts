@@ -13,7 +13,13 @@ export interface VolumeMount {
 export interface PodSpec {
   /** Workload instance name; pods are named after it. */
   app: string;
+  /** The program: what a container image's entrypoint is (redis-server; python3 and its script). */
   command: string[];
+  /**
+   * The app's flags, from the workload's options, after `command`. On a cluster they are the
+   * container's args (the image's entrypoint is `command`), so every option and sweep applies there too.
+   */
+  args?: string[];
   env?: Record<string, string>;
   /** The port the app serves inside the pod; the service forwards to it. */
   port: number;

@@ -82,7 +82,7 @@ export function parseScenario(file: string, sourceText: string, overrides: Scena
   if (!isMap(doc.contents)) {
     throw new ScenarioError(file, [{ path: '', expected: 'a mapping with at least `workloads` and `strategies`', found: describe(doc.toJS()) }]);
   }
-  const raw = doc.toJS() as Record<string, unknown>;
+  const raw = toPlainData(file, doc);
   const withOverrides = applyOverrides(raw, overrides);
 
   // Where a problem sits in the file: the line of the deepest node of its path that exists in the document.
@@ -104,7 +104,7 @@ export function parseScenario(file: string, sourceText: string, overrides: Scena
   }
   const scenario = parsed.data;
   const conflicts = sweepConflicts(withOverrides.workloads).map(({ at, expected, found }) => ({ path: formatPath(at), expected, found, where: locate(at) }));
-  const problems = [...crossFieldProblems(scenario), ...conflicts];
+  const problems = [...crossFieldProblems(scenario), ...localOnlyFields(scenario, raw, locate), ...conflicts];
   if (problems.length > 0) throw new ScenarioError(file, problems);
   if (scenario.platform === 'kubernetes') {
     // The cluster's nodes are known only once it is reached; these say which rule will pick them.
@@ -115,6 +115,52 @@ export function parseScenario(file: string, sourceText: string, overrides: Scena
   const from = scenario.migration.from ?? scenario.nodes.find((n) => n !== scenario.migration.to)!;
   const to = scenario.migration.to ?? scenario.nodes.find((n) => n !== from)!;
   return { file, scenario, sourceText, migration: { from, to } };
+}
+
+/**
+ * Aliases at most this many times in a scenario (yaml's own default): far more than a hand-written
+ * one needs, while a "billion laughs" document — aliases of aliases, each level multiplying the
+ * size — is refused before it is expanded.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data; an alias bomb is bad input (exit 2), not the yaml library's stack trace. */
+function toPlainData(file: string, doc: ReturnType<typeof parseDocument>): Record<string, unknown> {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (err) {
+    // yaml throws a ReferenceError ("Excessive alias count indicates a resource exhaustion attack").
+    if (!(err instanceof ReferenceError) || !/Excessive alias count/.test(err.message)) throw err;
+    return throwAliasBomb(file);
+  }
+}
+
+function throwAliasBomb(file: string): never {
+  throw new ScenarioError(file, [{
+    path: '',
+    expected: `a scenario whose aliases (*name) expand to a document of reasonable size (at most ${MAX_ALIAS_COUNT} alias uses; write the values out instead)`,
+    found: 'aliases of aliases that would expand exponentially (a "billion laughs" document)',
+  }]);
+}
+
+/**
+ * The local platform's fields written in a kubernetes scenario: the schema fills them with defaults,
+ * so only the document tells they were given — and silently ignoring them would run something
+ * other than what the user wrote.
+ */
+function localOnlyFields(s: Scenario, raw: Record<string, unknown>, locate: (path: PropertyKey[]) => string | undefined): ScenarioProblem[] {
+  if (s.platform !== 'kubernetes') return [];
+  const fix: Record<string, string> = {
+    nodes: 'no `nodes` with platform: kubernetes (the cluster\'s nodes are its own; name them with kubernetes.sourceNode and kubernetes.targetNode)',
+    local: 'no `local:` block with platform: kubernetes (its fields configure the local platform only; set platform: local to use them)',
+    migration: 'no `migration` with platform: kubernetes (use kubernetes.sourceNode and kubernetes.targetNode)',
+  };
+  const migration = raw.migration as Record<string, unknown> | undefined;
+  return Object.keys(fix)
+    .filter((field) => field in raw)
+    // migration.from / migration.to are named on their own (platformProblems).
+    .filter((field) => field !== 'migration' || migration === null || typeof migration !== 'object' || (migration.from === undefined && migration.to === undefined))
+    .map((field) => ({ path: field, expected: fix[field]!, found: describe(raw[field]), where: locate([field]) }));
 }
 
 function applyOverrides(raw: Record<string, unknown>, o: ScenarioOverrides): Record<string, unknown> {
@@ -271,11 +317,21 @@ function platformProblems(s: Scenario): ScenarioProblem[] {
     problems.push({ path: 'kubernetes', expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)', found: 'nothing' });
     return problems;
   }
-  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined) {
-    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), nodeAddress (a node's address: each workload's NodePort on it), or `probes: false` to skip the app probes", found: 'nothing' });
+  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined && k8s.expose === undefined) {
+    problems.push({ path: 'kubernetes.address', expected: "how the probes reach each workload's Service: expose: nodePort (with nodeAddress, a node's address from here), expose: loadBalancer, a fixed address (host:port), or `probes: false` to skip the app probes", found: 'nothing' });
   }
   if (k8s.address !== undefined && k8s.nodeAddress !== undefined) {
     problems.push({ path: 'kubernetes.nodeAddress', expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both', found: JSON.stringify(k8s.nodeAddress) });
+  }
+  if (k8s.address !== undefined && k8s.expose !== undefined) {
+    problems.push({ path: 'kubernetes.expose', expected: 'either address (a fixed host:port) or expose (ports the cluster allocates), not both', found: JSON.stringify(k8s.expose) });
+  }
+  if (k8s.nodeAddress !== undefined && k8s.expose === 'loadBalancer') {
+    problems.push({ path: 'kubernetes.nodeAddress', expected: 'no nodeAddress with expose: loadBalancer (the probes go to the load balancer\'s address)', found: JSON.stringify(k8s.nodeAddress) });
+  }
+  const instances = s.workloads.flatMap((w) => sweepInstances(w).map((i) => i.name));
+  if (k8s.probes && k8s.address !== undefined && instances.length > 1) {
+    problems.push({ path: 'kubernetes.address', expected: `one workload with a fixed address (the probes would reach all ${instances.length} — ${instances.join(', ')} — at this one port); use expose: nodePort or loadBalancer, each workload at its own port`, found: JSON.stringify(k8s.address) });
   }
   if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
     problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });

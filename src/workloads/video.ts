@@ -38,7 +38,8 @@ export class VideoWorkload implements Workload {
   podSpec(): PodSpec {
     return {
       app: this.name,
-      command: ['/usr/bin/python3', '/app/server.py', ...videoArgs(this.config, VIDEO_PORT)],
+      command: ['/usr/bin/python3', '/app/server.py'],
+      args: videoArgs(this.config, VIDEO_PORT),
       env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
       port: VIDEO_PORT,
       volumes: [],

@@ -8,8 +8,21 @@ import { apiStatus, describeApiError, type Cluster } from './cluster.ts';
 export const FIELD_MANAGER = 'migbench';
 /** On every object migbench creates: what `migbench cleanup --platform kubernetes` looks for. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-/** On a node migbench cordoned, until it uncordons it: the run that did it. */
+/** On a node migbench cordoned, until it uncordons it: the run that did it, as `<namespace>/<run id>` (cordonOwner). */
 export const CORDONED_BY_ANNOTATION = 'migbench.io/cordoned-by';
+
+/** CORDONED_BY_ANNOTATION's value for a run: its namespace first, so a cleanup of one namespace leaves another run's cordons alone. */
+export function cordonOwner(namespace: string, runId: string): string {
+  return `${namespace}/${runId}`;
+}
+
+/**
+ * Whether a cordon annotation is one of a run in `namespace` (what `migbench cleanup` of that
+ * namespace may undo). A value without a namespace is from a migbench before runs shared clusters.
+ */
+export function cordonedFrom(annotation: string, namespace: string): boolean {
+  return !annotation.includes('/') || annotation.startsWith(`${namespace}/`);
+}
 
 export interface ApiCall {
   verb: 'POST' | 'PATCH' | 'DELETE';
@@ -136,7 +149,7 @@ export class KubeApi {
     // null removes the field (JSON merge patch): an uncordoned node looks as if never touched.
     const patch = {
       apiVersion: 'v1', kind: 'Node',
-      metadata: { name: node, annotations: { [CORDONED_BY_ANNOTATION]: unschedulable ? runId : null } },
+      metadata: { name: node, annotations: { [CORDONED_BY_ANNOTATION]: unschedulable ? cordonOwner(this.namespace, runId) : null } },
       spec: { unschedulable: unschedulable ? true : null },
     } as unknown as K8sObject;
     return this.call(
