@@ -11,6 +11,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { simClusterCommand } from './commands/sim-cluster.ts';
 import { clusterCommand } from './commands/cluster.ts';
+import { agentCommand } from './commands/agent.ts';
 import { imagesCommand } from './commands/images.ts';
 import { compareCommand } from './commands/compare.ts';
 import { reportCommand } from './commands/report.ts';
@@ -165,6 +166,34 @@ async function main(): Promise<number> {
       async (argv) => set(await clusterCommand({ action: argv.action, commandLine: `sh bin/migbench cluster ${argv.action}` })),
     )
     .command(
+      'agent <action>',
+      "install, remove or show the node agent kubelet-checkpoint's node steps run in (a DaemonSet in namespace migbench-agent, reached through the API server)",
+      (y) =>
+        y
+          .positional('action', { choices: ['install', 'uninstall', 'status'] as const, demandOption: true })
+          .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
+          .option('context', { type: 'string', describe: 'kubeconfig context' })
+          .option('image', { type: 'string', describe: 'install: the agent image the nodes pull (default: built here from agent/, for nodes that already hold it)' })
+          .option('kubelet-checkpoint-dir', { type: 'string', describe: "install: the kubelet's checkpoint directory on the nodes (default /var/lib/kubelet/checkpoints)" })
+          .option('runtime-socket', { type: 'string', describe: "install: containerd's socket on the nodes (default /run/containerd/containerd.sock)" })
+          .option('state-dir', { type: 'string', describe: "install: the agent's directory on the nodes: CRIU options, received archives, root-only (default /var/lib/migbench-agent)" })
+          .option('timeout', { type: 'number', default: 180, describe: 'seconds to wait for the agent to be ready (install) or gone (uninstall)' }),
+      async (argv) =>
+        set(
+          await agentCommand({
+            action: argv.action,
+            cluster: { ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}) },
+            ...(argv.image ? { image: argv.image } : {}),
+            paths: {
+              ...(argv['kubelet-checkpoint-dir'] ? { kubeletCheckpointDir: argv['kubelet-checkpoint-dir'] } : {}),
+              ...(argv['runtime-socket'] ? { runtimeSocket: argv['runtime-socket'] } : {}),
+              ...(argv['state-dir'] ? { stateDir: argv['state-dir'] } : {}),
+            },
+            timeoutSeconds: argv.timeout,
+          }),
+        ),
+    )
+    .command(
       'images <action>',
       "build the workloads' OCI images from Debian's packages (no Docker), cached; --push or --load them and print the pinned references",
       (y) =>
@@ -187,7 +216,7 @@ async function main(): Promise<number> {
           }),
         ),
     )
-    .demandCommand(1, 'name a command: run, validate, compare, report, doctor, cleanup, sim-cluster, cluster or images')
+    .demandCommand(1, 'name a command: run, validate, compare, report, doctor, cleanup, sim-cluster, cluster, images or agent')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

@@ -1,6 +1,6 @@
 // `migbench cleanup`: removes everything migbench created on the platform, found by name or label
 // (local: this host's containers, namespaces, rules and stores; kubernetes: the namespace's objects,
-// the cordons, and on the lab's nodes kubelet-checkpoint's files). Safe to run at any time when no run
+// the cordons, and through the node agent what kubelet-checkpoint left on the nodes). Safe to run at any time when no run
 // is in progress; does nothing on a clean platform.
 import type { PlatformName } from '../platforms/registry.ts';
 import type { CleanupRequest } from '../runner/platform-driver.ts';

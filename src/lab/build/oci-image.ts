@@ -1,4 +1,4 @@
-// A single-layer OCI image archive (and the checkpoint image, whose layer is a checkpoint archive) (oci-layout + index.json + blobs, tarred) made from a directory,
+// A single-layer OCI image archive (oci-layout + index.json + blobs, tarred) made from a directory,
 // for `ctr -n k8s.io images import`: no registry is reachable here, so every image a real node runs
 // (the pause image, the workloads) is built on this machine and imported into each node's containerd.
 // Layout per the OCI image spec (image-layout.md, manifest.md, config.md). The layer is an
@@ -6,7 +6,7 @@
 // 1970, so the same directory gives the same image digest on every build.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { exec } from '../../system/exec.ts';
 
@@ -41,29 +41,6 @@ export async function writeOciArchive(rootfs: string, imageName: string, config:
     await rm(work, { recursive: true, force: true });
   }
 }
-
-/**
- * A checkpoint image (what checkpointctl and buildah make, and containerd's CreateContainer
- * restores from): the kubelet's checkpoint archive, unchanged, as the only layer — containerd
- * unpacks it and finds spec.dump, config.dump and CRIU's images at its root — and the annotation
- * org.criu.checkpoint.container.name on the manifest, which containerd reads from the image's
- * target to tell a checkpoint from an ordinary image. The archive is linked, not copied, into the
- * layout when it is on the same filesystem.
- */
-export async function writeCheckpointImageArchive(checkpointArchive: string, imageName: string, containerName: string, file: string): Promise<OciArchive> {
-  await mkdir(dirname(file), { recursive: true });
-  const work = await mkdtemp(`${file}.work-`);
-  try {
-    const layerTar = join(work, 'layer.tar');
-    await link(checkpointArchive, layerTar).catch(() => copyFile(checkpointArchive, layerTar));
-    return await packOciArchive(work, layerTar, imageName, { config: {}, manifestAnnotations: { [CHECKPOINT_ANNOTATION]: containerName } }, file);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
-/** The annotation (checkpointctl's lib.CheckpointAnnotationName) that makes an image a checkpoint image. */
-export const CHECKPOINT_ANNOTATION = 'org.criu.checkpoint.container.name';
 
 /** The layout around one uncompressed layer (moved into it), tarred to `file`. */
 async function packOciArchive(work: string, layerTar: string, imageName: string, options: { config: OciImageConfig; manifestAnnotations?: Record<string, string> }, file: string): Promise<OciArchive> {

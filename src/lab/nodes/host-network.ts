@@ -1,6 +1,7 @@
 // The real nodes' network: a bridge mbk0 on the host (198.19.240.1/24), one network namespace per
 // node joined to it by a veth (kubelet refuses a loopback node address, and each node needs its own
-// kube-proxy rules and ports), routes between the nodes' pod subnets, and one host rule that lets
+// kube-proxy rules and ports), routes between the nodes' pod subnets (and from the host to them, for
+// the API server's pod proxy), and one host rule that lets
 // the nodes reach the API server, which listens on 127.0.0.1 only.
 //
 // API server access: a DNAT in the host's nat PREROUTING for packets that come in on mbk0 for
@@ -33,6 +34,10 @@ export async function createNodeNetwork(nodes: readonly NodeLayout[], apiPort: n
     });
     // Per namespace: the node routes its pods' traffic, as a real node does; the host's stays as it is.
     await exec('ip', ['netns', 'exec', node.netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    // The host (where the API server runs, as on a control-plane node) reaches the node's pods
+    // through the node: the API server's pod proxy (the node agent) dials pod addresses. Through the
+    // bridge, so the route goes with it.
+    await exec('ip', ['route', 'replace', node.podCidr, 'via', node.address, 'dev', BRIDGE]);
   }
 }
 

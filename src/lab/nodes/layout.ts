@@ -14,15 +14,6 @@ export const SHARED_VOLUME_DIR = join(CLUSTER_DATA_DIR, 'shared');
 /** Original values of the host sysctls kubelet overwrites, written before the first kubelet starts. */
 export const SAVED_SYSCTLS_FILE = join(CLUSTER_DATA_DIR, 'host-sysctls.json');
 export const CONTROL_PLANE_DIR = join(CLUSTER_RUN_DIR, 'control-plane');
-/** kubelet-checkpoint: the shared store its archives and checkpoint images go to (one directory per trial). */
-export const CHECKPOINT_STORE_DIR = join(CLUSTER_DATA_DIR, 'checkpoints');
-/** The CRIU configuration files pods name in org.criu.config (node-checkpoints.ts): one for the dump, one for the restore. */
-export const CRIU_CHECKPOINT_CONFIG = join(CLUSTER_RUN_DIR, 'criu', 'checkpoint.conf');
-export const CRIU_RESTORE_CONFIG = join(CLUSTER_RUN_DIR, 'criu', 'restore.conf');
-/** CRIU's logs of the last dump and restore: containerd removes its work directory, and the log with it, when a step fails. */
-export const CRIU_DUMP_LOG = join(CLUSTER_RUN_DIR, 'criu', 'dump.log');
-export const CRIU_RESTORE_LOG = join(CLUSTER_RUN_DIR, 'criu', 'restore.log');
-
 export const NAME_PREFIX = 'mbk';
 /** Label kubelet puts on every node of this cluster: a run seeing it adapts the manifests (realNodeManifests). */
 export const REAL_NODE_LABEL = 'migbench.io/real-node';

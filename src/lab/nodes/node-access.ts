@@ -1,12 +1,11 @@
 // The kubernetes platform's access to the lab's real nodes (platforms/kubernetes/node-access.ts):
 // nodes labelled by `migbench cluster` run the workloads' manifests with the images imported into
 // their containerd and volumes under the shared directory, are checked for readiness and images
-// before a run, and have kubelet-checkpoint's node steps done on their files on this host.
+// before a run. kubelet-checkpoint's node steps are the node agent's, as on any cluster (the lab
+// installs it at start: agent-install.ts).
 import { join } from 'node:path';
 import type { NodeAccess } from '../../platforms/kubernetes/node-access.ts';
 import { REAL_NODE_LABEL, SHARED_VOLUME_DIR } from './layout.ts';
-import { ClusterNodeCheckpoints } from './node-checkpoints.ts';
-import { readNodeClusterState } from './node-cluster.ts';
 import { realNodeProblem } from './preflight.ts';
 import { realNodeManifests } from './real-node-manifests.ts';
 
@@ -15,8 +14,4 @@ export const labNodeAccess: NodeAccess = {
   problem: realNodeProblem,
   // A volume per trial, as a claim would give: a trial's Redis must not load the AOF of the one before.
   adaptManifests: (objects, runId, trial) => realNodeManifests(objects, join(SHARED_VOLUME_DIR, runId, String(trial))),
-  async checkpointNodes() {
-    const state = await readNodeClusterState();
-    return state ? new ClusterNodeCheckpoints(state.binaries.ctr, state.nodes.map((n) => n.name)) : undefined;
-  },
 };

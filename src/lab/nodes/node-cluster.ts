@@ -27,7 +27,9 @@ import {
   unmountClusterMounts,
   type NodeProcess,
 } from './host-state.ts';
-import { writeCriuConfigs } from './node-checkpoints.ts';
+import { ensureAgentImage } from '../build/agent-image.ts';
+import { connectCluster } from '../../platforms/kubernetes/cluster.ts';
+import { installLabAgent } from './agent-install.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
 import { LAB_REGISTRY, startLabRegistry, writeRegistryHosts } from './lab-registry.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
@@ -78,7 +80,6 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     const apiPort = controlPlane.ports.apiServer;
     await mkdir(join(CLUSTER_RUN_DIR, 'logs'), { recursive: true });
     await mkdir(SHARED_VOLUME_DIR, { recursive: true });
-    await writeCriuConfigs();
     await saveHostSysctls();
     await createNodeNetwork(layouts, apiPort);
     const registry = await startLabRegistry(binaries.registry);
@@ -86,7 +87,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     progress(`migbench cluster: registry at http://${LAB_REGISTRY}`);
     const pkiDir = join(CONTROL_PLANE_DIR, 'pki');
     const proxyKubeconfig = await writeClientKubeconfig(openssl, pkiDir, join(CLUSTER_RUN_DIR, 'pki'), 'kube-proxy', 'system:kube-proxy', [], apiPort);
-    const images = [binaries.pauseArchive, ...(await ensureWorkloadImages())];
+    const images = [binaries.pauseArchive, ...(await ensureWorkloadImages()), (await ensureAgentImage(progress)).archive];
     const nodeStarts = new Map<string, number>();
     for (const node of layouts) {
       checkAbort();
@@ -112,6 +113,10 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     }
     // The namespace the scenarios use by default (kubernetes.namespace: migbench), as a cluster admin would create it.
     await core.createNamespace({ body: { metadata: { name: 'migbench' } } }).catch(() => undefined);
+    // kubelet-checkpoint's node steps: the node agent, as on any cluster.
+    const agentStarted = performance.now();
+    await installLabAgent(connectCluster({ kubeconfig: controlPlane.kubeconfig, namespace: 'migbench' }), () => undefined);
+    progress(`migbench cluster: node agent ready on every node (${((performance.now() - agentStarted) / 1000).toFixed(1)} s)`);
     const state: NodeClusterState = {
       kubeconfig: controlPlane.kubeconfig,
       server: controlPlane.server,

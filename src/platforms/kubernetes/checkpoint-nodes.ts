@@ -1,36 +1,43 @@
 // What the kubelet-checkpoint strategy needs done on the nodes themselves, beyond the API server
-// and kubelet's API: the archive the kubelet wrote moved to the shared store (the seed's NFS), the
-// checkpoint image built from it and imported into the target node's runtime, and all of it removed
-// again. Implemented for the nodes of `migbench cluster` (src/lab/nodes/node-checkpoints.ts), whose
-// directories and containerd sockets are on this host; a cluster elsewhere would need an agent on
-// its nodes for the same steps, which migbench does not ship. The platform gets it from the top
-// (node-access.ts), never from the lab itself.
+// and the kubelet's API: the CRIU options of the trial written where the runtime reads them, the
+// archive the kubelet wrote streamed to the target node, the checkpoint image built from it and
+// imported into the target's runtime, the stopped source resumed when a step fails, and all of it
+// removed again. Done by the node agent (agent/, agent/agent-checkpoints.ts), on any cluster.
 import type { CriuStats } from '../../model/criu-stats.ts';
 
-/** Every checkpoint image's name starts so (strategies/kubelet-checkpoint.ts names them; cleanup finds them by it). */
+/** Every checkpoint image's name starts so (strategies/kubelet-checkpoint names them; cleanup finds them by it; agent/image.go checks it). */
 export const CHECKPOINT_IMAGE_PREFIX = 'localhost/migbench-checkpoint/';
+
+/** One trial's move: its key and the two nodes. */
+export interface CheckpointTrial {
+  key: string;
+  source: string;
+  target: string;
+}
 
 export interface CheckpointNodes {
   /** Pod annotations for the pod that will be checkpointed (the runtime's CRIU options for the dump). */
   readonly checkpointPodAnnotations: Record<string, string>;
   /** Pod annotations for the pod restored from the checkpoint image (CRIU's options for the restore). */
   readonly restorePodAnnotations: Record<string, string>;
-  /** Why the strategy cannot run on these nodes (their runtime's configuration), or undefined. */
+  /** Why the strategy cannot run on these nodes (the agent missing or not ready there), or undefined. */
   unsupportedReason(nodes: readonly string[]): Promise<string | undefined>;
-  /** Moves the archive the kubelet wrote on `node` into the shared store under `trialKey`: its path there and size. */
-  transfer(node: string, archive: string, trialKey: string): Promise<{ path: string; bytes: number }>;
-  /** CRIU's statistics from the archive's stats-dump, when it has one. */
-  dumpStats(archive: string): Promise<CriuStats | undefined>;
-  /** Builds the checkpoint image `imageName` from the archive; returns the image archive's path. */
-  buildImage(archive: string, containerName: string, imageName: string): Promise<string>;
-  /** Imports the image archive into `node`'s runtime. */
-  importImage(node: string, imageArchive: string): Promise<void>;
-  /** CRIU's own error line from its log of the dump or restore, if CRIU wrote that log at or after `sinceEpochMs` (not an older trial's). */
-  criuError(step: 'dump' | 'restore', sinceEpochMs: number): Promise<string | undefined>;
-  /** Resumes the processes of a pod its checkpoint left stopped (SIGCONT): the fallback when a restore fails. */
+  /** Before the checkpoint: the trial's CRIU options on both nodes (its own logs), the target ready to receive. */
+  prepare(trial: CheckpointTrial): Promise<void>;
+  /** Streams the archive the kubelet wrote on the source to the target node (checksummed); its size. */
+  transfer(trial: CheckpointTrial, kubeletArchive: string): Promise<{ bytes: number; sha256: string }>;
+  /** CRIU's statistics from the transferred archive's stats-dump, when it has one. */
+  dumpStats(trial: CheckpointTrial): Promise<CriuStats | undefined>;
+  /** Builds the checkpoint image `imageName` on the target from the transferred archive. */
+  buildImage(trial: CheckpointTrial, containerName: string, imageName: string): Promise<void>;
+  /** Imports the built image into the target's runtime. */
+  importImage(trial: CheckpointTrial): Promise<void>;
+  /** CRIU's own error line from this trial's log of the dump (source) or restore (target), if it wrote one. */
+  criuError(step: 'dump' | 'restore', trial: CheckpointTrial): Promise<string | undefined>;
+  /** Resumes the processes of a pod its checkpoint left stopped: the fallback when a step fails. */
   resumePod(node: string, podUid: string): Promise<void>;
-  /** Removes everything of the trial from every node and the store (images, archives); one line per failure. */
-  removeTrial(trial: { key: string; imageName: string; nodes: readonly string[]; kubeletArchive?: string }): Promise<string[]>;
-  /** Removes what a run that was killed left of every trial (`migbench cleanup`); one line per thing removed. */
+  /** Removes everything of the trial from both nodes (image, archives, CRIU logs); one line per failure. */
+  removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string): Promise<string[]>;
+  /** What a run that was killed left on every node (`migbench cleanup`): stopped pods resumed, images and archives removed; one line per thing. */
   removeLeftovers(): Promise<string[]>;
 }

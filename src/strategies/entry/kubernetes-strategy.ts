@@ -52,6 +52,8 @@ export interface KubernetesPreflightContext {
   cluster: Cluster;
   /** The node the workload's pod starts on. */
   sourceNode: NodeInfo;
+  /** The source and target nodes' names. */
+  usedNodes: readonly string[];
   /** The scenario allows draining a control-plane node. */
   forceControlPlane: boolean;
 }

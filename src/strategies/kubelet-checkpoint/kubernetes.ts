@@ -3,11 +3,12 @@
 //  1. checkpoint: POST https://<source node>:10250/checkpoint/<ns>/<pod>/<container>; the kubelet
 //     has containerd dump the container with CRIU into an archive on the node. containerd asks for
 //     leave-running; the nodes' CRIU configuration (the pod's org.criu.config) overrides it with
-//     leave-stopped, so the source stops the moment its dump ends (nodes/node-checkpoints.ts): no
-//     write, step or frame after the checkpoint that the restored copy would not have.
-//  2. transfer: the archive to the shared store (the seed's NFS).
-//  3. image: a checkpoint image built from it (the archive as its only layer, annotated
-//     org.criu.checkpoint.container.name) and imported into the target node's containerd.
+//     leave-stopped, so the source stops the moment its dump ends (the node agent writes those
+//     options per trial: agent/criu.go): no write, step or frame after the checkpoint that the
+//     restored copy would not have.
+//  2. transfer: the source node's agent streams the archive to the target node's agent.
+//  3. image: the target's agent builds a checkpoint image from it (the archive as its only layer,
+//     annotated for containerd and CRI-O) and imports it into the node's containerd.
 //  4. restore: a pod pinned to the target node whose container's image is the checkpoint image;
 //     containerd (2.1–2.3; from 2.2.7/2.3.4 with enable_experimental_restore_via_create) restores it instead of starting it.
 //  5. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
@@ -21,7 +22,7 @@ import { MigrationStepError, type MigrationStep } from '../../criu/migration-err
 import type { EventName } from '../../model/events.ts';
 import type { KubeletCheckpointStrategyOptions } from './options.ts';
 import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy, type KubernetesSupportContext } from '../entry/kubernetes-strategy.ts';
-import { checkpointPermissionProblems, checkpointUnsupportedReason } from './support.ts';
+import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason } from './support.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
 /** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
@@ -38,9 +39,11 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     this.options = options;
   }
 
-  /** The kubeconfig's user may call the kubelet's checkpoint API and list the Service's endpoints. */
-  preflight({ cluster }: KubernetesPreflightContext): Promise<string[]> {
-    return checkpointPermissionProblems(cluster);
+  /** The kubeconfig's user may call the kubelet's checkpoint API, list the Service's endpoints and reach the node agent, which runs on both nodes. */
+  async preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
+    const permissions = await checkpointPermissionProblems(cluster);
+    // The agent's pods can be listed only with the permission; without it the permission problem says all.
+    return permissions.length > 0 ? permissions : agentProblems(cluster, usedNodes);
   }
 
   /** Whether these nodes' kubelet and containerd can checkpoint and restore at all, and migbench can reach them. */
@@ -61,7 +64,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     const { api, events, sourcePod, kubelet, checkpointNodes: nodes } = ctx;
     const emit = (event: EventName, detail: string) => events.emit(KUBELET_CHECKPOINT_SOURCE, event, detail);
     // Checked before any trial (unsupportedReason); here for a caller that did not.
-    if (!kubelet || !nodes) throw new Error('kubelet-checkpoint: this cluster\'s nodes are out of migbench\'s reach (it runs on `migbench cluster` nodes)');
+    if (!kubelet || !nodes) throw new Error('kubelet-checkpoint: no node agent (`migbench agent install`)');
     const endpoint = ctx.sourceNode.kubelet;
     if (!endpoint) throw new Error(`kubelet-checkpoint: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);
     const template = ctx.manifests.podTemplate;
@@ -71,16 +74,20 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     const imageName = `${CHECKPOINT_IMAGE_PREFIX}${labelValue(sourcePod.name).toLowerCase()}:${labelValue(ctx.trialKey.replace(/\//g, '-')).toLowerCase()}`;
     if (api.dryRun) return this.dryRun(ctx, endpoint, container, imageName);
     let kubeletArchive: string | undefined;
-    ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial({ key: ctx.trialKey, imageName, nodes: [ctx.sourceNode.name, ctx.targetNode], ...(kubeletArchive ? { kubeletArchive } : {}) }));
+    const trial = { key: ctx.trialKey, source: ctx.sourceNode.name, target: ctx.targetNode };
+    ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial(trial, imageName, kubeletArchive));
+    try {
+      await nodes.prepare(trial);
+    } catch (err) {
+      throw new MigrationStepError('dump', `the node agents could not prepare the trial: ${(err as Error).message}`, true);
+    }
 
-    // Wall clock, not the monotonic one: compared with the CRIU logs' mtimes (criuError).
-    const dumpStartedAt = Date.now();
     emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (${endpoint.address}:${endpoint.port})`);
     try {
       kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
     } catch (err) {
       // A failed dump leaves the container as it was (CRIU resumes what it froze): still serving.
-      const criu = await nodes.criuError('dump', dumpStartedAt);
+      const criu = await nodes.criuError('dump', trial);
       throw new MigrationStepError('dump', `kubelet checkpoint: ${(err as Error).message}${criu ? `; CRIU: ${criu}` : ''}`, true);
     }
     emit('checkpoint_done', kubeletArchive);
@@ -90,17 +97,16 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       try {
         return await run();
       } catch (err) {
-        const criu = name === 'restore' ? await nodes.criuError('restore', dumpStartedAt) : undefined;
+        const criu = name === 'restore' ? await nodes.criuError('restore', trial) : undefined;
         throw await this.resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };
-    const stored = await step('transfer', () => nodes.transfer(ctx.sourceNode.name, kubeletArchive!, ctx.trialKey));
-    kubeletArchive = undefined;
-    emit('transfer_done', `${stored.path} ${stored.bytes} bytes`);
-    const criu = await nodes.dumpStats(stored.path).catch(() => undefined);
-    const imageArchive = await step('image', () => nodes.buildImage(stored.path, container, imageName));
+    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!));
+    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} (sha256 ${stored.sha256.slice(0, 12)}…)`);
+    const criu = await nodes.dumpStats(trial).catch(() => undefined);
+    await step('image', () => nodes.buildImage(trial, container, imageName));
     emit('image_built', imageName);
-    await step('image', () => nodes.importImage(ctx.targetNode, imageArchive));
+    await step('image', () => nodes.importImage(trial));
     emit('image_imported', `${imageName} on ${ctx.targetNode}`);
 
     const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
@@ -149,7 +155,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
   /** A dry run: the calls a trial would make, printed; the node steps between them named. */
   private async dryRun(ctx: KubernetesMigrationContext, endpoint: { address: string; port: number }, container: string, imageName: string): Promise<KubernetesMigrationOutcome> {
     const { api, sourcePod } = ctx;
-    await api.external('POST', `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`, `kubelet checkpoint; then the archive to the shared store, image ${imageName} built and imported into ${ctx.targetNode}'s containerd`, async () => undefined);
+    await api.external('POST', `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`, `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode}, build image ${imageName} and import it into its containerd`, async () => undefined);
     const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
     await api.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: restoredName, namespace: api.namespace, labels: ctx.manifests.podTemplate.metadata.labels }, spec: { affinity: nodeAffinity([ctx.targetNode]), containers: [{ name: container, image: imageName }] } });
     await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);

@@ -7,12 +7,18 @@ import { AuthorizationV1Api } from '@kubernetes/client-node';
 import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import { describeApiError, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
 import type { KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
+import { AgentClient } from '../../platforms/kubernetes/agent/agent-client.ts';
+import { AGENT_NAMESPACE } from '../../platforms/kubernetes/agent/agent-manifests.ts';
 import { compareVersions, parseVersion, restoreWindow } from '../../platforms/kubernetes/runtime-window.ts';
 
 /** What kubelet-checkpoint asks of the API server and the kubelet, beyond what every strategy does. */
 const CHECKPOINT_PERMISSIONS = [
   { verb: 'create', resource: 'nodes', subresource: 'checkpoint', group: '', why: "kubelet's checkpoint API (POST /checkpoint/… on port 10250)", role: 'migbench-nodes' },
   { verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io', why: "the Service's endpoints switching to the restored pod", role: 'migbench' },
+  { verb: 'list', resource: 'pods', group: '', namespace: AGENT_NAMESPACE, why: 'finding the node agent on each node', role: 'migbench-agent-user' },
+  { verb: 'get', resource: 'pods', subresource: 'proxy', group: '', namespace: AGENT_NAMESPACE, why: "the node agent's steps, through the API server's pod proxy", role: 'migbench-agent-user' },
+  { verb: 'create', resource: 'pods', subresource: 'proxy', group: '', namespace: AGENT_NAMESPACE, why: "the node agent's steps, through the API server's pod proxy", role: 'migbench-agent-user' },
+  { verb: 'delete', resource: 'pods', subresource: 'proxy', group: '', namespace: AGENT_NAMESPACE, why: "removing a trial's archives and images through the node agent", role: 'migbench-agent-user' },
 ] as const;
 
 /** Each permission the kubeconfig's user lacks (SelfSubjectAccessReview), as a problem naming the fix. */
@@ -20,7 +26,8 @@ export async function checkpointPermissionProblems(cluster: Cluster): Promise<st
   const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
   const problems: string[] = [];
   for (const p of CHECKPOINT_PERMISSIONS) {
-    const resourceAttributes = { verb: p.verb, group: p.group, resource: p.resource, ...('subresource' in p ? { subresource: p.subresource } : {}), ...(p.resource === 'nodes' ? {} : { namespace: cluster.namespace }) };
+    const namespace = 'namespace' in p ? p.namespace : cluster.namespace;
+    const resourceAttributes = { verb: p.verb, group: p.group, resource: p.resource, ...('subresource' in p ? { subresource: p.subresource } : {}), ...(p.resource === 'nodes' ? {} : { namespace }) };
     let allowed: boolean;
     try {
       const review = await authorization.createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } } });
@@ -31,11 +38,17 @@ export async function checkpointPermissionProblems(cluster: Cluster): Promise<st
     const what = `${p.verb} ${p.group ? `${p.group}/` : ''}${p.resource}${'subresource' in p ? `/${p.subresource}` : ''}`;
     if (!allowed) {
       problems.push(
-        `strategies: kubelet-checkpoint: ${cluster.context} lacks the permission \`${what}\`${p.resource === 'nodes' ? '' : ` in namespace ${cluster.namespace}`}, needed for ${p.why}; apply deploy/kubernetes/clusterrole.yaml and bind its role ${p.role} to the user`,
+        `strategies: kubelet-checkpoint: ${cluster.context} lacks the permission \`${what}\`${p.resource === 'nodes' ? '' : ` in namespace ${namespace}`}, needed for ${p.why}; apply deploy/kubernetes/clusterrole.yaml and bind its role ${p.role} to the user${'namespace' in p ? ` in namespace ${namespace}` : ''}`,
       );
     }
   }
   return problems;
+}
+
+/** The node agent is installed and ready on the nodes the run uses (else: exit 2 before anything is created, naming the fix). */
+export async function agentProblems(cluster: Cluster, usedNodes: readonly string[]): Promise<string[]> {
+  const problem = await new AgentClient(cluster).problem(usedNodes);
+  return problem ? [`strategies: kubelet-checkpoint: ${problem}`] : [];
 }
 
 /** Why these nodes cannot run kubelet-checkpoint, or undefined; reads only (the API probe checkpoints nothing). */
@@ -51,8 +64,6 @@ export async function checkpointUnsupportedReason(nodes: readonly NodeInfo[], ku
     const api = await kubelet.checkpointApi(node.kubelet, namespace);
     if (!api.enabled) return api.reason;
   }
-  if (!checkpointNodes) {
-    return "these nodes are not `migbench cluster` nodes: kubelet-checkpoint moves the archive from the source node's kubelet directory and imports the checkpoint image into the target node's containerd, which migbench does on this host's nodes only (elsewhere it would need an agent on each node)";
-  }
+  if (!checkpointNodes) return 'no node agent: install it with `migbench agent install`';
   return checkpointNodes.unsupportedReason(nodes.map((n) => n.name));
 }

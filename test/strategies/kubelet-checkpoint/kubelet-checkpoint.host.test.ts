@@ -1,17 +1,19 @@
 // kubelet-checkpoint on the real-node cluster (`migbench cluster`), run by the real CLI: the
-// kubelet's checkpoint API on worker-a, the archive to the shared store, a checkpoint image imported
-// into worker-b's containerd, a pod restored from it there. Run as a user who has a client
+// kubelet's checkpoint API on worker-a, the node agents (the DaemonSet the lab installs, reached
+// through the API server's pod proxy) streaming the archive to worker-b and importing a checkpoint
+// image into its containerd, a pod restored from it there. Run as a user who has a client
 // certificate of the cluster's CA and nothing but the shipped roles, so kubelet itself (authorization
 // mode Webhook) checks `create nodes/checkpoint` through RBAC. Then: the same user without that
 // permission is stopped before any trial (exit 2); and a restore that fails resumes the source.
 import { expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parse as parseYaml, stringify } from 'yaml';
 import { CHECKPOINT_IMAGE_PREFIX } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
 import { writeClientKubeconfig } from '../../../src/lab/nodes/configs.ts';
-import { CHECKPOINT_STORE_DIR, CONTROL_PLANE_DIR, CRIU_RESTORE_CONFIG, nodeLayout } from '../../../src/lab/nodes/layout.ts';
+import { CONTROL_PLANE_DIR, nodeLayout } from '../../../src/lab/nodes/layout.ts';
+import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { exec } from '../../../src/system/exec.ts';
 import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
@@ -39,7 +41,7 @@ async function userKubeconfig(user: string): Promise<string> {
   return file;
 }
 
-/** What a kubelet-checkpoint trial could leave on the nodes: checkpoint images, the kubelets' archives, the shared store. */
+/** What a kubelet-checkpoint trial could leave on the nodes: checkpoint images, the kubelets' archives, the agents' received archives. */
 async function leftOnNodes(): Promise<string[]> {
   const { state } = cluster;
   const left: string[] = [];
@@ -50,7 +52,8 @@ async function leftOnNodes(): Promise<string[]> {
     const archives = join(layout.kubeletRoot, 'checkpoints');
     if (existsSync(archives)) left.push(...readdirSync(archives).map((f) => `${node.name}: archive ${f}`));
   }
-  if (existsSync(CHECKPOINT_STORE_DIR)) left.push(...readdirSync(CHECKPOINT_STORE_DIR).map((f) => `store: ${f}`));
+  const store = join(LAB_AGENT_PATHS.stateDir, 'store');
+  for (const node of existsSync(store) ? readdirSync(store) : []) left.push(...readdirSync(join(store, node)).map((f) => `${node}: received archive ${f}`));
   return left;
 }
 
@@ -62,6 +65,7 @@ it('moves Redis, the video stream and training between the real nodes with the s
   await applyShipped(admin, 'clusterrole.yaml');
   await bindRole(admin, 'migbench-runner', 'migbench', 'migbench');
   await bindRole(admin, 'migbench-runner', 'migbench-nodes');
+  await bindRole(admin, 'migbench-runner', 'migbench-agent-user', 'migbench-agent');
   runnerKubeconfig = await userKubeconfig('migbench-runner');
   const out = join(cluster.base, 'results');
   const run = await migbenchAsync(['run', 'scenarios/k8s-nodes.yaml', '--strategies', 'kubelet-checkpoint', '--reps', '1', '--warmup', '0', '--kubeconfig', runnerKubeconfig, '--out', out, '--quiet'], 840_000);
@@ -117,15 +121,16 @@ it('without nodes/checkpoint the run exits 2 before any trial, naming the permis
 });
 
 it('a restore that fails resumes the stopped source: the trial fails in restore, the service is served again, nothing is left', { timeout: 300_000 }, async () => {
-  // A target node whose CRIU refuses to restore: an option its configuration file does not have.
-  const original = readFileSync(CRIU_RESTORE_CONFIG, 'utf8');
-  writeFileSync(CRIU_RESTORE_CONFIG, `${original}no-such-criu-option\n`);
+  // A target node whose CRIU refuses to restore: an option CRIU does not have, added by the node's
+  // administrator (the agent appends extra-restore.conf to the restore's options).
+  const extra = join(LAB_AGENT_PATHS.stateDir, 'criu', 'extra-restore.conf');
+  writeFileSync(extra, 'no-such-criu-option\n');
   const out = join(cluster.base, 'failed-restore');
   let run: Awaited<ReturnType<typeof migbenchAsync>>;
   try {
     run = await migbenchAsync(['run', redisNodesScenario(join(cluster.base, 'failed-restore.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'), '--warmup', '0', '--kubeconfig', runnerKubeconfig, '--out', out, '--quiet'], 240_000);
   } finally {
-    writeFileSync(CRIU_RESTORE_CONFIG, original);
+    rmSync(extra, { force: true });
   }
   expect(run.code, run.stderr).toBe(1);
   const [trial] = csv(join(out, 'trials.csv'));

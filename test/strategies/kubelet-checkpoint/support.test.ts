@@ -1,6 +1,6 @@
 // Which nodes kubelet-checkpoint refuses (its trials `unsupported`, with the reason) before any
 // trial: from what the nodes report (kubelet and runtime versions), the kubelet's answer to a
-// checkpoint of a pod that does not exist, and the node steps migbench can or cannot take. The
+// checkpoint of a pod that does not exist, and whether the node agent can take the node steps. The
 // kubelet's answer is given here; the real one is exercised in kubelet-checkpoint.test.ts.
 import { expect, it } from 'vitest';
 import type { CheckpointNodes } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
@@ -36,11 +36,11 @@ it('refuses a kubelet whose checkpoint API is off, as the kubelet says', async (
   expect(await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7')], off, reachable, 'migbench')).toMatch(/ContainerCheckpoint off/);
 });
 
-it('refuses nodes migbench cannot reach, and passes on what the nodes themselves lack', async () => {
+it('refuses nodes without the node agent, and passes on what the agent reports of the nodes', async () => {
   const n = [node('a', 'v1.36.3', 'containerd://2.3.7')];
-  expect(await checkpointUnsupportedReason(n, gateOn, undefined, 'migbench')).toMatch(/not `migbench cluster` nodes/);
-  const misconfigured = { unsupportedReason: async () => 'containerd on a does not restore from checkpoint images' } as unknown as CheckpointNodes;
-  expect(await checkpointUnsupportedReason(n, gateOn, misconfigured, 'migbench')).toBe('containerd on a does not restore from checkpoint images');
+  expect(await checkpointUnsupportedReason(n, gateOn, undefined, 'migbench')).toMatch(/no node agent: install it with `migbench agent install`/);
+  const notReady = { unsupportedReason: async () => "the node agent's pod migbench-agent-x on node a is not ready" } as unknown as CheckpointNodes;
+  expect(await checkpointUnsupportedReason(n, gateOn, notReady, 'migbench')).toBe("the node agent's pod migbench-agent-x on node a is not ready");
 });
 
 it.each([

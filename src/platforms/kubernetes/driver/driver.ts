@@ -1,12 +1,14 @@
 // The kubernetes platform as a driver (runner/platform-driver.ts): its checks read the cluster once
 // for validate() and prepare() together; cleanup removes what migbench made in the namespace, its
-// cordons, and what kubelet-checkpoint left on nodes migbench reaches. `access` is how migbench
+// cordons, and what kubelet-checkpoint left on the nodes (through the node agent). `access` is how migbench
 // reaches a cluster's nodes beyond the API (node-access.ts), handed in from the top.
 import type { CleanupOutcome, CleanupRequest, PlatformDriver, RunRequest } from '../../../runner/platform-driver.ts';
 import { KubeApi } from '../api.ts';
 import { cleanupKubernetes } from '../cleanup.ts';
 import { apiStatus, ClusterError, connectCluster, describeApiError, preflight } from '../cluster.ts';
 import type { NodeAccess } from '../node-access.ts';
+import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
+import { MANAGED_BY_LABEL } from '../api.ts';
 import { checkCluster, prepareKubernetesRun } from './run.ts';
 
 export function kubernetesDriver(access: NodeAccess): PlatformDriver {
@@ -27,12 +29,17 @@ export function kubernetesDriver(access: NodeAccess): PlatformDriver {
       if (problems.length > 0 || !checked) throw new Error(`kubernetes: prepare() of a run with problems:\n${problems.join('\n')}`);
       return prepareKubernetesRun(request, checked, access);
     },
-    cleanup: (request) => cleanupCluster(request, access),
+    cleanup: (request) => cleanupCluster(request),
   };
 }
 
-/** What migbench created in the namespace, and its cordons (needs no root); on nodes it reaches also kubelet-checkpoint's files and images. */
-async function cleanupCluster(request: CleanupRequest, access: NodeAccess): Promise<CleanupOutcome> {
+/**
+ * What migbench created in the namespace, and its cordons (needs no root); through the node agent,
+ * when installed, what kubelet-checkpoint left on the nodes: a source a killed move left stopped is
+ * resumed first (a stopped process ignores the SIGTERM of its pod's deletion until the grace period
+ * ends), then its images and archives go; cleanup returns once migbench's pods are gone.
+ */
+async function cleanupCluster(request: CleanupRequest): Promise<CleanupOutcome> {
   const { namespace } = request.cluster;
   let api: KubeApi;
   try {
@@ -44,15 +51,28 @@ async function cleanupCluster(request: CleanupRequest, access: NodeAccess): Prom
     if (err instanceof ClusterError) return { problems: [err.message.replace(/kubernetes\.kubeconfig \(or --kubeconfig\)/g, '--kubeconfig').replace(/kubernetes\.(kubeconfig|context|namespace)/g, '--$1')] };
     throw err;
   }
-  let removed: string[];
+  const removed: string[] = [];
+  const checkpointNodes = await AgentCheckpointNodes.connect(api.cluster);
+  removed.push(...(await checkpointNodes.removeLeftovers()));
   try {
-    removed = await cleanupKubernetes(api);
+    removed.push(...(await cleanupKubernetes(api)));
   } catch (err) {
     if (apiStatus(err) === 403) return { problems: [`migbench cleanup: not allowed in namespace ${namespace} (${describeApiError(err)}); bind the migbench ClusterRole (deploy/kubernetes/clusterrole.yaml) there`] };
     throw err;
   }
-  // On nodes migbench reaches (this host's `migbench cluster`), kubelet-checkpoint's archives and images of a run that was killed.
-  const checkpointNodes = await access.checkpointNodes();
-  if (checkpointNodes) removed.push(...(await checkpointNodes.removeLeftovers()));
+  const left = await waitForPodsGone(api, PODS_GONE_TIMEOUT_MS);
+  if (left.length > 0) return { problems: [...removed.map((r) => `removed: ${r}`), `migbench cleanup: pods still there after ${PODS_GONE_TIMEOUT_MS / 1000} s: ${left.join(', ')}`] };
   return { removed };
+}
+
+const PODS_GONE_TIMEOUT_MS = 120_000;
+
+/** Until no pod of migbench's is left in the namespace (deleted ones included); the names still there at the deadline. */
+async function waitForPodsGone(api: KubeApi, timeoutMs: number): Promise<string[]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const left = (await api.listPods(`${MANAGED_BY_LABEL}=migbench`)).map((p) => p.metadata?.name ?? '?');
+    if (left.length === 0 || performance.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

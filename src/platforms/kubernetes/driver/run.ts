@@ -14,7 +14,7 @@ import { createKubernetesStrategy } from '../../../strategies/registry.ts';
 import { createWorkload } from '../../../workloads/registry.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import { KubeApi } from '../api.ts';
-import type { CheckpointNodes } from '../checkpoint-nodes.ts';
+import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
 import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import { readWorkloadManifests } from '../manifests.ts';
@@ -65,7 +65,7 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   // type; kubelet-checkpoint: the user's permissions); they need the source node the run would use.
   const sourceNode = nodes.find((n) => n.name === pair?.source);
   if (sourceNode) {
-    const context = { cluster, sourceNode, forceControlPlane: k8s.forceControlPlane };
+    const context = { cluster, sourceNode, usedNodes: [pair!.source, pair!.target], forceControlPlane: k8s.forceControlPlane };
     for (const strategy of scenario.strategies) for (const found of (await createKubernetesStrategy(strategy).preflight?.(context)) ?? []) problem(found);
   }
   const workloadTypes = [...new Set(scenario.workloads.map((w) => w.type))];
@@ -113,8 +113,8 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const exposure = exposureOf(k8s);
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
   const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
-  // Nodes migbench reaches (the lab's, on this host): it can do kubelet-checkpoint's node steps there.
-  const checkpointNodes: CheckpointNodes | undefined = reachable ? await access.checkpointNodes() : undefined;
+  // kubelet-checkpoint's node steps: the node agent's, through the API server (any cluster).
+  const checkpointNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint') ? await AgentCheckpointNodes.connect(cluster) : undefined;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({

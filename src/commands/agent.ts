@@ -1,0 +1,66 @@
+// `migbench agent install|uninstall|status`: the node agent kubelet-checkpoint's node steps run in
+// (agent/; platforms/kubernetes/agent/), on the kubeconfig's cluster. install builds the agent's
+// image (Go, cached by source hash) unless --image names one the nodes can pull; on the lab's nodes
+// (`migbench cluster`) it uses their node paths, their containerd already holding the image.
+import { REAL_NODE_LABEL } from '../lab/nodes/layout.ts';
+import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts';
+import { ensureAgentImage } from '../lab/build/agent-image.ts';
+import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
+import { AGENT_NAMESPACE, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from '../platforms/kubernetes/agent/agent-manifests.ts';
+import { ClusterError, connectCluster, describeApiError, type ClusterOptions } from '../platforms/kubernetes/cluster.ts';
+import { CommandFailure, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
+
+export type AgentAction = 'install' | 'uninstall' | 'status';
+
+export interface AgentCommandArgs {
+  action: AgentAction;
+  cluster: Omit<ClusterOptions, 'namespace'>;
+  /** install: an image the nodes can pull (else the locally built one). */
+  image?: string;
+  paths: Partial<AgentNodePaths>;
+  timeoutSeconds: number;
+}
+
+export async function agentCommand(args: AgentCommandArgs): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  let cluster;
+  try {
+    cluster = connectCluster({ ...args.cluster, namespace: AGENT_NAMESPACE });
+  } catch (err) {
+    if (err instanceof ClusterError) throw new CommandFailure(err.message.replace(/kubernetes\.(kubeconfig|context)/g, '--$1'), EXIT_USAGE);
+    throw err;
+  }
+  try {
+    switch (args.action) {
+      case 'install': {
+        const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
+        const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
+        const image = args.image ?? (await ensureAgentImage(progress)).name;
+        const status = await installAgent(cluster, image, paths, { timeoutMs: args.timeoutSeconds * 1000, progress, ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}) });
+        out(`migbench agent: ${image} ready on ${status.ready} nodes (${status.pods.map((p) => p.node).join(', ')}) in namespace ${AGENT_NAMESPACE}`);
+        return 0;
+      }
+      case 'uninstall': {
+        const removed = await uninstallAgent(cluster, args.timeoutSeconds * 1000);
+        out(removed ? `migbench agent: removed (namespace ${AGENT_NAMESPACE})` : 'migbench agent: not installed');
+        return 0;
+      }
+      case 'status': {
+        const status = await agentStatus(cluster);
+        if (!status.installed) {
+          out('migbench agent: not installed (migbench agent install)');
+          return EXIT_TRIAL_FAILED;
+        }
+        out(`migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes`);
+        for (const p of status.pods) out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);
+        return status.ready === status.desired && status.desired > 0 ? 0 : EXIT_TRIAL_FAILED;
+      }
+    }
+  } catch (err) {
+    if (err instanceof CommandFailure) throw err;
+    const status = (err as { code?: number }).code;
+    if (status === 401 || status === 403) throw new CommandFailure(`migbench agent ${args.action}: not allowed (${describeApiError(err)}); installing the agent needs a cluster administrator's rights`, EXIT_USAGE);
+    throw err;
+  }
+}

@@ -1,0 +1,68 @@
+// The node agent's image (agent/, `migbench-agent`): the Go program built statically
+// (CGO_ENABLED=0) and packed as an OCI image of that one file, without Docker (oci-image.ts). Cached
+// under /var/cache/migbench/agent/<source hash>/: a change to any file of agent/ builds it again,
+// nothing else does. The image's name carries the same hash, so a node never runs a stale agent
+// under a current name.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exec } from '../../system/exec.ts';
+import { lookPath } from '../../setup/apt.ts';
+import { writeOciArchive } from './oci-image.ts';
+
+export const AGENT_SOURCE_DIR = join(import.meta.dirname, '..', '..', '..', 'agent');
+export const AGENT_CACHE_DIR = '/var/cache/migbench/agent';
+/** The image's repository; its tag is the source hash. */
+export const AGENT_IMAGE_REPOSITORY = 'localhost/migbench/agent';
+
+export interface AgentImage {
+  /** e.g. localhost/migbench/agent:3f2a… */
+  name: string;
+  /** The OCI archive (`ctr images import`). */
+  archive: string;
+  binary: string;
+  sourceHash: string;
+}
+
+/** sha256 over agent/'s Go sources, go.mod and go.sum (tests included: they are source too), 16 hex digits. */
+export async function agentSourceHash(dir = AGENT_SOURCE_DIR): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await readdir(dir, { recursive: true })).filter((f) => /\.go$|^go\.(mod|sum)$/.test(f)).sort();
+  for (const file of files) hash.update(file).update('\0').update(await readFile(join(dir, file))).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The Go toolchain: on PATH, else where its tarball installs it. */
+export async function goBinary(): Promise<string> {
+  const found = (await lookPath('go')) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!found) throw new Error('building migbench-agent needs Go ≥ 1.24 (https://go.dev/dl/; the module proxy must be reachable for its dependencies)');
+  return found;
+}
+
+/** Builds the agent's binary and image unless this source hash's are cached. */
+export async function ensureAgentImage(log: (line: string) => void = () => undefined): Promise<AgentImage> {
+  const sourceHash = await agentSourceHash();
+  const dir = join(AGENT_CACHE_DIR, sourceHash);
+  const image: AgentImage = { name: `${AGENT_IMAGE_REPOSITORY}:${sourceHash}`, archive: join(dir, 'agent.oci.tar'), binary: join(dir, 'migbench-agent'), sourceHash };
+  if (existsSync(image.archive)) return image;
+  const t0 = performance.now();
+  log(`migbench-agent: building ${sourceHash} (go build, static)`);
+  await mkdir(dir, { recursive: true });
+  const partial = `${image.binary}.partial`;
+  await exec(await goBinary(), ['build', '-trimpath', '-ldflags', `-s -w -X main.version=${sourceHash}`, '-o', partial, '.'], {
+    cwd: AGENT_SOURCE_DIR,
+    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    timeoutMs: 20 * 60_000,
+  });
+  await rename(partial, image.binary);
+  const rootfs = join(dir, 'rootfs');
+  await rm(rootfs, { recursive: true, force: true });
+  await mkdir(rootfs, { recursive: true });
+  await exec('cp', [image.binary, join(rootfs, 'migbench-agent')]);
+  await chmod(join(rootfs, 'migbench-agent'), 0o755);
+  await writeOciArchive(rootfs, image.name, { entrypoint: ['/migbench-agent'], env: [] }, image.archive);
+  await rm(rootfs, { recursive: true, force: true });
+  log(`migbench-agent: built ${image.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return image;
+}

@@ -1,0 +1,128 @@
+// kubelet-checkpoint's node steps (checkpoint-nodes.ts) done by the node agent, each a request
+// through the API server's pod proxy to the agent on the node concerned. The archive goes from the
+// source's agent to the target's over the pod network (the target's pod address, with a one-trial
+// token the target was given first), never through migbench.
+import { randomBytes } from 'node:crypto';
+import { parseDumpStats } from '../../../criu/stats.ts';
+import { criuErrorLine } from '../../../criu/error-lines.ts';
+import type { CriuStats } from '../../../model/criu-stats.ts';
+import type { K8sObject } from '../api.ts';
+import type { Cluster } from '../cluster.ts';
+import type { CheckpointNodes, CheckpointTrial } from '../checkpoint-nodes.ts';
+import { AgentClient, AgentError } from './agent-client.ts';
+import { AGENT_NAME, AGENT_NAMESPACE, AGENT_PORT, agentPathsOf, criuConfigFiles, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from './agent-manifests.ts';
+
+/** runc's annotation naming the CRIU configuration file for a container's checkpoint and restore. */
+export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
+
+/** The agent accepts letters, digits, '.', '_' and '-' (agent/criu.go validTrialKey). */
+export function agentTrialKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]/g, '-').replace(/\.\.+/g, '.').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+}
+
+export class AgentCheckpointNodes implements CheckpointNodes {
+  readonly checkpointPodAnnotations: Record<string, string>;
+  readonly restorePodAnnotations: Record<string, string>;
+  private readonly agents: AgentClient;
+  private readonly tokens = new Map<string, string>();
+
+  constructor(agents: AgentClient, paths: AgentNodePaths) {
+    this.agents = agents;
+    const files = criuConfigFiles(paths);
+    this.checkpointPodAnnotations = { [CRIU_CONFIG_ANNOTATION]: files.checkpoint };
+    this.restorePodAnnotations = { [CRIU_CONFIG_ANNOTATION]: files.restore };
+  }
+
+  /** The agent as installed (its node paths from the DaemonSet); the defaults when it is not installed (then unsupportedReason says so). */
+  static async connect(cluster: Cluster): Promise<AgentCheckpointNodes> {
+    let paths = DEFAULT_AGENT_NODE_PATHS;
+    try {
+      const daemonSet = await cluster.objects.read({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE } });
+      paths = agentPathsOf(daemonSet as K8sObject);
+    } catch {
+      /* not installed, or not readable: unsupportedReason names it */
+    }
+    return new AgentCheckpointNodes(new AgentClient(cluster), paths);
+  }
+
+  async unsupportedReason(nodes: readonly string[]): Promise<string | undefined> {
+    const problem = await this.agents.problem(nodes);
+    if (problem) return problem;
+    for (const node of nodes) {
+      const health = await this.agents.json<{ problems: string[] }>(node, 'GET', '/healthz', undefined, 15_000).catch((err: Error) => ({ problems: [err.message] }));
+      if (health.problems.length > 0) return `the node agent on ${node}: ${health.problems.join('; ')}`;
+    }
+    return undefined;
+  }
+
+  async prepare(trial: CheckpointTrial): Promise<void> {
+    const key = agentTrialKey(trial.key);
+    const token = randomBytes(24).toString('hex');
+    this.tokens.set(key, token);
+    await this.agents.list();
+    await this.agents.call(trial.source, 'POST', `/v1/trials/${key}/prepare`, { step: 'dump' });
+    await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/prepare`, { step: 'restore', token });
+  }
+
+  async transfer(trial: CheckpointTrial, kubeletArchive: string): Promise<{ bytes: number; sha256: string }> {
+    const key = agentTrialKey(trial.key);
+    const target = await this.agents.on(trial.target);
+    if (!target.podIp) throw new AgentError(`the node agent ${target.pod} on ${trial.target} has no pod address yet`);
+    const host = target.podIp.includes(':') ? `[${target.podIp}]` : target.podIp;
+    return this.agents.json(trial.source, 'POST', `/v1/trials/${key}/send`, { archive: kubeletArchive, target: `${host}:${AGENT_PORT}`, token: this.tokens.get(key) ?? '' });
+  }
+
+  async dumpStats(trial: CheckpointTrial): Promise<CriuStats | undefined> {
+    const answer = await this.agents.call(trial.target, 'GET', `/v1/trials/${agentTrialKey(trial.key)}/stats-dump`);
+    return answer.status === 204 || answer.body.length === 0 ? undefined : parseDumpStats(answer.body);
+  }
+
+  async buildImage(trial: CheckpointTrial, containerName: string, imageName: string): Promise<void> {
+    await this.agents.call(trial.target, 'POST', `/v1/trials/${agentTrialKey(trial.key)}/image`, { container: containerName, image: imageName });
+  }
+
+  async importImage(trial: CheckpointTrial): Promise<void> {
+    await this.agents.call(trial.target, 'POST', `/v1/trials/${agentTrialKey(trial.key)}/import`);
+  }
+
+  async criuError(step: 'dump' | 'restore', trial: CheckpointTrial): Promise<string | undefined> {
+    const node = step === 'dump' ? trial.source : trial.target;
+    const log = await this.agents.call(node, 'GET', `/v1/trials/${agentTrialKey(trial.key)}/criu-log?step=${step}`, undefined, 15_000).catch(() => undefined);
+    return log ? criuErrorLine(log.body.toString('utf8')) || undefined : undefined;
+  }
+
+  async resumePod(node: string, podUid: string): Promise<void> {
+    const answer = await this.agents.json<{ resumed: number; stillStopped: number }>(node, 'POST', `/v1/pods/${encodeURIComponent(podUid)}/resume`, undefined, 30_000);
+    if (answer.stillStopped > 0) throw new AgentError(`${answer.stillStopped} processes of pod ${podUid} on ${node} still stopped after SIGCONT`);
+  }
+
+  async removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string): Promise<string[]> {
+    const key = agentTrialKey(trial.key);
+    this.tokens.delete(key);
+    const problems: string[] = [];
+    for (const node of new Set([trial.source, trial.target])) {
+      const query = new URLSearchParams({ image: imageName, ...(kubeletArchive && node === trial.source ? { archive: kubeletArchive } : {}) });
+      try {
+        problems.push(...((await this.agents.json<{ problems: string[] | null }>(node, 'DELETE', `/v1/trials/${key}?${query}`, undefined, 120_000)).problems ?? []).map((p) => `${node}: ${p}`));
+      } catch (err) {
+        problems.push(`${node}: ${(err as Error).message}`);
+      }
+    }
+    return problems;
+  }
+
+  async removeLeftovers(): Promise<string[]> {
+    let agents;
+    try {
+      agents = await this.agents.list();
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const node of agents.keys()) {
+      const answer = await this.agents.json<{ removed: string[] | null }>(node, 'POST', '/v1/leftovers', undefined, 120_000).catch((err: Error) => ({ removed: [`(the node agent on ${node} failed: ${err.message})`] }));
+      removed.push(...(answer.removed ?? []));
+    }
+    return removed;
+  }
+}

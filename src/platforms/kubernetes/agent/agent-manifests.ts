@@ -1,0 +1,107 @@
+// The node agent's objects (agent/, `migbench-agent`), as `migbench agent install` applies them: its
+// own namespace and a DaemonSet of privileged pods on the pod network (no hostPort, no hostNetwork:
+// only the API server's pod proxy and the other nodes' agents reach it), with the node mounts its
+// steps need — the kubelet's checkpoint directory, the runtime's socket, cgroupfs, and its state
+// directory (the CRIU options pods name in org.criu.config, received archives: root-only). hostPID
+// so it can signal the stopped processes it finds in cgroupfs. No service account token: it never
+// calls the API server.
+import type { K8sObject } from '../api.ts';
+
+export const AGENT_NAMESPACE = 'migbench-agent';
+export const AGENT_NAME = 'migbench-agent';
+export const AGENT_PORT = 9440;
+/** Agent pods carry this label (not app.kubernetes.io/managed-by=migbench: a run's cleanup must never take them). */
+export const AGENT_LABEL = 'app.kubernetes.io/name';
+export const AGENT_SELECTOR = `${AGENT_LABEL}=${AGENT_NAME}`;
+
+/** Node paths; `{node}` stands for the node's name (the lab's nodes keep theirs in a directory per node). */
+export interface AgentNodePaths {
+  kubeletCheckpointDir: string;
+  runtimeSocket: string;
+  stateDir: string;
+}
+
+export const DEFAULT_AGENT_NODE_PATHS: AgentNodePaths = {
+  kubeletCheckpointDir: '/var/lib/kubelet/checkpoints',
+  runtimeSocket: '/run/containerd/containerd.sock',
+  stateDir: '/var/lib/migbench-agent',
+};
+
+/** The CRIU options files the agent writes and pods name in org.criu.config (agent/criu.go). */
+export function criuConfigFiles(paths: AgentNodePaths): { checkpoint: string; restore: string } {
+  return { checkpoint: `${paths.stateDir}/criu/checkpoint.conf`, restore: `${paths.stateDir}/criu/restore.conf` };
+}
+
+/** The host path to mount for a node path: the part before `{node}` when it has one, else the path (a socket: its directory). */
+function mountOf(path: string, socket = false): string {
+  const i = path.indexOf('{node}');
+  if (i >= 0) return path.slice(0, i).replace(/\/+$/, '') || '/';
+  return socket ? path.slice(0, path.lastIndexOf('/')) || '/' : path;
+}
+
+/** `nodeSelector`: only nodes with these labels (default: every node, tainted ones included). */
+export function agentObjects(image: string, paths: AgentNodePaths = DEFAULT_AGENT_NODE_PATHS, nodeSelector?: Record<string, string>): K8sObject[] {
+  const labels = { [AGENT_LABEL]: AGENT_NAME, 'app.kubernetes.io/part-of': 'migbench' };
+  const mounts = [
+    { name: 'kubelet-checkpoints', path: mountOf(paths.kubeletCheckpointDir), type: 'DirectoryOrCreate' },
+    { name: 'runtime-socket', path: mountOf(paths.runtimeSocket, true), type: 'Directory' },
+    { name: 'state', path: mountOf(paths.stateDir), type: 'DirectoryOrCreate' },
+    { name: 'cgroup', path: '/sys/fs/cgroup', type: 'Directory', at: '/host/sys/fs/cgroup' },
+  ];
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE, labels } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE, labels },
+      spec: {
+        selector: { matchLabels: { [AGENT_LABEL]: AGENT_NAME } },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            hostPID: true,
+            enableServiceLinks: false,
+            // Every node, tainted ones included (a control-plane node may run workloads too).
+            tolerations: [{ operator: 'Exists' }],
+            ...(nodeSelector ? { nodeSelector } : {}),
+            terminationGracePeriodSeconds: 5,
+            containers: [
+              {
+                name: 'agent',
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                ports: [{ name: 'agent', containerPort: AGENT_PORT, protocol: 'TCP' }],
+                env: [
+                  { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                  { name: 'AGENT_LISTEN', value: `:${AGENT_PORT}` },
+                  { name: 'KUBELET_CHECKPOINT_DIR', value: paths.kubeletCheckpointDir },
+                  { name: 'RUNTIME_SOCKET', value: paths.runtimeSocket },
+                  { name: 'STATE_DIR', value: paths.stateDir },
+                  { name: 'CGROUP_ROOT', value: '/host/sys/fs/cgroup' },
+                ],
+                securityContext: { privileged: true },
+                readinessProbe: { httpGet: { path: '/healthz', port: AGENT_PORT }, periodSeconds: 2 },
+                resources: { requests: { cpu: '10m', memory: '32Mi' } },
+                volumeMounts: mounts.map((m) => ({ name: m.name, mountPath: m.at ?? m.path, ...(m.name === 'cgroup' ? { readOnly: false } : {}) })),
+              },
+            ],
+            volumes: mounts.map((m) => ({ name: m.name, hostPath: { path: m.path, type: m.type } })),
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** The node paths an installed DaemonSet was given (its container's environment), to name the CRIU options files in pods. */
+export function agentPathsOf(daemonSet: K8sObject): AgentNodePaths {
+  const env = (daemonSet.spec?.template?.spec?.containers?.[0]?.env ?? []) as { name: string; value?: string }[];
+  const get = (name: string, fallback: string) => env.find((e) => e.name === name)?.value ?? fallback;
+  return {
+    kubeletCheckpointDir: get('KUBELET_CHECKPOINT_DIR', DEFAULT_AGENT_NODE_PATHS.kubeletCheckpointDir),
+    runtimeSocket: get('RUNTIME_SOCKET', DEFAULT_AGENT_NODE_PATHS.runtimeSocket),
+    stateDir: get('STATE_DIR', DEFAULT_AGENT_NODE_PATHS.stateDir),
+  };
+}
