@@ -5,7 +5,7 @@
 import { DiscoveryV1Api, PatchStrategy, type KubernetesObject, type V1EndpointSlice, type V1Pod } from '@kubernetes/client-node';
 import { apiStatus, describeApiError, type Cluster } from './cluster.ts';
 
-const FIELD_MANAGER = 'migbench';
+export const FIELD_MANAGER = 'migbench';
 /** On every object migbench creates: what `migbench cleanup --platform kubernetes` looks for. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 /** On a node migbench cordoned, until it uncordons it: the run that did it, as `<namespace>/<run id>` (cordonOwner). */
