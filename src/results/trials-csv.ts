@@ -46,7 +46,19 @@ export const provenanceColumnDocs = {
     "run.json's `podmigrationOperator` counts the trials of each. Filter on it before comparing podmigration figures",
 } as const;
 
-export const trialsColumns = [...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs)];
+/** An evacuation's pods (an `evacuate:` scenario): added last, so every earlier column keeps its position; empty for a single-pod trial. */
+export const evacuationColumnDocs = {
+  evacuation: "1-based number of the evacuation this pod was moved in (joins evacuations.csv); empty when the trial moved one pod",
+  evacuation_pods: { unit: 'count', description: 'pods the evacuation moved (all on the same source node)' },
+  concurrency: { unit: 'count', description: "at most this many of the evacuation's pods moved at once" },
+  evacuation_pod: "this pod's name in the evacuation (`<workload>-p<i>`: its own volumes and service)",
+  evacuation_target: 'the node this pod moved to',
+} as const;
+
+export const trialsColumns = [
+  ...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs),
+  ...Object.keys(evacuationColumnDocs),
+];
 
 export const trialsCsv: CsvWriter = {
   file: 'trials.csv',
@@ -57,6 +69,7 @@ export const trialsCsv: CsvWriter = {
     ...columnsFrom(datasetColumnDocs),
     ...columnsFrom(metricColumnDocs),
     ...columnsFrom(provenanceColumnDocs),
+    ...columnsFrom(evacuationColumnDocs),
   ],
   rows: trialRow,
 };
@@ -82,6 +95,9 @@ function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       formatNumber(records?.datasetBytes),
       ...values,
       records?.operator ?? '',
+      ...(result.evacuation
+        ? [String(result.evacuation.id), String(result.evacuation.pods), String(result.evacuation.concurrency), result.evacuation.pod, result.evacuation.target]
+        : ['', '', '', '', '']),
     ],
   ]);
 }

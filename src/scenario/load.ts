@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { strategies, strategyLabel, strategyNames } from '../strategies/registry.ts';
 import { scenarioSchema, type Scenario, type WorkloadConfig } from './schema.ts';
 import { sweepConflicts, sweepInstances } from './sweep.ts';
+import { evacuationProblems } from './evacuation.ts';
 
 export interface ScenarioProblem {
   /** Path in the document, e.g. `workloads[0].keys`; '' for the document itself. */
@@ -235,6 +236,12 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   }
   problems.push(...strategyProblems(s));
   problems.push(...platformProblems(s));
+  if (s.evacuate) {
+    const from = s.migration.from ?? s.nodes.find((n) => n !== s.migration.to)!;
+    const workloadNames = s.workloads.map(workloadName);
+    const sweptWorkloads = s.workloads.filter((w) => w.sweep !== undefined).map(workloadName);
+    problems.push(...evacuationProblems(s.evacuate, { platform: s.platform, nodes: s.nodes, from, workloadNames, sweptWorkloads }));
+  }
   return problems;
 }
 

@@ -44,9 +44,10 @@ describe('trials.csv', () => {
     expect(header).toEqual(trialsColumns);
     expect(header.slice(0, 10)).toEqual(['run_id', 'trial', 'workload', 'strategy', 'repetition', 'status', 'error', 'started_at', 'warmup', 'failed_phase']);
     expect(header.slice(10, 16)).toEqual(['sweep_dataset_mib', 'sweep_keys', 'sweep_value_bytes', 'sweep_bitrate_kbps', 'sweep_model_width', 'dataset_bytes']);
-    expect(header.slice(16, -1)).toEqual(metricColumns);
-    // Added last so that no earlier column moved.
-    expect(header.at(-1)).toBe('operator');
+    expect(header.slice(16, -6)).toEqual(metricColumns);
+    // Added last so that no earlier column moved: operator, then an evacuation's pod columns.
+    expect(header.at(-6)).toBe('operator');
+    expect(header.slice(-5)).toEqual(['evacuation', 'evacuation_pods', 'concurrency', 'evacuation_pod', 'evacuation_target']);
     expect(header.slice(16, 19)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
   });
 

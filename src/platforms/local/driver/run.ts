@@ -7,6 +7,7 @@ import { createStrategy } from '../../../strategies/registry.ts';
 import { LocalPlatform } from '../local-platform.ts';
 import type { HostTools } from './host-tools.ts';
 import { LocalTrialSteps } from './trial.ts';
+import { LocalEvacuationSteps } from './evacuation.ts';
 
 export async function prepareLocalRun(request: RunRequest, hostTools: HostTools): Promise<PreparedRun> {
   const { scenario, migration } = request.loaded;
@@ -36,6 +37,11 @@ export async function prepareLocalRun(request: RunRequest, hostTools: HostTools)
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>
           new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing }),
+        evacuationSteps: (trials, workloads) =>
+          new LocalEvacuationSteps({
+            platform, from: migration.from, timing: scenario.timing,
+            pods: trials.map((trial, i) => ({ workload: workloads[i]!, target: trial.evacuation?.target ?? migration.to, strategy: createStrategy(trial.strategy) })),
+          }),
         close: () => platform.close(),
       };
     },
