@@ -48,7 +48,7 @@ export function planTrials(scenario: Scenario): PlannedTrial[] {
 
 /** The results' `workload` of an evacuation's pods: the workloads, their counts and the concurrency (`redis-n4-c2`), so summaries group by shape. */
 export function evacuationLabel(shape: EvacuationShape): string {
-  return `${shape.pods.map((p) => `${p.workload}-n${p.count}`).join('-')}-c${shape.concurrencyLabel}`;
+  return `${shape.pods.map((p) => `${p.workload}-n${p.count}`).join('-')}-c${shape.concurrency}`;
 }
 
 /**

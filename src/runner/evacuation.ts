@@ -77,8 +77,13 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
     const log = new TrialLog(clock);
     return { log, probes: new ProbeSession(log.events) };
   });
-  // Events of the evacuation as a whole (the cordon of a drain) go to every pod's log.
-  const everyPod: EventRecorder = { emit: (source, event, detail) => pods.forEach((p) => p.log.recorder.emit(source, event, detail)) };
+  // Events of the evacuation as a whole (the source node's cordon) go to every pod's log, at one instant.
+  const everyPod: EventRecorder = {
+    emit: (source, event, detail) => {
+      const at = clock.now();
+      for (const p of pods) p.log.events.push({ at, source, event, ...(detail ? { detail } : {}) });
+    },
+  };
   const active = () => pods.filter((p) => p.log.failure === undefined);
   const enter = (phase: Phase) => {
     for (const p of active()) p.log.enter(phase);

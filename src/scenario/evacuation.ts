@@ -54,25 +54,31 @@ export type EvacuateConfig = NonNullable<z.output<typeof evacuateSchema>>;
 /** One evacuation the scenario asks for: how many pods of which workload, how many at once. */
 export interface EvacuationShape {
   pods: { workload: string; count: number }[];
-  /** At most this many pods move at once (≥ 1; `all` resolved to the pod count). */
+  /** At most this many pods move at once (≥ 1, ≤ the pod count; `all` resolved to the pod count). */
   concurrency: number;
-  /** As the scenario wrote it (`all` kept, for the results). */
-  concurrencyLabel: string;
   targets: string[];
 }
 
-/** Every evacuation of the section: one per point of its sweep (count × concurrency), in the order written. */
+/**
+ * Every evacuation of the section: one per point of its sweep (count × concurrency), in the order
+ * written. A limit at or above the pod count is the same evacuation as `all` (every pod at once), so
+ * such points count once: 1 pod at concurrency 1 and 2 is one evacuation, not two.
+ */
 export function evacuationShapes(config: EvacuateConfig, defaultTarget: string): EvacuationShape[] {
   const counts: (number | undefined)[] = config.sweep?.count ?? [undefined];
   const limits = config.sweep?.concurrency ?? [config.concurrency];
   const targets = config.targets ?? [defaultTarget];
-  return counts.flatMap((count) =>
-    limits.map((limit) => {
+  const shapes: EvacuationShape[] = [];
+  for (const count of counts) {
+    for (const limit of limits) {
       const pods = config.pods.map((p) => ({ workload: p.workload, count: count ?? p.count }));
       const total = pods.reduce((sum, p) => sum + p.count, 0);
-      return { pods, concurrency: limit === 'all' ? total : Math.min(limit, total), concurrencyLabel: String(limit), targets };
-    }),
-  );
+      const concurrency = limit === 'all' ? total : Math.min(limit, total);
+      if (shapes.some((s) => s.concurrency === concurrency && JSON.stringify(s.pods) === JSON.stringify(pods))) continue;
+      shapes.push({ pods, concurrency, targets });
+    }
+  }
+  return shapes;
 }
 
 /** The name of pod `index` (1-based) of a workload in an evacuation: its own volumes, service and pod names derive from it. */

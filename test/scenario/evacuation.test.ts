@@ -44,16 +44,17 @@ describe('evacuate: in a scenario', () => {
   it('plans one trial per pod, an evacuation\'s pods consecutive, spread over the targets, for every sweep point × strategy', () => {
     const { scenario } = parseScenario('e.yaml', `${base}evacuate: { pods: [{ workload: redis, count: 3 }], targets: [node-b, node-c], sweep: { count: [1, 3], concurrency: [1, all] } }\n`);
     const trials = planTrials(scenario);
-    // (1 + 3 pods) × 2 concurrencies × 2 strategies.
-    expect(trials).toHaveLength(16);
+    // (1 pod — concurrency 1 and all are the same evacuation — + 3 pods × 2 concurrencies) × 2 strategies.
+    expect(trials).toHaveLength(14);
     const ids = trials.map((t) => t.evacuation!.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(new Set(ids).size).toBe(8);
-    const three = trials.filter((t) => t.evacuation!.pods === 3 && t.workloadName === 'redis-n3-call');
+    expect(new Set(ids).size).toBe(6);
+    const three = trials.filter((t) => t.evacuation!.pods === 3 && t.workloadName === 'redis-n3-c3');
     expect(three.map((t) => [t.evacuation!.pod, t.evacuation!.target, t.evacuation!.concurrency, t.workload.name])).toEqual([
       ['redis-p1', 'node-b', 3, 'redis-p1'], ['redis-p2', 'node-c', 3, 'redis-p2'], ['redis-p3', 'node-b', 3, 'redis-p3'],
       ['redis-p1', 'node-b', 3, 'redis-p1'], ['redis-p2', 'node-c', 3, 'redis-p2'], ['redis-p3', 'node-b', 3, 'redis-p3'],
     ]);
-    expect(trials.map((t) => t.trial)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(trials.map((t) => t.trial)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    expect(new Set(trials.map((t) => t.workloadName))).toEqual(new Set(['redis-n1-c1', 'redis-n3-c1', 'redis-n3-c3']));
   });
 });
