@@ -21,10 +21,19 @@ export function evacuationPoints(records: readonly Record<string, string>[]): Ev
     });
 }
 
-/** The text the terminal prints after the summary; '' when the run had no evacuations. */
-export function formatEvacuations(records: readonly Record<string, string>[]): string {
+export interface EvacuationCells {
+  header: string[];
+  body: string[][];
+  /** One line per strategy × concurrency with a fitted growth. */
+  growth: string[];
+  /** What the growth lines mean. */
+  growthTitle: string;
+}
+
+/** The evacuations table (medians per strategy × pods × concurrency) and the growth lines; undefined without measured evacuations. */
+export function evacuationCells(records: readonly Record<string, string>[]): EvacuationCells | undefined {
   const measured = records.filter((r) => r.warmup !== 'true');
-  if (measured.length === 0) return '';
+  if (measured.length === 0) return undefined;
   const groups = new Map<string, Record<string, string>[]>();
   for (const r of measured) {
     const key = `${r.strategy}\u0000${r.pods}\u0000${r.concurrency}`;
@@ -38,23 +47,34 @@ export function formatEvacuations(records: readonly Record<string, string>[]): s
       ms(median(rows, 'total_ms')), ms(median(rows, 'downtime_p50_ms')), ms(median(rows, 'downtime_max_ms')),
       String(rows.reduce((sum, r) => sum + Number(r.pods_failed || 0), 0)),
     ]);
-  const table = textTable(['strategy', 'pods', 'concurrency', 'evacuations', 'median total_ms', 'median downtime_p50_ms', 'median downtime_max_ms', 'pods failed'], body);
-  const growth = evacuationGrowth(evacuationPoints(measured)).filter((g) => g.totalFit || g.contentionAtPods !== undefined);
-  const lines = growth.map((g) => {
-    const slope = g.totalFit ? `total +${g.totalFit.slope.toFixed(1)} ms per added pod (r² ${g.totalFit.rSquared.toFixed(2)})` : 'total: one pod count';
-    const downtime = g.downtimeFit ? `, per-pod downtime ${g.downtimeFit.slope >= 0 ? '+' : ''}${g.downtimeFit.slope.toFixed(1)} ms per added pod` : '';
-    const contention = g.contentionAtPods !== undefined ? `; contention from ${g.contentionAtPods} pods` : '; no contention';
-    return `  ${g.strategy}, ${g.concurrency} at once: ${slope}${downtime}${contention}`;
-  });
-  const growthText = lines.length > 0
-    ? `\n\ngrowth with the pod count (contention: median per-pod downtime > ${Math.round(CONTENTION_MARGIN * 100)} % above the fewest pods'):\n${lines.join('\n')}`
-    : '';
-  return `evacuations (evacuations.csv; medians over repetitions)\n${table}${growthText}`;
+  const header = ['strategy', 'pods', 'concurrency', 'evacuations', 'median total_ms', 'median downtime_p50_ms', 'median downtime_max_ms', 'pods failed'];
+  const growth = evacuationGrowth(evacuationPoints(measured))
+    .filter((g) => g.totalFit || g.contentionAtPods !== undefined)
+    .map((g) => {
+      const slope = g.totalFit ? `total +${g.totalFit.slope.toFixed(1)} ms per added pod (r² ${g.totalFit.rSquared.toFixed(2)})` : 'total: one pod count';
+      const downtime = g.downtimeFit ? `, per-pod downtime ${g.downtimeFit.slope >= 0 ? '+' : ''}${g.downtimeFit.slope.toFixed(1)} ms per added pod` : '';
+      const contention = g.contentionAtPods !== undefined ? `; contention from ${g.contentionAtPods} pods` : '; no contention';
+      return `${g.strategy}, ${g.concurrency} at once: ${slope}${downtime}${contention}`;
+    });
+  const growthTitle = `growth with the pod count (contention: median per-pod downtime > ${Math.round(CONTENTION_MARGIN * 100)} % above the fewest pods')`;
+  return { header, body, growth, growthTitle };
 }
 
-/** formatEvacuations of a results directory's evacuations.csv ('' when it has none, or no such file: an older run). */
-export function formatEvacuationsOf(dir: string): string {
+/** The text the terminal prints after the summary; '' when the run had no evacuations. */
+export function formatEvacuations(records: readonly Record<string, string>[]): string {
+  const cells = evacuationCells(records);
+  if (!cells) return '';
+  const growthText = cells.growth.length > 0 ? `\n\n${cells.growthTitle}:\n${cells.growth.map((l) => `  ${l}`).join('\n')}` : '';
+  return `evacuations (evacuations.csv; medians over repetitions)\n${textTable(cells.header, cells.body)}${growthText}`;
+}
+
+/** evacuations.csv's rows ([] without the file: an older run, or none). */
+export function readEvacuations(dir: string): Record<string, string>[] {
   const file = `${dir}/evacuations.csv`;
-  if (!existsSync(file)) return '';
-  return formatEvacuations(parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[]);
+  return existsSync(file) ? (parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[]) : [];
+}
+
+/** formatEvacuations of a results directory's evacuations.csv ('' when it has none). */
+export function formatEvacuationsOf(dir: string): string {
+  return formatEvacuations(readEvacuations(dir));
 }
