@@ -3,23 +3,9 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `unit` is pure (no root, nothing on the host) and can run anywhere, also beside a
 // running benchmark; `host` drives real runc, CRIU, iptables and redis-server, so it installs the
 // prerequisites first (global setup) and runs one file at a time on the shared host.
-const hostTests = [
-  'test/platforms/**/*.test.ts',
-  // Every strategy test moves real pods, except the registry's (pure: it only derives schemas and names).
-  'test/strategies/**/!(registry).test.ts',
-  'test/cli/**/*.test.ts',
-  // Install and drive the distribution's packages (Jupyter, Chromium) on first use.
-  'test/notebook/**/*.test.ts',
-  // Run the workloads' own servers (Python, PyTorch) as host processes.
-  'test/workloads/**/*.test.ts',
-  'test/report/report-chromium.test.ts',
-  // The downtime anatomy checked on real trials (a `migbench run`).
-  'test/metrics/anatomy-real.test.ts',
-  // Runs `criu check` and the installer: it needs root and this host.
-  'test/setup/prerequisites.test.ts',
-  // Builds the real nodes' components (minutes, cold) and runs them.
-  'test/setup/node-build.test.ts',
-];
+// A test that needs this host (root, runc, CRIU, iptables, redis-server, Python, Chromium, the lab's
+// builds and nodes) says so in its name: `*.host.test.ts`. Everything else is a unit test.
+const hostTests = ['test/**/*.host.test.ts'];
 
 export default defineConfig({
   test: {

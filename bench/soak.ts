@@ -6,7 +6,7 @@
 // network that are not closing, cgroups, network namespaces, processes (in migbench's cgroups, CRIU,
 // the pods' launchers) and the bytes on the checkpoint store. Prints the counts per trial and each
 // kind's trend (least-squares slope per trial); exits 1 when any count did not come back.
-// test/platforms/local/soak.test.ts runs a short version in CI.
+// test/platforms/local/soak.host.test.ts runs a short version in CI.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

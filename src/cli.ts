@@ -71,13 +71,21 @@ async function main(): Promise<number> {
       async (argv) => set(await validateCommand({ scenario: argv.scenario, overrides: overridesFrom(argv) })),
     )
     .command(
-      'compare <baseline> <current>',
-      'compare two results directories: medians with 95% CIs, Mann–Whitney p-values; exit 3 on a regression',
+      'compare [baseline] [current]',
+      'compare two results directories (or one against a history): medians with 95% CIs, Mann–Whitney p-values Holm-adjusted over the gated metrics; exit 3 on a regression, 4 on one the drift of the host makes unreliable',
       (y) =>
         y
-          .positional('baseline', { type: 'string', demandOption: true, describe: 'results directory of the baseline run' })
-          .positional('current', { type: 'string', demandOption: true, describe: 'results directory of the run to judge' })
-          .option('threshold', { type: 'array', string: true, default: [] as string[], describe: 'METRIC=+10% or METRIC=+50 (repeatable); default +10% for every metric' })
+          .positional('baseline', { type: 'string', describe: 'results directory of the baseline run (with --history alone: the run to judge)' })
+          .positional('current', { type: 'string', describe: 'results directory of the run to judge' })
+          .option('history', { type: 'string', describe: 'history CSV: judge the current run against the last runs in it (docs/nightly.md)' })
+          .option('history-runs', { type: 'number', describe: 'how many of the latest runs of the history to judge against (default 20)' })
+          .option('append-history', { type: 'boolean', default: false, describe: "append the current run's medians to the --history file" })
+          .option('rerun', { type: 'string', describe: "BASELINE_COMMIT: run that commit's code and this checkout's interleaved in one sitting (with --scenario), then compare them" })
+          .option('scenario', { type: 'string', describe: '--rerun: the scenario both arms run' })
+          .option('reps', { type: 'number', describe: "--rerun: repetitions per arm (default: the scenario's)" })
+          .option('rounds', { type: 'number', describe: '--rerun: rounds the repetitions are split into, arms alternating ABBA (default 3)' })
+          .option('out', { type: 'string', describe: '--rerun: where both arms write (default results/rerun-<time>)' })
+          .option('threshold', { type: 'array', string: true, default: [] as string[], describe: "METRIC=+10% or METRIC=+50 (repeatable): gates the metric, besides the scenario's compare.thresholds (else downtime, migration, losses)" })
           .option('alpha', { type: 'number', describe: "significance level (default: the scenario's compare.alpha, else 0.05)" })
           .option('metrics', { type: 'string', describe: 'only these metrics, comma-separated' })
           .option('format', { choices: ['table', 'markdown', 'csv'] as const, default: 'table' as const, describe: 'what to print' })
@@ -86,8 +94,14 @@ async function main(): Promise<number> {
       async (argv) =>
         set(
           await compareCommand({
-            baseline: argv.baseline,
-            current: argv.current,
+            ...(argv.baseline !== undefined ? { baseline: argv.baseline } : {}),
+            ...(argv.current !== undefined ? { current: argv.current } : {}),
+            ...(argv.history !== undefined ? { history: argv.history } : {}),
+            ...(argv['history-runs'] !== undefined ? { historyRuns: argv['history-runs'] } : {}),
+            appendHistory: argv['append-history'],
+            ...(argv.rerun !== undefined
+              ? { rerun: { commit: argv.rerun, ...(argv.scenario !== undefined ? { scenario: argv.scenario } : {}), ...(argv.reps !== undefined ? { reps: argv.reps } : {}), ...(argv.rounds !== undefined ? { rounds: argv.rounds } : {}), ...(argv.out !== undefined ? { out: argv.out } : {}) } }
+              : {}),
             thresholds: argv.threshold.map(String),
             format: argv.format,
             ...(argv.alpha !== undefined ? { alpha: argv.alpha } : {}),
@@ -103,8 +117,9 @@ async function main(): Promise<number> {
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'results directory written by `migbench run`' })
-          .option('out', { type: 'string', describe: 'HTML file to write (default: <dir>/report.html)' }),
-      async (argv) => set(await reportCommand({ dir: argv.dir, ...(argv.out !== undefined ? { out: argv.out } : {}) })),
+          .option('out', { type: 'string', describe: 'HTML file to write (default: <dir>/report.html)' })
+          .option('history', { type: 'string', describe: 'a nightly history CSV: adds the history chart with this run marked' }),
+      async (argv) => set(await reportCommand({ dir: argv.dir, ...(argv.out !== undefined ? { out: argv.out } : {}), ...(argv.history !== undefined ? { history: argv.history } : {}) })),
     )
     .command('doctor', 'check every prerequisite and say how to fix what is missing', {}, async () => set(await doctorCommand()))
     .command(

@@ -17,7 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error('migbench tests drive runc, CRIU and iptables and must run as root: sudo npm test');
   }
   const p = await ensurePrerequisites((line) => process.stderr.write(`${line}\n`));
-  // Every workload type runs in the host tests (test/workloads/moves.test.ts).
+  // Every workload type runs in the host tests (test/workloads/moves.host.test.ts).
   await ensureWorkloadPrerequisites(['redis', 'video', 'ml-training'], (line) => process.stderr.write(`${line}\n`));
   const tools = { runc: p.runc, criu: p.criu, iptables: p.iptables, ip: p.ip, redisServer: p.redisServer };
   project.provide('tools', tools);

@@ -6,6 +6,11 @@ export const EXIT_TRIAL_FAILED = 1;
 export const EXIT_USAGE = 2;
 /** `compare`: a metric got significantly worse beyond its threshold, or more trials failed. */
 export const EXIT_REGRESSION = 3;
+/**
+ * `compare`: a regression, but the two runs' hosts were differently busy beyond the drift bounds
+ * (src/compare/drift.ts): the verdict is unreliable; rerun both arms in one sitting.
+ */
+export const EXIT_UNRELIABLE_REGRESSION = 4;
 /** Interrupted (Ctrl-C / SIGTERM) after cleaning up; the trials finished so far are written. */
 export const EXIT_INTERRUPTED = 130;
 

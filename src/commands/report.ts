@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { readResults } from '../report/read-results.ts';
 import { readRunJsonChecked, readTrialsChecked } from '../results/read-checked.ts';
 import { renderHtmlReport } from '../report/html-report.ts';
+import { readHistory } from '../history/history.ts';
 import { CommandFailure, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 
 export interface ReportArgs {
@@ -13,6 +14,8 @@ export interface ReportArgs {
   /** Output file; default `<dir>/report.html`. */
   out?: string;
   quiet?: boolean;
+  /** A nightly history CSV: the report gets the history chart with this run marked. */
+  history?: string;
 }
 
 export async function reportCommand(args: ReportArgs): Promise<number> {
@@ -28,11 +31,15 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   }
   // Checked before anything is read for the report or written: a broken input is a message, not a half report.
   const problems = [...readTrialsChecked(join(dir, 'trials.csv')).problems, ...readRunJsonChecked(join(dir, 'run.json')).problems];
+  const history = args.history !== undefined ? readHistory(args.history) : undefined;
+  if (args.history !== undefined && !existsSync(args.history)) problems.push(`--history ${args.history}: no such file; give the history CSV written by \`migbench compare --append-history\``);
+  problems.push(...(history?.problems ?? []).map((p) => `--history ${p}`));
   if (problems.length > 0) throw new CommandFailure(`migbench report: ${problems.join('\n  ')}`, EXIT_USAGE);
   const out = resolve(args.out ?? join(dir, 'report.html'));
   // The directory as given (e.g. results/<run-id>), so the report names it as the user does.
   const data = await readResults(args.dir.replace(/\/+$/, '') || dir);
-  const html = await renderHtmlReport(data);
+  const scenario = (data.run?.scenario as { name?: string } | undefined)?.name ?? '';
+  const html = await renderHtmlReport(data, history ? { history: { rows: history.rows, scenario } } : {});
   try {
     writeFileSync(out, html);
   } catch (err) {

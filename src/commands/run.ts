@@ -9,6 +9,7 @@ import { planTrials } from '../plan/plan.ts';
 import { resultsDirProblem } from '../results/results-dir.ts';
 import { startRunInfo } from '../results/run-json.ts';
 import { handleInterrupts } from '../runner/interrupt.ts';
+import { readTestSwitchDelay, TEST_SWITCH_DELAY_ENV } from '../platforms/local/test-switch-delay.ts';
 import type { ClusterFlags, RunRequest } from '../runner/platform-driver.ts';
 import { Runner, type StartedRun } from '../runner/run.ts';
 import { makeRunId, scenarioRunName } from '../runner/run-id.ts';
@@ -35,6 +36,8 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const loaded = await loadScenario(args.scenario, args.overrides);
   const { scenario } = loaded;
   const dryRun = args.dryRun ?? false;
+  const switchDelay = readTestSwitchDelay();
+  if (switchDelay.problem) throw new CommandFailure(switchDelay.problem, EXIT_USAGE);
   const started = new Date();
   const runId = makeRunId(started, scenarioRunName(scenario, args.scenario));
   const outDir = resolve(args.out ?? `${scenario.output.dir}/${runId}`);
@@ -57,7 +60,8 @@ export async function runCommand(args: RunArgs): Promise<number> {
 
   const record = new RunRecord(outDir, startRunInfo({
     runId, scenarioFile: resolve(args.scenario), scenario, scenarioSource: loaded.sourceText, startedAt: started,
-    versions: await prepared.versions(), plannedTrials: trials.length, ...(prepared.platformInfo ? { platform: prepared.platformInfo } : {}),
+    versions: await prepared.versions(), plannedTrials: trials.length,
+    ...(switchDelay.delay ? { testSwitchDelay: process.env[TEST_SWITCH_DELAY_ENV] } : {}), ...(prepared.platformInfo ? { platform: prepared.platformInfo } : {}),
   }));
   if (!args.quiet) log(`migbench: run ${runId}: ${trials.length} trials${prepared.where} → ${outDir}`);
 

@@ -1,11 +1,13 @@
 // The comparison as an aligned terminal table.
 import type { Comparison } from './compare.ts';
-import { formatChange, formatP, formatSide, trialsCell, verdictCell } from './cells.ts';
+import { formatChange, formatSide, legend, pCell, trialsCell, verdictCell } from './cells.ts';
 
 export function comparisonTable(c: Comparison): string {
   const header = ['workload', 'strategy', 'metric', 'n', 'baseline median [95% CI]', 'current median [95% CI]', 'change', 'p', 'verdict'];
-  const rows = c.metrics.map((m) => [
-    m.workload, m.strategy, m.metric, `${m.baseline.n}/${m.current.n}`, formatSide(m.metric, m.baseline), formatSide(m.metric, m.current), formatChange(m), formatP(m.p),
+  // Gated rows first: the ones that decide the result.
+  const ordered = [...c.metrics.filter((m) => m.gated), ...c.metrics.filter((m) => !m.gated)];
+  const rows = ordered.map((m) => [
+    m.workload, m.strategy, m.metric, `${m.baseline.n}/${m.current.n}`, formatSide(m.metric, m.baseline), formatSide(m.metric, m.current), formatChange(m), pCell(m),
     `${verdictCell(m)}${m.note ? ' (!)' : ''}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -15,6 +17,6 @@ export function comparisonTable(c: Comparison): string {
   const notes = c.metrics.filter((m) => m.note);
   if (notes.length > 0) out.push('', ...notes.map((m) => `(!) ${m.workload} × ${m.strategy} ${m.metric}: ${m.note}`));
   if (c.warnings.length > 0) out.push('', ...c.warnings.map((w) => `warning: ${w}`));
-  out.push('', `~ = no change: p ≥ ${c.alpha} (Mann–Whitney U, two-sided) or within the metric's threshold. ${c.regression ? 'RESULT: regression' : 'RESULT: no regression'}`);
+  out.push('', `${legend(c)} ${c.regression ? 'RESULT: regression' : 'RESULT: no regression'}${c.unreliable.length > 0 ? ' (UNRELIABLE: the hosts were differently busy, see the warnings)' : ''}`);
   return out.join('\n');
 }

@@ -1,7 +1,7 @@
 // When a change counts: a threshold per metric, written like `+10%` (relative) or `+50` (in the
 // metric's unit). The sign says which way is worse: `+` (the default) for figures where more is
 // worse — every metric migbench writes today — and `-` for figures where less is worse.
-import { metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
+import { comparableMetricColumns as metricColumns, type MetricColumn } from '../metrics/trial-metrics.ts';
 
 export interface Threshold {
   /** 'increase': a rise beyond the threshold is a regression; 'decrease': a fall is. */
@@ -14,6 +14,20 @@ export interface Threshold {
 }
 
 export const DEFAULT_THRESHOLD = '+10%';
+
+/**
+ * The gate of a scenario that declares no `compare.thresholds`: the few figures that matter to a
+ * service — how long it was down, how long the move took, what it lost (each loss in absolute steps,
+ * since 1 → 2 lost frames is +100 %). A loss column without values in a run (another workload's)
+ * simply has no test.
+ */
+export const DEFAULT_GATE: Readonly<Partial<Record<MetricColumn, string>>> = {
+  downtime_ms: '+10%',
+  migration_ms: '+10%',
+  redis_acked_writes_lost: '+5',
+  video_frames_lost: '+3',
+  training_steps_lost: '+50',
+};
 
 /** Parses `+10%`, `10%`, `-5%`, `+50`, `25.5`; undefined if malformed. */
 export function parseThreshold(text: string): Threshold | undefined {
@@ -56,6 +70,22 @@ export function resolveThresholds(
     else thresholds.set(metric as MetricColumn, parsed);
   }
   return { thresholds, problems };
+}
+
+/**
+ * The gate: the metrics the scenario declares in `compare.thresholds` (DEFAULT_GATE when it declares
+ * none), plus any named by `--threshold` flags, which also override thresholds. Every other metric
+ * keeps the default threshold for display and is not gated.
+ */
+export function resolveGate(
+  declared: Record<string, string> | undefined,
+  flags: Record<string, string>,
+): { thresholds: Map<MetricColumn, Threshold>; gated: Set<MetricColumn>; problems: ThresholdProblem[] } {
+  const base = declared && Object.keys(declared).length > 0 ? declared : (DEFAULT_GATE as Record<string, string>);
+  const entries = { ...base, ...flags };
+  const { thresholds, problems } = resolveThresholds(entries);
+  const gated = new Set(Object.keys(entries).filter((m) => (metricColumns as string[]).includes(m)) as MetricColumn[]);
+  return { thresholds, gated, problems };
 }
 
 /** Is the change from baseline to current beyond the threshold, and which way? */

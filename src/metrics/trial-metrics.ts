@@ -9,6 +9,7 @@ import { percentile } from './percentile.ts';
 import { anatomyColumnDocs, downtimeAnatomy, migrationSegments } from './anatomy.ts';
 import { checkpointPhaseColumnDocs, checkpointPhases } from './checkpoint-phases.ts';
 import { workloadMetrics } from './workload-metrics.ts';
+import { isFreshConnectionProbe, serviceOutageColumns, serviceOutageMetrics, type ServiceOutageColumn } from './service-outage.ts';
 
 export interface ColumnDoc {
   unit: string;
@@ -51,8 +52,11 @@ export const metricColumnDocs = {
   ...anatomyColumnDocs,
 } as const satisfies Record<string, ColumnDoc>;
 
-export type MetricColumn = keyof typeof metricColumnDocs;
+/** The columns trials.csv writes in the middle (metricColumns), and the service-outage ones it writes last. */
+export type MetricColumn = keyof typeof metricColumnDocs | ServiceOutageColumn;
 export const metricColumns = Object.keys(metricColumnDocs) as MetricColumn[];
+/** Every metric a comparison can judge: the middle columns and the ones added at the end of trials.csv. */
+export const comparableMetricColumns: MetricColumn[] = [...metricColumns, ...serviceOutageColumns];
 
 /** A trial's figures; a column is absent when it does not apply or could not be measured (empty in the CSV). */
 export type TrialMetrics = Partial<Record<MetricColumn, number>>;
@@ -71,7 +75,9 @@ const nothingRecorded = (probeIntervalMs: number): TrialRecords => ({ startedAt:
 
 export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
   const result = trial.status === 'unsupported' ? nothingRecorded(trial.probeIntervalMs) : trial;
-  const { timeline } = result;
+  // The fresh-connection probes' samples feed only the service_* columns (service-outage.ts); every
+  // other figure is the connected probes', as before they existed.
+  const timeline = { ...result.timeline, samples: result.timeline.samples.filter((s) => !isFreshConnectionProbe(s.probe)) };
   const trigger = timeline.triggerAt;
   const m: TrialMetrics = {};
   const set = (column: MetricColumn, value: number | undefined) => {
@@ -159,5 +165,7 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
       if (column in metricColumnDocs) set(column as MetricColumn, value);
     }
   }
+  const fresh = result.timeline.samples.filter((s) => isFreshConnectionProbe(s.probe));
+  for (const [column, value] of Object.entries(serviceOutageMetrics(fresh, trigger, m.downtime_ms))) set(column as MetricColumn, value);
   return { metrics: m, recovered };
 }

@@ -18,6 +18,8 @@ export const localPlatformEvents = [
   'pre_dump_start', 'pre_dump_done', 'checkpoint_start', 'freeze_start', 'freeze_done', 'source_thawed', 'checkpoint_failed', 'checkpoint_done',
   'transfer_start', 'transfer_done', 'sysctl',
   'restore_start', 'restore_failed', 'restore_done', 'memory_complete',
+  // The test-only injected regression (platforms/local/test-switch-delay.ts): never in a real measurement.
+  'test_switch_delay',
 ] as const;
 
 /** What the pod watch saw of each pod on a cluster (platforms/kubernetes/pod-watch.ts). */

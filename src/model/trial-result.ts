@@ -7,6 +7,7 @@ import type { EvacuationMembership, EvacuationSummary } from './evacuation.ts';
 import type { TrialPhase } from './events.ts';
 import type { ProbeRecords, Verification } from './records.ts';
 import type { MonotonicMs, Timeline } from './timeline.ts';
+import type { HostLoad } from './host-load.ts';
 
 /** dump and restore: CRIU's two steps; transfer and image: kubelet-checkpoint's steps between them. */
 export type MigrationStep = 'dump' | 'transfer' | 'image' | 'restore';
@@ -50,6 +51,8 @@ export interface TrialRecords {
   probeRecords: ProbeRecords[];
   /** Absent when the trial never got to check the service after the move: its workload columns stay empty. */
   verification?: Verification;
+  /** How busy the host was over the trial (trials.csv host_*); the runner measures it around the trial. */
+  hostLoad?: HostLoad;
   /** The last pod of an evacuation carries the evacuation's figures (evacuations.csv). */
   evacuationSummary?: EvacuationSummary;
 }

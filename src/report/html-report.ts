@@ -10,12 +10,15 @@ import { distributionSvg, type DistributionPoint } from './charts/distribution.t
 import { CRIU_PARTS, criuPhasesSvg, type CriuTrial } from './charts/criu-phases.ts';
 import { COLORS } from './charts/render.ts';
 import { anatomySvg, ANATOMY_ORDER } from './charts/anatomy.ts';
+import { historyChartsSvg, type HistoryChartInput } from './charts/history.ts';
 
 export interface HtmlReportOptions {
   /** Segments per probe and trial before short ones are merged (failures are never merged away). */
   maxSegmentsPerTrial?: number;
   /** Shown in the footer; default now. */
   generatedAt?: Date;
+  /** A nightly history (`report --history FILE`): adds the history chart, this run marked. */
+  history?: Omit<HistoryChartInput, 'currentRunId'>;
 }
 
 /** Escapes text for HTML content and double-quoted attribute values. */
@@ -303,6 +306,11 @@ export async function renderHtmlReport(data: ResultsData, options: HtmlReportOpt
     `<h2 id="timelines">Availability timelines</h2><p class="sub">Every probe sample of every trial (warm-ups included) over t_ms, relative to the trigger; consecutive samples with the same outcome form one segment.</p>${await timelinesSection(data, options.maxSegmentsPerTrial)}`,
     `<h2 id="environment">Environment</h2>${environmentSection(data)}`,
   ];
+  if (options.history) {
+    const charts = await historyChartsSvg({ ...options.history, currentRunId: runId });
+    const body = charts.length > 0 ? charts.map((c) => figure(`history-${c.metric}`, c.svg)).join('') : `<p>The history has no runs of scenario ${esc(options.history.scenario)}.</p>`;
+    sections.push(`<h2 id="history">History</h2><p class="sub">Each nightly run's median per workload × strategy; the dashed rule and the ring mark this run.</p>${body}`);
+  }
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

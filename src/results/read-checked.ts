@@ -4,7 +4,7 @@
 // stack trace or a summary silently computed from half a file.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { metricColumns } from '../metrics/trial-metrics.ts';
+import { comparableMetricColumns } from '../metrics/trial-metrics.ts';
 
 /** Columns compare and report rely on; any migbench trials.csv has them (trials-csv.ts). */
 export const REQUIRED_TRIAL_COLUMNS = ['trial', 'workload', 'strategy', 'status', 'warmup'] as const;
@@ -37,7 +37,7 @@ export function readTrialsChecked(file: string): Checked<Record<string, string>[
   const [header = [], ...body] = rows;
   const missing = REQUIRED_TRIAL_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) problems.push(`${file}: header: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `\`${c}\``).join(', ')} missing; is this a migbench trials.csv? (its header starts with run_id,trial,workload,strategy)`);
-  const numeric = new Set<string>(metricColumns);
+  const numeric = new Set<string>(comparableMetricColumns);
   const records: Record<string, string>[] = [];
   body.forEach((cells, i) => {
     const line = i + 2;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import type { Scenario } from '../scenario/schema.ts';
+import { runEnvironment, type RunEnvironment } from '../system/host-load.ts';
 
 export interface HostInfo {
   hostname: string;
@@ -41,12 +42,16 @@ export interface RunInfo {
    * trial restored a pod.
    */
   podmigrationOperator?: { 'test-double'?: number; real?: number };
+  /** The host's state as the run started (load, memory); each trial's own load is in trials.csv's host_* columns. */
+  environment?: RunEnvironment;
+  /** The test-only injected switch delay (MIGBENCH_TEST_SWITCH_DELAY_MS) as set; absent in a real measurement. */
+  testSwitchDelay?: string;
 }
 
 /** run.json of a run that is starting: identical on every platform but for `versions` and `platform`. */
 export function startRunInfo(run: {
   runId: string; scenarioFile: string; scenario: Scenario; scenarioSource?: string; startedAt: Date;
-  versions: Record<string, string>; plannedTrials: number; platform?: RunInfo['platform'];
+  versions: Record<string, string>; plannedTrials: number; platform?: RunInfo['platform']; testSwitchDelay?: string;
 }): RunInfo {
   return {
     runId: run.runId,
@@ -56,11 +61,13 @@ export function startRunInfo(run: {
     startedAt: run.startedAt.toISOString(),
     endedAt: null,
     host: collectHostInfo(),
+    environment: runEnvironment(),
     versions: run.versions,
     gitCommit: gitCommit(resolve(import.meta.dirname, '..', '..')),
     argv: process.argv.slice(2),
     ...(run.platform ? { platform: run.platform } : {}),
     trials: { planned: run.plannedTrials, ok: 0, failed: 0 },
+    ...(run.testSwitchDelay !== undefined ? { testSwitchDelay: run.testSwitchDelay } : {}),
   };
 }
 

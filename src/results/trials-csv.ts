@@ -1,6 +1,7 @@
 // trials.csv: one row per trial, identity and outcome first, then every metric column.
 import { metricColumnDocs, metricColumns, type TrialMetrics } from '../metrics/trial-metrics.ts';
-import { recordsOf, type TrialResult } from '../model/trial-result.ts';
+import { serviceOutageColumnDocs, serviceOutageColumns } from '../metrics/service-outage.ts';
+import { recordsOf, type TrialRecords, type TrialResult } from '../model/trial-result.ts';
 import { columnsFrom, csvLines, type CsvWriter } from './csv-writer.ts';
 import { formatBool, formatMs, formatNumber, formatTimestamp } from './format.ts';
 
@@ -46,6 +47,18 @@ export const provenanceColumnDocs = {
     "run.json's `podmigrationOperator` counts the trials of each. Filter on it before comparing podmigration figures",
 } as const;
 
+/**
+ * The host's load over the trial (src/system/host-load.ts), after every earlier column: what `compare`
+ * checks for drift between two runs. Empty for a trial that was not run (unsupported).
+ */
+export const hostLoadColumnDocs = {
+  host_load1: { unit: 'processes', description: '1-minute load average of the host at the end of the trial (/proc/loadavg; an average over about a minute, so partly before the trial)' },
+  host_cpu_busy_pct: { unit: '%', description: "all CPUs' busy time (user, nice, system, irq, softirq) over the trial, deploy to teardown, in % of the host's CPU capacity (/proc/stat)" },
+  host_other_cpu_pct: { unit: '%', description: "host_cpu_busy_pct less migbench's own CPU (its process and reaped children: /proc/self/stat) and its pods' (their cgroup): what the rest of the host used, in % of capacity; the figure `compare` checks for drift" },
+  host_steal_pct: { unit: '%', description: 'CPU time stolen by the hypervisor over the trial, in % of all CPU time (/proc/stat steal)' },
+  host_memory_pressure_pct: { unit: '%', description: 'share of the trial in which some task stalled waiting for memory (/proc/pressure/memory `some`); empty where the kernel has no PSI' },
+} as const;
+
 /** An evacuation's pods (an `evacuate:` scenario): added last, so every earlier column keeps its position; empty for a single-pod trial. */
 export const evacuationColumnDocs = {
   evacuation: "1-based number of the evacuation this pod was moved in (joins evacuations.csv); empty when the trial moved one pod",
@@ -57,6 +70,9 @@ export const evacuationColumnDocs = {
 
 export const trialsColumns = [
   ...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs),
+  // Added later, each after every earlier column: the host's load, the service's outage.
+  ...Object.keys(hostLoadColumnDocs),
+  ...Object.keys(serviceOutageColumnDocs),
   ...Object.keys(evacuationColumnDocs),
 ];
 
@@ -69,10 +85,17 @@ export const trialsCsv: CsvWriter = {
     ...columnsFrom(datasetColumnDocs),
     ...columnsFrom(metricColumnDocs),
     ...columnsFrom(provenanceColumnDocs),
+    ...columnsFrom(hostLoadColumnDocs),
+    ...columnsFrom(serviceOutageColumnDocs),
     ...columnsFrom(evacuationColumnDocs),
   ],
   rows: trialRow,
 };
+
+function hostLoadCells(load: TrialRecords['hostLoad']): string[] {
+  if (!load) return Object.keys(hostLoadColumnDocs).map(() => '');
+  return [formatNumber(load.loadavg1), formatNumber(load.cpuBusyPct), formatNumber(load.otherCpuPct), formatNumber(load.stealPct), formatNumber(load.memoryPressurePct)];
+}
 
 function trialRow(result: TrialResult, metrics: TrialMetrics): string {
   const values = metricColumns.map((c) => (c.endsWith('_ms') ? formatMs(metrics[c]) : formatNumber(metrics[c])));
@@ -95,6 +118,8 @@ function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       formatNumber(records?.datasetBytes),
       ...values,
       records?.operator ?? '',
+      ...hostLoadCells(records?.hostLoad),
+      ...serviceOutageColumns.map((c) => formatMs(metrics[c])),
       ...(result.evacuation
         ? [String(result.evacuation.id), String(result.evacuation.pods), String(result.evacuation.concurrency), result.evacuation.pod, result.evacuation.target]
         : ['', '', '', '', '']),

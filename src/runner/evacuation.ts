@@ -8,7 +8,7 @@
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import { MigrationStepError } from '../criu/migration-errors.ts';
 import { summarizeEvacuation } from '../metrics/evacuation.ts';
-import type { TrialIdentity } from '../model/trial-result.ts';
+import type { RanTrial, TrialIdentity } from '../model/trial-result.ts';
 import type { EventRecorder } from '../model/timeline.ts';
 import type { ProbeOptions } from '../probes/probe.ts';
 import type { Workload } from '../workloads/workload.ts';
@@ -69,7 +69,7 @@ export async function forEachLimited(count: number, limit: number, work: (index:
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
 }
 
-export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial[]> {
+export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial<RanTrial>[]> {
   const clock = setup.clock ?? systemClock;
   const { steps, signal } = setup;
   const startedAt = clock.wallNow();

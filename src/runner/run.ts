@@ -11,6 +11,7 @@ import type { Workload } from '../workloads/workload.ts';
 import type { TrialMetrics } from '../metrics/trial-metrics.ts';
 import { probeOptions } from '../probes/probe.ts';
 import { judgeTrial, runTrial, type JudgedTrial, type Phase, type TrialSteps } from './trial.ts';
+import { hostLoadBetween, sampleHostLoad } from '../system/host-load.ts';
 import { runEvacuation, type EvacuationSteps } from './evacuation.ts';
 
 export interface RunnerEvents {
@@ -95,6 +96,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
         group.forEach((t, i) => this.emit('trial-start', t, index + i, trials.length));
         const workloads = group.map((t) => createWorkload(t.workload));
         if (!platform.evacuationSteps) throw new Error('this platform cannot run evacuations (the scenario check should have refused `evacuate:`)');
+        // The host's load over the whole evacuation: every pod's row carries it.
+        const loadBefore = sampleHostLoad();
         const judged = await runEvacuation({
           pods: group.map((t, i) => ({ identity: trialIdentity(options.runId, t), workload: workloads[i]!, probe: probeOptions({ ...scenario.probe, ...t.workload.probe }) })),
           concurrency: trial.evacuation.concurrency,
@@ -104,6 +107,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
           signal: options.signal,
           onPhase: (phase: string) => this.emit('trial-phase', trial, phase),
         });
+        const hostLoad = hostLoadBetween(loadBefore, sampleHostLoad());
+        for (const pod of judged) pod.result.hostLoad = hostLoad;
         for (const [i, { result, metrics }] of judged.entries()) {
           options.record(result, metrics);
           count(result);
@@ -118,7 +123,9 @@ export class Runner extends EventEmitter<RunnerEvents> {
       if (unsupportedBecause) judged = judgeTrial(unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs), scenario.timing.observeMs);
       else {
         const workload = createWorkload(trial.workload);
-        judged = await runTrial({
+        // The host's load over the whole trial (deploy to teardown), for drift checks (compare).
+        const loadBefore = sampleHostLoad();
+        const ran = await runTrial({
           identity,
           workload,
           steps: platform.trialSteps(trial, identity, workload),
@@ -128,6 +135,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
           signal: options.signal,
           onPhase: (phase: string) => this.emit('trial-phase', trial, phase),
         });
+        ran.result.hostLoad = hostLoadBetween(loadBefore, sampleHostLoad());
+        judged = ran;
       }
       const { result, metrics } = judged;
       options.record(result, metrics);

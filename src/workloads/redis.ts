@@ -7,6 +7,7 @@ import type { Endpoint } from '../model/endpoint.ts';
 import type { PodSpec } from '../model/pod-spec.ts';
 import type { Probe, ProbeOptions } from '../probes/probe.ts';
 import { RedisProbe } from '../probes/redis-probe.ts';
+import { FreshConnectionProbe, REDIS_PING } from '../probes/fresh-connection-probe.ts';
 import type { RedisWorkloadConfig } from '../scenario/schema.ts';
 import type { PreparedData, Workload } from './workload.ts';
 
@@ -152,7 +153,8 @@ export class RedisWorkload implements Workload {
   }
 
   probes(service: Endpoint, options: ProbeOptions): Probe[] {
-    return [new RedisProbe(service, options)];
+    // Beside the connected client, a fresh connection per tick: the service's own outage (service_downtime_ms).
+    return [new RedisProbe(service, options), new FreshConnectionProbe('redis', service, options, REDIS_PING)];
   }
 }
 

@@ -2,8 +2,9 @@
 // the rows are parsed back with a real CSV parser rather than compared as strings.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
+import { serviceOutageColumnDocs } from '../../src/metrics/service-outage.ts';
 import { csvHeader } from '../../src/results/csv-writer.ts';
-import { trialsColumns, trialsCsv } from '../../src/results/trials-csv.ts';
+import { evacuationColumnDocs, hostLoadColumnDocs, trialsColumns, trialsCsv } from '../../src/results/trials-csv.ts';
 import { samplesColumns, samplesCsv } from '../../src/results/samples-csv.ts';
 import { eventsColumns, eventsCsv } from '../../src/results/events-csv.ts';
 import { framesCsv } from '../../src/results/frames-csv.ts';
@@ -39,15 +40,19 @@ describe('format', () => {
 });
 
 describe('trials.csv', () => {
-  it('puts identity and outcome first, then the swept parameters and the data set size, then every metric column in order, then operator', () => {
+  it('puts identity and outcome first, then the swept parameters and the data set size, then every metric column in order, then operator, then the host load, then the service outage', () => {
     const header = (parse(csvHeader(trialsCsv)) as string[][])[0]!;
     expect(header).toEqual(trialsColumns);
     expect(header.slice(0, 10)).toEqual(['run_id', 'trial', 'workload', 'strategy', 'repetition', 'status', 'error', 'started_at', 'warmup', 'failed_phase']);
     expect(header.slice(10, 16)).toEqual(['sweep_dataset_mib', 'sweep_keys', 'sweep_value_bytes', 'sweep_bitrate_kbps', 'sweep_model_width', 'dataset_bytes']);
-    expect(header.slice(16, -6)).toEqual(metricColumns);
-    // Added last so that no earlier column moved: operator, then an evacuation's pod columns.
-    expect(header.at(-6)).toBe('operator');
-    expect(header.slice(-5)).toEqual(['evacuation', 'evacuation_pods', 'concurrency', 'evacuation_pod', 'evacuation_target']);
+    const added = [...Object.keys(hostLoadColumnDocs), ...Object.keys(serviceOutageColumnDocs), ...Object.keys(evacuationColumnDocs)];
+    expect(header.slice(16, -1 - added.length)).toEqual(metricColumns);
+    // Each added last so that no earlier column moved.
+    expect(header.at(-1 - added.length)).toBe('operator');
+    expect(header.slice(-added.length)).toEqual([
+      'host_load1', 'host_cpu_busy_pct', 'host_other_cpu_pct', 'host_steal_pct', 'host_memory_pressure_pct', 'service_downtime_ms', 'service_downtime_upper_ms', 'anat_client_gap_ms',
+      'evacuation', 'evacuation_pods', 'concurrency', 'evacuation_pod', 'evacuation_target',
+    ]);
     expect(header.slice(16, 19)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
   });
 

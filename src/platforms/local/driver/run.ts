@@ -5,6 +5,7 @@ import type { RunRequest } from '../../../runner/platform-driver.ts';
 import type { PreparedRun, StartedRun } from '../../../runner/run.ts';
 import { createStrategy } from '../../../strategies/registry.ts';
 import { LocalPlatform } from '../local-platform.ts';
+import { readTestSwitchDelay } from '../test-switch-delay.ts';
 import type { HostTools } from './host-tools.ts';
 import { LocalTrialSteps } from './trial.ts';
 import { LocalEvacuationSteps } from './evacuation.ts';
@@ -13,6 +14,7 @@ export async function prepareLocalRun(request: RunRequest, hostTools: HostTools)
   const { scenario, migration } = request.loaded;
   const { log } = request;
   const { tools, versions } = await hostTools.ensure(scenario.workloads.map((w) => w.type), log, request.commandLine);
+  const { delay: testSwitchDelay } = readTestSwitchDelay();
   const nodeLink = scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {};
   return {
     versions,
@@ -36,7 +38,7 @@ export async function prepareLocalRun(request: RunRequest, hostTools: HostTools)
         },
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>
-          new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing }),
+          new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing, ...(testSwitchDelay ? { testSwitchDelay } : {}) }),
         evacuationSteps: (trials, workloads) =>
           new LocalEvacuationSteps({
             platform, from: migration.from, timing: scenario.timing,

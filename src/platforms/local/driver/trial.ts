@@ -6,6 +6,7 @@ import type { Strategy } from '../../../strategies/entry/strategy.ts';
 import type { EventRecorder } from '../../../model/timeline.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import { trackPods } from './track-pods.ts';
+import { withTestSwitchDelay, type TestSwitchDelay } from '../test-switch-delay.ts';
 import type { Deployed, Moved, TrialSteps, TrialTiming } from '../../../runner/trial.ts';
 import { describe } from '../../../runner/trial-parts.ts';
 
@@ -16,6 +17,8 @@ export interface LocalTrialSetup {
   from: string;
   to: string;
   timing: TrialTiming;
+  /** Test-only injected regression (MIGBENCH_TEST_SWITCH_DELAY_MS); undefined in a real measurement. */
+  testSwitchDelay?: TestSwitchDelay;
 }
 
 export class LocalTrialSteps implements TrialSteps {
@@ -49,7 +52,7 @@ export class LocalTrialSteps implements TrialSteps {
   async migrate(events: EventRecorder, signal: AbortSignal): Promise<Moved> {
     const { platform, workload, strategy } = this.setup;
     const outcome = await strategy.migrate({
-      platform: trackPods(platform, (created) => this.pods.push(created)),
+      platform: trackPods(withTestSwitchDelay(platform, strategy.name, this.setup.testSwitchDelay), (created) => this.pods.push(created)),
       workload, pod: this.pods[0]!, service: this.service!, targetNode: this.setup.to, events,
       readyTimeoutMs: this.setup.timing.readyTimeoutMs, signal,
     });

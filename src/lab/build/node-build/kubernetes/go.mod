@@ -1,4 +1,4 @@
-// Wrapper module for the real nodes' kubelet and kube-proxy (src/lab/build/node-build.ts): a copy of
+// Wrapper module for the real nodes' kubelet and kube-proxy (src/setup/node-build.ts): a copy of
 // ../../k8s-build/go.mod (same k8s.io/kubernetes version, same staging pins, same versions of every
 // shared dependency, so the nodes run exactly the release the control plane runs) with these two
 // tools instead, plus what only they import (netlink, knftables, ipvs). Kept apart so that building

@@ -1,0 +1,41 @@
+// Which nodes kubelet-checkpoint refuses (its trials `unsupported`, with the reason) before any
+// trial: from what the nodes report (kubelet and runtime versions), the kubelet's answer to a
+// checkpoint of a pod that does not exist, and the node steps migbench can or cannot take. The
+// kubelet's answer is given here; the real one is exercised in kubelet-checkpoint.test.ts.
+import { expect, it } from 'vitest';
+import type { CheckpointNodes } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
+import { checkpointUnsupportedReason } from '../../../src/strategies/kubelet-checkpoint/support.ts';
+import type { NodeInfo } from '../../../src/platforms/kubernetes/cluster.ts';
+import type { CheckpointApiState, KubeletApi } from '../../../src/platforms/kubernetes/kubelet-api.ts';
+
+const node = (name: string, kubeletVersion: string, containerRuntimeVersion: string): NodeInfo => ({
+  name, schedulable: true, ready: true, controlPlane: false, kubelet: { address: '198.19.240.10', port: 10250 }, kubeletVersion, containerRuntimeVersion,
+});
+const kubeletAnswering = (state: CheckpointApiState) => ({ checkpointApi: async () => state }) as unknown as KubeletApi;
+const gateOn = kubeletAnswering({ enabled: true });
+const reachable = { unsupportedReason: async () => undefined } as unknown as CheckpointNodes;
+
+it('accepts kubelet ≥ 1.30 on containerd 2.0–2.3 nodes migbench can reach', async () => {
+  expect(await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7'), node('b', 'v1.30.0', 'containerd://2.0.0')], gateOn, reachable, 'migbench')).toBeUndefined();
+});
+
+it.each([
+  ['a kubelet older than 1.30 (gate off by default)', node('a', 'v1.29.4', 'containerd://2.3.7'), /kubelet v1\.29\.4: its checkpoint API .* on by default from 1\.30/],
+  ['containerd 1.7', node('a', 'v1.36.3', 'containerd://1.7.24'), /containerd 1\.7\.24: checkpointing through the kubelet needs containerd ≥ 2\.0/],
+  ['containerd 2.4, which removed the restore', node('a', 'v1.36.3', 'containerd://2.4.0'), /containerd 2\.4\.0: containerd 2\.4 removed the restore/],
+  ['CRI-O', node('a', 'v1.36.3', 'cri-o://1.34.1'), /runs cri-o:\/\/1\.34\.1: migbench restores checkpoint images through containerd only/],
+])('refuses %s, naming the node and the version', async (_, n, reason) => {
+  expect(await checkpointUnsupportedReason([n], gateOn, reachable, 'migbench')).toMatch(reason);
+});
+
+it('refuses a kubelet whose checkpoint API is off, as the kubelet says', async () => {
+  const off = kubeletAnswering({ enabled: false, reason: 'kubelet on 198.19.240.10 has no checkpoint API (feature gate ContainerCheckpoint off)' });
+  expect(await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7')], off, reachable, 'migbench')).toMatch(/ContainerCheckpoint off/);
+});
+
+it('refuses nodes migbench cannot reach, and passes on what the nodes themselves lack', async () => {
+  const n = [node('a', 'v1.36.3', 'containerd://2.3.7')];
+  expect(await checkpointUnsupportedReason(n, gateOn, undefined, 'migbench')).toMatch(/not `migbench cluster` nodes/);
+  const misconfigured = { unsupportedReason: async () => 'containerd on a does not restore from checkpoint images' } as unknown as CheckpointNodes;
+  expect(await checkpointUnsupportedReason(n, gateOn, misconfigured, 'migbench')).toBe('containerd on a does not restore from checkpoint images');
+});
