@@ -50,6 +50,13 @@ export function evacuationGrowth(points: readonly EvacuationPoint[]): GrowthFit[
     const key = `${p.strategy}\u0000${p.concurrency}`;
     groups.set(key, [...(groups.get(key) ?? []), p]);
   }
+  // An evacuation that moved all its pods at once is also a point of every higher limit (1 pod at
+  // limit 1 is 1 pod at limit 2): so each limit's line starts from the fewest pods measured.
+  for (const [key, group] of groups) {
+    const { strategy, concurrency } = group[0]!;
+    const below = points.filter((p) => p.strategy === strategy && p.pods === p.concurrency && p.concurrency < concurrency);
+    groups.set(key, [...below, ...group]);
+  }
   const fits: GrowthFit[] = [];
   for (const group of groups.values()) {
     const counts = [...new Set(group.map((p) => p.pods))].sort((a, b) => a - b);
@@ -65,8 +72,8 @@ export function evacuationGrowth(points: readonly EvacuationPoint[]): GrowthFit[
     const downtimeFit = fitLine(pairs((p) => p.downtimeP50Ms));
     const contentionAtPods = contentionOnset(byPods.map((b) => ({ x: b.pods, y: b.downtimeP50Ms })));
     fits.push({
-      strategy: group[0]!.strategy,
-      concurrency: group[0]!.concurrency,
+      strategy: group.at(-1)!.strategy,
+      concurrency: group.at(-1)!.concurrency,
       byPods,
       ...(totalFit ? { totalFit } : {}),
       ...(downtimeFit ? { downtimeFit } : {}),

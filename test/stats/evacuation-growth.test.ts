@@ -37,4 +37,17 @@ describe('evacuationGrowth', () => {
     expect(fits[1]!.totalFit).toBeUndefined();
     expect(fits[1]!.contentionAtPods).toBeUndefined();
   });
+
+  it('starts every limit\'s line from the evacuations that moved all their pods at once with fewer pods', () => {
+    const fits = evacuationGrowth([
+      { strategy: 'criu', concurrency: 1, pods: 1, totalMs: 500, downtimeP50Ms: 400 },
+      { strategy: 'criu', concurrency: 2, pods: 2, totalMs: 700, downtimeP50Ms: 540 },
+      { strategy: 'criu', concurrency: 2, pods: 4, totalMs: 1_300, downtimeP50Ms: 520 },
+    ]);
+    const two = fits.find((f) => f.concurrency === 2)!;
+    expect(two.byPods.map((b) => b.pods)).toEqual([1, 2, 4]);
+    // 540 > 400 × 1.25: two pods at once already contend.
+    expect(two.contentionAtPods).toBe(2);
+    expect(fits.find((f) => f.concurrency === 1)!.byPods.map((b) => b.pods)).toEqual([1]);
+  });
 });
