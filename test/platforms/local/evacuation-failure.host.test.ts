@@ -73,7 +73,11 @@ it("one pod's failed dump fails only its row: its source keeps serving, the othe
   // Every pod's service answers at the end and kept every acknowledged write — the failed one on its source.
   for (const { result } of judged) {
     expect(result.verification?.redisAckedWritesLost, result.evacuation?.pod).toBe(0);
-    expect(result.timeline.samples.slice(-10).every((s) => s.ok), result.evacuation?.pod).toBe(true);
+    // The connected client's samples (probe `redis`): the fresh-connection probe beside it gives up a
+    // connect after 50 ms, which a loaded 2-core host sometimes exceeds without any outage.
+    const last = result.timeline.samples.filter((s) => s.probe === 'redis').sort((a, b) => a.scheduledAt - b.scheduledAt).slice(-10);
+    expect(last).toHaveLength(10);
+    expect(last.every((s) => s.ok), `${result.evacuation?.pod}: ${last.map((s) => `${s.probe} ${(s.scheduledAt - result.timeline.triggerAt).toFixed(0)} ${s.error || "ok"}`).join(', ')}`).toBe(true);
   }
   // p3 moved after p2 failed: the evacuation went on.
   const at = (r: TrialResult | undefined, event: string) => (r === undefined || r.status === 'unsupported' ? undefined : r.timeline.events.find((e) => e.event === event)?.at);
