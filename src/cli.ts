@@ -11,6 +11,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { simClusterCommand } from './commands/sim-cluster.ts';
 import { clusterCommand } from './commands/cluster.ts';
+import { imagesCommand } from './commands/images.ts';
 import { compareCommand } from './commands/compare.ts';
 import { reportCommand } from './commands/report.ts';
 
@@ -163,7 +164,30 @@ async function main(): Promise<number> {
       (y) => y.positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true }),
       async (argv) => set(await clusterCommand({ action: argv.action, commandLine: `sh bin/migbench cluster ${argv.action}` })),
     )
-    .demandCommand(1, 'name a command: run, validate, compare, report, doctor, cleanup, sim-cluster or cluster')
+    .command(
+      'images <action>',
+      "build the workloads' OCI images from Debian's packages (no Docker), cached; --push or --load them and print the pinned references",
+      (y) =>
+        y
+          .positional('action', { choices: ['build'] as const, demandOption: true })
+          .option('workload', { type: 'array', string: true, default: [] as string[], describe: 'only these workloads (redis, video, ml-training; default: all)' })
+          .option('push', { type: 'string', describe: 'push to this registry (HOST[:PORT][/PATH]) and print the references by digest' })
+          .option('load', { type: 'string', describe: "lab: push to the lab's registry (`migbench cluster start`)" })
+          .option('insecure', { type: 'boolean', default: false, describe: '--push over plain HTTP' })
+          .option('rebuild', { type: 'boolean', default: false, describe: "build even when a cached image has the same inputs (Debian's newer packages)" }),
+      async (argv) =>
+        set(
+          await imagesCommand({
+            workloads: argv.workload.map(String),
+            ...(argv.push !== undefined ? { push: argv.push } : {}),
+            ...(argv.load !== undefined ? { load: argv.load } : {}),
+            insecure: argv.insecure,
+            rebuild: argv.rebuild,
+            commandLine: `sh bin/migbench images ${argv.action}`,
+          }),
+        ),
+    )
+    .demandCommand(1, 'name a command: run, validate, compare, report, doctor, cleanup, sim-cluster, cluster or images')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

@@ -1,6 +1,7 @@
 // `migbench cluster build|start|stop|status`: a Kubernetes cluster with two real nodes (kubelet,
 // containerd, runc, CNI, kube-proxy) on this host (src/lab/nodes/). `build` builds
-// and caches every component and prints each one's build time; `start` builds what is missing.
+// and caches every component (with the lab's registry and kubectl) and prints each one's build time;
+// `start` builds what is missing, and also runs the lab's image registry (lab-registry.ts).
 import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
 import { ensureNodeBinaries } from '../lab/build/node-build.ts';
 import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../lab/nodes/node-cluster.ts';
@@ -33,8 +34,12 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
         const state = await startNodeCluster({ progress, signal: abort.signal });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
         for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
+        out(`registry: http://${state.registry} (plain HTTP; load the workload images with: sh bin/migbench images build --load lab)`);
         out(`kubeconfig: ${state.kubeconfig}`);
-        out(`  export KUBECONFIG=${state.kubeconfig}   # stop it with: sh bin/migbench cluster stop`);
+        out(`kubectl: ${state.binaries.kubectl} (the kubelet's version, ${state.controlPlane.versions.kubernetes})`);
+        out(`  export KUBECONFIG=${state.kubeconfig}`);
+        out(`  alias kubectl=${state.binaries.kubectl}`);
+        out('  kubectl get nodes   # stop the lab with: sh bin/migbench cluster stop');
         return 0;
       } catch (err) {
         if (abort.signal.aborted) {

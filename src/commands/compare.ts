@@ -56,7 +56,7 @@ interface RunFiles {
 }
 
 /** Differences that make a comparison about the set-up rather than the code: said, not hidden. */
-export function setupDifferences(a: RunInfoSubset, b: RunInfoSubset): string[] {
+function setupDifferences(a: RunInfoSubset, b: RunInfoSubset): string[] {
   const out: string[] = [];
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
   for (const key of ['workloads', 'timing', 'probe', 'nodes'] as const) {

@@ -17,7 +17,7 @@ import { checkDrift, type ArmLoad } from './drift.ts';
 const NOT_COMPARED = new Set<MetricColumn>(['samples', 'probe_interval_ms']);
 
 /** `not-gated`: the metric is shown but cannot fail the comparison (see `signal`). */
-export type Verdict = 'same' | 'regression' | 'improvement' | 'not-gated';
+type Verdict = 'same' | 'regression' | 'improvement' | 'not-gated';
 
 export interface SideSummary {
   n: number;

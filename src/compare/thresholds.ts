@@ -13,7 +13,7 @@ export interface Threshold {
   text: string;
 }
 
-export const DEFAULT_THRESHOLD = '+10%';
+const DEFAULT_THRESHOLD = '+10%';
 
 /**
  * The gate of a scenario that declares no `compare.thresholds`: the few figures that matter to a

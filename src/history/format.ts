@@ -16,7 +16,7 @@ function cells(r: HistoryJudgement): string[] {
 
 const HEADER = ['workload', 'strategy', 'metric', 'runs', 'history median ± spread [min, max]', 'this run', 'z', 'p', 'verdict'];
 
-export function historyLegend(c: HistoryComparison): string {
+function historyLegend(c: HistoryComparison): string {
   return `Against the last ≤ ${c.lastRuns} earlier runs' medians: z = (this run − their median) / (1.4826·MAD·√(1+1/N)), two-sided normal p, Holm-adjusted over the gated metrics; ~ = adjusted p ≥ ${c.alpha} or within the threshold.`;
 }
 

@@ -10,7 +10,7 @@ import { stringify } from 'csv-stringify/sync';
 import { comparableMetricColumns as metricColumns } from '../metrics/trial-metrics.ts';
 import { percentile } from '../metrics/percentile.ts';
 
-export const historyColumnDocs = {
+const historyColumnDocs = {
   run_id: 'the run (its results directory name)',
   started_at: "the run's start, ISO 8601 UTC (run.json startedAt)",
   git_commit: "the code's commit (run.json gitCommit); empty outside git",
@@ -23,7 +23,7 @@ export const historyColumnDocs = {
   host_other_cpu_pct: "the run's median host_other_cpu_pct (empty for runs without it): how busy the rest of the host was",
 } as const;
 
-export const historyColumns = Object.keys(historyColumnDocs) as (keyof typeof historyColumnDocs)[];
+const historyColumns = Object.keys(historyColumnDocs) as (keyof typeof historyColumnDocs)[];
 
 export interface HistoryRow {
   runId: string;
@@ -60,7 +60,7 @@ export function summarizeRun(trials: Row[], run: { runId: string; startedAt: str
   return rows;
 }
 
-export function historyCsv(rows: HistoryRow[], withHeader: boolean): string {
+function historyCsv(rows: HistoryRow[], withHeader: boolean): string {
   const body = rows.map((r) => [r.runId, r.startedAt, r.gitCommit, r.scenario, r.workload, r.strategy, r.metric, r.n, r.median, r.hostOtherCpuPct ?? '']);
   return stringify(withHeader ? [historyColumns, ...body] : body);
 }

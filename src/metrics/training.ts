@@ -21,8 +21,8 @@ export interface TrainingMetrics {
   training_recovery_ms?: number;
 }
 
-export const TRAINING_RATE_WINDOW_MS = 1_000;
-export const TRAINING_RECOVERED_FRACTION = 0.9;
+const TRAINING_RATE_WINDOW_MS = 1_000;
+const TRAINING_RECOVERED_FRACTION = 0.9;
 
 function processKey(o: TrainingObservation): string {
   return `${o.pid}/${o.processStart}/${o.startedStep}`;

@@ -2,7 +2,7 @@
 // its code. A workload produces it; the local platform runs it (a cluster runs the workload's own
 // manifest instead).
 
-export interface VolumeMount {
+interface VolumeMount {
   /** Volume name, unique within a run; the same name on another node is the same data (shared store). */
   volume: string;
   /** Where the volume appears inside the pod. */
@@ -13,7 +13,13 @@ export interface VolumeMount {
 export interface PodSpec {
   /** Workload instance name; pods are named after it. */
   app: string;
+  /** The program: what a container image's entrypoint is (redis-server; python3 and its script). */
   command: string[];
+  /**
+   * The app's flags, from the workload's options, after `command`. On a cluster they are the
+   * container's args (the image's entrypoint is `command`), so every option and sweep applies there too.
+   */
+  args?: string[];
   env?: Record<string, string>;
   /** The port the app serves inside the pod; the service forwards to it. */
   port: number;

@@ -8,7 +8,7 @@ import type { Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
 import type { ProbeOptions } from './probe.ts';
 
-export interface Verdict {
+interface Verdict {
   ok: boolean;
   error: SampleError;
   detail?: string;
@@ -17,7 +17,7 @@ export interface Verdict {
 /** Turns one HTTP answer into a sample's verdict; `doneAt` is when the body had arrived. */
 export type Judge = (status: number, body: string, doneAt: MonotonicMs) => Verdict;
 
-export function classifyHttpError(err: unknown): SampleError {
+function classifyHttpError(err: unknown): SampleError {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = `${e?.message ?? String(err)} ${e?.cause?.message ?? ''}`;
@@ -30,7 +30,7 @@ export function classifyHttpError(err: unknown): SampleError {
   return 'other';
 }
 
-export function errorDetail(err: unknown): string {
+function errorDetail(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as { cause?: unknown }).cause;
   return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;

@@ -33,6 +33,9 @@ export function classifyRedisError(err: unknown): SampleError {
   return 'other';
 }
 
+/** How long start() keeps trying to open its first connection. */
+const START_CONNECT_TIMEOUT_MS = 10_000;
+
 export class RedisProbe implements Probe {
   readonly name = 'redis';
   private readonly target: Endpoint;
@@ -90,7 +93,7 @@ export class RedisProbe implements Probe {
   }
 
   async start(): Promise<void> {
-    await this.client.connect();
+    await connectWithin(this.client, START_CONNECT_TIMEOUT_MS, () => this.lastConnectionError);
     this.lastSuccessAt = performance.now();
     this.probing = true;
     this.ticker.start();
@@ -165,7 +168,7 @@ export class RedisProbe implements Probe {
     const checker = new Redis({ host: this.target.host, port: this.target.port, lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 5_000, commandTimeout: 30_000 });
     checker.on('error', () => undefined);
     try {
-      await checker.connect();
+      await connectWithin(checker, START_CONNECT_TIMEOUT_MS);
       const present = new Set(await checker.hkeys(PROBE_KEY));
       const lost = this.acked.filter((seq) => !present.has(String(seq))).length;
       return { redisAckedWritesLost: lost };
@@ -176,4 +179,38 @@ export class RedisProbe implements Probe {
       checker.disconnect(false);
     }
   }
+}
+
+/**
+ * Connects `client`, however many attempts it takes within `timeoutMs` (its retryStrategy makes
+ * them). One attempt can fail for reasons of the path, not of the app that answered a moment before:
+ * a connect slower than the probe's connectTimeoutMs (50 ms by default) through a NodePort on a busy
+ * host, a SYN lost. ioredis then rejects connect() with "Connection is closed." while it goes on
+ * trying — which ended one trial of 18 on the lab's nodes in `settle`, before any migration (issue 19).
+ */
+async function connectWithin(client: Redis, timeoutMs: number, lastError: () => string = () => ''): Promise<void> {
+  let firstError: string;
+  try {
+    await client.connect();
+    return;
+  } catch (err) {
+    firstError = err instanceof Error ? err.message : String(err);
+  }
+  const { host, port } = client.options;
+  await new Promise<void>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`redis probe: no connection to ${host}:${port} within ${timeoutMs} ms (first attempt: ${firstError}; last: ${lastError() || 'none'})`));
+    }, timeoutMs);
+    client.on('ready', onReady);
+    if (client.status === 'ready') onReady();
+  });
 }

@@ -20,8 +20,8 @@ import type { PhaseEvent, Sample } from '../model/timeline.ts';
 import { HttpPoller } from './http-poller.ts';
 import type { Probe, ProbeOptions } from './probe.ts';
 
-export const FRAME_MAGIC = 0x4d425646; // "MBVF"
-export const FRAME_HEADER_BYTES = 36;
+const FRAME_MAGIC = 0x4d425646; // "MBVF"
+const FRAME_HEADER_BYTES = 36;
 
 export interface VideoProbeSettings {
   fps: number;

@@ -12,7 +12,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export type Arm = 'baseline' | 'current';
+type Arm = 'baseline' | 'current';
 
 export interface RerunRound {
   round: number;

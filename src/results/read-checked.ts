@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { comparableMetricColumns } from '../metrics/trial-metrics.ts';
 
 /** Columns compare and report rely on; any migbench trials.csv has them (trials-csv.ts). */
-export const REQUIRED_TRIAL_COLUMNS = ['trial', 'workload', 'strategy', 'status', 'warmup'] as const;
+const REQUIRED_TRIAL_COLUMNS = ['trial', 'workload', 'strategy', 'status', 'warmup'] as const;
 
 export interface Checked<T> {
   value: T;

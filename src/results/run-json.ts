@@ -7,7 +7,7 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import type { Scenario } from '../scenario/schema.ts';
 import { runEnvironment, type RunEnvironment } from '../system/host-load.ts';
 
-export interface HostInfo {
+interface HostInfo {
   hostname: string;
   os: string;
   kernel: string;
@@ -33,7 +33,9 @@ export interface RunInfo {
   gitCommit: string | null;
   argv: string[];
   /** local: nodes → their CPUs, the pod subnet, the store; kubernetes: nodes → their role, the API server, context and namespace. */
-  platform?: { name: string; nodes: Record<string, string>; subnet?: string; checkpointDir?: string; checkpointStore?: string; runtime?: string; nodeLinkMbit?: number; server?: string; context?: string; namespace?: string };
+  platform?: { name: string; nodes: Record<string, string>; subnet?: string; checkpointDir?: string; checkpointStore?: string; runtime?: string; nodeLinkMbit?: number; server?: string; context?: string; namespace?: string;
+    /** kubernetes: what each node runs (kubelet, checkpoint gate, runtime, restore window, kernel…), platforms/kubernetes/node-runtime.ts. */
+    runtimes?: Record<string, Record<string, string>> };
   /** unsupported: trials of strategies this host cannot run (absent when none). */
   trials: { planned: number; ok: number; failed: number; unsupported?: number };
   /**
@@ -71,7 +73,7 @@ export function startRunInfo(run: {
   };
 }
 
-export function collectHostInfo(): HostInfo {
+function collectHostInfo(): HostInfo {
   const cpuList = cpus();
   let os = 'unknown';
   try {
@@ -90,7 +92,7 @@ export function collectHostInfo(): HostInfo {
   };
 }
 
-export function gitCommit(dir: string): string | null {
+function gitCommit(dir: string): string | null {
   const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
     const commit = git('rev-parse', 'HEAD');

@@ -88,16 +88,14 @@ export function evacuationPodName(workload: string, index: number): string {
 
 /**
  * Problems between the section and the rest of the scenario, each naming the field: unknown
- * workloads, targets that are not nodes (or are the source), a platform without evacuations.
+ * workloads, targets that are not nodes (or are the source), repeated sweep values. (The kubernetes
+ * platform refuses the section with its other local-only fields: platform-fields.ts.)
  */
 export function evacuationProblems(
   config: EvacuateConfig,
-  facts: { platform: string; nodes: readonly string[]; from: string; workloadNames: readonly string[]; sweptWorkloads: readonly string[] },
+  facts: { nodes: readonly string[]; from: string; workloadNames: readonly string[]; sweptWorkloads: readonly string[] },
 ): { path: string; expected: string; found: string }[] {
   const problems: { path: string; expected: string; found: string }[] = [];
-  if (facts.platform !== 'local') {
-    problems.push({ path: 'evacuate', expected: 'platform: local (evacuations run on the local platform only so far), or no `evacuate:` section', found: 'a mapping' });
-  }
   config.pods.forEach((p, i) => {
     if (!facts.workloadNames.includes(p.workload)) {
       problems.push({ path: `evacuate.pods[${i}].workload`, expected: `the name of a workload in \`workloads\` (${facts.workloadNames.join(', ')})`, found: JSON.stringify(p.workload) });

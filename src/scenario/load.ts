@@ -6,18 +6,11 @@ import { parseDocument, isMap, LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { strategies, strategyLabel, strategyNames } from '../strategies/registry.ts';
 import { scenarioSchema, type Scenario, type WorkloadConfig } from './schema.ts';
+import { platformFields } from './platform-fields.ts';
+export type { ScenarioProblem } from './problem.ts';
+import { describe, type ScenarioProblem } from './problem.ts';
 import { sweepConflicts, sweepInstances } from './sweep.ts';
 import { evacuationProblems } from './evacuation.ts';
-
-export interface ScenarioProblem {
-  /** Path in the document, e.g. `workloads[0].keys`; '' for the document itself. */
-  path: string;
-  expected: string;
-  /** What the document holds there, as written (or 'nothing' when the field is missing). */
-  found: string;
-  /** Where in the file, when known (`line:col`). */
-  where?: string;
-}
 
 export class ScenarioError extends Error {
   readonly file: string;
@@ -83,7 +76,7 @@ export function parseScenario(file: string, sourceText: string, overrides: Scena
   if (!isMap(doc.contents)) {
     throw new ScenarioError(file, [{ path: '', expected: 'a mapping with at least `workloads` and `strategies`', found: describe(doc.toJS()) }]);
   }
-  const raw = doc.toJS() as Record<string, unknown>;
+  const raw = toPlainData(file, doc);
   const withOverrides = applyOverrides(raw, overrides);
 
   // Where a problem sits in the file: the line of the deepest node of its path that exists in the document.
@@ -105,17 +98,35 @@ export function parseScenario(file: string, sourceText: string, overrides: Scena
   }
   const scenario = parsed.data;
   const conflicts = sweepConflicts(withOverrides.workloads).map(({ at, expected, found }) => ({ path: formatPath(at), expected, found, where: locate(at) }));
-  const problems = [...crossFieldProblems(scenario), ...conflicts];
+  const problems = [...crossFieldProblems(scenario), ...platformFields[scenario.platform].problems(scenario, raw, locate), ...conflicts];
   if (problems.length > 0) throw new ScenarioError(file, problems);
-  if (scenario.platform === 'kubernetes') {
-    // The cluster's nodes are known only once it is reached; these say which rule will pick them.
-    const k8s = scenario.kubernetes!;
-    return { file, scenario, sourceText, migration: { from: k8s.sourceNode ?? 'the first schedulable worker', to: k8s.targetNode ?? 'the first schedulable worker other than the source' } };
+  return { file, scenario, sourceText, migration: platformFields[scenario.platform].migration(scenario) };
+}
+
+/**
+ * Aliases at most this many times in a scenario (yaml's own default): far more than a hand-written
+ * one needs, while a "billion laughs" document — aliases of aliases, each level multiplying the
+ * size — is refused before it is expanded.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data; an alias bomb is bad input (exit 2), not the yaml library's stack trace. */
+function toPlainData(file: string, doc: ReturnType<typeof parseDocument>): Record<string, unknown> {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (err) {
+    // yaml throws a ReferenceError ("Excessive alias count indicates a resource exhaustion attack").
+    if (!(err instanceof ReferenceError) || !/Excessive alias count/.test(err.message)) throw err;
+    return throwAliasBomb(file);
   }
-  // A default never picks the node the other end names (`migration: { to: node-a }` starts on node-b).
-  const from = scenario.migration.from ?? scenario.nodes.find((n) => n !== scenario.migration.to)!;
-  const to = scenario.migration.to ?? scenario.nodes.find((n) => n !== from)!;
-  return { file, scenario, sourceText, migration: { from, to } };
+}
+
+function throwAliasBomb(file: string): never {
+  throw new ScenarioError(file, [{
+    path: '',
+    expected: `a scenario whose aliases (*name) expand to a document of reasonable size (at most ${MAX_ALIAS_COUNT} alias uses; write the values out instead)`,
+    found: 'aliases of aliases that would expand exponentially (a "billion laughs" document)',
+  }]);
 }
 
 function applyOverrides(raw: Record<string, unknown>, o: ScenarioOverrides): Record<string, unknown> {
@@ -225,22 +236,12 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   for (const d of new Set(duplicates(s.strategies.map(strategyLabel)))) {
     problems.push({ path: 'strategies', expected: 'each strategy once (a CRIU strategy may also appear once more with ip: preserve)', found: `${JSON.stringify(d)} twice` });
   }
-  for (const key of ['from', 'to'] as const) {
-    const node = s.migration[key];
-    if (node !== undefined && !s.nodes.includes(node)) {
-      problems.push({ path: `migration.${key}`, expected: `one of the nodes (${s.nodes.join(', ')})`, found: JSON.stringify(node) });
-    }
-  }
-  if (s.migration.from !== undefined && s.migration.from === s.migration.to) {
-    problems.push({ path: 'migration.to', expected: 'a node other than migration.from', found: JSON.stringify(s.migration.to) });
-  }
   problems.push(...strategyProblems(s));
-  problems.push(...platformProblems(s));
   if (s.evacuate) {
     const from = s.migration.from ?? s.nodes.find((n) => n !== s.migration.to)!;
     const workloadNames = s.workloads.map(workloadName);
     const sweptWorkloads = s.workloads.filter((w) => w.sweep !== undefined).map(workloadName);
-    problems.push(...evacuationProblems(s.evacuate, { platform: s.platform, nodes: s.nodes, from, workloadNames, sweptWorkloads }));
+    problems.push(...evacuationProblems(s.evacuate, { nodes: s.nodes, from, workloadNames, sweptWorkloads }));
   }
   return problems;
 }
@@ -266,35 +267,6 @@ function strategyProblems(s: Scenario): ScenarioProblem[] {
   return problems;
 }
 
-/** Which fields belong to which platform. */
-function platformProblems(s: Scenario): ScenarioProblem[] {
-  const problems: ScenarioProblem[] = [];
-  if (s.platform === 'local') {
-    if (s.kubernetes !== undefined) problems.push({ path: 'kubernetes', expected: 'no `kubernetes:` block with platform: local (or set platform: kubernetes)', found: 'a mapping' });
-    return problems;
-  }
-  const k8s = s.kubernetes;
-  if (k8s === undefined) {
-    problems.push({ path: 'kubernetes', expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)', found: 'nothing' });
-    return problems;
-  }
-  if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined) {
-    problems.push({ path: 'kubernetes.address', expected: "host:port where the probes reach the workload's Service (NodePort, LoadBalancer or port-forward), nodeAddress (a node's address: each workload's NodePort on it), or `probes: false` to skip the app probes", found: 'nothing' });
-  }
-  if (k8s.address !== undefined && k8s.nodeAddress !== undefined) {
-    problems.push({ path: 'kubernetes.nodeAddress', expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both', found: JSON.stringify(k8s.nodeAddress) });
-  }
-  if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
-    problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });
-  }
-  for (const key of ['from', 'to'] as const) {
-    if (s.migration[key] !== undefined) {
-      problems.push({ path: `migration.${key}`, expected: `kubernetes.${key === 'from' ? 'sourceNode' : 'targetNode'} on the kubernetes platform (migration.* names the local platform's nodes)`, found: JSON.stringify(s.migration[key]) });
-    }
-  }
-  return problems;
-}
-
 function dedupe(problems: ScenarioProblem[]): ScenarioProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
@@ -316,15 +288,6 @@ function valueAt(doc: unknown, path: PropertyKey[]): unknown {
 
 export function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null (an empty value)';
-  if (Array.isArray(value)) return `a list (${value.length} item${value.length === 1 ? '' : 's'})`;
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
 }
 
 function article(type: string): string {

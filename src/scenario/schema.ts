@@ -10,10 +10,7 @@ import { sweepSchema } from './sweep.ts';
 
 // The strategies' schemas, names and label come from their registry (src/strategies/registry.ts);
 // re-exported here for the code that reads them as the scenario's.
-export {
-  kubernetesStrategyNames, strategyLabel, strategyNames, strategyObjectSchema, strategySchema,
-  type StrategyConfig, type StrategyName,
-} from '../strategies/registry.ts';
+export { strategyLabel, strategyObjectSchema, strategySchema, type StrategyConfig } from '../strategies/registry.ts';
 
 const name = z
   .string()
@@ -189,23 +186,84 @@ export const kubernetesPlatformSchema = z
       .default('migbench'),
     address: z
       .string()
-      .regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 10.0.0.5:30379')
+      .regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 10.0.0.5:8080')
       .describe(
-        "Where the probes reach the workload's Service from here (a NodePort, a LoadBalancer or a port-forward), e.g. 10.0.0.5:30379. Without it (and without nodeAddress) the app probes are skipped.",
+        "A fixed host:port where the probes reach the workload's Service from here: a front you run yourself (an ingress, a load balancer with a fixed address). " +
+          'One workload only (several would all be probed at this one port); not with `expose`. Not a `kubectl port-forward`: it stays with the pod it first picked, which a move deletes.',
+      )
+      .optional(),
+    expose: z
+      .enum(['nodePort', 'loadBalancer'])
+      .describe(
+        "How each workload's Service is exposed to the probes, at ports the cluster allocates (read back from the Service; no fixed nodePort, so runs never collide): " +
+          'nodePort — at <nodeAddress, else the source node\'s InternalIP>:<its nodePort>; loadBalancer — at the address the cluster\'s load balancer gives the Service, on its port. ' +
+          'Default: nodePort when nodeAddress is set.',
       )
       .optional(),
     nodeAddress: z
       .string()
       .regex(/^[^\s:/]+$/, 'a host name or IPv4 address, without a port')
       .describe(
-        "A node's address: the probes reach each workload at <nodeAddress>:<its Service's nodePort> (from workloads/<type>/k8s.yaml), so one scenario can probe several workloads. " +
+        "A node's address from here: with expose: nodePort (its default) the probes reach each workload at <nodeAddress>:<the nodePort the cluster gave its Service>. " +
           'E.g. a `migbench cluster` node, 198.19.240.10. Not with `address`.',
       )
       .optional(),
     probes: z.boolean().describe('false: no app probes (e.g. a simulated cluster whose pods run no app); only pod lifecycle figures.').default(true),
     sourceNode: z.string().min(1).describe('The node the pod starts on; default: the first schedulable, ready worker.').optional(),
     targetNode: z.string().min(1).describe('The node it moves to; default: the first schedulable worker other than the source.').optional(),
+    storageClass: z
+      .string()
+      .min(1)
+      .describe(
+        "The StorageClass of the workloads' volume claims (redis, ml-training); default: the cluster's default class. Checked before the first trial: it must exist and give " +
+          'ReadWriteMany volumes, since the data follows the pod to the target node (exit 2 otherwise).',
+      )
+      .optional(),
+    nodeSelector: z
+      .record(z.string().min(1), z.string())
+      .describe(
+        "Labels a node must carry to run the workloads: the pods' nodeSelector, and the default source and target are picked among the workers that carry them " +
+          '(e.g. { pool: bench } for nodes set aside for benchmarking, or to give each of two runs sharing a cluster its own pair).',
+      )
+      .optional(),
+    tolerations: z
+      .array(
+        z
+          .object({
+            key: z.string().min(1).optional(),
+            operator: z.enum(['Exists', 'Equal']).optional(),
+            value: z.string().optional(),
+            effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+            tolerationSeconds: z.number().int().min(0).optional(),
+          })
+          .strict(),
+      )
+      .describe("Tolerations added to the pods (Kubernetes' own fields), e.g. of nodes tainted for benchmarking; the default source and target may then be nodes with the taints they tolerate.")
+      .optional(),
     forceControlPlane: z.boolean().describe('Allow draining a control-plane node (refused otherwise).').default(false),
+    images: z
+      .object(
+        Object.fromEntries(
+          (['redis', 'video', 'ml-training'] as const).map((type) => [
+            type,
+            z
+              .string()
+              .regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/, 'an image reference pinned by digest, <registry>/<repository>@sha256:<64 hex digits> (`migbench images build --push REGISTRY` prints them)')
+              .describe(`The ${type} workload's image, pinned by digest (pulled IfNotPresent, on both nodes before the first trial); default: the image workloads/${type}/k8s.yaml names.`)
+              .optional(),
+          ]),
+        ) as { [T in 'redis' | 'video' | 'ml-training']: z.ZodOptional<z.ZodString> },
+      )
+      .strict()
+      .describe(
+        "Each workload's image, e.g. `redis: registry.example.org/migbench/redis@sha256:…`, as `migbench images build --push REGISTRY` (or `--load lab`) prints them. " +
+          'Pods pull them IfNotPresent, and a pod per node pulls them before the first trial, so no pull lands in a downtime; an image that cannot be pulled fails the run at once, naming it.',
+      )
+      .optional(),
+    imagePullSecrets: z
+      .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Secret name in the namespace'))
+      .describe("Secrets (type kubernetes.io/dockerconfigjson, in the scenario's namespace) the pods pull the images with; default: none.")
+      .optional(),
     kubeletInsecureTls: z
       .boolean()
       .describe(
@@ -285,11 +343,9 @@ export const scenarioSchema = z
   })
   .strict();
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type RedisWorkloadConfig = z.output<typeof redisWorkloadSchema>;
 export type VideoWorkloadConfig = z.output<typeof videoWorkloadSchema>;
 export type MlTrainingWorkloadConfig = z.output<typeof mlTrainingWorkloadSchema>;
 
-export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;

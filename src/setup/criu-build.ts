@@ -13,7 +13,7 @@ import { CRIU_MINIMUM, CRIU_UPSTREAM_FIX, CriuUnavailableError, findCriu, inspec
 import { compareVersions, versionAtLeast } from './versions.ts';
 
 /** deb-src entry for sid: the only Debian suite with a CRIU ≥ 4.2 source package. */
-export const CRIU_SOURCES_FILE = '/etc/apt/sources.list.d/migbench-criu-src.sources';
+const CRIU_SOURCES_FILE = '/etc/apt/sources.list.d/migbench-criu-src.sources';
 const SID_SOURCES = `# Added by migbench: CRIU's source package, built once into ${CRIU_CACHE_DIR}.
 Types: deb-src
 URIs: http://deb.debian.org/debian
@@ -80,7 +80,7 @@ async function installDistributionCriu(progress: Progress, options: SetupOptions
  * cache. Only the upstream tarball is used: Debian's packaging is not needed to build the binary,
  * and `apt-get source` currently fails on a missing debian.tar.xz after fetching the tarball.
  */
-export async function buildCriuFromDebianSource(progress: Progress, options: SetupOptions = {}): Promise<{ path: string; version: string }> {
+async function buildCriuFromDebianSource(progress: Progress, options: SetupOptions = {}): Promise<{ path: string; version: string }> {
   await ensureSidSourceEntry();
   const source = await debianCriuSource();
   progress(`migbench: building CRIU ${source.upstreamVersion} from Debian's source (once, ~2 min) ...`);

@@ -55,7 +55,7 @@ export async function inspectCriu(path: string, source: CriuSource): Promise<Cri
 }
 
 /** Every CRIU binary migbench would consider, best first: $MIGBENCH_CRIU alone, else cache then PATH. */
-export async function criuCandidates(): Promise<Array<{ path: string; source: CriuSource }>> {
+async function criuCandidates(): Promise<Array<{ path: string; source: CriuSource }>> {
   const fromEnv = process.env.MIGBENCH_CRIU;
   // An explicit choice is honoured or reported, never silently replaced by another binary.
   if (fromEnv) return [{ path: fromEnv, source: 'env' }];

@@ -2,9 +2,9 @@
 // so a user can copy the command without reading anything else.
 import type { Check } from './prerequisites.ts';
 
-export const DOCTOR_OK = 0;
+const DOCTOR_OK = 0;
 /** Same code as a usage error: the host, not a trial, is what is wrong. */
-export const DOCTOR_FAILED = 2;
+const DOCTOR_FAILED = 2;
 
 export function formatDoctor(checks: readonly Check[]): string {
   const nameWidth = Math.max(16, ...checks.map((c) => c.name.length)) + 2;

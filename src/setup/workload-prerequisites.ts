@@ -9,7 +9,7 @@ import { exec } from '../system/exec.ts';
 import { aptInstall, lookPath } from './apt.ts';
 import { PrerequisiteError, type Check } from './prerequisites.ts';
 
-export const PYTHON = '/usr/bin/python3';
+const PYTHON = '/usr/bin/python3';
 
 interface Need {
   label: string;
@@ -26,7 +26,7 @@ const torch: Need = {
     (await exec(PYTHON, ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"], { allowFailure: true, timeoutMs: 30_000 })).exitCode === 0,
 };
 
-export const WORKLOAD_NEEDS: { [T in WorkloadConfig['type']]: Need[] } = {
+const WORKLOAD_NEEDS: { [T in WorkloadConfig['type']]: Need[] } = {
   redis: [], // redis-server is one of the platform's tools
   video: [python3],
   'ml-training': [python3, torch],

@@ -22,7 +22,7 @@ export const strategyObjectSchema = strategies.objectSchema;
 export const strategySchema = strategies.schema;
 export const strategyNames = strategies.names;
 export type StrategyConfig = z.output<typeof strategyObjectSchema>;
-export type StrategyName = StrategyConfig['name'];
+type StrategyName = StrategyConfig['name'];
 /** The strategies the local platform has. */
 export const localStrategyNames = strategies.namesOn('local');
 /** The strategies the kubernetes platform has (the others run on the local platform only). */

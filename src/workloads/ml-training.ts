@@ -74,7 +74,8 @@ export class MlTrainingWorkload implements Workload {
   podSpec(): PodSpec {
     return {
       app: this.name,
-      command: ['/usr/bin/python3', '/app/train.py', ...trainingArgs(this.config, '/data', TRAINING_PORT)],
+      command: ['/usr/bin/python3', '/app/train.py'],
+      args: trainingArgs(this.config, '/data', TRAINING_PORT),
       env: trainingEnv(this.config.threads),
       port: TRAINING_PORT,
       volumes: [{ volume: `${this.name}-data`, mountPath: '/data' }],

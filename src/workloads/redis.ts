@@ -40,8 +40,8 @@ export class RedisWorkload implements Workload {
   podSpec(): PodSpec {
     return {
       app: this.name,
-      command: [
-        'redis-server',
+      command: ['redis-server'],
+      args: [
         '--bind', '0.0.0.0',
         '--port', String(REDIS_PORT),
         '--protected-mode', 'no',

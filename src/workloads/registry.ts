@@ -8,7 +8,7 @@ import type { Workload } from './workload.ts';
 
 type Factories = { [T in WorkloadConfig['type']]: (config: Extract<WorkloadConfig, { type: T }>) => Workload };
 
-export const workloadFactories = {
+const workloadFactories = {
   redis: (config) => new RedisWorkload(config),
   video: (config) => new VideoWorkload(config),
   'ml-training': (config) => new MlTrainingWorkload(config),

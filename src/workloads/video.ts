@@ -13,10 +13,10 @@ import type { Workload } from './workload.ts';
 
 const VIDEO_PORT = 8080;
 /** workloads/video in the repository: server.py, mounted at /app in the pod. */
-export const VIDEO_CODE_DIR = join(import.meta.dirname, '..', '..', 'workloads', 'video');
+const VIDEO_CODE_DIR = join(import.meta.dirname, '..', '..', 'workloads', 'video');
 
 /** server.py's command-line arguments for a config (without the interpreter and script). */
-export function videoArgs(config: VideoWorkloadConfig, port: number): string[] {
+function videoArgs(config: VideoWorkloadConfig, port: number): string[] {
   return ['--fps', String(config.fps), '--bitrate-kbps', String(config.bitrateKbps), '--gop-frames', String(config.gopFrames), '--port', String(port)];
 }
 
@@ -38,7 +38,8 @@ export class VideoWorkload implements Workload {
   podSpec(): PodSpec {
     return {
       app: this.name,
-      command: ['/usr/bin/python3', '/app/server.py', ...videoArgs(this.config, VIDEO_PORT)],
+      command: ['/usr/bin/python3', '/app/server.py'],
+      args: videoArgs(this.config, VIDEO_PORT),
       env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
       port: VIDEO_PORT,
       volumes: [],

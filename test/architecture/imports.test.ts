@@ -2,8 +2,10 @@
 // and the rules that keep the layers apart — the platforms never reach into the lab or the builds,
 // the runner knows no platform, and no command imports another. Read from the source text, so it
 // fails the moment an import breaks a rule.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cycles, fileGraph, folderGraph, folderOf } from './import-graph.ts';
+import { cycles, fileGraph, folderGraph, folderOf, sourceFiles, srcRoot } from './import-graph.ts';
 
 const files = fileGraph();
 const folders = folderGraph(files);
@@ -45,5 +47,14 @@ describe('the import graph of src/', () => {
     // What several commands share and no command is: exit codes, the root check, the platforms' host support.
     const shared = new Set(['commands/exit-codes.ts', 'commands/root.ts', 'commands/platform-support.ts']);
     expect(importsWhere((from, to) => folderOf(from) === 'commands' && folderOf(to) === 'commands' && !shared.has(to))).toEqual([]);
+  });
+
+  it('chooses a platform by name only in the registries keyed by it (no `platform === ...` branch)', () => {
+    // A branch on the platform's name elsewhere is a second place a new platform would have to be added.
+    const branch = /\bplatform\s*[!=]==?\s*['"](local|kubernetes)['"]|['"](local|kubernetes)['"]\s*[!=]==?\s*\w*\.?platform\b/;
+    const hits = sourceFiles().flatMap((file) =>
+      readFileSync(join(srcRoot, file), 'utf8').split('\n').flatMap((line, i) => (branch.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(hits).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { migbench } from '../helpers/cli.ts';
 import { migbenchObjects, NOTHING } from '../helpers/host.ts';
+import { BILLION_LAUGHS } from '../helpers/billion-laughs.ts';
 
 const dir = mkdtempSync(`${tmpdir()}/migbench-cli-`);
 afterEach(() => {
@@ -23,6 +24,25 @@ it('rejects a malformed scenario with exit 2, naming the field, creating nothing
   }
   expect(existsSync(`${dir}/results`)).toBe(false);
   expect(existsSync(`${dir}/out`)).toBe(false);
+  expect(migbenchObjects()).toEqual(NOTHING);
+});
+
+// A "billion laughs" document ends in one message and exit 2 (it was the yaml library's stack trace
+// and exit 1), on either platform; so does a local-only field in a kubernetes scenario (it was ignored).
+it.each([
+  { what: 'an alias bomb (local)', text: `${BILLION_LAUGHS}workloads: [{ type: redis }]\nstrategies: [criu]\n`, says: 'billion laughs' },
+  { what: 'an alias bomb (kubernetes)', text: `platform: kubernetes\nkubernetes: { probes: false }\n${BILLION_LAUGHS}workloads: [{ type: redis }]\nstrategies: [drain]\n`, says: 'billion laughs' },
+  { what: 'nodes: in a kubernetes scenario', text: 'platform: kubernetes\nkubernetes: { probes: false }\nnodes: [node-a, node-b]\nworkloads: [{ type: redis }]\nstrategies: [drain]\n', says: 'line 3: nodes: expected no `nodes` with platform: kubernetes' },
+])('rejects $what with exit 2 and one message, creating nothing', ({ text, says }) => {
+  const file = `${dir}/bad.yaml`;
+  writeFileSync(file, text);
+  for (const command of ['validate', 'run']) {
+    const { code, stderr } = migbench([command, file, ...(command === 'run' ? ['--out', `${dir}/results`] : [])]);
+    expect({ command, code }).toEqual({ command, code: 2 });
+    expect(stderr).toContain(says);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  }
+  expect(existsSync(`${dir}/results`)).toBe(false);
   expect(migbenchObjects()).toEqual(NOTHING);
 });
 

@@ -41,11 +41,29 @@ describe('kubernetes scenarios', () => {
     ['rest outside namespace default', `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: podmigration, api: rest, restUrl: 'http://10.0.0.1:5000' }]\n`, 'kubernetes.namespace', /namespace default only/],
     ['the same node twice', `${K8S}kubernetes: { probes: false, sourceNode: a, targetNode: a }\nstrategies: [drain]\n`, 'kubernetes.targetNode', /other than/],
     ['local node fields', `${K8S}kubernetes: { probes: false }\nmigration: { from: node-a }\nstrategies: [drain]\n`, 'migration.from', /kubernetes.sourceNode/],
+    // The local platform's fields, filled with defaults by the schema, were silently ignored on a cluster.
+    ['the local platform\'s nodes', `${K8S}kubernetes: { probes: false }\nnodes: [node-a, node-b]\nstrategies: [drain]\n`, 'nodes', /kubernetes.sourceNode and kubernetes.targetNode/],
+    ['a local: block', `${K8S}kubernetes: { probes: false }\nlocal: { checkpointStore: tmpfs }\nstrategies: [drain]\n`, 'local', /configure the local platform only/],
+    ['an empty migration', `${K8S}kubernetes: { probes: false }\nmigration: {}\nstrategies: [drain]\n`, 'migration', /kubernetes.sourceNode/],
+    ['a fixed address with several workloads', `platform: kubernetes\nworkloads: [{ type: video }, { type: redis }]\nkubernetes: { address: '10.0.0.5:8080' }\nstrategies: [drain]\n`, 'kubernetes.address', /one workload with a fixed address .* video, redis .* use expose: nodePort or loadBalancer/],
+    ['a fixed address with a swept workload', `platform: kubernetes\nworkloads: [{ type: video, sweep: { bitrateKbps: [500, 1000] } }]\nkubernetes: { address: '10.0.0.5:8080' }\nstrategies: [drain]\n`, 'kubernetes.address', /all 2/],
+    ['address and expose', `${K8S}kubernetes: { address: '10.0.0.5:8080', expose: nodePort }\nstrategies: [drain]\n`, 'kubernetes.expose', /not both/],
+    ['nodeAddress with a load balancer', `${K8S}kubernetes: { nodeAddress: 10.0.0.5, expose: loadBalancer }\nstrategies: [drain]\n`, 'kubernetes.nodeAddress', /load balancer/],
+    ['an unknown exposure', `${K8S}kubernetes: { expose: portForward }\nstrategies: [drain]\n`, 'kubernetes.expose', /nodePort.*loadBalancer/],
     ['a bad address', `${K8S}kubernetes: { address: 'nowhere' }\nstrategies: [drain]\n`, 'kubernetes.address', /host:port/],
     ['a kubernetes block on the local platform', 'workloads: [{ type: redis }]\nkubernetes: { probes: false }\nstrategies: [criu]\n', 'kubernetes', /platform: kubernetes/],
   ])('rejects %s, naming the field and the fix', (_, text, path, expected) => {
     const problems = problemsOf(text);
     expect(problems.map((p) => p.path)).toContain(path);
     expect(problems.find((p) => p.path === path)!.expected).toMatch(expected);
+  });
+
+  it('names every local-only field at once, where it is in the file', () => {
+    try {
+      parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false }\nnodes: [a, b]\nlocal: {}\nstrategies: [drain]\n`);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ScenarioError).problems.map((p) => [p.path, p.where])).toEqual([['nodes', 'line 4'], ['local', 'line 5']]);
+    }
   });
 });

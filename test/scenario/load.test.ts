@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario, parseScenario, ScenarioError, type ScenarioOverrides } from '../../src/scenario/load.ts';
+import { BILLION_LAUGHS } from '../helpers/billion-laughs.ts';
 
 const MINIMAL = 'workloads: [{ type: redis }]\nstrategies: [criu]\n';
 
@@ -126,6 +127,21 @@ describe('documents that are not a scenario', () => {
     ]);
     expect(errorOf('').problems[0]!.found).toBe('null (an empty value)');
     expect(errorOf('just text\n').problems[0]!.found).toBe('"just text"');
+  });
+
+  it('refuses a "billion laughs" alias bomb in one problem, before expanding it, on either platform', () => {
+    for (const head of ['', 'platform: kubernetes\nkubernetes: { probes: false }\n']) {
+      const started = performance.now();
+      const e = errorOf(`${head}${BILLION_LAUGHS}workloads: [{ type: redis }]\nstrategies: [drain]\n`);
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(e.problems).toEqual([{ path: '', expected: expect.stringMatching(/aliases .*at most 100 alias uses; write the values out instead/), found: expect.stringContaining('billion laughs') }]);
+      expect(e.message).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('still takes a few ordinary aliases', () => {
+    const { scenario } = parseScenario('test.yaml', 'probe: &p { intervalMs: 7 }\nworkloads: [{ type: redis, probe: *p }, { type: video, probe: *p }]\nstrategies: [criu]\n');
+    expect(scenario.workloads.map((w) => w.probe?.intervalMs)).toEqual([7, 7]);
   });
 });
 

@@ -31,9 +31,9 @@ describe('MlTrainingWorkload', () => {
     const spec = w.podSpec();
     expect(w.port).toBe(8080);
     expect(w.volumes()).toEqual(['trainer-data']);
-    expect(spec.command.slice(0, 2)).toEqual(['/usr/bin/python3', '/app/train.py']);
-    expect(spec.command).toContain('--threads');
-    expect(spec.command[spec.command.indexOf('--data-dir') + 1]).toBe('/data');
+    expect(spec.command).toEqual(['/usr/bin/python3', '/app/train.py']);
+    expect(spec.args).toContain('--threads');
+    expect(spec.args![spec.args!.indexOf('--data-dir') + 1]).toBe('/data');
     expect(spec.env?.OMP_NUM_THREADS).toBe('2');
     expect(spec.volumes).toEqual([{ volume: 'trainer-data', mountPath: '/data' }]);
     expect(spec.code).toEqual({ hostPath: ML_TRAINING_CODE_DIR, mountPath: '/app' });

@@ -125,7 +125,7 @@ function controlPlaneIn(dir: string, stamp: Stamp, source: ControlPlane['source'
 }
 
 /** The cached control plane when its stamp matches the pinned module; builds nothing. */
-export async function findControlPlane(): Promise<ControlPlane | undefined> {
+async function findControlPlane(): Promise<ControlPlane | undefined> {
   const { versions, moduleHash } = await moduleState();
   const dir = join(CONTROL_PLANE_CACHE_DIR, versions.kubernetes);
   let stamp: Stamp;

@@ -4,6 +4,9 @@
 // with its runc shim and ctr (node-build/containerd: 2.3 is the last line with restore-via-create,
 // which CRI checkpoint/restore needs; Debian 12's containerd 1.6 has no CRI checkpoint), runc
 // (node-build/runc), and the pause image built from the kubernetes module's build/pause/linux/pause.c.
+// Beside the nodes, the lab's tools: the CNCF distribution registry (node-build/registry, the lab's
+// image registry) and kubectl (node-build/kubectl, the kubelet's version), and crane
+// (node-build/crane, which `migbench images` pushes with; built on its own by ensureCrane).
 // CNI plugins come from Debian (containernetworking-plugins: bridge, host-local, loopback, portmap).
 //
 // Each component is cached apart under /var/cache/migbench/k8s-node/<component>-<version>/ with a
@@ -32,7 +35,7 @@ import { PrerequisiteError } from '../../setup/prerequisites.ts';
 export const NODE_CACHE_DIR = '/var/cache/migbench/k8s-node';
 const NODE_BUILD_DIR = fileURLToPath(new URL('./node-build/', import.meta.url));
 /** Debian's containernetworking-plugins install here. */
-export const CNI_BIN_DIR = '/usr/lib/cni';
+const CNI_BIN_DIR = '/usr/lib/cni';
 /** The sandbox image containerd 2.3 pins by default (internal/cri/config: DefaultSandboxImage); pause.c's TAG in kubernetes 1.36. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.2';
 
@@ -54,10 +57,14 @@ export interface NodeBinaries {
   /** OCI archive of PAUSE_IMAGE, for `ctr images import`. */
   pauseArchive: string;
   cniBinDir: string;
+  /** The CNCF distribution registry (`registry serve config.yml`): the lab's image registry. */
+  registry: string;
+  /** kubectl of the kubelet's version, for the docs' commands against the lab. */
+  kubectl: string;
   builds: ComponentBuild[];
 }
 
-type ComponentName = 'kubernetes-node' | 'containerd' | 'runc' | 'pause';
+type ComponentName = 'kubernetes-node' | 'containerd' | 'runc' | 'pause' | 'registry' | 'kubectl' | 'crane';
 
 interface Component {
   name: ComponentName;
@@ -87,7 +94,10 @@ const moduleFiles = (dir: string) => [join(dir, 'go.mod'), join(dir, 'go.sum')];
 const CONTAINERD_MODULE = join(NODE_BUILD_DIR, 'containerd');
 const RUNC_MODULE = join(NODE_BUILD_DIR, 'runc');
 /** kubelet and kube-proxy: k8s-build's pins, its tools swapped (node-build/kubernetes/go.mod says why). */
-export const KUBERNETES_NODE_MODULE = join(NODE_BUILD_DIR, 'kubernetes');
+const KUBERNETES_NODE_MODULE = join(NODE_BUILD_DIR, 'kubernetes');
+const REGISTRY_MODULE = join(NODE_BUILD_DIR, 'registry');
+const KUBECTL_MODULE = join(NODE_BUILD_DIR, 'kubectl');
+const CRANE_MODULE = join(NODE_BUILD_DIR, 'crane');
 
 const COMPONENTS: readonly Component[] = [
   {
@@ -121,7 +131,44 @@ const COMPONENTS: readonly Component[] = [
     outputs: ['pause', 'pause.tar'],
     build: buildPause,
   },
+  {
+    name: 'registry',
+    inputs: moduleFiles(REGISTRY_MODULE),
+    version: required('github.com/distribution/distribution/v3'),
+    outputs: ['registry'],
+    build: (c) => goBuild(c, REGISTRY_MODULE, ['tool'], { cgo: false, tags: '', ldflags: `-X github.com/distribution/distribution/v3/version.version=${c.version}` }),
+  },
+  {
+    name: 'kubectl',
+    inputs: moduleFiles(KUBECTL_MODULE),
+    version: required('k8s.io/kubernetes'),
+    outputs: ['kubectl'],
+    build: (c) => goBuild(c, KUBECTL_MODULE, ['tool'], { cgo: false, tags: '', ldflags: versionLdflags(c.version).join(' ') }),
+  },
 ];
+
+/** crane, apart from the nodes' components: `migbench images --push` needs it without a lab. */
+const CRANE: Component = {
+  name: 'crane',
+  inputs: moduleFiles(CRANE_MODULE),
+  version: required('github.com/google/go-containerregistry'),
+  outputs: ['crane'],
+  build: (c) => goBuild(c, CRANE_MODULE, ['tool'], { cgo: false, tags: '', ldflags: `-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=${c.version}` }),
+};
+
+/** The cached crane binary, built on first use (seconds to a minute). */
+export async function ensureCrane(progress: Progress, options: { verbose?: boolean } = {}): Promise<{ path: string; build: ComponentBuild }> {
+  let build = await findComponent(CRANE);
+  if (!build) {
+    const lock = await acquireBuildLock(progress, join(NODE_CACHE_DIR, '.build.lock'), 'crane');
+    try {
+      build = (await findComponent(CRANE)) ?? (await buildComponent(CRANE, (await findGo()).path, progress, options.verbose ?? false));
+    } finally {
+      await lock.release();
+    }
+  }
+  return { path: join(componentDir('crane', build.version), 'crane'), build };
+}
 
 /** Cached components whose stamps match; the rest are built (one builder per machine at a time). */
 export async function ensureNodeBinaries(progress: Progress, options: { verbose?: boolean } = {}): Promise<NodeBinaries> {
@@ -148,6 +195,8 @@ export async function ensureNodeBinaries(progress: Progress, options: { verbose?
     runc: at('runc', 'runc'),
     pauseArchive: at('pause', 'pause.tar'),
     cniBinDir: CNI_BIN_DIR,
+    registry: at('registry', 'registry'),
+    kubectl: at('kubectl', 'kubectl'),
     builds: done,
   };
 }

@@ -10,17 +10,11 @@ import { PAUSE_IMAGE, type NodeBinaries } from '../build/node-build.ts';
 import { exec } from '../../system/exec.ts';
 import { CLUSTER_CIDR, HOST_ADDRESS, type NodeLayout } from './layout.ts';
 
-export interface NodeConfigFiles {
-  containerdConfig: string;
-  kubeletConfig: string;
-  kubeletKubeconfig: string;
-  kubeProxyConfig: string;
-}
-
 /** toml string: JSON's escaping is a subset of toml's basic strings. */
 const q = (s: string) => JSON.stringify(s);
 
-export function containerdConfig(node: NodeLayout, binaries: NodeBinaries, cniConfDir: string): string {
+/** `registryConfigPath`: containerd's hosts.toml directory (lab-registry.ts writes the lab registry's there). */
+export function containerdConfig(node: NodeLayout, binaries: NodeBinaries, cniConfDir: string, registryConfigPath: string): string {
   return `# migbench cluster node ${node.name}; generated, rewritten at every start
 version = 3
 root = ${q(node.containerdRoot)}
@@ -47,9 +41,12 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.zf
 
 [plugins."io.containerd.cri.v1.images"]
   snapshotter = "overlayfs"
-  # No registry is reachable: images are imported with ctr, never pulled.
+  # The pause image and the lab's own workload images are imported with ctr (nothing outside the
+  # host is reachable); images from the lab's registry are pulled over plain HTTP (hosts.toml).
   [plugins."io.containerd.cri.v1.images".pinned_images]
     sandbox = ${q(PAUSE_IMAGE)}
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = ${q(registryConfigPath)}
 
 [plugins."io.containerd.cri.v1.runtime"]
   # Pod network namespaces under this node's state dir, not /var/run/netns shared by every containerd.

@@ -108,7 +108,7 @@ export function createCgroupRoot(node: NodeLayout): void {
   }
 }
 
-/** Ends every process of the nodes: kubelet and kube-proxy first, then the pods, then the shims and containerd. */
+/** Ends every process of the nodes: kubelet and kube-proxy first, then the pods, then the shims and containerd, then the lab's registry. */
 export async function killNodeProcesses(): Promise<string[]> {
   const stopped: string[] = [];
   const end = async (pids: number[], graceMs: number) => {
@@ -133,6 +133,10 @@ export async function killNodeProcesses(): Promise<string[]> {
   const runtime = named(['containerd-shim-runc-v2', 'containerd']);
   await end(runtime.map((p) => p.pid), 5000);
   stopped.push(...runtime.map((p) => `${p.name} (pid ${p.pid})`));
+  // The lab's registry (lab-registry.ts), last: nothing pulls any more.
+  const registry = named(['registry']);
+  await end(registry.map((p) => p.pid), 5000);
+  stopped.push(...registry.map((p) => `${p.name} (pid ${p.pid})`));
   return stopped;
 }
 

@@ -29,6 +29,7 @@ import {
 } from './host-state.ts';
 import { writeCriuConfigs } from './node-checkpoints.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
+import { LAB_REGISTRY, startLabRegistry, writeRegistryHosts } from './lab-registry.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
 
 export const REAL_WORKERS: readonly string[] = ['worker-a', 'worker-b'];
@@ -39,6 +40,8 @@ export interface NodeClusterState {
   server: string;
   controlPlane: SimClusterState;
   nodes: Array<{ name: string; address: string; podCidr: string; containerdSocket: string; readyMs: number }>;
+  /** The lab's image registry, host:port (plain HTTP on the lab network). */
+  registry: string;
   binaries: NodeBinaries;
   startedAt: string;
   startupMs: number;
@@ -78,6 +81,9 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     await writeCriuConfigs();
     await saveHostSysctls();
     await createNodeNetwork(layouts, apiPort);
+    const registry = await startLabRegistry(binaries.registry);
+    exits.push(registry.exited);
+    progress(`migbench cluster: registry at http://${LAB_REGISTRY}`);
     const pkiDir = join(CONTROL_PLANE_DIR, 'pki');
     const proxyKubeconfig = await writeClientKubeconfig(openssl, pkiDir, join(CLUSTER_RUN_DIR, 'pki'), 'kube-proxy', 'system:kube-proxy', [], apiPort);
     const images = [binaries.pauseArchive, ...(await ensureWorkloadImages())];
@@ -111,6 +117,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
       server: controlPlane.server,
       controlPlane,
       nodes: layouts.map((n) => ({ name: n.name, address: n.address, podCidr: n.podCidr, containerdSocket: n.containerdSocket, readyMs: Math.round(readyMs.get(n.name) ?? 0) })),
+      registry: LAB_REGISTRY,
       binaries,
       startedAt: new Date().toISOString(),
       startupMs: Math.round(performance.now() - started),
@@ -131,7 +138,9 @@ async function startNode(node: NodeLayout, binaries: NodeBinaries, criu: string,
   await mkdir(cniDir, { recursive: true });
   await writeFile(join(cniDir, '10-mbk.conflist'), cniConfig(node));
   const containerdToml = join(node.runDir, 'containerd.toml');
-  await writeFile(containerdToml, containerdConfig(node, binaries, cniDir));
+  const registryHosts = join(node.runDir, 'certs.d');
+  await writeRegistryHosts(registryHosts);
+  await writeFile(containerdToml, containerdConfig(node, binaries, cniDir, registryHosts));
   createCgroupRoot(node);
   // containerd finds its shim on PATH; the shim gets runc from the runtime's BinaryName, and
   // containerd and runc find `criu` on PATH (a link, as $MIGBENCH_CRIU may name it otherwise).

@@ -1,5 +1,7 @@
 // A workload's manifest (workloads/<type>/k8s.yaml, the recipe for a real cluster) as the real-node
-// cluster on this host runs it. Three changes, and nothing else:
+// cluster on this host runs it. Three changes, and nothing else (the first two only for the lab's
+// own stand-in images; an image pinned by digest — `kubernetes.images`, e.g. from the lab's
+// registry — is the real app and is pulled and run as on any cluster):
 //  - imagePullPolicy: Never — the images are imported into each node's containerd (no registry here);
 //  - the host's /usr (and /etc/alternatives) mounted read-only — the programs the images leave out
 //    (workload-images.ts);
@@ -32,7 +34,12 @@ export function realNodeManifests(objects: readonly K8sObject[], sharedDir = SHA
 
 // The pod spec is the API's free-form object here, as in manifests.ts.
 function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
+  let hostPrograms = false;
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    // An image pinned by digest (kubernetes.images: the real app, from the lab's registry or
+    // another) is pulled as on any cluster and runs its own programs: left as it is.
+    if (isPulledImage(c.image)) continue;
+    hostPrograms = true;
     c.imagePullPolicy = 'Never';
     c.volumeMounts = [...(c.volumeMounts ?? []).filter((m: { name: string }) => !isHostVolume(m.name)), ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, mountPath: d.path, readOnly: true }))];
   }
@@ -41,6 +48,9 @@ function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
     ...volumes.map((v: { name: string; persistentVolumeClaim?: { claimName: string } }) =>
       v.persistentVolumeClaim ? { name: v.name, hostPath: { path: join(sharedDir, v.persistentVolumeClaim.claimName), type: 'DirectoryOrCreate' } } : v,
     ),
-    ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, hostPath: { path: d.path, type: 'Directory' } })),
+    ...(hostPrograms ? HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, hostPath: { path: d.path, type: 'Directory' } })) : []),
   ];
 }
+
+/** An image reference pinned by digest: one the node pulls, not one of the lab's imported stand-ins. */
+const isPulledImage = (image: unknown) => typeof image === 'string' && image.includes('@sha256:');

@@ -16,7 +16,7 @@ import { NODE_CACHE_DIR } from '../build/node-build.ts';
 import { writeOciArchive, type OciImageConfig } from '../build/oci-image.ts';
 
 const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
-export const IMAGES_DIR = join(NODE_CACHE_DIR, 'images');
+const IMAGES_DIR = join(NODE_CACHE_DIR, 'images');
 
 export interface WorkloadImage {
   workload: string;

@@ -10,7 +10,7 @@ import { exec } from '../../system/exec.ts';
 import { SIM_CLUSTER_DIR, SimClusterError } from './sim-processes.ts';
 
 /** The admin user's name in the kubeconfig and its client certificate (group system:masters). */
-export const SIM_ADMIN_USER = 'migbench-admin';
+const SIM_ADMIN_USER = 'migbench-admin';
 const CONTEXT = 'migbench-sim';
 export const kubeconfigPath = (dir: string = SIM_CLUSTER_DIR) => join(dir, 'kubeconfig');
 

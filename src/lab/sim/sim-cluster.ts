@@ -25,9 +25,8 @@ import { SIM_CLUSTER_DIR, SimClusterError, launchDaemon, logTail, simClusterProc
 import { apiReady, etcdHealthy, healthz, waitFor } from './sim-readiness.ts';
 
 // What users of the sim cluster (the sim-cluster command, the tests) reach through this file.
-export { kubeconfigPath, SIM_ADMIN_USER, writeImpersonatingKubeconfig } from './sim-certificates.ts';
-export type { SimClusterPorts } from './sim-command-lines.ts';
-export { CONTROL_PLANE_NODE, DEFAULT_WORKERS, KWOK_NODE_ANNOTATION } from './sim-nodes.ts';
+export { kubeconfigPath, writeImpersonatingKubeconfig } from './sim-certificates.ts';
+export { CONTROL_PLANE_NODE, DEFAULT_WORKERS } from './sim-nodes.ts';
 export { reapAbandonedSimClusters, SIM_CLUSTER_DIR, SIM_CLUSTER_TEST_ROOT, SimClusterError, simClusterProcesses, stopSimCluster, type SimProcess } from './sim-processes.ts';
 
 export interface SimClusterOptions {

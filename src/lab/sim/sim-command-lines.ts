@@ -60,6 +60,10 @@ export function apiServerArgs(dir: string, p: SimClusterPorts, pki: Pki): string
     // through this API server (authorization mode Webhook) and admit nobody anonymous.
     `--kubelet-client-certificate=${pki.adminCert}`,
     `--kubelet-client-key=${pki.adminKey}`,
+    // Reach a kubelet at its node's InternalIP only (the lab's nodes: their network namespace; the
+    // simulated ones: loopback). The default tries the Hostname first, which no resolver here knows:
+    // a DNS query leaving the host for every node proxy call (run.json's runtime record).
+    '--kubelet-preferred-address-types=InternalIP',
     '--allow-privileged=true',
     // The "kubernetes" service's endpoint would be 127.0.0.1, which Endpoints refuse (loopback).
     '--endpoint-reconciler-type=none',

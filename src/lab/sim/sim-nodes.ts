@@ -5,7 +5,7 @@ import type { CoreV1Api, V1Node } from '@kubernetes/client-node';
 import type { ControlPlane } from '../build/control-plane-build.ts';
 
 /** kwok manages only nodes with this annotation (a real node joined by mistake is left alone). */
-export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const CONTROL_PLANE_NODE = 'control-plane';
 export const DEFAULT_WORKERS: readonly string[] = ['worker-a', 'worker-b'];
 const CONTROL_PLANE_ROLE = 'node-role.kubernetes.io/control-plane';

@@ -5,11 +5,24 @@
 import { DiscoveryV1Api, PatchStrategy, type KubernetesObject, type V1EndpointSlice, type V1Pod } from '@kubernetes/client-node';
 import { apiStatus, describeApiError, type Cluster } from './cluster.ts';
 
-export const FIELD_MANAGER = 'migbench';
+const FIELD_MANAGER = 'migbench';
 /** On every object migbench creates: what `migbench cleanup --platform kubernetes` looks for. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-/** On a node migbench cordoned, until it uncordons it: the run that did it. */
+/** On a node migbench cordoned, until it uncordons it: the run that did it, as `<namespace>/<run id>` (cordonOwner). */
 export const CORDONED_BY_ANNOTATION = 'migbench.io/cordoned-by';
+
+/** CORDONED_BY_ANNOTATION's value for a run: its namespace first, so a cleanup of one namespace leaves another run's cordons alone. */
+function cordonOwner(namespace: string, runId: string): string {
+  return `${namespace}/${runId}`;
+}
+
+/**
+ * Whether a cordon annotation is one of a run in `namespace` (what `migbench cleanup` of that
+ * namespace may undo). A value without a namespace is from a migbench before runs shared clusters.
+ */
+export function cordonedFrom(annotation: string, namespace: string): boolean {
+  return !annotation.includes('/') || annotation.startsWith(`${namespace}/`);
+}
 
 export interface ApiCall {
   verb: 'POST' | 'PATCH' | 'DELETE';
@@ -30,14 +43,14 @@ const PLURAL: Record<string, string> = {
   Podmigration: 'podmigrations', Node: 'nodes', PodDisruptionBudget: 'poddisruptionbudgets',
 };
 
-export function objectPath(apiVersion: string, kind: string, namespace: string | undefined, name?: string): string {
+function objectPath(apiVersion: string, kind: string, namespace: string | undefined, name?: string): string {
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   const plural = PLURAL[kind] ?? `${kind.toLowerCase()}s`;
   return `${base}${namespace ? `/namespaces/${namespace}` : ''}/${plural}${name ? `/${name}` : ''}`;
 }
 
 /** A failed mutating call, in one line: the call and the API server's answer; `status` kept for retries (429). */
-export class KubeApiError extends Error {
+class KubeApiError extends Error {
   readonly status: number | undefined;
   constructor(call: ApiCall, cause: unknown) {
     super(`${call.verb} ${call.path.replace(/\?.*$/, '')}: ${describeApiError(cause)}`);
@@ -136,7 +149,7 @@ export class KubeApi {
     // null removes the field (JSON merge patch): an uncordoned node looks as if never touched.
     const patch = {
       apiVersion: 'v1', kind: 'Node',
-      metadata: { name: node, annotations: { [CORDONED_BY_ANNOTATION]: unschedulable ? runId : null } },
+      metadata: { name: node, annotations: { [CORDONED_BY_ANNOTATION]: unschedulable ? cordonOwner(this.namespace, runId) : null } },
       spec: { unschedulable: unschedulable ? true : null },
     } as unknown as K8sObject;
     return this.call(

@@ -1,8 +1,9 @@
 // `migbench cleanup --platform kubernetes`: removes what migbench created in the namespace (found by
 // its managed-by label; the Podmigrations the operator's REST API made, which carry no labels, by
-// their migbench-made names) and uncordons the nodes migbench cordoned (found by its annotation; a
-// node someone else cordoned has none and stays as it is). Idempotent.
-import { MANAGED_BY_LABEL, CORDONED_BY_ANNOTATION, type KubeApi, type K8sObject } from './api.ts';
+// their migbench-made names) and uncordons the nodes a migbench run in this namespace cordoned
+// (found by its annotation, which names the run's namespace; a node someone else cordoned has none,
+// and one a run in another namespace cordoned is that run's, and both stay as they are). Idempotent.
+import { MANAGED_BY_LABEL, CORDONED_BY_ANNOTATION, cordonedFrom, type KubeApi, type K8sObject } from './api.ts';
 import { apiStatus } from './cluster.ts';
 import { PODMIGRATION_API_VERSION, PODMIGRATION_KIND } from './podmigration-operator.ts';
 
@@ -36,9 +37,11 @@ export async function cleanupKubernetes(api: KubeApi, runId = 'cleanup'): Promis
     }
   }
   for (const node of (await cluster.core.listNode()).items) {
-    if (node.metadata?.annotations?.[CORDONED_BY_ANNOTATION] === undefined) continue;
-    await api.setUnschedulable(node.metadata.name!, false, runId);
-    removed.push(`cordon of node ${node.metadata.name} (uncordoned)`);
+    const owner = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
+    if (owner === undefined || !cordonedFrom(owner, cluster.namespace)) continue;
+    const name = node.metadata!.name!;
+    await api.setUnschedulable(name, false, runId);
+    removed.push(`cordon of node ${name} (uncordoned)`);
   }
   return removed;
 }

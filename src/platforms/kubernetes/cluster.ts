@@ -37,11 +37,39 @@ export interface NodeInfo {
   schedulable: boolean;
   ready: boolean;
   controlPlane: boolean;
+  /** The node's InternalIP, when it has one (where a NodePort answers by default). */
+  internalIp?: string;
   /** Where the node's kubelet serves its API (InternalIP and status.daemonEndpoints), when it says. */
   kubelet?: KubeletEndpoint;
+  labels?: Record<string, string>;
+  /** Taints that keep pods off (NoSchedule, NoExecute); a pod needs a toleration of each. */
+  taints?: NodeTaint[];
   /** status.nodeInfo: e.g. v1.36.3 and containerd://2.3.7. */
   kubeletVersion?: string;
   containerRuntimeVersion?: string;
+}
+
+interface NodeTaint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+/** A pod toleration, as the scenario's kubernetes.tolerations and the API write it. */
+interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+/** Where the scenario lets the pods run: the nodes it names, the labels they carry, the taints they may have. */
+export interface WantedNodes {
+  sourceNode?: string;
+  targetNode?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
 }
 
 export interface KubeletEndpoint {
@@ -56,12 +84,16 @@ export function nodeInfo(node: V1Node): NodeInfo {
   const taints = node.spec?.taints ?? [];
   const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  const keepOff = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute').map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect }));
   return {
     name: node.metadata!.name!,
     schedulable: node.spec?.unschedulable !== true,
     ready: (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     // A node is a control-plane node by its role label or by the taint kubeadm puts on it.
     controlPlane: CONTROL_PLANE_LABELS.some((l) => l in labels) || taints.some((t) => CONTROL_PLANE_LABELS.includes(t.key)),
+    ...(Object.keys(labels).length > 0 ? { labels: { ...labels } } : {}),
+    ...(keepOff.length > 0 ? { taints: keepOff } : {}),
+    ...(address ? { internalIp: address } : {}),
     ...(address && port ? { kubelet: { address, port } } : {}),
     ...(node.status?.nodeInfo?.kubeletVersion ? { kubeletVersion: node.status.nodeInfo.kubeletVersion } : {}),
     ...(node.status?.nodeInfo?.containerRuntimeVersion ? { containerRuntimeVersion: node.status.nodeInfo.containerRuntimeVersion } : {}),
@@ -142,17 +174,44 @@ export async function preflight(cluster: Cluster): Promise<NodeInfo[]> {
   }
 }
 
-/** Picks the source and target nodes: the scenario's, else the first schedulable (ready) workers. */
-export function chooseNodes(nodes: NodeInfo[], wanted: { sourceNode?: string; targetNode?: string }): { source: string; target: string } {
+/** Whether a pod with `tolerations` may run on a node with this taint (Kubernetes' matching rules). */
+function tolerates(tolerations: readonly Toleration[], taint: NodeTaint): boolean {
+  return tolerations.some((t) =>
+    (t.effect === undefined || t.effect === taint.effect) &&
+    (t.operator === 'Exists' ? t.key === undefined || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
+}
+
+/** Why the scenario's pods cannot run on `node` (its nodeSelector's labels, an untolerated taint), or undefined. */
+function placementProblem(node: NodeInfo, wanted: WantedNodes): string | undefined {
+  const missing = Object.entries(wanted.nodeSelector ?? {}).filter(([k, v]) => node.labels?.[k] !== v).map(([k, v]) => `${k}=${v}`);
+  if (missing.length > 0) return `does not carry kubernetes.nodeSelector's ${missing.join(', ')}`;
+  const untolerated = (node.taints ?? []).filter((t) => !tolerates(wanted.tolerations ?? [], t));
+  if (untolerated.length > 0) return `has the taint ${untolerated.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')}, which kubernetes.tolerations does not tolerate`;
+  return undefined;
+}
+
+/**
+ * Picks the source and target nodes: the scenario's, else the first schedulable, ready workers its
+ * pods may run on (kubernetes.nodeSelector, kubernetes.tolerations) — any pair, not only the first two.
+ */
+export function chooseNodes(nodes: NodeInfo[], wanted: WantedNodes): { source: string; target: string } {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   for (const [field, name] of [['kubernetes.sourceNode', wanted.sourceNode], ['kubernetes.targetNode', wanted.targetNode]] as const) {
-    if (name !== undefined && !byName.has(name)) throw new ClusterError(`${field}: no node ${JSON.stringify(name)} in the cluster (nodes: ${nodes.map((n) => n.name).join(', ')})`);
+    if (name === undefined) continue;
+    const node = byName.get(name);
+    if (!node) throw new ClusterError(`${field}: no node ${JSON.stringify(name)} in the cluster (nodes: ${nodes.map((n) => n.name).join(', ')})`);
+    const problem = placementProblem(node, wanted);
+    // A control-plane node's own taint is drain's to judge (forceControlPlane), not this check's.
+    if (problem && !(node.controlPlane && (node.taints ?? []).every((t) => CONTROL_PLANE_LABELS.includes(t.key)))) {
+      throw new ClusterError(`${field}: node ${name} ${problem}; name another node or change the pods' placement`);
+    }
   }
-  const workers = nodes.filter((n) => n.schedulable && n.ready && !n.controlPlane);
+  const workers = nodes.filter((n) => n.schedulable && n.ready && !n.controlPlane && placementProblem(n, wanted) === undefined);
+  const where = wanted.nodeSelector || wanted.tolerations ? ' its pods may run on (kubernetes.nodeSelector, kubernetes.tolerations)' : '';
   const source = wanted.sourceNode ?? workers.find((n) => n.name !== wanted.targetNode)?.name;
-  if (source === undefined) throw new ClusterError(`kubernetes.sourceNode: the cluster has no schedulable, ready worker node to start the pod on (nodes: ${describeNodes(nodes)}); name one`);
+  if (source === undefined) throw new ClusterError(`kubernetes.sourceNode: the cluster has no schedulable, ready worker node${where} to start the pod on (nodes: ${describeNodes(nodes)}); name one`);
   const target = wanted.targetNode ?? workers.find((n) => n.name !== source)?.name;
-  if (target === undefined) throw new ClusterError(`kubernetes.targetNode: the cluster has no second schedulable, ready worker to move the pod to (nodes: ${describeNodes(nodes)}); name one`);
+  if (target === undefined) throw new ClusterError(`kubernetes.targetNode: the cluster has no second schedulable, ready worker${where} to move the pod to (nodes: ${describeNodes(nodes)}); name one`);
   if (!byName.get(target)!.schedulable) throw new ClusterError(`kubernetes.targetNode: node ${target} is cordoned (unschedulable); uncordon it or name another`);
   return { source, target };
 }

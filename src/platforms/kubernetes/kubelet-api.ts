@@ -9,7 +9,7 @@ import { request, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeletEndpoint } from './cluster.ts';
 
-export class KubeletApiError extends Error {
+class KubeletApiError extends Error {
   /** The HTTP status kubelet answered; undefined when no answer came (connection, TLS, timeout). */
   readonly status: number | undefined;
   constructor(message: string, status?: number) {

@@ -1,6 +1,8 @@
 // A workload on a cluster is its manifest (workloads/<type>/k8s.yaml: a Deployment, a Service,
-// maybe a claim), applied as it is with what a trial needs added: the scenario's namespace, the
-// labels that let migbench find (and clean up) only its own objects, and where the pod may run.
+// maybe a claim), applied with what a trial needs added: the app's flags and environment from the
+// scenario's workload options (the same as the local platform's pod; the file's args are only the
+// defaults, for `kubectl apply`), the scenario's namespace, the labels that let migbench find (and
+// clean up) only its own objects, and where the pod may run.
 //
 // Three shapes, chosen by the strategy: `deployment` keeps the Deployment (a drain needs a controller
 // to recreate the evicted pod), `statefulset` turns it into a StatefulSet of one (drain with
@@ -10,12 +12,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type { PodSpec } from '../../model/pod-spec.ts';
 import { MANAGED_BY_LABEL, type K8sObject } from './api.ts';
+import { exposedService, type Exposure } from './service-exposure.ts';
 
 const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
 
 export const RUN_LABEL = 'migbench.io/run';
-export const TRIAL_LABEL = 'migbench.io/trial';
+const TRIAL_LABEL = 'migbench.io/trial';
 
 export type WorkloadShape = 'deployment' | 'statefulset' | 'pod';
 
@@ -67,10 +71,39 @@ export interface PrepareOptions {
   shape: WorkloadShape;
   source: string;
   target: string;
-  /** Tolerations added to the pod (e.g. a simulated cluster's node taint). */
+  /** Tolerations added to the pod (kubernetes.tolerations). */
   tolerations?: unknown[];
+  /** The StorageClass of the claims (kubernetes.storageClass); default: the cluster's default class. */
+  storageClass?: string;
+  /** Labels the pod's node must carry (kubernetes.nodeSelector), over the manifest's own. */
+  nodeSelector?: Record<string, string>;
   /** Annotations added to the pod (the strategy's: kubelet-checkpoint's CRIU options). */
   podAnnotations?: Record<string, string>;
+  /** The workload as the scenario configures it: its flags become the app container's args, its environment is set over the file's. */
+  app?: Pick<PodSpec, 'args' | 'env'>;
+  /** How the probes reach the Service (its type); its nodePort is always the cluster's to allocate. */
+  exposure?: Exposure;
+}
+
+/** A claim of the scenario's StorageClass (none named: the cluster's default, as the file leaves it). */
+function withStorageClass(claim: K8sObject, storageClass: string | undefined): K8sObject {
+  return storageClass === undefined ? claim : { ...claim, spec: { ...claim.spec, storageClassName: storageClass } };
+}
+
+/**
+ * The pod's (only) app container with the workload's flags as args — the image's entrypoint is the
+ * program, as PodSpec.command is locally — and its environment over the manifest's, by name.
+ */
+function withAppFlags(podSpec: any, app: Pick<PodSpec, 'args' | 'env'>): any {
+  const [container, ...others] = podSpec.containers ?? [];
+  if (!container) throw new Error('the workload manifest\'s pod has no container');
+  const env: { name: string; value?: string }[] = [...(container.env ?? [])];
+  for (const [name, value] of Object.entries(app.env ?? {})) {
+    const at = env.findIndex((e) => e.name === name);
+    if (at >= 0) env[at] = { name, value };
+    else env.push({ name, value });
+  }
+  return { ...podSpec, containers: [{ ...container, args: [...(app.args ?? [])], ...(env.length > 0 ? { env } : {}) }, ...others] };
 }
 
 export function prepareManifests(original: K8sObject[], options: PrepareOptions): TrialManifests {
@@ -87,13 +120,14 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...podMarks } };
   if (options.podAnnotations && Object.keys(options.podAnnotations).length > 0) template.metadata.annotations = { ...template.metadata.annotations, ...options.podAnnotations };
   template.spec = {
-    ...template.spec,
+    ...(options.app ? withAppFlags(template.spec, options.app) : template.spec),
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a
     // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
     affinity: options.shape !== 'pod' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
     ...(options.tolerations ? { tolerations: [...(template.spec?.tolerations ?? []), ...options.tolerations] } : {}),
+    ...(options.nodeSelector ? { nodeSelector: { ...template.spec?.nodeSelector, ...options.nodeSelector } } : {}),
   };
-  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o, marks));
+  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o.kind === 'Service' ? exposedService(o, options.exposure) : o.kind === 'PersistentVolumeClaim' ? withStorageClass(o, options.storageClass) : o, marks));
   let owner: K8sObject;
   if (options.shape === 'deployment') {
     owner = withMarks(deployment, marks);
@@ -112,12 +146,4 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   }
   const podSelector = Object.entries({ ...appLabels, [RUN_LABEL]: marks[RUN_LABEL], [TRIAL_LABEL]: String(options.trial) }).map(([k, v]) => `${k}=${v}`).join(',');
   return { objects: [...others, owner], owner, podTemplate: template, podSelector, appLabels };
-}
-
-/** The nodePort of the workload's Service in workloads/<type>/k8s.yaml (where `kubernetes.nodeAddress` probes it). */
-export function serviceNodePort(type: string): number {
-  const service = readWorkloadManifests(type).find((o) => o.kind === 'Service');
-  const port = service?.spec?.ports?.find((p: { nodePort?: number }) => p.nodePort !== undefined)?.nodePort;
-  if (typeof port !== 'number') throw new Error(`workloads/${type}/k8s.yaml: its Service has no nodePort (kubernetes.nodeAddress needs one)`);
-  return port;
 }

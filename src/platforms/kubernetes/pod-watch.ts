@@ -11,7 +11,7 @@ import type { podWatchEvents } from '../../model/events.ts';
 import type { EventRecorder } from '../../model/timeline.ts';
 import type { Cluster } from './cluster.ts';
 
-export const WATCH_SOURCE = 'platform:kubernetes';
+const WATCH_SOURCE = 'platform:kubernetes';
 
 /** What migbench needs to know of a pod, from the watch's raw objects. */
 export interface WatchedPod {
@@ -31,13 +31,18 @@ export interface WatchedPod {
   containerProblem?: string;
 }
 
-/** Container states that do not go away by waiting (a pod stuck in one of them never becomes Ready). */
-const STUCK_REASONS = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'CrashLoopBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
+/**
+ * Container states that do not go away by waiting (a pod stuck in one of them never becomes Ready).
+ * A failed pull counts: the run's images were pulled on both nodes before the first trial
+ * (images.ts), so a pull failing in a trial will not heal within its ready timeout either.
+ */
+const STUCK_REASONS = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'CrashLoopBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError', 'ErrImagePull', 'ImagePullBackOff']);
+const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 
 function containerProblem(statuses: NonNullable<NonNullable<RawPod['status']>['containerStatuses']>): string | undefined {
   for (const c of statuses) {
     const waiting = c.state?.waiting;
-    if (waiting?.reason && STUCK_REASONS.has(waiting.reason)) return `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+    if (waiting?.reason && STUCK_REASONS.has(waiting.reason)) return `${waiting.reason}${PULL_REASONS.has(waiting.reason) && c.image ? ` (image ${c.image})` : ''}${waiting.message ? `: ${waiting.message}` : ''}`;
     const ended = c.state?.terminated ?? c.lastState?.terminated;
     if (ended && ended.exitCode !== 0) return `container exited with code ${ended.exitCode}${ended.reason ? ` (${ended.reason})` : ''}${ended.message ? `: ${ended.message}` : ''}`;
   }
@@ -60,6 +65,7 @@ interface RawPod {
     phase?: string;
     conditions?: { type: string; status: string; lastTransitionTime?: string }[];
     containerStatuses?: {
+      image?: string;
       state?: { running?: { startedAt?: string }; waiting?: { reason?: string; message?: string }; terminated?: ContainerEnd };
       lastState?: { terminated?: ContainerEnd };
     }[];

@@ -190,8 +190,3 @@ function tryRmdir(dir: string): boolean {
 function processesRunning(binary: string): number[] {
   return findProcesses((b) => b === binary).map((p) => p.pid).filter((pid) => pid !== process.pid);
 }
-
-// Exported for tests that check nothing is left.
-export function readLock(): string | undefined {
-  return existsSync(LOCK_FILE) ? readFileSync(LOCK_FILE, 'utf8') : undefined;
-}

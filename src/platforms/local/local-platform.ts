@@ -189,7 +189,3 @@ function acquireLock(): void {
   }
   writeFileSync(LOCK_FILE, String(process.pid));
 }
-
-export function releaseLock(): void {
-  rmSync(LOCK_FILE, { force: true });
-}

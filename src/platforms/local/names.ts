@@ -3,7 +3,6 @@
 export const RUN_DIR = '/run/migbench';
 export const PODS_DIR = `${RUN_DIR}/pods`;
 export const ROOTFS_DIR = `${RUN_DIR}/rootfs`;
-export const CRIU_CONFIG_DIR = `${RUN_DIR}/criu`;
 export const LOCK_FILE = `${RUN_DIR}/lock`;
 
 /** runc container ids and network namespaces: `migbench-<pod>`. */

@@ -85,7 +85,7 @@ export async function removeBridge(ip: string): Promise<void> {
  * A pod's MAC follows its address, so a pod restored with its source's IP (`ip: preserve`) also has
  * its MAC: the host's neighbour entry stays right and open connections see no ARP gap.
  */
-export function podMac(octet: number): string {
+function podMac(octet: number): string {
   return `02:6d:62:01:00:${octet.toString(16).padStart(2, '0')}`;
 }
 

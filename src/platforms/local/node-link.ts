@@ -20,7 +20,7 @@ export interface NodeLink {
 }
 
 /** Host ends of node links (`mbn<n>`); a deleted namespace takes the pair with it. */
-export const NODE_LINK_PREFIX = 'mbn';
+const NODE_LINK_PREFIX = 'mbn';
 
 /** 198.19.0.0/16 (the second half of RFC 2544's benchmarking range): one /30 per node. */
 const linkAddress = (index: number, host: 1 | 2) => `198.19.${index}.${host}`;

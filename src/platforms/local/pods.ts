@@ -154,7 +154,7 @@ export class LocalPods {
     await this.runc.writeBundle(files, {
       containerId: id,
       hostname: name,
-      command: spec.command,
+      command: [...spec.command, ...(spec.args ?? [])],
       env: spec.env ?? {},
       rootfs: this.rootfs.path,
       netnsPath: network.netnsPath,

@@ -29,7 +29,7 @@ const DEFAULT_CAPABILITIES = [
 ];
 
 /** The OCI runtime config of a pod: its own pid, ipc, uts and mount namespaces, and the network namespace we made. */
-export function ociConfig(b: BundleSpec): object {
+function ociConfig(b: BundleSpec): object {
   const caps = DEFAULT_CAPABILITIES;
   return {
     ociVersion: '1.0.2',

@@ -124,7 +124,7 @@ export async function removeAllServiceRules(iptables: string): Promise<string[]>
 }
 
 /** Splits an `iptables -S` rule back into arguments, keeping quoted comments whole. */
-export function splitRule(rule: string): string[] {
+function splitRule(rule: string): string[] {
   const args: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (let m = re.exec(rule); m; m = re.exec(rule)) args.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? ''));

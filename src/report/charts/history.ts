@@ -7,7 +7,7 @@ import type { HistoryRow } from '../../history/history.ts';
 import { renderSvg } from './render.ts';
 
 /** The metrics plotted when the history has them: the default gate's durations. */
-export const HISTORY_CHART_METRICS = ['downtime_ms', 'migration_ms'] as const;
+const HISTORY_CHART_METRICS = ['downtime_ms', 'migration_ms'] as const;
 
 export interface HistoryChartInput {
   rows: HistoryRow[];

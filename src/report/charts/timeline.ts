@@ -4,7 +4,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { EventRecord, SampleSegment } from './timeline-input.ts';
 import { COLORS, ERROR_COLORS, renderSvg } from './render.ts';
 
-export type SegmentState = 'ok' | 'failed' | 'partly failed';
+type SegmentState = 'ok' | 'failed' | 'partly failed';
 
 /** What the chart draws: a segment, or (when a trial has too many) several merged into one, never hiding a failure. */
 export interface DisplaySegment {
@@ -84,7 +84,7 @@ export function downsampleSegments(segments: SampleSegment[], maxSegments = 500)
   return out;
 }
 
-export const TIMELINE_WIDTH = 1000;
+const TIMELINE_WIDTH = 1000;
 const ROW_H = 11;
 const LANE_H = 18;
 const LANE_GAP = 4;

@@ -10,8 +10,6 @@ import type { StrategyEntry, StrategyPlatform } from './entry.ts';
 // `any`: each entry has its own option schema; the union below recovers the precise types.
 type AnyEntry = StrategyEntry<any>;
 
-export const strategyPlatforms: readonly StrategyPlatform[] = ['local', 'kubernetes'];
-
 export function strategyRegistry<const E extends readonly [AnyEntry, ...AnyEntry[]]>(entries: E) {
   type Options = E[number]['options'];
   type Config = z.output<Options>;

@@ -14,7 +14,7 @@ export type StrategyPlatform = 'local' | 'kubernetes';
 export type StrategyOptionsSchema = z.ZodObject<{ name: z.ZodLiteral<string> } & z.ZodRawShape>;
 
 /** What of the scenario outside the strategy its option checks may look at. */
-export interface ScenarioFacts {
+interface ScenarioFacts {
   platform: StrategyPlatform;
   /** `kubernetes.namespace`, on the kubernetes platform. */
   kubernetesNamespace?: string;

@@ -7,7 +7,7 @@ import type { Endpoint } from '../../model/endpoint.ts';
 import type { PodSpec } from '../../model/pod-spec.ts';
 
 /** What a local move needs of the workload (a Workload is one): its pod, its port, when it answers. */
-export interface MovedWorkload {
+interface MovedWorkload {
   readonly name: string;
   readonly port: number;
   podSpec(): PodSpec;

@@ -9,7 +9,7 @@
 //  3. image: a checkpoint image built from it (the archive as its only layer, annotated
 //     org.criu.checkpoint.container.name) and imported into the target node's containerd.
 //  4. restore: a pod pinned to the target node whose container's image is the checkpoint image;
-//     containerd (2.0–2.3, enable_experimental_restore_via_create) restores it instead of starting it.
+//     containerd (2.1–2.3; from 2.2.7/2.3.4 with enable_experimental_restore_via_create) restores it instead of starting it.
 //  5. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
 // A restore that fails resumes the stopped source (SIGCONT) where it was: the service is served again
 // by the pod that never lost its state, and the trial fails with the step (`failed_phase`).

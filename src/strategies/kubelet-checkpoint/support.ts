@@ -1,12 +1,13 @@
 // Before any kubelet-checkpoint trial: may the kubeconfig's user call the kubelet's checkpoint API
 // (RBAC `create` on `nodes/checkpoint`; missing → a preflight problem: exit 2, nothing created), and can these nodes do
-// it at all (kubelet ≥ 1.30 with the ContainerCheckpoint gate, containerd 2.0–2.3 — 2.4 removed the
-// restore from a checkpoint image —, nodes migbench can reach) — if not, the strategy's trials are
+// it at all (kubelet ≥ 1.30 with the ContainerCheckpoint gate, a runtime that restores from a
+// checkpoint image — containerd 2.1–2.3, platforms/kubernetes/runtime-window.ts —, nodes migbench can reach) — if not, the strategy's trials are
 // `unsupported` with the reason, as criu-precopy's are where CRIU cannot track dirty pages.
 import { AuthorizationV1Api } from '@kubernetes/client-node';
 import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import { describeApiError, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
 import type { KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
+import { compareVersions, parseVersion, restoreWindow } from '../../platforms/kubernetes/runtime-window.ts';
 
 /** What kubelet-checkpoint asks of the API server and the kubelet, beyond what every strategy does. */
 const CHECKPOINT_PERMISSIONS = [
@@ -37,23 +38,15 @@ export async function checkpointPermissionProblems(cluster: Cluster): Promise<st
   return problems;
 }
 
-const SUPPORTED_CONTAINERD = 'containerd 2.0 to 2.3 with enable_experimental_restore_via_create = true';
-
 /** Why these nodes cannot run kubelet-checkpoint, or undefined; reads only (the API probe checkpoints nothing). */
 export async function checkpointUnsupportedReason(nodes: readonly NodeInfo[], kubelet: KubeletApi, checkpointNodes: CheckpointNodes | undefined, namespace: string): Promise<string | undefined> {
   for (const node of nodes) {
     const kubeletVersion = parseVersion(node.kubeletVersion);
-    if (!kubeletVersion || compare(kubeletVersion, [1, 30, 0]) < 0) {
+    if (!kubeletVersion || compareVersions(kubeletVersion, [1, 30, 0]) < 0) {
       return `node ${node.name} runs kubelet ${node.kubeletVersion ?? '(unknown)'}: its checkpoint API (feature gate ContainerCheckpoint) is on by default from 1.30 (alpha, off, from 1.25)`;
     }
-    const runtime = node.containerRuntimeVersion ?? '(unknown)';
-    const [kind, version] = runtime.split('://');
-    if (kind !== 'containerd') {
-      return `node ${node.name} runs ${runtime}: migbench restores checkpoint images through containerd only (${SUPPORTED_CONTAINERD}); CRI-O restores them too but migbench cannot import images into it`;
-    }
-    const v = parseVersion(version);
-    if (!v || compare(v, [2, 0, 0]) < 0) return `node ${node.name} runs containerd ${version}: checkpointing through the kubelet needs containerd ≥ 2.0 (${SUPPORTED_CONTAINERD})`;
-    if (compare(v, [2, 4, 0]) >= 0) return `node ${node.name} runs containerd ${version}: containerd 2.4 removed the restore from a checkpoint image in CreateContainer (${SUPPORTED_CONTAINERD})`;
+    const window = restoreWindow(node.containerRuntimeVersion);
+    if (window.unsupported) return `node ${node.name} ${window.unsupported}`;
     if (!node.kubelet) return `node ${node.name} reports no kubelet endpoint (InternalIP and status.daemonEndpoints): migbench cannot call its checkpoint API`;
     const api = await kubelet.checkpointApi(node.kubelet, namespace);
     if (!api.enabled) return api.reason;
@@ -62,14 +55,4 @@ export async function checkpointUnsupportedReason(nodes: readonly NodeInfo[], ku
     return "these nodes are not `migbench cluster` nodes: kubelet-checkpoint moves the archive from the source node's kubelet directory and imports the checkpoint image into the target node's containerd, which migbench does on this host's nodes only (elsewhere it would need an agent on each node)";
   }
   return checkpointNodes.unsupportedReason(nodes.map((n) => n.name));
-}
-
-function parseVersion(text: string | undefined): [number, number, number] | undefined {
-  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text ?? '');
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
-}
-
-function compare(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
 }

@@ -34,7 +34,7 @@ export function operatorOf(restored: WatchedPod, source: WatchedPod): Podmigrati
 }
 
 /** The pod the operator restored for `migration` from `sourcePod` (the operator sets any of these marks). */
-export function isRestoredPod(pod: WatchedPod, migration: string, sourcePod: string): boolean {
+function isRestoredPod(pod: WatchedPod, migration: string, sourcePod: string): boolean {
   if (pod.name === sourcePod) return false;
   return (
     pod.ownerReferences.some((o) => o.kind === PODMIGRATION_KIND && o.name === migration) ||

@@ -44,6 +44,9 @@ describe('built node components', () => {
     expect(await version(b.containerd)).toMatch(/containerd \S+ v2\.3\.\d+/);
     expect(await version(b.ctr)).toMatch(/ctr \S+ v2\.3\.\d+/);
     expect(await version(b.runc)).toMatch(/^runc version 1\.5\.\d+\n[\s\S]*seccomp/m);
+    // The lab's registry and kubectl (the kubelet's version).
+    expect(await version(b.registry)).toContain('github.com/distribution/distribution/v3 v3.1.2');
+    expect(await version(b.kubectl, ['version', '--client'])).toContain('Client Version: v1.36.3');
     expect((await exec(join(b.pauseArchive, '..', 'pause'), ['-v'], { timeoutMs: 10_000 })).stdout).toContain('pause.c');
     const index = JSON.parse((await exec('tar', ['-xOf', b.pauseArchive, './index.json'], { timeoutMs: 10_000 })).stdout) as {
       manifests: Array<{ annotations: Record<string, string> }>;

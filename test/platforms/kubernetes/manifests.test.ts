@@ -60,7 +60,7 @@ describe.each([
     expect(deployment).toBeDefined();
     const containers = deployment!.spec.template.spec.containers as { args: string[]; ports: { containerPort: number; name: string }[] }[];
     expect(containers).toHaveLength(1);
-    const local = flags(spec.command, ignore);
+    const local = flags(spec.args ?? [], ignore);
     expect(Object.keys(local).length).toBeGreaterThan(3);
     expect(flags(containers[0]!.args, ignore)).toEqual(local);
     expect(containers[0]!.ports.map((p) => p.containerPort)).toContain(workload.port);

@@ -4,6 +4,8 @@
 // podmigration) pinned to the source.
 import { describe, expect, it } from 'vitest';
 import { labelValue, prepareManifests, readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
+import { workloadSchema } from '../../../src/scenario/schema.ts';
+import { createWorkload } from '../../../src/workloads/registry.ts';
 
 const options = { namespace: 'bench', runId: '20261125T070138Z-k8s-sim', trial: 3, source: 'worker-a', target: 'worker-b' };
 /** The node names a pod may run on: one term per node (the API allows one name per field selector). */
@@ -62,4 +64,49 @@ describe.each(['redis', 'video', 'ml-training'])('workloads/%s/k8s.yaml on a clu
 it('makes label values Kubernetes accepts (≤ 63 characters, alphanumeric at both ends)', () => {
   expect(labelValue('20261125T070138Z-default')).toBe('20261125T070138Z-default');
   expect(labelValue(`-${'x'.repeat(80)}/`)).toMatch(/^x{62,63}$/);
+});
+
+describe('the app container on a cluster runs with the scenario\'s workload options, as the local pod does', () => {
+  it.each([
+    { config: { type: 'redis', appendfsync: 'always' }, flag: '--appendfsync', value: 'always' },
+    { config: { type: 'video', fps: 10, bitrateKbps: 500 }, flag: '--fps', value: '10' },
+    { config: { type: 'video', fps: 10, bitrateKbps: 500 }, flag: '--bitrate-kbps', value: '500' },
+    { config: { type: 'ml-training', modelWidth: 48, threads: 2 }, flag: '--model-width', value: '48' },
+  ])('$config.type: $flag $value', ({ config, flag, value }) => {
+    const workload = createWorkload(workloadSchema.parse(config));
+    for (const shape of ['deployment', 'statefulset', 'pod'] as const) {
+      const m = prepareManifests(readWorkloadManifests(config.type), { ...options, shape, app: workload.podSpec() });
+      const [container] = (shape === 'pod' ? m.owner.spec : m.owner.spec.template.spec).containers;
+      expect(container.args, shape).toEqual(workload.podSpec().args);
+      expect(container.args[container.args.indexOf(flag) + 1], shape).toBe(value);
+    }
+  });
+
+  it('sets the workload\'s environment over the manifest\'s, by name (ml-training: one BLAS thread per configured thread)', () => {
+    const workload = createWorkload(workloadSchema.parse({ type: 'ml-training', threads: 3 }));
+    const m = prepareManifests(readWorkloadManifests('ml-training'), { ...options, shape: 'deployment', app: workload.podSpec() });
+    const env = m.owner.spec.template.spec.containers[0].env as { name: string; value: string }[];
+    expect(env.filter((e) => e.name === 'OMP_NUM_THREADS')).toEqual([{ name: 'OMP_NUM_THREADS', value: '3' }]);
+    expect(env.find((e) => e.name === 'OPENBLAS_NUM_THREADS')?.value).toBe('3');
+    expect(m.owner.spec.template.spec.containers[0].args).toContain('--threads');
+  });
+});
+
+it('puts kubernetes.nodeSelector and kubernetes.tolerations on the pods of every shape', () => {
+  const tolerations = [{ key: 'bench', operator: 'Exists', effect: 'NoSchedule' }];
+  for (const shape of ['deployment', 'statefulset', 'pod'] as const) {
+    const m = prepareManifests(readWorkloadManifests('video'), { ...options, shape, nodeSelector: { pool: 'b' }, tolerations });
+    const spec = shape === 'pod' ? m.owner.spec : m.owner.spec.template.spec;
+    expect(spec.nodeSelector, shape).toEqual({ pool: 'b' });
+    expect(spec.tolerations, shape).toEqual(tolerations);
+    expect(m.podTemplate.spec.nodeSelector, shape).toEqual({ pool: 'b' });
+  }
+});
+
+it('gives the claims kubernetes.storageClass, and leaves them to the default class without it', () => {
+  for (const type of ['redis', 'ml-training']) {
+    const claim = (storageClass?: string) => prepareManifests(readWorkloadManifests(type), { ...options, shape: 'deployment', ...(storageClass ? { storageClass } : {}) }).objects.find((o) => o.kind === 'PersistentVolumeClaim')!;
+    expect(claim('nfs').spec).toMatchObject({ storageClassName: 'nfs', accessModes: ['ReadWriteMany'] });
+    expect(claim().spec).not.toHaveProperty('storageClassName');
+  }
 });

@@ -5,6 +5,7 @@
 import { expect, it } from 'vitest';
 import type { CheckpointNodes } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
 import { checkpointUnsupportedReason } from '../../../src/strategies/kubelet-checkpoint/support.ts';
+import { restoreWindow } from '../../../src/platforms/kubernetes/runtime-window.ts';
 import type { NodeInfo } from '../../../src/platforms/kubernetes/cluster.ts';
 import type { CheckpointApiState, KubeletApi } from '../../../src/platforms/kubernetes/kubelet-api.ts';
 
@@ -15,15 +16,17 @@ const kubeletAnswering = (state: CheckpointApiState) => ({ checkpointApi: async 
 const gateOn = kubeletAnswering({ enabled: true });
 const reachable = { unsupportedReason: async () => undefined } as unknown as CheckpointNodes;
 
-it('accepts kubelet ≥ 1.30 on containerd 2.0–2.3 nodes migbench can reach', async () => {
-  expect(await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7'), node('b', 'v1.30.0', 'containerd://2.0.0')], gateOn, reachable, 'migbench')).toBeUndefined();
+it('accepts kubelet ≥ 1.30 on containerd 2.1–2.3 nodes migbench can reach', async () => {
+  expect(await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7'), node('b', 'v1.30.0', 'containerd://2.1.0')], gateOn, reachable, 'migbench')).toBeUndefined();
 });
 
 it.each([
   ['a kubelet older than 1.30 (gate off by default)', node('a', 'v1.29.4', 'containerd://2.3.7'), /kubelet v1\.29\.4: its checkpoint API .* on by default from 1\.30/],
   ['containerd 1.7', node('a', 'v1.36.3', 'containerd://1.7.24'), /containerd 1\.7\.24: checkpointing through the kubelet needs containerd ≥ 2\.0/],
+  // containerd 2.0 checkpoints, but its CreateContainer restores no checkpoint image (2.1 added it).
+  ['containerd 2.0', node('a', 'v1.36.3', 'containerd://2.0.5'), /containerd 2\.0\.5: containerd 2\.0 checkpoints but cannot restore from a checkpoint image \(that came in 2\.1/],
   ['containerd 2.4, which removed the restore', node('a', 'v1.36.3', 'containerd://2.4.0'), /containerd 2\.4\.0: containerd 2\.4 removed the restore/],
-  ['CRI-O', node('a', 'v1.36.3', 'cri-o://1.34.1'), /runs cri-o:\/\/1\.34\.1: migbench restores checkpoint images through containerd only/],
+  ['CRI-O', node('a', 'v1.36.3', 'cri-o://1.34.1'), /runs cri-o:\/\/1\.34\.1: migbench restores checkpoint images through containerd only; CRI-O restores them .* with \[crio\.checkpoint_restore\] enabled/],
 ])('refuses %s, naming the node and the version', async (_, n, reason) => {
   expect(await checkpointUnsupportedReason([n], gateOn, reachable, 'migbench')).toMatch(reason);
 });
@@ -38,4 +41,15 @@ it('refuses nodes migbench cannot reach, and passes on what the nodes themselves
   expect(await checkpointUnsupportedReason(n, gateOn, undefined, 'migbench')).toMatch(/not `migbench cluster` nodes/);
   const misconfigured = { unsupportedReason: async () => 'containerd on a does not restore from checkpoint images' } as unknown as CheckpointNodes;
   expect(await checkpointUnsupportedReason(n, gateOn, misconfigured, 'migbench')).toBe('containerd on a does not restore from checkpoint images');
+});
+
+it.each([
+  ['containerd://2.1.4', 'on by default'],
+  ['containerd://2.2.6', 'on by default'],
+  ['containerd://2.2.7', 'off by default: needs enable_experimental_restore_via_create = true'],
+  ['containerd://2.3.3', 'on by default'],
+  ['containerd://2.3.4', 'off by default: needs enable_experimental_restore_via_create = true'],
+  ['containerd://2.3.7', 'off by default: needs enable_experimental_restore_via_create = true'],
+])('%s restores from a checkpoint image %s', (runtime, restore) => {
+  expect(restoreWindow(runtime)).toEqual({ restore });
 });

@@ -17,7 +17,11 @@ import { KubeApi } from '../api.ts';
 import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
-import { readWorkloadManifests, serviceNodePort } from '../manifests.ts';
+import { readWorkloadManifests } from '../manifests.ts';
+import { prePullImages } from '../images.ts';
+import { exposureOf } from '../service-exposure.ts';
+import { storageProblems } from '../storage.ts';
+import { nodeRuntimes } from '../node-runtime.ts';
 import type { NodeAccess } from '../node-access.ts';
 import { KubernetesTrialSteps } from './trial.ts';
 
@@ -67,15 +71,37 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   const workloadTypes = [...new Set(scenario.workloads.map((w) => w.type))];
   for (const w of workloadTypes) {
     try {
-      readWorkloadManifests(w);
-      if (k8s.probes && k8s.nodeAddress) serviceNodePort(w);
+      const service = readWorkloadManifests(w).find((o) => o.kind === 'Service');
+      if (exposureOf(k8s) && !service) throw new Error('no Service for the probes to reach');
     } catch (err) {
       problem(`workloads[].type ${w}: no usable workloads/${w}/k8s.yaml (${(err as Error).message})`);
     }
   }
+  // The volumes the workloads claim, as these nodes run them (the lab's: none, a shared host directory instead).
+  const claims = workloadTypes.flatMap((w) => {
+    try {
+      const objects = readWorkloadManifests(w);
+      return (reachable ? access.adaptManifests(objects, 'preflight', 0) : objects).filter((o) => o.kind === 'PersistentVolumeClaim');
+    } catch {
+      return []; // reported above
+    }
+  });
+  for (const found of await storageProblems(cluster, claims, k8s.storageClass)) problem(found);
   if (reachable && pair) {
     const found = access.problem(nodeObjects, [pair.source, pair.target], workloadTypes);
     if (found) problem(found);
+  }
+  // The images on both nodes before the first trial (the only check that creates something: a pull
+  // pod per node, deleted again), last, so a run with other problems pulls nothing.
+  const images = [...new Set(workloadTypes.map((w) => k8s.images?.[w]).filter((i): i is string => i !== undefined))];
+  if (problems.length === 0 && pair && images.length > 0 && !request.dryRun) {
+    try {
+      const took = await prePullImages(cluster, { runId: `pull-${process.pid}`, nodes: [pair.source, pair.target], images, pullSecrets: k8s.imagePullSecrets ?? [], timeoutMs: Math.max(scenario.timing.readyTimeoutMs, 15 * 60_000) });
+      request.log(`migbench: images present on ${Object.entries(took).sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => `${n} (${s} s)`).join(', ')}: ${images.join(', ')}`);
+    } catch (err) {
+      if (!(err instanceof ClusterError)) throw err;
+      problems.push(err.message);
+    }
   }
   return { problems, checked };
 }
@@ -84,16 +110,16 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const { scenario } = request.loaded;
   const k8s = scenario.kubernetes!;
   const { cluster, nodes, reachable } = checked;
-  const fixedAddress = k8s.probes && k8s.address ? { host: k8s.address.slice(0, k8s.address.lastIndexOf(':')), port: Number(k8s.address.slice(k8s.address.lastIndexOf(':') + 1)) } : undefined;
-  // nodeAddress: each workload at its own Service's NodePort on that node.
-  const addressOf = (type: string) => (k8s.probes && k8s.nodeAddress ? { host: k8s.nodeAddress, port: serviceNodePort(type) } : fixedAddress);
+  const exposure = exposureOf(k8s);
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
+  const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
   // Nodes migbench reaches (the lab's, on this host): it can do kubelet-checkpoint's node steps there.
   const checkpointNodes: CheckpointNodes | undefined = reachable ? await access.checkpointNodes() : undefined;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
-      runId: identity.runId, trial: identity.trial, api, workload, ...(addressOf(workload.type) ? { address: addressOf(workload.type)! } : {}),
+      runId: identity.runId, trial: identity.trial, api, workload, ...(exposure ? { exposure } : {}), ...(k8s.storageClass ? { storageClass: k8s.storageClass } : {}),
+      image: { ...(imageOf(workload.type) ? { reference: imageOf(workload.type)! } : {}), pullSecrets: k8s.imagePullSecrets ?? [] },
       ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
       kubelet,
@@ -109,6 +135,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
     platformInfo: {
       name: 'kubernetes', server: cluster.server, context: cluster.context, namespace: cluster.namespace,
       nodes: Object.fromEntries(nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')])),
+      runtimes: await nodeRuntimes(cluster, checked.nodeObjects),
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({

@@ -4,12 +4,14 @@
 // everything the trial or the strategy created deleted again. App probes run when the scenario gives
 // the Service's address; without it (a simulated cluster's pods run no app) the trial measures the
 // pod lifecycle only and says so. A dry run prints the calls that would change the cluster.
-import type { Endpoint } from '../../../model/endpoint.ts';
 import type { KubeApi, K8sObject } from '../api.ts';
-import { chooseNodes, type NodeInfo } from '../cluster.ts';
+import { chooseNodes, type NodeInfo, type WantedNodes } from '../cluster.ts';
 import type { CheckpointNodes } from '../checkpoint-nodes.ts';
 import type { KubeletApi } from '../kubelet-api.ts';
 import { labelValue, prepareManifests, readWorkloadManifests, type TrialManifests } from '../manifests.ts';
+import { withWorkloadImage } from '../images.ts';
+import { waitForServiceEndpoint, type Exposure } from '../service-exposure.ts';
+import { waitForClaimsGone } from '../storage.ts';
 import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../pod-watch.ts';
 import { isServing, type KubernetesStrategy } from '../../../strategies/entry/kubernetes-strategy.ts';
 import type { EventRecorder } from '../../../model/timeline.ts';
@@ -28,11 +30,16 @@ export interface KubernetesTrialSetup {
   strategy: KubernetesStrategy;
   /** The cluster's nodes now (read once per trial: a node may have been cordoned meanwhile). */
   nodes: () => Promise<NodeInfo[]>;
-  wantedNodes: { sourceNode?: string; targetNode?: string };
+  /** Where the scenario lets the pods run (its nodes, nodeSelector, tolerations). */
+  wantedNodes: WantedNodes;
   forceControlPlane: boolean;
   timing: TrialTiming;
-  /** Where the probes reach the Service; undefined: app probes skipped (pod lifecycle only). */
-  address?: Endpoint;
+  /** The workload's image pinned by digest (kubernetes.images) and the pull secrets; default: the manifest's image. */
+  image?: { reference?: string; pullSecrets: readonly string[] };
+  /** The claims' StorageClass (kubernetes.storageClass). */
+  storageClass?: string;
+  /** How the probes reach the Service; undefined: app probes skipped (pod lifecycle only). */
+  exposure?: Exposure;
   /** How this cluster runs a workload's manifest (the real-node cluster: realNodeManifests); default as it is. */
   adaptManifests?: (objects: K8sObject[]) => K8sObject[];
   /** kubelet's API on the nodes, and what migbench can do on the nodes themselves (kubelet-checkpoint). */
@@ -56,7 +63,7 @@ export class KubernetesTrialSteps implements TrialSteps {
   constructor(setup: KubernetesTrialSetup) {
     this.setup = setup;
     this.dryRun = setup.api.dryRun;
-    this.probesSkipped = setup.address === undefined;
+    this.probesSkipped = setup.exposure === undefined;
   }
 
   get strategyName(): string {
@@ -64,21 +71,28 @@ export class KubernetesTrialSteps implements TrialSteps {
   }
 
   async deploy(events: EventRecorder, signal: AbortSignal): Promise<Deployed> {
-    const { api, workload, strategy, address } = this.setup;
+    const { api, workload, strategy, exposure } = this.setup;
     const nodes = await this.setup.nodes();
     let { source, target } = chooseNodes(nodes, this.setup.wantedNodes);
-    const original = readWorkloadManifests(workload.type);
+    const original = withWorkloadImage(readWorkloadManifests(workload.type), this.setup.image?.reference, this.setup.image?.pullSecrets ?? []);
     const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
-      namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target,
+      namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target, app: workload.podSpec(),
+      ...(exposure ? { exposure } : {}),
+      ...(this.setup.wantedNodes.tolerations ? { tolerations: this.setup.wantedNodes.tolerations } : {}),
+      ...(this.setup.wantedNodes.nodeSelector ? { nodeSelector: this.setup.wantedNodes.nodeSelector } : {}),
+      ...(this.setup.storageClass ? { storageClass: this.setup.storageClass } : {}),
       ...(strategy.podAnnotations ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) } : {}),
     });
     this.selector = manifests.podSelector;
     // The watch starts before anything is created, so the first pod's whole life is on the timeline.
     if (!this.dryRun) this.watch = await PodWatch.start(api.cluster, this.selector, events);
     const pods: PodWaiter = this.watch ?? dryRunPods;
+    let service: K8sObject | undefined;
     for (const object of manifests.objects) {
       this.applied.push(object);
-      await api.apply(object);
+      const applied = await api.apply(object);
+      // As the API server holds it: with the nodePort it allocated.
+      if (object.kind === 'Service') service = applied;
     }
     const owner = manifests.owner;
     const pod = await pods.waitForPod(owner.kind === 'Pod' ? `pod ${owner.metadata.name}` : `pod of ${owner.kind} ${owner.metadata.name}`, isServing, this.setup.timing.readyTimeoutMs, signal);
@@ -88,6 +102,9 @@ export class KubernetesTrialSteps implements TrialSteps {
       [source, target] = [target, source];
       events.emit('trial', 'nodes_swapped', `the scheduler put ${pod.name} on ${pod.node}: it moves to ${target}`);
     }
+    // Where the probes reach the Service (not in a dry run: nothing was created to read back).
+    const sourceAddress = nodes.find((n) => n.name === source)?.internalIp;
+    const address = exposure && service && !this.dryRun ? await waitForServiceEndpoint(api, service, exposure, sourceAddress, this.setup.timing.readyTimeoutMs, signal) : undefined;
     if (address) await workload.waitReady(address, this.setup.timing.readyTimeoutMs, signal);
     this.deployed = { manifests, pods, pod, sourceNode: nodes.find((n) => n.name === source)!, target };
     return { address, from: source, to: target };
@@ -134,6 +151,15 @@ export class KubernetesTrialSteps implements TrialSteps {
         errors.push(describe(err, teardownSignal));
       }
       watch.stop();
+    }
+    // The claims, once no pod holds them: the next trial makes them again under the same names.
+    const claims = this.applied.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name);
+    if (claims.length > 0 && !this.dryRun) {
+      try {
+        await waitForClaimsGone(api, claims, this.setup.timing.readyTimeoutMs, teardownSignal);
+      } catch (err) {
+        errors.push(describe(err, teardownSignal));
+      }
     }
     // Files and images on the nodes, once no pod uses them any more.
     for (const left of this.leftOnNodes.reverse()) {
