@@ -36,7 +36,7 @@ timing: { settleMs: 300, observeMs: 500 }
     expect(pods.map((t) => t.evacuation_pod).sort()).toEqual(['redis-p1', 'redis-p2', 'redis-p3', 'redis-p4']);
     expect(pods.map((t) => t.evacuation_target)).toEqual(['node-b', 'node-c', 'node-b', 'node-c']);
     for (const t of pods) {
-      expect(t, `trial ${t.trial}: ${t.status} ${t.failed_phase} ${t.error}`).toMatchObject({ status: 'ok', strategy: evacuation.strategy, evacuation_pods: '4', concurrency: '2', redis_acked_writes_lost: '0' });
+      expect(t, `trial ${t.trial}: ${t.status} ${t.failed_phase} ${t.error} acked_writes_lost=${t.redis_acked_writes_lost} pods=${t.evacuation_pods} concurrency=${t.concurrency}`).toMatchObject({ status: 'ok', strategy: evacuation.strategy, evacuation_pods: '4', concurrency: '2', redis_acked_writes_lost: '0' });
       expect(Number(t.downtime_ms)).toBeGreaterThan(0);
     }
     expect(evacuation).toMatchObject({ pods: '4', concurrency: '2', pods_failed: '0', targets: 'node-b node-c' });
