@@ -4,13 +4,14 @@
 // depends only on the code, so a test can check that the committed copies are current
 // (test/docs/reference-docs.test.ts); scripts/gen-docs.ts writes them (`npm run docs`).
 import { z } from 'zod';
-import { datasetColumnDocs, hostLoadColumnDocs, provenanceColumnDocs, sweepColumnDocs, trialIdentityColumnDocs, trialsColumns } from '../results/trials-csv.ts';
+import { datasetColumnDocs, evacuationColumnDocs, hostLoadColumnDocs, provenanceColumnDocs, sweepColumnDocs, trialIdentityColumnDocs, trialsColumns } from '../results/trials-csv.ts';
 import { serviceOutageColumnDocs } from '../metrics/service-outage.ts';
 import { metricColumnDocs } from '../metrics/trial-metrics.ts';
 import { samplesColumnDocs } from '../results/samples-csv.ts';
 import { eventsColumnDocs } from '../results/events-csv.ts';
 import { framesColumnDocs } from '../results/frames-csv.ts';
 import { progressColumnDocs } from '../results/progress-csv.ts';
+import { evacuationsColumnDocs } from '../results/evacuations-csv.ts';
 import { kubernetesPlatformSchema, localPlatformSchema, scenarioSchema, strategyObjectSchema, workloadSchema } from '../scenario/schema.ts';
 
 /** The markers between which a docs page holds generated text; what lies outside them is written by hand. */
@@ -36,7 +37,7 @@ type Doc = string | { unit?: string; description: string };
 
 /** Every trials.csv column's doc, in the order the writer writes them; throws when one has none. */
 function trialsColumnDocs(): [string, Doc][] {
-  const all: Record<string, Doc> = { ...trialIdentityColumnDocs, ...sweepColumnDocs, ...datasetColumnDocs, ...metricColumnDocs, ...provenanceColumnDocs, ...hostLoadColumnDocs, ...serviceOutageColumnDocs };
+  const all: Record<string, Doc> = { ...trialIdentityColumnDocs, ...sweepColumnDocs, ...datasetColumnDocs, ...metricColumnDocs, ...provenanceColumnDocs, ...hostLoadColumnDocs, ...serviceOutageColumnDocs, ...evacuationColumnDocs };
   return trialsColumns.map((column) => {
     const doc = all[column];
     if (doc === undefined) throw new Error(`trials.csv column ${column} has no documentation: add it to its *ColumnDocs`);
@@ -74,6 +75,7 @@ export function resultsReference(): string {
     columnTable('events.csv', entries(eventsColumnDocs)),
     columnTable('frames.csv', entries(framesColumnDocs)),
     columnTable('progress.csv', entries(progressColumnDocs)),
+    columnTable('evacuations.csv', entries(evacuationsColumnDocs)),
   ].join('\n\n');
 }
 

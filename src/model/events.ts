@@ -8,7 +8,7 @@ export const trialPhases = ['deploy', 'prepare', 'settle', 'migrate', 'observe',
 export type TrialPhase = (typeof trialPhases)[number];
 
 /** The trial's own events (runner/trial.ts, trial-parts.ts and the platforms' trial steps). */
-export const trialEvents = ['trigger', 'migrated', 'failed', 'observe_after_failure', 'observe_failed', 'pod_ready', 'nodes_swapped'] as const;
+export const trialEvents = ['trigger', 'migrated', 'failed', 'observe_after_failure', 'observe_failed', 'pod_ready', 'nodes_swapped', 'evacuation_pod_start'] as const;
 
 /** The local platform's steps (platforms/local/): pods, the service, CRIU's checkpoint and restore. */
 export const localPlatformEvents = [

@@ -3,6 +3,7 @@
 // what the probes recorded and the figures the strategy and the workload reported. Metrics
 // (src/metrics/) are computed from this; the writers (src/results/) serialize both.
 import type { CriuStats } from './criu-stats.ts';
+import type { EvacuationMembership, EvacuationSummary } from './evacuation.ts';
 import type { TrialPhase } from './events.ts';
 import type { ProbeRecords, Verification } from './records.ts';
 import type { MonotonicMs, Timeline } from './timeline.ts';
@@ -25,6 +26,8 @@ export interface TrialIdentity {
   warmup: boolean;
   /** The parameter the scenario sweeps for this workload (e.g. datasetMiB) and this trial's value of it. */
   sweep?: { parameter: string; value: number };
+  /** The evacuation this trial's pod was moved in (an `evacuate:` scenario); absent for a single-pod trial. */
+  evacuation?: EvacuationMembership;
 }
 
 /** What a trial that ran recorded, whatever its outcome (nothing measured is thrown away). */
@@ -50,6 +53,8 @@ export interface TrialRecords {
   verification?: Verification;
   /** How busy the host was over the trial (trials.csv host_*); the runner measures it around the trial. */
   hostLoad?: HostLoad;
+  /** The last pod of an evacuation carries the evacuation's figures (evacuations.csv). */
+  evacuationSummary?: EvacuationSummary;
 }
 
 export interface OkTrial extends TrialIdentity, TrialRecords {

@@ -5,6 +5,8 @@
 // strategy, so the sweep's points are interleaved like everything else.
 import type { Scenario, StrategyConfig, WorkloadConfig } from '../scenario/schema.ts';
 import { sweepInstances } from '../scenario/sweep.ts';
+import { evacuationPodName, evacuationShapes, type EvacuationShape } from '../scenario/evacuation.ts';
+import type { EvacuationMembership } from '../model/evacuation.ts';
 import { seededRandom, shuffled } from './random.ts';
 
 export interface PlannedTrial {
@@ -21,9 +23,12 @@ export interface PlannedTrial {
   repetition: number;
   /** Warm-up trials run first and are excluded from summaries (they pay first-use costs). */
   warmup: boolean;
+  /** One pod of an evacuation: the run moves the evacuation's consecutive trials together. */
+  evacuation?: EvacuationMembership & { targets: string[] };
 }
 
 export function planTrials(scenario: Scenario): PlannedTrial[] {
+  if (scenario.evacuate) return planEvacuations(scenario);
   const random = seededRandom(scenario.seed);
   const instances = scenario.workloads.flatMap((workload) => sweepInstances(workload));
   const pairs = instances.flatMap((instance) => scenario.strategies.map((strategy) => ({ instance, strategy })));
@@ -33,6 +38,50 @@ export function planTrials(scenario: Scenario): PlannedTrial[] {
       for (const { instance, strategy } of shuffled(pairs, random)) {
         const { workload, name, sweep } = instance;
         trials.push({ trial: trials.length + 1, workload, workloadName: name, ...(sweep ? { sweep } : {}), strategy, repetition, warmup });
+      }
+    }
+  };
+  rounds(scenario.warmup, true);
+  rounds(scenario.repetitions, false);
+  return trials;
+}
+
+/** The results' `workload` of an evacuation's pods: the workloads, their counts and the concurrency (`redis-n4-c2`), so summaries group by shape. */
+export function evacuationLabel(shape: EvacuationShape): string {
+  return `${shape.pods.map((p) => `${p.workload}-n${p.count}`).join('-')}-c${shape.concurrency}`;
+}
+
+/**
+ * An `evacuate:` scenario: rounds of every evacuation shape (its sweep's points) × strategy, shuffled
+ * like single-pod trials; each evacuation is as many consecutive trials as it has pods, pod i moving
+ * to targets[i mod n].
+ */
+function planEvacuations(scenario: Scenario): PlannedTrial[] {
+  const random = seededRandom(scenario.seed);
+  const from = scenario.migration.from ?? scenario.nodes.find((n) => n !== scenario.migration.to)!;
+  const to = scenario.migration.to ?? scenario.nodes.find((n) => n !== from)!;
+  const shapes = evacuationShapes(scenario.evacuate!, to);
+  const pairs = shapes.flatMap((shape) => scenario.strategies.map((strategy) => ({ shape, strategy })));
+  const trials: PlannedTrial[] = [];
+  let evacuations = 0;
+  const rounds = (count: number, warmup: boolean) => {
+    for (let repetition = 1; repetition <= count; repetition++) {
+      for (const { shape, strategy } of shuffled(pairs, random)) {
+        const id = ++evacuations;
+        const total = shape.pods.reduce((sum, p) => sum + p.count, 0);
+        let index = 0;
+        for (const { workload: name, count } of shape.pods) {
+          const template = scenario.workloads.find((w) => (w.name ?? w.type) === name)!;
+          for (let i = 1; i <= count; i++) {
+            const pod = evacuationPodName(name, i);
+            const target = shape.targets[index % shape.targets.length]!;
+            index++;
+            trials.push({
+              trial: trials.length + 1, workload: { ...template, name: pod } as WorkloadConfig, workloadName: evacuationLabel(shape), strategy, repetition, warmup,
+              evacuation: { id, pods: total, concurrency: shape.concurrency, pod, target, targets: shape.targets },
+            });
+          }
+        }
       }
     }
   };

@@ -4,6 +4,7 @@
 import type { ResultsData, EventRecord, SampleSegment } from './read-results.ts';
 import { formatMedian, isWorkloadSpecific, NO_SUMMARY, summaryMetrics, whereItWent, type SummaryRow } from './summary.ts';
 import { sweepFits, sweepTables } from './slope.ts';
+import { evacuationCells } from './evacuations.ts';
 import { downsampleSegments, segmentColor, segmentKey, timelineSvg } from './charts/timeline.ts';
 import { distributionSvg, type DistributionPoint } from './charts/distribution.ts';
 import { CRIU_PARTS, criuPhasesSvg, type CriuTrial } from './charts/criu-phases.ts';
@@ -82,7 +83,13 @@ function summarySection(data: ResultsData): string {
   if (data.summary.length === 0) return `<p>${esc(NO_SUMMARY)}</p>`;
   // A run with a sweep also gets the growth per swept value and the fitted slopes, as in the terminal.
   const sweeps = sweepTables(sweepFits(data.trials)).map((t) => `<p class="sub">${esc(t.title)}</p>${table(t.header, t.body.map((r) => r.map(esc)), 'numeric')}`);
-  return summaryTable(data.summary) + sweeps.join('');
+  // An evacuation run also gets its evacuations (evacuations.csv) and their growth with the pod count.
+  const evacuations = evacuationCells(data.evacuations ?? []);
+  const evacuationHtml = evacuations
+    ? `<p class="sub">Evacuations (evacuations.csv; medians over repetitions)</p>${table(evacuations.header, evacuations.body.map((r) => r.map(esc)), 'numeric', 'evacuations')}` +
+      (evacuations.growth.length > 0 ? `<p class="sub">${esc(evacuations.growthTitle)}</p><ul>${evacuations.growth.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '')
+    : '';
+  return summaryTable(data.summary) + sweeps.join('') + evacuationHtml;
 }
 
 function trialsSection(trials: Trial[]): string {

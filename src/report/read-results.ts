@@ -7,6 +7,7 @@ import { parse as parseSync } from 'csv-parse/sync';
 import type { RunInfo } from '../results/run-json.ts';
 import type { EventRecord, SampleSegment } from './charts/timeline-input.ts';
 import { parseTrialsCsv, summarizeTrialRecords, type SummaryRow } from './summary.ts';
+import { readEvacuations } from './evacuations.ts';
 
 export type { EventRecord, SampleSegment };
 
@@ -22,6 +23,8 @@ export interface ResultsData {
   run?: RunInfo;
   /** What was missing or unreadable (the report says so instead of failing). */
   problems: string[];
+  /** evacuations.csv rows (an `evacuate:` run); absent or empty otherwise. */
+  evacuations?: Record<string, string>[];
 }
 
 /** Folds samples, in file order, into segments. Samples of one trial × probe must come in time order (the writer sorts them). */
@@ -98,5 +101,6 @@ export async function readResults(dir: string): Promise<ResultsData> {
     }
   } else problems.push(`${dir}/run.json is missing: no environment shown`);
 
-  return { dir, trials, summary: summarizeTrialRecords(trials), segments, events, sampleCount, run, problems };
+  const evacuations = readEvacuations(dir);
+  return { dir, trials, summary: summarizeTrialRecords(trials), segments, events, sampleCount, run, problems, ...(evacuations.length > 0 ? { evacuations } : {}) };
 }

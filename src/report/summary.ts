@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { percentile } from '../metrics/percentile.ts';
 import { anatomyColumn, anatomyParts, harnessParts, type AnatomyPart } from '../metrics/anatomy.ts';
 import { formatSweepFits, sweepFits } from './slope.ts';
+import { formatEvacuationsOf } from './evacuations.ts';
 import { textTable } from './text-table.ts';
 
 export interface SummaryRow {
@@ -133,5 +134,6 @@ export function formatSummary(rows: SummaryRow[]): string {
 export function summarizeResultsDir(dir: string): string {
   const records = parseTrialsCsv(readFileSync(`${dir}/trials.csv`, 'utf8'));
   const sweep = formatSweepFits(sweepFits(records));
-  return [formatSummary(summarizeTrialRecords(records)), ...(sweep ? [sweep] : [])].join('\n\n');
+  const evacuations = formatEvacuationsOf(dir);
+  return [formatSummary(summarizeTrialRecords(records)), ...(sweep ? [sweep] : []), ...(evacuations ? [evacuations] : [])].join('\n\n');
 }

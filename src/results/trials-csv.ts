@@ -59,11 +59,21 @@ export const hostLoadColumnDocs = {
   host_memory_pressure_pct: { unit: '%', description: 'share of the trial in which some task stalled waiting for memory (/proc/pressure/memory `some`); empty where the kernel has no PSI' },
 } as const;
 
+/** An evacuation's pods (an `evacuate:` scenario): added last, so every earlier column keeps its position; empty for a single-pod trial. */
+export const evacuationColumnDocs = {
+  evacuation: "1-based number of the evacuation this pod was moved in (joins evacuations.csv); empty when the trial moved one pod",
+  evacuation_pods: { unit: 'count', description: 'pods the evacuation moved (all on the same source node)' },
+  concurrency: { unit: 'count', description: "at most this many of the evacuation's pods moved at once" },
+  evacuation_pod: "this pod's name in the evacuation (`<workload>-p<i>`: its own volumes and service)",
+  evacuation_target: 'the node this pod moved to',
+} as const;
+
 export const trialsColumns = [
   ...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs),
   // Added later, each after every earlier column: the host's load, the service's outage.
   ...Object.keys(hostLoadColumnDocs),
   ...Object.keys(serviceOutageColumnDocs),
+  ...Object.keys(evacuationColumnDocs),
 ];
 
 export const trialsCsv: CsvWriter = {
@@ -77,6 +87,7 @@ export const trialsCsv: CsvWriter = {
     ...columnsFrom(provenanceColumnDocs),
     ...columnsFrom(hostLoadColumnDocs),
     ...columnsFrom(serviceOutageColumnDocs),
+    ...columnsFrom(evacuationColumnDocs),
   ],
   rows: trialRow,
 };
@@ -109,6 +120,9 @@ function trialRow(result: TrialResult, metrics: TrialMetrics): string {
       records?.operator ?? '',
       ...hostLoadCells(records?.hostLoad),
       ...serviceOutageColumns.map((c) => formatMs(metrics[c])),
+      ...(result.evacuation
+        ? [String(result.evacuation.id), String(result.evacuation.pods), String(result.evacuation.concurrency), result.evacuation.pod, result.evacuation.target]
+        : ['', '', '', '', '']),
     ],
   ]);
 }

@@ -12,6 +12,7 @@ import type { TrialMetrics } from '../metrics/trial-metrics.ts';
 import { probeOptions } from '../probes/probe.ts';
 import { judgeTrial, runTrial, type JudgedTrial, type Phase, type TrialSteps } from './trial.ts';
 import { hostLoadBetween, sampleHostLoad } from '../system/host-load.ts';
+import { runEvacuation, type EvacuationSteps } from './evacuation.ts';
 
 export interface RunnerEvents {
   'trial-start': [trial: PlannedTrial, index: number, total: number];
@@ -25,6 +26,8 @@ export interface RunPlatform {
   unsupportedReason(strategy: StrategyConfig): Promise<string | undefined>;
   /** The platform's steps of one trial of the workload. */
   trialSteps(trial: PlannedTrial, identity: TrialIdentity, workload: Workload): TrialSteps;
+  /** The platform's steps of one evacuation (its pods' trials, in order); absent where evacuations cannot run. */
+  evacuationSteps?(trials: PlannedTrial[], workloads: Workload[]): EvacuationSteps;
 }
 
 export interface RunOptions {
@@ -56,6 +59,7 @@ export function trialIdentity(runId: string, trial: PlannedTrial): TrialIdentity
     repetition: trial.repetition,
     warmup: trial.warmup,
     ...(trial.sweep ? { sweep: trial.sweep } : {}),
+    ...(trial.evacuation ? { evacuation: { id: trial.evacuation.id, pods: trial.evacuation.pods, concurrency: trial.evacuation.concurrency, pod: trial.evacuation.pod, target: trial.evacuation.target } } : {}),
   };
 }
 
@@ -71,14 +75,50 @@ export class Runner extends EventEmitter<RunnerEvents> {
       if (unsupported.has(key)) continue;
       unsupported.set(key, (await platform.unsupportedReason(trial.strategy)) ?? '');
     }
-    for (const [index, trial] of trials.entries()) {
+    const count = (result: TrialResult) => {
+      if (result.status === 'ok') summary.ok++;
+      else if (result.status === 'unsupported') summary.unsupported++;
+      else summary.failed++;
+    };
+    for (let index = 0; index < trials.length; ) {
+      const trial = trials[index]!;
       if (options.signal.aborted) {
         summary.skipped = trials.length - index;
         break;
       }
+      const unsupportedBecause = unsupported.get(JSON.stringify(trial.strategy));
+      if (trial.evacuation && !unsupportedBecause) {
+        // An evacuation's pods are consecutive trials, run together; their rows are recorded once it ended.
+        const id = trial.evacuation.id;
+        let end = index;
+        while (end < trials.length && trials[end]!.evacuation?.id === id) end++;
+        const group = trials.slice(index, end);
+        group.forEach((t, i) => this.emit('trial-start', t, index + i, trials.length));
+        const workloads = group.map((t) => createWorkload(t.workload));
+        if (!platform.evacuationSteps) throw new Error('this platform cannot run evacuations (the scenario check should have refused `evacuate:`)');
+        // The host's load over the whole evacuation: every pod's row carries it.
+        const loadBefore = sampleHostLoad();
+        const judged = await runEvacuation({
+          pods: group.map((t, i) => ({ identity: trialIdentity(options.runId, t), workload: workloads[i]!, probe: probeOptions({ ...scenario.probe, ...t.workload.probe }) })),
+          concurrency: trial.evacuation.concurrency,
+          targets: trial.evacuation.targets,
+          steps: platform.evacuationSteps(group, workloads),
+          timing: scenario.timing,
+          signal: options.signal,
+          onPhase: (phase: string) => this.emit('trial-phase', trial, phase),
+        });
+        const hostLoad = hostLoadBetween(loadBefore, sampleHostLoad());
+        for (const pod of judged) pod.result.hostLoad = hostLoad;
+        for (const [i, { result, metrics }] of judged.entries()) {
+          options.record(result, metrics);
+          count(result);
+          this.emit('trial-end', result, metrics, index + i, trials.length);
+        }
+        index = end;
+        continue;
+      }
       this.emit('trial-start', trial, index, trials.length);
       const identity = trialIdentity(options.runId, trial);
-      const unsupportedBecause = unsupported.get(JSON.stringify(trial.strategy));
       let judged: JudgedTrial;
       if (unsupportedBecause) judged = judgeTrial(unsupportedTrial(identity, unsupportedBecause, scenario.probe.intervalMs), scenario.timing.observeMs);
       else {
@@ -100,10 +140,9 @@ export class Runner extends EventEmitter<RunnerEvents> {
       }
       const { result, metrics } = judged;
       options.record(result, metrics);
-      if (result.status === 'ok') summary.ok++;
-      else if (result.status === 'unsupported') summary.unsupported++;
-      else summary.failed++;
+      count(result);
       this.emit('trial-end', result, metrics, index, trials.length);
+      index++;
     }
     return summary;
   }

@@ -148,14 +148,36 @@ export async function runTrial(setup: TrialSetup): Promise<JudgedTrial<RanTrial>
   const teardownErrors = await steps.teardown(signal);
   if (teardownErrors.length > 0) log.failTeardown(teardownErrors.join('; '));
 
-  const measured: RanTrial = {
-    ...setup.identity,
+  const measured = ranTrialResult({
+    identity: setup.identity, log, probes, startedAt, triggerAt, probeIntervalMs: setup.probe.intervalMs, probesSkipped: steps.probesSkipped,
+    strategyFinishedAt, moved, datasetBytes,
+  });
+  return judgeTrial(measured, setup.timing.observeMs);
+}
+
+/** What one pod's trial recorded, as its result (before judging): used by runTrial and by each pod of an evacuation. */
+export function ranTrialResult(parts: {
+  identity: TrialIdentity;
+  log: TrialLog;
+  probes: ProbeSession;
+  startedAt: Date;
+  triggerAt: number | undefined;
+  probeIntervalMs: number;
+  probesSkipped: boolean;
+  strategyFinishedAt: number | undefined;
+  moved: Moved | undefined;
+  datasetBytes: number | undefined;
+}): RanTrial {
+  const { log, probes, moved, strategyFinishedAt, datasetBytes, triggerAt } = parts;
+  const events = log.events;
+  return {
+    ...parts.identity,
     ...log.outcome(),
-    startedAt,
+    startedAt: parts.startedAt,
     // A trial that failed before its trigger has no t = 0; its times are relative to the first event.
     timeline: { triggerAt: triggerAt ?? events[0]?.at ?? 0, samples: probes.samples, events },
-    probeIntervalMs: setup.probe.intervalMs,
-    ...(steps.probesSkipped ? { probesSkipped: true } : {}),
+    probeIntervalMs: parts.probeIntervalMs,
+    ...(parts.probesSkipped ? { probesSkipped: true } : {}),
     ...(strategyFinishedAt !== undefined ? { strategyFinishedAt } : {}),
     ...(moved?.criu ? { criu: moved.criu } : {}),
     ...(moved?.checkpointBytes !== undefined ? { checkpointBytes: moved.checkpointBytes } : {}),
@@ -163,5 +185,4 @@ export async function runTrial(setup: TrialSetup): Promise<JudgedTrial<RanTrial>
     ...(datasetBytes !== undefined ? { datasetBytes } : {}),
     ...probes.resultFields(),
   };
-  return judgeTrial(measured, setup.timing.observeMs);
 }

@@ -10,6 +10,7 @@ import { platformFields } from './platform-fields.ts';
 export type { ScenarioProblem } from './problem.ts';
 import { describe, type ScenarioProblem } from './problem.ts';
 import { sweepConflicts, sweepInstances } from './sweep.ts';
+import { evacuationProblems } from './evacuation.ts';
 
 export class ScenarioError extends Error {
   readonly file: string;
@@ -236,6 +237,12 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
     problems.push({ path: 'strategies', expected: 'each strategy once (a CRIU strategy may also appear once more with ip: preserve)', found: `${JSON.stringify(d)} twice` });
   }
   problems.push(...strategyProblems(s));
+  if (s.evacuate) {
+    const from = s.migration.from ?? s.nodes.find((n) => n !== s.migration.to)!;
+    const workloadNames = s.workloads.map(workloadName);
+    const sweptWorkloads = s.workloads.filter((w) => w.sweep !== undefined).map(workloadName);
+    problems.push(...evacuationProblems(s.evacuate, { nodes: s.nodes, from, workloadNames, sweptWorkloads }));
+  }
   return problems;
 }
 

@@ -89,6 +89,7 @@ function localOnlyFields(raw: Record<string, unknown>, locate: Locate): Scenario
     nodes: 'no `nodes` with platform: kubernetes (the cluster\'s nodes are its own; name them with kubernetes.sourceNode and kubernetes.targetNode)',
     local: 'no `local:` block with platform: kubernetes (its fields configure the local platform only; set platform: local to use them)',
     migration: 'no `migration` with platform: kubernetes (use kubernetes.sourceNode and kubernetes.targetNode)',
+    evacuate: 'no `evacuate:` with platform: kubernetes (evacuations run on the local platform only so far)',
   };
   const migration = raw.migration as Record<string, unknown> | undefined;
   return Object.keys(fix)

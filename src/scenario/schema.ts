@@ -5,6 +5,7 @@
 // from them (`npm run docs`, scripts/gen-docs.ts) and cannot drift from the schema.
 import { z } from 'zod';
 import { strategySchema } from '../strategies/registry.ts';
+import { evacuateSchema } from './evacuation.ts';
 import { sweepSchema } from './sweep.ts';
 
 // The strategies' schemas, names and label come from their registry (src/strategies/registry.ts);
@@ -293,6 +294,7 @@ export const scenarioSchema = z
       .strict()
       .default({}),
     workloads: z.array(workloadSchema).min(1).describe('The apps to move, each with the probe that measures what its users feel.'),
+    evacuate: evacuateSchema,
     strategies: z
       .array(strategySchema)
       .min(1)

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { serviceOutageColumnDocs } from '../../src/metrics/service-outage.ts';
 import { csvHeader } from '../../src/results/csv-writer.ts';
-import { hostLoadColumnDocs, trialsColumns, trialsCsv } from '../../src/results/trials-csv.ts';
+import { evacuationColumnDocs, hostLoadColumnDocs, trialsColumns, trialsCsv } from '../../src/results/trials-csv.ts';
 import { samplesColumns, samplesCsv } from '../../src/results/samples-csv.ts';
 import { eventsColumns, eventsCsv } from '../../src/results/events-csv.ts';
 import { framesCsv } from '../../src/results/frames-csv.ts';
@@ -45,11 +45,14 @@ describe('trials.csv', () => {
     expect(header).toEqual(trialsColumns);
     expect(header.slice(0, 10)).toEqual(['run_id', 'trial', 'workload', 'strategy', 'repetition', 'status', 'error', 'started_at', 'warmup', 'failed_phase']);
     expect(header.slice(10, 16)).toEqual(['sweep_dataset_mib', 'sweep_keys', 'sweep_value_bytes', 'sweep_bitrate_kbps', 'sweep_model_width', 'dataset_bytes']);
-    const added = [...Object.keys(hostLoadColumnDocs), ...Object.keys(serviceOutageColumnDocs)];
+    const added = [...Object.keys(hostLoadColumnDocs), ...Object.keys(serviceOutageColumnDocs), ...Object.keys(evacuationColumnDocs)];
     expect(header.slice(16, -1 - added.length)).toEqual(metricColumns);
     // Each added last so that no earlier column moved.
     expect(header.at(-1 - added.length)).toBe('operator');
-    expect(header.slice(-added.length)).toEqual(['host_load1', 'host_cpu_busy_pct', 'host_other_cpu_pct', 'host_steal_pct', 'host_memory_pressure_pct', 'service_downtime_ms', 'service_downtime_upper_ms', 'anat_client_gap_ms']);
+    expect(header.slice(-added.length)).toEqual([
+      'host_load1', 'host_cpu_busy_pct', 'host_other_cpu_pct', 'host_steal_pct', 'host_memory_pressure_pct', 'service_downtime_ms', 'service_downtime_upper_ms', 'anat_client_gap_ms',
+      'evacuation', 'evacuation_pods', 'concurrency', 'evacuation_pod', 'evacuation_target',
+    ]);
     expect(header.slice(16, 19)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
   });
 

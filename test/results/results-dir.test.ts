@@ -24,7 +24,8 @@ describe('ResultsDir', () => {
   it('creates the directory and writes the headers', () => {
     const dir = freshDir();
     new ResultsDir(dir).open();
-    expect(readdirSync(dir).sort()).toEqual(['events.csv', 'frames.csv', 'progress.csv', 'samples.csv', 'trials.csv']);
+    expect(readdirSync(dir).sort()).toEqual(['evacuations.csv', 'events.csv', 'frames.csv', 'progress.csv', 'samples.csv', 'trials.csv']);
+    expect(read(dir, 'evacuations.csv')).toBe('run_id,evacuation,strategy,repetition,warmup,pods,concurrency,targets,total_ms,downtime_p50_ms,downtime_p99_ms,downtime_max_ms,pods_failed,bytes_moved\n');
     expect(read(dir, 'frames.csv')).toBe('trial,t_ms,connection,epoch,seq,server_ts_us\n');
     expect(read(dir, 'progress.csv')).toBe('trial,t_ms,step,started_step,pid,process_start\n');
     expect(read(dir, 'samples.csv')).toBe('trial,probe,t_ms,ok,latency_ms,error,send_lag_ms\n');
@@ -108,6 +109,6 @@ describe('ResultsDir', () => {
     expect(text.endsWith('}\n')).toBe(true);
     expect(JSON.parse(text)).toMatchObject({ endedAt: '2025-01-01T00:01:00.000Z', trials: { ok: 5, failed: 1 } });
     expect(existsSync(join(dir, '.run.json.tmp'))).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual(['events.csv', 'frames.csv', 'progress.csv', 'run.json', 'samples.csv', 'trials.csv']);
+    expect(readdirSync(dir).sort()).toEqual(['evacuations.csv', 'events.csv', 'frames.csv', 'progress.csv', 'run.json', 'samples.csv', 'trials.csv']);
   });
 });

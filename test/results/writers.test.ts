@@ -14,7 +14,7 @@ import { sampleTrial } from './fixtures.ts';
 
 describe('the list of writers', () => {
   it('names every file once, trials.csv last', () => {
-    expect(csvWriters.map((w) => w.file)).toEqual(['samples.csv', 'events.csv', 'frames.csv', 'progress.csv', 'trials.csv']);
+    expect(csvWriters.map((w) => w.file)).toEqual(['samples.csv', 'events.csv', 'frames.csv', 'progress.csv', 'evacuations.csv', 'trials.csv']);
   });
 
   it('writes the same header lines as before the writers were one list, byte for byte', () => {

@@ -8,6 +8,7 @@ import { LocalPlatform } from '../local-platform.ts';
 import { readTestSwitchDelay } from '../test-switch-delay.ts';
 import type { HostTools } from './host-tools.ts';
 import { LocalTrialSteps } from './trial.ts';
+import { LocalEvacuationSteps } from './evacuation.ts';
 
 export async function prepareLocalRun(request: RunRequest, hostTools: HostTools): Promise<PreparedRun> {
   const { scenario, migration } = request.loaded;
@@ -38,6 +39,11 @@ export async function prepareLocalRun(request: RunRequest, hostTools: HostTools)
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>
           new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing, ...(testSwitchDelay ? { testSwitchDelay } : {}) }),
+        evacuationSteps: (trials, workloads) =>
+          new LocalEvacuationSteps({
+            platform, from: migration.from, timing: scenario.timing,
+            pods: trials.map((trial, i) => ({ workload: workloads[i]!, target: trial.evacuation?.target ?? migration.to, strategy: createStrategy(trial.strategy) })),
+          }),
         close: () => platform.close(),
       };
     },
