@@ -34,11 +34,11 @@ export function calibrationOrder(plain: number, inject25: number, inject10: numb
   let i25 = 0;
   let i10 = 0;
   const add = (kind: PlannedRun['kind']) => runs.push({ name: `${String(runs.length + 1).padStart(2, '0')}-${kind}`, kind });
-  while (p < Math.min(2, plain)) (p++, add('plain'));
+  while (p < Math.min(2, plain)) p++, add('plain');
   while (p < plain || i25 < inject25 || i10 < inject10) {
-    if (i25 < inject25 && (i25 <= i10 || i10 >= inject10)) (i25++, add('inject25'));
-    else if (i10 < inject10) (i10++, add('inject10'));
-    if (p < plain) (p++, add('plain'));
+    if (i25 < inject25 && (i25 <= i10 || i10 >= inject10)) i25++, add('inject25');
+    else if (i10 < inject10) i10++, add('inject10');
+    if (p < plain) p++, add('plain');
   }
   return runs;
 }
@@ -53,11 +53,21 @@ function finished(dir: string): boolean {
 
 export function medianDowntime(dir: string, strategy: string): number | undefined {
   const rows = parse(readFileSync(join(dir, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  return percentile(rows.filter((r) => r.strategy === strategy && r.status === 'ok' && r.warmup !== 'true' && r.downtime_ms !== '').map((r) => Number(r.downtime_ms)), 50);
+  return percentile(
+    rows.filter((r) => r.strategy === strategy && r.status === 'ok' && r.warmup !== 'true' && r.downtime_ms !== '').map((r) => Number(r.downtime_ms)),
+    50,
+  );
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string' }, plain: { type: 'string', default: '11' }, inject25: { type: 'string', default: '6' }, inject10: { type: 'string', default: '4' } } });
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      plain: { type: 'string', default: '11' },
+      inject25: { type: 'string', default: '6' },
+      inject10: { type: 'string', default: '4' },
+    },
+  });
   if (!values.out) throw new Error('--out DIR: where the runs go');
   const out = resolve(values.out);
   mkdirSync(out, { recursive: true });
@@ -68,7 +78,11 @@ async function main(): Promise<void> {
   for (const run of order) {
     const dir = join(out, run.name);
     if (run.kind !== 'plain' && baseMedian === undefined) {
-      const medians = order.filter((r) => r.kind === 'plain').slice(0, 2).map((r) => medianDowntime(join(out, r.name), 'criu')).filter((m): m is number => m !== undefined);
+      const medians = order
+        .filter((r) => r.kind === 'plain')
+        .slice(0, 2)
+        .map((r) => medianDowntime(join(out, r.name), 'criu'))
+        .filter((m): m is number => m !== undefined);
       baseMedian = percentile(medians, 50);
       if (baseMedian === undefined) throw new Error('no criu downtime in the first plain runs: cannot size the injected delay');
     }
@@ -80,7 +94,11 @@ async function main(): Promise<void> {
     const started = new Date().toISOString();
     process.stderr.write(`calibrate: ${run.name} (delay ${delay} ms) waiting for the host lock ...\n`);
     // Node from node_modules directly (not bin/migbench, whose npm-ci step must not run here).
-    const result = spawnSync('flock', [HOST_LOCK, join(ROOT, 'node_modules', '.bin', 'node'), join(ROOT, 'src', 'cli.ts'), 'run', CALIBRATION_SCENARIO, '--out', dir, '--quiet'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const result = spawnSync(
+      'flock',
+      [HOST_LOCK, join(ROOT, 'node_modules', '.bin', 'node'), join(ROOT, 'src', 'cli.ts'), 'run', CALIBRATION_SCENARIO, '--out', dir, '--quiet'],
+      { env, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     appendFileSync(manifest, `${run.name},${run.kind},${delay},${started},${new Date().toISOString()},${result.status}\n`);
     process.stderr.write(`calibrate: ${run.name} exit ${result.status}\n`);
     if (result.status !== 0 && result.status !== 1) throw new Error(`${run.name}: migbench run exited ${result.status}`);

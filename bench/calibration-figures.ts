@@ -49,7 +49,8 @@ export function judge(baseline: Row[], current: Row[], gate: Gate, onlyGated = f
   return {
     holm: c.regression,
     bh: failedTrials || family.some((m, i) => bhAdjusted[i]! < gate.alpha && worse(m)),
-    uncorrected: failedTrials || c.metrics.some((m) => m.p !== undefined && m.p < gate.alpha && m.baseline.median !== undefined && worse(m as (typeof family)[number])),
+    uncorrected:
+      failedTrials || c.metrics.some((m) => m.p !== undefined && m.p < gate.alpha && m.baseline.median !== undefined && worse(m as (typeof family)[number])),
     failedTrials,
     flagged: c.metrics.filter((m) => m.verdict === 'regression').map((m) => `${m.strategy} ${m.metric}`),
     unreliable: c.unreliable.length > 0,
@@ -80,7 +81,10 @@ function withExtraCells(pools: Map<string, Row[]>, target: string, extra: number
   for (let k = 0; k < extra && sources.length > 0; k++) {
     const [, rows] = sources[k % sources.length]!;
     const workload = `copy-${k + 1}`;
-    out.set(`${workload} ${rows[0]!.strategy}`, rows.map((r) => ({ ...r, workload })));
+    out.set(
+      `${workload} ${rows[0]!.strategy}`,
+      rows.map((r) => ({ ...r, workload })),
+    );
   }
   return out;
 }
@@ -129,7 +133,16 @@ export function resampledAADefaultFamily(plain: Row[], gate: Gate, extra: number
  * `effect` is given instead, are plain rows with downtime_ms × (1 + effect) (a synthetic shift).
  * Counted as detected when the Holm gate fails on that cell's downtime_ms.
  */
-export function resampledDetection(plain: Row[], gate: Gate, cell: string, n: number, draws: number, shift: { injected: Row[] } | { effect: number }, seed = 2, extraCells = 0): Rate {
+export function resampledDetection(
+  plain: Row[],
+  gate: Gate,
+  cell: string,
+  n: number,
+  draws: number,
+  shift: { injected: Row[] } | { effect: number },
+  seed = 2,
+  extraCells = 0,
+): Rate {
   const random = seededRandom(seed);
   const pools = withExtraCells(poolsByCell(plain), cell, extraCells);
   const injectedPool = 'injected' in shift ? measured(shift.injected).filter((r) => `${r.workload} ${r.strategy}` === cell) : undefined;
@@ -139,7 +152,11 @@ export function resampledDetection(plain: Row[], gate: Gate, cell: string, n: nu
     const others = new Map([...pools].filter(([k]) => k !== cell));
     let shifted: Row[];
     if (injectedPool) shifted = draw(new Map([[cell, injectedPool]]), n, random);
-    else shifted = draw(new Map([[cell, pools.get(cell)!]]), n, random).map((r) => ({ ...r, downtime_ms: String(Number(r.downtime_ms) * (1 + (shift as { effect: number }).effect)) }));
+    else
+      shifted = draw(new Map([[cell, pools.get(cell)!]]), n, random).map((r) => ({
+        ...r,
+        downtime_ms: String(Number(r.downtime_ms) * (1 + (shift as { effect: number }).effect)),
+      }));
     const o = judge(baseline, [...draw(others, n, random), ...shifted], gate, true);
     if (o.flagged.includes(`${cell.split(' ')[1]} downtime_ms`)) hits++;
   }

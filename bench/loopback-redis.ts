@@ -27,7 +27,9 @@ export async function startLoopbackRedis(dir: string): Promise<LoopbackRedis> {
   const flags = args.map((a, i) => (args[i - 1] === '--bind' ? '127.0.0.1' : args[i - 1] === '--port' ? String(port) : args[i - 1] === '--dir' ? dir : a));
   const child = spawn('redis-server', flags, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`redis-server: ${err.message} (install it: apt-get install redis-server)`))));
+  const failed = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject(new Error(`redis-server: ${err.message} (install it: apt-get install redis-server)`))),
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;

@@ -26,9 +26,18 @@ export function syntheticTrial(samples: number, intervalMs: number): TrialResult
     list.push({ probe: 'redis', scheduledAt, sentAt: scheduledAt + 0.05, doneAt: scheduledAt + (ok ? 0.7 : intervalMs), ok, error: ok ? '' : 'timeout' });
   }
   return {
-    runId: 'bench', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false,
-    status: 'ok', startedAt: new Date(0),
-    timeline: { triggerAt, samples: list, events: [] }, probeIntervalMs: intervalMs, strategyFinishedAt: triggerAt + 400, probeRecords: [],
+    runId: 'bench',
+    trial: 1,
+    workload: 'redis',
+    strategy: 'criu',
+    repetition: 1,
+    warmup: false,
+    status: 'ok',
+    startedAt: new Date(0),
+    timeline: { triggerAt, samples: list, events: [] },
+    probeIntervalMs: intervalMs,
+    strategyFinishedAt: triggerAt + 400,
+    probeRecords: [],
   };
 }
 
@@ -53,7 +62,11 @@ export async function runMicroBenchmarks(timeMs = 1_000): Promise<MicroFigures> 
     // A clock that stands still: start() finds tick 0 due, fires it, and arms a timer for tick 1 —
     // what the ticker does once per tick while probing (plus clearing that timer in stop()).
     let fired = 0;
-    const ticker = new OpenLoopTicker(1, () => void fired++, () => 0);
+    const ticker = new OpenLoopTicker(
+      1,
+      () => void fired++,
+      () => 0,
+    );
     let results: ResultsDir | undefined;
     let appended = 0;
 

@@ -15,7 +15,9 @@ import { probeOptions } from '../src/probes/probe.ts';
 import { RedisProbe } from '../src/probes/redis-probe.ts';
 import { startLoopbackRedis } from './loopback-redis.ts';
 
-const { values: flags } = parseArgs({ options: { probes: { type: 'string', default: '16' }, interval: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' } } });
+const { values: flags } = parseArgs({
+  options: { probes: { type: 'string', default: '16' }, interval: { type: 'string', default: '5' }, seconds: { type: 'string', default: '5' } },
+});
 const probes = Number(flags.probes);
 const intervalMs = Number(flags.interval);
 const durationMs = Number(flags.seconds) * 1000;

@@ -4,7 +4,17 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { anatomyMedians, criuOverhead, criuSteps, measuredTrials, sendJitter, type AnatomyMedians, type CriuOverhead, type CriuSteps, type SendJitter } from './self-figures.ts';
+import {
+  anatomyMedians,
+  criuOverhead,
+  criuSteps,
+  measuredTrials,
+  sendJitter,
+  type AnatomyMedians,
+  type CriuOverhead,
+  type CriuSteps,
+  type SendJitter,
+} from './self-figures.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const SELF_RUN_SCENARIO = join(ROOT, 'bench', 'self-run.yaml');
@@ -35,5 +45,11 @@ export async function runSelfScenario(outDir: string): Promise<number> {
 export function realRunFigures(dir: string): RealRunFigures {
   const trialsCsv = readFileSync(join(dir, 'trials.csv'), 'utf8');
   const jitter = sendJitter(readFileSync(join(dir, 'samples.csv'), 'utf8'), measuredTrials(trialsCsv));
-  return { dir, ...(jitter ? { jitter } : {}), overhead: criuOverhead(trialsCsv), steps: criuSteps(readFileSync(join(dir, 'events.csv'), 'utf8')), anatomy: anatomyMedians(trialsCsv) };
+  return {
+    dir,
+    ...(jitter ? { jitter } : {}),
+    overhead: criuOverhead(trialsCsv),
+    steps: criuSteps(readFileSync(join(dir, 'events.csv'), 'utf8')),
+    anatomy: anatomyMedians(trialsCsv),
+  };
 }

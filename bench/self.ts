@@ -32,12 +32,28 @@ out(
   textTable(
     ['harness cost', 'value', 'how'],
     [
-      ['probe tick: scheduling', `${micro.tickDispatchUs.toFixed(3)} µs/tick`, 'OpenLoopTicker firing a due tick (no-op handler) and arming the next timer (tinybench)'],
-      ['probe tick: redis, CPU', `${tick.cpuPerTickUs.toFixed(1)} µs/tick`, `RedisProbe every ${tick.intervalMs} ms for ${tick.ticks} ticks (${tick.failed} failed) on loopback; event loop ${(tick.eventLoopUtilization * 100).toFixed(1)} % busy`],
+      [
+        'probe tick: scheduling',
+        `${micro.tickDispatchUs.toFixed(3)} µs/tick`,
+        'OpenLoopTicker firing a due tick (no-op handler) and arming the next timer (tinybench)',
+      ],
+      [
+        'probe tick: redis, CPU',
+        `${tick.cpuPerTickUs.toFixed(1)} µs/tick`,
+        `RedisProbe every ${tick.intervalMs} ms for ${tick.ticks} ticks (${tick.failed} failed) on loopback; event loop ${(tick.eventLoopUtilization * 100).toFixed(1)} % busy`,
+      ],
       ['probe tick: redis, round trip', `p50 ${ms(tick.roundTripP50Ms)}, p99 ${ms(tick.roundTripP99Ms)}`, 'HSET + HGET, sent → reply'],
       [`metrics, per ${SAMPLES / 1000}k samples`, ms(micro.metricsPer100kMs), 'computeTrialMetrics (tinybench)'],
-      [`samples.csv, per ${SAMPLES / 1000}k rows`, ms(micro.samplesCsvFormatPer100kMs), `formatting; ${((SAMPLES / micro.samplesCsvFormatPer100kMs) * 1000 / 1e6).toFixed(2)} M rows/s`],
-      [`results files, per ${SAMPLES / 1000}k samples`, ms(micro.appendTrialPer100kMs), `ResultsDir.appendTrial, fsynced: ${(mb / (micro.appendTrialPer100kMs / 1000)).toFixed(1)} MB/s of samples.csv (${mb.toFixed(2)} MB)`],
+      [
+        `samples.csv, per ${SAMPLES / 1000}k rows`,
+        ms(micro.samplesCsvFormatPer100kMs),
+        `formatting; ${(((SAMPLES / micro.samplesCsvFormatPer100kMs) * 1000) / 1e6).toFixed(2)} M rows/s`,
+      ],
+      [
+        `results files, per ${SAMPLES / 1000}k samples`,
+        ms(micro.appendTrialPer100kMs),
+        `ResultsDir.appendTrial, fsynced: ${(mb / (micro.appendTrialPer100kMs / 1000)).toFixed(1)} MB/s of samples.csv (${mb.toFixed(2)} MB)`,
+      ],
     ],
     1,
   ),
@@ -58,13 +74,20 @@ if (dir !== undefined) {
   const figures = realRunFigures(dir);
   out(`real run ${figures.dir} (ok measured trials):`);
   const j = figures.jitter;
-  out(j ? `probe send jitter (sent − scheduled, ${j.samples} samples): p50 ${ms(j.p50Ms)}  p99 ${ms(j.p99Ms)}  max ${ms(j.maxMs)}` : 'probe send jitter: no samples');
+  out(
+    j
+      ? `probe send jitter (sent − scheduled, ${j.samples} samples): p50 ${ms(j.p50Ms)}  p99 ${ms(j.p99Ms)}  max ${ms(j.maxMs)}`
+      : 'probe send jitter: no samples',
+  );
   if (figures.overhead.length === 0) {
     out('harness overhead in a CRIU migration: no ok criu trial in this run');
   } else {
     out('harness overhead in a CRIU migration = downtime_ms − (criu_frozen_ms + criu_restore_ms):');
     const median = (values: (number | undefined)[]) => {
-      const v = percentile(values.filter((x): x is number => x !== undefined), 50);
+      const v = percentile(
+        values.filter((x): x is number => x !== undefined),
+        50,
+      );
       return v === undefined ? '—' : v.toFixed(3);
     };
     const cell = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(3));
@@ -73,9 +96,28 @@ if (dir !== undefined) {
       textTable(
         ['trial', 'downtime_ms', 'criu_frozen_ms', 'criu_restore_ms', 'overhead_ms', '│ runc checkpoint_ms', 'between_ms', 'runc restore_ms', 'to service_ms'],
         [
-          ...figures.overhead.map((o, i) => [o.trial, o.downtimeMs.toFixed(3), o.frozenMs.toFixed(3), o.restoreMs.toFixed(3), o.overheadMs.toFixed(3), cell(steps[i]!.checkpointMs), cell(steps[i]!.betweenMs), cell(steps[i]!.restoreMs), cell(steps[i]!.switchMs)]),
-          ['median', median(figures.overhead.map((o) => o.downtimeMs)), median(figures.overhead.map((o) => o.frozenMs)), median(figures.overhead.map((o) => o.restoreMs)), median(figures.overhead.map((o) => o.overheadMs)),
-            median(steps.map((x) => x.checkpointMs)), median(steps.map((x) => x.betweenMs)), median(steps.map((x) => x.restoreMs)), median(steps.map((x) => x.switchMs))],
+          ...figures.overhead.map((o, i) => [
+            o.trial,
+            o.downtimeMs.toFixed(3),
+            o.frozenMs.toFixed(3),
+            o.restoreMs.toFixed(3),
+            o.overheadMs.toFixed(3),
+            cell(steps[i]!.checkpointMs),
+            cell(steps[i]!.betweenMs),
+            cell(steps[i]!.restoreMs),
+            cell(steps[i]!.switchMs),
+          ]),
+          [
+            'median',
+            median(figures.overhead.map((o) => o.downtimeMs)),
+            median(figures.overhead.map((o) => o.frozenMs)),
+            median(figures.overhead.map((o) => o.restoreMs)),
+            median(figures.overhead.map((o) => o.overheadMs)),
+            median(steps.map((x) => x.checkpointMs)),
+            median(steps.map((x) => x.betweenMs)),
+            median(steps.map((x) => x.restoreMs)),
+            median(steps.map((x) => x.switchMs)),
+          ],
         ],
       ),
     );
@@ -88,13 +130,17 @@ if (dir !== undefined) {
       textTable(
         ['workload', 'strategy', 'downtime_ms', 'harness_ms', 'harness share', 'where it went (median ms)'],
         figures.anatomy.map((a) => [
-          a.workload, a.strategy, a.downtimeMs === undefined ? '—' : a.downtimeMs.toFixed(3), a.harnessMs.toFixed(3),
+          a.workload,
+          a.strategy,
+          a.downtimeMs === undefined ? '—' : a.downtimeMs.toFixed(3),
+          a.harnessMs.toFixed(3),
           // Text, left-aligned: padded here to the widest, as textTable right-aligns all but the first columns.
-          a.downtimeMs ? `${((a.harnessMs / a.downtimeMs) * 100).toFixed(1)} %` : '—', a.whereItWent.padEnd(Math.max(...figures.anatomy.map((x) => x.whereItWent.length))),
+          a.downtimeMs ? `${((a.harnessMs / a.downtimeMs) * 100).toFixed(1)} %` : '—',
+          a.whereItWent.padEnd(Math.max(...figures.anatomy.map((x) => x.whereItWent.length))),
         ]),
         2,
       ),
     );
-    out('(harness_ms = pod_setup + ready + switch + harness: the harness\'s own work between the runtime\'s and CRIU\'s steps; goal ≤ 20 ms)');
+    out("(harness_ms = pod_setup + ready + switch + harness: the harness's own work between the runtime's and CRIU's steps; goal ≤ 20 ms)");
   }
 }

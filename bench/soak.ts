@@ -55,7 +55,9 @@ const SUBNET = '198.18.14.0/24';
 
 function lines(cmd: string, args: string[]): string[] {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -114,11 +116,18 @@ export function hostCounts(store: string, criu: string): Counts {
     fds: readdirSync('/proc/self/fd').length,
     // The host's mount table is shared with whatever else runs here: only migbench's (network
     // namespaces' bind mounts, the store's tmpfs and CRIU's cgroup yards under it, /run/migbench).
-    mounts: readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
-      .filter((m) => m.startsWith(`/run/netns/${OBJECT_PREFIX}`) || m === store || m.startsWith(`${store}/`) || m === RUN_DIR || m.startsWith(`${RUN_DIR}/`)).length,
+    mounts: readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(`/run/netns/${OBJECT_PREFIX}`) || m === store || m.startsWith(`${store}/`) || m === RUN_DIR || m.startsWith(`${RUN_DIR}/`))
+      .length,
     iptables: [...lines('iptables', ['-t', 'nat', '-S']), ...lines('iptables', ['-t', 'filter', '-S'])].filter((l) => l.includes('MIGBENCH')).length,
     conntrack: conntrackEntries(SUBNET.replace(/0\/24$/, '')),
-    cgroups: cgroupRoots.reduce((sum, r) => sum + (existsSync(`${r}/${CGROUP_PARENT}`) ? readdirSync(`${r}/${CGROUP_PARENT}`, { withFileTypes: true }).filter((d) => d.isDirectory()).length : 0), 0),
+    cgroups: cgroupRoots.reduce(
+      (sum, r) =>
+        sum + (existsSync(`${r}/${CGROUP_PARENT}`) ? readdirSync(`${r}/${CGROUP_PARENT}`, { withFileTypes: true }).filter((d) => d.isDirectory()).length : 0),
+      0,
+    ),
     netns: lines('ip', ['netns', 'list']).filter((l) => l.startsWith(OBJECT_PREFIX)).length,
     processes: migbenchProcesses(criu),
     store_bytes: treeBytes(store),
@@ -165,7 +174,12 @@ function soakScenario(trials: number, store: string, workloads: string[]): strin
   ].join('\n');
 }
 
-export async function runSoak(options: { trials: number; out: string; workloads?: string[]; onRow?: (row: SoakRow, baseline: Counts) => void }): Promise<SoakResult> {
+export async function runSoak(options: {
+  trials: number;
+  out: string;
+  workloads?: string[];
+  onRow?: (row: SoakRow, baseline: Counts) => void;
+}): Promise<SoakResult> {
   const workloads = options.workloads ?? ['redis', 'video'];
   const store = mkdtempSync(`${tmpdir()}/migbench-soak-store-`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -177,8 +191,12 @@ export async function runSoak(options: { trials: number; out: string; workloads?
   results.open();
   const started = performance.now();
   const platform = await LocalPlatform.create({
-    nodes: scenario.nodes, subnet: scenario.local.subnet, checkpointDir: store, logDir: `${options.out}/pods`,
-    tools: { runc: tools.runc, criu: tools.criu, iptables: tools.iptables, ip: tools.ip }, log,
+    nodes: scenario.nodes,
+    subnet: scenario.local.subnet,
+    checkpointDir: store,
+    logDir: `${options.out}/pods`,
+    tools: { runc: tools.runc, criu: tools.criu, iptables: tools.iptables, ip: tools.ip },
+    log,
   });
   const rows: SoakRow[] = [];
   let baseline: Counts | undefined;
@@ -187,20 +205,34 @@ export async function runSoak(options: { trials: number; out: string; workloads?
     const runner = new Runner();
     runner.on('trial-end', (result) => {
       const row: SoakRow = {
-        trial: result.trial, workload: result.workload, strategy: result.strategy, status: result.status,
-        counts: hostCounts(store, tools.criu), ...memory(),
+        trial: result.trial,
+        workload: result.workload,
+        strategy: result.strategy,
+        status: result.status,
+        counts: hostCounts(store, tools.criu),
+        ...memory(),
       };
       if (row.counts.processes !== baseline!.processes) migbenchProcesses(tools.criu, (row.processList = []));
       rows.push(row);
       options.onRow?.(row, baseline!);
     });
     await runner.run({
-      runId: 'soak', scenario, trials, signal: new AbortController().signal,
+      runId: 'soak',
+      scenario,
+      trials,
+      signal: new AbortController().signal,
       // As `migbench run` drives the local platform (platforms/local/driver/run.ts).
       platform: {
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>
-          new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing }),
+          new LocalTrialSteps({
+            platform,
+            workload,
+            strategy: createStrategy(trial.strategy),
+            from: migration.from,
+            to: migration.to,
+            timing: scenario.timing,
+          }),
       },
       record: (result, metrics) => results.appendTrial(result, metrics),
     });
@@ -219,18 +251,28 @@ if (import.meta.main) {
   const header = ['trial', 'workload', 'strategy', 'status', ...LEAK_KINDS, 'rss_mib', 'heap_mib'];
   process.stdout.write(`${header.join('\t')}\n`);
   const result = await runSoak({
-    trials: Number(values.trials), out,
+    trials: Number(values.trials),
+    out,
     onRow: (row, base) => {
       // A count off its starting value is marked with its difference.
-      const cells = LEAK_KINDS.map((k) => (row.counts[k] === base[k] ? String(row.counts[k]) : `${row.counts[k]} (${row.counts[k] > base[k] ? '+' : ''}${row.counts[k] - base[k]})`));
+      const cells = LEAK_KINDS.map((k) =>
+        row.counts[k] === base[k] ? String(row.counts[k]) : `${row.counts[k]} (${row.counts[k] > base[k] ? '+' : ''}${row.counts[k] - base[k]})`,
+      );
       process.stdout.write(`${[row.trial, row.workload, row.strategy, row.status, ...cells, row.rssMiB.toFixed(1), row.heapMiB.toFixed(1)].join('\t')}\n`);
       for (const p of row.processList ?? []) process.stdout.write(`\t  process: ${p}\n`);
     },
   });
-  process.stdout.write(`\n${textTable(['kind', 'start', 'end', 'trials off start', 'trend per trial'], LEAK_KINDS.map((k) => [k, String(result.baseline[k]), String(result.rows.at(-1)?.counts[k] ?? ''), String(result.leaks[k]), result.slopes[k].toFixed(3)]))}\n`);
+  process.stdout.write(
+    `\n${textTable(
+      ['kind', 'start', 'end', 'trials off start', 'trend per trial'],
+      LEAK_KINDS.map((k) => [k, String(result.baseline[k]), String(result.rows.at(-1)?.counts[k] ?? ''), String(result.leaks[k]), result.slopes[k].toFixed(3)]),
+    )}\n`,
+  );
   const rss = result.rows.map((r) => r.rssMiB);
   const heap = result.rows.map((r) => r.heapMiB);
-  process.stdout.write(`\n${result.rows.length} trials (${result.rows.filter((r) => r.status === 'ok').length} ok) in ${(result.durationMs / 1000).toFixed(0)} s; rss ${rss[0]?.toFixed(1)} → ${rss.at(-1)?.toFixed(1)} MiB (trend ${slope(rss).toFixed(3)} MiB/trial); heap ${heap[0]?.toFixed(1)} → ${heap.at(-1)?.toFixed(1)} MiB (trend ${slope(heap).toFixed(3)} MiB/trial${(globalThis as { gc?: unknown }).gc ? ', after GC' : ', without --expose-gc'}); results: ${out}\n`);
+  process.stdout.write(
+    `\n${result.rows.length} trials (${result.rows.filter((r) => r.status === 'ok').length} ok) in ${(result.durationMs / 1000).toFixed(0)} s; rss ${rss[0]?.toFixed(1)} → ${rss.at(-1)?.toFixed(1)} MiB (trend ${slope(rss).toFixed(3)} MiB/trial); heap ${heap[0]?.toFixed(1)} → ${heap.at(-1)?.toFixed(1)} MiB (trend ${slope(heap).toFixed(3)} MiB/trial${(globalThis as { gc?: unknown }).gc ? ', after GC' : ', without --expose-gc'}); results: ${out}\n`,
+  );
   const leaked = LEAK_KINDS.filter((k) => result.leaks[k] > 0);
   process.stdout.write(leaked.length === 0 ? 'soak: 0 leaks\n' : `soak: leaks: ${leaked.map((k) => `${k} after ${result.leaks[k]} trials`).join(', ')}\n`);
   process.exit(leaked.length === 0 ? 0 : 1);

@@ -21,7 +21,14 @@ const commandLine = `npm run bench -- ${hideBin(process.argv).slice(1).join(' ')
 function overridesFrom(argv: { reps?: number; strategies?: string; warmup?: number; seed?: number }): ScenarioOverrides {
   return {
     ...(argv.reps !== undefined ? { repetitions: argv.reps } : {}),
-    ...(argv.strategies !== undefined ? { strategies: argv.strategies.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(argv.strategies !== undefined
+      ? {
+          strategies: argv.strategies
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }
+      : {}),
     ...(argv.warmup !== undefined ? { warmup: argv.warmup } : {}),
     ...(argv.seed !== undefined ? { seed: argv.seed } : {}),
   };
@@ -54,9 +61,17 @@ async function main(): Promise<number> {
       async (argv) =>
         set(
           await runCommand({
-            scenario: argv.scenario, out: argv.out, quiet: argv.quiet, overrides: overridesFrom(argv), commandLine,
+            scenario: argv.scenario,
+            out: argv.out,
+            quiet: argv.quiet,
+            overrides: overridesFrom(argv),
+            commandLine,
             dryRun: argv.dryRun,
-            cluster: { ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}), ...(argv.namespace ? { namespace: argv.namespace } : {}) },
+            cluster: {
+              ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}),
+              ...(argv.context ? { context: argv.context } : {}),
+              ...(argv.namespace ? { namespace: argv.namespace } : {}),
+            },
           }),
         ),
     )
@@ -82,12 +97,20 @@ async function main(): Promise<number> {
           .option('history', { type: 'string', describe: 'history CSV: judge the current run against the last runs in it (docs/nightly.md)' })
           .option('history-runs', { type: 'number', describe: 'how many of the latest runs of the history to judge against (default 20)' })
           .option('append-history', { type: 'boolean', default: false, describe: "append the current run's medians to the --history file" })
-          .option('rerun', { type: 'string', describe: "BASELINE_COMMIT: run that commit's code and this checkout's interleaved in one sitting (with --scenario), then compare them" })
+          .option('rerun', {
+            type: 'string',
+            describe: "BASELINE_COMMIT: run that commit's code and this checkout's interleaved in one sitting (with --scenario), then compare them",
+          })
           .option('scenario', { type: 'string', describe: '--rerun: the scenario both arms run' })
           .option('reps', { type: 'number', describe: "--rerun: repetitions per arm (default: the scenario's)" })
           .option('rounds', { type: 'number', describe: '--rerun: rounds the repetitions are split into, arms alternating ABBA (default 3)' })
           .option('out', { type: 'string', describe: '--rerun: where both arms write (default results/rerun-<time>)' })
-          .option('threshold', { type: 'array', string: true, default: [] as string[], describe: "METRIC=+10% or METRIC=+50 (repeatable): gates the metric, besides the scenario's compare.thresholds (else downtime, migration, losses)" })
+          .option('threshold', {
+            type: 'array',
+            string: true,
+            default: [] as string[],
+            describe: "METRIC=+10% or METRIC=+50 (repeatable): gates the metric, besides the scenario's compare.thresholds (else downtime, migration, losses)",
+          })
           .option('alpha', { type: 'number', describe: "significance level (default: the scenario's compare.alpha, else 0.05)" })
           .option('metrics', { type: 'string', describe: 'only these metrics, comma-separated' })
           .option('format', { choices: ['table', 'markdown', 'csv'] as const, default: 'table' as const, describe: 'what to print' })
@@ -102,12 +125,27 @@ async function main(): Promise<number> {
             ...(argv['history-runs'] !== undefined ? { historyRuns: argv['history-runs'] } : {}),
             appendHistory: argv['append-history'],
             ...(argv.rerun !== undefined
-              ? { rerun: { commit: argv.rerun, ...(argv.scenario !== undefined ? { scenario: argv.scenario } : {}), ...(argv.reps !== undefined ? { reps: argv.reps } : {}), ...(argv.rounds !== undefined ? { rounds: argv.rounds } : {}), ...(argv.out !== undefined ? { out: argv.out } : {}) } }
+              ? {
+                  rerun: {
+                    commit: argv.rerun,
+                    ...(argv.scenario !== undefined ? { scenario: argv.scenario } : {}),
+                    ...(argv.reps !== undefined ? { reps: argv.reps } : {}),
+                    ...(argv.rounds !== undefined ? { rounds: argv.rounds } : {}),
+                    ...(argv.out !== undefined ? { out: argv.out } : {}),
+                  },
+                }
               : {}),
             thresholds: argv.threshold.map(String),
             format: argv.format,
             ...(argv.alpha !== undefined ? { alpha: argv.alpha } : {}),
-            ...(argv.metrics !== undefined ? { metrics: argv.metrics.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+            ...(argv.metrics !== undefined
+              ? {
+                  metrics: argv.metrics
+                    .split(',')
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                }
+              : {}),
             ...(argv.markdown !== undefined ? { markdownFile: argv.markdown } : {}),
             ...(argv.csv !== undefined ? { csvFile: argv.csv } : {}),
           }),
@@ -121,7 +159,14 @@ async function main(): Promise<number> {
           .positional('dir', { type: 'string', demandOption: true, describe: 'results directory written by `migbench run`' })
           .option('out', { type: 'string', describe: 'HTML file to write (default: <dir>/report.html)' })
           .option('history', { type: 'string', describe: 'a nightly history CSV: adds the history chart with this run marked' }),
-      async (argv) => set(await reportCommand({ dir: argv.dir, ...(argv.out !== undefined ? { out: argv.out } : {}), ...(argv.history !== undefined ? { history: argv.history } : {}) })),
+      async (argv) =>
+        set(
+          await reportCommand({
+            dir: argv.dir,
+            ...(argv.out !== undefined ? { out: argv.out } : {}),
+            ...(argv.history !== undefined ? { history: argv.history } : {}),
+          }),
+        ),
     )
     .command('doctor', 'check every prerequisite and say how to fix what is missing', {}, async () => set(await doctorCommand()))
     .command(
@@ -130,7 +175,11 @@ async function main(): Promise<number> {
       (y) =>
         y
           .option('store', { type: 'array', string: true, default: [] as string[], describe: 'also empty this checkpoint store (local.checkpointDir)' })
-          .option('platform', { choices: ['local', 'kubernetes'] as const, default: 'local' as const, describe: 'kubernetes: remove what migbench created in --namespace and uncordon the nodes it cordoned' })
+          .option('platform', {
+            choices: ['local', 'kubernetes'] as const,
+            default: 'local' as const,
+            describe: 'kubernetes: remove what migbench created in --namespace and uncordon the nodes it cordoned',
+          })
           .option('kubeconfig', { type: 'string', describe: 'kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
           .option('context', { type: 'string', describe: 'kubernetes: kubeconfig context' })
           .option('namespace', { type: 'string', default: 'migbench', describe: "kubernetes: the scenario's namespace" }),
@@ -139,7 +188,11 @@ async function main(): Promise<number> {
           await cleanupCommand(argv.platform, {
             stores: argv.store.map(String),
             commandLine: 'npm run migbench -- cleanup',
-            cluster: { namespace: argv.namespace, ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}), ...(argv.context ? { context: argv.context } : {}) },
+            cluster: {
+              namespace: argv.namespace,
+              ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}),
+              ...(argv.context ? { context: argv.context } : {}),
+            },
           }),
         ),
     )
@@ -155,7 +208,14 @@ async function main(): Promise<number> {
           await simClusterCommand({
             action: argv.action,
             commandLine: `sh bin/migbench sim-cluster ${argv.action}`,
-            ...(argv.workers !== undefined ? { workers: argv.workers.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+            ...(argv.workers !== undefined
+              ? {
+                  workers: argv.workers
+                    .split(',')
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                }
+              : {}),
           }),
         ),
     )
@@ -173,10 +233,19 @@ async function main(): Promise<number> {
           .positional('action', { choices: ['install', 'uninstall', 'status'] as const, demandOption: true })
           .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
           .option('context', { type: 'string', describe: 'kubeconfig context' })
-          .option('image', { type: 'string', describe: 'install: the agent image the nodes pull (default: built here from agent/, for nodes that already hold it)' })
-          .option('kubelet-checkpoint-dir', { type: 'string', describe: "install: the kubelet's checkpoint directory on the nodes (default /var/lib/kubelet/checkpoints)" })
+          .option('image', {
+            type: 'string',
+            describe: 'install: the agent image the nodes pull (default: built here from agent/, for nodes that already hold it)',
+          })
+          .option('kubelet-checkpoint-dir', {
+            type: 'string',
+            describe: "install: the kubelet's checkpoint directory on the nodes (default /var/lib/kubelet/checkpoints)",
+          })
           .option('runtime-socket', { type: 'string', describe: "install: containerd's socket on the nodes (default /run/containerd/containerd.sock)" })
-          .option('state-dir', { type: 'string', describe: "install: the agent's directory on the nodes: CRIU options, received archives, root-only (default /var/lib/migbench-agent)" })
+          .option('state-dir', {
+            type: 'string',
+            describe: "install: the agent's directory on the nodes: CRIU options, received archives, root-only (default /var/lib/migbench-agent)",
+          })
           .option('timeout', { type: 'number', default: 180, describe: 'seconds to wait for the agent to be ready (install) or gone (uninstall)' }),
       async (argv) =>
         set(
@@ -199,7 +268,12 @@ async function main(): Promise<number> {
       (y) =>
         y
           .positional('action', { choices: ['build'] as const, demandOption: true })
-          .option('workload', { type: 'array', string: true, default: [] as string[], describe: 'only these workloads (redis, video, ml-training; default: all)' })
+          .option('workload', {
+            type: 'array',
+            string: true,
+            default: [] as string[],
+            describe: 'only these workloads (redis, video, ml-training; default: all)',
+          })
           .option('push', { type: 'string', describe: 'push to this registry (HOST[:PORT][/PATH]) and print the references by digest' })
           .option('load', { type: 'string', describe: "lab: push to the lab's registry (`migbench cluster start`)" })
           .option('insecure', { type: 'boolean', default: false, describe: '--push over plain HTTP' })

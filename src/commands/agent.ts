@@ -37,7 +37,11 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
         const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
         const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
         const image = args.image ?? (await ensureAgentImage(progress)).name;
-        const status = await installAgent(cluster, image, paths, { timeoutMs: args.timeoutSeconds * 1000, progress, ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}) });
+        const status = await installAgent(cluster, image, paths, {
+          timeoutMs: args.timeoutSeconds * 1000,
+          progress,
+          ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}),
+        });
         out(`migbench agent: ${image} ready on ${status.ready} nodes (${status.pods.map((p) => p.node).join(', ')}) in namespace ${AGENT_NAMESPACE}`);
         return 0;
       }
@@ -53,14 +57,19 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
           return EXIT_TRIAL_FAILED;
         }
         out(`migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes`);
-        for (const p of status.pods) out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);
+        for (const p of status.pods)
+          out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);
         return status.ready === status.desired && status.desired > 0 ? 0 : EXIT_TRIAL_FAILED;
       }
     }
   } catch (err) {
     if (err instanceof CommandFailure) throw err;
     const status = (err as { code?: number }).code;
-    if (status === 401 || status === 403) throw new CommandFailure(`migbench agent ${args.action}: not allowed (${describeApiError(err)}); installing the agent needs a cluster administrator's rights`, EXIT_USAGE);
+    if (status === 401 || status === 403)
+      throw new CommandFailure(
+        `migbench agent ${args.action}: not allowed (${describeApiError(err)}); installing the agent needs a cluster administrator's rights`,
+        EXIT_USAGE,
+      );
     throw err;
   }
 }

@@ -11,6 +11,8 @@ export async function cleanupCommand(platform: PlatformName, request: CleanupReq
   const outcome = await hostPlatformDrivers()[platform].cleanup(request);
   if ('problems' in outcome) throw new CommandFailure(outcome.problems.join('\n'), EXIT_USAGE);
   const { removed } = outcome;
-  process.stdout.write(removed.length === 0 ? 'migbench cleanup: nothing to remove\n' : `migbench cleanup: removed\n${removed.map((r) => `  ${r}`).join('\n')}\n`);
+  process.stdout.write(
+    removed.length === 0 ? 'migbench cleanup: nothing to remove\n' : `migbench cleanup: removed\n${removed.map((r) => `  ${r}`).join('\n')}\n`,
+  );
   return 0;
 }

@@ -19,9 +19,12 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
     case 'build': {
       const started = performance.now();
       const cp = await ensureControlPlane(progress, { verbose });
-      out(`migbench cluster: control plane ${cp.versions.kubernetes} (etcd ${cp.versions.etcd}, kwok ${cp.versions.kwok}): ${cp.source === 'built' ? 'built' : 'cached, built'} in ${cp.buildSeconds} s`);
+      out(
+        `migbench cluster: control plane ${cp.versions.kubernetes} (etcd ${cp.versions.etcd}, kwok ${cp.versions.kwok}): ${cp.source === 'built' ? 'built' : 'cached, built'} in ${cp.buildSeconds} s`,
+      );
       const nodes = await ensureNodeBinaries(progress, { verbose });
-      for (const b of nodes.builds) out(`migbench cluster: ${b.component} ${b.version}: ${b.source === 'built' ? 'built' : 'cached, built'} in ${b.buildSeconds} s`);
+      for (const b of nodes.builds)
+        out(`migbench cluster: ${b.component} ${b.version}: ${b.source === 'built' ? 'built' : 'cached, built'} in ${b.buildSeconds} s`);
       out(`migbench cluster: checked in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       return 0;
     }
@@ -55,7 +58,11 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
     case 'stop': {
       const started = performance.now();
       const removed = await stopNodeCluster();
-      out(removed.length === 0 ? 'migbench cluster: nothing running' : `migbench cluster: removed in ${((performance.now() - started) / 1000).toFixed(1)} s: ${removed.join(', ')}`);
+      out(
+        removed.length === 0
+          ? 'migbench cluster: nothing running'
+          : `migbench cluster: removed in ${((performance.now() - started) / 1000).toFixed(1)} s: ${removed.join(', ')}`,
+      );
       return 0;
     }
     case 'status': {

@@ -43,7 +43,14 @@ interface RunInfoSubset {
   runId?: string;
   startedAt?: string;
   gitCommit?: string | null;
-  scenario?: { name?: string; compare?: { alpha?: number; thresholds?: Record<string, string> }; workloads?: unknown; timing?: unknown; probe?: unknown; nodes?: unknown };
+  scenario?: {
+    name?: string;
+    compare?: { alpha?: number; thresholds?: Record<string, string> };
+    workloads?: unknown;
+    timing?: unknown;
+    probe?: unknown;
+    nodes?: unknown;
+  };
   host?: { cpuModel?: string; cpus?: number; kernel?: string };
   versions?: Record<string, string>;
 }
@@ -60,10 +67,12 @@ function setupDifferences(a: RunInfoSubset, b: RunInfoSubset): string[] {
   const out: string[] = [];
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
   for (const key of ['workloads', 'timing', 'probe', 'nodes'] as const) {
-    if (a.scenario?.[key] !== undefined && b.scenario?.[key] !== undefined && !same(a.scenario[key], b.scenario[key])) out.push(`the scenarios differ in \`${key}\``);
+    if (a.scenario?.[key] !== undefined && b.scenario?.[key] !== undefined && !same(a.scenario[key], b.scenario[key]))
+      out.push(`the scenarios differ in \`${key}\``);
   }
   for (const key of ['cpuModel', 'cpus', 'kernel'] as const) {
-    if (a.host?.[key] !== undefined && b.host?.[key] !== undefined && a.host[key] !== b.host[key]) out.push(`the hosts differ in ${key} (${a.host[key]} vs ${b.host[key]})`);
+    if (a.host?.[key] !== undefined && b.host?.[key] !== undefined && a.host[key] !== b.host[key])
+      out.push(`the hosts differ in ${key} (${a.host[key]} vs ${b.host[key]})`);
   }
   for (const tool of ['criu', 'runc', 'redis']) {
     const x = a.versions?.[tool];
@@ -79,7 +88,8 @@ async function rerunBothArms(args: CompareArgs): Promise<{ baseline: string; cur
   const problems: string[] = [];
   if (args.baseline !== undefined || args.current !== undefined) problems.push('--rerun: measures both arms itself; give no results directories');
   if (rerun.scenario === undefined) problems.push('--rerun: needs --scenario FILE (what both arms run), e.g. --scenario scenarios/default.yaml');
-  if (rerun.rounds !== undefined && !(Number.isInteger(rerun.rounds) && rerun.rounds >= 1)) problems.push(`--rounds: expected a whole number ≥ 1, found ${rerun.rounds}`);
+  if (rerun.rounds !== undefined && !(Number.isInteger(rerun.rounds) && rerun.rounds >= 1))
+    problems.push(`--rounds: expected a whole number ≥ 1, found ${rerun.rounds}`);
   if (rerun.reps !== undefined && !(Number.isInteger(rerun.reps) && rerun.reps >= 1)) problems.push(`--reps: expected a whole number ≥ 1, found ${rerun.reps}`);
   if (problems.length > 0) throw new CommandFailure(`migbench compare: ${problems.join('\n  ')}`, EXIT_USAGE);
   let reps = rerun.reps;
@@ -93,7 +103,12 @@ async function rerunBothArms(args: CompareArgs): Promise<{ baseline: string; cur
   const out = resolve(rerun.out ?? `results/rerun-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`);
   try {
     return runInterleaved({
-      repo: resolve(import.meta.dirname, '..', '..'), commit: rerun.commit, scenario: rerun.scenario!, reps, rounds: rerun.rounds ?? 3, out,
+      repo: resolve(import.meta.dirname, '..', '..'),
+      commit: rerun.commit,
+      scenario: rerun.scenario!,
+      reps,
+      rounds: rerun.rounds ?? 3,
+      out,
       log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {
@@ -105,7 +120,8 @@ async function rerunBothArms(args: CompareArgs): Promise<{ baseline: string; cur
 /** Reads a results directory; its problems are returned, not thrown, so both directories' are listed at once. */
 function readRun(dir: string, role: string): { run: RunFiles; problems: string[] } {
   const file = `${dir}/trials.csv`;
-  if (!existsSync(file)) return { run: { trials: [], info: {} }, problems: [`${role} ${dir}: no trials.csv there; give a results directory written by \`migbench run\``] };
+  if (!existsSync(file))
+    return { run: { trials: [], info: {} }, problems: [`${role} ${dir}: no trials.csv there; give a results directory written by \`migbench run\``] };
   const trials = readTrialsChecked(file);
   const run = readRunJsonChecked<RunInfoSubset>(`${dir}/run.json`);
   const info = run.value ?? {};
@@ -119,7 +135,10 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
   const currentDir = args.current ?? (args.history !== undefined ? args.baseline : undefined);
   const baselineDir = args.current !== undefined ? args.baseline : undefined;
   if (currentDir === undefined) {
-    throw new CommandFailure('migbench compare: give two results directories (BASELINE CURRENT), or one with --history FILE (the run to judge against the history)', EXIT_USAGE);
+    throw new CommandFailure(
+      'migbench compare: give two results directories (BASELINE CURRENT), or one with --history FILE (the run to judge against the history)',
+      EXIT_USAGE,
+    );
   }
   const baselineRead = baselineDir !== undefined ? readRun(baselineDir, 'baseline') : undefined;
   const { run: current, problems: currentProblems } = readRun(currentDir, 'current');
@@ -138,7 +157,8 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
   const unknown = (args.metrics ?? []).filter((m) => !(metricColumns as string[]).includes(m));
   if (unknown.length > 0) problems.push(`--metrics: unknown ${unknown.join(', ')}; expected trials.csv metric columns (${metricColumns.join(', ')})`);
   const lastRuns = args.historyRuns ?? DEFAULT_HISTORY_RUNS;
-  if (!(Number.isInteger(lastRuns) && lastRuns >= MIN_HISTORY_RUNS)) problems.push(`--history-runs: expected a whole number ≥ ${MIN_HISTORY_RUNS}, found ${args.historyRuns}`);
+  if (!(Number.isInteger(lastRuns) && lastRuns >= MIN_HISTORY_RUNS))
+    problems.push(`--history-runs: expected a whole number ≥ ${MIN_HISTORY_RUNS}, found ${args.historyRuns}`);
   if (args.appendHistory && args.history === undefined) problems.push('--append-history: needs --history FILE (the history to append the current run to)');
   const history = args.history !== undefined ? readHistory(args.history) : undefined;
   problems.push(...(history?.problems ?? []).map((p) => `--history ${p}`));
@@ -165,7 +185,10 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
   }
   if (history && args.history !== undefined) {
     const summary = summarizeRun(current.trials, {
-      runId: current.runId ?? currentDir, startedAt: current.info.startedAt ?? '', gitCommit: current.info.gitCommit ?? '', scenario: current.info.scenario?.name ?? '',
+      runId: current.runId ?? currentDir,
+      startedAt: current.info.startedAt ?? '',
+      gitCommit: current.info.gitCommit ?? '',
+      scenario: current.info.scenario?.name ?? '',
     });
     const judged = judgeAgainstHistory(summary, history.rows, { alpha, thresholds, gated, lastRuns });
     out.text.push(`migbench: ${current.runId ?? currentDir} against the history ${args.history}\n\n${historyTable(judged)}\n`);
@@ -173,7 +196,11 @@ export async function compareCommand(args: CompareArgs): Promise<number> {
     regression ||= judged.regression;
     if (args.appendHistory) {
       const appended = appendToHistory(args.history, summary);
-      out.text.push(appended ? `history: appended ${current.runId ?? currentDir} to ${args.history}\n` : `history: ${current.runId ?? currentDir} is already in ${args.history}; not appended again\n`);
+      out.text.push(
+        appended
+          ? `history: appended ${current.runId ?? currentDir} to ${args.history}\n`
+          : `history: ${current.runId ?? currentDir} is already in ${args.history}; not appended again\n`,
+      );
     }
   }
   if (args.markdownFile) writeFileSync(args.markdownFile, out.markdown.join('\n'));

@@ -21,11 +21,20 @@ export interface ImagesArgs {
 
 export async function imagesCommand(args: ImagesArgs): Promise<number> {
   const unknown = args.workloads.filter((w) => !(IMAGE_WORKLOADS as string[]).includes(w));
-  if (unknown.length > 0) throw new CommandFailure(`migbench images: --workload ${unknown.join(', ')} is not a workload. Fix: name one of ${IMAGE_WORKLOADS.join(', ')}`, EXIT_USAGE);
-  if (args.push !== undefined && args.load !== undefined) throw new CommandFailure('migbench images: --push and --load both given. Fix: name one destination', EXIT_USAGE);
-  if (args.load !== undefined && args.load !== 'lab') throw new CommandFailure(`migbench images: --load ${args.load} is unknown. Fix: --load lab (the registry of \`migbench cluster start\`), or --push REGISTRY`, EXIT_USAGE);
+  if (unknown.length > 0)
+    throw new CommandFailure(`migbench images: --workload ${unknown.join(', ')} is not a workload. Fix: name one of ${IMAGE_WORKLOADS.join(', ')}`, EXIT_USAGE);
+  if (args.push !== undefined && args.load !== undefined)
+    throw new CommandFailure('migbench images: --push and --load both given. Fix: name one destination', EXIT_USAGE);
+  if (args.load !== undefined && args.load !== 'lab')
+    throw new CommandFailure(
+      `migbench images: --load ${args.load} is unknown. Fix: --load lab (the registry of \`migbench cluster start\`), or --push REGISTRY`,
+      EXIT_USAGE,
+    );
   if (args.push !== undefined && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/i.test(args.push)) {
-    throw new CommandFailure(`migbench images: --push ${args.push} is not a registry. Fix: --push HOST[:PORT][/PATH], e.g. registry.example.org/team`, EXIT_USAGE);
+    throw new CommandFailure(
+      `migbench images: --push ${args.push} is not a registry. Fix: --push HOST[:PORT][/PATH], e.g. registry.example.org/team`,
+      EXIT_USAGE,
+    );
   }
   requireRoot(args.commandLine);
   let registry = args.push;
@@ -40,7 +49,9 @@ export async function imagesCommand(args: ImagesArgs): Promise<number> {
   const started = performance.now();
   const images = await buildImages(workloads, { progress, rebuild: args.rebuild, verbose: process.env.MIGBENCH_VERBOSE === '1' });
   for (const i of images) {
-    out(`migbench images: ${i.repository}:${i.tag} ${i.manifestDigest}: ${formatBytes(i.compressedBytes)} compressed, ${formatBytes(i.unpackedBytes)} unpacked; ${i.source === 'built' ? 'built' : 'cached, built'} in ${i.buildSeconds} s (${i.layout})`);
+    out(
+      `migbench images: ${i.repository}:${i.tag} ${i.manifestDigest}: ${formatBytes(i.compressedBytes)} compressed, ${formatBytes(i.unpackedBytes)} unpacked; ${i.source === 'built' ? 'built' : 'cached, built'} in ${i.buildSeconds} s (${i.layout})`,
+    );
   }
   if (registry !== undefined) {
     const crane = (await ensureCrane(progress)).path;

@@ -32,4 +32,3 @@ const hostTools: HostTools = {
 export function hostPlatformDrivers(): ReturnType<typeof platformDrivers> {
   return platformDrivers({ hostTools, nodeAccess: labNodeAccess });
 }
-

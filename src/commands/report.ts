@@ -21,7 +21,10 @@ export interface ReportArgs {
 export async function reportCommand(args: ReportArgs): Promise<number> {
   const dir = resolve(args.dir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new CommandFailure(`migbench report: ${dir}: no such directory; give a results directory written by \`migbench run\` (e.g. results/<run-id>)`, EXIT_USAGE);
+    throw new CommandFailure(
+      `migbench report: ${dir}: no such directory; give a results directory written by \`migbench run\` (e.g. results/<run-id>)`,
+      EXIT_USAGE,
+    );
   }
   if (!existsSync(join(dir, 'trials.csv'))) {
     throw new CommandFailure(
@@ -32,7 +35,8 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   // Checked before anything is read for the report or written: a broken input is a message, not a half report.
   const problems = [...readTrialsChecked(join(dir, 'trials.csv')).problems, ...readRunJsonChecked(join(dir, 'run.json')).problems];
   const history = args.history !== undefined ? readHistory(args.history) : undefined;
-  if (args.history !== undefined && !existsSync(args.history)) problems.push(`--history ${args.history}: no such file; give the history CSV written by \`migbench compare --append-history\``);
+  if (args.history !== undefined && !existsSync(args.history))
+    problems.push(`--history ${args.history}: no such file; give the history CSV written by \`migbench compare --append-history\``);
   problems.push(...(history?.problems ?? []).map((p) => `--history ${p}`));
   if (problems.length > 0) throw new CommandFailure(`migbench report: ${problems.join('\n  ')}`, EXIT_USAGE);
   const out = resolve(args.out ?? join(dir, 'report.html'));
@@ -43,7 +47,10 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   try {
     writeFileSync(out, html);
   } catch (err) {
-    throw new CommandFailure(`migbench report: cannot write ${out} (${err instanceof Error ? err.message : String(err)}); choose another file with --out`, EXIT_USAGE);
+    throw new CommandFailure(
+      `migbench report: cannot write ${out} (${err instanceof Error ? err.message : String(err)}); choose another file with --out`,
+      EXIT_USAGE,
+    );
   }
   if (!args.quiet) process.stdout.write(`report: ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB)\n`);
   return EXIT_OK;

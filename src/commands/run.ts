@@ -43,7 +43,13 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const outDir = resolve(args.out ?? `${scenario.output.dir}/${runId}`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const request: RunRequest = {
-    loaded, scenarioFile: args.scenario, outDir, commandLine: args.commandLine, dryRun, cluster: args.cluster ?? {}, log,
+    loaded,
+    scenarioFile: args.scenario,
+    outDir,
+    commandLine: args.commandLine,
+    dryRun,
+    cluster: args.cluster ?? {},
+    log,
     output: (line) => process.stdout.write(`${line}\n`),
   };
   const driver = hostPlatformDrivers()[scenario.platform];
@@ -58,11 +64,20 @@ export async function runCommand(args: RunArgs): Promise<number> {
     return EXIT_OK;
   }
 
-  const record = new RunRecord(outDir, startRunInfo({
-    runId, scenarioFile: resolve(args.scenario), scenario, scenarioSource: loaded.sourceText, startedAt: started,
-    versions: await prepared.versions(), plannedTrials: trials.length,
-    ...(switchDelay.delay ? { testSwitchDelay: process.env[TEST_SWITCH_DELAY_ENV] } : {}), ...(prepared.platformInfo ? { platform: prepared.platformInfo } : {}),
-  }));
+  const record = new RunRecord(
+    outDir,
+    startRunInfo({
+      runId,
+      scenarioFile: resolve(args.scenario),
+      scenario,
+      scenarioSource: loaded.sourceText,
+      startedAt: started,
+      versions: await prepared.versions(),
+      plannedTrials: trials.length,
+      ...(switchDelay.delay ? { testSwitchDelay: process.env[TEST_SWITCH_DELAY_ENV] } : {}),
+      ...(prepared.platformInfo ? { platform: prepared.platformInfo } : {}),
+    }),
+  );
   if (!args.quiet) log(`migbench: run ${runId}: ${trials.length} trials${prepared.where} → ${outDir}`);
 
   const abort = new AbortController();

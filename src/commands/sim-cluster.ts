@@ -41,7 +41,9 @@ export async function simClusterCommand(args: { action: SimClusterAction; worker
       process.once('SIGTERM', interrupt);
       try {
         const state = await startSimCluster({ dir: SIM_CLUSTER_DIR, progress, signal: abort.signal, ...(args.workers ? { workers: args.workers } : {}) });
-        out(`migbench sim-cluster: ready in ${((state.startupMs ?? 0) / 1000).toFixed(1)} s: Kubernetes ${state.versions.kubernetes} at ${state.server}, nodes ${state.nodes.join(', ')}`);
+        out(
+          `migbench sim-cluster: ready in ${((state.startupMs ?? 0) / 1000).toFixed(1)} s: Kubernetes ${state.versions.kubernetes} at ${state.server}, nodes ${state.nodes.join(', ')}`,
+        );
         out(`kubeconfig: ${state.kubeconfig}`);
         out(`  export KUBECONFIG=${state.kubeconfig}   # stop it with: sh bin/migbench sim-cluster stop`);
         return 0;
@@ -69,7 +71,9 @@ export async function simClusterCommand(args: { action: SimClusterAction; worker
       }
       const expected = s.state?.processes.map((p) => p.name) ?? [];
       const missing = expected.filter((name) => !s.running.some((p) => p.binary.endsWith(`/${name}`)));
-      out(`migbench sim-cluster: ${s.apiReady && missing.length === 0 ? 'running' : 'unhealthy'}${s.state ? ` (Kubernetes ${s.state.versions.kubernetes} at ${s.state.server})` : ''}`);
+      out(
+        `migbench sim-cluster: ${s.apiReady && missing.length === 0 ? 'running' : 'unhealthy'}${s.state ? ` (Kubernetes ${s.state.versions.kubernetes} at ${s.state.server})` : ''}`,
+      );
       if (s.state) out(`kubeconfig: ${s.state.kubeconfig}`);
       out(`API server /readyz: ${s.apiReady ? 'ok' : 'not ok'}`);
       for (const p of s.running) out(`  ${p.name} (pid ${p.pid})`);

@@ -43,8 +43,10 @@ export function pCell(m: MetricComparison): string {
 
 /** The footnote every format ends with: what `~` and `not gated` mean, with this comparison's numbers. */
 export function legend(c: { alpha: number; gatedTests: number }): string {
-  return `~ = no change: Holm-adjusted p ≥ ${c.alpha} over the ${c.gatedTests} gated tests (Mann–Whitney U, two-sided), or within the metric's threshold. ` +
-    'Only gated metrics (the scenario\'s compare.thresholds, else downtime, migration and losses) can fail the comparison; the others are shown, not gated.';
+  return (
+    `~ = no change: Holm-adjusted p ≥ ${c.alpha} over the ${c.gatedTests} gated tests (Mann–Whitney U, two-sided), or within the metric's threshold. ` +
+    "Only gated metrics (the scenario's compare.thresholds, else downtime, migration and losses) can fail the comparison; the others are shown, not gated."
+  );
 }
 
 export function trialsCell(t: TrialCounts): string {

@@ -117,9 +117,18 @@ export function compareRuns(baselineRows: Row[], currentRows: Row[], options: Co
     const counts = (rows: Row[]) => ({ ok: rows.filter((r) => r.status === 'ok').length, failed: rows.filter((r) => r.status !== 'ok').length });
     const bc = counts(b);
     const cc = counts(c);
-    trials.push({ workload, strategy, baseline: bc, current: cc, regression: cc.failed > 0 && cc.failed / (cc.ok + cc.failed) > bc.failed / (bc.ok + bc.failed) });
+    trials.push({
+      workload,
+      strategy,
+      baseline: bc,
+      current: cc,
+      regression: cc.failed > 0 && cc.failed / (cc.ok + cc.failed) > bc.failed / (bc.ok + bc.failed),
+    });
     const values = (rows: Row[], m: MetricColumn) =>
-      rows.filter((r) => r.status === 'ok' && r[m] !== undefined && r[m] !== '').map((r) => Number(r[m])).filter(Number.isFinite);
+      rows
+        .filter((r) => r.status === 'ok' && r[m] !== undefined && r[m] !== '')
+        .map((r) => Number(r[m]))
+        .filter(Number.isFinite);
     for (const metric of options.only ?? comparableMetricColumns) {
       if (NOT_COMPARED.has(metric) && !options.only) continue;
       const x = values(b, metric);
@@ -133,7 +142,8 @@ export function compareRuns(baselineRows: Row[], currentRows: Row[], options: Co
   warnings.push(...drift.unreliable.map((u) => `${u}: the verdict is unreliable — rerun both arms in one sitting (compare --rerun) or on a quiet host`));
   if (drift.unchecked.length > 0) warnings.push(`host load not compared: ${drift.unchecked.join(', ')}; drift between the runs could not be checked`);
   const smallest = metrics.filter((m) => m.note).length;
-  if (smallest > 0) warnings.push(`${smallest} metric(s) have too few trials for the test to reach p < ${options.alpha}; run more repetitions (see the note column)`);
+  if (smallest > 0)
+    warnings.push(`${smallest} metric(s) have too few trials for the test to reach p < ${options.alpha}; run more repetitions (see the note column)`);
   return {
     alpha: options.alpha,
     gatedTests,
@@ -186,7 +196,8 @@ function applyGate(metrics: MetricComparison[], alpha: number): number {
     m.pAdjusted = adjusted[i]!;
     // Holm's first step compares the smallest p with α/m: with too few trials for that, say so.
     const floor = minimumAttainableP(m.baseline.n, m.current.n) * family.length;
-    if (!m.note && floor >= alpha) m.note = `n = ${m.baseline.n} vs ${m.current.n} with ${family.length} gated tests: the Holm-adjusted p cannot reach ${alpha} (its floor is ${floor.toPrecision(2)}); run more repetitions or gate fewer metrics`;
+    if (!m.note && floor >= alpha)
+      m.note = `n = ${m.baseline.n} vs ${m.current.n} with ${family.length} gated tests: the Holm-adjusted p cannot reach ${alpha} (its floor is ${floor.toPrecision(2)}); run more repetitions or gate fewer metrics`;
     if (m.pAdjusted < alpha) {
       const judged = judgeChange(m.baseline.median!, m.current.median!, m.threshold);
       if (judged === 'worse') m.verdict = 'regression';

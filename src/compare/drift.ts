@@ -45,7 +45,11 @@ export interface DriftCheck {
 const measured = (rows: Row[]) => rows.filter((r) => r.warmup !== 'true' && r.status !== 'unsupported');
 
 function medianOf(rows: Row[], column: string): number | undefined {
-  const values = rows.map((r) => r[column]).filter((v): v is string => v !== undefined && v !== '').map(Number).filter(Number.isFinite);
+  const values = rows
+    .map((r) => r[column])
+    .filter((v): v is string => v !== undefined && v !== '')
+    .map(Number)
+    .filter(Number.isFinite);
   return percentile(values, 50);
 }
 
@@ -61,12 +65,15 @@ export function checkDrift(baselineRows: Row[], currentRows: Row[], bounds: read
     arms.push({ column: bound.column, ...(b !== undefined ? { baseline: b } : {}), ...(c !== undefined ? { current: c } : {}) });
     if (b === undefined || c === undefined) {
       // PSI missing on both hosts is no drift; a column missing on one side is a run from before it existed.
-      if (b !== undefined || c !== undefined || bound.column === 'host_other_cpu_pct') unchecked.push(`${bound.column} (${b === undefined ? 'baseline' : 'current'} run has none)`);
+      if (b !== undefined || c !== undefined || bound.column === 'host_other_cpu_pct')
+        unchecked.push(`${bound.column} (${b === undefined ? 'baseline' : 'current'} run has none)`);
       continue;
     }
     const difference = c - b;
     if (Math.abs(difference) > bound.maxDifference) {
-      unreliable.push(`${bound.label} differed: median ${bound.column} ${b.toFixed(1)} % in the baseline vs ${c.toFixed(1)} % in the current run (bound ±${bound.maxDifference} points)`);
+      unreliable.push(
+        `${bound.label} differed: median ${bound.column} ${b.toFixed(1)} % in the baseline vs ${c.toFixed(1)} % in the current run (bound ±${bound.maxDifference} points)`,
+      );
     }
   }
   return { arms, unreliable, unchecked };

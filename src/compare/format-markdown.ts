@@ -13,7 +13,9 @@ export function comparisonMarkdown(c: Comparison, title = 'migbench comparison')
     out.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const m of metrics) {
       const verdict = m.verdict === 'regression' ? `**${verdictCell(m)}**` : verdictCell(m);
-      out.push(`| ${[m.workload, m.strategy, `\`${m.metric}\``, `${m.baseline.n}/${m.current.n}`, formatSide(m.metric, m.baseline), formatSide(m.metric, m.current), formatChange(m), pCell(m), verdict + (m.note ? ' ⚠' : '')].map(escape).join(' | ')} |`);
+      out.push(
+        `| ${[m.workload, m.strategy, `\`${m.metric}\``, `${m.baseline.n}/${m.current.n}`, formatSide(m.metric, m.baseline), formatSide(m.metric, m.current), formatChange(m), pCell(m), verdict + (m.note ? ' ⚠' : '')].map(escape).join(' | ')} |`,
+      );
     }
   };
   table(c.metrics.filter((m) => m.gated));

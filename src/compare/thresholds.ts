@@ -62,11 +62,18 @@ export function resolveThresholds(
   for (const column of metricColumns) if (fallback) thresholds.set(column, fallback);
   for (const [metric, text] of Object.entries(entries)) {
     if (!(metricColumns as string[]).includes(metric)) {
-      problems.push({ entry: `${metric}=${text}`, message: `unknown metric ${JSON.stringify(metric)}; expected one of the trials.csv metric columns (${metricColumns.join(', ')})` });
+      problems.push({
+        entry: `${metric}=${text}`,
+        message: `unknown metric ${JSON.stringify(metric)}; expected one of the trials.csv metric columns (${metricColumns.join(', ')})`,
+      });
       continue;
     }
     const parsed = parseThreshold(text);
-    if (!parsed) problems.push({ entry: `${metric}=${text}`, message: `expected a threshold like +10% (relative) or +50 (in the metric's unit), found ${JSON.stringify(text)}` });
+    if (!parsed)
+      problems.push({
+        entry: `${metric}=${text}`,
+        message: `expected a threshold like +10% (relative) or +50 (in the metric's unit), found ${JSON.stringify(text)}`,
+      });
     else thresholds.set(metric as MetricColumn, parsed);
   }
   return { thresholds, problems };

@@ -24,7 +24,10 @@ export async function criuFeatureCheck(path: string, feature: string): Promise<{
   try {
     const result = await exec(path, ['check', '--feature', feature], { allowFailure: true, timeoutMs: 30_000 });
     // CRIU prefixes its messages with their source ("Warn  (criu/cr-check.c:824): "); the reason is what follows.
-    const said = `${result.stdout} ${result.stderr}`.replace(/\s+/g, ' ').replace(/^.*?\)\s*:\s*/, '').trim();
+    const said = `${result.stdout} ${result.stderr}`
+      .replace(/\s+/g, ' ')
+      .replace(/^.*?\)\s*:\s*/, '')
+      .trim();
     return { ok: result.exitCode === 0, said: said || `exit ${result.exitCode}` };
   } catch (err) {
     return { ok: false, said: err instanceof Error ? err.message : String(err) };

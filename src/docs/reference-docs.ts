@@ -4,7 +4,15 @@
 // depends only on the code, so a test can check that the committed copies are current
 // (test/docs/reference-docs.test.ts); scripts/gen-docs.ts writes them (`npm run docs`).
 import { z } from 'zod';
-import { datasetColumnDocs, evacuationColumnDocs, hostLoadColumnDocs, provenanceColumnDocs, sweepColumnDocs, trialIdentityColumnDocs, trialsColumns } from '../results/trials-csv.ts';
+import {
+  datasetColumnDocs,
+  evacuationColumnDocs,
+  hostLoadColumnDocs,
+  provenanceColumnDocs,
+  sweepColumnDocs,
+  trialIdentityColumnDocs,
+  trialsColumns,
+} from '../results/trials-csv.ts';
 import { serviceOutageColumnDocs } from '../metrics/service-outage.ts';
 import { metricColumnDocs } from '../metrics/trial-metrics.ts';
 import { samplesColumnDocs } from '../results/samples-csv.ts';
@@ -27,7 +35,8 @@ export function generatedReferences(): Record<string, string> {
 export function withGenerated(page: string, generated: string, path: string): string {
   const begin = page.indexOf(GENERATED_BEGIN);
   const end = page.indexOf(GENERATED_END);
-  if (begin < 0 || end < begin) throw new Error(`${path}: no generated block (add the lines ${GENERATED_BEGIN} and ${GENERATED_END} where the reference belongs)`);
+  if (begin < 0 || end < begin)
+    throw new Error(`${path}: no generated block (add the lines ${GENERATED_BEGIN} and ${GENERATED_END} where the reference belongs)`);
   return `${page.slice(0, begin + GENERATED_BEGIN.length)}\n\n${generated.trimEnd()}\n\n${page.slice(end)}`;
 }
 
@@ -37,7 +46,16 @@ type Doc = string | { unit?: string; description: string };
 
 /** Every trials.csv column's doc, in the order the writer writes them; throws when one has none. */
 function trialsColumnDocs(): [string, Doc][] {
-  const all: Record<string, Doc> = { ...trialIdentityColumnDocs, ...sweepColumnDocs, ...datasetColumnDocs, ...metricColumnDocs, ...provenanceColumnDocs, ...hostLoadColumnDocs, ...serviceOutageColumnDocs, ...evacuationColumnDocs };
+  const all: Record<string, Doc> = {
+    ...trialIdentityColumnDocs,
+    ...sweepColumnDocs,
+    ...datasetColumnDocs,
+    ...metricColumnDocs,
+    ...provenanceColumnDocs,
+    ...hostLoadColumnDocs,
+    ...serviceOutageColumnDocs,
+    ...evacuationColumnDocs,
+  };
   return trialsColumns.map((column) => {
     const doc = all[column];
     if (doc === undefined) throw new Error(`trials.csv column ${column} has no documentation: add it to its *ColumnDocs`);

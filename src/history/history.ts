@@ -43,7 +43,13 @@ type Row = Record<string, string>;
 /** A run's history rows: per workload × strategy × metric with values, its median (ok, measured trials). */
 export function summarizeRun(trials: Row[], run: { runId: string; startedAt: string; gitCommit: string; scenario: string }): HistoryRow[] {
   const measured = trials.filter((t) => t.warmup !== 'true' && t.status !== 'unsupported');
-  const hostOther = percentile(measured.map((t) => t.host_other_cpu_pct).filter((v): v is string => v !== undefined && v !== '').map(Number), 50);
+  const hostOther = percentile(
+    measured
+      .map((t) => t.host_other_cpu_pct)
+      .filter((v): v is string => v !== undefined && v !== '')
+      .map(Number),
+    50,
+  );
   const ok = measured.filter((t) => t.status === 'ok');
   const cells = [...new Set(ok.map((t) => `${t.workload}\u0000${t.strategy}`))].sort();
   const rows: HistoryRow[] = [];
@@ -51,7 +57,11 @@ export function summarizeRun(trials: Row[], run: { runId: string; startedAt: str
     const [workload = '', strategy = ''] = cell.split('\u0000');
     const trialsOfCell = ok.filter((t) => t.workload === workload && t.strategy === strategy);
     for (const metric of metricColumns) {
-      const values = trialsOfCell.map((t) => t[metric]).filter((v): v is string => v !== undefined && v !== '').map(Number).filter(Number.isFinite);
+      const values = trialsOfCell
+        .map((t) => t[metric])
+        .filter((v): v is string => v !== undefined && v !== '')
+        .map(Number)
+        .filter(Number.isFinite);
       const median = percentile(values, 50);
       if (median === undefined) continue;
       rows.push({ ...run, workload, strategy, metric, n: values.length, median, ...(hostOther !== undefined ? { hostOtherCpuPct: hostOther } : {}) });
@@ -74,11 +84,17 @@ export function readHistory(file: string): { rows: HistoryRow[]; problems: strin
   try {
     records = parse(text, { columns: true, skip_empty_lines: true }) as Row[];
   } catch (err) {
-    return { rows: [], problems: [`${file}: not a history CSV (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); give a file written by \`migbench compare --append-history\``] };
+    return {
+      rows: [],
+      problems: [
+        `${file}: not a history CSV (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); give a file written by \`migbench compare --append-history\``,
+      ],
+    };
   }
   const header = Object.keys(records[0] ?? {});
   const missing = historyColumns.filter((c) => c !== 'host_other_cpu_pct' && !header.includes(c));
-  if (records.length > 0 && missing.length > 0) return { rows: [], problems: [`${file}: column(s) ${missing.join(', ')} missing; give a file written by \`migbench compare --append-history\``] };
+  if (records.length > 0 && missing.length > 0)
+    return { rows: [], problems: [`${file}: column(s) ${missing.join(', ')} missing; give a file written by \`migbench compare --append-history\``] };
   const problems: string[] = [];
   const rows: HistoryRow[] = [];
   records.forEach((r, i) => {
@@ -88,8 +104,16 @@ export function readHistory(file: string): { rows: HistoryRow[]; problems: strin
       return;
     }
     rows.push({
-      runId: r.run_id ?? '', startedAt: r.started_at ?? '', gitCommit: r.git_commit ?? '', scenario: r.scenario ?? '', workload: r.workload ?? '', strategy: r.strategy ?? '',
-      metric: r.metric ?? '', n: Number(r.n), median, ...(r.host_other_cpu_pct ? { hostOtherCpuPct: Number(r.host_other_cpu_pct) } : {}),
+      runId: r.run_id ?? '',
+      startedAt: r.started_at ?? '',
+      gitCommit: r.git_commit ?? '',
+      scenario: r.scenario ?? '',
+      workload: r.workload ?? '',
+      strategy: r.strategy ?? '',
+      metric: r.metric ?? '',
+      n: Number(r.n),
+      median,
+      ...(r.host_other_cpu_pct ? { hostOtherCpuPct: Number(r.host_other_cpu_pct) } : {}),
     });
   });
   return { rows, problems };

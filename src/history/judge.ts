@@ -66,11 +66,19 @@ export function judgeAgainstHistory(current: HistoryRow[], history: HistoryRow[]
     // Earlier runs of the same scenario and cell, oldest first as appended; the latest N of them.
     const runs = new Map<string, number>();
     for (const h of history) {
-      if (h.runId === row.runId || h.scenario !== row.scenario || h.workload !== row.workload || h.strategy !== row.strategy || h.metric !== row.metric) continue;
+      if (h.runId === row.runId || h.scenario !== row.scenario || h.workload !== row.workload || h.strategy !== row.strategy || h.metric !== row.metric)
+        continue;
       runs.set(h.runId, h.median);
     }
     const past = [...runs.values()].slice(-options.lastRuns);
-    const judged: HistoryJudgement = { workload: row.workload, strategy: row.strategy, metric: row.metric, current: row.median, runs: past.length, verdict: 'same' };
+    const judged: HistoryJudgement = {
+      workload: row.workload,
+      strategy: row.strategy,
+      metric: row.metric,
+      current: row.median,
+      runs: past.length,
+      verdict: 'same',
+    };
     rows.push(judged);
     if (past.length < MIN_HISTORY_RUNS) {
       judged.note = `only ${past.length} earlier run(s) in the history; ${MIN_HISTORY_RUNS} are needed to judge`;

@@ -52,7 +52,10 @@ export interface BuiltImage {
 }
 
 /** Builds (or finds cached) the images of `workloads`, one after the other (mmdebstrap is heavy). */
-export async function buildImages(workloads: readonly ImageWorkload[], options: { progress: Progress; rebuild?: boolean; verbose?: boolean }): Promise<BuiltImage[]> {
+export async function buildImages(
+  workloads: readonly ImageWorkload[],
+  options: { progress: Progress; rebuild?: boolean; verbose?: boolean },
+): Promise<BuiltImage[]> {
   await ensureImageTools(options.progress);
   const release = await debianRelease();
   const built: BuiltImage[] = [];
@@ -87,7 +90,10 @@ async function debianRelease(): Promise<string> {
   const id = /^ID=(\S+)$/m.exec(osRelease)?.[1];
   if (id !== 'debian' || !codename) {
     const fix = 'run `migbench images build` on Debian (12 or newer), or build with the Dockerfiles in workloads/';
-    throw new PrerequisiteError(`migbench images: mmdebstrap builds from the host's Debian release, and this host is not Debian (/etc/os-release ID=${id ?? '?'}). Fix: ${fix}`, fix);
+    throw new PrerequisiteError(
+      `migbench images: mmdebstrap builds from the host's Debian release, and this host is not Debian (/etc/os-release ID=${id ?? '?'}). Fix: ${fix}`,
+      fix,
+    );
   }
   return codename;
 }
@@ -104,35 +110,49 @@ async function ensureImageTools(progress: Progress): Promise<void> {
   await aptInstall(missing);
 }
 
-async function buildImage(recipe: ImageRecipe, release: string, tag: string, dir: string, options: { progress: Progress; verbose?: boolean }): Promise<BuiltImage> {
+async function buildImage(
+  recipe: ImageRecipe,
+  release: string,
+  tag: string,
+  dir: string,
+  options: { progress: Progress; verbose?: boolean },
+): Promise<BuiltImage> {
   const started = performance.now();
   const partial = `${dir}.partial-${process.pid}`;
   const rootfs = join(partial, 'rootfs');
   const layout = join(partial, 'oci');
   const image = `${layout}:${LAYOUT_TAG}`;
   const env = { ...process.env, SOURCE_DATE_EPOCH };
-  const run = (file: string, args: string[], timeoutMs = 10 * 60_000) => exec('nice', ['-n', '19', file, ...args], { env, timeoutMs, showOutput: options.verbose ?? false });
+  const run = (file: string, args: string[], timeoutMs = 10 * 60_000) =>
+    exec('nice', ['-n', '19', file, ...args], { env, timeoutMs, showOutput: options.verbose ?? false });
   options.progress(`migbench images: building ${recipe.repository} (Debian ${release}: ${recipe.debianPackages.join(' ')}) ...`);
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
-    await run('mmdebstrap', [
-      '--variant=essential',
-      `--include=${recipe.debianPackages.join(',')}`,
-      '--mode=root',
-      '--format=directory',
-      // What nobody reads in a container: documentation, manuals, translations.
-      ...['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*'].map((p) => `--dpkgopt=path-exclude=${p}`),
-      '--dpkgopt=path-include=/usr/share/doc/*/copyright',
-      release,
-      rootfs,
-      `deb ${DEBIAN_MIRROR} ${release} main`,
-      `deb ${DEBIAN_MIRROR} ${release}-updates main`,
-      `deb ${DEBIAN_SECURITY} ${release}-security main`,
-    ], 30 * 60_000);
+    await run(
+      'mmdebstrap',
+      [
+        '--variant=essential',
+        `--include=${recipe.debianPackages.join(',')}`,
+        '--mode=root',
+        '--format=directory',
+        // What nobody reads in a container: documentation, manuals, translations.
+        ...['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*'].map(
+          (p) => `--dpkgopt=path-exclude=${p}`,
+        ),
+        '--dpkgopt=path-include=/usr/share/doc/*/copyright',
+        release,
+        rootfs,
+        `deb ${DEBIAN_MIRROR} ${release} main`,
+        `deb ${DEBIAN_MIRROR} ${release}-updates main`,
+        `deb ${DEBIAN_SECURITY} ${release}-security main`,
+      ],
+      30 * 60_000,
+    );
     const packages = await installedPackages(rootfs);
     // Left by the build, rewritten by the runtime or useless in an image.
-    for (const path of ['var/cache/apt', 'var/lib/apt/lists', 'var/log', 'etc/machine-id', 'etc/hostname', 'etc/resolv.conf']) await rm(join(rootfs, path), { recursive: true, force: true });
+    for (const path of ['var/cache/apt', 'var/lib/apt/lists', 'var/log', 'etc/machine-id', 'etc/hostname', 'etc/resolv.conf'])
+      await rm(join(rootfs, path), { recursive: true, force: true });
     await mkdir(join(rootfs, 'var/log'));
     for (const d of recipe.volumes) await mkdir(join(rootfs, d), { recursive: true });
     const unpackedBytes = await treeBytes(rootfs);
@@ -157,7 +177,9 @@ async function buildImage(recipe: ImageRecipe, release: string, tag: string, dir
       [`${LABEL_PREFIX}.workload`]: recipe.workload,
       [`${LABEL_PREFIX}.inputs`]: tag,
       [`${LABEL_PREFIX}.debian.release`]: release,
-      [`${LABEL_PREFIX}.debian.packages`]: Object.entries(packages).map(([p, v]) => `${p}=${v}`).join(' '),
+      [`${LABEL_PREFIX}.debian.packages`]: Object.entries(packages)
+        .map(([p, v]) => `${p}=${v}`)
+        .join(' '),
       ...Object.fromEntries(recipe.debianPackages.map((p) => [`${LABEL_PREFIX}.debian.package.${p}`, packages[p] ?? '?'])),
     };
     await run('umoci', [
@@ -203,7 +225,9 @@ async function buildImage(recipe: ImageRecipe, release: string, tag: string, dir
     await writeFile(join(partial, 'image.json'), `${JSON.stringify(result, null, 2)}\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(partial, dir);
-    options.progress(`migbench images: built ${recipe.repository} in ${result.buildSeconds} s: ${formatBytes(compressedBytes)} compressed, ${formatBytes(unpackedBytes)} unpacked → ${dir}`);
+    options.progress(
+      `migbench images: built ${recipe.repository} in ${result.buildSeconds} s: ${formatBytes(compressedBytes)} compressed, ${formatBytes(unpackedBytes)} unpacked → ${dir}`,
+    );
     return result;
   } finally {
     await rm(partial, { recursive: true, force: true });
@@ -212,7 +236,24 @@ async function buildImage(recipe: ImageRecipe, release: string, tag: string, dir
 
 /** A layer tar whose bytes depend only on the tree's content: sorted, root-owned, times clamped. */
 async function tarLayer(root: string, file: string): Promise<void> {
-  await exec('tar', ['--sort=name', '--numeric-owner', '--xattrs', `--mtime=@${SOURCE_DATE_EPOCH}`, '--clamp-mtime', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '-C', root, '-cf', file, '.'], { timeoutMs: 10 * 60_000 });
+  await exec(
+    'tar',
+    [
+      '--sort=name',
+      '--numeric-owner',
+      '--xattrs',
+      `--mtime=@${SOURCE_DATE_EPOCH}`,
+      '--clamp-mtime',
+      '--format=posix',
+      '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+      '-C',
+      root,
+      '-cf',
+      file,
+      '.',
+    ],
+    { timeoutMs: 10 * 60_000 },
+  );
 }
 
 async function installedPackages(rootfs: string): Promise<Record<string, string>> {
@@ -231,7 +272,9 @@ async function layoutImage(layout: string): Promise<{ manifestDigest: string; co
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
   const manifestDigest = index.manifests[0]?.digest;
   if (!manifestDigest || index.manifests.length !== 1) throw new Error(`${layout}: expected one image, found ${index.manifests.length}`);
-  const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', manifestDigest.slice('sha256:'.length)), 'utf8')) as { layers: Array<{ size: number }> };
+  const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', manifestDigest.slice('sha256:'.length)), 'utf8')) as {
+    layers: Array<{ size: number }>;
+  };
   return { manifestDigest, compressedBytes: manifest.layers.reduce((sum, l) => sum + l.size, 0) };
 }
 

@@ -25,26 +25,83 @@ import type { CriuStats } from '../model/criu-stats.ts';
 import type { EventName } from '../model/events.ts';
 import type { PhaseEvent } from '../model/timeline.ts';
 
-export const anatomyParts = ['freeze', 'dump', 'runtime', 'transfer', 'image', 'pod_setup', 'restore', 'stop', 'start', 'app_load', 'ready', 'switch', 'harness', 'client'] as const;
+export const anatomyParts = [
+  'freeze',
+  'dump',
+  'runtime',
+  'transfer',
+  'image',
+  'pod_setup',
+  'restore',
+  'stop',
+  'start',
+  'app_load',
+  'ready',
+  'switch',
+  'harness',
+  'client',
+] as const;
 export type AnatomyPart = (typeof anatomyParts)[number];
 
 /** The anatomy's trials.csv columns, in order, with their unit and meaning (docs/results.md is generated from them). */
 export const anatomyColumnDocs = {
-  anat_freeze_ms: { unit: 'ms', description: 'part of the outage spent freezing the pod: CRIU freezing_time, and the platform freezing the cgroup itself with a criu strategy option freezer: harness or action-script (criu strategies)' },
-  anat_dump_ms: { unit: 'ms', description: 'part of the outage the pod stayed frozen while CRIU dumped it (CRIU frozen_time; for criu-lazy, whose CRIU stats are unusable, the whole checkpoint step)' },
-  anat_runtime_ms: { unit: 'ms', description: "part of the outage spent in the container runtime outside CRIU's own timers, checkpoint and restore sides (runc starting CRIU, destroying and creating containers)" },
+  anat_freeze_ms: {
+    unit: 'ms',
+    description:
+      'part of the outage spent freezing the pod: CRIU freezing_time, and the platform freezing the cgroup itself with a criu strategy option freezer: harness or action-script (criu strategies)',
+  },
+  anat_dump_ms: {
+    unit: 'ms',
+    description:
+      'part of the outage the pod stayed frozen while CRIU dumped it (CRIU frozen_time; for criu-lazy, whose CRIU stats are unusable, the whole checkpoint step)',
+  },
+  anat_runtime_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage spent in the container runtime outside CRIU's own timers, checkpoint and restore sides (runc starting CRIU, destroying and creating containers)",
+  },
   anat_transfer_ms: { unit: 'ms', description: 'part of the outage spent copying the images to the target node (local.nodeLink only)' },
-  anat_image_ms: { unit: 'ms', description: "part of the outage spent building the checkpoint image and importing it into the target node's containerd (kubelet-checkpoint)" },
-  anat_pod_setup_ms: { unit: 'ms', description: "part of the outage the platform spent creating the target pod's network and bundle before restoring or starting it (redeploy/drain: also removing the source pod; kubernetes: scheduling)" },
-  anat_restore_ms: { unit: 'ms', description: 'part of the outage CRIU spent restoring (CRIU restore_time; kubelet-checkpoint: the restored pod scheduled → its container running, the runtime restoring it)' },
+  anat_image_ms: {
+    unit: 'ms',
+    description: "part of the outage spent building the checkpoint image and importing it into the target node's containerd (kubelet-checkpoint)",
+  },
+  anat_pod_setup_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage the platform spent creating the target pod's network and bundle before restoring or starting it (redeploy/drain: also removing the source pod; kubernetes: scheduling)",
+  },
+  anat_restore_ms: {
+    unit: 'ms',
+    description:
+      'part of the outage CRIU spent restoring (CRIU restore_time; kubelet-checkpoint: the restored pod scheduled → its container running, the runtime restoring it)',
+  },
   anat_stop_ms: { unit: 'ms', description: 'part of the outage spent stopping the source pod: SIGTERM → exited (redeploy, drain)' },
   anat_start_ms: { unit: 'ms', description: "part of the outage the runtime spent starting the new pod's process (redeploy, drain)" },
-  anat_app_load_ms: { unit: 'ms', description: 'part of the outage from the new process started to the readiness check passing: the app starting and loading its data, e.g. Redis replaying its AOF (redeploy, drain)' },
+  anat_app_load_ms: {
+    unit: 'ms',
+    description:
+      'part of the outage from the new process started to the readiness check passing: the app starting and loading its data, e.g. Redis replaying its AOF (redeploy, drain)',
+  },
   anat_ready_ms: { unit: 'ms', description: "part of the outage from the restore's end to the harness's readiness check passing (criu strategies)" },
-  anat_switch_ms: { unit: 'ms', description: 'part of the outage spent switching traffic: service endpoint rules (iptables), cordoning, and with ip: preserve detaching the source and attaching and announcing (ARP) the target' },
-  anat_harness_ms: { unit: 'ms', description: "part of the outage in the harness's own steps between the platform's (strategy bookkeeping, CRIU configuration files)" },
-  anat_client_ms: { unit: 'ms', description: "part of the outage from the service pointing at the running pod again to the probe's first success: the next tick (up to probe_interval_ms), reconnecting, ARP" },
-  anat_unattributed_ms: { unit: 'ms', description: 'part of the outage no recorded event explains (before the first event after the trigger, or after an event of unknown meaning); the anat_* columns add up to downtime_ms' },
+  anat_switch_ms: {
+    unit: 'ms',
+    description:
+      'part of the outage spent switching traffic: service endpoint rules (iptables), cordoning, and with ip: preserve detaching the source and attaching and announcing (ARP) the target',
+  },
+  anat_harness_ms: {
+    unit: 'ms',
+    description: "part of the outage in the harness's own steps between the platform's (strategy bookkeeping, CRIU configuration files)",
+  },
+  anat_client_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage from the service pointing at the running pod again to the probe's first success: the next tick (up to probe_interval_ms), reconnecting, ARP",
+  },
+  anat_unattributed_ms: {
+    unit: 'ms',
+    description:
+      'part of the outage no recorded event explains (before the first event after the trigger, or after an event of unknown meaning); the anat_* columns add up to downtime_ms',
+  },
 } as const;
 
 export type AnatomyColumn = keyof typeof anatomyColumnDocs;
@@ -137,9 +194,7 @@ export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number):
 export function migrationSegments(events: readonly PhaseEvent[], triggerAt: number, criu: CriuStats | undefined): Segment[] {
   const back = serviceBackAt(events, triggerAt);
   const checkpointed = events.some((e) => e.source === KUBELET_CHECKPOINT);
-  const boundaries = events
-    .filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back))
-    .sort((a, b) => a.at - b.at);
+  const boundaries = events.filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back)).sort((a, b) => a.at - b.at);
   const segments: Segment[] = [];
   const push = (from: number, to: number, part: AnatomyPart) => {
     if (to > from) segments.push({ from, to, part });
@@ -174,7 +229,13 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
 }
 
 /** runc's checkpoint step, end-anchored: [runtime][CRIU freezing][CRIU frozen] (see the header). */
-function splitDump(from: number, to: number, criu: CriuStats | undefined, harnessFroze: boolean, push: (from: number, to: number, part: AnatomyPart) => void): void {
+function splitDump(
+  from: number,
+  to: number,
+  criu: CriuStats | undefined,
+  harnessFroze: boolean,
+  push: (from: number, to: number, part: AnatomyPart) => void,
+): void {
   if (criu?.frozenUs === undefined) {
     push(from, to, 'dump');
     return;

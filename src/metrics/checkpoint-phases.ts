@@ -7,11 +7,24 @@ import type { PhaseEvent } from '../model/timeline.ts';
 const SOURCE = 'strategy:kubelet-checkpoint';
 
 export const checkpointPhaseColumnDocs = {
-  checkpoint_api_ms: { unit: 'ms', description: "kubelet-checkpoint: the kubelet's checkpoint call, request → answer: CRIU's dump and the archive written on the source node" },
-  transfer_ms: { unit: 'ms', description: "kubelet-checkpoint: the archive copied from the source node's kubelet directory to the shared store (the seed's NFS)" },
-  image_build_ms: { unit: 'ms', description: 'kubelet-checkpoint: the checkpoint image (OCI archive: the checkpoint archive as its layer) built from the stored archive' },
+  checkpoint_api_ms: {
+    unit: 'ms',
+    description: "kubelet-checkpoint: the kubelet's checkpoint call, request → answer: CRIU's dump and the archive written on the source node",
+  },
+  transfer_ms: {
+    unit: 'ms',
+    description: "kubelet-checkpoint: the archive copied from the source node's kubelet directory to the shared store (the seed's NFS)",
+  },
+  image_build_ms: {
+    unit: 'ms',
+    description: 'kubelet-checkpoint: the checkpoint image (OCI archive: the checkpoint archive as its layer) built from the stored archive',
+  },
   image_import_ms: { unit: 'ms', description: "kubelet-checkpoint: the checkpoint image imported into the target node's containerd (ctr images import)" },
-  restore_ms: { unit: 'ms', description: 'kubelet-checkpoint: restored pod created → Ready: scheduling, the sandbox, containerd restoring the container with CRIU, the first readiness probe that passes' },
+  restore_ms: {
+    unit: 'ms',
+    description:
+      'kubelet-checkpoint: restored pod created → Ready: scheduling, the sandbox, containerd restoring the container with CRIU, the first readiness probe that passes',
+  },
 } as const;
 
 export type CheckpointPhaseColumn = keyof typeof checkpointPhaseColumnDocs;

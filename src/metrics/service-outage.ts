@@ -15,12 +15,17 @@ export const isFreshConnectionProbe = (probe: string) => probe.endsWith(FRESH_PR
 export const serviceOutageColumnDocs = {
   service_downtime_ms: {
     unit: 'ms',
-    description: "the service's outage, as a fresh connection per tick sees it (probe `<name>-fresh` in samples.csv: connect, one request — Redis PING, HTTP GET — close): the longest run of failed fresh-connection samples after the trigger, start of its first failed sample → start of the first successful one after it; ± probe_interval_ms; empty when the workload has no fresh-connection probe",
+    description:
+      "the service's outage, as a fresh connection per tick sees it (probe `<name>-fresh` in samples.csv: connect, one request — Redis PING, HTTP GET — close): the longest run of failed fresh-connection samples after the trigger, start of its first failed sample → start of the first successful one after it; ± probe_interval_ms; empty when the workload has no fresh-connection probe",
   },
-  service_downtime_upper_ms: { unit: 'ms', description: 'the same outage from the last successful fresh-connection sample before it: the most it can have lasted' },
+  service_downtime_upper_ms: {
+    unit: 'ms',
+    description: 'the same outage from the last successful fresh-connection sample before it: the most it can have lasted',
+  },
   anat_client_gap_ms: {
     unit: 'ms',
-    description: "downtime_ms − service_downtime_ms: the part of the connected client's outage that was its own (noticing the move, reconnecting), not the service's; ± 2 × probe_interval_ms",
+    description:
+      "downtime_ms − service_downtime_ms: the part of the connected client's outage that was its own (noticing the move, reconnecting), not the service's; ± 2 × probe_interval_ms",
   },
 } as const;
 
@@ -32,7 +37,11 @@ export const serviceOutageColumns = Object.keys(serviceOutageColumnDocs) as Serv
  * connected client's downtime_ms. An outage still going on at the end of probing has no duration:
  * the columns stay empty, as downtime_ms does then.
  */
-export function serviceOutageMetrics(freshSamples: readonly Sample[], triggerAt: number, downtimeMs: number | undefined): Partial<Record<ServiceOutageColumn, number>> {
+export function serviceOutageMetrics(
+  freshSamples: readonly Sample[],
+  triggerAt: number,
+  downtimeMs: number | undefined,
+): Partial<Record<ServiceOutageColumn, number>> {
   if (freshSamples.length === 0) return {};
   const byProbe = new Map<string, Sample[]>();
   for (const s of freshSamples) (byProbe.get(s.probe) ?? byProbe.set(s.probe, []).get(s.probe)!).push(s);

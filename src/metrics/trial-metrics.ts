@@ -18,36 +18,91 @@ export interface ColumnDoc {
 
 /** Every metric column, in the order trials.csv writes them, with its unit and meaning. */
 export const metricColumnDocs = {
-  downtime_ms: { unit: 'ms', description: 'longest outage after the trigger: start of its first failed probe sample → start of the first successful sample after it (0 when no sample failed); accurate to ± probe_interval_ms' },
-  downtime_upper_ms: { unit: 'ms', description: 'the same outage from the start of the last successful sample before it → start of the first successful sample after it: the most it can have lasted' },
-  outages: { unit: 'count', description: 'outages (maximal runs of consecutive failed samples of one probe) that began at or after the trigger or were still going on at it' },
+  downtime_ms: {
+    unit: 'ms',
+    description:
+      'longest outage after the trigger: start of its first failed probe sample → start of the first successful sample after it (0 when no sample failed); accurate to ± probe_interval_ms',
+  },
+  downtime_upper_ms: {
+    unit: 'ms',
+    description:
+      'the same outage from the start of the last successful sample before it → start of the first successful sample after it: the most it can have lasted',
+  },
+  outages: {
+    unit: 'count',
+    description: 'outages (maximal runs of consecutive failed samples of one probe) that began at or after the trigger or were still going on at it',
+  },
   failed_samples: { unit: 'count', description: 'probe samples scheduled at or after the trigger that failed' },
-  baseline_failed_samples: { unit: 'count', description: 'probe samples before the trigger that failed (should be 0; anything else means the baseline was not healthy)' },
+  baseline_failed_samples: {
+    unit: 'count',
+    description: 'probe samples before the trigger that failed (should be 0; anything else means the baseline was not healthy)',
+  },
   samples: { unit: 'count', description: 'probe samples in the trial (before and after the trigger)' },
   probe_interval_ms: { unit: 'ms', description: 'open-loop tick interval of the probe: the resolution of downtime_ms' },
   migration_ms: { unit: 'ms', description: 'trigger → the strategy reported the pod moved (service switched, source gone)' },
-  pod_scheduled_ms: { unit: 'ms', description: "trigger → this client received the watch update showing the moved pod bound to a node (the first pod scheduled after the trigger; kubernetes only)" },
-  pod_ready_ms: { unit: 'ms', description: 'trigger → this client received the watch update showing the moved pod Ready (the first pod ready after the trigger; kubernetes only)' },
+  pod_scheduled_ms: {
+    unit: 'ms',
+    description:
+      'trigger → this client received the watch update showing the moved pod bound to a node (the first pod scheduled after the trigger; kubernetes only)',
+  },
+  pod_ready_ms: {
+    unit: 'ms',
+    description: 'trigger → this client received the watch update showing the moved pod Ready (the first pod ready after the trigger; kubernetes only)',
+  },
   latency_p50_ms: { unit: 'ms', description: 'median latency of successful samples before the trigger (baseline), from when each was due' },
   latency_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples before the trigger (baseline)' },
   latency_after_p99_ms: { unit: 'ms', description: '99th percentile latency of successful samples after the strategy finished (the moved pod)' },
-  send_lag_p99_ms: { unit: 'ms', description: "99th percentile of (sent − due) over all samples: the probe's own scheduling lag; large values mean the host, not the service, was slow" },
+  send_lag_p99_ms: {
+    unit: 'ms',
+    description: "99th percentile of (sent − due) over all samples: the probe's own scheduling lag; large values mean the host, not the service, was slow",
+  },
   criu_freezing_ms: { unit: 'ms', description: 'CRIU stats-dump freezing_time: time to freeze the pod (criu strategies and kubelet-checkpoint)' },
-  criu_frozen_ms: { unit: 'ms', description: 'CRIU stats-dump frozen_time: how long the pod stayed frozen while dumped (criu strategies and kubelet-checkpoint)' },
+  criu_frozen_ms: {
+    unit: 'ms',
+    description: 'CRIU stats-dump frozen_time: how long the pod stayed frozen while dumped (criu strategies and kubelet-checkpoint)',
+  },
   criu_memdump_ms: { unit: 'ms', description: 'CRIU stats-dump memdump_time: collecting memory pages (criu strategies and kubelet-checkpoint)' },
-  criu_memwrite_ms: { unit: 'ms', description: 'CRIU stats-dump memwrite_time: writing pages to the checkpoint store (criu strategies and kubelet-checkpoint)' },
+  criu_memwrite_ms: {
+    unit: 'ms',
+    description: 'CRIU stats-dump memwrite_time: writing pages to the checkpoint store (criu strategies and kubelet-checkpoint)',
+  },
   criu_restore_ms: { unit: 'ms', description: 'CRIU stats-restore restore_time (criu only)' },
   criu_pages_written: { unit: 'pages (4 KiB)', description: 'CRIU stats-dump pages_written (criu strategies and kubelet-checkpoint)' },
-  checkpoint_bytes: { unit: 'bytes', description: 'total size of the checkpoint images in the shared store (criu; kubelet-checkpoint: the archive the kubelet wrote)' },
+  checkpoint_bytes: {
+    unit: 'bytes',
+    description: 'total size of the checkpoint images in the shared store (criu; kubelet-checkpoint: the archive the kubelet wrote)',
+  },
   ...checkpointPhaseColumnDocs,
-  connections_broken: { unit: 'count', description: "times a probe's persistent connection (the Redis probe's, the video stream) ended while probing after it had worked; 0 means clients kept their connections through the move (criu ip: preserve)" },
+  connections_broken: {
+    unit: 'count',
+    description:
+      "times a probe's persistent connection (the Redis probe's, the video stream) ended while probing after it had worked; 0 means clients kept their connections through the move (criu ip: preserve)",
+  },
   redis_acked_writes_lost: { unit: 'count', description: 'writes the Redis probe saw acknowledged that the server no longer has after the trial (redis only)' },
-  video_max_stall_ms: { unit: 'ms', description: 'longest gap between two frames arriving at the video client that ends after the trigger; a gap still open counts to the end of probing (video only)' },
-  video_frames_lost: { unit: 'count', description: 'frames of content the client never received after the trigger: gaps in the sequence numbers, and across a new server process the frames the source produced in between (video only)' },
-  video_reconnect_ms: { unit: 'ms', description: 'stream break noticed (EOF, error or stall timeout) → first frame on a new connection; the longest such episode after the trigger, 0 when the stream never broke (video only)' },
-  video_rebuffer_ms: { unit: 'ms', description: 'time after the trigger in which a simulated player (buffer: the workload playerBufferMs) shows a frozen picture (video only)' },
+  video_max_stall_ms: {
+    unit: 'ms',
+    description:
+      'longest gap between two frames arriving at the video client that ends after the trigger; a gap still open counts to the end of probing (video only)',
+  },
+  video_frames_lost: {
+    unit: 'count',
+    description:
+      'frames of content the client never received after the trigger: gaps in the sequence numbers, and across a new server process the frames the source produced in between (video only)',
+  },
+  video_reconnect_ms: {
+    unit: 'ms',
+    description:
+      'stream break noticed (EOF, error or stall timeout) → first frame on a new connection; the longest such episode after the trigger, 0 when the stream never broke (video only)',
+  },
+  video_rebuffer_ms: {
+    unit: 'ms',
+    description: 'time after the trigger in which a simulated player (buffer: the workload playerBufferMs) shows a frozen picture (video only)',
+  },
   training_pause_ms: { unit: 'ms', description: 'longest time, from the trigger on, in which the training step counter did not advance (ml-training only)' },
-  training_steps_lost: { unit: 'count', description: 'steps done before the move that had to be redone after it (resumed from an older save) (ml-training only)' },
+  training_steps_lost: {
+    unit: 'count',
+    description: 'steps done before the move that had to be redone after it (resumed from an older save) (ml-training only)',
+  },
   training_recovery_ms: { unit: 'ms', description: 'trigger → throughput back to 90 % of its rate before the trigger (ml-training only)' },
   ...anatomyColumnDocs,
 } as const satisfies Record<string, ColumnDoc>;
@@ -71,7 +126,12 @@ const usToMs = (us: number | undefined) => (us === undefined ? undefined : us / 
 const sinceTrigger = (at: number | undefined, trigger: number) => (at === undefined ? undefined : at - trigger);
 
 /** What an unsupported trial measured: nothing — its row has the probe counts at 0 like any trial with no samples. */
-const nothingRecorded = (probeIntervalMs: number): TrialRecords => ({ startedAt: new Date(0), timeline: { triggerAt: 0, samples: [], events: [] }, probeIntervalMs, probeRecords: [] });
+const nothingRecorded = (probeIntervalMs: number): TrialRecords => ({
+  startedAt: new Date(0),
+  timeline: { triggerAt: 0, samples: [], events: [] },
+  probeIntervalMs,
+  probeRecords: [],
+});
 
 export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
   const result = trial.status === 'unsupported' ? nothingRecorded(trial.probeIntervalMs) : trial;
@@ -99,7 +159,12 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
     // came back: no later sample could show it answering again (seen once in CI: one 10 ms poll timed
     // out on the final tick, 3 s after the move had recovered). Two or more failed samples at the end
     // still count as not recovered. Its failed sample stays in failed_samples.
-    const cutOffByTheEnd = (o: Outage) => o.firstOkAfterAt === undefined && o.failedSamples === 1 && o.lastFailedAt === lastScheduledAt && o.lastOkBeforeAt !== undefined && o.lastOkBeforeAt > trigger;
+    const cutOffByTheEnd = (o: Outage) =>
+      o.firstOkAfterAt === undefined &&
+      o.failedSamples === 1 &&
+      o.lastFailedAt === lastScheduledAt &&
+      o.lastOkBeforeAt !== undefined &&
+      o.lastOkBeforeAt > trigger;
     // An outage in progress at the trigger belongs to the migration too (it ends after it).
     afterTrigger.push(
       ...findOutages(samples)
@@ -110,11 +175,16 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
   const unrecovered = afterTrigger.some((o) => o.firstOkAfterAt === undefined);
   let recovered = !unrecovered;
   if (timeline.samples.length > 0 && !unrecovered) {
-    const longest = afterTrigger.reduce<Outage | undefined>((best, o) => (best === undefined || outageDuration(o)! > outageDuration(best)! ? o : best), undefined);
+    const longest = afterTrigger.reduce<Outage | undefined>(
+      (best, o) => (best === undefined || outageDuration(o)! > outageDuration(best)! ? o : best),
+      undefined,
+    );
     set('downtime_ms', longest ? outageDuration(longest) : 0);
     set('downtime_upper_ms', longest ? outageUpperBound(longest) : 0);
     // Where that outage went (src/metrics/anatomy.ts): no outage, nothing to split.
-    const parts = longest ? downtimeAnatomy(migrationSegments(timeline.events, trigger, result.criu), longest.firstFailedAt, longest.firstOkAfterAt!) : undefined;
+    const parts = longest
+      ? downtimeAnatomy(migrationSegments(timeline.events, trigger, result.criu), longest.firstFailedAt, longest.firstOkAfterAt!)
+      : undefined;
     for (const column of Object.keys(anatomyColumnDocs) as (keyof typeof anatomyColumnDocs)[]) set(column, parts ? parts[column] : 0);
   }
   // No app probe ran (a simulated cluster): nothing was measured from the service's side, so its
@@ -146,7 +216,13 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
     const finished = result.strategyFinishedAt;
     set('latency_after_p99_ms', percentile(timeline.samples.filter((s) => s.ok && s.scheduledAt >= finished).map(latency), 99));
   }
-  set('send_lag_p99_ms', percentile(timeline.samples.map((s) => s.sentAt - s.scheduledAt), 99));
+  set(
+    'send_lag_p99_ms',
+    percentile(
+      timeline.samples.map((s) => s.sentAt - s.scheduledAt),
+      99,
+    ),
+  );
 
   const criu = result.criu;
   set('criu_freezing_ms', usToMs(criu?.freezingUs));

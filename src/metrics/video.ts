@@ -78,11 +78,7 @@ export function playbackStart(frames: readonly FrameArrival[], fps: number, buff
  * bound of what real players, which do, show). The frozen time after the trigger, including a
  * freeze still open at `endAt`. Undefined if playback never started before `endAt`.
  */
-export function computeVideoMetrics(
-  arrivals: readonly FrameArrival[],
-  breaks: readonly StreamBreak[],
-  options: VideoMetricOptions,
-): VideoMetrics {
+export function computeVideoMetrics(arrivals: readonly FrameArrival[], breaks: readonly StreamBreak[], options: VideoMetricOptions): VideoMetrics {
   const frames = [...arrivals].sort((a, b) => a.at - b.at);
   const result: VideoMetrics = {};
   if (frames.length === 0) return result;

@@ -8,16 +8,44 @@ export const trialPhases = ['deploy', 'prepare', 'settle', 'migrate', 'observe',
 export type TrialPhase = (typeof trialPhases)[number];
 
 /** The trial's own events (runner/trial.ts, trial-parts.ts and the platforms' trial steps). */
-export const trialEvents = ['trigger', 'migrated', 'failed', 'observe_after_failure', 'observe_failed', 'pod_ready', 'nodes_swapped', 'evacuation_pod_start'] as const;
+export const trialEvents = [
+  'trigger',
+  'migrated',
+  'failed',
+  'observe_after_failure',
+  'observe_failed',
+  'pod_ready',
+  'nodes_swapped',
+  'evacuation_pod_start',
+] as const;
 
 /** The local platform's steps (platforms/local/): pods, the service, CRIU's checkpoint and restore. */
 export const localPlatformEvents = [
-  'node_cordoned', 'node_uncordoned',
-  'pod_created', 'pod_started', 'pod_sigterm', 'pod_sigkill', 'pod_stopped',
-  'service_endpoint', 'pod_detached', 'pod_attached',
-  'pre_dump_start', 'pre_dump_done', 'checkpoint_start', 'freeze_start', 'freeze_done', 'source_thawed', 'checkpoint_failed', 'checkpoint_done',
-  'transfer_start', 'transfer_done', 'sysctl',
-  'restore_start', 'restore_failed', 'restore_done', 'memory_complete',
+  'node_cordoned',
+  'node_uncordoned',
+  'pod_created',
+  'pod_started',
+  'pod_sigterm',
+  'pod_sigkill',
+  'pod_stopped',
+  'service_endpoint',
+  'pod_detached',
+  'pod_attached',
+  'pre_dump_start',
+  'pre_dump_done',
+  'checkpoint_start',
+  'freeze_start',
+  'freeze_done',
+  'source_thawed',
+  'checkpoint_failed',
+  'checkpoint_done',
+  'transfer_start',
+  'transfer_done',
+  'sysctl',
+  'restore_start',
+  'restore_failed',
+  'restore_done',
+  'memory_complete',
   // The test-only injected regression (platforms/local/test-switch-delay.ts): never in a real measurement.
   'test_switch_delay',
 ] as const;
@@ -28,15 +56,39 @@ export const podWatchEvents = ['pod_created', 'pod_scheduled', 'containers_start
 /** The strategies' steps (src/strategies/). */
 export const strategyEvents = [
   // criu, criu-precopy, criu-pageserver, criu-lazy
-  'pre_dump', 'checkpoint', 'source_kept', 'restore', 'ready', 'source_removed', 'fallback', 'fallback_done', 'fallback_failed',
+  'pre_dump',
+  'checkpoint',
+  'source_kept',
+  'restore',
+  'ready',
+  'source_removed',
+  'fallback',
+  'fallback_done',
+  'fallback_failed',
   // redeploy, drain, and their kubernetes counterparts
-  'evicted', 'source_killed', 'source_terminated', 'replacement_created', 'node_cordoned', 'node_uncordoned', 'eviction_blocked',
-  'source_deleting', 'source_deleted', 'pod_created',
+  'evicted',
+  'source_killed',
+  'source_terminated',
+  'replacement_created',
+  'node_cordoned',
+  'node_uncordoned',
+  'eviction_blocked',
+  'source_deleting',
+  'source_deleted',
+  'pod_created',
   // podmigration
-  'requested', 'operator',
+  'requested',
+  'operator',
   // kubelet-checkpoint
-  'checkpoint_request', 'checkpoint_done', 'transfer_done', 'image_built', 'image_imported', 'restore_pod_created', 'endpoint_switched',
-  'source_resumed', 'source_resume_failed',
+  'checkpoint_request',
+  'checkpoint_done',
+  'transfer_done',
+  'image_built',
+  'image_imported',
+  'restore_pod_created',
+  'endpoint_switched',
+  'source_resumed',
+  'source_resume_failed',
 ] as const;
 
 /** What a probe's client noticed (src/probes/). */

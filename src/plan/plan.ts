@@ -77,7 +77,12 @@ function planEvacuations(scenario: Scenario): PlannedTrial[] {
             const target = shape.targets[index % shape.targets.length]!;
             index++;
             trials.push({
-              trial: trials.length + 1, workload: { ...template, name: pod } as WorkloadConfig, workloadName: evacuationLabel(shape), strategy, repetition, warmup,
+              trial: trials.length + 1,
+              workload: { ...template, name: pod } as WorkloadConfig,
+              workloadName: evacuationLabel(shape),
+              strategy,
+              repetition,
+              warmup,
               evacuation: { id, pods: total, concurrency: shape.concurrency, pod, target, targets: shape.targets },
             });
           }

@@ -85,7 +85,12 @@ export class RedisProbe implements Probe {
     });
     this.client.on('close', () => {
       if (this.connected && this.probing) {
-        this.connectionsClosed.push({ at: performance.now(), source: `probe:${this.name}`, event: 'connection_closed', detail: this.lastConnectionError || 'closed' });
+        this.connectionsClosed.push({
+          at: performance.now(),
+          source: `probe:${this.name}`,
+          event: 'connection_closed',
+          detail: this.lastConnectionError || 'closed',
+        });
       }
       this.connected = false;
     });
@@ -165,7 +170,14 @@ export class RedisProbe implements Probe {
 
   /** Counts acknowledged writes that the server does not have, read through the service with a patient client. */
   async verify(): Promise<Verification> {
-    const checker = new Redis({ host: this.target.host, port: this.target.port, lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 5_000, commandTimeout: 30_000 });
+    const checker = new Redis({
+      host: this.target.host,
+      port: this.target.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+      connectTimeout: 5_000,
+      commandTimeout: 30_000,
+    });
     checker.on('error', () => undefined);
     try {
       await connectWithin(checker, START_CONNECT_TIMEOUT_MS);
@@ -174,7 +186,9 @@ export class RedisProbe implements Probe {
       return { redisAckedWritesLost: lost };
     } catch (err) {
       // The row's error must say what could not be done, not only ioredis' last word.
-      throw new Error(`could not read the ${this.acked.length} acknowledged writes back through the service (${this.target.host}:${this.target.port}): ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(
+        `could not read the ${this.acked.length} acknowledged writes back through the service (${this.target.host}:${this.target.port}): ${err instanceof Error ? err.message : String(err)}`,
+      );
     } finally {
       checker.disconnect(false);
     }

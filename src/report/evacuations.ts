@@ -17,7 +17,13 @@ export function evacuationPoints(records: readonly Record<string, string>[]): Ev
     .map((r) => {
       const totalMs = num(r.total_ms);
       const downtimeP50Ms = num(r.downtime_p50_ms);
-      return { strategy: r.strategy!, pods: Number(r.pods), concurrency: Number(r.concurrency), ...(totalMs !== undefined ? { totalMs } : {}), ...(downtimeP50Ms !== undefined ? { downtimeP50Ms } : {}) };
+      return {
+        strategy: r.strategy!,
+        pods: Number(r.pods),
+        concurrency: Number(r.concurrency),
+        ...(totalMs !== undefined ? { totalMs } : {}),
+        ...(downtimeP50Ms !== undefined ? { downtimeP50Ms } : {}),
+      };
     });
 }
 
@@ -39,12 +45,27 @@ export function evacuationCells(records: readonly Record<string, string>[]): Eva
     const key = `${r.strategy}\u0000${r.pods}\u0000${r.concurrency}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const median = (rows: Record<string, string>[], column: string) => percentile(rows.map((r) => num(r[column])).filter((v): v is number => v !== undefined), 50);
+  const median = (rows: Record<string, string>[], column: string) =>
+    percentile(
+      rows.map((r) => num(r[column])).filter((v): v is number => v !== undefined),
+      50,
+    );
   const body = [...groups.values()]
-    .sort((a, b) => (a[0]!.strategy! < b[0]!.strategy! ? -1 : a[0]!.strategy! > b[0]!.strategy! ? 1 : Number(a[0]!.pods) - Number(b[0]!.pods) || Number(a[0]!.concurrency) - Number(b[0]!.concurrency)))
+    .sort((a, b) =>
+      a[0]!.strategy! < b[0]!.strategy!
+        ? -1
+        : a[0]!.strategy! > b[0]!.strategy!
+          ? 1
+          : Number(a[0]!.pods) - Number(b[0]!.pods) || Number(a[0]!.concurrency) - Number(b[0]!.concurrency),
+    )
     .map((rows) => [
-      rows[0]!.strategy!, rows[0]!.pods!, rows[0]!.concurrency!, String(rows.length),
-      ms(median(rows, 'total_ms')), ms(median(rows, 'downtime_p50_ms')), ms(median(rows, 'downtime_max_ms')),
+      rows[0]!.strategy!,
+      rows[0]!.pods!,
+      rows[0]!.concurrency!,
+      String(rows.length),
+      ms(median(rows, 'total_ms')),
+      ms(median(rows, 'downtime_p50_ms')),
+      ms(median(rows, 'downtime_max_ms')),
       String(rows.reduce((sum, r) => sum + Number(r.pods_failed || 0), 0)),
     ]);
   const header = ['strategy', 'pods', 'concurrency', 'evacuations', 'median total_ms', 'median downtime_p50_ms', 'median downtime_max_ms', 'pods failed'];

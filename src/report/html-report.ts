@@ -82,12 +82,26 @@ function summaryTable(rows: SummaryRow[]): string {
 function summarySection(data: ResultsData): string {
   if (data.summary.length === 0) return `<p>${esc(NO_SUMMARY)}</p>`;
   // A run with a sweep also gets the growth per swept value and the fitted slopes, as in the terminal.
-  const sweeps = sweepTables(sweepFits(data.trials)).map((t) => `<p class="sub">${esc(t.title)}</p>${table(t.header, t.body.map((r) => r.map(esc)), 'numeric')}`);
+  const sweeps = sweepTables(sweepFits(data.trials)).map(
+    (t) =>
+      `<p class="sub">${esc(t.title)}</p>${table(
+        t.header,
+        t.body.map((r) => r.map(esc)),
+        'numeric',
+      )}`,
+  );
   // An evacuation run also gets its evacuations (evacuations.csv) and their growth with the pod count.
   const evacuations = evacuationCells(data.evacuations ?? []);
   const evacuationHtml = evacuations
-    ? `<p class="sub">Evacuations (evacuations.csv; medians over repetitions)</p>${table(evacuations.header, evacuations.body.map((r) => r.map(esc)), 'numeric', 'evacuations')}` +
-      (evacuations.growth.length > 0 ? `<p class="sub">${esc(evacuations.growthTitle)}</p><ul>${evacuations.growth.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '')
+    ? `<p class="sub">Evacuations (evacuations.csv; medians over repetitions)</p>${table(
+        evacuations.header,
+        evacuations.body.map((r) => r.map(esc)),
+        'numeric',
+        'evacuations',
+      )}` +
+      (evacuations.growth.length > 0
+        ? `<p class="sub">${esc(evacuations.growthTitle)}</p><ul>${evacuations.growth.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`
+        : '')
     : '';
   return summaryTable(data.summary) + sweeps.join('') + evacuationHtml;
 }
@@ -174,7 +188,10 @@ async function anatomySection(data: ResultsData): Promise<string> {
   const numbers = data.summary
     .filter((r) => Object.keys(r.anatomyMs).length > 0)
     .map((r) => [esc(`${r.workload} · ${r.strategy}`), esc(whereItWent(r.anatomyMs))]);
-  return figure('anatomy', await anatomySvg(bars), caption) + `<details><summary>The same in numbers</summary>${table(['workload · strategy', 'where it went (median ms, largest first)'], numbers)}</details>`;
+  return (
+    figure('anatomy', await anatomySvg(bars), caption) +
+    `<details><summary>The same in numbers</summary>${table(['workload · strategy', 'where it went (median ms, largest first)'], numbers)}</details>`
+  );
 }
 
 function eventsTable(events: EventRecord[]): string {
@@ -191,7 +208,13 @@ function legend(drawn: Set<string>): string {
   const swatch = (key: string, text: string) => `<span class="swatch" style="background:${segmentColor(key)}"></span>${esc(text)}`;
   const keys = LEGEND_ORDER.filter((k) => drawn.has(k));
   const text = (k: string) =>
-    k === 'ok' ? 'ok' : k === 'failed' ? 'failed (several reasons)' : k === 'partly failed' ? 'partly failed (short segments merged to keep the page small; a failed sample is never merged away)' : `failed: ${k}`;
+    k === 'ok'
+      ? 'ok'
+      : k === 'failed'
+        ? 'failed (several reasons)'
+        : k === 'partly failed'
+          ? 'partly failed (short segments merged to keep the page small; a failed sample is never merged away)'
+          : `failed: ${k}`;
   return (
     `<p class="legend">${keys.map((k) => swatch(k, text(k))).join(' ')} ` +
     `<span class="swatch" style="background:${COLORS.phase};opacity:.25"></span>trigger → migrated ` +
@@ -222,14 +245,16 @@ async function timelinesSection(data: ResultsData, maxSegments: number | undefin
     for (const d of display) drawn.add(segmentKey(d));
     const svg = await timelineSvg({ segments: display, events });
     const title = t ? trialLabel(t) : `#${n} (no trials.csv row)`;
-    const status = t?.status === 'ok' ? 'ok' : `<span class="failed">${esc(t?.status ?? 'unknown')}${t?.failed_phase ? ` in ${esc(t.failed_phase)}` : ''}</span>`;
+    const status =
+      t?.status === 'ok' ? 'ok' : `<span class="failed">${esc(t?.status ?? 'unknown')}${t?.failed_phase ? ` in ${esc(t.failed_phase)}` : ''}</span>`;
     const facts = t
       ? ` · downtime ${ms1(t.downtime_ms)} ms · migration ${ms1(t.migration_ms)} ms · ${esc(t.failed_samples ?? '')} failed samples after the trigger (of ${esc(t.samples ?? '')})`
       : '';
     const samples = segmentsByTrial.get(n) ?? [];
     const start = samples.reduce<number | undefined>((min, s) => (min === undefined || s.startMs < min ? s.startMs : min), undefined);
     const hidden = start === undefined ? [] : events.filter((e) => e.tMs < start);
-    const note = hidden.length > 0 ? `${hidden.length} event(s) before the first probe sample (${esc(hidden.map((e) => e.event).join(', '))}) are in the table only.` : '';
+    const note =
+      hidden.length > 0 ? `${hidden.length} event(s) before the first probe sample (${esc(hidden.map((e) => e.event).join(', '))}) are in the table only.` : '';
     parts.push(
       `<section class="trial" id="trial-${n}"><h3>${esc(title)} · ${status}${facts}</h3>` +
         (t?.error ? `<p class="error">error: ${esc(t.error)}</p>` : '') +
@@ -269,11 +294,20 @@ function environmentSection(data: ResultsData): string {
   const p = run.platform;
   if (p) {
     add('platform', p.name);
-    add('nodes (cpus)', Object.entries(p.nodes ?? {}).map(([n, c]) => `${n}: ${c}`).join(', '));
+    add(
+      'nodes (cpus)',
+      Object.entries(p.nodes ?? {})
+        .map(([n, c]) => `${n}: ${c}`)
+        .join(', '),
+    );
     add('pod subnet', p.subnet);
     add('checkpoint store', p.checkpointDir);
   }
-  const env = table([], rows.map(([k, v]) => [esc(k), esc(v)]), 'env');
+  const env = table(
+    [],
+    rows.map(([k, v]) => [esc(k), esc(v)]),
+    'env',
+  );
   const scenario = run.scenarioSource
     ? `<details><summary>scenario file as read</summary><pre>${esc(run.scenarioSource)}</pre></details>`
     : `<details><summary>scenario as run</summary><pre>${esc(JSON.stringify(run.scenario, null, 2))}</pre></details>`;
@@ -308,8 +342,13 @@ export async function renderHtmlReport(data: ResultsData, options: HtmlReportOpt
   ];
   if (options.history) {
     const charts = await historyChartsSvg({ ...options.history, currentRunId: runId });
-    const body = charts.length > 0 ? charts.map((c) => figure(`history-${c.metric}`, c.svg)).join('') : `<p>The history has no runs of scenario ${esc(options.history.scenario)}.</p>`;
-    sections.push(`<h2 id="history">History</h2><p class="sub">Each nightly run's median per workload × strategy; the dashed rule and the ring mark this run.</p>${body}`);
+    const body =
+      charts.length > 0
+        ? charts.map((c) => figure(`history-${c.metric}`, c.svg)).join('')
+        : `<p>The history has no runs of scenario ${esc(options.history.scenario)}.</p>`;
+    sections.push(
+      `<h2 id="history">History</h2><p class="sub">Each nightly run's median per workload × strategy; the dashed rule and the ring mark this run.</p>${body}`,
+    );
   }
   return `<!DOCTYPE html>
 <html lang="en">

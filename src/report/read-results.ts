@@ -102,5 +102,15 @@ export async function readResults(dir: string): Promise<ResultsData> {
   } else problems.push(`${dir}/run.json is missing: no environment shown`);
 
   const evacuations = readEvacuations(dir);
-  return { dir, trials, summary: summarizeTrialRecords(trials), segments, events, sampleCount, run, problems, ...(evacuations.length > 0 ? { evacuations } : {}) };
+  return {
+    dir,
+    trials,
+    summary: summarizeTrialRecords(trials),
+    segments,
+    events,
+    sampleCount,
+    run,
+    problems,
+    ...(evacuations.length > 0 ? { evacuations } : {}),
+  };
 }

@@ -51,7 +51,14 @@ export function sweepFits(records: readonly Record<string, string>[]): SweepFit[
       const measuredSize = rows.every((r) => r.dataset_bytes !== undefined && r.dataset_bytes !== '');
       const x = (r: Record<string, string>) => (measuredSize ? Number(r.dataset_bytes) / GIB : Number(r[parameter]));
       const atValue = values.map((value) => rows.filter((r) => Number(r[parameter]) === value));
-      const medians = atValue.map((at, i) => ({ value: values[i]!, downtimeMs: percentile(at.map((r) => Number(r.downtime_ms)), 50)!, trials: at.length }));
+      const medians = atValue.map((at, i) => ({
+        value: values[i]!,
+        downtimeMs: percentile(
+          at.map((r) => Number(r.downtime_ms)),
+          50,
+        )!,
+        trials: at.length,
+      }));
       const fit = fitLine(rows.map((r) => [x(r), Number(r.downtime_ms)] as const));
       const medianFit = fitLine(atValue.map((at, i) => [percentile(at.map(x), 50)!, medians[i]!.downtimeMs] as const));
       return { workload, strategy, parameter, medians, xUnit: measuredSize ? 'GiB' : parameter, ...(fit ? { fit } : {}), ...(medianFit ? { medianFit } : {}) };
@@ -81,7 +88,15 @@ export function sweepTables(fits: readonly SweepFit[]): SweepTable[] {
     const values = [...new Set(group.flatMap((f) => f.medians.map((m) => m.value)))].sort((a, b) => a - b);
     const xUnits = [...new Set(group.map((f) => f.xUnit))];
     const slopeUnit = xUnits.length === 1 && xUnits[0] === 'GiB' ? 'ms/GiB' : `ms per ${xUnits.join('|')}`;
-    const header = ['strategy', ...values.map((v) => `${parameter}=${v}`), `slope ${slopeUnit}`, 'intercept ms', 'r²', 'trials', `slope of medians ${slopeUnit}`];
+    const header = [
+      'strategy',
+      ...values.map((v) => `${parameter}=${v}`),
+      `slope ${slopeUnit}`,
+      'intercept ms',
+      'r²',
+      'trials',
+      `slope of medians ${slopeUnit}`,
+    ];
     const body = group.map((f) => [
       f.strategy,
       ...values.map((v) => {
@@ -95,12 +110,18 @@ export function sweepTables(fits: readonly SweepFit[]): SweepTable[] {
       f.medianFit ? f.medianFit.slope.toFixed(1) : '—',
     ]);
     const x = xUnits.includes('GiB') ? 'x = dataset_bytes in GiB' : `x = ${parameter}`;
-    tables.push({ title: `sweep of ${workload} (${parameter}): median downtime_ms per value; least-squares line over every ok trial (slope, intercept, r²) and over the medians, ${x}`, header, body });
+    tables.push({
+      title: `sweep of ${workload} (${parameter}): median downtime_ms per value; least-squares line over every ok trial (slope, intercept, r²) and over the medians, ${x}`,
+      header,
+      body,
+    });
   }
   return tables;
 }
 
 /** The sweep tables as text, for the terminal; empty when the run has no sweep. */
 export function formatSweepFits(fits: readonly SweepFit[]): string {
-  return sweepTables(fits).map((t) => `${t.title}\n${textTable(t.header, t.body)}`).join('\n\n');
+  return sweepTables(fits)
+    .map((t) => `${t.title}\n${textTable(t.header, t.body)}`)
+    .join('\n\n');
 }

@@ -49,24 +49,29 @@ export function summarizeTrialRecords(records: Record<string, string>[]): Summar
   }
   // Sorted by workload, then strategy (plain code-unit order, as Python sorts the notebook's groups).
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return [...groups.entries()].sort(([a], [b]) => byName(a, b)).map(([key, rows]) => {
-    const [workload = '', strategy = ''] = key.split('\u0000');
-    const ok = rows.filter((r) => r.status === 'ok');
-    const median = (column: string) => {
-      const values = ok.map((r) => r[column]).filter((v): v is string => v !== undefined && v !== '').map(Number);
-      return values.length > 0 ? percentile(values, 50) : undefined;
-    };
-    const medians: SummaryRow['medians'] = {};
-    for (const metric of SUMMARY_METRICS) medians[metric] = median(metric);
-    const anatomyMs: SummaryRow['anatomyMs'] = {};
-    for (const part of [...anatomyParts, 'unattributed' as const]) {
-      const m = median(part === 'unattributed' ? 'anat_unattributed_ms' : anatomyColumn(part));
-      if (m !== undefined) anatomyMs[part] = m;
-    }
-    // An unsupported strategy did not fail: its trials never ran (trials.csv says why).
-    const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'unsupported').length;
-    return { workload, strategy, ok: ok.length, failed, medians, anatomyMs };
-  });
+  return [...groups.entries()]
+    .sort(([a], [b]) => byName(a, b))
+    .map(([key, rows]) => {
+      const [workload = '', strategy = ''] = key.split('\u0000');
+      const ok = rows.filter((r) => r.status === 'ok');
+      const median = (column: string) => {
+        const values = ok
+          .map((r) => r[column])
+          .filter((v): v is string => v !== undefined && v !== '')
+          .map(Number);
+        return values.length > 0 ? percentile(values, 50) : undefined;
+      };
+      const medians: SummaryRow['medians'] = {};
+      for (const metric of SUMMARY_METRICS) medians[metric] = median(metric);
+      const anatomyMs: SummaryRow['anatomyMs'] = {};
+      for (const part of [...anatomyParts, 'unattributed' as const]) {
+        const m = median(part === 'unattributed' ? 'anat_unattributed_ms' : anatomyColumn(part));
+        if (m !== undefined) anatomyMs[part] = m;
+      }
+      // An unsupported strategy did not fail: its trials never ran (trials.csv says why).
+      const failed = rows.filter((r) => r.status !== 'ok' && r.status !== 'unsupported').length;
+      return { workload, strategy, ok: ok.length, failed, medians, anatomyMs };
+    });
 }
 
 export const NO_SUMMARY = 'no measured trials finished (warm-ups are not summarized); see trials.csv';

@@ -42,8 +42,11 @@ export function mergeRounds(roundDirs: string[], into: string, runId: string): v
   let trial = 0;
   const lines: string[] = [];
   for (const dir of roundDirs) {
-    const [head, ...rows] = readFileSync(join(dir, 'trials.csv'), 'utf8').split('\n').filter((l) => l !== '');
-    if (header !== undefined && head !== header) throw new Error(`${dir}/trials.csv: header differs from the first round's; the rounds of one arm must come from the same code`);
+    const [head, ...rows] = readFileSync(join(dir, 'trials.csv'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    if (header !== undefined && head !== header)
+      throw new Error(`${dir}/trials.csv: header differs from the first round's; the rounds of one arm must come from the same code`);
     header = head;
     if (!head!.startsWith('run_id,trial,')) throw new Error(`${dir}/trials.csv: not a migbench trials.csv (its header starts with run_id,trial,)`);
     for (const row of rows) {
@@ -84,7 +87,9 @@ export function runInterleaved(options: RerunOptions): { baseline: string; curre
   const baseLock = git(repo, ['show', `${sha}:package-lock.json`]);
   const ownLock = readFileSync(join(repo, 'package-lock.json'), 'utf8');
   if (baseLock.status !== 0 || baseLock.stdout !== ownLock) {
-    throw new RerunProblem(`--rerun ${commit}: its package-lock.json differs from this checkout's, so its code cannot share this node_modules; check it out yourself (git worktree add DIR ${commit}; npm ci there) and compare two runs, interleaving them by hand (docs/nightly.md)`);
+    throw new RerunProblem(
+      `--rerun ${commit}: its package-lock.json differs from this checkout's, so its code cannot share this node_modules; check it out yourself (git worktree add DIR ${commit}; npm ci there) and compare two runs, interleaving them by hand (docs/nightly.md)`,
+    );
   }
   const tree = mkdtempSync(join(tmpdir(), 'migbench-rerun-'));
   rmSync(tree, { recursive: true, force: true }); // git worktree add wants to create it
@@ -102,11 +107,18 @@ export function runInterleaved(options: RerunOptions): { baseline: string; curre
       for (const arm of round.order) {
         const out = join(options.out, 'rounds', `${round.round}-${arm}`);
         if (existsSync(out)) rmSync(out, { recursive: true, force: true });
-        log(`migbench compare --rerun: round ${round.round}/${plan.length}, ${arm} (${arm === 'baseline' ? sha.slice(0, 12) : 'this checkout'}), ${round.reps} repetition(s) → ${out}`);
+        log(
+          `migbench compare --rerun: round ${round.round}/${plan.length}, ${arm} (${arm === 'baseline' ? sha.slice(0, 12) : 'this checkout'}), ${round.reps} repetition(s) → ${out}`,
+        );
         // Node from this checkout's node_modules directly: the baseline's bin/migbench would run npm ci.
-        const ran = spawnSync(node, [join(code[arm], 'src', 'cli.ts'), 'run', resolve(options.scenario), '--reps', String(round.reps), '--out', out, '--quiet'], { stdio: ['ignore', 'inherit', 'inherit'] });
+        const ran = spawnSync(
+          node,
+          [join(code[arm], 'src', 'cli.ts'), 'run', resolve(options.scenario), '--reps', String(round.reps), '--out', out, '--quiet'],
+          { stdio: ['ignore', 'inherit', 'inherit'] },
+        );
         appendFileSync(progress, `${new Date().toISOString()} round ${round.round} ${arm} exit ${ran.status}\n`);
-        if (ran.status !== 0 && ran.status !== 1) throw new Error(`round ${round.round}, ${arm}: migbench run exited ${ran.status ?? ran.signal}; its output is in ${out}`);
+        if (ran.status !== 0 && ran.status !== 1)
+          throw new Error(`round ${round.round}, ${arm}: migbench run exited ${ran.status ?? ran.signal}; its output is in ${out}`);
         dirs[arm].push(out);
       }
     }

@@ -32,7 +32,9 @@ export function csvHeader(writer: CsvWriter): string {
 
 /** Columns from a `{ column: description }` or `{ column: { unit, description } }` map, in its order. */
 export function columnsFrom(docs: Readonly<Record<string, string | { unit?: string; description: string }>>): CsvColumn[] {
-  return Object.entries(docs).map(([name, doc]) => (typeof doc === 'string' ? { name, description: doc } : { name, ...(doc.unit !== undefined ? { unit: doc.unit } : {}), description: doc.description }));
+  return Object.entries(docs).map(([name, doc]) =>
+    typeof doc === 'string' ? { name, description: doc } : { name, ...(doc.unit !== undefined ? { unit: doc.unit } : {}), description: doc.description },
+  );
 }
 
 /** CSV text for rows of cells; '' for none (a trial with nothing to add writes nothing). */

@@ -15,17 +15,21 @@ export const evacuationsColumnDocs = {
   pods: { unit: 'count', description: 'pods on the source node, all moved by this evacuation' },
   concurrency: { unit: 'count', description: 'at most this many pods moved at once' },
   targets: 'the nodes the pods moved to, spread in turn, separated by spaces',
-  total_ms: { unit: 'ms', description: 'trigger → the last pod serving again: per pod the later of its strategy finishing and the first successful probe sample after its last outage; the maximum over the pods. Empty when a pod failed or never served again' },
+  total_ms: {
+    unit: 'ms',
+    description:
+      'trigger → the last pod serving again: per pod the later of its strategy finishing and the first successful probe sample after its last outage; the maximum over the pods. Empty when a pod failed or never served again',
+  },
   downtime_p50_ms: { unit: 'ms', description: "median of the pods' downtime_ms (nearest rank)" },
   downtime_p99_ms: { unit: 'ms', description: "99th percentile of the pods' downtime_ms (nearest rank)" },
-  downtime_max_ms: { unit: 'ms', description: "longest downtime_ms of any pod" },
+  downtime_max_ms: { unit: 'ms', description: 'longest downtime_ms of any pod' },
   pods_failed: { unit: 'count', description: 'pods whose trial failed (their trials.csv rows say in which phase)' },
   bytes_moved: { unit: 'bytes', description: 'checkpoint images written, all pods together (criu strategies; 0 for drain and redeploy, which move no state)' },
 } as const;
 
 export const evacuationsCsv: CsvWriter = {
   file: 'evacuations.csv',
-  about: "one evacuation of a loaded node: every pod moved, from the trigger to the last pod serving again",
+  about: 'one evacuation of a loaded node: every pod moved, from the trigger to the last pod serving again',
   columns: columnsFrom(evacuationsColumnDocs),
   rows: (result: TrialResult) => {
     const summary = recordsOf(result)?.evacuationSummary;

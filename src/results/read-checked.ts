@@ -22,21 +22,33 @@ export function readTrialsChecked(file: string): Checked<Record<string, string>[
   const problems: string[] = [];
   if (!existsSync(file)) return { value: [], problems: [`${file}: missing; give a results directory written by \`migbench run\``] };
   const text = readFileSync(file, 'utf8');
-  if (text.trim() === '') return { value: [], problems: [`${file}: empty (no header line); it was not written by \`migbench run\`, or the disk was full — rerun the benchmark`] };
+  if (text.trim() === '')
+    return { value: [], problems: [`${file}: empty (no header line); it was not written by \`migbench run\`, or the disk was full — rerun the benchmark`] };
   // A writer appends whole lines ending in a newline; anything after the last one is a torn line.
   if (!text.endsWith('\n')) {
     const line = text.split('\n').length;
-    problems.push(`${file}: line ${line} is torn (the file does not end with a newline: the run was killed or the disk filled while writing it); delete that line and the trial it belongs to, or rerun`);
+    problems.push(
+      `${file}: line ${line} is torn (the file does not end with a newline: the run was killed or the disk filled while writing it); delete that line and the trial it belongs to, or rerun`,
+    );
   }
   let rows: string[][];
   try {
     rows = parse(text, { relax_column_count: true, skip_empty_lines: true }) as string[][];
   } catch (err) {
-    return { value: [], problems: [...problems, `${file}: not a CSV file (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); give the trials.csv written by \`migbench run\``] };
+    return {
+      value: [],
+      problems: [
+        ...problems,
+        `${file}: not a CSV file (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); give the trials.csv written by \`migbench run\``,
+      ],
+    };
   }
   const [header = [], ...body] = rows;
   const missing = REQUIRED_TRIAL_COLUMNS.filter((c) => !header.includes(c));
-  if (missing.length > 0) problems.push(`${file}: header: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `\`${c}\``).join(', ')} missing; is this a migbench trials.csv? (its header starts with run_id,trial,workload,strategy)`);
+  if (missing.length > 0)
+    problems.push(
+      `${file}: header: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `\`${c}\``).join(', ')} missing; is this a migbench trials.csv? (its header starts with run_id,trial,workload,strategy)`,
+    );
   const numeric = new Set<string>(comparableMetricColumns);
   const records: Record<string, string>[] = [];
   body.forEach((cells, i) => {
@@ -64,10 +76,20 @@ export function readRunJsonChecked<T>(file: string): Checked<T | undefined> {
   try {
     const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { value: undefined, problems: [`${file}: expected a JSON object (migbench's run information), found ${Array.isArray(value) ? 'an array' : typeof value}; restore it or delete it`] };
+      return {
+        value: undefined,
+        problems: [
+          `${file}: expected a JSON object (migbench's run information), found ${Array.isArray(value) ? 'an array' : typeof value}; restore it or delete it`,
+        ],
+      };
     }
     return { value: value as T, problems: [] };
   } catch (err) {
-    return { value: undefined, problems: [`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)}); restore it from the run or delete it (compare and report work without it)`] };
+    return {
+      value: undefined,
+      problems: [
+        `${file}: not valid JSON (${err instanceof Error ? err.message : String(err)}); restore it from the run or delete it (compare and report work without it)`,
+      ],
+    };
   }
 }

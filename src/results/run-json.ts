@@ -33,9 +33,20 @@ export interface RunInfo {
   gitCommit: string | null;
   argv: string[];
   /** local: nodes → their CPUs, the pod subnet, the store; kubernetes: nodes → their role, the API server, context and namespace. */
-  platform?: { name: string; nodes: Record<string, string>; subnet?: string; checkpointDir?: string; checkpointStore?: string; runtime?: string; nodeLinkMbit?: number; server?: string; context?: string; namespace?: string;
+  platform?: {
+    name: string;
+    nodes: Record<string, string>;
+    subnet?: string;
+    checkpointDir?: string;
+    checkpointStore?: string;
+    runtime?: string;
+    nodeLinkMbit?: number;
+    server?: string;
+    context?: string;
+    namespace?: string;
     /** kubernetes: what each node runs (kubelet, checkpoint gate, runtime, restore window, kernel…), platforms/kubernetes/node-runtime.ts. */
-    runtimes?: Record<string, Record<string, string>> };
+    runtimes?: Record<string, Record<string, string>>;
+  };
   /** unsupported: trials of strategies this host cannot run (absent when none). */
   trials: { planned: number; ok: number; failed: number; unsupported?: number };
   /**
@@ -52,8 +63,15 @@ export interface RunInfo {
 
 /** run.json of a run that is starting: identical on every platform but for `versions` and `platform`. */
 export function startRunInfo(run: {
-  runId: string; scenarioFile: string; scenario: Scenario; scenarioSource?: string; startedAt: Date;
-  versions: Record<string, string>; plannedTrials: number; platform?: RunInfo['platform']; testSwitchDelay?: string;
+  runId: string;
+  scenarioFile: string;
+  scenario: Scenario;
+  scenarioSource?: string;
+  startedAt: Date;
+  versions: Record<string, string>;
+  plannedTrials: number;
+  platform?: RunInfo['platform'];
+  testSwitchDelay?: string;
 }): RunInfo {
   return {
     runId: run.runId,

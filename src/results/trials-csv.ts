@@ -11,11 +11,13 @@ export const trialIdentityColumnDocs = {
   workload: 'workload name (its `name` in the scenario, else its type)',
   strategy: 'strategy name',
   repetition: '1-based repetition within workload × strategy (warm-ups numbered separately)',
-  status: 'ok; failed (see error and failed_phase): a failed trial still has its samples and events; or unsupported: the strategy cannot run on this host or cluster (error says why), nothing was deployed or measured, and it does not fail the run',
+  status:
+    'ok; failed (see error and failed_phase): a failed trial still has its samples and events; or unsupported: the strategy cannot run on this host or cluster (error says why), nothing was deployed or measured, and it does not fail the run',
   error: 'why the trial failed; empty when ok',
   started_at: 'wall-clock start of the trial, ISO 8601 UTC with milliseconds (a label, not used for durations)',
   warmup: 'true for warm-up trials (excluded from summaries)',
-  failed_phase: 'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown — or, for a CRIU migration, the step of migrate that failed: dump or restore, and for kubelet-checkpoint also transfer or image (see docs/failures.md); empty when ok and when unsupported',
+  failed_phase:
+    'phase the trial failed in: deploy, prepare, settle, migrate, observe, verify, teardown — or, for a CRIU migration, the step of migrate that failed: dump or restore, and for kubelet-checkpoint also transfer or image (see docs/failures.md); empty when ok and when unsupported',
 } as const;
 
 /**
@@ -23,7 +25,11 @@ export const trialIdentityColumnDocs = {
  * value of it, empty when its workload does not sweep it.
  */
 export const sweepColumnDocs = {
-  sweep_dataset_mib: { parameter: 'datasetMiB', unit: 'MiB', description: 'swept Redis `datasetMiB`: the data set loaded, in MiB of values (empty when not swept)' },
+  sweep_dataset_mib: {
+    parameter: 'datasetMiB',
+    unit: 'MiB',
+    description: 'swept Redis `datasetMiB`: the data set loaded, in MiB of values (empty when not swept)',
+  },
   sweep_keys: { parameter: 'keys', unit: 'count', description: 'swept Redis `keys` (empty when not swept)' },
   sweep_value_bytes: { parameter: 'valueBytes', unit: 'bytes', description: 'swept Redis `valueBytes` (empty when not swept)' },
   sweep_bitrate_kbps: { parameter: 'bitrateKbps', unit: 'kbit/s', description: 'swept video `bitrateKbps` (empty when not swept)' },
@@ -36,7 +42,11 @@ export function sweepColumn(parameter: string): string | undefined {
 }
 
 export const datasetColumnDocs = {
-  dataset_bytes: { unit: 'bytes', description: "the workload's data set once loaded, as the app reports it: Redis INFO used_memory, measured after loading (redis only); the x of a sweep's fitted slope" },
+  dataset_bytes: {
+    unit: 'bytes',
+    description:
+      "the workload's data set once loaded, as the app reports it: Redis INFO used_memory, measured after loading (redis only); the x of a sweep's fitted slope",
+  },
 } as const;
 
 /** Added after the metric columns so that every earlier column keeps its position. */
@@ -52,16 +62,29 @@ export const provenanceColumnDocs = {
  * checks for drift between two runs. Empty for a trial that was not run (unsupported).
  */
 export const hostLoadColumnDocs = {
-  host_load1: { unit: 'processes', description: '1-minute load average of the host at the end of the trial (/proc/loadavg; an average over about a minute, so partly before the trial)' },
-  host_cpu_busy_pct: { unit: '%', description: "all CPUs' busy time (user, nice, system, irq, softirq) over the trial, deploy to teardown, in % of the host's CPU capacity (/proc/stat)" },
-  host_other_cpu_pct: { unit: '%', description: "host_cpu_busy_pct less migbench's own CPU (its process and reaped children: /proc/self/stat) and its pods' (their cgroup): what the rest of the host used, in % of capacity; the figure `compare` checks for drift" },
+  host_load1: {
+    unit: 'processes',
+    description: '1-minute load average of the host at the end of the trial (/proc/loadavg; an average over about a minute, so partly before the trial)',
+  },
+  host_cpu_busy_pct: {
+    unit: '%',
+    description: "all CPUs' busy time (user, nice, system, irq, softirq) over the trial, deploy to teardown, in % of the host's CPU capacity (/proc/stat)",
+  },
+  host_other_cpu_pct: {
+    unit: '%',
+    description:
+      "host_cpu_busy_pct less migbench's own CPU (its process and reaped children: /proc/self/stat) and its pods' (their cgroup): what the rest of the host used, in % of capacity; the figure `compare` checks for drift",
+  },
   host_steal_pct: { unit: '%', description: 'CPU time stolen by the hypervisor over the trial, in % of all CPU time (/proc/stat steal)' },
-  host_memory_pressure_pct: { unit: '%', description: 'share of the trial in which some task stalled waiting for memory (/proc/pressure/memory `some`); empty where the kernel has no PSI' },
+  host_memory_pressure_pct: {
+    unit: '%',
+    description: 'share of the trial in which some task stalled waiting for memory (/proc/pressure/memory `some`); empty where the kernel has no PSI',
+  },
 } as const;
 
 /** An evacuation's pods (an `evacuate:` scenario): added last, so every earlier column keeps its position; empty for a single-pod trial. */
 export const evacuationColumnDocs = {
-  evacuation: "1-based number of the evacuation this pod was moved in (joins evacuations.csv); empty when the trial moved one pod",
+  evacuation: '1-based number of the evacuation this pod was moved in (joins evacuations.csv); empty when the trial moved one pod',
   evacuation_pods: { unit: 'count', description: 'pods the evacuation moved (all on the same source node)' },
   concurrency: { unit: 'count', description: "at most this many of the evacuation's pods moved at once" },
   evacuation_pod: "this pod's name in the evacuation (`<workload>-p<i>`: its own volumes and service)",
@@ -69,7 +92,11 @@ export const evacuationColumnDocs = {
 } as const;
 
 export const trialsColumns = [
-  ...Object.keys(trialIdentityColumnDocs), ...Object.keys(sweepColumnDocs), ...Object.keys(datasetColumnDocs), ...metricColumns, ...Object.keys(provenanceColumnDocs),
+  ...Object.keys(trialIdentityColumnDocs),
+  ...Object.keys(sweepColumnDocs),
+  ...Object.keys(datasetColumnDocs),
+  ...metricColumns,
+  ...Object.keys(provenanceColumnDocs),
   // Added later, each after every earlier column: the host's load, the service's outage.
   ...Object.keys(hostLoadColumnDocs),
   ...Object.keys(serviceOutageColumnDocs),
@@ -94,7 +121,13 @@ export const trialsCsv: CsvWriter = {
 
 function hostLoadCells(load: TrialRecords['hostLoad']): string[] {
   if (!load) return Object.keys(hostLoadColumnDocs).map(() => '');
-  return [formatNumber(load.loadavg1), formatNumber(load.cpuBusyPct), formatNumber(load.otherCpuPct), formatNumber(load.stealPct), formatNumber(load.memoryPressurePct)];
+  return [
+    formatNumber(load.loadavg1),
+    formatNumber(load.cpuBusyPct),
+    formatNumber(load.otherCpuPct),
+    formatNumber(load.stealPct),
+    formatNumber(load.memoryPressurePct),
+  ];
 }
 
 function trialRow(result: TrialResult, metrics: TrialMetrics): string {

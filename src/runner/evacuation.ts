@@ -110,7 +110,12 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
     enter('migrate');
     triggerAt = clock.now();
     for (const pod of pods) {
-      pod.log.events.push({ at: triggerAt, source: 'trial', event: 'trigger', detail: `${steps.strategyName}: evacuation of ${pods.length} pods, ${setup.concurrency} at once, to ${setup.targets.join(' ')}` });
+      pod.log.events.push({
+        at: triggerAt,
+        source: 'trial',
+        event: 'trigger',
+        detail: `${steps.strategyName}: evacuation of ${pods.length} pods, ${setup.concurrency} at once, to ${setup.targets.join(' ')}`,
+      });
     }
     begun = true;
     await steps.begin(everyPod);
@@ -167,8 +172,16 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
   const judged = pods.map((pod, i) =>
     judgeTrial(
       ranTrialResult({
-        identity: setup.pods[i]!.identity, log: pod.log, probes: pod.probes, startedAt, triggerAt, probeIntervalMs: setup.pods[i]!.probe.intervalMs,
-        probesSkipped: false, strategyFinishedAt: pod.strategyFinishedAt, moved: pod.moved, datasetBytes: pod.datasetBytes,
+        identity: setup.pods[i]!.identity,
+        log: pod.log,
+        probes: pod.probes,
+        startedAt,
+        triggerAt,
+        probeIntervalMs: setup.pods[i]!.probe.intervalMs,
+        probesSkipped: false,
+        strategyFinishedAt: pod.strategyFinishedAt,
+        moved: pod.moved,
+        datasetBytes: pod.datasetBytes,
       }),
       setup.timing.observeMs,
     ),

@@ -3,7 +3,10 @@
 import type { Scenario } from '../scenario/schema.ts';
 
 export function makeRunId(now: Date, scenarioName: string): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${scenarioName}`;
 }
 

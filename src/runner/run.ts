@@ -59,7 +59,17 @@ export function trialIdentity(runId: string, trial: PlannedTrial): TrialIdentity
     repetition: trial.repetition,
     warmup: trial.warmup,
     ...(trial.sweep ? { sweep: trial.sweep } : {}),
-    ...(trial.evacuation ? { evacuation: { id: trial.evacuation.id, pods: trial.evacuation.pods, concurrency: trial.evacuation.concurrency, pod: trial.evacuation.pod, target: trial.evacuation.target } } : {}),
+    ...(trial.evacuation
+      ? {
+          evacuation: {
+            id: trial.evacuation.id,
+            pods: trial.evacuation.pods,
+            concurrency: trial.evacuation.concurrency,
+            pod: trial.evacuation.pod,
+            target: trial.evacuation.target,
+          },
+        }
+      : {}),
   };
 }
 
@@ -99,7 +109,11 @@ export class Runner extends EventEmitter<RunnerEvents> {
         // The host's load over the whole evacuation: every pod's row carries it.
         const loadBefore = sampleHostLoad();
         const judged = await runEvacuation({
-          pods: group.map((t, i) => ({ identity: trialIdentity(options.runId, t), workload: workloads[i]!, probe: probeOptions({ ...scenario.probe, ...t.workload.probe }) })),
+          pods: group.map((t, i) => ({
+            identity: trialIdentity(options.runId, t),
+            workload: workloads[i]!,
+            probe: probeOptions({ ...scenario.probe, ...t.workload.probe }),
+          })),
           concurrency: trial.evacuation.concurrency,
           targets: trial.evacuation.targets,
           steps: platform.evacuationSteps(group, workloads),
@@ -150,7 +164,11 @@ export class Runner extends EventEmitter<RunnerEvents> {
 
 function unsupportedTrial(identity: TrialIdentity, reason: string, probeIntervalMs: number): TrialResult {
   return {
-    ...identity, status: 'unsupported', error: `unsupported: ${reason}`, startedAt: new Date(), probeIntervalMs,
+    ...identity,
+    status: 'unsupported',
+    error: `unsupported: ${reason}`,
+    startedAt: new Date(),
+    probeIntervalMs,
   };
 }
 

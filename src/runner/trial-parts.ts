@@ -113,7 +113,7 @@ export async function observeAfterFailure(recorder: EventRecorder, probes: Probe
 
 /** A failure in one line for trials.csv (an interrupt says so, whatever error it caused). */
 export function describe(err: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return `interrupted (${String(signal.reason instanceof Error ? signal.reason.message : signal.reason ?? 'aborted')})`;
+  if (signal.aborted) return `interrupted (${String(signal.reason instanceof Error ? signal.reason.message : (signal.reason ?? 'aborted'))})`;
   const text = err instanceof Error ? err.message : String(err);
   return text.replace(/\s+/g, ' ').trim().slice(0, 2_000);
 }

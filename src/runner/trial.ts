@@ -149,8 +149,16 @@ export async function runTrial(setup: TrialSetup): Promise<JudgedTrial<RanTrial>
   if (teardownErrors.length > 0) log.failTeardown(teardownErrors.join('; '));
 
   const measured = ranTrialResult({
-    identity: setup.identity, log, probes, startedAt, triggerAt, probeIntervalMs: setup.probe.intervalMs, probesSkipped: steps.probesSkipped,
-    strategyFinishedAt, moved, datasetBytes,
+    identity: setup.identity,
+    log,
+    probes,
+    startedAt,
+    triggerAt,
+    probeIntervalMs: setup.probe.intervalMs,
+    probesSkipped: steps.probesSkipped,
+    strategyFinishedAt,
+    moved,
+    datasetBytes,
   });
   return judgeTrial(measured, setup.timing.observeMs);
 }

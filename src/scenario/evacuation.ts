@@ -17,7 +17,9 @@ export const evacuateSchema = z
             workload: z
               .string()
               .min(1)
-              .describe("The workload (its `name` in `workloads`, else its type) each of these pods runs; the pods are named `<workload>-p<i>`, each with its own volumes and service."),
+              .describe(
+                'The workload (its `name` in `workloads`, else its type) each of these pods runs; the pods are named `<workload>-p<i>`, each with its own volumes and service.',
+              ),
             count: podCount.describe('How many pods of this workload run on the source node.').default(1),
           })
           .strict()
@@ -26,7 +28,7 @@ export const evacuateSchema = z
       .min(1)
       .describe('The pods the source node (`migration.from`) is loaded with before each evacuation.'),
     concurrency: concurrency
-      .describe('How many pods move at once (`all`: every pod at once), as KubeVirt\'s parallelOutboundMigrationsPerNode limits it; the others wait their turn.')
+      .describe("How many pods move at once (`all`: every pod at once), as KubeVirt's parallelOutboundMigrationsPerNode limits it; the others wait their turn.")
       .default(1),
     targets: z
       .array(z.string().min(1))
@@ -39,12 +41,14 @@ export const evacuateSchema = z
         concurrency: z.array(concurrency).min(1).max(20).describe('Concurrency limits, one point each (with `count`: every pair, a grid).').optional(),
       })
       .strict()
-      .describe('Evacuations at several pod counts and/or concurrency limits, to see how the cost grows: every combination is its own set of trials, interleaved.')
+      .describe(
+        'Evacuations at several pod counts and/or concurrency limits, to see how the cost grows: every combination is its own set of trials, interleaved.',
+      )
       .optional(),
   })
   .strict()
   .describe(
-    'Evacuate a loaded node: every trial deploys all `pods` on the source node, probes each, and moves them all with the trial\'s strategy ' +
+    "Evacuate a loaded node: every trial deploys all `pods` on the source node, probes each, and moves them all with the trial's strategy " +
       '(drain: the node cordoned once for the whole evacuation; criu and redeploy: each pod). trials.csv has one row per pod, evacuations.csv one per evacuation. Local platform only.',
   )
   .optional();
@@ -98,21 +102,41 @@ export function evacuationProblems(
   const problems: { path: string; expected: string; found: string }[] = [];
   config.pods.forEach((p, i) => {
     if (!facts.workloadNames.includes(p.workload)) {
-      problems.push({ path: `evacuate.pods[${i}].workload`, expected: `the name of a workload in \`workloads\` (${facts.workloadNames.join(', ')})`, found: JSON.stringify(p.workload) });
+      problems.push({
+        path: `evacuate.pods[${i}].workload`,
+        expected: `the name of a workload in \`workloads\` (${facts.workloadNames.join(', ')})`,
+        found: JSON.stringify(p.workload),
+      });
     } else if (facts.sweptWorkloads.includes(p.workload)) {
-      problems.push({ path: `evacuate.pods[${i}].workload`, expected: 'a workload without `sweep:` (an evacuation sweeps with `evacuate.sweep`)', found: JSON.stringify(p.workload) });
+      problems.push({
+        path: `evacuate.pods[${i}].workload`,
+        expected: 'a workload without `sweep:` (an evacuation sweeps with `evacuate.sweep`)',
+        found: JSON.stringify(p.workload),
+      });
     }
   });
   const named = config.pods.map((p) => p.workload);
   named.forEach((w, i) => {
-    if (named.indexOf(w) !== i) problems.push({ path: `evacuate.pods[${i}].workload`, expected: 'each workload once (raise its `count` instead)', found: JSON.stringify(w) });
+    if (named.indexOf(w) !== i)
+      problems.push({ path: `evacuate.pods[${i}].workload`, expected: 'each workload once (raise its `count` instead)', found: JSON.stringify(w) });
   });
   facts.workloadNames.forEach((w, i) => {
-    if (!named.includes(w)) problems.push({ path: `workloads[${i}]`, expected: `a workload that \`evacuate.pods\` uses (add \`{workload: ${w}, count: N}\` there, or remove it)`, found: JSON.stringify(w) });
+    if (!named.includes(w))
+      problems.push({
+        path: `workloads[${i}]`,
+        expected: `a workload that \`evacuate.pods\` uses (add \`{workload: ${w}, count: N}\` there, or remove it)`,
+        found: JSON.stringify(w),
+      });
   });
   (config.targets ?? []).forEach((t, i) => {
-    if (!facts.nodes.includes(t)) problems.push({ path: `evacuate.targets[${i}]`, expected: `one of the nodes (${facts.nodes.join(', ')})`, found: JSON.stringify(t) });
-    else if (t === facts.from) problems.push({ path: `evacuate.targets[${i}]`, expected: `a node other than the one evacuated (migration.from: ${facts.from})`, found: JSON.stringify(t) });
+    if (!facts.nodes.includes(t))
+      problems.push({ path: `evacuate.targets[${i}]`, expected: `one of the nodes (${facts.nodes.join(', ')})`, found: JSON.stringify(t) });
+    else if (t === facts.from)
+      problems.push({
+        path: `evacuate.targets[${i}]`,
+        expected: `a node other than the one evacuated (migration.from: ${facts.from})`,
+        found: JSON.stringify(t),
+      });
   });
   const targets = config.targets ?? [];
   targets.forEach((t, i) => {

@@ -122,11 +122,13 @@ function toPlainData(file: string, doc: ReturnType<typeof parseDocument>): Recor
 }
 
 function throwAliasBomb(file: string): never {
-  throw new ScenarioError(file, [{
-    path: '',
-    expected: `a scenario whose aliases (*name) expand to a document of reasonable size (at most ${MAX_ALIAS_COUNT} alias uses; write the values out instead)`,
-    found: 'aliases of aliases that would expand exponentially (a "billion laughs" document)',
-  }]);
+  throw new ScenarioError(file, [
+    {
+      path: '',
+      expected: `a scenario whose aliases (*name) expand to a document of reasonable size (at most ${MAX_ALIAS_COUNT} alias uses; write the values out instead)`,
+      found: 'aliases of aliases that would expand exponentially (a "billion laughs" document)',
+    },
+  ]);
 }
 
 function applyOverrides(raw: Record<string, unknown>, o: ScenarioOverrides): Record<string, unknown> {
@@ -219,7 +221,9 @@ function problemFromIssue(
 function flattenUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
   return issues.flatMap((issue) => {
     if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
-    const branch = issue.errors.find((errors) => errors.length > 0 && !errors.every((e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value')));
+    const branch = issue.errors.find(
+      (errors) => errors.length > 0 && !errors.every((e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value')),
+    );
     if (!branch) return [issue];
     return flattenUnions(branch.map((e) => ({ ...e, path: [...issue.path, ...e.path] }) as z.core.$ZodIssue));
   });
@@ -231,10 +235,18 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   for (const d of new Set(duplicates(s.nodes))) problems.push({ path: 'nodes', expected: 'distinct node names', found: `${JSON.stringify(d)} twice` });
   // A swept workload stands for one instance per value (`redis-64`, `redis-128`): those names count too.
   for (const d of new Set(duplicates(s.workloads.flatMap((w) => sweepInstances(w).map((i) => i.name))))) {
-    problems.push({ path: 'workloads', expected: 'distinct workload names (give repeated types a `name`; a swept one is named `<name>-<value>`)', found: `${JSON.stringify(d)} twice` });
+    problems.push({
+      path: 'workloads',
+      expected: 'distinct workload names (give repeated types a `name`; a swept one is named `<name>-<value>`)',
+      found: `${JSON.stringify(d)} twice`,
+    });
   }
   for (const d of new Set(duplicates(s.strategies.map(strategyLabel)))) {
-    problems.push({ path: 'strategies', expected: 'each strategy once (a CRIU strategy may also appear once more with ip: preserve)', found: `${JSON.stringify(d)} twice` });
+    problems.push({
+      path: 'strategies',
+      expected: 'each strategy once (a CRIU strategy may also appear once more with ip: preserve)',
+      found: `${JSON.stringify(d)} twice`,
+    });
   }
   problems.push(...strategyProblems(s));
   if (s.evacuate) {
@@ -257,7 +269,11 @@ function strategyProblems(s: Scenario): ScenarioProblem[] {
     const entry = strategies.entryOf(st.name);
     if (!strategies.runsOn(st.name, s.platform)) {
       const why = entry.elsewhere ?? `${st.name} has no ${s.platform} move`;
-      problems.push({ path: `strategies[${i}]`, expected: `a ${s.platform} strategy (${strategies.namesOn(s.platform).join(', ')}): ${why}`, found: JSON.stringify(st.name) });
+      problems.push({
+        path: `strategies[${i}]`,
+        expected: `a ${s.platform} strategy (${strategies.namesOn(s.platform).join(', ')}): ${why}`,
+        found: JSON.stringify(st.name),
+      });
       return;
     }
     for (const p of entry.problems?.(st, facts) ?? []) {

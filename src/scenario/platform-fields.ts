@@ -18,7 +18,8 @@ interface PlatformFields {
 const local: PlatformFields = {
   problems(s) {
     const problems: ScenarioProblem[] = [];
-    if (s.kubernetes !== undefined) problems.push({ path: 'kubernetes', expected: 'no `kubernetes:` block with platform: local (or set platform: kubernetes)', found: 'a mapping' });
+    if (s.kubernetes !== undefined)
+      problems.push({ path: 'kubernetes', expected: 'no `kubernetes:` block with platform: local (or set platform: kubernetes)', found: 'a mapping' });
     for (const key of ['from', 'to'] as const) {
       const node = s.migration[key];
       if (node !== undefined && !s.nodes.includes(node)) {
@@ -43,31 +44,60 @@ const kubernetes: PlatformFields = {
     const problems = localOnlyFields(raw, locate);
     const k8s = s.kubernetes;
     if (k8s === undefined) {
-      problems.push({ path: 'kubernetes', expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)', found: 'nothing' });
+      problems.push({
+        path: 'kubernetes',
+        expected: 'a `kubernetes:` block with platform: kubernetes (at least `address: host:port` of the Service, or `probes: false`)',
+        found: 'nothing',
+      });
       return problems;
     }
     if (k8s.probes && k8s.address === undefined && k8s.nodeAddress === undefined && k8s.expose === undefined) {
-      problems.push({ path: 'kubernetes.address', expected: "how the probes reach each workload's Service: expose: nodePort (with nodeAddress, a node's address from here), expose: loadBalancer, a fixed address (host:port), or `probes: false` to skip the app probes", found: 'nothing' });
+      problems.push({
+        path: 'kubernetes.address',
+        expected:
+          "how the probes reach each workload's Service: expose: nodePort (with nodeAddress, a node's address from here), expose: loadBalancer, a fixed address (host:port), or `probes: false` to skip the app probes",
+        found: 'nothing',
+      });
     }
     if (k8s.address !== undefined && k8s.nodeAddress !== undefined) {
-      problems.push({ path: 'kubernetes.nodeAddress', expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both', found: JSON.stringify(k8s.nodeAddress) });
+      problems.push({
+        path: 'kubernetes.nodeAddress',
+        expected: 'either address (one host:port) or nodeAddress (each workload at its NodePort), not both',
+        found: JSON.stringify(k8s.nodeAddress),
+      });
     }
     if (k8s.address !== undefined && k8s.expose !== undefined) {
-      problems.push({ path: 'kubernetes.expose', expected: 'either address (a fixed host:port) or expose (ports the cluster allocates), not both', found: JSON.stringify(k8s.expose) });
+      problems.push({
+        path: 'kubernetes.expose',
+        expected: 'either address (a fixed host:port) or expose (ports the cluster allocates), not both',
+        found: JSON.stringify(k8s.expose),
+      });
     }
     if (k8s.nodeAddress !== undefined && k8s.expose === 'loadBalancer') {
-      problems.push({ path: 'kubernetes.nodeAddress', expected: 'no nodeAddress with expose: loadBalancer (the probes go to the load balancer\'s address)', found: JSON.stringify(k8s.nodeAddress) });
+      problems.push({
+        path: 'kubernetes.nodeAddress',
+        expected: "no nodeAddress with expose: loadBalancer (the probes go to the load balancer's address)",
+        found: JSON.stringify(k8s.nodeAddress),
+      });
     }
     const instances = s.workloads.flatMap((w) => sweepInstances(w).map((i) => i.name));
     if (k8s.probes && k8s.address !== undefined && instances.length > 1) {
-      problems.push({ path: 'kubernetes.address', expected: `one workload with a fixed address (the probes would reach all ${instances.length} — ${instances.join(', ')} — at this one port); use expose: nodePort or loadBalancer, each workload at its own port`, found: JSON.stringify(k8s.address) });
+      problems.push({
+        path: 'kubernetes.address',
+        expected: `one workload with a fixed address (the probes would reach all ${instances.length} — ${instances.join(', ')} — at this one port); use expose: nodePort or loadBalancer, each workload at its own port`,
+        found: JSON.stringify(k8s.address),
+      });
     }
     if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
       problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });
     }
     for (const key of ['from', 'to'] as const) {
       if (s.migration[key] !== undefined) {
-        problems.push({ path: `migration.${key}`, expected: `kubernetes.${key === 'from' ? 'sourceNode' : 'targetNode'} on the kubernetes platform (migration.* names the local platform's nodes)`, found: JSON.stringify(s.migration[key]) });
+        problems.push({
+          path: `migration.${key}`,
+          expected: `kubernetes.${key === 'from' ? 'sourceNode' : 'targetNode'} on the kubernetes platform (migration.* names the local platform's nodes)`,
+          found: JSON.stringify(s.migration[key]),
+        });
       }
     }
     return problems;
@@ -86,17 +116,21 @@ const kubernetes: PlatformFields = {
  */
 function localOnlyFields(raw: Record<string, unknown>, locate: Locate): ScenarioProblem[] {
   const fix: Record<string, string> = {
-    nodes: 'no `nodes` with platform: kubernetes (the cluster\'s nodes are its own; name them with kubernetes.sourceNode and kubernetes.targetNode)',
+    nodes: "no `nodes` with platform: kubernetes (the cluster's nodes are its own; name them with kubernetes.sourceNode and kubernetes.targetNode)",
     local: 'no `local:` block with platform: kubernetes (its fields configure the local platform only; set platform: local to use them)',
     migration: 'no `migration` with platform: kubernetes (use kubernetes.sourceNode and kubernetes.targetNode)',
     evacuate: 'no `evacuate:` with platform: kubernetes (evacuations run on the local platform only so far)',
   };
   const migration = raw.migration as Record<string, unknown> | undefined;
-  return Object.keys(fix)
-    .filter((field) => field in raw)
-    // migration.from / migration.to are named on their own (the kubernetes entry's problems).
-    .filter((field) => field !== 'migration' || migration === null || typeof migration !== 'object' || (migration.from === undefined && migration.to === undefined))
-    .map((field) => ({ path: field, expected: fix[field]!, found: describe(raw[field]), where: locate([field]) }));
+  return (
+    Object.keys(fix)
+      .filter((field) => field in raw)
+      // migration.from / migration.to are named on their own (the kubernetes entry's problems).
+      .filter(
+        (field) => field !== 'migration' || migration === null || typeof migration !== 'object' || (migration.from === undefined && migration.to === undefined),
+      )
+      .map((field) => ({ path: field, expected: fix[field]!, found: describe(raw[field]), where: locate([field]) }))
+  );
 }
 
 export const platformFields: Record<Scenario['platform'], PlatformFields> = { local, kubernetes };

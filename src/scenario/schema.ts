@@ -12,18 +12,12 @@ import { sweepSchema } from './sweep.ts';
 // re-exported here for the code that reads them as the scenario's.
 export { strategyLabel, strategyObjectSchema, strategySchema, type StrategyConfig } from '../strategies/registry.ts';
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lower-case name of letters, digits and dashes (max 31), starting with a letter');
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lower-case name of letters, digits and dashes (max 31), starting with a letter');
 
 /** The probe settings' limits, shared by the scenario's `probe` and a workload's override. */
 const probeFields = {
   intervalMs: z.number().min(1).max(60_000).describe('Open-loop tick interval, ms: the resolution of downtime_ms.'),
-  timeoutMs: z
-    .number()
-    .min(1)
-    .max(60_000)
-    .describe('Per-request timeout, ms; defaults to the interval (so an outage shows as failures, not latency).'),
+  timeoutMs: z.number().min(1).max(60_000).describe('Per-request timeout, ms; defaults to the interval (so an outage shows as failures, not latency).'),
   reconnectAfterMs: z
     .number()
     .min(1)
@@ -73,7 +67,7 @@ export const redisWorkloadSchema = z
     datasetMiB: redisDatasetMiB
       .describe(
         'Instead of `keys`: load this many MiB of values (keys = datasetMiB × 2^20 / valueBytes), random bytes that no RDB compression shrinks, ' +
-          'then compact the AOF, so a fresh pod reloads as many bytes as CRIU copies. For sweeps of the data set\'s size.',
+          "then compact the AOF, so a fresh pod reloads as many bytes as CRIU copies. For sweeps of the data set's size.",
       )
       .optional(),
     sweep: sweepSchema('redis', { datasetMiB: redisDatasetMiB, keys: redisKeys, valueBytes: redisValueBytes }),
@@ -81,7 +75,9 @@ export const redisWorkloadSchema = z
     probe: probeOverride,
   })
   .strict()
-  .describe('`redis-server` with AOF persistence (no RDB snapshots), its data on a volume in the shared store, loaded before each trial. Probe: one write + read-back per tick on a persistent connection.');
+  .describe(
+    '`redis-server` with AOF persistence (no RDB snapshots), its data on a volume in the shared store, loaded before each trial. Probe: one write + read-back per tick on a persistent connection.',
+  );
 
 const videoBitrateKbps = z.number().int().min(50).max(100_000);
 
@@ -118,13 +114,7 @@ export const mlTrainingWorkloadSchema = z
     classes: z.number().int().min(2).max(1_000).describe('Classes of the generated data set.').default(10),
     batchSize: z.number().int().min(1).max(4_096).describe('Images per training step.').default(32),
     modelWidth: mlModelWidth.describe("Channels of the CNN's first convolution (doubles in the second): the model's size.").default(16),
-    saveEverySteps: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .describe('Save weights and optimizer state to the volume every this many steps.')
-      .default(100),
+    saveEverySteps: z.number().int().min(1).max(1_000_000).describe('Save weights and optimizer state to the volume every this many steps.').default(100),
     threads: z.number().int().min(1).max(256).describe("PyTorch intra-op threads (one per node's CPU share).").default(1),
     sweep: sweepSchema('ml-training', { modelWidth: mlModelWidth }),
     probe: probeOverride,
@@ -140,7 +130,14 @@ export const localPlatformSchema = z
       .string()
       .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/, 'an IPv4 /24 written as a.b.c.0/24')
       // The pattern allows 300.1.0.0/24; ip(8) would then fail half-way through the first trial.
-      .refine((s) => s.split('.').slice(0, 3).every((o) => Number(o) <= 255), 'an IPv4 /24 whose octets are 0–255, e.g. 198.18.0.0/24')
+      .refine(
+        (s) =>
+          s
+            .split('.')
+            .slice(0, 3)
+            .every((o) => Number(o) <= 255),
+        'an IPv4 /24 whose octets are 0–255, e.g. 198.18.0.0/24',
+      )
       .describe("Pod network: the bridge takes .1, pods the rest. RFC 2544's benchmarking range by default.")
       .default('198.18.0.0/24'),
     checkpointDir: z
@@ -158,15 +155,15 @@ export const localPlatformSchema = z
     runtime: z
       .enum(['runc', 'criu'])
       .describe(
-        'Who drives CRIU for every CRIU strategy that does not say (its own `runtime`): runc (runc checkpoint / runc restore, as Kubernetes\' runtimes do) ' +
+        "Who drives CRIU for every CRIU strategy that does not say (its own `runtime`): runc (runc checkpoint / runc restore, as Kubernetes' runtimes do) " +
           "or criu (CRIU's command line run by the platform with the options runc would pass — src/platforms/local/criu-direct.ts), to see what runc adds to the downtime.",
       )
       .default('runc'),
     nodeLink: z
-      .object({ bandwidthMbit: z.number().min(1).max(100_000).describe('The link\'s bandwidth in Mbit/s, both directions (tc tbf).') })
+      .object({ bandwidthMbit: z.number().min(1).max(100_000).describe("The link's bandwidth in Mbit/s, both directions (tc tbf).") })
       .strict()
       .describe(
-        'An emulated node-to-node network for CRIU\'s transfers: each node gets a namespace behind a veth pair shaped to this bandwidth, and whatever a migration ' +
+        "An emulated node-to-node network for CRIU's transfers: each node gets a namespace behind a veth pair shaped to this bandwidth, and whatever a migration " +
           "sends to the target crosses it — the page server's and the lazy-pages daemon's pages, and for `criu` the images (the store is then across the network, as NFS is). " +
           'Without it they run over loopback.',
       )
@@ -178,7 +175,7 @@ export const localPlatformSchema = z
 export const kubernetesPlatformSchema = z
   .object({
     kubeconfig: z.string().min(1).describe('Kubeconfig file; default: $KUBECONFIG, else ~/.kube/config (flag: --kubeconfig).').optional(),
-    context: z.string().min(1).describe("Context in the kubeconfig; default: its current-context (flag: --context).").optional(),
+    context: z.string().min(1).describe('Context in the kubeconfig; default: its current-context (flag: --context).').optional(),
     namespace: z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name (lower-case letters, digits, dashes)')
@@ -196,7 +193,7 @@ export const kubernetesPlatformSchema = z
       .enum(['nodePort', 'loadBalancer'])
       .describe(
         "How each workload's Service is exposed to the probes, at ports the cluster allocates (read back from the Service; no fixed nodePort, so runs never collide): " +
-          'nodePort — at <nodeAddress, else the source node\'s InternalIP>:<its nodePort>; loadBalancer — at the address the cluster\'s load balancer gives the Service, on its port. ' +
+          "nodePort — at <nodeAddress, else the source node's InternalIP>:<its nodePort>; loadBalancer — at the address the cluster's load balancer gives the Service, on its port. " +
           'Default: nodePort when nodeAddress is set.',
       )
       .optional(),
@@ -238,7 +235,9 @@ export const kubernetesPlatformSchema = z
           })
           .strict(),
       )
-      .describe("Tolerations added to the pods (Kubernetes' own fields), e.g. of nodes tainted for benchmarking; the default source and target may then be nodes with the taints they tolerate.")
+      .describe(
+        "Tolerations added to the pods (Kubernetes' own fields), e.g. of nodes tainted for benchmarking; the default source and target may then be nodes with the taints they tolerate.",
+      )
       .optional(),
     forceControlPlane: z.boolean().describe('Allow draining a control-plane node (refused otherwise).').default(false),
     images: z
@@ -248,8 +247,13 @@ export const kubernetesPlatformSchema = z
             type,
             z
               .string()
-              .regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/, 'an image reference pinned by digest, <registry>/<repository>@sha256:<64 hex digits> (`migbench images build --push REGISTRY` prints them)')
-              .describe(`The ${type} workload's image, pinned by digest (pulled IfNotPresent, on both nodes before the first trial); default: the image workloads/${type}/k8s.yaml names.`)
+              .regex(
+                /^[^\s@]+@sha256:[0-9a-f]{64}$/,
+                'an image reference pinned by digest, <registry>/<repository>@sha256:<64 hex digits> (`migbench images build --push REGISTRY` prints them)',
+              )
+              .describe(
+                `The ${type} workload's image, pinned by digest (pulled IfNotPresent, on both nodes before the first trial); default: the image workloads/${type}/k8s.yaml names.`,
+              )
               .optional(),
           ]),
         ) as { [T in 'redis' | 'video' | 'ml-training']: z.ZodOptional<z.ZodString> },
@@ -278,7 +282,10 @@ export const scenarioSchema = z
   .object({
     name: name.describe('Used in the run id; default: the file name.').optional(),
     description: z.string().describe('Free text, kept in run.json.').optional(),
-    platform: z.enum(['local', 'kubernetes']).describe('Where the pods run: local (this host, embedded) or kubernetes (a cluster, through its API).').default('local'),
+    platform: z
+      .enum(['local', 'kubernetes'])
+      .describe('Where the pods run: local (this host, embedded) or kubernetes (a cluster, through its API).')
+      .default('local'),
     local: localPlatformSchema.default(() => localPlatformSchema.parse({})),
     kubernetes: kubernetesPlatformSchema.optional(),
     nodes: z
@@ -295,10 +302,7 @@ export const scenarioSchema = z
       .default({}),
     workloads: z.array(workloadSchema).min(1).describe('The apps to move, each with the probe that measures what its users feel.'),
     evacuate: evacuateSchema,
-    strategies: z
-      .array(strategySchema)
-      .min(1)
-      .describe('How to move them: a strategy name, or an object with `name` and the strategy\'s options.'),
+    strategies: z.array(strategySchema).min(1).describe("How to move them: a strategy name, or an object with `name` and the strategy's options."),
     repetitions: z.number().int().min(1).max(10_000).describe('Measured trials per workload × strategy.').default(3),
     warmup: z.number().int().min(0).max(100).describe('Trials per workload × strategy run first and marked warmup=true in trials.csv.').default(0),
     seed: z
@@ -348,4 +352,3 @@ export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type RedisWorkloadConfig = z.output<typeof redisWorkloadSchema>;
 export type VideoWorkloadConfig = z.output<typeof videoWorkloadSchema>;
 export type MlTrainingWorkloadConfig = z.output<typeof mlTrainingWorkloadSchema>;
-

@@ -28,36 +28,44 @@ const MAX_SWEEP_VALUES = 100;
  */
 export function sweepSchema<T extends SweepableType>(type: T, fields: Record<(typeof SWEEPABLE)[T][number], z.ZodNumber>) {
   const lists = Object.fromEntries(
-    SWEEPABLE[type].map((p) => [p, z.array((fields as Record<string, z.ZodNumber>)[p]!).min(1).max(MAX_SWEEP_VALUES)]),
+    SWEEPABLE[type].map((p) => [
+      p,
+      z
+        .array((fields as Record<string, z.ZodNumber>)[p]!)
+        .min(1)
+        .max(MAX_SWEEP_VALUES),
+    ]),
   );
   const known: readonly string[] = SWEEPABLE[type];
-  return z
-    .object(lists)
-    .partial()
-    // Unknown keys are kept so the check below can name the parameters this type can sweep.
-    .loose()
-    .superRefine((sweep, ctx) => {
-      const unknown = Object.keys(sweep).filter((p) => !known.includes(p));
-      for (const p of unknown) ctx.addIssue({ code: 'custom', path: [p], message: `a parameter a ${type} workload can sweep: one of ${known.join(', ')}` });
-      if (unknown.length > 0) return;
-      const swept = Object.entries(sweep).filter(([, values]) => values !== undefined) as [string, number[]][];
-      if (swept.length !== 1) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `exactly one parameter to sweep, one of ${SWEEPABLE[type].join(', ')} (e.g. \`sweep: { ${SWEEPABLE[type][0]}: [64, 128] }\`; a grid of several is not supported)`,
+  return (
+    z
+      .object(lists)
+      .partial()
+      // Unknown keys are kept so the check below can name the parameters this type can sweep.
+      .loose()
+      .superRefine((sweep, ctx) => {
+        const unknown = Object.keys(sweep).filter((p) => !known.includes(p));
+        for (const p of unknown) ctx.addIssue({ code: 'custom', path: [p], message: `a parameter a ${type} workload can sweep: one of ${known.join(', ')}` });
+        if (unknown.length > 0) return;
+        const swept = Object.entries(sweep).filter(([, values]) => values !== undefined) as [string, number[]][];
+        if (swept.length !== 1) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `exactly one parameter to sweep, one of ${SWEEPABLE[type].join(', ')} (e.g. \`sweep: { ${SWEEPABLE[type][0]}: [64, 128] }\`; a grid of several is not supported)`,
+          });
+          return;
+        }
+        const [parameter, values] = swept[0]!;
+        values.forEach((v, i) => {
+          if (values.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [parameter, i], message: `distinct values (${v} is listed twice)` });
         });
-        return;
-      }
-      const [parameter, values] = swept[0]!;
-      values.forEach((v, i) => {
-        if (values.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [parameter, i], message: `distinct values (${v} is listed twice)` });
-      });
-    })
-    .describe(
-      `One of ${SWEEPABLE[type].join(', ')} with a list of distinct values (at most ${MAX_SWEEP_VALUES}), each checked like the field itself: ` +
-        'every value becomes its own workload instance `<name>-<value>`, and trials.csv has the value in the parameter\'s `sweep_*` column. One parameter per workload (no grids).',
-    )
-    .optional();
+      })
+      .describe(
+        `One of ${SWEEPABLE[type].join(', ')} with a list of distinct values (at most ${MAX_SWEEP_VALUES}), each checked like the field itself: ` +
+          "every value becomes its own workload instance `<name>-<value>`, and trials.csv has the value in the parameter's `sweep_*` column. One parameter per workload (no grids).",
+      )
+      .optional()
+  );
 }
 
 /** The one parameter a (validated) sweep varies, with its values in the order written. */
@@ -115,7 +123,11 @@ export function sweepConflicts(rawWorkloads: unknown): { at: (string | number)[]
     const sweep = w.sweep !== null && typeof w.sweep === 'object' ? (w.sweep as Record<string, unknown>) : {};
     for (const parameter of Object.keys(sweep)) {
       if (parameter in w) {
-        problems.push({ at: ['workloads', i, parameter], expected: `no \`${parameter}\` beside \`sweep: { ${parameter}: [...] }\` (the sweep sets it)`, found: JSON.stringify(w[parameter]) });
+        problems.push({
+          at: ['workloads', i, parameter],
+          expected: `no \`${parameter}\` beside \`sweep: { ${parameter}: [...] }\` (the sweep sets it)`,
+          found: JSON.stringify(w[parameter]),
+        });
       }
     }
     if (w.type === 'redis') {

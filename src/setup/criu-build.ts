@@ -22,9 +22,22 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 `;
 const BUILD_DEPENDENCIES = [
-  'libprotobuf-c-dev', 'protobuf-c-compiler', 'libprotobuf-dev', 'protobuf-compiler', 'libnl-3-dev', 'libnet1-dev',
-  'libcap-dev', 'libbsd-dev', 'libgnutls28-dev', 'libnftables-dev', 'uuid-dev', 'pkg-config', 'python3-protobuf',
-  'gcc', 'make', 'xz-utils',
+  'libprotobuf-c-dev',
+  'protobuf-c-compiler',
+  'libprotobuf-dev',
+  'protobuf-compiler',
+  'libnl-3-dev',
+  'libnet1-dev',
+  'libcap-dev',
+  'libbsd-dev',
+  'libgnutls28-dev',
+  'libnftables-dev',
+  'uuid-dev',
+  'pkg-config',
+  'python3-protobuf',
+  'gcc',
+  'make',
+  'xz-utils',
 ];
 
 /**
@@ -196,7 +209,6 @@ async function makeCriu(tree: string, progress: Progress, options: SetupOptions)
   progress(`migbench: built CRIU in ${Math.round((Date.now() - started) / 1000)} s`);
   return join(tree, 'criu', 'criu');
 }
-
 
 function md5sum(path: string): Promise<string> {
   return new Promise((resolve, reject) => {

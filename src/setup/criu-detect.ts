@@ -84,6 +84,6 @@ async function criuCheck(path: string): Promise<{ ok: true } | { ok: false; reas
     if (r.exitCode === 0) return { ok: true };
     return { ok: false, reason: firstCriuError(`${r.stderr}\n${r.stdout}`) ?? `exit ${r.exitCode}` };
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) };
+    return { ok: false, reason: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) };
   }
 }

@@ -6,15 +6,7 @@ import { criuFeatures } from '../criu/features.ts';
 import { exec } from '../system/exec.ts';
 import { aptInstall, lookPath } from './apt.ts';
 import { ensureCriu, newestSource } from './criu-build.ts';
-import {
-  CRIU_MINIMUM,
-  CRIU_UPSTREAM_FIX,
-  CriuUnavailableError,
-  findCriu,
-  inspectCriuCandidates,
-  type CriuInspection,
-  type FoundCriu,
-} from './criu-detect.ts';
+import { CRIU_MINIMUM, CRIU_UPSTREAM_FIX, CriuUnavailableError, findCriu, inspectCriuCandidates, type CriuInspection, type FoundCriu } from './criu-detect.ts';
 import {
   kernelRelease,
   parseIpVersion,
@@ -85,12 +77,7 @@ function iptablesDisplayVersion(output: string): string | undefined {
 // Checking (doctor): reports, changes nothing
 
 export async function checkPrerequisites(): Promise<Check[]> {
-  const [cgroup, tools, criu, netns] = await Promise.all([
-    checkCgroup(),
-    Promise.all(TOOLS.map(checkTool)),
-    checkCriu(),
-    checkNetworkNamespaces(),
-  ]);
+  const [cgroup, tools, criu, netns] = await Promise.all([checkCgroup(), Promise.all(TOOLS.map(checkTool)), checkCriu(), checkNetworkNamespaces()]);
   const [runc, iptables, ip, redis] = tools as [Check, Check, Check, Check];
   return [checkRoot(), checkKernel(), cgroup, runc, ...criu, iptables, ip, redis, netns];
 }
@@ -152,7 +139,9 @@ function parseMounts(procMounts: string): Mount[] {
 
 /** The last mount at a path is the visible one. */
 function mountAt(procMounts: string, path: string): Mount | undefined {
-  return parseMounts(procMounts).filter((m) => m.mountPoint === path).at(-1);
+  return parseMounts(procMounts)
+    .filter((m) => m.mountPoint === path)
+    .at(-1);
 }
 
 async function checkTool(tool: Tool): Promise<Check> {
@@ -235,10 +224,7 @@ async function checkNetworkNamespaces(): Promise<Check> {
  */
 export async function ensurePrerequisites(progress: (line: string) => void, commandLine = SCENARIO_COMMAND): Promise<Prerequisites> {
   if (process.getuid?.() !== 0) {
-    throw new PrerequisiteError(
-      `migbench needs root (it creates network namespaces, runs runc and CRIU). Run: sudo ${commandLine}`,
-      `sudo ${commandLine}`,
-    );
+    throw new PrerequisiteError(`migbench needs root (it creates network namespaces, runs runc and CRIU). Run: sudo ${commandLine}`, `sudo ${commandLine}`);
   }
   const verbose = process.env.MIGBENCH_VERBOSE === '1';
   const [cgroup, netns] = await Promise.all([checkCgroup(), checkNetworkNamespaces()]);
@@ -284,7 +270,10 @@ async function ensureTools(progress: (line: string) => void, verbose: boolean): 
   const still = TOOLS.filter((t) => !found[t.key]);
   if (still.length > 0) {
     const packages = still.map((t) => t.aptPackage).join(' ');
-    throw new PrerequisiteError(`migbench: ${still.map((t) => t.binary).join(', ')} still missing after apt-get install ${packages}`, `apt-get install -y ${packages}`);
+    throw new PrerequisiteError(
+      `migbench: ${still.map((t) => t.binary).join(', ')} still missing after apt-get install ${packages}`,
+      `apt-get install -y ${packages}`,
+    );
   }
   return found as ToolPaths;
 }

@@ -23,7 +23,8 @@ const torch: Need = {
   aptPackage: 'python3-torch',
   present: async () =>
     existsSync(PYTHON) &&
-    (await exec(PYTHON, ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"], { allowFailure: true, timeoutMs: 30_000 })).exitCode === 0,
+    (await exec(PYTHON, ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"], { allowFailure: true, timeoutMs: 30_000 }))
+      .exitCode === 0,
 };
 
 const WORKLOAD_NEEDS: { [T in WorkloadConfig['type']]: Need[] } = {
@@ -40,7 +41,10 @@ export async function ensureWorkloadPrerequisites(types: readonly WorkloadConfig
   if (missing.length > 0) {
     const packages = missing.map((n) => n.aptPackage);
     if (!(await lookPath('apt-get'))) {
-      throw new PrerequisiteError(`migbench: missing ${missing.map((n) => n.label).join(', ')} and there is no apt-get to install them. Install: ${packages.join(' ')}`, `install ${packages.join(' ')}`);
+      throw new PrerequisiteError(
+        `migbench: missing ${missing.map((n) => n.label).join(', ')} and there is no apt-get to install them. Install: ${packages.join(' ')}`,
+        `install ${packages.join(' ')}`,
+      );
     }
     progress(`migbench: installing ${packages.join(' ')} for the workloads (apt-get) ...`);
     await aptInstall(packages, { verbose: process.env.MIGBENCH_VERBOSE === '1' });

@@ -41,7 +41,11 @@ export function contentionOnset(points: readonly { x: number; y: number | undefi
   return sorted.find((p) => p.y !== undefined && p.y > base * (1 + margin))?.x;
 }
 
-const median = (values: (number | undefined)[]) => percentile(values.filter((v): v is number => v !== undefined), 50);
+const median = (values: (number | undefined)[]) =>
+  percentile(
+    values.filter((v): v is number => v !== undefined),
+    50,
+  );
 
 /** One GrowthFit per strategy × concurrency, sorted by strategy then concurrency. */
 export function evacuationGrowth(points: readonly EvacuationPoint[]): GrowthFit[] {
@@ -66,8 +70,7 @@ export function evacuationGrowth(points: readonly EvacuationPoint[]): GrowthFit[
       const downtimeP50Ms = median(at.map((p) => p.downtimeP50Ms));
       return { pods, evacuations: at.length, ...(totalMs !== undefined ? { totalMs } : {}), ...(downtimeP50Ms !== undefined ? { downtimeP50Ms } : {}) };
     });
-    const pairs = (y: (p: EvacuationPoint) => number | undefined) =>
-      group.flatMap((p) => (y(p) === undefined ? [] : [[p.pods, y(p)!] as const]));
+    const pairs = (y: (p: EvacuationPoint) => number | undefined) => group.flatMap((p) => (y(p) === undefined ? [] : [[p.pods, y(p)!] as const]));
     const totalFit = fitLine(pairs((p) => p.totalMs));
     const downtimeFit = fitLine(pairs((p) => p.downtimeP50Ms));
     const contentionAtPods = contentionOnset(byPods.map((b) => ({ x: b.pods, y: b.downtimeP50Ms })));

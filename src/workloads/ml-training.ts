@@ -23,15 +23,24 @@ const PREPARE_TIMEOUT_MS = 300_000;
 /** train.py's command-line arguments for a config (without the interpreter and script). */
 export function trainingArgs(config: MlTrainingWorkloadConfig, dataDir: string, port: number): string[] {
   return [
-    '--dataset-images', String(config.datasetImages),
-    '--image-size', String(config.imageSize),
-    '--classes', String(config.classes),
-    '--batch-size', String(config.batchSize),
-    '--model-width', String(config.modelWidth),
-    '--save-every-steps', String(config.saveEverySteps),
-    '--threads', String(config.threads),
-    '--data-dir', dataDir,
-    '--port', String(port),
+    '--dataset-images',
+    String(config.datasetImages),
+    '--image-size',
+    String(config.imageSize),
+    '--classes',
+    String(config.classes),
+    '--batch-size',
+    String(config.batchSize),
+    '--model-width',
+    String(config.modelWidth),
+    '--save-every-steps',
+    String(config.saveEverySteps),
+    '--threads',
+    String(config.threads),
+    '--data-dir',
+    dataDir,
+    '--port',
+    String(port),
   ];
 }
 

@@ -42,15 +42,23 @@ export class RedisWorkload implements Workload {
       app: this.name,
       command: ['redis-server'],
       args: [
-        '--bind', '0.0.0.0',
-        '--port', String(REDIS_PORT),
-        '--protected-mode', 'no',
-        '--appendonly', 'yes',
-        '--appendfsync', this.config.appendfsync,
-        '--dir', '/data',
+        '--bind',
+        '0.0.0.0',
+        '--port',
+        String(REDIS_PORT),
+        '--protected-mode',
+        'no',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        this.config.appendfsync,
+        '--dir',
+        '/data',
         // AOF only: no RDB snapshots, whose fork would disturb the measurement at random moments.
-        '--save', '',
-        '--daemonize', 'no',
+        '--save',
+        '',
+        '--daemonize',
+        'no',
       ],
       port: REDIS_PORT,
       volumes: [{ volume: `${this.name}-data`, mountPath: '/data' }],
@@ -95,7 +103,14 @@ export class RedisWorkload implements Workload {
   }
 
   async prepare(endpoint: Endpoint, signal?: AbortSignal): Promise<PreparedData> {
-    const client = new Redis({ host: endpoint.host, port: endpoint.port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000, commandTimeout: 120_000 });
+    const client = new Redis({
+      host: endpoint.host,
+      port: endpoint.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 5_000,
+      commandTimeout: 120_000,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -149,7 +164,8 @@ export class RedisWorkload implements Workload {
     }
     await sleep(REWRITE_POLL_MS, signal);
     const info = await aofRewriteIdle(client, signal);
-    if (!/aof_last_bgrewrite_status:ok/.test(info)) throw new Error(`redis: the AOF rewrite after loading ${datasetMiB} MiB failed (INFO persistence: aof_last_bgrewrite_status not ok)`);
+    if (!/aof_last_bgrewrite_status:ok/.test(info))
+      throw new Error(`redis: the AOF rewrite after loading ${datasetMiB} MiB failed (INFO persistence: aof_last_bgrewrite_status not ok)`);
   }
 
   probes(service: Endpoint, options: ProbeOptions): Probe[] {

@@ -17,13 +17,10 @@ export function sourceFiles(dir = srcRoot): string[] {
 // Blanks out comments and the insides of template literals, keeping quotes of plain strings (module
 // specifiers are plain strings).
 function stripComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|`(?:\\[\s\S]|[^`\\])*`/g, (match) =>
-    match.startsWith('`') ? '``' : ' ',
-  );
+  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|`(?:\\[\s\S]|[^`\\])*`/g, (match) => (match.startsWith('`') ? '``' : ' '));
 }
 
-const specifierPattern =
-  /(?:\bimport|\bexport)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+const specifierPattern = /(?:\bimport|\bexport)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** The src/ files (relative to src/) that `file` imports. */
 export function importsOf(file: string): string[] {

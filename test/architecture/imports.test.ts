@@ -53,7 +53,9 @@ describe('the import graph of src/', () => {
     // A branch on the platform's name elsewhere is a second place a new platform would have to be added.
     const branch = /\bplatform\s*[!=]==?\s*['"](local|kubernetes)['"]|['"](local|kubernetes)['"]\s*[!=]==?\s*\w*\.?platform\b/;
     const hits = sourceFiles().flatMap((file) =>
-      readFileSync(join(srcRoot, file), 'utf8').split('\n').flatMap((line, i) => (branch.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+      readFileSync(join(srcRoot, file), 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (branch.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
     );
     expect(hits).toEqual([]);
   });

@@ -6,7 +6,15 @@ import { calibrationOrder } from '../../bench/calibrate.ts';
 
 const gate = { alpha: 0.05, thresholds: { downtime_ms: '+10%', migration_ms: '+10%' } };
 const cell = (strategy: string, downtimes: number[], latency: number[] = downtimes.map(() => 1)) =>
-  downtimes.map((d, i) => ({ workload: 'redis', strategy, status: 'ok', warmup: 'false', downtime_ms: String(d), migration_ms: String(400 + i), latency_p99_ms: String(latency[i]) }));
+  downtimes.map((d, i) => ({
+    workload: 'redis',
+    strategy,
+    status: 'ok',
+    warmup: 'false',
+    downtime_ms: String(d),
+    migration_ms: String(400 + i),
+    latency_p99_ms: String(latency[i]),
+  }));
 
 describe('judge', () => {
   it('an ungated metric that moved fails only the old, uncorrected every-metric gate', () => {
@@ -20,7 +28,16 @@ describe('judge', () => {
 });
 
 describe('resampling', () => {
-  const pool = [...cell('criu', Array.from({ length: 30 }, (_, i) => 300 + ((i * 37) % 60))), ...cell('drain', Array.from({ length: 30 }, (_, i) => 100 + ((i * 17) % 30)))];
+  const pool = [
+    ...cell(
+      'criu',
+      Array.from({ length: 30 }, (_, i) => 300 + ((i * 37) % 60)),
+    ),
+    ...cell(
+      'drain',
+      Array.from({ length: 30 }, (_, i) => 100 + ((i * 17) % 30)),
+    ),
+  ];
   it('A/A from one pool rarely fails the Holm gate', () => {
     expect(resampledAA(pool, gate, 6, 50).holm.hits).toBeLessThanOrEqual(3);
   });

@@ -31,8 +31,16 @@ it('rejects a malformed scenario with exit 2, naming the field, creating nothing
 // and exit 1), on either platform; so does a local-only field in a kubernetes scenario (it was ignored).
 it.each([
   { what: 'an alias bomb (local)', text: `${BILLION_LAUGHS}workloads: [{ type: redis }]\nstrategies: [criu]\n`, says: 'billion laughs' },
-  { what: 'an alias bomb (kubernetes)', text: `platform: kubernetes\nkubernetes: { probes: false }\n${BILLION_LAUGHS}workloads: [{ type: redis }]\nstrategies: [drain]\n`, says: 'billion laughs' },
-  { what: 'nodes: in a kubernetes scenario', text: 'platform: kubernetes\nkubernetes: { probes: false }\nnodes: [node-a, node-b]\nworkloads: [{ type: redis }]\nstrategies: [drain]\n', says: 'line 3: nodes: expected no `nodes` with platform: kubernetes' },
+  {
+    what: 'an alias bomb (kubernetes)',
+    text: `platform: kubernetes\nkubernetes: { probes: false }\n${BILLION_LAUGHS}workloads: [{ type: redis }]\nstrategies: [drain]\n`,
+    says: 'billion laughs',
+  },
+  {
+    what: 'nodes: in a kubernetes scenario',
+    text: 'platform: kubernetes\nkubernetes: { probes: false }\nnodes: [node-a, node-b]\nworkloads: [{ type: redis }]\nstrategies: [drain]\n',
+    says: 'line 3: nodes: expected no `nodes` with platform: kubernetes',
+  },
 ])('rejects $what with exit 2 and one message, creating nothing', ({ text, says }) => {
   const file = `${dir}/bad.yaml`;
   writeFileSync(file, text);

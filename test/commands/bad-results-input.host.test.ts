@@ -16,10 +16,27 @@ const root = mkdtempSync(`${tmpdir()}/migbench-bad-results-`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function trial(n: number): TrialResult {
-  const samples = Array.from({ length: 200 }, (_, i) => ({ probe: 'redis', scheduledAt: i * 5, sentAt: i * 5, doneAt: i * 5 + 1, ok: i < 100 || i > 120, error: (i < 100 || i > 120 ? '' : 'timeout') as SampleError }));
+  const samples = Array.from({ length: 200 }, (_, i) => ({
+    probe: 'redis',
+    scheduledAt: i * 5,
+    sentAt: i * 5,
+    doneAt: i * 5 + 1,
+    ok: i < 100 || i > 120,
+    error: (i < 100 || i > 120 ? '' : 'timeout') as SampleError,
+  }));
   return {
-    runId: 'r', trial: n, workload: 'redis', strategy: 'criu', repetition: n, warmup: false, status: 'ok',
-    startedAt: new Date(0), timeline: { triggerAt: 490, samples, events: [] }, probeIntervalMs: 5, strategyFinishedAt: 700, probeRecords: [],
+    runId: 'r',
+    trial: n,
+    workload: 'redis',
+    strategy: 'criu',
+    repetition: n,
+    warmup: false,
+    status: 'ok',
+    startedAt: new Date(0),
+    timeline: { triggerAt: 490, samples, events: [] },
+    probeIntervalMs: 5,
+    strategyFinishedAt: 700,
+    probeRecords: [],
   };
 }
 
@@ -44,8 +61,26 @@ function broken(name: string, file: 'trials.csv' | 'run.json', edit: (text: stri
 }
 
 const cases: { name: string; file: 'trials.csv' | 'run.json'; edit: (t: string) => string; says: RegExp }[] = [
-  { name: 'missing-columns', file: 'trials.csv', edit: (t) => t.replace(/^run_id,trial,workload,strategy/, 'run_id,trial,app,strategy'), says: /header: column `workload` missing/ },
-  { name: 'non-numeric', file: 'trials.csv', edit: (t) => { const lines = t.split('\n'); const h = lines[0]!.split(','); const i = h.indexOf('downtime_ms'); const c = lines[2]!.split(','); c[i] = 'fast'; lines[2] = c.join(','); return lines.join('\n'); }, says: /line 3, column `downtime_ms`: "fast" is not a number/ },
+  {
+    name: 'missing-columns',
+    file: 'trials.csv',
+    edit: (t) => t.replace(/^run_id,trial,workload,strategy/, 'run_id,trial,app,strategy'),
+    says: /header: column `workload` missing/,
+  },
+  {
+    name: 'non-numeric',
+    file: 'trials.csv',
+    edit: (t) => {
+      const lines = t.split('\n');
+      const h = lines[0]!.split(',');
+      const i = h.indexOf('downtime_ms');
+      const c = lines[2]!.split(',');
+      c[i] = 'fast';
+      lines[2] = c.join(',');
+      return lines.join('\n');
+    },
+    says: /line 3, column `downtime_ms`: "fast" is not a number/,
+  },
   { name: 'torn', file: 'trials.csv', edit: (t) => t.slice(0, t.length - 40), says: /line 4 is torn/ },
   { name: 'empty', file: 'trials.csv', edit: () => '', says: /trials\.csv: empty/ },
   { name: 'not-json', file: 'run.json', edit: (t) => t.slice(0, 5), says: /run\.json: not valid JSON/ },
@@ -54,7 +89,11 @@ const cases: { name: string; file: 'trials.csv' | 'run.json'; edit: (t: string) 
 it.each(cases)('compare and report refuse a results directory with $name', ({ name, file, edit, says }) => {
   const dir = broken(name, file, edit);
   const before = readdirSync(dir).sort();
-  for (const args of [['compare', good, dir], ['compare', dir, good], ['report', dir]]) {
+  for (const args of [
+    ['compare', good, dir],
+    ['compare', dir, good],
+    ['report', dir],
+  ]) {
     const { code, stderr } = migbench(args);
     expect({ args, code }).toEqual({ args, code: 2 });
     expect(stderr).toMatch(says);

@@ -79,7 +79,13 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 /** One Redis command through the service; undefined when it does not answer (refused, frozen, not there yet). */
 async function redis<T>(f: (c: Redis) => Promise<T>): Promise<T | undefined> {
   const client = new Redis({
-    ...SERVICE, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 200, commandTimeout: 200, retryStrategy: () => null,
+    ...SERVICE,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    connectTimeout: 200,
+    commandTimeout: 200,
+    retryStrategy: () => null,
   });
   client.on('error', () => undefined);
   try {
@@ -95,7 +101,10 @@ async function redis<T>(f: (c: Redis) => Promise<T>): Promise<T | undefined> {
 /** The pid of a running pod's app (runc state), or undefined while the container is not running. */
 function podPid(pod: string): number | undefined {
   try {
-    const state = JSON.parse(execFileSync('runc', ['state', containerId(pod)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { status: string; pid: number };
+    const state = JSON.parse(execFileSync('runc', ['state', containerId(pod)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as {
+      status: string;
+      pid: number;
+    };
     return state.status === 'running' && state.pid > 0 ? state.pid : undefined;
   } catch {
     return undefined;
@@ -124,39 +133,45 @@ it('Ctrl-C during a drain exits 130, uncordons the node, keeps the results and l
   base = mkdtempSync(`${tmpdir()}/migbench-drain-int-`);
   const out = `${base}/results`;
   const scenario = `${base}/drain-interrupt.yaml`;
-  writeFileSync(scenario, [
-    'name: drain-interrupt',
-    'platform: local',
-    'nodes: [node-a, node-b]',
-    'migration: { from: node-a, to: node-b }',
-    'workloads:',
-    '  - type: redis',
-    '    keys: 20000',
-    '    valueBytes: 64',
-    'strategies:',
-    '  - name: drain',
-    `    gracePeriodSeconds: ${GRACE_SECONDS}`,
-    '    controller: deployment',
-    'repetitions: 1',
-    'warmup: 0',
-    'seed: 1',
-    'timing:',
-    // Long enough to freeze the source calmly once the probe has started; the trial never gets to observe.
-    '  settleMs: 4000',
-    '  observeMs: 3000',
-    '  readyTimeoutMs: 60000',
-    'probe:',
-    '  intervalMs: 5',
-    'local:',
-    `  subnet: ${SUBNET}`,
-    `  checkpointDir: ${base}/store`,
-    `output: { dir: ${out} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    scenario,
+    [
+      'name: drain-interrupt',
+      'platform: local',
+      'nodes: [node-a, node-b]',
+      'migration: { from: node-a, to: node-b }',
+      'workloads:',
+      '  - type: redis',
+      '    keys: 20000',
+      '    valueBytes: 64',
+      'strategies:',
+      '  - name: drain',
+      `    gracePeriodSeconds: ${GRACE_SECONDS}`,
+      '    controller: deployment',
+      'repetitions: 1',
+      'warmup: 0',
+      'seed: 1',
+      'timing:',
+      // Long enough to freeze the source calmly once the probe has started; the trial never gets to observe.
+      '  settleMs: 4000',
+      '  observeMs: 3000',
+      '  readyTimeoutMs: 60000',
+      'probe:',
+      '  intervalMs: 5',
+      'local:',
+      `  subnet: ${SUBNET}`,
+      `  checkpointDir: ${base}/store`,
+      `output: { dir: ${out} }`,
+      '',
+    ].join('\n'),
+  );
 
   // The CLI as a user starts it, in its own process group: the group is what Ctrl-C signals.
   child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario, '--out', out], {
-    cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' },
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0' },
   });
   let stdout = '';
   let stderr = '';
@@ -175,7 +190,9 @@ it('Ctrl-C during a drain exits 130, uncordons the node, keeps the results and l
     // The drain: the replacement answers through the service only after node-a was cordoned, the
     // frozen pod evicted and redis-2 started on node-b and made ready. From then on the drain waits
     // for the frozen pod to end (30 s): the Ctrl-C lands inside the strategy.
-    await until('the replacement redis-2 to serve the service (drain in progress)', 60_000, () => redis(async (c) => ((await c.ping()) === 'PONG' ? true : undefined)));
+    await until('the replacement redis-2 to serve the service (drain in progress)', 60_000, () =>
+      redis(async (c) => ((await c.ping()) === 'PONG' ? true : undefined)),
+    );
     const replacementPid = podPid('redis-2');
     expect(replacementPid, 'the replacement pod redis-2 runs').toBeGreaterThan(0);
     expect(processAlive(sourcePid), 'the evicted source is still terminating').toBe(true);
@@ -225,8 +242,14 @@ it('Ctrl-C during a drain exits 130, uncordons the node, keeps the results and l
     expect(uncordoned, timeline).toBeGreaterThan(evicted);
     expect(failed, timeline).toBeGreaterThan(uncordoned);
     expect(events[failed]!.detail, timeline).toMatch(/^migrate: interrupted \(SIGINT\)/);
-    expect(events.filter((e) => e.event === 'node_cordoned'), timeline).toHaveLength(1);
-    expect(events.filter((e) => e.event === 'node_uncordoned'), timeline).toHaveLength(1);
+    expect(
+      events.filter((e) => e.event === 'node_cordoned'),
+      timeline,
+    ).toHaveLength(1);
+    expect(
+      events.filter((e) => e.event === 'node_uncordoned'),
+      timeline,
+    ).toHaveLength(1);
     expect(index('migrated'), `${timeline}\nthe drain never completed`).toBe(-1);
 
     // Nothing running, nothing left.

@@ -32,7 +32,9 @@ it('a run with CPU hogs beside it is flagged against one without', { timeout: 60
   expect(Math.min(...b)).toBeGreaterThan(Math.min(...q) + 10);
   const { code, stdout } = migbench(['compare', `${root}/quiet`, `${root}/busy`]);
   expect(code).toBe(0); // one trial per cell: nothing can be a regression
-  expect(stdout).toMatch(/warning: other processes' CPU differed: median host_other_cpu_pct [\d.]+ % in the baseline vs [\d.]+ % in the current run \(bound ±10 points\): the verdict is unreliable/);
+  expect(stdout).toMatch(
+    /warning: other processes' CPU differed: median host_other_cpu_pct [\d.]+ % in the baseline vs [\d.]+ % in the current run \(bound ±10 points\): the verdict is unreliable/,
+  );
   expect(stdout).toMatch(/RESULT: no regression \(UNRELIABLE/);
   const run = JSON.parse(readFileSync(`${root}/busy/run.json`, 'utf8')) as { environment: { loadavg: number[]; memoryPressureAvailable: boolean } };
   expect(run.environment.loadavg).toHaveLength(3);

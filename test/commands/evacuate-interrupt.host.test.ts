@@ -52,7 +52,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`migbench exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}`);
+    if (child && (child.exitCode !== null || child.signalCode !== null))
+      throw new Error(`migbench exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}`);
     const value = probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -62,7 +63,9 @@ async function until<T>(what: string, timeoutMs: number, probe: () => T | undefi
 
 /** migbench's running pods: name (without the prefix) → app pid. */
 function runningPods(): Map<string, number> {
-  const list = JSON.parse(execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) || '[]') as { id: string; pid: number; status: string }[] | null;
+  const list = JSON.parse(execFileSync('runc', ['list', '--format', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) || '[]') as
+    | { id: string; pid: number; status: string }[]
+    | null;
   return new Map((list ?? []).filter((c) => c.id.startsWith(OBJECT_PREFIX) && c.status === 'running').map((c) => [c.id.slice(OBJECT_PREFIX.length), c.pid]));
 }
 
@@ -72,7 +75,9 @@ it('Ctrl-C mid-evacuation exits 130, keeps the finished evacuation whole, uncord
   base = mkdtempSync(`${tmpdir()}/migbench-evac-int-`);
   const out = `${base}/results`;
   const scenario = `${base}/evacuate-interrupt.yaml`;
-  writeFileSync(scenario, `name: evacuate-interrupt
+  writeFileSync(
+    scenario,
+    `name: evacuate-interrupt
 nodes: [node-a, node-b, node-c]
 workloads: [{ type: redis, keys: 500 }]
 evacuate: { pods: [{ workload: redis, count: 2 }], concurrency: 2, targets: [node-b, node-c] }
@@ -80,8 +85,14 @@ strategies: [{ name: drain, gracePeriodSeconds: ${GRACE_SECONDS} }]
 repetitions: 2
 timing: { settleMs: 6000, observeMs: 300 }
 local: { checkpointDir: ${base}/store }
-`);
-  child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario, '--out', out], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+`,
+  );
+  child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario, '--out', out], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -91,9 +102,13 @@ local: { checkpointDir: ${base}/store }
 
   try {
     await until('the first evacuation to be written', 180_000, () => (csv(`${out}/trials.csv`).length === 2 ? true : undefined));
-    const firstPods = new Set(csv(`${out}/events.csv`).filter((e) => e.event === 'pod_created').map((e) => e.detail!.split(' ')[0]!));
+    const firstPods = new Set(
+      csv(`${out}/events.csv`)
+        .filter((e) => e.event === 'pod_created')
+        .map((e) => e.detail!.split(' ')[0]!),
+    );
     // The second evacuation's two source pods, running on node-a: frozen once loaded (halfway through the 6 s settle).
-    const sources = await until('the second evacuation\'s pods to run', 60_000, () => {
+    const sources = await until("the second evacuation's pods to run", 60_000, () => {
       const pods = [...runningPods()].filter(([name]) => !firstPods.has(name));
       return pods.length === 2 ? pods : undefined;
     });
@@ -116,15 +131,24 @@ local: { checkpointDir: ${base}/store }
     expect(exitMs, `exit ${exitMs.toFixed(0)} ms after SIGINT`).toBeLessThan((GRACE_SECONDS / 2) * 1000);
 
     const trials = csv(`${out}/trials.csv`);
-    expect(trials.map((t) => [t.evacuation, t.evacuation_pod, t.status]), diagnose()).toEqual([
-      ['1', 'redis-p1', 'ok'], ['1', 'redis-p2', 'ok'], ['2', 'redis-p1', 'failed'], ['2', 'redis-p2', 'failed'],
+    expect(
+      trials.map((t) => [t.evacuation, t.evacuation_pod, t.status]),
+      diagnose(),
+    ).toEqual([
+      ['1', 'redis-p1', 'ok'],
+      ['1', 'redis-p2', 'ok'],
+      ['2', 'redis-p1', 'failed'],
+      ['2', 'redis-p2', 'failed'],
     ]);
     for (const t of trials.slice(2)) {
       expect(t.failed_phase).toBe('migrate');
       expect(t.error).toContain('interrupted (SIGINT)');
     }
     const evacuations = csv(`${out}/evacuations.csv`);
-    expect(evacuations.map((e) => [e.evacuation, e.pods_failed])).toEqual([['1', '0'], ['2', '2']]);
+    expect(evacuations.map((e) => [e.evacuation, e.pods_failed])).toEqual([
+      ['1', '0'],
+      ['2', '2'],
+    ]);
     expect(evacuations[1]!.total_ms).toBe('');
     // Cordoned once for the evacuation, uncordoned on the interrupt's way out, in each pod's log.
     const events = csv(`${out}/events.csv`).filter((e) => e.trial === trials[2]!.trial);

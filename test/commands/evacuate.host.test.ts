@@ -15,14 +15,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const csv = (file: string) => parse(readFileSync(`${out}/${file}`, 'utf8'), { columns: true }) as Record<string, string>[];
 
 it('evacuates 4 Redis pods by criu (concurrency 2) and by drain, every write intact, rows and summary consistent', { timeout: 300_000 }, () => {
-  writeFileSync(`${dir}/evacuate.yaml`, `name: evacuate-test
+  writeFileSync(
+    `${dir}/evacuate.yaml`,
+    `name: evacuate-test
 nodes: [node-a, node-b, node-c]
 workloads: [{ type: redis, keys: 500 }]
 evacuate: { pods: [{ workload: redis, count: 4 }], concurrency: 2, targets: [node-b, node-c] }
 strategies: [criu, drain]
 repetitions: 1
 timing: { settleMs: 300, observeMs: 500 }
-`);
+`,
+  );
   const { code, stdout, stderr } = migbench(['run', `${dir}/evacuate.yaml`, '--out', out]);
   expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
   expect(stdout).toContain('evacuations');
@@ -36,7 +39,10 @@ timing: { settleMs: 300, observeMs: 500 }
     expect(pods.map((t) => t.evacuation_pod).sort()).toEqual(['redis-p1', 'redis-p2', 'redis-p3', 'redis-p4']);
     expect(pods.map((t) => t.evacuation_target)).toEqual(['node-b', 'node-c', 'node-b', 'node-c']);
     for (const t of pods) {
-      expect(t, `trial ${t.trial}: ${t.status} ${t.failed_phase} ${t.error} acked_writes_lost=${t.redis_acked_writes_lost} pods=${t.evacuation_pods} concurrency=${t.concurrency}`).toMatchObject({ status: 'ok', strategy: evacuation.strategy, evacuation_pods: '4', concurrency: '2', redis_acked_writes_lost: '0' });
+      expect(
+        t,
+        `trial ${t.trial}: ${t.status} ${t.failed_phase} ${t.error} acked_writes_lost=${t.redis_acked_writes_lost} pods=${t.evacuation_pods} concurrency=${t.concurrency}`,
+      ).toMatchObject({ status: 'ok', strategy: evacuation.strategy, evacuation_pods: '4', concurrency: '2', redis_acked_writes_lost: '0' });
       expect(Number(t.downtime_ms)).toBeGreaterThan(0);
     }
     expect(evacuation).toMatchObject({ pods: '4', concurrency: '2', pods_failed: '0', targets: 'node-b node-c' });

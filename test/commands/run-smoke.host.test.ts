@@ -26,7 +26,15 @@ it('runs the smoke scenario and writes every result file', { timeout: 300_000 },
     expect(t.redis_acked_writes_lost).toBe('0');
   }
   const criu = trials.find((t) => t.strategy === 'criu')!;
-  for (const column of ['criu_freezing_ms', 'criu_frozen_ms', 'criu_memdump_ms', 'criu_memwrite_ms', 'criu_restore_ms', 'criu_pages_written', 'checkpoint_bytes']) {
+  for (const column of [
+    'criu_freezing_ms',
+    'criu_frozen_ms',
+    'criu_memdump_ms',
+    'criu_memwrite_ms',
+    'criu_restore_ms',
+    'criu_pages_written',
+    'checkpoint_bytes',
+  ]) {
     expect(Number(criu[column]), column).toBeGreaterThan(0);
   }
   const redeploy = trials.find((t) => t.strategy === 'redeploy')!;

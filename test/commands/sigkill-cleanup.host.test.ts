@@ -21,17 +21,20 @@ afterAll(() => {
 
 function scenario(name: string, strategy: string): string {
   const file = `${root}/${name}.yaml`;
-  writeFileSync(file, [
-    `name: ${name}`,
-    'workloads: [{ type: redis, keys: 20000 }]',
-    `strategies: [${strategy}]`,
-    'repetitions: 2',
-    'warmup: 0',
-    'timing: { settleMs: 1000, observeMs: 1500 }',
-    'probe: { intervalMs: 5 }',
-    `local: { checkpointDir: ${store} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'workloads: [{ type: redis, keys: 20000 }]',
+      `strategies: [${strategy}]`,
+      'repetitions: 2',
+      'warmup: 0',
+      'timing: { settleMs: 1000, observeMs: 1500 }',
+      'probe: { intervalMs: 5 }',
+      `local: { checkpointDir: ${store} }`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -63,7 +66,15 @@ const points: { name: string; strategy: string; when: () => boolean; delayMs: nu
   { name: 'dump', strategy: 'criu', when: criuUnder('checkpoint'), delayMs: 30 },
   { name: 'restore', strategy: 'criu', when: criuUnder('restore'), delayMs: 20 },
   // Restore done → readiness → the service switch: right after the restore's CRIU is gone.
-  { name: 'switch', strategy: 'criu', when: (() => { let seen = false; return () => (criuUnder('restore')() ? ((seen = true), false) : seen); })(), delayMs: 0 },
+  {
+    name: 'switch',
+    strategy: 'criu',
+    when: (() => {
+      let seen = false;
+      return () => (criuUnder('restore')() ? ((seen = true), false) : seen);
+    })(),
+    delayMs: 0,
+  },
   { name: 'observe', strategy: 'drain', when: aContainer, delayMs: 2600 },
 ];
 
@@ -74,54 +85,62 @@ function csvRows(file: string): Record<string, string>[] {
   return parse(text, { columns: true }) as Record<string, string>[];
 }
 
-it.each(points)('SIGKILL during $name ($strategy): cleanup leaves nothing; finished trials complete', { timeout: 240_000 }, async ({ name, strategy, when, delayMs }) => {
-  const out = `${root}/results-${name}`;
-  const child = spawn('sh', [resolve('bin/migbench'), 'run', scenario(name, strategy), '--out', out, '--quiet'], { stdio: 'ignore' });
-  const exited = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(signal ? -1 : code)));
-  let killedAt = '';
-  try {
-    // Wait for the first trial's row, then for the point of the second trial.
-    const deadline = Date.now() + 180_000;
-    let heldSince: number | undefined;
-    while (Date.now() < deadline && child.exitCode === null) {
-      const rows = existsSync(`${out}/trials.csv`) ? readFileSync(`${out}/trials.csv`, 'utf8').split('\n').length - 2 : 0;
-      if (rows >= 1) {
-        if (heldSince === undefined && when()) heldSince = Date.now();
-        if (heldSince !== undefined && Date.now() - heldSince >= delayMs) {
-          child.kill('SIGKILL'); // bin/migbench execs node: this is migbench itself
-          killedAt = name;
-          break;
+it.each(points)(
+  'SIGKILL during $name ($strategy): cleanup leaves nothing; finished trials complete',
+  { timeout: 240_000 },
+  async ({ name, strategy, when, delayMs }) => {
+    const out = `${root}/results-${name}`;
+    const child = spawn('sh', [resolve('bin/migbench'), 'run', scenario(name, strategy), '--out', out, '--quiet'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(signal ? -1 : code)));
+    let killedAt = '';
+    try {
+      // Wait for the first trial's row, then for the point of the second trial.
+      const deadline = Date.now() + 180_000;
+      let heldSince: number | undefined;
+      while (Date.now() < deadline && child.exitCode === null) {
+        const rows = existsSync(`${out}/trials.csv`) ? readFileSync(`${out}/trials.csv`, 'utf8').split('\n').length - 2 : 0;
+        if (rows >= 1) {
+          if (heldSince === undefined && when()) heldSince = Date.now();
+          if (heldSince !== undefined && Date.now() - heldSince >= delayMs) {
+            child.kill('SIGKILL'); // bin/migbench execs node: this is migbench itself
+            killedAt = name;
+            break;
+          }
         }
+        await new Promise((r) => setTimeout(r, 2));
       }
-      await new Promise((r) => setTimeout(r, 2));
+    } finally {
+      if (!killedAt) child.kill('SIGKILL');
     }
-  } finally {
-    if (!killedAt) child.kill('SIGKILL');
-  }
-  expect(await exited).toBe(-1);
-  expect(killedAt).toBe(name);
+    expect(await exited).toBe(-1);
+    expect(killedAt).toBe(name);
 
-  // What the kill left (a container, its netns, rules …), then what cleanup leaves.
-  const left = migbenchObjects();
-  const cleanup = migbench(['cleanup', '--store', store]);
-  expect(cleanup.code, cleanup.stderr).toBe(0);
-  console.log(`SIGKILL during ${name} (${strategy}): left ${JSON.stringify(left)}; cleanup: ${cleanup.stdout.replace(/\s+/g, ' ').slice(0, 600)}`);
-  expect(migbenchObjects()).toEqual(NOTHING);
-  expect(processesOf(inject('tools').criu)).toEqual([]);
-  expect(processesOf(inject('tools').redisServer).filter((p) => p.parent.includes('runc') || p.parent.includes('migbench'))).toEqual([]);
-  expect(readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(store))).toEqual([]);
-  expect(existsSync('/run/migbench/lock')).toBe(false);
+    // What the kill left (a container, its netns, rules …), then what cleanup leaves.
+    const left = migbenchObjects();
+    const cleanup = migbench(['cleanup', '--store', store]);
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    console.log(`SIGKILL during ${name} (${strategy}): left ${JSON.stringify(left)}; cleanup: ${cleanup.stdout.replace(/\s+/g, ' ').slice(0, 600)}`);
+    expect(migbenchObjects()).toEqual(NOTHING);
+    expect(processesOf(inject('tools').criu)).toEqual([]);
+    expect(processesOf(inject('tools').redisServer).filter((p) => p.parent.includes('runc') || p.parent.includes('migbench'))).toEqual([]);
+    expect(
+      readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(store)),
+    ).toEqual([]);
+    expect(existsSync('/run/migbench/lock')).toBe(false);
 
-  // The trial finished before the kill is there, whole, in every CSV; nothing torn.
-  const trials = csvRows(`${out}/trials.csv`);
-  expect(trials.length).toBeGreaterThanOrEqual(1);
-  const samples = csvRows(`${out}/samples.csv`);
-  const events = csvRows(`${out}/events.csv`);
-  for (const t of trials) {
-    expect(samples.filter((s) => s.trial === t.trial).length).toBeGreaterThan(100);
-    expect(events.some((e) => e.trial === t.trial && e.event === 'trigger')).toBe(true);
-  }
-});
+    // The trial finished before the kill is there, whole, in every CSV; nothing torn.
+    const trials = csvRows(`${out}/trials.csv`);
+    expect(trials.length).toBeGreaterThanOrEqual(1);
+    const samples = csvRows(`${out}/samples.csv`);
+    const events = csvRows(`${out}/events.csv`);
+    for (const t of trials) {
+      expect(samples.filter((s) => s.trial === t.trial).length).toBeGreaterThan(100);
+      expect(events.some((e) => e.trial === t.trial && e.event === 'trigger')).toBe(true);
+    }
+  },
+);
 
 it('the next run starts normally after a kill and a cleanup', { timeout: 240_000 }, () => {
   const file = scenario('after-kill', 'criu').replace(/$/, '');

@@ -22,8 +22,18 @@ function trial(trialNo: number, strategy: string, outageMs: number): TrialResult
     samples.push({ probe: 'redis', scheduledAt: triggerAt + t, sentAt: triggerAt + t, doneAt: triggerAt + t + 0.8, ok, error: ok ? '' : 'timeout' });
   }
   return {
-    runId: 'r', trial: trialNo, workload: 'redis', strategy, repetition: trialNo, warmup: false, status: 'ok',
-    startedAt: new Date(0), timeline: { triggerAt, samples, events: [] }, probeIntervalMs: 5, strategyFinishedAt: triggerAt + outageMs + 20, probeRecords: [],
+    runId: 'r',
+    trial: trialNo,
+    workload: 'redis',
+    strategy,
+    repetition: trialNo,
+    warmup: false,
+    status: 'ok',
+    startedAt: new Date(0),
+    timeline: { triggerAt, samples, events: [] },
+    probeIntervalMs: 5,
+    strategyFinishedAt: triggerAt + outageMs + 20,
+    probeRecords: [],
   };
 }
 
@@ -34,7 +44,10 @@ function writeRun(name: string, seed: number, redeployMs: number): string {
   const random = seededRandom(seed);
   let n = 0;
   for (let rep = 1; rep <= 8; rep++) {
-    for (const [strategy, centre] of [['criu', 380], ['redeploy', redeployMs]] as const) {
+    for (const [strategy, centre] of [
+      ['criu', 380],
+      ['redeploy', redeployMs],
+    ] as const) {
       const t = trial(++n, strategy, Math.round((centre * (0.95 + 0.1 * random())) / 5) * 5);
       results.appendTrial(t, computeTrialMetrics(t).metrics);
     }

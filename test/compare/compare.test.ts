@@ -15,7 +15,11 @@ function rows(seed: number, n: number, centre: Record<string, number>, extra: Pa
   const random = seededRandom(seed);
   return Object.entries(centre).flatMap(([strategy, downtime]) =>
     Array.from({ length: n }, (_, i) => ({
-      workload: 'redis', strategy, repetition: String(i + 1), status: 'ok', warmup: 'false',
+      workload: 'redis',
+      strategy,
+      repetition: String(i + 1),
+      status: 'ok',
+      warmup: 'false',
       downtime_ms: (downtime * (0.95 + 0.1 * random())).toFixed(3),
       migration_ms: (400 * (0.95 + 0.1 * random())).toFixed(3),
       samples: '600',
@@ -38,7 +42,12 @@ describe('compareRuns', () => {
   it('one strategy made 40 % slower: that metric of that strategy is the regression, nothing else', () => {
     const c = compareRuns(rows(1, 10, { criu: 380, redeploy: 150 }), rows(2, 10, { criu: 380, redeploy: 210 }), options());
     expect(c.regression).toBe(true);
-    expect(verdicts(c)).toEqual({ 'criu downtime_ms': 'same', 'criu migration_ms': 'same', 'redeploy downtime_ms': 'regression', 'redeploy migration_ms': 'same' });
+    expect(verdicts(c)).toEqual({
+      'criu downtime_ms': 'same',
+      'criu migration_ms': 'same',
+      'redeploy downtime_ms': 'regression',
+      'redeploy migration_ms': 'same',
+    });
     const row = c.metrics.find((m) => m.strategy === 'redeploy' && m.metric === 'downtime_ms')!;
     expect(row.relativeChange).toBeGreaterThan(0.3);
     expect(row.p).toBeLessThan(0.001);

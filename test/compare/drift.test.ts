@@ -6,7 +6,17 @@ import { resolveThresholds } from '../../src/compare/thresholds.ts';
 import { comparisonMarkdown } from '../../src/compare/format-markdown.ts';
 
 const trials = (other: number[], extra: Record<string, string> = {}) =>
-  other.map((o, i) => ({ workload: 'redis', strategy: 'criu', status: 'ok', warmup: 'false', downtime_ms: String(300 + i), host_other_cpu_pct: String(o), host_steal_pct: '0', host_memory_pressure_pct: '', ...extra }));
+  other.map((o, i) => ({
+    workload: 'redis',
+    strategy: 'criu',
+    status: 'ok',
+    warmup: 'false',
+    downtime_ms: String(300 + i),
+    host_other_cpu_pct: String(o),
+    host_steal_pct: '0',
+    host_memory_pressure_pct: '',
+    ...extra,
+  }));
 
 describe('checkDrift', () => {
   it.each([
@@ -24,7 +34,9 @@ describe('checkDrift', () => {
     expect(checkDrift(trials([2, 3, 4]), [...trials([2, 3, 4]), ...trials([90, 90, 90, 90], { warmup: 'true' })]).unreliable).toEqual([]);
   });
   it('names the figure, both medians and the bound', () => {
-    expect(checkDrift(trials([2, 3, 4]), trials([50, 50, 50])).unreliable[0]).toBe("other processes' CPU differed: median host_other_cpu_pct 3.0 % in the baseline vs 50.0 % in the current run (bound ±10 points)");
+    expect(checkDrift(trials([2, 3, 4]), trials([50, 50, 50])).unreliable[0]).toBe(
+      "other processes' CPU differed: median host_other_cpu_pct 3.0 % in the baseline vs 50.0 % in the current run (bound ±10 points)",
+    );
   });
   it('steal is bounded too', () => {
     expect(checkDrift(trials([2]), trials([2], { host_steal_pct: '8' })).unreliable[0]).toMatch(/CPU steal differed/);
@@ -36,7 +48,11 @@ describe('checkDrift', () => {
     expect(check.unchecked).toEqual(['host_other_cpu_pct (baseline run has none)', 'host_steal_pct (baseline run has none)']);
   });
   it('the bounds are stated', () => {
-    expect(DRIFT_BOUNDS.map((b) => [b.column, b.maxDifference])).toEqual([['host_other_cpu_pct', 10], ['host_steal_pct', 5], ['host_memory_pressure_pct', 5]]);
+    expect(DRIFT_BOUNDS.map((b) => [b.column, b.maxDifference])).toEqual([
+      ['host_other_cpu_pct', 10],
+      ['host_steal_pct', 5],
+      ['host_memory_pressure_pct', 5],
+    ]);
   });
 });
 

@@ -17,21 +17,42 @@ type Row = Record<string, string>;
 /** Per cell and metric: 6 baseline values, 6 current values. */
 const data: Record<string, Record<string, [number[], number[]]>> = {
   criu: {
-    downtime_ms: [[300, 310, 320, 330, 340, 350], [400, 410, 420, 430, 440, 450]], // U = 36, p = 2/924; medians +31 %
-    migration_ms: [[400, 402, 404, 406, 408, 410], [401, 403, 405, 407, 409, 411]], // interleaved: p = 0.699
-    latency_p99_ms: [[1, 1.1, 1.2, 1.3, 1.4, 1.5], [3, 3.1, 3.2, 3.3, 3.4, 3.5]], // U = 36, p = 2/924; never gated below
-    redis_acked_writes_lost: [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]], // every value equal: no test
+    downtime_ms: [
+      [300, 310, 320, 330, 340, 350],
+      [400, 410, 420, 430, 440, 450],
+    ], // U = 36, p = 2/924; medians +31 %
+    migration_ms: [
+      [400, 402, 404, 406, 408, 410],
+      [401, 403, 405, 407, 409, 411],
+    ], // interleaved: p = 0.699
+    latency_p99_ms: [
+      [1, 1.1, 1.2, 1.3, 1.4, 1.5],
+      [3, 3.1, 3.2, 3.3, 3.4, 3.5],
+    ], // U = 36, p = 2/924; never gated below
+    redis_acked_writes_lost: [
+      [0, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0],
+    ], // every value equal: no test
   },
   redeploy: {
-    downtime_ms: [[100, 102, 104, 106, 108, 110], [105, 109, 111, 112, 113, 114]], // U = 32, p = 0.02597; medians +6.7 %
-    migration_ms: [[200, 201, 202, 203, 204, 205], [206, 207, 208, 209, 210, 211]], // U = 36, p = 2/924; +3.0 %
+    downtime_ms: [
+      [100, 102, 104, 106, 108, 110],
+      [105, 109, 111, 112, 113, 114],
+    ], // U = 32, p = 0.02597; medians +6.7 %
+    migration_ms: [
+      [200, 201, 202, 203, 204, 205],
+      [206, 207, 208, 209, 210, 211],
+    ], // U = 36, p = 2/924; +3.0 %
   },
 };
 
 function run(side: 0 | 1): Row[] {
   return Object.entries(data).flatMap(([strategy, metrics]) =>
     Array.from({ length: 6 }, (_, i) => ({
-      workload: 'redis', strategy, status: 'ok', warmup: 'false',
+      workload: 'redis',
+      strategy,
+      status: 'ok',
+      warmup: 'false',
       ...Object.fromEntries(Object.entries(metrics).map(([metric, values]) => [metric, String(values[side][i])])),
     })),
   );
@@ -129,7 +150,13 @@ describe('which metrics are gated', () => {
     expect([...resolveGate({ downtime_ms: '+5%' }, {}).gated]).toEqual(['downtime_ms']);
   });
   it('else the default set: downtime, migration and the losses', () => {
-    expect([...resolveGate(undefined, {}).gated]).toEqual(['downtime_ms', 'migration_ms', 'redis_acked_writes_lost', 'video_frames_lost', 'training_steps_lost']);
+    expect([...resolveGate(undefined, {}).gated]).toEqual([
+      'downtime_ms',
+      'migration_ms',
+      'redis_acked_writes_lost',
+      'video_frames_lost',
+      'training_steps_lost',
+    ]);
     expect(Object.keys(DEFAULT_GATE)).toEqual([...resolveGate({}, {}).gated]);
   });
   it('flags add to the gate and override a threshold', () => {
@@ -143,7 +170,11 @@ describe('which metrics are gated', () => {
 });
 
 describe('the outputs say what is gated', () => {
-  const c = compareRuns(run(0), run(1), { alpha: 0.05, thresholds: resolveThresholds({ downtime_ms: '+5%' }).thresholds, gated: new Set<MetricColumn>(['downtime_ms']) });
+  const c = compareRuns(run(0), run(1), {
+    alpha: 0.05,
+    thresholds: resolveThresholds({ downtime_ms: '+5%' }).thresholds,
+    gated: new Set<MetricColumn>(['downtime_ms']),
+  });
   it('table: gated rows first with their adjusted p, the rest marked not gated', () => {
     const lines = comparisonTable(c).split('\n');
     expect(lines[1]).toMatch(/criu\s+downtime_ms .*0\.002 \(adj 0\.004\)\s+\+31\.3% REGRESSION/);

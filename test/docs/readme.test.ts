@@ -49,8 +49,17 @@ describe('README', () => {
       expect(m, line).not.toBeNull();
       const [, index, total, workload, strategy, kind, repetition, downtime, migration] = m!;
       const result: TrialResult = {
-        runId: 'r', trial: Number(index), workload: workload!, strategy: strategy!, repetition: Number(repetition), warmup: kind === 'warm-up',
-        status: 'ok', startedAt: new Date(0), timeline: { triggerAt: 0, samples: [], events: [] }, probeIntervalMs: 5, probeRecords: [],
+        runId: 'r',
+        trial: Number(index),
+        workload: workload!,
+        strategy: strategy!,
+        repetition: Number(repetition),
+        warmup: kind === 'warm-up',
+        status: 'ok',
+        startedAt: new Date(0),
+        timeline: { triggerAt: 0, samples: [], events: [] },
+        probeIntervalMs: 5,
+        probeRecords: [],
       };
       expect(trialLine(result, { downtime_ms: Number(downtime), migration_ms: Number(migration) }, Number(index) - 1, Number(total))).toBe(line);
     }
@@ -68,7 +77,7 @@ describe('README', () => {
     expect(scenario.timing).toMatchObject({ settleMs: 2000, observeMs: 3000 });
   });
 
-  it("keeps the commands CI runs (.ci/run) verbatim", () => {
+  it('keeps the commands CI runs (.ci/run) verbatim', () => {
     const [quickStart] = blocks(readme, '## Quick start', 'sh');
     expect(quickStart).toContain('npm run bench -- scenarios/default.yaml');
     expect(quickStart).toContain('npm test');

@@ -24,14 +24,14 @@ describe.each(Object.entries(generatedReferences()))('%s', (path, generated) => 
 describe('the generated references', () => {
   const { 'docs/results.md': results, 'docs/scenarios.md': scenarios } = generatedReferences();
 
-  it('document every column of every CSV, with each file\'s header as the writer writes it', () => {
+  it("document every column of every CSV, with each file's header as the writer writes it", () => {
     for (const columns of [trialsColumns, samplesColumns, eventsColumns, framesColumns, progressColumns]) {
       expect(results).toContain(`\n${columns.join(',')}\n`);
       for (const column of columns) expect(results).toMatch(new RegExp(`\\| \`${column}\` \\|(?: [^|\\n]*\\|)? \\S`));
     }
   });
 
-  it("document each scenario field with its default, limits and description", () => {
+  it('document each scenario field with its default, limits and description', () => {
     expect(scenarios).toContain('| `probe.intervalMs` | number | `5` | 1 to 60000 | Open-loop tick interval');
     expect(scenarios).toContain('| `local.checkpointStore` | enum | `"disk"` | one of `disk`, `tmpfs` |');
     expect(scenarios).toContain('| `workloads` | list | **required** | at least 1 entry |');

@@ -13,7 +13,10 @@ export interface HostObjects {
 
 const lines = (cmd: string, args: string[]) => {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n').map((l) => l.trim()).filter(Boolean);
+    return execFileSync(cmd, args, { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -23,10 +26,14 @@ export function migbenchObjects(): HostObjects {
   const cgroupRoots = existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}`);
   return {
     containers: lines('runc', ['list', '-q']).filter((id) => id.startsWith(OBJECT_PREFIX)),
-    netns: lines('ip', ['netns', 'list']).map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(OBJECT_PREFIX)),
+    netns: lines('ip', ['netns', 'list'])
+      .map((l) => l.split(' ')[0]!)
+      .filter((n) => n.startsWith(OBJECT_PREFIX)),
     links: readdirSync('/sys/class/net').filter((l) => l === BRIDGE || new RegExp(`^${VETH_PREFIX}\\d+$`).test(l)),
     iptables: [...lines('iptables', ['-t', 'nat', '-S']), ...lines('iptables', ['-t', 'filter', '-S'])].filter((l) => l.includes('MIGBENCH')),
-    cgroups: cgroupRoots.filter((r) => existsSync(`${r}/${CGROUP_PARENT}`) && readdirSync(`${r}/${CGROUP_PARENT}`, { withFileTypes: true }).some((d) => d.isDirectory())),
+    cgroups: cgroupRoots.filter(
+      (r) => existsSync(`${r}/${CGROUP_PARENT}`) && readdirSync(`${r}/${CGROUP_PARENT}`, { withFileTypes: true }).some((d) => d.isDirectory()),
+    ),
   };
 }
 

@@ -51,4 +51,9 @@ export function redisNodesScenario(file: string, strategies?: string): string {
 }
 
 /** A budget that allows no disruption of Redis: a drain waits at the Eviction API (429, retried) with its node cordoned. */
-export const REDIS_NO_DISRUPTION = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'migbench-test-no-disruption', namespace: 'migbench' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-redis' } } } };
+export const REDIS_NO_DISRUPTION = {
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: { name: 'migbench-test-no-disruption', namespace: 'migbench' },
+  spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-redis' } } },
+};

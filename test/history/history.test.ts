@@ -22,11 +22,26 @@ function writeRun(name: string, day: number, criuMs: number[], redeployMs: numbe
   const dir = `${root}/${name}`;
   const results = new ResultsDir(dir);
   results.open();
-  results.writeRunJson({ runId: name, startedAt: `2026-12-0${day}T02:17:00.000Z`, gitCommit: 'abc', scenario: { name: 'nightly', compare: { thresholds: { migration_ms: '+10%' } } } } as unknown as RunInfo);
+  results.writeRunJson({
+    runId: name,
+    startedAt: `2026-12-0${day}T02:17:00.000Z`,
+    gitCommit: 'abc',
+    scenario: { name: 'nightly', compare: { thresholds: { migration_ms: '+10%' } } },
+  } as unknown as RunInfo);
   let n = 0;
-  for (const [strategy, list] of [['criu', criuMs], ['redeploy', redeployMs]] as const) {
+  for (const [strategy, list] of [
+    ['criu', criuMs],
+    ['redeploy', redeployMs],
+  ] as const) {
     for (const ms of list) {
-      const t = sampleTrial({ runId: name, trial: ++n, strategy, repetition: n, strategyFinishedAt: 5000.25 + ms, hostLoad: { loadavg1: 1, cpuBusyPct: 30, otherCpuPct: 4, stealPct: 0 } });
+      const t = sampleTrial({
+        runId: name,
+        trial: ++n,
+        strategy,
+        repetition: n,
+        strategyFinishedAt: 5000.25 + ms,
+        hostLoad: { loadavg1: 1, cpuBusyPct: 30, otherCpuPct: 4, stealPct: 0 },
+      });
       results.appendTrial(t, computeTrialMetrics(t).metrics);
     }
   }
@@ -49,7 +64,11 @@ describe('through the CLI', () => {
     expect(migbench(['compare', nights[2]!, '--history', history, '--append-history']).stdout).toMatch(/already in/);
     const rows = readHistory(history).rows;
     expect([...new Set(rows.map((r) => r.runId))]).toEqual(['night-1', 'night-2', 'night-3']);
-    expect(rows.find((r) => r.runId === 'night-2' && r.strategy === 'criu' && r.metric === 'migration_ms')).toMatchObject({ n: 6, median: 420, hostOtherCpuPct: 4 });
+    expect(rows.find((r) => r.runId === 'night-2' && r.strategy === 'criu' && r.metric === 'migration_ms')).toMatchObject({
+      n: 6,
+      median: 420,
+      hostOtherCpuPct: 4,
+    });
 
     const { code, stdout } = migbench(['compare', night4, '--history', history]);
     expect(code).toBe(3);
@@ -76,7 +95,17 @@ describe('through the CLI', () => {
 });
 
 describe('judgeAgainstHistory (exact values)', () => {
-  const row = (runId: string, median: number): HistoryRow => ({ runId, startedAt: '', gitCommit: '', scenario: 's', workload: 'redis', strategy: 'criu', metric: 'downtime_ms', n: 6, median });
+  const row = (runId: string, median: number): HistoryRow => ({
+    runId,
+    startedAt: '',
+    gitCommit: '',
+    scenario: 's',
+    workload: 'redis',
+    strategy: 'criu',
+    metric: 'downtime_ms',
+    n: 6,
+    median,
+  });
   const { thresholds, gated } = resolveGate({ downtime_ms: '+10%' }, {});
   const past = [300, 310, 320, 330, 340, 350, 360].map((m, i) => row(`r${i}`, m));
   it.each([
@@ -106,7 +135,9 @@ describe('judgeAgainstHistory (exact values)', () => {
       { workload: 'redis', strategy: 'criu', status: 'ok', warmup: 'true', downtime_ms: '9000' },
       { workload: 'redis', strategy: 'criu', status: 'failed', warmup: 'false', downtime_ms: '' },
     ];
-    expect(summarizeRun(trials, { runId: 'x', startedAt: '', gitCommit: '', scenario: 's' })).toEqual([{ runId: 'x', startedAt: '', gitCommit: '', scenario: 's', workload: 'redis', strategy: 'criu', metric: 'downtime_ms', n: 1, median: 300 }]);
+    expect(summarizeRun(trials, { runId: 'x', startedAt: '', gitCommit: '', scenario: 's' })).toEqual([
+      { runId: 'x', startedAt: '', gitCommit: '', scenario: 's', workload: 'redis', strategy: 'criu', metric: 'downtime_ms', n: 1, median: 300 },
+    ]);
   });
   it('the chart renders one SVG per metric with history, none for a scenario without', async () => {
     const charts = await historyChartsSvg({ rows: [...past, row('now', 450)], currentRunId: 'now', scenario: 's' }, ['downtime_ms', 'migration_ms']);

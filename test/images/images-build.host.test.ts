@@ -29,7 +29,10 @@ it('builds the redis image (cold: minutes; then cached) whose entrypoint runs re
 
   const bundle = join(scratch, 'bundle');
   await exec('umoci', ['unpack', '--image', `${image.layout}:${LAYOUT_TAG}`, bundle], { timeoutMs: 300_000 });
-  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[]; cwd: string; terminal?: boolean }; annotations?: Record<string, string> };
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as {
+    process: { args: string[]; cwd: string; terminal?: boolean };
+    annotations?: Record<string, string>;
+  };
   expect(spec.process.args).toEqual(['redis-server']);
   expect(spec.process.cwd).toBe('/data');
   expect(spec.annotations?.['io.migbench.debian.package.redis-server']).toBe(image.packages['redis-server']);

@@ -25,12 +25,23 @@ it('splits every real trial’s downtime into parts that add up to it', { timeou
   const samples = parse(readFileSync(`${out}/samples.csv`, 'utf8'), { columns: true }) as Record<string, string>[];
   /** How much of the trial's measured outage lay before its trigger (a host too busy for the baseline): no migration event can explain that part. */
   const beforeTriggerMs = (trial: string, downtimeMs: number) => {
-    const own: Sample[] = samples.filter((x) => x.trial === trial).map((x) => ({ probe: x.probe!, scheduledAt: Number(x.t_ms), sentAt: 0, doneAt: 0, ok: x.ok === 'true', error: '' }));
+    const own: Sample[] = samples
+      .filter((x) => x.trial === trial)
+      .map((x) => ({ probe: x.probe!, scheduledAt: Number(x.t_ms), sentAt: 0, doneAt: 0, ok: x.ok === 'true', error: '' }));
     const outage = findOutages(own).find((o) => outageDuration(o) === downtimeMs && (o.firstOkAfterAt ?? 0) > 0);
     return outage ? Math.max(0, -outage.firstFailedAt) : 0;
   };
   const strategies = trials.map((t) => t.strategy);
-  expect(strategies).toEqual(expect.arrayContaining(['criu', 'criu+freezer-harness', 'criu+freezer-action-script+target-before-dump+large-pipes', 'criu+freezer-action-script+target-before-dump+runtime-criu', 'redeploy', 'drain']));
+  expect(strategies).toEqual(
+    expect.arrayContaining([
+      'criu',
+      'criu+freezer-harness',
+      'criu+freezer-action-script+target-before-dump+large-pipes',
+      'criu+freezer-action-script+target-before-dump+runtime-criu',
+      'redeploy',
+      'drain',
+    ]),
+  );
   for (const t of trials) {
     const label = `trial ${t.trial} (${t.strategy})`;
     expect(t.status, label).toBe('ok');
@@ -47,8 +58,12 @@ it('splits every real trial’s downtime into parts that add up to it', { timeou
     for (const [column, ms] of Object.entries(parts)) expect(ms, `${label} ${column}`).toBeGreaterThanOrEqual(0);
     const sum = Object.values(parts).reduce((a, b) => a + b, 0);
     // Each column is written with 3 decimals: the sum may differ from downtime_ms by their rounding.
-    expect(Math.abs(sum - downtimeMs), `${label}: ${JSON.stringify(parts)} vs downtime ${downtimeMs}`).toBeLessThanOrEqual(0.0005 * (anatomyColumns.length + 1));
-    expect(parts.anat_unattributed_ms, `${label}: ${JSON.stringify(parts)}`).toBeLessThanOrEqual(Number(t.probe_interval_ms) + beforeTriggerMs(t.trial!, downtimeMs) + 0.001);
+    expect(Math.abs(sum - downtimeMs), `${label}: ${JSON.stringify(parts)} vs downtime ${downtimeMs}`).toBeLessThanOrEqual(
+      0.0005 * (anatomyColumns.length + 1),
+    );
+    expect(parts.anat_unattributed_ms, `${label}: ${JSON.stringify(parts)}`).toBeLessThanOrEqual(
+      Number(t.probe_interval_ms) + beforeTriggerMs(t.trial!, downtimeMs) + 0.001,
+    );
     // Each path's own parts are there: CRIU's for criu, the stop/start/app load for the others.
     if (t.strategy!.startsWith('criu')) {
       expect(parts.anat_dump_ms, label).toBeGreaterThan(0);
@@ -58,7 +73,11 @@ it('splits every real trial’s downtime into parts that add up to it', { timeou
       // A drain's replacement (a Deployment's) may be loaded before the source stops: its short
       // outage then falls in the stop or the switch, not in the app's load (seen once in a run).
       if (t.strategy === 'redeploy') expect(parts.anat_app_load_ms, label).toBeGreaterThan(0);
-      else expect(parts.anat_stop_ms + parts.anat_start_ms + parts.anat_app_load_ms + parts.anat_switch_ms + parts.anat_pod_setup_ms + parts.anat_client_ms, label).toBeGreaterThan(0);
+      else
+        expect(
+          parts.anat_stop_ms + parts.anat_start_ms + parts.anat_app_load_ms + parts.anat_switch_ms + parts.anat_pod_setup_ms + parts.anat_client_ms,
+          label,
+        ).toBeGreaterThan(0);
       expect(parts.anat_dump_ms + parts.anat_restore_ms, label).toBe(0);
     }
   }

@@ -52,7 +52,11 @@ describe('migrationSegments', () => {
   });
 
   it('does not cut a step at a setting made on the way (sysctl before the dump)', () => {
-    const events = [ev(2, 'platform:local', 'checkpoint_start'), ev(3, 'platform:local', 'sysctl', 'fs.pipe-max-size 1048576 -> 4194304'), ev(100, 'platform:local', 'checkpoint_done')];
+    const events = [
+      ev(2, 'platform:local', 'checkpoint_start'),
+      ev(3, 'platform:local', 'sysctl', 'fs.pipe-max-size 1048576 -> 4194304'),
+      ev(100, 'platform:local', 'checkpoint_done'),
+    ];
     const s = migrationSegments(events, T, { freezingUs: 1_000, frozenUs: 60_000 }).map((x) => [x.from - T, x.to - T, x.part]);
     expect(s).toEqual([
       [0, 2, 'harness'],
@@ -63,7 +67,10 @@ describe('migrationSegments', () => {
   });
 
   it('takes the switch-in at the first endpoint pointing at a pod, not the one pointing at none', () => {
-    const events = [ev(3, 'platform:local', 'service_endpoint', 'redis -> none'), ev(300, 'platform:local', 'service_endpoint', 'redis -> redis-2 (198.18.0.3:6379)')];
+    const events = [
+      ev(3, 'platform:local', 'service_endpoint', 'redis -> none'),
+      ev(300, 'platform:local', 'service_endpoint', 'redis -> redis-2 (198.18.0.3:6379)'),
+    ];
     expect(serviceBackAt(events, T)).toBe(T + 300);
   });
 
@@ -101,7 +108,19 @@ describe('migrationSegments', () => {
 describe('downtimeAnatomy', () => {
   it('splits a criu outage into parts that add up to it', () => {
     const parts = downtimeAnatomy(migrationSegments(criuEvents, T, criuStats), T + 60, T + 395);
-    expect(parts).toEqual(only({ anat_freeze_ms: 98, anat_dump_ms: 74, anat_harness_ms: 2, anat_pod_setup_ms: 11, anat_runtime_ms: 48, anat_restore_ms: 77, anat_ready_ms: 2, anat_switch_ms: 14, anat_client_ms: 9 }));
+    expect(parts).toEqual(
+      only({
+        anat_freeze_ms: 98,
+        anat_dump_ms: 74,
+        anat_harness_ms: 2,
+        anat_pod_setup_ms: 11,
+        anat_runtime_ms: 48,
+        anat_restore_ms: 77,
+        anat_ready_ms: 2,
+        anat_switch_ms: 14,
+        anat_client_ms: 9,
+      }),
+    );
     expect(Object.values(parts).reduce((a, b) => a + b)).toBe(335);
   });
 
@@ -145,7 +164,9 @@ describe('downtimeAnatomy', () => {
       ev(40, 'platform:elsewhere', 'something' as EventName), // a name the anatomy does not know (e.g. from a newer platform)
       ev(50, 'platform:local', 'service_endpoint', 'x -> x-2 (198.18.0.3:1)'),
     ];
-    expect(downtimeAnatomy(migrationSegments(events, T, undefined), T - 10, T + 60)).toEqual(only({ anat_unattributed_ms: 10 + 40, anat_switch_ms: 10, anat_client_ms: 10 }));
+    expect(downtimeAnatomy(migrationSegments(events, T, undefined), T - 10, T + 60)).toEqual(
+      only({ anat_unattributed_ms: 10 + 40, anat_switch_ms: 10, anat_client_ms: 10 }),
+    );
   });
 });
 
@@ -159,8 +180,18 @@ describe('computeTrialMetrics', () => {
     return out;
   };
   const result = (s: Sample[]): TrialResult => ({
-    runId: 'r', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false, status: 'ok',
-    startedAt: new Date(0), timeline: { triggerAt: T, samples: s, events: criuEvents }, probeIntervalMs: 5, criu: criuStats, probeRecords: [],
+    runId: 'r',
+    trial: 1,
+    workload: 'redis',
+    strategy: 'criu',
+    repetition: 1,
+    warmup: false,
+    status: 'ok',
+    startedAt: new Date(0),
+    timeline: { triggerAt: T, samples: s, events: criuEvents },
+    probeIntervalMs: 5,
+    criu: criuStats,
+    probeRecords: [],
   });
 
   it('writes the anatomy of the longest outage, adding up to downtime_ms', () => {

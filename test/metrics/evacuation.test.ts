@@ -7,9 +7,18 @@ const sample = (at: number, ok: boolean): Sample => ({ probe: 'redis', scheduled
 
 function pod(index: number, samples: Sample[], finishedAt: number | undefined, extra: Partial<OkTrial> = {}): TrialResult {
   return {
-    runId: 'r', trial: index, workload: 'redis-n3-c2', strategy: 'criu', repetition: 1, warmup: false,
+    runId: 'r',
+    trial: index,
+    workload: 'redis-n3-c2',
+    strategy: 'criu',
+    repetition: 1,
+    warmup: false,
     evacuation: { id: 7, pods: 3, concurrency: 2, pod: `redis-p${index}`, target: 'node-b' },
-    status: 'ok', startedAt: new Date(0), timeline: { triggerAt: 1_000, samples, events: [] }, probeIntervalMs: 10, probeRecords: [],
+    status: 'ok',
+    startedAt: new Date(0),
+    timeline: { triggerAt: 1_000, samples, events: [] },
+    probeIntervalMs: 10,
+    probeRecords: [],
     ...(finishedAt !== undefined ? { strategyFinishedAt: finishedAt } : {}),
     ...extra,
   } as TrialResult;
@@ -40,14 +49,31 @@ describe('summarizeEvacuation', () => {
       ['node-b', 'node-c'],
     );
     expect(summary).toEqual({
-      id: 7, strategy: 'criu', repetition: 1, warmup: false, pods: 3, concurrency: 2, targets: ['node-b', 'node-c'],
-      totalMs: 800, downtimeP50Ms: 200, downtimeP99Ms: 300, downtimeMaxMs: 300, podsFailed: 0, bytesMoved: 3_500,
+      id: 7,
+      strategy: 'criu',
+      repetition: 1,
+      warmup: false,
+      pods: 3,
+      concurrency: 2,
+      targets: ['node-b', 'node-c'],
+      totalMs: 800,
+      downtimeP50Ms: 200,
+      downtimeP99Ms: 300,
+      downtimeMaxMs: 300,
+      podsFailed: 0,
+      bytesMoved: 3_500,
     });
   });
 
   it('counts a failed pod and leaves the total empty: the node was not emptied of serving pods', () => {
     const failed = { ...pod(2, [sample(990, true)], undefined), status: 'failed', failedPhase: 'dump', error: 'criu dump failed' } as TrialResult;
-    const summary = summarizeEvacuation([{ result: pod(1, [sample(990, true)], 1_300), metrics: { downtime_ms: 50 } }, { result: failed, metrics: {} }], ['node-b']);
+    const summary = summarizeEvacuation(
+      [
+        { result: pod(1, [sample(990, true)], 1_300), metrics: { downtime_ms: 50 } },
+        { result: failed, metrics: {} },
+      ],
+      ['node-b'],
+    );
     expect(summary.podsFailed).toBe(1);
     expect(summary.totalMs).toBeUndefined();
     expect(summary.downtimeMaxMs).toBe(50);

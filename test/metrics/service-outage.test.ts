@@ -16,10 +16,18 @@ const probe = (name: string, from: number, to: number): Sample[] =>
 
 describe('serviceOutageMetrics', () => {
   it('the longest fresh-connection outage after the trigger; the client part is the difference', () => {
-    expect(serviceOutageMetrics(probe('redis-fresh', 20, 395), 1000, 410)).toEqual({ service_downtime_ms: 375, service_downtime_upper_ms: 380, anat_client_gap_ms: 35 });
+    expect(serviceOutageMetrics(probe('redis-fresh', 20, 395), 1000, 410)).toEqual({
+      service_downtime_ms: 375,
+      service_downtime_upper_ms: 380,
+      anat_client_gap_ms: 35,
+    });
   });
   it('no failed fresh sample: 0; no fresh probe: nothing', () => {
-    expect(serviceOutageMetrics(probe('redis-fresh', 2000, 2000), 1000, 120)).toEqual({ service_downtime_ms: 0, service_downtime_upper_ms: 0, anat_client_gap_ms: 120 });
+    expect(serviceOutageMetrics(probe('redis-fresh', 2000, 2000), 1000, 120)).toEqual({
+      service_downtime_ms: 0,
+      service_downtime_upper_ms: 0,
+      anat_client_gap_ms: 120,
+    });
     expect(serviceOutageMetrics([], 1000, 120)).toEqual({});
   });
   it('an outage that never ended has no length', () => {
@@ -28,7 +36,10 @@ describe('serviceOutageMetrics', () => {
 });
 
 it('computeTrialMetrics: downtime_ms and the sample counts are the connected probe’s; service_* the fresh one’s', () => {
-  const result = sampleTrial({ timeline: { triggerAt: 1000, samples: [...probe('redis', 10, 420), ...probe('redis-fresh', 20, 395)], events: [] }, strategyFinishedAt: 1450 });
+  const result = sampleTrial({
+    timeline: { triggerAt: 1000, samples: [...probe('redis', 10, 420), ...probe('redis-fresh', 20, 395)], events: [] },
+    strategyFinishedAt: 1450,
+  });
   const { metrics } = computeTrialMetrics(result);
   expect(metrics).toMatchObject({ downtime_ms: 410, samples: 221, failed_samples: 82, service_downtime_ms: 375, anat_client_gap_ms: 35 });
 });

@@ -7,7 +7,13 @@ import type { TrainingObservation } from '../../src/model/records.ts';
 const A = { pid: 1, processStart: 1_700_000_000.5, startedStep: 0 };
 
 /** Observations every `poll` ms in [from, to] of a process whose step at time t is step(t). */
-function observe(from: number, to: number, poll: number, step: (t: number) => number, proc: Omit<TrainingObservation, 'at' | 'step'> = A): TrainingObservation[] {
+function observe(
+  from: number,
+  to: number,
+  poll: number,
+  step: (t: number) => number,
+  proc: Omit<TrainingObservation, 'at' | 'step'> = A,
+): TrainingObservation[] {
   const out: TrainingObservation[] = [];
   for (let t = from; t <= to; t += poll) out.push({ at: t, step: step(t), ...proc });
   return out;

@@ -73,9 +73,23 @@ describe('downtime', () => {
   });
 
   it('reports the longest of two outages, whichever came first', () => {
-    const later = metricsOf(ticks({ failed: [[10, 20], [100, 150]] })).metrics;
+    const later = metricsOf(
+      ticks({
+        failed: [
+          [10, 20],
+          [100, 150],
+        ],
+      }),
+    ).metrics;
     expect(later).toMatchObject({ downtime_ms: 55, downtime_upper_ms: 60, outages: 2, failed_samples: 14 });
-    const earlier = metricsOf(ticks({ failed: [[100, 150], [300, 310]] })).metrics;
+    const earlier = metricsOf(
+      ticks({
+        failed: [
+          [100, 150],
+          [300, 310],
+        ],
+      }),
+    ).metrics;
     expect(earlier).toMatchObject({ downtime_ms: 55, downtime_upper_ms: 60, outages: 2, failed_samples: 14 });
   });
 
@@ -86,7 +100,14 @@ describe('downtime', () => {
   });
 
   it('leaves downtime out and says not recovered when the service never answered again', () => {
-    const { metrics, recovered } = metricsOf(ticks({ failed: [[10, 20], [200, 400]] }));
+    const { metrics, recovered } = metricsOf(
+      ticks({
+        failed: [
+          [10, 20],
+          [200, 400],
+        ],
+      }),
+    );
     expect(recovered).toBe(false);
     expect(metrics.downtime_ms).toBeUndefined();
     expect(metrics.downtime_upper_ms).toBeUndefined();
@@ -95,15 +116,40 @@ describe('downtime', () => {
   });
 
   it("does not call the service unrecovered for the probe's last sample alone failing after it recovered", () => {
-    const { metrics, recovered } = metricsOf(ticks({ failed: [[10, 20], [400, 400]] }));
+    const { metrics, recovered } = metricsOf(
+      ticks({
+        failed: [
+          [10, 20],
+          [400, 400],
+        ],
+      }),
+    );
     expect(recovered).toBe(true);
     expect(metrics.downtime_ms).toBe(15);
     expect(metrics.outages).toBe(1);
     expect(metrics.failed_samples).toBe(3 + 1);
     // Two failed samples at the end are an outage that did not end: not recovered.
-    expect(metricsOf(ticks({ failed: [[10, 20], [395, 400]] })).recovered).toBe(false);
+    expect(
+      metricsOf(
+        ticks({
+          failed: [
+            [10, 20],
+            [395, 400],
+          ],
+        }),
+      ).recovered,
+    ).toBe(false);
     // And a single failed final sample with no success after the trigger at all is not a recovery either.
-    expect(metricsOf(ticks({ failed: [[0, 395], [400, 400]] })).recovered).toBe(false);
+    expect(
+      metricsOf(
+        ticks({
+          failed: [
+            [0, 395],
+            [400, 400],
+          ],
+        }),
+      ).recovered,
+    ).toBe(false);
   });
 
   it('counts an outage that was going on at the trigger, from its first failed tick', () => {
@@ -187,7 +233,7 @@ describe('migration and latency', () => {
     expect(metrics.migration_ms).toBe(200);
   });
 
-  it("send_lag_p99_ms is the 99th percentile of sent − due over every sample", () => {
+  it('send_lag_p99_ms is the 99th percentile of sent − due over every sample', () => {
     // 101 samples: all 0.125 except 3 at t = 50 and 4 at t = 60; rank 100 of 101 is the 3.
     const sendLag = (t: number) => (t === 50 ? 3 : t === 60 ? 4 : 0.125);
     expect(metricsOf(ticks({ sendLag, failed: [[50, 60]] })).metrics.send_lag_p99_ms).toBe(3);
@@ -215,7 +261,16 @@ describe('reported figures', () => {
 
   it('leaves columns out when nothing was reported (redeploy has no CRIU figures)', () => {
     const { metrics } = metricsOf(ticks());
-    for (const c of ['criu_freezing_ms', 'criu_frozen_ms', 'criu_memdump_ms', 'criu_memwrite_ms', 'criu_restore_ms', 'criu_pages_written', 'checkpoint_bytes', 'redis_acked_writes_lost']) {
+    for (const c of [
+      'criu_freezing_ms',
+      'criu_frozen_ms',
+      'criu_memdump_ms',
+      'criu_memwrite_ms',
+      'criu_restore_ms',
+      'criu_pages_written',
+      'checkpoint_bytes',
+      'redis_acked_writes_lost',
+    ]) {
       expect(c in metrics, c).toBe(false);
     }
   });
@@ -225,7 +280,11 @@ describe('reported figures', () => {
   });
 
   it('reports only documented columns', () => {
-    const { metrics } = metricsOf(ticks({ failed: [[20, 60]] }), { strategyFinishedAt: TRIGGER + 100, criu: { frozenUs: 1 }, verification: { redisAckedWritesLost: 0 } });
+    const { metrics } = metricsOf(ticks({ failed: [[20, 60]] }), {
+      strategyFinishedAt: TRIGGER + 100,
+      criu: { frozenUs: 1 },
+      verification: { redisAckedWritesLost: 0 },
+    });
     for (const key of Object.keys(metrics)) expect(metricColumns).toContain(key);
     expect(metricColumns).toEqual(Object.keys(metricColumnDocs));
   });
@@ -233,7 +292,16 @@ describe('reported figures', () => {
 
 describe('findOutages', () => {
   it('splits samples into maximal failed runs with their neighbours', () => {
-    const outages = findOutages(ticks({ from: 0, to: 50, failed: [[0, 5], [20, 30]] }));
+    const outages = findOutages(
+      ticks({
+        from: 0,
+        to: 50,
+        failed: [
+          [0, 5],
+          [20, 30],
+        ],
+      }),
+    );
     expect(outages).toEqual([
       { firstFailedAt: 1000, lastFailedAt: 1005, firstOkAfterAt: 1010, failedSamples: 2 },
       { firstFailedAt: 1020, lastFailedAt: 1030, lastOkBeforeAt: 1015, firstOkAfterAt: 1035, failedSamples: 3 },

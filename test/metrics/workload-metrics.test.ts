@@ -18,8 +18,14 @@ function video(): VideoRecords {
     frames.push({ at: T + t + 5, connection: t < 0 ? 0 : 1, epoch: 1, seq: i, serverTsUs: 1e12 + (1000 + t) * 1000 });
   }
   return {
-    probe: 'video', fps: FPS, playerBufferMs: 200, frames,
-    breaks: [{ at: T + 100, connection: 0, deliveredFrames: true, reason: 'eof' }, { at: T + 200, connection: 1, deliveredFrames: false, reason: 'ECONNREFUSED' }],
+    probe: 'video',
+    fps: FPS,
+    playerBufferMs: 200,
+    frames,
+    breaks: [
+      { at: T + 100, connection: 0, deliveredFrames: true, reason: 'eof' },
+      { at: T + 200, connection: 1, deliveredFrames: false, reason: 'ECONNREFUSED' },
+    ],
     stoppedAt: T + 2000,
   };
 }
@@ -28,7 +34,11 @@ function training(): TrainingRecords {
   // One step per 10 ms; the process restarts at t = 500 from step 0 (a fresh pod).
   const progress = [];
   for (let t = -1500; t <= 2000; t += 10) {
-    progress.push(t < 500 ? { at: T + t, step: (t + 1500) / 10, startedStep: 0, pid: 7, processStart: 1 } : { at: T + t, step: (t - 500) / 10, startedStep: 0, pid: 9, processStart: 2 });
+    progress.push(
+      t < 500
+        ? { at: T + t, step: (t + 1500) / 10, startedStep: 0, pid: 7, processStart: 1 }
+        : { at: T + t, step: (t - 500) / 10, startedStep: 0, pid: 9, processStart: 2 },
+    );
   }
   return { probe: 'training', progress, stoppedAt: T + 2000 };
 }
@@ -39,7 +49,13 @@ describe('probeMetrics', () => {
   });
 
   it('video: the stream figures, and only breaks of connections that had delivered frames', () => {
-    expect(probeMetrics(video(), T)).toEqual({ video_max_stall_ms: 440, video_frames_lost: 10, video_reconnect_ms: 305, video_rebuffer_ms: 240, connections_broken: 1 });
+    expect(probeMetrics(video(), T)).toEqual({
+      video_max_stall_ms: 440,
+      video_frames_lost: 10,
+      video_reconnect_ms: 305,
+      video_rebuffer_ms: 240,
+      connections_broken: 1,
+    });
   });
 
   it('training: the pause and the steps the new process redid', () => {
@@ -56,8 +72,18 @@ describe('probeMetrics', () => {
 
 describe('computeTrialMetrics', () => {
   const trial = (extra: Partial<OkTrial>): OkTrial => ({
-    runId: 'r', trial: 1, workload: 'video', strategy: 'criu', repetition: 1, warmup: false, status: 'ok',
-    startedAt: new Date(0), timeline: { triggerAt: T, samples: [], events: [] }, probeIntervalMs: 10, probeRecords: [video()], ...extra,
+    runId: 'r',
+    trial: 1,
+    workload: 'video',
+    strategy: 'criu',
+    repetition: 1,
+    warmup: false,
+    status: 'ok',
+    startedAt: new Date(0),
+    timeline: { triggerAt: T, samples: [], events: [] },
+    probeIntervalMs: 10,
+    probeRecords: [video()],
+    ...extra,
   });
 
   it("writes the workload's figures once the service was checked after the move", () => {
@@ -66,7 +92,14 @@ describe('computeTrialMetrics', () => {
 
   it('leaves them empty for a trial that never got to check the service (its records are still written)', () => {
     const { metrics } = computeTrialMetrics(trial({}));
-    for (const column of ['video_max_stall_ms', 'video_frames_lost', 'video_reconnect_ms', 'video_rebuffer_ms', 'connections_broken', 'redis_acked_writes_lost'] as const) {
+    for (const column of [
+      'video_max_stall_ms',
+      'video_frames_lost',
+      'video_reconnect_ms',
+      'video_rebuffer_ms',
+      'connections_broken',
+      'redis_acked_writes_lost',
+    ] as const) {
       expect(metrics[column], column).toBeUndefined();
     }
   });

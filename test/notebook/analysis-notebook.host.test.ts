@@ -67,11 +67,15 @@ function expectSameSummary(dir: string) {
     anatomyMs: Object.fromEntries(parts.flatMap((part, i) => (anatomyRows[row]![i + 2] === '' ? [] : [[part, Number(anatomyRows[row]![i + 2])]]))),
   }));
   const expected = summarizeTrials(readFileSync(join(dir, 'trials.csv'), 'utf8'));
-  expect(expected.some((r) => r.medians.downtime_ms !== undefined), 'the results have a measured downtime to compare').toBe(true);
+  expect(
+    expected.some((r) => r.medians.downtime_ms !== undefined),
+    'the results have a measured downtime to compare',
+  ).toBe(true);
   expect(fromNotebook).toEqual(expected);
 }
 
-const notebookJson = () => JSON.parse(readFileSync(NOTEBOOK, 'utf8')) as { cells: { cell_type: string; source: string[]; outputs?: unknown[]; execution_count?: number | null }[] };
+const notebookJson = () =>
+  JSON.parse(readFileSync(NOTEBOOK, 'utf8')) as { cells: { cell_type: string; source: string[]; outputs?: unknown[]; execution_count?: number | null }[] };
 
 beforeAll(async () => {
   if (!pythonReady()) await aptInstall(PACKAGES);
@@ -95,16 +99,24 @@ describe('notebooks/analysis.ipynb', () => {
 
   it('relies only on columns the CSV writers write', () => {
     // REQUIRED_COLUMNS in the notebook is a dict literal that is also JSON.
-    const source = notebookJson().cells.map((c) => c.source.join('')).join('\n');
+    const source = notebookJson()
+      .cells.map((c) => c.source.join(''))
+      .join('\n');
     const literal = /^REQUIRED_COLUMNS = (\{[\s\S]*?\n\})/m.exec(source)?.[1];
     expect(literal, 'REQUIRED_COLUMNS = {...} in the notebook').toBeDefined();
     const required = JSON.parse(literal!) as Record<string, string[]>;
     const written: Record<string, string[]> = { 'trials.csv': trialsColumns, 'samples.csv': samplesColumns, 'events.csv': eventsColumns };
     expect(Object.keys(required).sort()).toEqual(Object.keys(written).sort());
     for (const [file, columns] of Object.entries(required)) {
-      expect(columns.filter((c) => !written[file]!.includes(c)), `columns the notebook reads that ${file} no longer has`).toEqual([]);
+      expect(
+        columns.filter((c) => !written[file]!.includes(c)),
+        `columns the notebook reads that ${file} no longer has`,
+      ).toEqual([]);
     }
-    expect(SUMMARY_METRICS.filter((m) => !required['trials.csv']!.includes(m)), 'summary metrics the notebook does not check').toEqual([]);
+    expect(
+      SUMMARY_METRICS.filter((m) => !required['trials.csv']!.includes(m)),
+      'summary metrics the notebook does not check',
+    ).toEqual([]);
   });
 
   it('rebuilds the summary the CLI prints from the same trials.csv', { timeout: 300_000 }, () => {

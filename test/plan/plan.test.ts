@@ -88,14 +88,17 @@ describe('planTrials', () => {
 describe('planTrials with a sweep', () => {
   const swept = (seed: number) =>
     planTrials(
-      parseScenario('t.yaml', [
-        'workloads: [{ type: redis, valueBytes: 1000, sweep: { datasetMiB: [64, 512, 2048] } }, { type: video }]',
-        'strategies: [criu, redeploy]',
-        `seed: ${seed}`,
-        'repetitions: 3',
-        'warmup: 1',
-        '',
-      ].join('\n')).scenario,
+      parseScenario(
+        't.yaml',
+        [
+          'workloads: [{ type: redis, valueBytes: 1000, sweep: { datasetMiB: [64, 512, 2048] } }, { type: video }]',
+          'strategies: [criu, redeploy]',
+          `seed: ${seed}`,
+          'repetitions: 3',
+          'warmup: 1',
+          '',
+        ].join('\n'),
+      ).scenario,
     );
   const SWEPT_PAIRS = ['redis-64', 'redis-512', 'redis-2048', 'video'].flatMap((w) => [`${w}×criu`, `${w}×redeploy`]);
 

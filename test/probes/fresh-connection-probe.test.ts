@@ -20,7 +20,8 @@ async function listen(answer: (socket: Socket, request: string) => void): Promis
   return { port: typeof address === 'object' && address ? address.port : 0, connections: () => connections };
 }
 
-const probeFor = (port: number, request = REDIS_PING) => new FreshConnectionProbe('redis', { host: '127.0.0.1', port }, probeOptions({ intervalMs: 10, timeoutMs: 200 }), request);
+const probeFor = (port: number, request = REDIS_PING) =>
+  new FreshConnectionProbe('redis', { host: '127.0.0.1', port }, probeOptions({ intervalMs: 10, timeoutMs: 200 }), request);
 
 it('PING on a new connection every tick: ok samples named redis-fresh, one connection each', async () => {
   const { port, connections } = await listen((s, req) => (req === 'PING\r\n' ? s.end('+PONG\r\n') : s.end('-ERR\r\n')));

@@ -22,10 +22,12 @@ describe('OpenLoopTicker (fake clock)', () => {
     vi.useRealTimers();
   });
 
-  const record = (ticks: Tick[], work: (index: number) => unknown = () => undefined) => (index: number, scheduledAt: number) => {
-    ticks.push({ index, scheduledAt, firedAt: Date.now() });
-    void work(index);
-  };
+  const record =
+    (ticks: Tick[], work: (index: number) => unknown = () => undefined) =>
+    (index: number, scheduledAt: number) => {
+      ticks.push({ index, scheduledAt, firedAt: Date.now() });
+      void work(index);
+    };
 
   it('fires tick 0 at start and tick i at start + i × interval', () => {
     const ticks: Tick[] = [];

@@ -13,7 +13,9 @@ it('classifies ioredis failures by what happened to the request', () => {
   expect(classifyRedisError(withCode('connect EHOSTUNREACH 198.18.0.12:6379', 'EHOSTUNREACH'))).toBe('unreachable');
   expect(classifyRedisError(withCode('read ECONNRESET', 'ECONNRESET'))).toBe('reset');
   expect(classifyRedisError(new Error('Connection is closed.'))).toBe('reset');
-  expect(classifyRedisError(new Error('Reached the max retries per request limit (which is 0). Refer to "maxRetriesPerRequest" option for details.'))).toBe('reset');
+  expect(classifyRedisError(new Error('Reached the max retries per request limit (which is 0). Refer to "maxRetriesPerRequest" option for details.'))).toBe(
+    'reset',
+  );
   expect(classifyRedisError(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe('disconnected');
   expect(classifyRedisError(new ReplyError('LOADING Redis is loading the dataset in memory'))).toBe('server_error');
   expect(classifyRedisError(new Error('Protocol error, got "\\u0000" as reply type byte. Please report this.'))).toBe('wrong_reply');

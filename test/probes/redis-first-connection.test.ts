@@ -62,6 +62,8 @@ it('starts once a later attempt connects when the first one fails (refused: the 
 it('still fails, saying why, when no connection comes up at all', { timeout: 20_000 }, async () => {
   const port = await freePort();
   const probe = new RedisProbe({ host: '127.0.0.1', port }, probeOptions({ intervalMs: 5 }));
-  await expect(probe.start()).rejects.toThrow(new RegExp(`redis probe: no connection to 127.0.0.1:${port} within 10000 ms \\(first attempt: .*; last: refused\\)`));
+  await expect(probe.start()).rejects.toThrow(
+    new RegExp(`redis probe: no connection to 127.0.0.1:${port} within 10000 ms \\(first attempt: .*; last: refused\\)`),
+  );
   await probe.stop();
 });

@@ -4,8 +4,21 @@ import { renderHtmlReport } from '../../src/report/html-report.ts';
 import type { ResultsData } from '../../src/report/read-results.ts';
 
 const row = (strategy: string, pods: number, concurrency: number, totalMs: string, p50: string, extra: Record<string, string> = {}) => ({
-  run_id: 'r', evacuation: '1', strategy, repetition: '1', warmup: 'false', pods: String(pods), concurrency: String(concurrency), targets: 'node-b',
-  total_ms: totalMs, downtime_p50_ms: p50, downtime_p99_ms: p50, downtime_max_ms: p50, pods_failed: '0', bytes_moved: '0', ...extra,
+  run_id: 'r',
+  evacuation: '1',
+  strategy,
+  repetition: '1',
+  warmup: 'false',
+  pods: String(pods),
+  concurrency: String(concurrency),
+  targets: 'node-b',
+  total_ms: totalMs,
+  downtime_p50_ms: p50,
+  downtime_p99_ms: p50,
+  downtime_max_ms: p50,
+  pods_failed: '0',
+  bytes_moved: '0',
+  ...extra,
 });
 
 const records = [
@@ -25,7 +38,11 @@ describe('the evacuations summary', () => {
       ['criu', '4', '1', '1', '2000.0', '600.0', '600.0', '0'],
     ]);
     // total_ms over x = 1, 2, 2, 4 and y = 500, 1000, 1200, 2000: means 2.25 and 1175, Sxy 2325, Sxx 4.75: slope 489.47… ms per pod.
-    expect(cells.growth).toEqual([expect.stringMatching(/^criu, 1 at once: total \+489\.5 ms per added pod \(r² 0\.97\), per-pod downtime \+\d+\.\d ms per added pod; contention from 4 pods$/)]);
+    expect(cells.growth).toEqual([
+      expect.stringMatching(
+        /^criu, 1 at once: total \+489\.5 ms per added pod \(r² 0\.97\), per-pod downtime \+\d+\.\d ms per added pod; contention from 4 pods$/,
+      ),
+    ]);
     expect(formatEvacuations(records)).toMatch(/^evacuations \(evacuations\.csv; medians over repetitions\)\nstrategy +pods/);
   });
 
@@ -36,7 +53,14 @@ describe('the evacuations summary', () => {
 
   it('is a table in the HTML report, with the growth lines', async () => {
     const data: ResultsData = {
-      dir: '/nowhere', trials: [], summary: [], segments: [], events: [], sampleCount: 0, problems: [], evacuations: records,
+      dir: '/nowhere',
+      trials: [],
+      summary: [],
+      segments: [],
+      events: [],
+      sampleCount: 0,
+      problems: [],
+      evacuations: records,
     };
     data.summary.push({ workload: 'redis-n1-c1', strategy: 'criu', ok: 1, failed: 0, medians: { downtime_ms: 400 }, anatomyMs: {} });
     const html = await renderHtmlReport(data);

@@ -29,7 +29,12 @@ export function samples(fromMs: number, toMs: number, fails: (tMs: number, i: nu
 }
 
 // `event` is any text: the report must show (and escape) whatever events.csv holds.
-const ev = (tMs: number, source: string, event: string, detail?: string): PhaseEvent => ({ at: TRIGGER + tMs, source, event: event as EventName, ...(detail ? { detail } : {}) });
+const ev = (tMs: number, source: string, event: string, detail?: string): PhaseEvent => ({
+  at: TRIGGER + tMs,
+  source,
+  event: event as EventName,
+  ...(detail ? { detail } : {}),
+});
 
 export function criuEvents(): PhaseEvent[] {
   return [
@@ -80,7 +85,11 @@ export function reportFixtureTrials(): TrialResult[] {
     trial({
       trial: 3,
       strategy: 'redeploy',
-      timeline: { triggerAt: TRIGGER, samples: samples(-2000, 3000, (t) => (t >= 20 && t < 180 ? 'refused' : '')), events: [ev(0, 'trial', 'trigger'), ev(160, 'trial', 'migrated')] },
+      timeline: {
+        triggerAt: TRIGGER,
+        samples: samples(-2000, 3000, (t) => (t >= 20 && t < 180 ? 'refused' : '')),
+        events: [ev(0, 'trial', 'trigger'), ev(160, 'trial', 'migrated')],
+      },
       strategyFinishedAt: TRIGGER + 160,
     }),
     trial({
@@ -115,7 +124,15 @@ export function runInfo(overrides: Partial<RunInfo> = {}): RunInfo {
     scenarioSource: 'name: test\n',
     startedAt: '2026-01-01T00:00:00.000Z',
     endedAt: '2026-01-01T00:01:00.000Z',
-    host: { hostname: 'testhost', os: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', cpuModel: 'Test CPU', cpus: 2, memoryBytes: 8 * 2 ** 30, node: 'v24.21.0' },
+    host: {
+      hostname: 'testhost',
+      os: 'Debian GNU/Linux 12 (bookworm)',
+      kernel: '6.1.0',
+      cpuModel: 'Test CPU',
+      cpus: 2,
+      memoryBytes: 8 * 2 ** 30,
+      node: 'v24.21.0',
+    },
     versions: { kernel: '6.1.0', criu: '4.2.1', runc: '1.1.5', redis: '7.0.15', node: 'v24.21.0' },
     gitCommit: '0123456789abcdef0123456789abcdef01234567',
     argv: ['run', 'test.yaml'],

@@ -55,7 +55,9 @@ describe('the report of a results directory', () => {
 
   it('shows the summary table, the environment and the CRIU breakdown of criu trials only', () => {
     // Medians (the line above the table says so), one number a cell; a column name wraps only at its underscores.
-    expect(html).toMatch(/<table id="summary-table" class="numeric summary"><thead><tr><th>workload<\/th><th>strategy<\/th><th>ok<\/th><th>failed<\/th><th>downtime_<wbr>ms<\/th>/);
+    expect(html).toMatch(
+      /<table id="summary-table" class="numeric summary"><thead><tr><th>workload<\/th><th>strategy<\/th><th>ok<\/th><th>failed<\/th><th>downtime_<wbr>ms<\/th>/,
+    );
     expect(html).toContain('<td>redis</td><td>criu</td><td>2</td><td>0</td>');
     // No trial measured a workload's own figure (redis_*, video_*, training_*): no column for them.
     expect(html).not.toContain('the workload’s own');
@@ -105,13 +107,20 @@ describe('the report of a results directory', () => {
 
   it('keeps a single failed sample among 50,000 ok ones as a failed segment of its own', () => {
     const segments = data.segments.filter((s) => s.trial === 4);
-    expect(segments.map((s) => [s.ok, s.count])).toEqual([[true, 40_000], [false, 1], [true, 9_999]]);
+    expect(segments.map((s) => [s.ok, s.count])).toEqual([
+      [true, 40_000],
+      [false, 1],
+      [true, 9_999],
+    ]);
     expect(segments[1]).toMatchObject({ error: 'timeout', startMs: 198_000, endMs: 198_005 });
     const timeline = figure(html, 'timeline-4')!;
     const at = timeline.indexOf('aria-label="redis failed (timeout): 1 samples, 1 failed, t_ms 198000.0 to 198005.0"');
     expect(at).toBeGreaterThan(0);
     // 5 ms of 250 s is 0.02 px wide: it is drawn as a 2 px rule, not as a rect nobody would see.
-    const markGroup = timeline.slice(0, at).match(/<g class="mark-(\w+) role-mark/g)?.at(-1);
+    const markGroup = timeline
+      .slice(0, at)
+      .match(/<g class="mark-(\w+) role-mark/g)
+      ?.at(-1);
     expect(markGroup).toBe('<g class="mark-rule role-mark');
   });
 
@@ -131,7 +140,12 @@ describe('downsampleSegments', () => {
 
   it('keeps every segment when there are few', () => {
     const segs = new SegmentBuilder();
-    for (const [t, ok] of [[0, true], [5, false], [10, true]] as const) segs.add(1, 'redis', t, ok, ok ? '' : 'timeout');
+    for (const [t, ok] of [
+      [0, true],
+      [5, false],
+      [10, true],
+    ] as const)
+      segs.add(1, 'redis', t, ok, ok ? '' : 'timeout');
     expect(downsampleSegments(segs.finish(() => 5)).map((d) => [d.state, d.startMs, d.endMs])).toEqual([
       ['ok', 0, 5],
       ['failed', 5, 10],
@@ -225,7 +239,10 @@ describe('the report of a run with a sweep', () => {
     // Downtime 100 ms + 1 ms per MiB: at 64 and 128 MiB, two trials each.
     const trials = [64, 64, 128, 128].map((mib, i) =>
       trial({
-        trial: i + 1, workload: `redis-${mib}`, repetition: (i % 2) + 1, sweep: { parameter: 'datasetMiB', value: mib },
+        trial: i + 1,
+        workload: `redis-${mib}`,
+        repetition: (i % 2) + 1,
+        sweep: { parameter: 'datasetMiB', value: mib },
         timeline: { triggerAt: TRIGGER, samples: samples(-2000, 3000, (t) => (t >= 0 && t < 100 + mib ? 'timeout' : '')), events: criuEvents() },
       }),
     );

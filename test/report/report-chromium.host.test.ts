@@ -46,7 +46,9 @@ function ensureChromium(): string {
   const found = which(['chromium', 'chromium-browser']);
   if (found) return found;
   if (process.getuid?.() !== 0) {
-    throw new Error('this test needs Chromium, which is not installed, and only root can install it: run `sudo apt-get install -y chromium` (Debian) and run the tests again');
+    throw new Error(
+      'this test needs Chromium, which is not installed, and only root can install it: run `sudo apt-get install -y chromium` (Debian) and run the tests again',
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   // A fresh machine may have no package lists yet.
@@ -63,7 +65,17 @@ let runs = 0;
 function runChromium(page: string, width: number, height: number, args: string[]): string {
   return execFileSync(
     chromium,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${join(scratch, `profile-${++runs}`)}`, `--window-size=${width},${height}`, ...args, `file://${page}`],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--hide-scrollbars',
+      `--user-data-dir=${join(scratch, `profile-${++runs}`)}`,
+      `--window-size=${width},${height}`,
+      ...args,
+      `file://${page}`,
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000, maxBuffer: 256 * 1024 * 1024 },
   );
 }
@@ -115,7 +127,13 @@ function layoutAt(width: number): { closed: Layout; open: Layout } {
   const dom = runChromium(page, width, 1000, ['--dump-dom']);
   const json = /<pre id="layout-check">([\s\S]*?)<\/pre>/.exec(dom)?.[1];
   if (!json) throw new Error(`the layout check wrote nothing at ${width} px: did the page fail to load?`);
-  return JSON.parse(json.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as { closed: Layout; open: Layout };
+  return JSON.parse(
+    json
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&'),
+  ) as { closed: Layout; open: Layout };
 }
 
 /** The charts the report must have for this run, in page order: the anatomy, both distributions, CRIU's phases and one timeline per trial. */

@@ -13,7 +13,11 @@ const GIB = 2 ** 30;
 
 describe('fitLine', () => {
   it('is ordinary least squares: (1,2) (2,4) (3,7) → y = 2.5 x − 2/3, r² = 75/76', () => {
-    const fit = fitLine([[1, 2], [2, 4], [3, 7]])!;
+    const fit = fitLine([
+      [1, 2],
+      [2, 4],
+      [3, 7],
+    ])!;
     expect(fit.slope).toBeCloseTo(2.5, 12);
     expect(fit.intercept).toBeCloseTo(-2 / 3, 12);
     expect(fit.rSquared).toBeCloseTo(75 / 76, 12);
@@ -21,13 +25,30 @@ describe('fitLine', () => {
   });
 
   it('gives r² = 1 for points on a line, also a flat one', () => {
-    expect(fitLine([[0, 10], [1, 30], [4, 90]])).toMatchObject({ slope: 20, intercept: 10, rSquared: 1 });
-    expect(fitLine([[1, 5], [2, 5], [3, 5]])).toMatchObject({ slope: 0, intercept: 5, rSquared: 1 });
+    expect(
+      fitLine([
+        [0, 10],
+        [1, 30],
+        [4, 90],
+      ]),
+    ).toMatchObject({ slope: 20, intercept: 10, rSquared: 1 });
+    expect(
+      fitLine([
+        [1, 5],
+        [2, 5],
+        [3, 5],
+      ]),
+    ).toMatchObject({ slope: 0, intercept: 5, rSquared: 1 });
   });
 
   it('fits nothing with fewer than two distinct x', () => {
     expect(fitLine([])).toBeUndefined();
-    expect(fitLine([[1, 5], [1, 9]])).toBeUndefined();
+    expect(
+      fitLine([
+        [1, 5],
+        [1, 9],
+      ]),
+    ).toBeUndefined();
   });
 });
 
@@ -61,7 +82,10 @@ describe('sweepFits', () => {
 
   it('takes the nearest-rank median per value and fits every trial against dataset_bytes in GiB', () => {
     const criu = fits[0]!;
-    expect(criu.medians).toEqual([{ value: 1024, downtimeMs: 100, trials: 2 }, { value: 2048, downtimeMs: 300, trials: 1 }]);
+    expect(criu.medians).toEqual([
+      { value: 1024, downtimeMs: 100, trials: 2 },
+      { value: 2048, downtimeMs: 300, trials: 1 },
+    ]);
     expect(criu.xUnit).toBe('GiB');
     // (1,100) (1,110) (2,300): slope 195 ms/GiB, intercept −90 ms, r² = 1 − 50/25400.
     expect(criu.fit!.slope).toBeCloseTo(195, 9);

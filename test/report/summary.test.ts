@@ -36,7 +36,14 @@ describe('summarizeTrials', () => {
   });
 
   it('takes medians of ok trials only, by nearest rank (10, 20, 30, 40 → 20, not 25)', () => {
-    expect(criu.medians).toMatchObject({ downtime_ms: 20, downtime_upper_ms: 25, migration_ms: 200, criu_frozen_ms: 70, failed_samples: 4, redis_acked_writes_lost: 0 });
+    expect(criu.medians).toMatchObject({
+      downtime_ms: 20,
+      downtime_upper_ms: 25,
+      migration_ms: 200,
+      criu_frozen_ms: 70,
+      failed_samples: 4,
+      redis_acked_writes_lost: 0,
+    });
     // Neither the warm-up's 999 nor the failed trial's 1 may move them.
     expect(redeploy.medians).toMatchObject({ downtime_ms: 1500, migration_ms: 3000, failed_samples: 300 });
   });
@@ -55,7 +62,9 @@ describe('formatSummary', () => {
 
   it('has a header naming each median, then one line per group', () => {
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^workload {2}strategy {2}ok {2}failed {2}median downtime_ms {2}median downtime_upper_ms {2}median migration_ms {2}median criu_frozen_ms /);
+    expect(lines[0]).toMatch(
+      /^workload {2}strategy {2}ok {2}failed {2}median downtime_ms {2}median downtime_upper_ms {2}median migration_ms {2}median criu_frozen_ms /,
+    );
     expect(lines[0]).toContain('median redis_acked_writes_lost');
   });
 

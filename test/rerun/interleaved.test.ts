@@ -7,9 +7,31 @@ import { migbench } from '../helpers/cli.ts';
 
 describe('planRounds', () => {
   it.each([
-    { reps: 6, rounds: 3, want: [[1, 'baseline', 2], [2, 'current', 2], [3, 'baseline', 2]] },
-    { reps: 5, rounds: 2, want: [[1, 'baseline', 3], [2, 'current', 2]] },
-    { reps: 2, rounds: 3, want: [[1, 'baseline', 1], [2, 'current', 1]] },
+    {
+      reps: 6,
+      rounds: 3,
+      want: [
+        [1, 'baseline', 2],
+        [2, 'current', 2],
+        [3, 'baseline', 2],
+      ],
+    },
+    {
+      reps: 5,
+      rounds: 2,
+      want: [
+        [1, 'baseline', 3],
+        [2, 'current', 2],
+      ],
+    },
+    {
+      reps: 2,
+      rounds: 3,
+      want: [
+        [1, 'baseline', 1],
+        [2, 'current', 1],
+      ],
+    },
   ])('$reps repetitions in $rounds rounds, ABBA', ({ reps, rounds, want }) => {
     const plan = planRounds(reps, rounds);
     expect(plan.map((r) => [r.round, r.order[0], r.reps])).toEqual(want);
@@ -30,8 +52,14 @@ describe('mergeRounds', () => {
     round('r1', ['a,1,redis,', 'a,2,redis,"x, y"']);
     round('r2', ['b,1,redis,']);
     mergeRounds([`${root}/r1`, `${root}/r2`], `${root}/arm`, 'rerun-current');
-    expect(readFileSync(`${root}/arm/trials.csv`, 'utf8')).toBe('run_id,trial,workload,error\nrerun-current,1,redis,\nrerun-current,2,redis,"x, y"\nrerun-current,3,redis,\n');
-    expect(JSON.parse(readFileSync(`${root}/arm/run.json`, 'utf8'))).toMatchObject({ runId: 'rerun-current', scenario: { name: 'smoke' }, rerunRounds: [`${root}/r1`, `${root}/r2`] });
+    expect(readFileSync(`${root}/arm/trials.csv`, 'utf8')).toBe(
+      'run_id,trial,workload,error\nrerun-current,1,redis,\nrerun-current,2,redis,"x, y"\nrerun-current,3,redis,\n',
+    );
+    expect(JSON.parse(readFileSync(`${root}/arm/run.json`, 'utf8'))).toMatchObject({
+      runId: 'rerun-current',
+      scenario: { name: 'smoke' },
+      rerunRounds: [`${root}/r1`, `${root}/r2`],
+    });
   });
 });
 
@@ -40,9 +68,13 @@ describe('bad input: exit 2 before anything runs', () => {
     [['compare', '--rerun', 'no-such-commit-xyz', '--scenario', 'scenarios/smoke.yaml'], /--rerun no-such-commit-xyz: not a commit/],
     [['compare', '--rerun', 'HEAD'], /--rerun: needs --scenario FILE/],
     [['compare', 'a', 'b', '--rerun', 'HEAD', '--scenario', 'scenarios/smoke.yaml'], /--rerun: measures both arms itself/],
-  ])('%j', (args, message) => {
-    const { code, stderr } = migbench(args as string[], { timeoutMs: 60_000 });
-    expect(code).toBe(2);
-    expect(stderr).toMatch(message);
-  }, 60_000);
+  ])(
+    '%j',
+    (args, message) => {
+      const { code, stderr } = migbench(args as string[], { timeoutMs: 60_000 });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+    },
+    60_000,
+  );
 });

@@ -50,20 +50,52 @@ describe('trials.csv', () => {
     // Each added last so that no earlier column moved.
     expect(header.at(-1 - added.length)).toBe('operator');
     expect(header.slice(-added.length)).toEqual([
-      'host_load1', 'host_cpu_busy_pct', 'host_other_cpu_pct', 'host_steal_pct', 'host_memory_pressure_pct', 'service_downtime_ms', 'service_downtime_upper_ms', 'anat_client_gap_ms',
-      'evacuation', 'evacuation_pods', 'concurrency', 'evacuation_pod', 'evacuation_target',
+      'host_load1',
+      'host_cpu_busy_pct',
+      'host_other_cpu_pct',
+      'host_steal_pct',
+      'host_memory_pressure_pct',
+      'service_downtime_ms',
+      'service_downtime_upper_ms',
+      'anat_client_gap_ms',
+      'evacuation',
+      'evacuation_pods',
+      'concurrency',
+      'evacuation_pod',
+      'evacuation_target',
     ]);
     expect(header.slice(16, 19)).toEqual(['downtime_ms', 'downtime_upper_ms', 'outages']);
   });
 
   it("writes a swept trial's value in its parameter's column only, and the measured data set size", () => {
-    const [swept] = records(csvHeader(trialsCsv), trialsCsv.rows(sampleTrial({ sweep: { parameter: 'datasetMiB', value: 2048 }, datasetBytes: 2_328_000_512 }), {}));
-    expect(swept).toMatchObject({ sweep_dataset_mib: '2048', sweep_keys: '', sweep_value_bytes: '', sweep_bitrate_kbps: '', sweep_model_width: '', dataset_bytes: '2328000512' });
+    const [swept] = records(
+      csvHeader(trialsCsv),
+      trialsCsv.rows(sampleTrial({ sweep: { parameter: 'datasetMiB', value: 2048 }, datasetBytes: 2_328_000_512 }), {}),
+    );
+    expect(swept).toMatchObject({
+      sweep_dataset_mib: '2048',
+      sweep_keys: '',
+      sweep_value_bytes: '',
+      sweep_bitrate_kbps: '',
+      sweep_model_width: '',
+      dataset_bytes: '2328000512',
+    });
     const [plain] = records(csvHeader(trialsCsv), trialsCsv.rows(sampleTrial(), {}));
-    expect(Object.entries(plain!).filter(([c]) => c.startsWith('sweep_') || c === 'dataset_bytes').every(([, v]) => v === '')).toBe(true);
+    expect(
+      Object.entries(plain!)
+        .filter(([c]) => c.startsWith('sweep_') || c === 'dataset_bytes')
+        .every(([, v]) => v === ''),
+    ).toBe(true);
   });
 
-  const metrics: TrialMetrics = { downtime_ms: 45, migration_ms: 123.4567, outages: 1, failed_samples: 9, checkpoint_bytes: 2_760_704, redis_acked_writes_lost: 0 };
+  const metrics: TrialMetrics = {
+    downtime_ms: 45,
+    migration_ms: 123.4567,
+    outages: 1,
+    failed_samples: 9,
+    checkpoint_bytes: 2_760_704,
+    redis_acked_writes_lost: 0,
+  };
   const [row] = records(csvHeader(trialsCsv), trialsCsv.rows(sampleTrial(), metrics));
 
   it('writes the identity of the trial', () => {
@@ -165,8 +197,12 @@ describe('frames.csv and progress.csv', () => {
   });
 
   it('writes every progress report with the process that made it', () => {
-    const t = sampleTrial({ probeRecords: [{ probe: 'training', progress: [{ at: trigger + 1.5, step: 140, startedStep: 100, pid: 1, processStart: 1_795_587_807.25 }] }] });
-    expect(records(csvHeader(progressCsv), progressCsv.rows(t, {}))).toEqual([{ trial: '3', t_ms: '1.500', step: '140', started_step: '100', pid: '1', process_start: '1795587807.25' }]);
+    const t = sampleTrial({
+      probeRecords: [{ probe: 'training', progress: [{ at: trigger + 1.5, step: 140, startedStep: 100, pid: 1, processStart: 1_795_587_807.25 }] }],
+    });
+    expect(records(csvHeader(progressCsv), progressCsv.rows(t, {}))).toEqual([
+      { trial: '3', t_ms: '1.500', step: '140', started_step: '100', pid: '1', process_start: '1795587807.25' },
+    ]);
     expect(progressCsv.rows(sampleTrial(), {})).toBe('');
   });
 });

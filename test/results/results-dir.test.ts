@@ -25,7 +25,9 @@ describe('ResultsDir', () => {
     const dir = freshDir();
     new ResultsDir(dir).open();
     expect(readdirSync(dir).sort()).toEqual(['evacuations.csv', 'events.csv', 'frames.csv', 'progress.csv', 'samples.csv', 'trials.csv']);
-    expect(read(dir, 'evacuations.csv')).toBe('run_id,evacuation,strategy,repetition,warmup,pods,concurrency,targets,total_ms,downtime_p50_ms,downtime_p99_ms,downtime_max_ms,pods_failed,bytes_moved\n');
+    expect(read(dir, 'evacuations.csv')).toBe(
+      'run_id,evacuation,strategy,repetition,warmup,pods,concurrency,targets,total_ms,downtime_p50_ms,downtime_p99_ms,downtime_max_ms,pods_failed,bytes_moved\n',
+    );
     expect(read(dir, 'frames.csv')).toBe('trial,t_ms,connection,epoch,seq,server_ts_us\n');
     expect(read(dir, 'progress.csv')).toBe('trial,t_ms,step,started_step,pid,process_start\n');
     expect(read(dir, 'samples.csv')).toBe('trial,probe,t_ms,ok,latency_ms,error,send_lag_ms\n');
@@ -53,7 +55,14 @@ describe('ResultsDir', () => {
     const results = new ResultsDir(dir);
     results.open();
     const first = sampleTrial();
-    const second = sampleTrial({ trial: 4, strategy: 'redeploy', status: 'failed', error: 'pod not ready, "redis" after 60 s\nlast log: x', failedPhase: 'migrate', strategyFinishedAt: undefined });
+    const second = sampleTrial({
+      trial: 4,
+      strategy: 'redeploy',
+      status: 'failed',
+      error: 'pod not ready, "redis" after 60 s\nlast log: x',
+      failedPhase: 'migrate',
+      strategyFinishedAt: undefined,
+    });
     results.appendTrial(first, computeTrialMetrics(first).metrics);
     results.appendTrial(second, computeTrialMetrics(second).metrics);
 

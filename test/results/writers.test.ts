@@ -49,13 +49,27 @@ describe('a writer', () => {
 
   it('writes an unsupported trial as one trials.csv row (the reason in error) and nothing in the other files', () => {
     const unsupported: UnsupportedTrial = {
-      runId: 'r', trial: 7, workload: 'redis', strategy: 'criu-lazy', repetition: 1, warmup: false,
-      status: 'unsupported', error: 'unsupported: no userfaultfd', startedAt: new Date(Date.UTC(2025, 0, 1)), probeIntervalMs: 5,
+      runId: 'r',
+      trial: 7,
+      workload: 'redis',
+      strategy: 'criu-lazy',
+      repetition: 1,
+      warmup: false,
+      status: 'unsupported',
+      error: 'unsupported: no userfaultfd',
+      startedAt: new Date(Date.UTC(2025, 0, 1)),
+      probeIntervalMs: 5,
     };
     const { metrics } = computeTrialMetrics(unsupported);
     for (const writer of csvWriters.filter((w) => w !== trialsCsv)) expect(writer.rows(unsupported, metrics), writer.file).toBe('');
     const [row] = parse(csvHeader(trialsCsv) + trialsCsv.rows(unsupported, metrics), { columns: true }) as Record<string, string>[];
-    expect(row).toMatchObject({ trial: '7', status: 'unsupported', error: 'unsupported: no userfaultfd', failed_phase: '', started_at: '2025-01-01T00:00:00.000Z' });
+    expect(row).toMatchObject({
+      trial: '7',
+      status: 'unsupported',
+      error: 'unsupported: no userfaultfd',
+      failed_phase: '',
+      started_at: '2025-01-01T00:00:00.000Z',
+    });
     // As every trial without samples: counts of nothing, and the probe interval it would have used.
     expect(row).toMatchObject({ outages: '0', failed_samples: '0', baseline_failed_samples: '0', samples: '0', probe_interval_ms: '5.000', downtime_ms: '' });
   });

@@ -6,12 +6,23 @@ import { judgeTrial } from '../../src/runner/trial.ts';
 import type { Sample } from '../../src/model/timeline.ts';
 import { sampleTrial, TRIGGER } from '../results/fixtures.ts';
 
-const tick = (t: number, ok: boolean): Sample => ({ probe: 'redis', scheduledAt: TRIGGER + t, sentAt: TRIGGER + t, doneAt: TRIGGER + t + 1, ok, error: ok ? '' : 'timeout' });
+const tick = (t: number, ok: boolean): Sample => ({
+  probe: 'redis',
+  scheduledAt: TRIGGER + t,
+  sentAt: TRIGGER + t,
+  doneAt: TRIGGER + t + 1,
+  ok,
+  error: ok ? '' : 'timeout',
+});
 
 it('fails an ok trial whose service never came back, in observe, saying why', () => {
   const neverBack = sampleTrial({ timeline: { triggerAt: TRIGGER, samples: [tick(-10, true), tick(0, false), tick(5, false), tick(10, false)], events: [] } });
   const { result, metrics } = judgeTrial(neverBack, 1500);
-  expect(result).toMatchObject({ status: 'failed', failedPhase: 'observe', error: 'service did not recover: no successful probe sample after the outage within timing.observeMs (1500 ms)' });
+  expect(result).toMatchObject({
+    status: 'failed',
+    failedPhase: 'observe',
+    error: 'service did not recover: no successful probe sample after the outage within timing.observeMs (1500 ms)',
+  });
   expect(metrics).toMatchObject({ failed_samples: 3, samples: 4 });
   expect(metrics.downtime_ms).toBeUndefined();
   expect(neverBack.status).toBe('ok');

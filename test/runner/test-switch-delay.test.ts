@@ -23,7 +23,10 @@ describe('readTestSwitchDelay', () => {
 describe('withTestSwitchDelay', () => {
   // Only setServiceEndpoint matters here; the rest of the platform is never called.
   const switches: { at: number; pod: string | null }[] = [];
-  const platform = { name: 'recording', setServiceEndpoint: async (_s: Service, pod: Pod | null) => void switches.push({ at: performance.now(), pod: pod?.name ?? null }) } as unknown as LocalNodeRuntime;
+  const platform = {
+    name: 'recording',
+    setServiceEndpoint: async (_s: Service, pod: Pod | null) => void switches.push({ at: performance.now(), pod: pod?.name ?? null }),
+  } as unknown as LocalNodeRuntime;
   const events: string[] = [];
   const recorder = { emit: (_source: string, event: string) => void events.push(event) } as unknown as EventRecorder;
   const service = {} as Service;

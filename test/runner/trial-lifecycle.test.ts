@@ -49,7 +49,9 @@ function recordingWorkload(calls: string[]): Workload {
     verify: async () => (calls.push('probes.verify'), {}),
   };
   return {
-    name: 'app', type: 'redis', port: 6379,
+    name: 'app',
+    type: 'redis',
+    port: 6379,
     volumes: () => [],
     podSpec: () => ({ app: 'app', command: [], port: 6379, volumes: [] }),
     waitReady: async () => undefined,
@@ -61,7 +63,8 @@ function recordingWorkload(calls: string[]): Workload {
 const run = (steps: RecordingSteps, workload: Workload, settleMs = 0) =>
   runTrial({
     identity: { runId: 'r', trial: 1, workload: 'app', strategy: 'recording', repetition: 1, warmup: false },
-    workload, steps,
+    workload,
+    steps,
     timing: { settleMs, observeMs: 0, readyTimeoutMs: 1000 },
     probe: probeOptions({ intervalMs: 5 }),
     signal: new AbortController().signal,
@@ -78,8 +81,14 @@ describe('runTrial', () => {
     expect(result).not.toHaveProperty('failedPhase');
     const trialEvents = result.timeline.events.filter((e) => e.source === 'trial').map((e) => `${e.event}${e.detail ? ` ${e.detail}` : ''}`);
     expect(trialEvents).toEqual([
-      'phase:deploy', 'phase:prepare', 'phase:settle', 'phase:migrate',
-      'trigger recording: node-a -> node-b', 'migrated app-2', 'phase:observe', 'phase:verify',
+      'phase:deploy',
+      'phase:prepare',
+      'phase:settle',
+      'phase:migrate',
+      'trigger recording: node-a -> node-b',
+      'migrated app-2',
+      'phase:observe',
+      'phase:verify',
     ]);
     // t = 0 is the trigger.
     expect(result.timeline.triggerAt).toBe(result.timeline.events.find((e) => e.event === 'trigger')!.at);

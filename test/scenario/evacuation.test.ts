@@ -20,29 +20,37 @@ function problems(yaml: string): string[] {
 
 describe('evacuate: in a scenario', () => {
   it('names each bad field with what it expects', () => {
-    const found = problems(`${base}evacuate: { pods: [{ workload: redis, count: 0 }, { workload: nginx }], concurrency: 0, targets: [node-a, node-x], sweep: { count: [2, 2] } }\n`);
-    expect(found).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^evacuate\.pods\[0\]\.count: expected a number ≥ 1/),
-      expect.stringMatching(/^evacuate\.concurrency: /),
-    ]));
+    const found = problems(
+      `${base}evacuate: { pods: [{ workload: redis, count: 0 }, { workload: nginx }], concurrency: 0, targets: [node-a, node-x], sweep: { count: [2, 2] } }\n`,
+    );
+    expect(found).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^evacuate\.pods\[0\]\.count: expected a number ≥ 1/), expect.stringMatching(/^evacuate\.concurrency: /)]),
+    );
     const cross = problems(`${base}evacuate: { pods: [{ workload: nginx, count: 2 }], targets: [node-a, node-x, node-x], sweep: { count: [2, 2] } }\n`);
-    expect(cross).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^evacuate\.pods\[0\]\.workload: expected the name of a workload in `workloads` \(redis\), found "nginx"/),
-      expect.stringMatching(/^workloads\[0\]: expected a workload that `evacuate\.pods` uses/),
-      expect.stringMatching(/^evacuate\.targets\[0\]: expected a node other than the one evacuated \(migration\.from: node-a\)/),
-      expect.stringMatching(/^evacuate\.targets\[1\]: expected one of the nodes/),
-      expect.stringMatching(/^evacuate\.targets\[2\]: expected distinct nodes/),
-      expect.stringMatching(/^evacuate\.sweep\.count\[1\]: expected distinct values, found 2 twice/),
-    ]));
+    expect(cross).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^evacuate\.pods\[0\]\.workload: expected the name of a workload in `workloads` \(redis\), found "nginx"/),
+        expect.stringMatching(/^workloads\[0\]: expected a workload that `evacuate\.pods` uses/),
+        expect.stringMatching(/^evacuate\.targets\[0\]: expected a node other than the one evacuated \(migration\.from: node-a\)/),
+        expect.stringMatching(/^evacuate\.targets\[1\]: expected one of the nodes/),
+        expect.stringMatching(/^evacuate\.targets\[2\]: expected distinct nodes/),
+        expect.stringMatching(/^evacuate\.sweep\.count\[1\]: expected distinct values, found 2 twice/),
+      ]),
+    );
   });
 
   it('is refused on the kubernetes platform (local only so far)', () => {
-    const found = problems(`platform: kubernetes\nkubernetes: { probes: false }\nworkloads: [{ type: redis }]\nstrategies: [drain]\nevacuate: { pods: [{ workload: redis, count: 2 }] }\n`);
+    const found = problems(
+      `platform: kubernetes\nkubernetes: { probes: false }\nworkloads: [{ type: redis }]\nstrategies: [drain]\nevacuate: { pods: [{ workload: redis, count: 2 }] }\n`,
+    );
     expect(found).toContain('evacuate: expected no `evacuate:` with platform: kubernetes (evacuations run on the local platform only so far), found a mapping');
   });
 
-  it('plans one trial per pod, an evacuation\'s pods consecutive, spread over the targets, for every sweep point × strategy', () => {
-    const { scenario } = parseScenario('e.yaml', `${base}evacuate: { pods: [{ workload: redis, count: 3 }], targets: [node-b, node-c], sweep: { count: [1, 3], concurrency: [1, all] } }\n`);
+  it("plans one trial per pod, an evacuation's pods consecutive, spread over the targets, for every sweep point × strategy", () => {
+    const { scenario } = parseScenario(
+      'e.yaml',
+      `${base}evacuate: { pods: [{ workload: redis, count: 3 }], targets: [node-b, node-c], sweep: { count: [1, 3], concurrency: [1, all] } }\n`,
+    );
     const trials = planTrials(scenario);
     // (1 pod — concurrency 1 and all are the same evacuation — + 3 pods × 2 concurrencies) × 2 strategies.
     expect(trials).toHaveLength(14);
@@ -51,8 +59,12 @@ describe('evacuate: in a scenario', () => {
     expect(new Set(ids).size).toBe(6);
     const three = trials.filter((t) => t.evacuation!.pods === 3 && t.workloadName === 'redis-n3-c3');
     expect(three.map((t) => [t.evacuation!.pod, t.evacuation!.target, t.evacuation!.concurrency, t.workload.name])).toEqual([
-      ['redis-p1', 'node-b', 3, 'redis-p1'], ['redis-p2', 'node-c', 3, 'redis-p2'], ['redis-p3', 'node-b', 3, 'redis-p3'],
-      ['redis-p1', 'node-b', 3, 'redis-p1'], ['redis-p2', 'node-c', 3, 'redis-p2'], ['redis-p3', 'node-b', 3, 'redis-p3'],
+      ['redis-p1', 'node-b', 3, 'redis-p1'],
+      ['redis-p2', 'node-c', 3, 'redis-p2'],
+      ['redis-p3', 'node-b', 3, 'redis-p3'],
+      ['redis-p1', 'node-b', 3, 'redis-p1'],
+      ['redis-p2', 'node-c', 3, 'redis-p2'],
+      ['redis-p3', 'node-b', 3, 'redis-p3'],
     ]);
     expect(trials.map((t) => t.trial)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     expect(new Set(trials.map((t) => t.workloadName))).toEqual(new Set(['redis-n1-c1', 'redis-n3-c1', 'redis-n3-c3']));

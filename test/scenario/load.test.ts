@@ -93,14 +93,19 @@ describe('schema problems', () => {
     ]);
   });
 
-  it('refuses targetPod: before-dump with ip: preserve (the address is the source\'s until its dump)', () => {
+  it("refuses targetPod: before-dump with ip: preserve (the address is the source's until its dump)", () => {
     const e = errorOf('workloads: [{ type: redis }]\nstrategies:\n  - criu\n  - { name: criu, ip: preserve, targetPod: before-dump }\n');
     expect(e.problems).toMatchObject([{ path: 'strategies[1].targetPod', found: '"before-dump"' }]);
   });
 
   it('reports an unknown strategy given as a mapping at its `name`', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
-      { path: 'strategies[0].name', expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration", "kubelet-checkpoint"', found: '"live"', where: 'line 3' },
+      {
+        path: 'strategies[0].name',
+        expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration", "kubelet-checkpoint"',
+        found: '"live"',
+        where: 'line 3',
+      },
     ]);
   });
 
@@ -122,9 +127,7 @@ describe('documents that are not a scenario', () => {
   });
 
   it('rejects a document that is not a mapping, saying what it is', () => {
-    expect(errorOf('- a\n- b\n').problems).toEqual([
-      { path: '', expected: 'a mapping with at least `workloads` and `strategies`', found: 'a list (2 items)' },
-    ]);
+    expect(errorOf('- a\n- b\n').problems).toEqual([{ path: '', expected: 'a mapping with at least `workloads` and `strategies`', found: 'a list (2 items)' }]);
     expect(errorOf('').problems[0]!.found).toBe('null (an empty value)');
     expect(errorOf('just text\n').problems[0]!.found).toBe('"just text"');
   });
@@ -134,13 +137,22 @@ describe('documents that are not a scenario', () => {
       const started = performance.now();
       const e = errorOf(`${head}${BILLION_LAUGHS}workloads: [{ type: redis }]\nstrategies: [drain]\n`);
       expect(performance.now() - started).toBeLessThan(2_000);
-      expect(e.problems).toEqual([{ path: '', expected: expect.stringMatching(/aliases .*at most 100 alias uses; write the values out instead/), found: expect.stringContaining('billion laughs') }]);
+      expect(e.problems).toEqual([
+        {
+          path: '',
+          expected: expect.stringMatching(/aliases .*at most 100 alias uses; write the values out instead/),
+          found: expect.stringContaining('billion laughs'),
+        },
+      ]);
       expect(e.message).not.toMatch(/\n\s+at /);
     }
   });
 
   it('still takes a few ordinary aliases', () => {
-    const { scenario } = parseScenario('test.yaml', 'probe: &p { intervalMs: 7 }\nworkloads: [{ type: redis, probe: *p }, { type: video, probe: *p }]\nstrategies: [criu]\n');
+    const { scenario } = parseScenario(
+      'test.yaml',
+      'probe: &p { intervalMs: 7 }\nworkloads: [{ type: redis, probe: *p }, { type: video, probe: *p }]\nstrategies: [criu]\n',
+    );
     expect(scenario.workloads.map((w) => w.probe?.intervalMs)).toEqual([7, 7]);
   });
 });
@@ -186,13 +198,18 @@ describe('cross-field checks', () => {
 
 describe('runtime (who drives CRIU)', () => {
   it('takes runc or criu for the platform, and per CRIU strategy (labelled)', () => {
-    const { scenario: s } = parseScenario('t.yaml', 'local: { runtime: criu }\nworkloads: [{ type: redis }]\nstrategies: [criu, { name: criu, runtime: runc }]\n');
+    const { scenario: s } = parseScenario(
+      't.yaml',
+      'local: { runtime: criu }\nworkloads: [{ type: redis }]\nstrategies: [criu, { name: criu, runtime: runc }]\n',
+    );
     expect(s.local.runtime).toBe('criu');
     expect(s.strategies[1]).toMatchObject({ name: 'criu', runtime: 'runc' });
   });
 
   it('names the field of a runtime it does not know, and refuses runtime: criu for criu-lazy', () => {
-    const bad = errorOf('local: { runtime: crun }\nworkloads: [{ type: redis }]\nstrategies: [{ name: criu, runtime: docker }, { name: criu-lazy, runtime: criu }]\n');
+    const bad = errorOf(
+      'local: { runtime: crun }\nworkloads: [{ type: redis }]\nstrategies: [{ name: criu, runtime: docker }, { name: criu-lazy, runtime: criu }]\n',
+    );
     expect(bad.problems.map((p) => p.path)).toEqual(['local.runtime', 'strategies[0].runtime', 'strategies[1].runtime']);
     expect(bad.message).toContain('strategies[1].runtime: expected "runc", found "criu"');
   });
@@ -224,7 +241,10 @@ describe('defaults', () => {
   });
 
   it("keeps a workload's probe override as given, without defaults that would mask the scenario's", () => {
-    const { scenario: s } = parseScenario('t.yaml', 'probe: { intervalMs: 5, timeoutMs: 20 }\nworkloads: [{ type: video, probe: { intervalMs: 10 } }, { type: redis }]\nstrategies: [criu]\n');
+    const { scenario: s } = parseScenario(
+      't.yaml',
+      'probe: { intervalMs: 5, timeoutMs: 20 }\nworkloads: [{ type: video, probe: { intervalMs: 10 } }, { type: redis }]\nstrategies: [criu]\n',
+    );
     expect(s.workloads[0]!.probe).toEqual({ intervalMs: 10 });
     expect(s.workloads[1]!.probe).toBeUndefined();
     expect(s.probe).toEqual({ intervalMs: 5, timeoutMs: 20 });
@@ -282,7 +302,7 @@ describe('command-line overrides', () => {
     expect(parseScenario('t.yaml', file).scenario).toMatchObject({ repetitions: 4, seed: 9, warmup: 0 });
   });
 
-  it("--strategies keeps the options the file gives a strategy, and its order", () => {
+  it('--strategies keeps the options the file gives a strategy, and its order', () => {
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy'] }).scenario.strategies).toEqual([{ name: 'redeploy', gracePeriodSeconds: 5 }]);
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy', 'criu'] }).scenario.strategies).toEqual([
       { name: 'redeploy', gracePeriodSeconds: 5 },

@@ -18,10 +18,7 @@ const failing: Check = {
 
 describe('formatDoctor', () => {
   it('prints one aligned line per check', () => {
-    expect(formatDoctor(ok).split('\n')).toEqual([
-      'ok    runc                 1.1.5',
-      'ok    CRIU dirty tracking  missing: criu-precopy unavailable',
-    ]);
+    expect(formatDoctor(ok).split('\n')).toEqual(['ok    runc                 1.1.5', 'ok    CRIU dirty tracking  missing: criu-precopy unavailable']);
   });
 
   it('puts the fix on the failing line', () => {

@@ -3,9 +3,31 @@ import { contentionOnset, evacuationGrowth } from '../../src/stats/evacuation-gr
 
 describe('contentionOnset', () => {
   it.each([
-    { name: 'the first x more than 25 % above the smallest x', points: [{ x: 4, y: 130 }, { x: 1, y: 100 }, { x: 2, y: 125 }], onset: 4 },
-    { name: 'none when every y stays within the margin', points: [{ x: 1, y: 100 }, { x: 2, y: 110 }], onset: undefined },
-    { name: 'none when the smallest x has no y', points: [{ x: 1, y: undefined }, { x: 2, y: 500 }], onset: undefined },
+    {
+      name: 'the first x more than 25 % above the smallest x',
+      points: [
+        { x: 4, y: 130 },
+        { x: 1, y: 100 },
+        { x: 2, y: 125 },
+      ],
+      onset: 4,
+    },
+    {
+      name: 'none when every y stays within the margin',
+      points: [
+        { x: 1, y: 100 },
+        { x: 2, y: 110 },
+      ],
+      onset: undefined,
+    },
+    {
+      name: 'none when the smallest x has no y',
+      points: [
+        { x: 1, y: undefined },
+        { x: 2, y: 500 },
+      ],
+      onset: undefined,
+    },
   ])('$name', ({ points, onset }) => {
     expect(contentionOnset(points)).toBe(onset);
   });
@@ -20,7 +42,10 @@ describe('evacuationGrowth', () => {
       { strategy: 'criu', concurrency: 1, pods: 4, totalMs: 2_300, downtimeP50Ms: 600 },
       { strategy: 'drain', concurrency: 2, pods: 2, totalMs: 300 },
     ]);
-    expect(fits.map((f) => [f.strategy, f.concurrency])).toEqual([['criu', 1], ['drain', 2]]);
+    expect(fits.map((f) => [f.strategy, f.concurrency])).toEqual([
+      ['criu', 1],
+      ['drain', 2],
+    ]);
     const criu = fits[0]!;
     expect(criu.byPods).toEqual([
       { pods: 1, evacuations: 2, totalMs: 500, downtimeP50Ms: 400 },
@@ -38,7 +63,7 @@ describe('evacuationGrowth', () => {
     expect(fits[1]!.contentionAtPods).toBeUndefined();
   });
 
-  it('starts every limit\'s line from the evacuations that moved all their pods at once with fewer pods', () => {
+  it("starts every limit's line from the evacuations that moved all their pods at once with fewer pods", () => {
     const fits = evacuationGrowth([
       { strategy: 'criu', concurrency: 1, pods: 1, totalMs: 500, downtimeP50Ms: 400 },
       { strategy: 'criu', concurrency: 2, pods: 2, totalMs: 700, downtimeP50Ms: 540 },

@@ -22,7 +22,10 @@ describe('known values', () => {
   });
   it('larger samples use the normal approximation with continuity correction', () => {
     const x = Array.from({ length: 20 }, (_, i) => i + 1);
-    const r = mannWhitneyU(x, x.map((v) => v + 5.5));
+    const r = mannWhitneyU(
+      x,
+      x.map((v) => v + 5.5),
+    );
     expect(r.u).toBe(105);
     expect(r.p).toBeCloseTo(0.010581211443165648, 6);
   });

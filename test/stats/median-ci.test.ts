@@ -7,7 +7,7 @@ import { seededRandom } from '../../src/plan/random.ts';
 it('n = 10: the 2nd and 9th values, coverage 1 − 2·P(B ≤ 1) = 0.9785', () => {
   const ci = medianConfidenceInterval([10, 1, 9, 2, 8, 3, 7, 4, 6, 5])!;
   expect([ci.lower, ci.upper]).toEqual([2, 9]);
-  expect(ci.coverage).toBeCloseTo(1 - 2 * (1 + 10) / 1024, 12);
+  expect(ci.coverage).toBeCloseTo(1 - (2 * (1 + 10)) / 1024, 12);
 });
 
 it('n = 6: the extremes (coverage 0.96875); n = 5 cannot reach 95 % at all', () => {

@@ -33,7 +33,8 @@ const teleport = defineStrategy({
   name: 'teleport',
   options: teleportOptions,
   label: (options) => (options.hops > 1 ? `+hops-${options.hops}` : ''),
-  problems: (options, scenario) => (options.hops > 2 && scenario.platform === 'local' ? [{ option: 'hops', expected: 'at most 2 hops locally', found: String(options.hops) }] : []),
+  problems: (options, scenario) =>
+    options.hops > 2 && scenario.platform === 'local' ? [{ option: 'hops', expected: 'at most 2 hops locally', found: String(options.hops) }] : [],
   elsewhere: 'teleport runs on the local platform',
   local: (options) => new TeleportStrategy(options),
 });
@@ -91,17 +92,28 @@ describe('the real registry', () => {
     expect(kubernetesStrategyNames).toEqual(['redeploy', 'drain', 'podmigration', 'kubelet-checkpoint']);
   });
 
-  it.each(strategyEntries.map((e) => [e.name, e] as const))('%s: the entry and every option are described (docs/scenarios.md is generated from them)', (_, entry) => {
-    expect(entry.options.description, 'the options object').toMatch(/\S/);
-    for (const [field, schema] of Object.entries(entry.options.shape)) {
-      if (field === 'name') continue;
-      expect(descriptionOf(schema as z.ZodType), field).toMatch(/\S/);
-    }
-  });
+  it.each(strategyEntries.map((e) => [e.name, e] as const))(
+    '%s: the entry and every option are described (docs/scenarios.md is generated from them)',
+    (_, entry) => {
+      expect(entry.options.description, 'the options object').toMatch(/\S/);
+      for (const [field, schema] of Object.entries(entry.options.shape)) {
+        if (field === 'name') continue;
+        expect(descriptionOf(schema as z.ZodType), field).toMatch(/\S/);
+      }
+    },
+  );
 
   it.each([
-    ['criu', { name: 'criu', ip: 'preserve', freezer: 'harness', targetPod: 'after-dump', pagePipes: 'large', runtime: 'criu' }, 'criu+ip-preserve+freezer-harness+large-pipes+runtime-criu'],
-    ['criu-lazy', { name: 'criu-lazy', ip: 'new', freezer: 'action-script', targetPod: 'before-dump', pagePipes: 'sysctl' }, 'criu-lazy+freezer-action-script+target-before-dump'],
+    [
+      'criu',
+      { name: 'criu', ip: 'preserve', freezer: 'harness', targetPod: 'after-dump', pagePipes: 'large', runtime: 'criu' },
+      'criu+ip-preserve+freezer-harness+large-pipes+runtime-criu',
+    ],
+    [
+      'criu-lazy',
+      { name: 'criu-lazy', ip: 'new', freezer: 'action-script', targetPod: 'before-dump', pagePipes: 'sysctl' },
+      'criu-lazy+freezer-action-script+target-before-dump',
+    ],
     ['criu-precopy', { name: 'criu-precopy', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl', preDumps: 4 }, 'criu-precopy'],
     ['drain', { name: 'drain', gracePeriodSeconds: 1, controller: 'statefulset' }, 'drain'],
     ['kubelet-checkpoint', { name: 'kubelet-checkpoint', checkpointTimeoutSeconds: 5 }, 'kubelet-checkpoint'],

@@ -96,7 +96,11 @@ describe.skipIf(!runnable)('train.py on the host', () => {
   }
 
   /** Polls /progress until `done` holds; fails with the job's output after `timeoutMs`. */
-  async function waitFor(job: { child: ChildProcess; output: () => string }, done: (p: TrainingProgress) => boolean, timeoutMs = 60_000): Promise<TrainingProgress> {
+  async function waitFor(
+    job: { child: ChildProcess; output: () => string },
+    done: (p: TrainingProgress) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<TrainingProgress> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       if (job.child.exitCode !== null) throw new Error(`train.py exited with ${job.child.exitCode}:\n${job.output()}`);

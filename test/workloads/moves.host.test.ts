@@ -111,7 +111,9 @@ it('moves redis, video and ml-training by criu, drain and redeploy', { timeout: 
   // Redis has its connected probe and a fresh connection per tick (redis-fresh: service_downtime_ms).
   expect([...probes].sort()).toEqual(['redis', 'redis-fresh', 'training', 'video']);
   const redisTrials = trials.filter((t) => t.workload === 'redis' && t.status === 'ok');
-  expect(redisTrials.every((t) => t.service_downtime_ms !== '' && Number(t.anat_client_gap_ms) === Number(t.downtime_ms) - Number(t.service_downtime_ms))).toBe(true);
+  expect(redisTrials.every((t) => t.service_downtime_ms !== '' && Number(t.anat_client_gap_ms) === Number(t.downtime_ms) - Number(t.service_downtime_ms))).toBe(
+    true,
+  );
   const events = csv('events.csv');
   expect(events.some((e) => e.trial === criuVideo && e.source === 'probe:video' && e.event === 'stream_break')).toBe(true);
   const drainTrials = new Set(trials.filter((t) => t.strategy === 'drain').map((t) => t.trial));

@@ -16,7 +16,10 @@ it('sees Redis ready within milliseconds of the end of AOF loading', async () =>
     socket.on('data', (data) => {
       const loading = performance.now() < loadedAt;
       // One reply per command in the chunk (RESP arrays start with '*').
-      for (const command of data.toString().split('*').filter((c) => c.includes('\r\n'))) {
+      for (const command of data
+        .toString()
+        .split('*')
+        .filter((c) => c.includes('\r\n'))) {
         if (/info/i.test(command)) {
           const body = `# Persistence\r\nloading:${loading ? 1 : 0}\r\nloading_eta_seconds:0\r\n`;
           socket.write(`$${body.length}\r\n${body}\r\n`);

@@ -29,7 +29,12 @@ export interface AgentImage {
 export async function agentSourceHash(dir = AGENT_SOURCE_DIR): Promise<string> {
   const hash = createHash('sha256');
   const files = (await readdir(dir, { recursive: true })).filter((f) => /\.go$|^go\.(mod|sum)$/.test(f)).sort();
-  for (const file of files) hash.update(file).update('\0').update(await readFile(join(dir, file))).update('\0');
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(await readFile(join(dir, file)))
+      .update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -44,7 +49,12 @@ export async function goBinary(): Promise<string> {
 export async function ensureAgentImage(log: (line: string) => void = () => undefined): Promise<AgentImage> {
   const sourceHash = await agentSourceHash();
   const dir = join(AGENT_CACHE_DIR, sourceHash);
-  const image: AgentImage = { name: `${AGENT_IMAGE_REPOSITORY}:${sourceHash}`, archive: join(dir, 'agent.oci.tar'), binary: join(dir, 'migbench-agent'), sourceHash };
+  const image: AgentImage = {
+    name: `${AGENT_IMAGE_REPOSITORY}:${sourceHash}`,
+    archive: join(dir, 'agent.oci.tar'),
+    binary: join(dir, 'migbench-agent'),
+    sourceHash,
+  };
   if (existsSync(image.archive)) return image;
   const t0 = performance.now();
   log(`migbench-agent: building ${sourceHash} (go build, static)`);

@@ -121,7 +121,15 @@ async function moduleState(): Promise<{ versions: ControlPlaneVersions; moduleHa
 
 function controlPlaneIn(dir: string, stamp: Stamp, source: ControlPlane['source']): ControlPlane {
   const paths = Object.fromEntries(BINARY_KEYS.map((key) => [key, join(dir, CONTROL_PLANE_BINARIES[key].file)])) as Record<BinaryKey, string>;
-  return { dir, ...paths, kwokStages: join(dir, 'kwok-stages.yaml'), versions: stamp.versions, buildSeconds: stamp.buildSeconds, builtAt: stamp.builtAt, source };
+  return {
+    dir,
+    ...paths,
+    kwokStages: join(dir, 'kwok-stages.yaml'),
+    versions: stamp.versions,
+    buildSeconds: stamp.buildSeconds,
+    builtAt: stamp.builtAt,
+    source,
+  };
 }
 
 /** The cached control plane when its stamp matches the pinned module; builds nothing. */
@@ -178,10 +186,15 @@ async function buildControlPlane(progress: Progress, options: BuildOptions): Pro
   if (listed.exitCode !== 0) {
     const fix = `make the Go module proxy reachable (GOPROXY=${process.env.GOPROXY ?? 'https://proxy.golang.org,direct'}) and run again`;
     const tail = listed.stderr.trim().split('\n').slice(-6).join('\n');
-    throw new PrerequisiteError(`migbench: could not download the control plane's Go modules (go list -deps tool in ${K8S_BUILD_MODULE_DIR}):\n${tail}\nFix: ${fix}`, fix);
+    throw new PrerequisiteError(
+      `migbench: could not download the control plane's Go modules (go list -deps tool in ${K8S_BUILD_MODULE_DIR}):\n${tail}\nFix: ${fix}`,
+      fix,
+    );
   }
   const totalPackages = listed.stdout.split('\n').filter(Boolean).length;
-  progress(`migbench: modules ready (${formatDuration(Math.round((performance.now() - started) / 1000))}); compiling ${totalPackages} packages under nice -n 19 ...`);
+  progress(
+    `migbench: modules ready (${formatDuration(Math.round((performance.now() - started) / 1000))}); compiling ${totalPackages} packages under nice -n 19 ...`,
+  );
 
   const final = join(CONTROL_PLANE_CACHE_DIR, versions.kubernetes);
   const partial = `${final}.partial-${process.pid}`;
@@ -260,7 +273,12 @@ export async function execCounting(
       if (code === 0) return resolve();
       const last = tail.trim().split('\n').slice(-15).join('\n');
       const fix = 'see the build error above; MIGBENCH_VERBOSE=1 shows the whole build output';
-      reject(new PrerequisiteError(`migbench: building ${opts.what ?? 'the control plane'} failed: ${file} ${args.join(' ')}: exit ${code}\n${last}\nFix: ${fix}`, fix));
+      reject(
+        new PrerequisiteError(
+          `migbench: building ${opts.what ?? 'the control plane'} failed: ${file} ${args.join(' ')}: exit ${code}\n${last}\nFix: ${fix}`,
+          fix,
+        ),
+      );
     });
   });
 }
@@ -274,7 +292,11 @@ async function kwokStages(go: string, env: NodeJS.ProcessEnv): Promise<string> {
 
 export async function findGo(): Promise<{ path: string; version: string }> {
   const path = process.env.MIGBENCH_GO ?? (await lookPath('go')) ?? ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined);
-  if (!path) throw new PrerequisiteError(`migbench: no Go toolchain found (needed once, to build the Kubernetes control plane the kubernetes tests run against). Fix: ${GO_FIX}`, GO_FIX);
+  if (!path)
+    throw new PrerequisiteError(
+      `migbench: no Go toolchain found (needed once, to build the Kubernetes control plane the kubernetes tests run against). Fix: ${GO_FIX}`,
+      GO_FIX,
+    );
   const r = await exec(path, ['version'], { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined);
   const version = r ? parseGoVersion(r.stdout) : undefined;
   if (!version || !versionAtLeast(version, GO_MINIMUM)) {

@@ -22,13 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeOciArchive } from './oci-image.ts';
 import { exec } from '../../system/exec.ts';
-import {
-  acquireBuildLock,
-  execCounting,
-  findGo,
-  formatDuration,
-  versionLdflags,
-} from './control-plane-build.ts';
+import { acquireBuildLock, execCounting, findGo, formatDuration, versionLdflags } from './control-plane-build.ts';
 import { aptInstall, isExecutable, lookPath, type Progress } from '../../setup/apt.ts';
 import { PrerequisiteError } from '../../setup/prerequisites.ts';
 
@@ -115,7 +109,8 @@ const COMPONENTS: readonly Component[] = [
     inputs: moduleFiles(CONTAINERD_MODULE),
     version: required('github.com/containerd/containerd/v2'),
     outputs: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
-    build: (c) => goBuild(c, CONTAINERD_MODULE, ['tool'], { cgo: false, tags: 'no_btrfs', ldflags: `-X github.com/containerd/containerd/v2/version.Version=${c.version}` }),
+    build: (c) =>
+      goBuild(c, CONTAINERD_MODULE, ['tool'], { cgo: false, tags: 'no_btrfs', ldflags: `-X github.com/containerd/containerd/v2/version.Version=${c.version}` }),
   },
   {
     name: 'kubernetes-node',
@@ -136,7 +131,8 @@ const COMPONENTS: readonly Component[] = [
     inputs: moduleFiles(REGISTRY_MODULE),
     version: required('github.com/distribution/distribution/v3'),
     outputs: ['registry'],
-    build: (c) => goBuild(c, REGISTRY_MODULE, ['tool'], { cgo: false, tags: '', ldflags: `-X github.com/distribution/distribution/v3/version.version=${c.version}` }),
+    build: (c) =>
+      goBuild(c, REGISTRY_MODULE, ['tool'], { cgo: false, tags: '', ldflags: `-X github.com/distribution/distribution/v3/version.version=${c.version}` }),
   },
   {
     name: 'kubectl',
@@ -153,7 +149,8 @@ const CRANE: Component = {
   inputs: moduleFiles(CRANE_MODULE),
   version: required('github.com/google/go-containerregistry'),
   outputs: ['crane'],
-  build: (c) => goBuild(c, CRANE_MODULE, ['tool'], { cgo: false, tags: '', ldflags: `-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=${c.version}` }),
+  build: (c) =>
+    goBuild(c, CRANE_MODULE, ['tool'], { cgo: false, tags: '', ldflags: `-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=${c.version}` }),
 };
 
 /** The cached crane binary, built on first use (seconds to a minute). */
@@ -179,7 +176,8 @@ export async function ensureNodeBinaries(progress: Progress, options: { verbose?
     try {
       const go = (await findGo()).path;
       builds = [];
-      for (const component of COMPONENTS) builds.push((await findComponent(component)) ?? (await buildComponent(component, go, progress, options.verbose ?? false)));
+      for (const component of COMPONENTS)
+        builds.push((await findComponent(component)) ?? (await buildComponent(component, go, progress, options.verbose ?? false)));
     } finally {
       await lock.release();
     }
@@ -256,10 +254,25 @@ async function buildComponent(component: Component, go: string, progress: Progre
 
 async function goBuild(c: BuildContext, moduleDir: string, packages: string[], opts: { cgo: boolean; tags: string; ldflags: string }): Promise<void> {
   const env = { ...process.env, CGO_ENABLED: opts.cgo ? '1' : '0', GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly -buildvcs=false`.trim() };
-  const args = ['-n', '19', c.go, 'build', '-v', '-trimpath', ...(opts.tags ? ['-tags', opts.tags] : []), `-ldflags=-s -w ${opts.ldflags}`.trim(), '-o', `${c.out}/`, ...packages];
+  const args = [
+    '-n',
+    '19',
+    c.go,
+    'build',
+    '-v',
+    '-trimpath',
+    ...(opts.tags ? ['-tags', opts.tags] : []),
+    `-ldflags=-s -w ${opts.ldflags}`.trim(),
+    '-o',
+    `${c.out}/`,
+    ...packages,
+  ];
   let compiled = 0;
   const started = performance.now();
-  const heartbeat = setInterval(() => c.progress(`migbench: still building (${((performance.now() - started) / 60_000).toFixed(0)} min, ${compiled} packages compiled) ...`), 60_000);
+  const heartbeat = setInterval(
+    () => c.progress(`migbench: still building (${((performance.now() - started) / 60_000).toFixed(0)} min, ${compiled} packages compiled) ...`),
+    60_000,
+  );
   try {
     await execCounting('nice', args, { cwd: moduleDir, env, verbose: c.verbose, what: packages.join(' ') }, () => compiled++);
   } finally {
@@ -270,10 +283,28 @@ async function goBuild(c: BuildContext, moduleDir: string, packages: string[], o
 /** pause.c, linked statically, in an image of its own (upstream's: one file, user 65535, entrypoint /pause). */
 async function buildPause(c: BuildContext): Promise<void> {
   const env = { ...process.env, GOFLAGS: '-mod=readonly' };
-  const k8sDir = (await exec(c.go, ['list', '-m', '-f', '{{.Dir}}', 'k8s.io/kubernetes'], { cwd: KUBERNETES_NODE_MODULE, env, timeoutMs: 10 * 60_000 })).stdout.trim();
+  const k8sDir = (
+    await exec(c.go, ['list', '-m', '-f', '{{.Dir}}', 'k8s.io/kubernetes'], { cwd: KUBERNETES_NODE_MODULE, env, timeoutMs: 10 * 60_000 })
+  ).stdout.trim();
   const rootfs = join(c.out, 'rootfs');
   await mkdir(rootfs);
-  await exec('nice', ['-n', '19', 'gcc', '-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${c.version}-migbench`, '-o', join(rootfs, 'pause'), join(k8sDir, 'build/pause/linux/pause.c')], { timeoutMs: 5 * 60_000 });
+  await exec(
+    'nice',
+    [
+      '-n',
+      '19',
+      'gcc',
+      '-Os',
+      '-Wall',
+      '-Werror',
+      '-static',
+      `-DVERSION=v${c.version}-migbench`,
+      '-o',
+      join(rootfs, 'pause'),
+      join(k8sDir, 'build/pause/linux/pause.c'),
+    ],
+    { timeoutMs: 5 * 60_000 },
+  );
   await chmod(join(rootfs, 'pause'), 0o755);
   await writeOciArchive(rootfs, PAUSE_IMAGE, { entrypoint: ['/pause'], user: '65535:65535' }, join(c.out, 'pause.tar'));
   await rename(join(rootfs, 'pause'), join(c.out, 'pause'));

@@ -35,7 +35,9 @@ export async function writeOciArchive(rootfs: string, imageName: string, config:
   const work = await mkdtemp(`${file}.work-`);
   try {
     const layerTar = join(work, 'layer.tar');
-    await exec('tar', ['--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '-C', rootfs, '-cf', layerTar, '.'], { timeoutMs: 10 * 60_000 });
+    await exec('tar', ['--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '-C', rootfs, '-cf', layerTar, '.'], {
+      timeoutMs: 10 * 60_000,
+    });
     return await packOciArchive(work, layerTar, imageName, { config }, file);
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -43,7 +45,13 @@ export async function writeOciArchive(rootfs: string, imageName: string, config:
 }
 
 /** The layout around one uncompressed layer (moved into it), tarred to `file`. */
-async function packOciArchive(work: string, layerTar: string, imageName: string, options: { config: OciImageConfig; manifestAnnotations?: Record<string, string> }, file: string): Promise<OciArchive> {
+async function packOciArchive(
+  work: string,
+  layerTar: string,
+  imageName: string,
+  options: { config: OciImageConfig; manifestAnnotations?: Record<string, string> },
+  file: string,
+): Promise<OciArchive> {
   const { config } = options;
   const blobs = join(work, 'layout', 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
@@ -82,11 +90,20 @@ async function packOciArchive(work: string, layerTar: string, imageName: string,
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { architecture: 'amd64', os: 'linux' }, annotations: { [CONTAINERD_IMAGE_NAME]: imageName, [OCI_REF_NAME]: tag } }],
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          platform: { architecture: 'amd64', os: 'linux' },
+          annotations: { [CONTAINERD_IMAGE_NAME]: imageName, [OCI_REF_NAME]: tag },
+        },
+      ],
     }),
   );
   const partial = `${file}.partial`;
-  await exec('tar', ['--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '-C', join(work, 'layout'), '-cf', partial, '.'], { timeoutMs: 10 * 60_000 });
+  await exec('tar', ['--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '-C', join(work, 'layout'), '-cf', partial, '.'], {
+    timeoutMs: 10 * 60_000,
+  });
   await rename(partial, file);
   return { file, manifestDigest: manifest.digest };
 }

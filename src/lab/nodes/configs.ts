@@ -174,7 +174,14 @@ export function kubeProxyConfig(node: NodeLayout, kubeconfig: string): string {
 
 /** kubelet's serving certificate, signed by the control plane's CA, naming the node's address. */
 export function writeServingCertificate(openssl: string, pkiDir: string, outDir: string, node: NodeLayout): Promise<CertificateFiles> {
-  return signCertificate(openssl, pkiDir, outDir, 'kubelet-serving', `/CN=system:node:${node.name}/O=system:nodes`, `extendedKeyUsage=serverAuth\nsubjectAltName=IP:${node.address},DNS:${node.name}`);
+  return signCertificate(
+    openssl,
+    pkiDir,
+    outDir,
+    'kubelet-serving',
+    `/CN=system:node:${node.name}/O=system:nodes`,
+    `extendedKeyUsage=serverAuth\nsubjectAltName=IP:${node.address},DNS:${node.name}`,
+  );
 }
 
 /** A key and a certificate for `subject` with `extensions`, signed by the CA in pkiDir, as outDir/<name>.{key,crt}. */
@@ -187,8 +194,29 @@ async function signCertificate(openssl: string, pkiDir: string, outDir: string, 
   const run = (args: string[]) => exec(openssl, args, { cwd: outDir, timeoutMs: 30_000 });
   await writeFile(ext, `[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`);
   await run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
-  const serial = randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
-  await run(['x509', '-req', '-in', csr, '-CA', join(pkiDir, 'ca.crt'), '-CAkey', join(pkiDir, 'ca.key'), '-set_serial', `0x${serial}`, '-days', '3650', '-out', crt, '-extfile', ext, '-extensions', 'v3']);
+  const serial = randomBytes(16)
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
+  await run([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(pkiDir, 'ca.crt'),
+    '-CAkey',
+    join(pkiDir, 'ca.key'),
+    '-set_serial',
+    `0x${serial}`,
+    '-days',
+    '3650',
+    '-out',
+    crt,
+    '-extfile',
+    ext,
+    '-extensions',
+    'v3',
+  ]);
   return { crt, key };
 }
 

@@ -14,19 +14,46 @@ import { API_CHAIN, BRIDGE, HOST_ADDRESS, NAME_PREFIX, NODE_NETWORK_PREFIX, type
 
 export async function createNodeNetwork(nodes: readonly NodeLayout[], apiPort: number): Promise<void> {
   if (!existsSync(`/sys/class/net/${BRIDGE}`)) {
-    await exec('ip', ['-batch', '-'], { input: [`link add ${BRIDGE} type bridge`, `addr add ${HOST_ADDRESS}/${NODE_NETWORK_PREFIX} dev ${BRIDGE}`, `link set ${BRIDGE} up`, ''].join('\n') });
+    await exec('ip', ['-batch', '-'], {
+      input: [`link add ${BRIDGE} type bridge`, `addr add ${HOST_ADDRESS}/${NODE_NETWORK_PREFIX} dev ${BRIDGE}`, `link set ${BRIDGE} up`, ''].join('\n'),
+    });
   }
   await exec('sysctl', ['-q', '-w', `net.ipv4.conf.${BRIDGE}.route_localnet=1`]);
   await exec('iptables', ['-w', '-t', 'nat', '-N', API_CHAIN], { allowFailure: true });
   await exec('iptables', ['-w', '-t', 'nat', '-F', API_CHAIN]);
-  await exec('iptables', ['-w', '-t', 'nat', '-A', API_CHAIN, '-i', BRIDGE, '-d', `${HOST_ADDRESS}/32`, '-p', 'tcp', '--dport', String(apiPort), '-j', 'DNAT', '--to-destination', `127.0.0.1:${apiPort}`]);
+  await exec('iptables', [
+    '-w',
+    '-t',
+    'nat',
+    '-A',
+    API_CHAIN,
+    '-i',
+    BRIDGE,
+    '-d',
+    `${HOST_ADDRESS}/32`,
+    '-p',
+    'tcp',
+    '--dport',
+    String(apiPort),
+    '-j',
+    'DNAT',
+    '--to-destination',
+    `127.0.0.1:${apiPort}`,
+  ]);
   const jump = ['PREROUTING', '-i', BRIDGE, '-j', API_CHAIN];
-  if ((await exec('iptables', ['-w', '-t', 'nat', '-C', ...jump], { allowFailure: true })).exitCode !== 0) await exec('iptables', ['-w', '-t', 'nat', '-I', ...jump]);
+  if ((await exec('iptables', ['-w', '-t', 'nat', '-C', ...jump], { allowFailure: true })).exitCode !== 0)
+    await exec('iptables', ['-w', '-t', 'nat', '-I', ...jump]);
 
   for (const node of nodes) {
     await exec('ip', ['netns', 'delete', node.netns], { allowFailure: true });
     await exec('ip', ['-batch', '-'], {
-      input: [`netns add ${node.netns}`, `link add ${node.hostVeth} type veth peer name eth0 netns ${node.netns}`, `link set ${node.hostVeth} master ${BRIDGE}`, `link set ${node.hostVeth} up`, ''].join('\n'),
+      input: [
+        `netns add ${node.netns}`,
+        `link add ${node.hostVeth} type veth peer name eth0 netns ${node.netns}`,
+        `link set ${node.hostVeth} master ${BRIDGE}`,
+        `link set ${node.hostVeth} up`,
+        '',
+      ].join('\n'),
     });
     const routes = nodes.filter((other) => other !== node).map((other) => `route add ${other.podCidr} via ${other.address}`);
     await exec('ip', ['-n', node.netns, '-batch', '-'], {

@@ -24,7 +24,13 @@ export interface NodeProcess {
  * migbench). nsenter --net, not `ip netns exec`: that one also makes a new mount namespace, and
  * kubelet must see the mounts its containerd makes (volumes, rootfs) and the other way round.
  */
-export function launchInNode(node: NodeLayout, name: string, binary: string, args: string[], env: NodeJS.ProcessEnv = process.env): { pid: number; exited: Promise<string> } {
+export function launchInNode(
+  node: NodeLayout,
+  name: string,
+  binary: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { pid: number; exited: Promise<string> } {
   const log = openSync(join(node.logDir, `${node.name}-${name}.log`), 'a');
   const child = spawn('nsenter', [`--net=${netnsPath(node)}`, '--', binary, ...args], { detached: true, stdio: ['ignore', log, log], env });
   closeSync(log);
@@ -40,7 +46,12 @@ export function launchInNode(node: NodeLayout, name: string, binary: string, arg
 export function nodeLogTail(node: NodeLayout, name: string, lines = 12): string {
   try {
     const text = readFileSync(join(node.logDir, `${node.name}-${name}.log`), 'utf8');
-    return text.trimEnd().split('\n').slice(-lines).map((l) => `  ${node.name} ${name}: ${l}`).join('\n');
+    return text
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((l) => `  ${node.name} ${name}: ${l}`)
+      .join('\n');
   } catch {
     return `  (no log ${join(node.logDir, `${node.name}-${name}.log`)})`;
   }
@@ -120,7 +131,10 @@ export async function killNodeProcesses(): Promise<string[]> {
   };
   const named = (names: string[]) => nodeProcesses().filter((p) => names.includes(p.name));
   const clients = named(['kubelet', 'kube-proxy']);
-  await end(clients.map((p) => p.pid), 5000);
+  await end(
+    clients.map((p) => p.pid),
+    5000,
+  );
   stopped.push(...clients.map((p) => `${p.name} (pid ${p.pid})`));
   // The pods get no grace here: stop means the cluster is gone (their owners drained them before if they wanted).
   for (let round = 0; round < 20; round++) {
@@ -131,11 +145,17 @@ export async function killNodeProcesses(): Promise<string[]> {
     await sleep(100);
   }
   const runtime = named(['containerd-shim-runc-v2', 'containerd']);
-  await end(runtime.map((p) => p.pid), 5000);
+  await end(
+    runtime.map((p) => p.pid),
+    5000,
+  );
   stopped.push(...runtime.map((p) => `${p.name} (pid ${p.pid})`));
   // The lab's registry (lab-registry.ts), last: nothing pulls any more.
   const registry = named(['registry']);
-  await end(registry.map((p) => p.pid), 5000);
+  await end(
+    registry.map((p) => p.pid),
+    5000,
+  );
   stopped.push(...registry.map((p) => `${p.name} (pid ${p.pid})`));
   return stopped;
 }

@@ -66,9 +66,13 @@ export async function startLabRegistry(binary: string): Promise<{ pid: number; e
   const deadline = performance.now() + 30_000;
   for (;;) {
     if (stopped) throw new Error(`migbench cluster: ${stopped}`);
-    const ok = await fetch(`http://${LAB_REGISTRY}/v2/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://${LAB_REGISTRY}/v2/`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { pid: child.pid, exited };
-    if (performance.now() > deadline) throw new Error(`migbench cluster: the registry did not answer on http://${LAB_REGISTRY}/v2/ within 30 s; log: ${REGISTRY_LOG}`);
+    if (performance.now() > deadline)
+      throw new Error(`migbench cluster: the registry did not answer on http://${LAB_REGISTRY}/v2/ within 30 s; log: ${REGISTRY_LOG}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

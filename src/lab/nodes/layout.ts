@@ -35,7 +35,14 @@ export const MAX_NODES = 6;
  * a start failure), so their values are saved before the first kubelet starts and restored by stop
  * and cleanup. The network ones kubelet and kube-proxy write are per network namespace: the node's.
  */
-export const KUBELET_HOST_SYSCTLS = ['vm/overcommit_memory', 'vm/panic_on_oom', 'kernel/panic', 'kernel/panic_on_oops', 'kernel/keys/root_maxkeys', 'kernel/keys/root_maxbytes'] as const;
+export const KUBELET_HOST_SYSCTLS = [
+  'vm/overcommit_memory',
+  'vm/panic_on_oom',
+  'kernel/panic',
+  'kernel/panic_on_oops',
+  'kernel/keys/root_maxkeys',
+  'kernel/keys/root_maxbytes',
+] as const;
 
 export interface NodeLayout {
   name: string;

@@ -103,7 +103,13 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     while (readyMs.size < layouts.length) {
       checkAbort();
       if (failed) throw new NodeClusterError(`migbench cluster: ${failed}`);
-      if (performance.now() > deadline) throw new NodeClusterError(`migbench cluster: nodes not Ready after 180 s: ${layouts.filter((n) => !readyMs.has(n.name)).map((n) => n.name).join(', ')}`);
+      if (performance.now() > deadline)
+        throw new NodeClusterError(
+          `migbench cluster: nodes not Ready after 180 s: ${layouts
+            .filter((n) => !readyMs.has(n.name))
+            .map((n) => n.name)
+            .join(', ')}`,
+        );
       for (const name of await readyNodes(core)) {
         if (readyMs.has(name) || !nodeStarts.has(name)) continue;
         readyMs.set(name, performance.now() - (nodeStarts.get(name) ?? started));
@@ -121,7 +127,13 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
       kubeconfig: controlPlane.kubeconfig,
       server: controlPlane.server,
       controlPlane,
-      nodes: layouts.map((n) => ({ name: n.name, address: n.address, podCidr: n.podCidr, containerdSocket: n.containerdSocket, readyMs: Math.round(readyMs.get(n.name) ?? 0) })),
+      nodes: layouts.map((n) => ({
+        name: n.name,
+        address: n.address,
+        podCidr: n.podCidr,
+        containerdSocket: n.containerdSocket,
+        readyMs: Math.round(readyMs.get(n.name) ?? 0),
+      })),
       registry: LAB_REGISTRY,
       binaries,
       startedAt: new Date().toISOString(),
@@ -137,7 +149,17 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
   }
 }
 
-async function startNode(node: NodeLayout, binaries: NodeBinaries, criu: string, images: string[], openssl: string, pkiDir: string, proxyKubeconfig: string, apiPort: number, progress: Progress): Promise<Array<Promise<string>>> {
+async function startNode(
+  node: NodeLayout,
+  binaries: NodeBinaries,
+  criu: string,
+  images: string[],
+  openssl: string,
+  pkiDir: string,
+  proxyKubeconfig: string,
+  apiPort: number,
+  progress: Progress,
+): Promise<Array<Promise<string>>> {
   for (const dir of [node.runDir, node.dataDir, node.logDir, node.podLogsDir, node.kubeletRoot]) await mkdir(dir, { recursive: true });
   const cniDir = join(node.runDir, 'cni');
   await mkdir(cniDir, { recursive: true });
@@ -158,7 +180,10 @@ async function startNode(node: NodeLayout, binaries: NodeBinaries, criu: string,
   const ctr = (args: string[], timeoutMs = 60_000) => exec(binaries.ctr, ['--address', node.containerdSocket, ...args], { timeoutMs, allowFailure: true });
   const t0 = performance.now();
   while ((await ctr(['version'], 5000)).exitCode !== 0) {
-    if (performance.now() - t0 > 30_000) throw new NodeClusterError(`migbench cluster: ${node.name}: containerd did not answer on ${node.containerdSocket} within 30 s\n${nodeLogTail(node, 'containerd')}`);
+    if (performance.now() - t0 > 30_000)
+      throw new NodeClusterError(
+        `migbench cluster: ${node.name}: containerd did not answer on ${node.containerdSocket} within 30 s\n${nodeLogTail(node, 'containerd')}`,
+      );
     await sleep(100);
   }
   for (const archive of images) {
@@ -199,7 +224,11 @@ function coreApi(kubeconfig: string): CoreV1Api {
 async function readyNodes(core: CoreV1Api): Promise<string[]> {
   const nodes = (await core.listNode().catch(() => ({ items: [] }))).items;
   return nodes
-    .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/not-ready')))
+    .filter(
+      (n) =>
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
+        !n.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/not-ready')),
+    )
     .map((n) => n.metadata?.name ?? '');
 }
 

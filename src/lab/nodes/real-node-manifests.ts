@@ -41,7 +41,10 @@ function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
     if (isPulledImage(c.image)) continue;
     hostPrograms = true;
     c.imagePullPolicy = 'Never';
-    c.volumeMounts = [...(c.volumeMounts ?? []).filter((m: { name: string }) => !isHostVolume(m.name)), ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, mountPath: d.path, readOnly: true }))];
+    c.volumeMounts = [
+      ...(c.volumeMounts ?? []).filter((m: { name: string }) => !isHostVolume(m.name)),
+      ...HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, mountPath: d.path, readOnly: true })),
+    ];
   }
   const volumes = (spec.volumes ?? []).filter((v: { name: string }) => !isHostVolume(v.name));
   spec.volumes = [

@@ -36,7 +36,12 @@ export const WORKLOAD_IMAGES: readonly WorkloadImage[] = [
     workload: 'video',
     name: 'docker.io/migbench/video:latest',
     appFiles: ['server.py'],
-    config: { entrypoint: ['python3', '/app/server.py'], cmd: ['--fps', '25', '--bitrate-kbps', '2000', '--gop-frames', '50', '--port', '8080'], env: PYTHON_ENV, workingDir: '/app' },
+    config: {
+      entrypoint: ['python3', '/app/server.py'],
+      cmd: ['--fps', '25', '--bitrate-kbps', '2000', '--gop-frames', '50', '--port', '8080'],
+      env: PYTHON_ENV,
+      workingDir: '/app',
+    },
   },
   {
     workload: 'ml-training',

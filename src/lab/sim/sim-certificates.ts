@@ -71,14 +71,41 @@ export async function writePki(openssl: string, pkiDir: string): Promise<Pki> {
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await run(['req', '-x509', '-new', ...ecKey, '-keyout', pki.caKey, '-out', pki.caCert, '-days', '3650', '-subj', '/CN=migbench-sim-ca']);
   const sign = async (name: string, subject: string, extensions: string) => {
-    await writeFile(join(pkiDir, `${name}.ext`), `[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`);
+    await writeFile(
+      join(pkiDir, `${name}.ext`),
+      `[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n${extensions}\n`,
+    );
     await run(['req', '-new', ...ecKey, '-keyout', join(pkiDir, `${name}.key`), '-out', join(pkiDir, `${name}.csr`), '-subj', subject]);
     await run([
-      'x509', '-req', '-in', join(pkiDir, `${name}.csr`), '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${randomSerial()}`,
-      '-days', '3650', '-out', join(pkiDir, `${name}.crt`), '-extfile', join(pkiDir, `${name}.ext`), '-extensions', 'v3',
+      'x509',
+      '-req',
+      '-in',
+      join(pkiDir, `${name}.csr`),
+      '-CA',
+      pki.caCert,
+      '-CAkey',
+      pki.caKey,
+      '-set_serial',
+      `0x${randomSerial()}`,
+      '-days',
+      '3650',
+      '-out',
+      join(pkiDir, `${name}.crt`),
+      '-extfile',
+      join(pkiDir, `${name}.ext`),
+      '-extensions',
+      'v3',
     ]);
   };
-  const sans = ['IP:127.0.0.1', 'IP:10.96.0.1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'];
+  const sans = [
+    'IP:127.0.0.1',
+    'IP:10.96.0.1',
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+  ];
   await sign('apiserver', '/CN=kube-apiserver', `extendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(',')}`);
   for (const [client, id] of Object.entries(CLIENTS)) {
     await sign(client, `/CN=${id.cn}${id.groups.map((g) => `/O=${g}`).join('')}`, 'extendedKeyUsage=clientAuth');
@@ -90,7 +117,9 @@ export async function writePki(openssl: string, pkiDir: string): Promise<Pki> {
 
 /** 128 random bits, positive (a leading bit of 1 would make the DER integer negative). */
 function randomSerial(): string {
-  return randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
+  return randomBytes(16)
+    .toString('hex')
+    .replace(/^[89a-f]/, '1');
 }
 
 /** The admin kubeconfig at <dir>/kubeconfig, and one per component (credentials embedded: self-contained files). */
@@ -102,7 +131,12 @@ export async function writeKubeconfigs(dir: string, server: string, pki: Pki): P
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: CONTEXT, cluster: { server, 'certificate-authority-data': await b64(pki.caCert) } }],
-      users: [{ name: CLIENTS[client].cn, user: { 'client-certificate-data': await b64(join(pkiDir, `${client}.crt`)), 'client-key-data': await b64(join(pkiDir, `${client}.key`)) } }],
+      users: [
+        {
+          name: CLIENTS[client].cn,
+          user: { 'client-certificate-data': await b64(join(pkiDir, `${client}.crt`)), 'client-key-data': await b64(join(pkiDir, `${client}.key`)) },
+        },
+      ],
       contexts: [{ name: CONTEXT, context: { cluster: CONTEXT, user: CLIENTS[client].cn, namespace: 'default' } }],
       'current-context': CONTEXT,
     };

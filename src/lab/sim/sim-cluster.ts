@@ -21,13 +21,30 @@ import { ensureControlPlane, type ControlPlane } from '../build/control-plane-bu
 import { ensureOpenssl, kubeconfigPath, pkiPaths, writeKubeconfigs, writePki } from './sim-certificates.ts';
 import { apiServerArgs, controllerManagerArgs, etcdArgs, freeLoopbackPorts, schedulerArgs, type SimClusterPorts } from './sim-command-lines.ts';
 import { CONTROL_PLANE_NODE, DEFAULT_WORKERS, fakeNodes, kwokArgs, nodesReady } from './sim-nodes.ts';
-import { SIM_CLUSTER_DIR, SimClusterError, launchDaemon, logTail, simClusterProcesses, stopSimCluster, type Launched, type SimProcess } from './sim-processes.ts';
+import {
+  SIM_CLUSTER_DIR,
+  SimClusterError,
+  launchDaemon,
+  logTail,
+  simClusterProcesses,
+  stopSimCluster,
+  type Launched,
+  type SimProcess,
+} from './sim-processes.ts';
 import { apiReady, etcdHealthy, healthz, waitFor } from './sim-readiness.ts';
 
 // What users of the sim cluster (the sim-cluster command, the tests) reach through this file.
 export { kubeconfigPath, writeImpersonatingKubeconfig } from './sim-certificates.ts';
 export { CONTROL_PLANE_NODE, DEFAULT_WORKERS } from './sim-nodes.ts';
-export { reapAbandonedSimClusters, SIM_CLUSTER_DIR, SIM_CLUSTER_TEST_ROOT, SimClusterError, simClusterProcesses, stopSimCluster, type SimProcess } from './sim-processes.ts';
+export {
+  reapAbandonedSimClusters,
+  SIM_CLUSTER_DIR,
+  SIM_CLUSTER_TEST_ROOT,
+  SimClusterError,
+  simClusterProcesses,
+  stopSimCluster,
+  type SimProcess,
+} from './sim-processes.ts';
 
 export interface SimClusterOptions {
   /** Where the instance lives; default /run/migbench-sim. */
@@ -150,9 +167,16 @@ async function startOnce(options: SimClusterOptions, binaries: ControlPlane, ope
     for (const node of fakeNodes(workers)) await core.createNode({ body: node });
     await step(`nodes Ready and schedulable: ${state.nodes.join(', ')}`, 120_000, () => nodesReady(core, state.nodes));
     await step('service account default/default created', 60_000, () =>
-      core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(() => true, () => false),
+      core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(
+        () => true,
+        () => false,
+      ),
     );
-    await step('kube-controller-manager and kube-scheduler /healthz ok', 60_000, async () => (await healthz(ports.controllerManager)) && (await healthz(ports.scheduler)));
+    await step(
+      'kube-controller-manager and kube-scheduler /healthz ok',
+      60_000,
+      async () => (await healthz(ports.controllerManager)) && (await healthz(ports.scheduler)),
+    );
     state.startupMs = performance.now() - started;
     await writeFile(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
     giveUp.abort();

@@ -110,11 +110,15 @@ export function schedulerArgs(dir: string, p: SimClusterPorts, kubeconfig: strin
 /** Five distinct free ports on 127.0.0.1 (held open together, so no two are the same). */
 export async function freeLoopbackPorts(): Promise<SimClusterPorts> {
   const servers = await Promise.all(
-    Array.from({ length: 5 }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: 5 },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

@@ -64,7 +64,12 @@ export function launchDaemon(dir: string, name: string, binary: string, args: st
 export function logTail(dir: string, name: string, lines = 15): string {
   try {
     const text = readFileSync(join(dir, 'logs', `${name}.log`), 'utf8');
-    return text.trimEnd().split('\n').slice(-lines).map((l) => `  ${name}: ${l}`).join('\n');
+    return text
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((l) => `  ${name}: ${l}`)
+      .join('\n');
   } catch {
     return `  (no log ${join(dir, 'logs', `${name}.log`)})`;
   }

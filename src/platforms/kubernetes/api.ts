@@ -39,8 +39,14 @@ export interface K8sObject extends KubernetesObject {
 
 // Plural resource names of the kinds migbench writes (for the printed paths; the client discovers them itself).
 const PLURAL: Record<string, string> = {
-  Pod: 'pods', Service: 'services', PersistentVolumeClaim: 'persistentvolumeclaims', Deployment: 'deployments', StatefulSet: 'statefulsets',
-  Podmigration: 'podmigrations', Node: 'nodes', PodDisruptionBudget: 'poddisruptionbudgets',
+  Pod: 'pods',
+  Service: 'services',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  Podmigration: 'podmigrations',
+  Node: 'nodes',
+  PodDisruptionBudget: 'poddisruptionbudgets',
 };
 
 function objectPath(apiVersion: string, kind: string, namespace: string | undefined, name?: string): string {
@@ -99,7 +105,11 @@ export class KubeApi {
 
   create<T extends K8sObject>(object: T): Promise<T> {
     return this.call(
-      { verb: 'POST', path: objectPath(object.apiVersion, object.kind, object.metadata.namespace), summary: `create ${object.kind} ${object.metadata.name}${summarize(object)}` },
+      {
+        verb: 'POST',
+        path: objectPath(object.apiVersion, object.kind, object.metadata.namespace),
+        summary: `create ${object.kind} ${object.metadata.name}${summarize(object)}`,
+      },
       () => this.cluster.objects.create(object, undefined, undefined, FIELD_MANAGER) as Promise<T>,
       object,
     );
@@ -133,7 +143,8 @@ export class KubeApi {
       { verb: 'POST', path, summary: `evict pod ${name} (policy/v1 Eviction, deleteOptions.gracePeriodSeconds=${gracePeriodSeconds})` },
       async () => {
         await this.cluster.core.createNamespacedPodEviction({
-          name, namespace: this.namespace,
+          name,
+          namespace: this.namespace,
           body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: this.namespace }, deleteOptions: { gracePeriodSeconds } },
         });
       },
@@ -148,12 +159,17 @@ export class KubeApi {
   setUnschedulable(node: string, unschedulable: boolean, runId: string): Promise<void> {
     // null removes the field (JSON merge patch): an uncordoned node looks as if never touched.
     const patch = {
-      apiVersion: 'v1', kind: 'Node',
+      apiVersion: 'v1',
+      kind: 'Node',
       metadata: { name: node, annotations: { [CORDONED_BY_ANNOTATION]: unschedulable ? cordonOwner(this.namespace, runId) : null } },
       spec: { unschedulable: unschedulable ? true : null },
     } as unknown as K8sObject;
     return this.call(
-      { verb: 'PATCH', path: objectPath('v1', 'Node', undefined, node), summary: `merge patch spec.unschedulable=${unschedulable} (${unschedulable ? 'cordon' : 'uncordon'} ${node})` },
+      {
+        verb: 'PATCH',
+        path: objectPath('v1', 'Node', undefined, node),
+        summary: `merge patch spec.unschedulable=${unschedulable} (${unschedulable ? 'cordon' : 'uncordon'} ${node})`,
+      },
       async () => {
         await this.cluster.objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
       },
@@ -185,13 +201,21 @@ export class KubeApi {
 function summarize(object: K8sObject): string {
   const parts: string[] = [];
   const labels = object.metadata.labels;
-  if (labels) parts.push(`labels ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  if (labels)
+    parts.push(
+      `labels ${Object.entries(labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`,
+    );
   const spec = object.spec ?? {};
   if (typeof spec.replicas === 'number' && object.kind !== 'Podmigration') parts.push(`replicas ${spec.replicas}`);
   const podSpec = object.kind === 'Pod' ? spec : spec.template?.spec;
-  const terms = podSpec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms as { matchFields?: { values?: string[] }[] }[] | undefined;
+  const terms = podSpec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms as
+    | { matchFields?: { values?: string[] }[] }[]
+    | undefined;
   if (terms) parts.push(`nodes ${terms.flatMap((t) => t.matchFields?.[0]?.values ?? []).join('|')}`);
-  if (object.kind === 'Podmigration') parts.push(`spec ${JSON.stringify({ action: spec.action, sourcePod: spec.sourcePod, destHost: spec.destHost, snapshotPath: spec.snapshotPath })}`);
+  if (object.kind === 'Podmigration')
+    parts.push(`spec ${JSON.stringify({ action: spec.action, sourcePod: spec.sourcePod, destHost: spec.destHost, snapshotPath: spec.snapshotPath })}`);
   if (object.kind === 'Service') parts.push(`type ${spec.type ?? 'ClusterIP'}`);
   return parts.length > 0 ? `: ${parts.join('; ')}` : '';
 }

@@ -30,7 +30,8 @@ export async function cleanupKubernetes(api: KubeApi, runId = 'cleanup'): Promis
     }
     for (const item of items) {
       // A Podmigration made through the REST API has no labels; it names a migbench pod (every workload's is migbench-*).
-      const ours = item.metadata.labels?.[MANAGED_BY_LABEL] === 'migbench' || (kind === PODMIGRATION_KIND && String(item.spec?.sourcePod ?? '').startsWith('migbench-'));
+      const ours =
+        item.metadata.labels?.[MANAGED_BY_LABEL] === 'migbench' || (kind === PODMIGRATION_KIND && String(item.spec?.sourcePod ?? '').startsWith('migbench-'));
       if (!ours) continue;
       await api.delete({ apiVersion, kind, metadata: { name: item.metadata.name, namespace: cluster.namespace } });
       removed.push(`${kind} ${cluster.namespace}/${item.metadata.name}`);

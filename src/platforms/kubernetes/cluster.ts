@@ -84,7 +84,9 @@ export function nodeInfo(node: V1Node): NodeInfo {
   const taints = node.spec?.taints ?? [];
   const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-  const keepOff = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute').map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect }));
+  const keepOff = taints
+    .filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute')
+    .map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect }));
   return {
     name: node.metadata!.name!,
     schedulable: node.spec?.unschedulable !== true,
@@ -112,7 +114,14 @@ export function connectCluster(options: ClusterOptions): Cluster {
   }
   if (options.context !== undefined) {
     if (!kubeConfig.getContextObject(options.context)) {
-      throw new ClusterError(`kubernetes.context: no context ${JSON.stringify(options.context)} in ${file} (it has: ${kubeConfig.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      throw new ClusterError(
+        `kubernetes.context: no context ${JSON.stringify(options.context)} in ${file} (it has: ${
+          kubeConfig
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     kubeConfig.setCurrentContext(options.context);
   }
@@ -162,31 +171,46 @@ export async function preflight(cluster: Cluster): Promise<NodeInfo[]> {
     await cluster.core.readNamespace({ name: cluster.namespace });
   } catch (err) {
     const status = apiStatus(err);
-    if (status === 404) throw new ClusterError(`kubernetes.namespace: namespace ${JSON.stringify(cluster.namespace)} does not exist on ${cluster.server}; create it (kubectl create namespace ${cluster.namespace}) or name another`);
-    if (status === 401 || status === 403) throw new ClusterError(`kubernetes.context: ${cluster.context} may not read namespace ${cluster.namespace} (${describeApiError(err)}); bind deploy/kubernetes/clusterrole.yaml to it`);
-    throw new ClusterError(`kubernetes.kubeconfig: the API server ${cluster.server} (context ${cluster.context}) did not answer (${describeApiError(err)}); check the kubeconfig and that the cluster is up`);
+    if (status === 404)
+      throw new ClusterError(
+        `kubernetes.namespace: namespace ${JSON.stringify(cluster.namespace)} does not exist on ${cluster.server}; create it (kubectl create namespace ${cluster.namespace}) or name another`,
+      );
+    if (status === 401 || status === 403)
+      throw new ClusterError(
+        `kubernetes.context: ${cluster.context} may not read namespace ${cluster.namespace} (${describeApiError(err)}); bind deploy/kubernetes/clusterrole.yaml to it`,
+      );
+    throw new ClusterError(
+      `kubernetes.kubeconfig: the API server ${cluster.server} (context ${cluster.context}) did not answer (${describeApiError(err)}); check the kubeconfig and that the cluster is up`,
+    );
   }
   try {
     const nodes = await cluster.core.listNode();
     return nodes.items.map(nodeInfo);
   } catch (err) {
-    throw new ClusterError(`kubernetes.context: ${cluster.context} may not list nodes (${describeApiError(err)}); bind deploy/kubernetes/clusterrole.yaml to it`);
+    throw new ClusterError(
+      `kubernetes.context: ${cluster.context} may not list nodes (${describeApiError(err)}); bind deploy/kubernetes/clusterrole.yaml to it`,
+    );
   }
 }
 
 /** Whether a pod with `tolerations` may run on a node with this taint (Kubernetes' matching rules). */
 function tolerates(tolerations: readonly Toleration[], taint: NodeTaint): boolean {
-  return tolerations.some((t) =>
-    (t.effect === undefined || t.effect === taint.effect) &&
-    (t.operator === 'Exists' ? t.key === undefined || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
+  return tolerations.some(
+    (t) =>
+      (t.effect === undefined || t.effect === taint.effect) &&
+      (t.operator === 'Exists' ? t.key === undefined || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')),
+  );
 }
 
 /** Why the scenario's pods cannot run on `node` (its nodeSelector's labels, an untolerated taint), or undefined. */
 function placementProblem(node: NodeInfo, wanted: WantedNodes): string | undefined {
-  const missing = Object.entries(wanted.nodeSelector ?? {}).filter(([k, v]) => node.labels?.[k] !== v).map(([k, v]) => `${k}=${v}`);
+  const missing = Object.entries(wanted.nodeSelector ?? {})
+    .filter(([k, v]) => node.labels?.[k] !== v)
+    .map(([k, v]) => `${k}=${v}`);
   if (missing.length > 0) return `does not carry kubernetes.nodeSelector's ${missing.join(', ')}`;
   const untolerated = (node.taints ?? []).filter((t) => !tolerates(wanted.tolerations ?? [], t));
-  if (untolerated.length > 0) return `has the taint ${untolerated.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')}, which kubernetes.tolerations does not tolerate`;
+  if (untolerated.length > 0)
+    return `has the taint ${untolerated.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')}, which kubernetes.tolerations does not tolerate`;
   return undefined;
 }
 
@@ -196,7 +220,10 @@ function placementProblem(node: NodeInfo, wanted: WantedNodes): string | undefin
  */
 export function chooseNodes(nodes: NodeInfo[], wanted: WantedNodes): { source: string; target: string } {
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  for (const [field, name] of [['kubernetes.sourceNode', wanted.sourceNode], ['kubernetes.targetNode', wanted.targetNode]] as const) {
+  for (const [field, name] of [
+    ['kubernetes.sourceNode', wanted.sourceNode],
+    ['kubernetes.targetNode', wanted.targetNode],
+  ] as const) {
     if (name === undefined) continue;
     const node = byName.get(name);
     if (!node) throw new ClusterError(`${field}: no node ${JSON.stringify(name)} in the cluster (nodes: ${nodes.map((n) => n.name).join(', ')})`);
@@ -209,13 +236,23 @@ export function chooseNodes(nodes: NodeInfo[], wanted: WantedNodes): { source: s
   const workers = nodes.filter((n) => n.schedulable && n.ready && !n.controlPlane && placementProblem(n, wanted) === undefined);
   const where = wanted.nodeSelector || wanted.tolerations ? ' its pods may run on (kubernetes.nodeSelector, kubernetes.tolerations)' : '';
   const source = wanted.sourceNode ?? workers.find((n) => n.name !== wanted.targetNode)?.name;
-  if (source === undefined) throw new ClusterError(`kubernetes.sourceNode: the cluster has no schedulable, ready worker node${where} to start the pod on (nodes: ${describeNodes(nodes)}); name one`);
+  if (source === undefined)
+    throw new ClusterError(
+      `kubernetes.sourceNode: the cluster has no schedulable, ready worker node${where} to start the pod on (nodes: ${describeNodes(nodes)}); name one`,
+    );
   const target = wanted.targetNode ?? workers.find((n) => n.name !== source)?.name;
-  if (target === undefined) throw new ClusterError(`kubernetes.targetNode: the cluster has no second schedulable, ready worker${where} to move the pod to (nodes: ${describeNodes(nodes)}); name one`);
-  if (!byName.get(target)!.schedulable) throw new ClusterError(`kubernetes.targetNode: node ${target} is cordoned (unschedulable); uncordon it or name another`);
+  if (target === undefined)
+    throw new ClusterError(
+      `kubernetes.targetNode: the cluster has no second schedulable, ready worker${where} to move the pod to (nodes: ${describeNodes(nodes)}); name one`,
+    );
+  if (!byName.get(target)!.schedulable)
+    throw new ClusterError(`kubernetes.targetNode: node ${target} is cordoned (unschedulable); uncordon it or name another`);
   return { source, target };
 }
 
 function describeNodes(nodes: NodeInfo[]): string {
-  return nodes.map((n) => `${n.name}${n.controlPlane ? ' (control plane)' : ''}${n.schedulable ? '' : ' (cordoned)'}${n.ready ? '' : ' (not ready)'}`).join(', ') || 'none';
+  return (
+    nodes.map((n) => `${n.name}${n.controlPlane ? ' (control plane)' : ''}${n.schedulable ? '' : ' (cordoned)'}${n.ready ? '' : ' (not ready)'}`).join(', ') ||
+    'none'
+  );
 }

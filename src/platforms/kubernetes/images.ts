@@ -42,26 +42,35 @@ export async function prePullImages(
 ): Promise<Record<string, number>> {
   if (options.images.length === 0) return {};
   const seconds: Record<string, number> = {};
-  const pods = options.nodes.map((node, i) => ({ node, name: `${PULL_POD_PREFIX}-${i}-${labelValue(options.runId).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(-30).replace(/^-+/, '')}` }));
+  const pods = options.nodes.map((node, i) => ({
+    node,
+    name: `${PULL_POD_PREFIX}-${i}-${labelValue(options.runId)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(-30)
+      .replace(/^-+/, '')}`,
+  }));
   const started = performance.now();
   try {
     for (const { node, name } of pods) {
-      await cluster.core.createNamespacedPod({
-        namespace: cluster.namespace,
-        body: {
-          metadata: { name, labels: { [MANAGED_BY_LABEL]: 'migbench', [RUN_LABEL]: labelValue(options.runId) } },
-          spec: {
-            nodeName: node,
-            restartPolicy: 'Never',
-            terminationGracePeriodSeconds: 0,
-            ...(options.pullSecrets.length ? { imagePullSecrets: options.pullSecrets.map((s) => ({ name: s })) } : {}),
-            ...(options.tolerations ? { tolerations: options.tolerations as never } : {}),
-            containers: options.images.map((image, j) => ({ name: `pull-${j}`, image, imagePullPolicy: 'IfNotPresent', command: ['true'] })),
+      await cluster.core
+        .createNamespacedPod({
+          namespace: cluster.namespace,
+          body: {
+            metadata: { name, labels: { [MANAGED_BY_LABEL]: 'migbench', [RUN_LABEL]: labelValue(options.runId) } },
+            spec: {
+              nodeName: node,
+              restartPolicy: 'Never',
+              terminationGracePeriodSeconds: 0,
+              ...(options.pullSecrets.length ? { imagePullSecrets: options.pullSecrets.map((s) => ({ name: s })) } : {}),
+              ...(options.tolerations ? { tolerations: options.tolerations as never } : {}),
+              containers: options.images.map((image, j) => ({ name: `pull-${j}`, image, imagePullPolicy: 'IfNotPresent', command: ['true'] })),
+            },
           },
-        },
-      }).catch((err: unknown) => {
-        throw new ClusterError(`could not create the image pull pod on ${node}: ${describeApiError(err)}`);
-      });
+        })
+        .catch((err: unknown) => {
+          throw new ClusterError(`could not create the image pull pod on ${node}: ${describeApiError(err)}`);
+        });
     }
     const pending = new Map(pods.map((p) => [p.name, p.node]));
     while (pending.size > 0) {
@@ -70,17 +79,26 @@ export async function prePullImages(
         for (const c of pod.status?.containerStatuses ?? []) {
           const reason = c.state?.waiting?.reason;
           if (reason && PULL_FAILURES.has(reason)) {
-            throw new ClusterError(`kubernetes.images: node ${node} cannot pull ${c.image}: ${reason}${c.state?.waiting?.message ? ` (${c.state.waiting.message})` : ''}. Fix: push the image there (\`migbench images build --push REGISTRY\`), name a reference the nodes can pull, or give kubernetes.imagePullSecrets`);
+            throw new ClusterError(
+              `kubernetes.images: node ${node} cannot pull ${c.image}: ${reason}${c.state?.waiting?.message ? ` (${c.state.waiting.message})` : ''}. Fix: push the image there (\`migbench images build --push REGISTRY\`), name a reference the nodes can pull, or give kubernetes.imagePullSecrets`,
+            );
           }
         }
         const statuses = pod.status?.containerStatuses ?? [];
-        if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || (statuses.length === options.images.length && statuses.every((c) => c.state?.terminated))) {
+        if (
+          pod.status?.phase === 'Succeeded' ||
+          pod.status?.phase === 'Failed' ||
+          (statuses.length === options.images.length && statuses.every((c) => c.state?.terminated))
+        ) {
           seconds[node] = Math.round((performance.now() - started) / 100) / 10;
           pending.delete(name);
         }
       }
       if (pending.size === 0) break;
-      if (performance.now() - started > options.timeoutMs) throw new ClusterError(`kubernetes.images: the images were not pulled on ${[...pending.values()].join(', ')} within ${options.timeoutMs / 1000} s: ${options.images.join(', ')}`);
+      if (performance.now() - started > options.timeoutMs)
+        throw new ClusterError(
+          `kubernetes.images: the images were not pulled on ${[...pending.values()].join(', ')} within ${options.timeoutMs / 1000} s: ${options.images.join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
     return seconds;

@@ -38,14 +38,19 @@ export class KubeletApi {
   async checkpoint(node: KubeletEndpoint, namespace: string, pod: string, container: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
     const path = `/checkpoint/${encodeURIComponent(namespace)}/${encodeURIComponent(pod)}/${encodeURIComponent(container)}?timeout=${Math.ceil(timeoutMs / 1000)}`;
     const answer = await this.post(node, path, timeoutMs, signal);
-    if (answer.status !== 200) throw new KubeletApiError(`kubelet ${node.address}:${node.port} POST ${path.replace(/\?.*/, '')} answered ${answer.status}: ${answer.body.trim().slice(0, 400)}`, answer.status);
+    if (answer.status !== 200)
+      throw new KubeletApiError(
+        `kubelet ${node.address}:${node.port} POST ${path.replace(/\?.*/, '')} answered ${answer.status}: ${answer.body.trim().slice(0, 400)}`,
+        answer.status,
+      );
     let items: unknown;
     try {
       items = (JSON.parse(answer.body) as { items?: unknown }).items;
     } catch {
       items = undefined;
     }
-    if (!Array.isArray(items) || typeof items[0] !== 'string') throw new KubeletApiError(`kubelet ${node.address}:${node.port}: checkpoint answer names no archive: ${answer.body.slice(0, 200)}`);
+    if (!Array.isArray(items) || typeof items[0] !== 'string')
+      throw new KubeletApiError(`kubelet ${node.address}:${node.port}: checkpoint answer names no archive: ${answer.body.slice(0, 200)}`);
     return items[0];
   }
 
@@ -57,10 +62,16 @@ export class KubeletApi {
   async checkpointApi(node: KubeletEndpoint, namespace: string, signal?: AbortSignal): Promise<CheckpointApiState> {
     const answer = await this.post(node, `/checkpoint/${encodeURIComponent(namespace)}/migbench-no-such-pod/none`, 10_000, signal);
     if (answer.status === 404 && /page not found/i.test(answer.body)) {
-      return { enabled: false, reason: `kubelet on ${node.address} has no checkpoint API (feature gate ContainerCheckpoint off; it is on by default from Kubernetes 1.30)` };
+      return {
+        enabled: false,
+        reason: `kubelet on ${node.address} has no checkpoint API (feature gate ContainerCheckpoint off; it is on by default from Kubernetes 1.30)`,
+      };
     }
     if (answer.status === 401 || answer.status === 403) {
-      throw new KubeletApiError(`kubelet ${node.address}:${node.port} refused the checkpoint call (${answer.status}: ${answer.body.trim().slice(0, 200)}); the kubeconfig's user needs create on nodes/checkpoint (deploy/kubernetes/clusterrole.yaml, role migbench-nodes)`, answer.status);
+      throw new KubeletApiError(
+        `kubelet ${node.address}:${node.port} refused the checkpoint call (${answer.status}: ${answer.body.trim().slice(0, 200)}); the kubeconfig's user needs create on nodes/checkpoint (deploy/kubernetes/clusterrole.yaml, role migbench-nodes)`,
+        answer.status,
+      );
     }
     return { enabled: true };
   }
@@ -91,11 +102,17 @@ export class KubeletApi {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new KubeletApiError(`kubelet ${node.address}:${node.port}: no answer to POST ${path.replace(/\?.*/, '')} within ${timeoutMs} ms`)));
+      req.on('timeout', () =>
+        req.destroy(new KubeletApiError(`kubelet ${node.address}:${node.port}: no answer to POST ${path.replace(/\?.*/, '')} within ${timeoutMs} ms`)),
+      );
       req.on('error', (err: Error & { code?: string }) => {
         if (err instanceof KubeletApiError) return reject(err);
         const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(err.code ?? '') || /certificate/i.test(err.message);
-        reject(new KubeletApiError(`kubelet ${node.address}:${node.port}: ${err.message}${tls ? "; the kubelet's serving certificate is not signed by the kubeconfig's CA: set kubernetes.kubeletInsecureTls: true for self-signed kubelet certificates" : ''}`));
+        reject(
+          new KubeletApiError(
+            `kubelet ${node.address}:${node.port}: ${err.message}${tls ? "; the kubelet's serving certificate is not signed by the kubeconfig's CA: set kubernetes.kubeletInsecureTls: true for self-signed kubelet certificates" : ''}`,
+          ),
+        );
       });
       req.end();
     });

@@ -45,7 +45,11 @@ export function readWorkloadManifests(type: string): K8sObject[] {
 
 /** A label value: at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric. */
 export function labelValue(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]/g, '-').slice(-63).replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+  return text
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(-63)
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/[^A-Za-z0-9]+$/, '');
 }
 
 /**
@@ -57,9 +61,7 @@ export function nodeAffinity(nodes: string[], preferred?: string): Record<string
   return {
     nodeAffinity: {
       requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: nodes.map(byName) },
-      ...(preferred
-        ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: byName(preferred) }] }
-        : {}),
+      ...(preferred ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: byName(preferred) }] } : {}),
     },
   };
 }
@@ -96,7 +98,7 @@ function withStorageClass(claim: K8sObject, storageClass: string | undefined): K
  */
 function withAppFlags(podSpec: any, app: Pick<PodSpec, 'args' | 'env'>): any {
   const [container, ...others] = podSpec.containers ?? [];
-  if (!container) throw new Error('the workload manifest\'s pod has no container');
+  if (!container) throw new Error("the workload manifest's pod has no container");
   const env: { name: string; value?: string }[] = [...(container.env ?? [])];
   for (const [name, value] of Object.entries(app.env ?? {})) {
     const at = env.findIndex((e) => e.name === name);
@@ -118,7 +120,8 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   const template = structuredClone(deployment.spec.template) as TrialManifests['podTemplate'];
   const appLabels = { ...(deployment.spec.selector?.matchLabels ?? {}) } as Record<string, string>;
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...podMarks } };
-  if (options.podAnnotations && Object.keys(options.podAnnotations).length > 0) template.metadata.annotations = { ...template.metadata.annotations, ...options.podAnnotations };
+  if (options.podAnnotations && Object.keys(options.podAnnotations).length > 0)
+    template.metadata.annotations = { ...template.metadata.annotations, ...options.podAnnotations };
   template.spec = {
     ...(options.app ? withAppFlags(template.spec, options.app) : template.spec),
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a
@@ -127,7 +130,14 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
     ...(options.tolerations ? { tolerations: [...(template.spec?.tolerations ?? []), ...options.tolerations] } : {}),
     ...(options.nodeSelector ? { nodeSelector: { ...template.spec?.nodeSelector, ...options.nodeSelector } } : {}),
   };
-  const others = original.filter((o) => o !== deployment).map((o) => withMarks(o.kind === 'Service' ? exposedService(o, options.exposure) : o.kind === 'PersistentVolumeClaim' ? withStorageClass(o, options.storageClass) : o, marks));
+  const others = original
+    .filter((o) => o !== deployment)
+    .map((o) =>
+      withMarks(
+        o.kind === 'Service' ? exposedService(o, options.exposure) : o.kind === 'PersistentVolumeClaim' ? withStorageClass(o, options.storageClass) : o,
+        marks,
+      ),
+    );
   let owner: K8sObject;
   if (options.shape === 'deployment') {
     owner = withMarks(deployment, marks);
@@ -138,12 +148,31 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
     // fields (strategy, progressDeadlineSeconds…) do not exist on a StatefulSet.
     const service = others.find((o) => o.kind === 'Service');
     owner = {
-      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: withMarks(deployment, marks).metadata,
-      spec: { replicas: 1, serviceName: service?.metadata.name ?? deployment.metadata.name, selector: { matchLabels: { ...appLabels, [TRIAL_LABEL]: String(options.trial) } }, template },
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: withMarks(deployment, marks).metadata,
+      spec: {
+        replicas: 1,
+        serviceName: service?.metadata.name ?? deployment.metadata.name,
+        selector: { matchLabels: { ...appLabels, [TRIAL_LABEL]: String(options.trial) } },
+        template,
+      },
     };
   } else {
-    owner = { apiVersion: 'v1', kind: 'Pod', metadata: { name: deployment.metadata.name, namespace: options.namespace, labels: template.metadata.labels, ...(template.metadata.annotations ? { annotations: template.metadata.annotations } : {}) }, spec: template.spec };
+    owner = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: deployment.metadata.name,
+        namespace: options.namespace,
+        labels: template.metadata.labels,
+        ...(template.metadata.annotations ? { annotations: template.metadata.annotations } : {}),
+      },
+      spec: template.spec,
+    };
   }
-  const podSelector = Object.entries({ ...appLabels, [RUN_LABEL]: marks[RUN_LABEL], [TRIAL_LABEL]: String(options.trial) }).map(([k, v]) => `${k}=${v}`).join(',');
+  const podSelector = Object.entries({ ...appLabels, [RUN_LABEL]: marks[RUN_LABEL], [TRIAL_LABEL]: String(options.trial) })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return { objects: [...others, owner], owner, podTemplate: template, podSelector, appLabels };
 }

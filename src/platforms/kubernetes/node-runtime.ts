@@ -49,9 +49,10 @@ async function nodeRuntime(cluster: Cluster, node: V1Node): Promise<NodeRuntime>
     }
   };
   const [metrics, configz] = await Promise.all([read('metrics'), read('configz')]);
-  out.checkpointGate = metrics.text !== undefined
-    ? (checkpointGate(metrics.text) ?? 'unknown (the kubelet reports no kubernetes_feature_enabled for ContainerCheckpoint)')
-    : `unknown (the kubelet's /metrics through the node proxy: ${metrics.error})`;
+  out.checkpointGate =
+    metrics.text !== undefined
+      ? (checkpointGate(metrics.text) ?? 'unknown (the kubelet reports no kubernetes_feature_enabled for ContainerCheckpoint)')
+      : `unknown (the kubelet's /metrics through the node proxy: ${metrics.error})`;
   if (configz.text !== undefined) {
     try {
       const driver = (JSON.parse(configz.text) as { kubeletconfig?: { cgroupDriver?: string } }).kubeletconfig?.cgroupDriver;

@@ -36,15 +36,27 @@ export interface WatchedPod {
  * A failed pull counts: the run's images were pulled on both nodes before the first trial
  * (images.ts), so a pull failing in a trial will not heal within its ready timeout either.
  */
-const STUCK_REASONS = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'CrashLoopBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError', 'ErrImagePull', 'ImagePullBackOff']);
+const STUCK_REASONS = new Set([
+  'CreateContainerError',
+  'CreateContainerConfigError',
+  'RunContainerError',
+  'CrashLoopBackOff',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'ImageInspectError',
+  'ErrImagePull',
+  'ImagePullBackOff',
+]);
 const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 
 function containerProblem(statuses: NonNullable<NonNullable<RawPod['status']>['containerStatuses']>): string | undefined {
   for (const c of statuses) {
     const waiting = c.state?.waiting;
-    if (waiting?.reason && STUCK_REASONS.has(waiting.reason)) return `${waiting.reason}${PULL_REASONS.has(waiting.reason) && c.image ? ` (image ${c.image})` : ''}${waiting.message ? `: ${waiting.message}` : ''}`;
+    if (waiting?.reason && STUCK_REASONS.has(waiting.reason))
+      return `${waiting.reason}${PULL_REASONS.has(waiting.reason) && c.image ? ` (image ${c.image})` : ''}${waiting.message ? `: ${waiting.message}` : ''}`;
     const ended = c.state?.terminated ?? c.lastState?.terminated;
-    if (ended && ended.exitCode !== 0) return `container exited with code ${ended.exitCode}${ended.reason ? ` (${ended.reason})` : ''}${ended.message ? `: ${ended.message}` : ''}`;
+    if (ended && ended.exitCode !== 0)
+      return `container exited with code ${ended.exitCode}${ended.reason ? ` (${ended.reason})` : ''}${ended.message ? `: ${ended.message}` : ''}`;
   }
   return undefined;
 }
@@ -59,7 +71,17 @@ interface ContainerEnd {
 }
 
 interface RawPod {
-  metadata: { name: string; uid: string; creationTimestamp?: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: WatchedPod['ownerReferences']; resourceVersion?: string };
+  metadata: {
+    name: string;
+    uid: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: WatchedPod['ownerReferences'];
+    resourceVersion?: string;
+  };
   spec?: { nodeName?: string };
   status?: {
     phase?: string;
@@ -82,7 +104,16 @@ export interface PodWaiter {
 
 /** A dry run's waits: nothing was created, so nothing is awaited; the pod a wait would find is named by what it is. */
 export const dryRunPods: PodWaiter = {
-  waitForPod: async (what) => ({ name: what.startsWith('pod ') && !what.includes(' ', 4) ? what.slice(4) : `<${what}>`, uid: '', ready: true, terminating: false, deleted: false, labels: {}, annotations: {}, ownerReferences: [] }),
+  waitForPod: async (what) => ({
+    name: what.startsWith('pod ') && !what.includes(' ', 4) ? what.slice(4) : `<${what}>`,
+    uid: '',
+    ready: true,
+    terminating: false,
+    deleted: false,
+    labels: {},
+    annotations: {},
+    ownerReferences: [],
+  }),
   waitGone: async () => undefined,
 };
 
@@ -199,7 +230,9 @@ export class PodWatch implements PodWaiter {
             if (!this.resourceVersion) await this.relist();
             await this.connect();
           } catch (reconnectError) {
-            this.failure = new Error(`the pod watch ended (${String((err as Error)?.message ?? err)}) and could not be restarted: ${String((reconnectError as Error)?.message ?? reconnectError)}`);
+            this.failure = new Error(
+              `the pod watch ended (${String((err as Error)?.message ?? err)}) and could not be restarted: ${String((reconnectError as Error)?.message ?? reconnectError)}`,
+            );
             for (const listener of [...this.listeners]) listener();
           }
         })();
@@ -242,7 +275,10 @@ export class PodWatch implements PodWaiter {
     if (pod.node) emit('pod_scheduled', condition('PodScheduled')?.lastTransitionTime);
     const containers = raw?.status?.containerStatuses ?? [];
     if (containers.length > 0 && containers.every((c) => c.state?.running)) {
-      const started = containers.map((c) => c.state!.running!.startedAt ?? '').sort().at(-1);
+      const started = containers
+        .map((c) => c.state!.running!.startedAt ?? '')
+        .sort()
+        .at(-1);
       emit('containers_started', started);
     }
     if (pod.ready) {

@@ -18,13 +18,22 @@ export function restoreWindow(containerRuntimeVersion: string | undefined): Rest
   const runtime = containerRuntimeVersion ?? '(unknown)';
   const [kind, version] = runtime.split('://');
   if (kind === 'cri-o') {
-    return { unsupported: `runs ${runtime}: migbench restores checkpoint images through containerd only; CRI-O restores them (pulled from a registry) with [crio.checkpoint_restore] enabled in crio.conf, a path migbench does not have yet` };
+    return {
+      unsupported: `runs ${runtime}: migbench restores checkpoint images through containerd only; CRI-O restores them (pulled from a registry) with [crio.checkpoint_restore] enabled in crio.conf, a path migbench does not have yet`,
+    };
   }
   if (kind !== 'containerd') return { unsupported: `runs ${runtime}: migbench restores checkpoint images through containerd 2.1 to 2.3 only` };
   const v = parseVersion(version);
-  if (!v || compareVersions(v, [2, 0, 0]) < 0) return { unsupported: `runs containerd ${version}: checkpointing through the kubelet needs containerd ≥ 2.0, and the restore from a checkpoint image 2.1 to 2.3` };
-  if (compareVersions(v, [2, 1, 0]) < 0) return { unsupported: `runs containerd ${version}: containerd 2.0 checkpoints but cannot restore from a checkpoint image (that came in 2.1; 2.1 to 2.3 can)` };
-  if (compareVersions(v, [2, 4, 0]) >= 0) return { unsupported: `runs containerd ${version}: containerd 2.4 removed the restore from a checkpoint image in CreateContainer (2.1 to 2.3 have it)` };
+  if (!v || compareVersions(v, [2, 0, 0]) < 0)
+    return {
+      unsupported: `runs containerd ${version}: checkpointing through the kubelet needs containerd ≥ 2.0, and the restore from a checkpoint image 2.1 to 2.3`,
+    };
+  if (compareVersions(v, [2, 1, 0]) < 0)
+    return {
+      unsupported: `runs containerd ${version}: containerd 2.0 checkpoints but cannot restore from a checkpoint image (that came in 2.1; 2.1 to 2.3 can)`,
+    };
+  if (compareVersions(v, [2, 4, 0]) >= 0)
+    return { unsupported: `runs containerd ${version}: containerd 2.4 removed the restore from a checkpoint image in CreateContainer (2.1 to 2.3 have it)` };
   const offByDefault = (v[1] === 2 && v[2] >= 7) || (v[1] === 3 && v[2] >= 4);
   return { restore: offByDefault ? 'off by default: needs enable_experimental_restore_via_create = true' : 'on by default' };
 }

@@ -10,10 +10,7 @@ import { sleep } from '../../clock.ts';
 import type { Endpoint } from '../../model/endpoint.ts';
 import type { K8sObject, KubeApi } from './api.ts';
 
-export type Exposure =
-  | { via: 'nodePort'; nodeAddress?: string }
-  | { via: 'loadBalancer' }
-  | { via: 'address'; address: Endpoint };
+export type Exposure = { via: 'nodePort'; nodeAddress?: string } | { via: 'loadBalancer' } | { via: 'address'; address: Endpoint };
 
 /** How the scenario's `kubernetes` fields have the probes reach its Services; undefined: no app probes. */
 export function exposureOf(k8s: { probes: boolean; address?: string; expose?: 'nodePort' | 'loadBalancer'; nodeAddress?: string }): Exposure | undefined {
@@ -47,7 +44,8 @@ export function serviceEndpoint(service: K8sObject, exposure: Exposure, sourceNo
   const port = service.spec?.ports?.[0] as { port?: number; nodePort?: number } | undefined;
   const name = `Service ${service.metadata.name}`;
   if (exposure.via === 'nodePort') {
-    if (typeof port?.nodePort !== 'number') throw new Error(`${name} has no nodePort (type ${service.spec?.type ?? 'ClusterIP'}); expose: nodePort needs a NodePort Service`);
+    if (typeof port?.nodePort !== 'number')
+      throw new Error(`${name} has no nodePort (type ${service.spec?.type ?? 'ClusterIP'}); expose: nodePort needs a NodePort Service`);
     const host = exposure.nodeAddress ?? sourceNodeAddress;
     if (!host) throw new Error(`${name}: the source node has no InternalIP to reach its nodePort at; set kubernetes.nodeAddress`);
     return { host, port: port.nodePort };
@@ -64,7 +62,12 @@ const LOAD_BALANCER_POLL_MS = 250;
 
 /** serviceEndpoint of the applied Service, waiting (up to `timeoutMs`) for a load balancer's address. */
 export async function waitForServiceEndpoint(
-  api: KubeApi, applied: K8sObject, exposure: Exposure, sourceNodeAddress: string | undefined, timeoutMs: number, signal: AbortSignal,
+  api: KubeApi,
+  applied: K8sObject,
+  exposure: Exposure,
+  sourceNodeAddress: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<Endpoint> {
   const deadline = performance.now() + timeoutMs;
   let service = applied;
@@ -72,7 +75,9 @@ export async function waitForServiceEndpoint(
     const endpoint = serviceEndpoint(service, exposure, sourceNodeAddress);
     if (endpoint) return endpoint;
     if (performance.now() > deadline) {
-      throw new Error(`Service ${applied.metadata.name} got no load balancer address in ${timeoutMs} ms (status.loadBalancer.ingress is empty): does the cluster run a load balancer controller (e.g. MetalLB)? Otherwise use kubernetes.expose: nodePort`);
+      throw new Error(
+        `Service ${applied.metadata.name} got no load balancer address in ${timeoutMs} ms (status.loadBalancer.ingress is empty): does the cluster run a load balancer controller (e.g. MetalLB)? Otherwise use kubernetes.expose: nodePort`,
+      );
     }
     await sleep(LOAD_BALANCER_POLL_MS, signal);
     service = (await api.cluster.core.readNamespacedService({ name: applied.metadata.name, namespace: api.namespace })) as unknown as K8sObject;

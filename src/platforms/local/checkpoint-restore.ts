@@ -232,7 +232,10 @@ export class CheckpointRestore {
     try {
       const runtime = this.runtime.runtimeOf(request);
       pod.pid = await this.runtime.keepLogOnFailure(`${workDir}/restore.log`, `${pod.name}-criu-restore.log`, () =>
-        this.runtime.restore(runtime, pod, this.pods.cpus(pod.node), checkpoint.imagesDir, workDir, { lazyPages: lazy !== undefined, tcpEstablished: request.preserveIp }),
+        this.runtime.restore(runtime, pod, this.pods.cpus(pod.node), checkpoint.imagesDir, workDir, {
+          lazyPages: lazy !== undefined,
+          tcpEstablished: request.preserveIp,
+        }),
       );
       pod.restoredByCriu = runtime === 'criu';
     } catch (err) {

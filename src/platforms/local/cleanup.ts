@@ -36,7 +36,10 @@ export function imageDirs(store: string): string[] {
  */
 export async function unmountStoreMounts(stores: string[]): Promise<string[]> {
   const roots = stores.flatMap(imageDirs);
-  const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter(Boolean)
+  const mounted = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter(Boolean)
     // /proc/mounts escapes spaces and the like as octal; our paths have none, but never unmount a guess.
     .filter((m) => !m.includes('\\') && roots.some((root) => m === root || m.startsWith(`${root}/`)));
   const unmounted: string[] = [];
@@ -188,5 +191,7 @@ function tryRmdir(dir: string): boolean {
 }
 
 function processesRunning(binary: string): number[] {
-  return findProcesses((b) => b === binary).map((p) => p.pid).filter((pid) => pid !== process.pid);
+  return findProcesses((b) => b === binary)
+    .map((p) => p.pid)
+    .filter((pid) => pid !== process.pid);
 }

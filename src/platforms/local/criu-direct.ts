@@ -58,12 +58,27 @@ export class CriuDirect {
     // The stdio go with the images: the restore reads them from there.
     if (!options.preDump) await writeFile(`${images}/${DESCRIPTORS}`, JSON.stringify(stdioOf(pod.pid)));
     const args = [
-      action, '--tree', String(pod.pid), '--images-dir', images, '--work-dir', work, '--log-file', `${action}.log`, '-v4',
-      '--root', this.rootfs.path, '--manage-cgroups', '--freeze-cgroup', freezerCgroup(pod.containerId),
-      '--external', `net[${statSync(pod.network.netnsPath).ino}]:${NETNS_KEY}`,
+      action,
+      '--tree',
+      String(pod.pid),
+      '--images-dir',
+      images,
+      '--work-dir',
+      work,
+      '--log-file',
+      `${action}.log`,
+      '-v4',
+      '--root',
+      this.rootfs.path,
+      '--manage-cgroups',
+      '--freeze-cgroup',
+      freezerCgroup(pod.containerId),
+      '--external',
+      `net[${statSync(pod.network.netnsPath).ino}]:${NETNS_KEY}`,
       ...this.bindMounts(pod).flatMap((m) => ['--external', `mnt[${m.destination}]:${m.destination}`]),
       ...maskedFiles(pod.pid).flatMap((path) => ['--external', `mnt[${path}]:/dev/null`]),
-      '--config', pod.criuConfig,
+      '--config',
+      pod.criuConfig,
       ...(options.tcpEstablished ? ['--tcp-established'] : []),
       // Dirty-page tracking, as runc asks for it around pre-dumps.
       ...(options.preDump || options.parentPath ? ['--track-mem'] : []),
@@ -90,15 +105,35 @@ export class CriuDirect {
     // runc.ts's launcher (stdio pipes, exit status back), with the target's network namespace open on
     // NETNS_FD for CRIU: sh opens it ($0) and execs CRIU with it.
     const args = [
-      'sh', '-c', `exec "$@" ${NETNS_FD}<"$0"`, pod.network.netnsPath,
-      this.criu, 'restore', '--images-dir', images, '--work-dir', work, '--log-file', 'restore.log', '-v4', '--restore-detached',
-      '--pidfile', pod.files.pidFile, '--root', this.rootfs.path,
-      '--manage-cgroups', '--cgroup-root', `/${CGROUP_PARENT}/${pod.containerId}`,
-      '--inherit-fd', `fd[${NETNS_FD}]:${NETNS_KEY}`,
+      'sh',
+      '-c',
+      `exec "$@" ${NETNS_FD}<"$0"`,
+      pod.network.netnsPath,
+      this.criu,
+      'restore',
+      '--images-dir',
+      images,
+      '--work-dir',
+      work,
+      '--log-file',
+      'restore.log',
+      '-v4',
+      '--restore-detached',
+      '--pidfile',
+      pod.files.pidFile,
+      '--root',
+      this.rootfs.path,
+      '--manage-cgroups',
+      '--cgroup-root',
+      `/${CGROUP_PARENT}/${pod.containerId}`,
+      '--inherit-fd',
+      `fd[${NETNS_FD}]:${NETNS_KEY}`,
       ...stdio.flatMap((file, fd) => (file?.startsWith('pipe:') ? ['--inherit-fd', `fd[${fd}]:${file}`] : [])),
       ...this.bindMounts(pod).flatMap((m) => ['--external', `mnt[${m.destination}]:${m.source}`]),
-      '--external', 'mnt[/dev/null]:/dev/null',
-      '--config', pod.criuConfig,
+      '--external',
+      'mnt[/dev/null]:/dev/null',
+      '--config',
+      pod.criuConfig,
       ...(options.tcpEstablished ? ['--tcp-established'] : []),
     ];
     let rc: number;
@@ -119,7 +154,9 @@ export class CriuDirect {
 
   /** The pod's bind mounts as runc set them up (its bundle's config), each external to CRIU. */
   private bindMounts(pod: LocalPod): { source: string; destination: string }[] {
-    const config = JSON.parse(readFileSync(`${pod.files.bundleDir}/config.json`, 'utf8')) as { mounts: { type: string; source: string; destination: string }[] };
+    const config = JSON.parse(readFileSync(`${pod.files.bundleDir}/config.json`, 'utf8')) as {
+      mounts: { type: string; source: string; destination: string }[];
+    };
     return config.mounts.filter((m) => m.type === 'bind');
   }
 }
@@ -154,7 +191,12 @@ function stdioOf(pid: number): (string | null)[] {
 
 /** CRIU's own error lines from its log (the last few), for an error that says why. */
 function criuError(log: string, err?: unknown): string {
-  const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => /Error|error|fail/.test(l)).slice(-4) : [];
+  const lines = existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => /Error|error|fail/.test(l))
+        .slice(-4)
+    : [];
   if (lines.length > 0) return lines.map((l) => l.trim()).join(' | ');
   return err instanceof CommandError ? err.message : String(err ?? `no CRIU log at ${log}`);
 }

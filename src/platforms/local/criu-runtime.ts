@@ -37,7 +37,12 @@ export class CriuRuntime {
     if (runtime === 'runc') return this.parts.runc.checkpoint(p.containerId, p.files, images, work, options);
     const [address, port] = options.pageServer?.split(':') ?? [];
     const pageServer = address && port ? { address, port: Number(port) } : undefined;
-    return this.parts.direct.dump(p, images, work, { tcpEstablished: options.tcpEstablished ?? false, parentPath: options.parentPath, preDump: options.preDump, pageServer });
+    return this.parts.direct.dump(p, images, work, {
+      tcpEstablished: options.tcpEstablished ?? false,
+      parentPath: options.parentPath,
+      preDump: options.preDump,
+      pageServer,
+    });
   }
 
   /** A post-copy dump that keeps serving pages (runc only). */
@@ -46,7 +51,14 @@ export class CriuRuntime {
   }
 
   /** Restores `images` as `pod` on its node; returns the restored init's pid. */
-  restore(runtime: CriuRuntimeName, pod: LocalPod, cpus: string, images: string, work: string, options: { tcpEstablished: boolean; lazyPages: boolean }): Promise<number> {
+  restore(
+    runtime: CriuRuntimeName,
+    pod: LocalPod,
+    cpus: string,
+    images: string,
+    work: string,
+    options: { tcpEstablished: boolean; lazyPages: boolean },
+  ): Promise<number> {
     return runtime === 'criu'
       ? this.parts.direct.restore(pod, cpus, images, work, { tcpEstablished: options.tcpEstablished })
       : this.parts.runc.restore(pod.containerId, pod.files, images, work, options);

@@ -18,7 +18,8 @@ export class DumpFreezer {
     this.pod = pod;
     this.harness = request.freezer === 'harness';
     this.freezer = request.freezer === 'harness' || request.freezer === 'action-script' ? containerFreezer(pod.containerId) : undefined;
-    this.script = request.freezer === 'action-script' ? { path: `${dirname(pod.criuConfig)}/freeze.sh`, report: `${dirname(pod.criuConfig)}/freeze.report` } : undefined;
+    this.script =
+      request.freezer === 'action-script' ? { path: `${dirname(pod.criuConfig)}/freeze.sh`, report: `${dirname(pod.criuConfig)}/freeze.report` } : undefined;
   }
 
   /** The freezer the request asks for, its action script (if any) written. */

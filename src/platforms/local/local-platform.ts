@@ -63,7 +63,13 @@ export class LocalPlatform implements CheckpointingRuntime {
     const rootfs = prepareRootfs();
     this.pods = new LocalPods({ nodes: options.nodes, cpusets: this.cpusets, checkpointDir, logDir }, this.network, runc, rootfs);
     const direct = new CriuDirect(options.tools.criu, rootfs);
-    this.criu = new CheckpointRestore({ nodes: options.nodes, checkpointDir, logDir, criu: options.tools.criu, runtime: options.runtime ?? 'runc' }, this.pods, this.network, runc, direct);
+    this.criu = new CheckpointRestore(
+      { nodes: options.nodes, checkpointDir, logDir, criu: options.tools.criu, runtime: options.runtime ?? 'runc' },
+      this.pods,
+      this.network,
+      runc,
+      direct,
+    );
   }
 
   /** Takes the host lock, clears leftovers of an earlier crashed run, and sets up the bridge and NAT chains. */

@@ -41,9 +41,17 @@ export async function createNodeLinks(ip: string, tc: string, nodes: readonly st
     const veth = `${NODE_LINK_PREFIX}${index}`;
     await exec(ip, ['netns', 'delete', netns], { allowFailure: true });
     await exec(ip, ['-batch', '-'], {
-      input: [`netns add ${netns}`, `link add ${veth} type veth peer name link0 netns ${netns}`, `addr add ${linkAddress(index, 1)}/30 dev ${veth}`, `link set ${veth} up`, ''].join('\n'),
+      input: [
+        `netns add ${netns}`,
+        `link add ${veth} type veth peer name link0 netns ${netns}`,
+        `addr add ${linkAddress(index, 1)}/30 dev ${veth}`,
+        `link set ${veth} up`,
+        '',
+      ].join('\n'),
     });
-    await exec(ip, ['-n', netns, '-batch', '-'], { input: ['link set lo up', `addr add ${linkAddress(index, 2)}/30 dev link0`, 'link set link0 up', ''].join('\n') });
+    await exec(ip, ['-n', netns, '-batch', '-'], {
+      input: ['link set lo up', `addr add ${linkAddress(index, 2)}/30 dev link0`, 'link set link0 up', ''].join('\n'),
+    });
     await exec(tc, tbfArgs(veth, bandwidthMbit));
     await exec(ip, ['netns', 'exec', netns, tc, ...tbfArgs('link0', bandwidthMbit)]);
     links.set(node, { node, netns, hostAddress: linkAddress(index, 1), nodeAddress: linkAddress(index, 2), bandwidthMbit });

@@ -127,7 +127,8 @@ export class LocalPods {
   }
 
   requireNode(node: string): void {
-    if (!this.options.cpusets.has(node)) throw new Error(`no node ${JSON.stringify(node)} on this platform (nodes: ${[...this.options.cpusets.keys()].join(', ')})`);
+    if (!this.options.cpusets.has(node))
+      throw new Error(`no node ${JSON.stringify(node)} on this platform (nodes: ${[...this.options.cpusets.keys()].join(', ')})`);
   }
 
   /** Makes the pod's network and bundle; `octet` is an address reserved for it (a preserved IP), else a new one. */
@@ -141,7 +142,14 @@ export class LocalPods {
     const octet = reservedOctet ?? this.network.allocateAddress();
     const criuConfigFile = `${PODS_DIR}/${name}/criu.conf`;
     const pod: LocalPod = {
-      name, node, spec, containerId: id, octet, files, pid: 0, criuConfig: criuConfigFile,
+      name,
+      node,
+      spec,
+      containerId: id,
+      octet,
+      files,
+      pid: 0,
+      criuConfig: criuConfigFile,
       ip: this.network.address(octet),
       network: { netns: `migbench-${name}`, netnsPath: '', veth: `mbv${octet}`, ip: this.network.address(octet) },
     };

@@ -24,8 +24,20 @@ export interface BundleSpec {
 }
 
 const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 /** The OCI runtime config of a pod: its own pid, ipc, uts and mount namespaces, and the network namespace we made. */
@@ -180,8 +192,23 @@ export class Runc {
     await mkdir(workDir, { recursive: true });
     const rc = await launchDetached(
       [
-        this.paths.runc, '--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu,
-        'restore', '-d', '--image-path', imagesDir, '--work-path', workDir, '--bundle', files.bundleDir, '--pid-file', files.pidFile,
+        this.paths.runc,
+        '--log',
+        files.runcLog,
+        '--log-format',
+        'json',
+        '--criu',
+        this.paths.criu,
+        'restore',
+        '-d',
+        '--image-path',
+        imagesDir,
+        '--work-path',
+        workDir,
+        '--bundle',
+        files.bundleDir,
+        '--pid-file',
+        files.pidFile,
         ...(options.lazyPages ? ['--lazy-pages'] : []),
         ...(options.tcpEstablished ? ['--tcp-established'] : []),
         containerId,
@@ -216,21 +243,37 @@ export class Runc {
    * then do the source's processes end and runc exits. `ready` resolves when the images are written
    * and the page server listens (CRIU writes a NUL to the status fd), `done` when runc exits.
    */
-  lazyCheckpoint(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions & { pageServer: string }): LazyCheckpoint {
+  lazyCheckpoint(
+    containerId: string,
+    files: ContainerFiles,
+    imagesDir: string,
+    workDir: string,
+    options: CheckpointOptions & { pageServer: string },
+  ): LazyCheckpoint {
     const args = this.checkpointArgs(containerId, files, imagesDir, workDir, { ...options, lazyStatusFd: 3 });
     // runc wants a writable pipe as the status fd, and Node's child pipes are socketpairs it refuses;
     // sh's pipe to cat is a real pipe, and cat hands the NUL on to our stdout pipe.
-    const child = spawn('sh', ['-c', 'mkdir -p "$1" "$2" && shift 2 && "$@" 3>&1 >/dev/null 2>&1 | cat', 'migbench-lazy-dump', imagesDir, workDir, this.paths.runc, ...args], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-      detached: true,
-    });
+    const child = spawn(
+      'sh',
+      ['-c', 'mkdir -p "$1" "$2" && shift 2 && "$@" 3>&1 >/dev/null 2>&1 | cat', 'migbench-lazy-dump', imagesDir, workDir, this.paths.runc, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        detached: true,
+      },
+    );
     const exited = new Promise<number>((resolve) => {
       child.on('error', () => resolve(-1));
       child.on('exit', (code) => resolve(code ?? -1));
     });
     const ready = new Promise<void>((resolve, reject) => {
       child.stdout!.once('data', () => resolve());
-      void exited.then((code) => reject(new Error(`runc checkpoint --lazy-pages ${containerId} ended (exit ${code}) before its page server was ready: ${lastRuncError(files.runcLog).replace(/\s+/g, ' ')}`)));
+      void exited.then((code) =>
+        reject(
+          new Error(
+            `runc checkpoint --lazy-pages ${containerId} ended (exit ${code}) before its page server was ready: ${lastRuncError(files.runcLog).replace(/\s+/g, ' ')}`,
+          ),
+        ),
+      );
     });
     const done = exited.then((code) => {
       // sh reports cat's status, not runc's: runc's own verdict is its log's last error.
@@ -250,10 +293,25 @@ export class Runc {
     return { ready, done, kill };
   }
 
-  private checkpointArgs(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: CheckpointOptions & { lazyStatusFd?: number }): string[] {
+  private checkpointArgs(
+    containerId: string,
+    files: ContainerFiles,
+    imagesDir: string,
+    workDir: string,
+    options: CheckpointOptions & { lazyStatusFd?: number },
+  ): string[] {
     return [
-      '--log', files.runcLog, '--log-format', 'json', '--criu', this.paths.criu,
-      'checkpoint', '--image-path', imagesDir, '--work-path', workDir,
+      '--log',
+      files.runcLog,
+      '--log-format',
+      'json',
+      '--criu',
+      this.paths.criu,
+      'checkpoint',
+      '--image-path',
+      imagesDir,
+      '--work-path',
+      workDir,
       ...(options.pageServer ? ['--page-server', options.pageServer] : []),
       ...(options.tcpEstablished ? ['--tcp-established'] : []),
       // Relative to the images directory, as CRIU resolves it.
@@ -286,7 +344,10 @@ export class Runc {
 
   async list(): Promise<string[]> {
     const out = await exec(this.paths.runc, ['list', '-q'], { allowFailure: true });
-    return out.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    return out.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
 
   private async pid(files: ContainerFiles): Promise<number> {

@@ -38,7 +38,10 @@ export class ServiceRules {
   }
 
   async ensureBaseChains(): Promise<void> {
-    for (const [table, chain, hooks] of [['nat', SERVICES_CHAIN, NAT_HOOKS], ['filter', REJECT_CHAIN, FILTER_HOOKS]] as const) {
+    for (const [table, chain, hooks] of [
+      ['nat', SERVICES_CHAIN, NAT_HOOKS],
+      ['filter', REJECT_CHAIN, FILTER_HOOKS],
+    ] as const) {
       if (!(await this.succeeds(['-n', '-L', chain], table))) await this.ipt(['-N', chain], table);
       for (const hook of hooks) {
         if (!(await this.succeeds(['-C', hook, '-j', chain], table))) await this.ipt(['-I', hook, '1', '-j', chain], table);
@@ -55,7 +58,10 @@ export class ServiceRules {
     await this.remove(address);
     await this.ipt(['-N', chain]);
     await this.ipt(['-A', SERVICES_CHAIN, ...this.match(address), '-m', 'comment', '--comment', `migbench ${comment}`, '-j', chain]);
-    await this.ipt(['-A', REJECT_CHAIN, ...this.match(address), '-m', 'comment', '--comment', `migbench ${comment}`, '-j', 'REJECT', '--reject-with', 'tcp-reset'], 'filter');
+    await this.ipt(
+      ['-A', REJECT_CHAIN, ...this.match(address), '-m', 'comment', '--comment', `migbench ${comment}`, '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+      'filter',
+    );
   }
 
   async setEndpoint(address: Endpoint, target: Endpoint | null): Promise<void> {
@@ -80,7 +86,10 @@ export class ServiceRules {
     const chain = this.chainFor(address);
     this.chainsWithRule.delete(chain);
     const dport = `--dport ${address.port} `;
-    for (const [table, base] of [['nat', SERVICES_CHAIN], ['filter', REJECT_CHAIN]] as const) {
+    for (const [table, base] of [
+      ['nat', SERVICES_CHAIN],
+      ['filter', REJECT_CHAIN],
+    ] as const) {
       const rules = await this.ipt(['-S', base], table).catch(() => '');
       for (const line of rules.split('\n')) {
         if (line.startsWith(`-A ${base} `) && line.includes(dport)) {
@@ -102,7 +111,10 @@ export class ServiceRules {
 /** Removes every migbench chain and the jumps to it (cleanup after a crash). */
 export async function removeAllServiceRules(iptables: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const [table, base, hooks] of [['nat', SERVICES_CHAIN, NAT_HOOKS], ['filter', REJECT_CHAIN, FILTER_HOOKS]] as const) {
+  for (const [table, base, hooks] of [
+    ['nat', SERVICES_CHAIN, NAT_HOOKS],
+    ['filter', REJECT_CHAIN, FILTER_HOOKS],
+  ] as const) {
     const ipt = (args: string[]) => exec(iptables, ['-w', '5', '-t', table, ...args], { allowFailure: true });
     for (const hook of hooks) {
       while ((await ipt(['-C', hook, '-j', base])).exitCode === 0) {

@@ -18,7 +18,8 @@ export class TargetPods {
   /** Before the dump: makes the target now if the request asks for it. */
   async beforeDump(source: LocalPod, request: CheckpointRequest, events: EventRecorder): Promise<void> {
     if (request.targetPod !== 'before-dump') return;
-    if (request.preserveIp) throw new Error('targetPod: before-dump needs ip: new (with ip: preserve the target takes the source\'s address, free only after its dump)');
+    if (request.preserveIp)
+      throw new Error("targetPod: before-dump needs ip: new (with ip: preserve the target takes the source's address, free only after its dump)");
     const target = await this.pods.prepare(source.spec, request.targetNode, undefined, true);
     this.early.set(source.name, target);
     this.pods.emitCreated(target, events);

@@ -24,7 +24,10 @@ export function readTestSwitchDelay(env: NodeJS.ProcessEnv = process.env): { del
   const text = env[TEST_SWITCH_DELAY_ENV];
   if (text === undefined || text === '') return {};
   const m = /^(?:([a-z][a-z0-9-]*)=)?(\d+(?:\.\d+)?)$/.exec(text.trim());
-  if (!m) return { problem: `${TEST_SWITCH_DELAY_ENV}=${JSON.stringify(text)}: expected milliseconds (e.g. 80) or STRATEGY=MS (e.g. criu=80); unset it for a real measurement` };
+  if (!m)
+    return {
+      problem: `${TEST_SWITCH_DELAY_ENV}=${JSON.stringify(text)}: expected milliseconds (e.g. 80) or STRATEGY=MS (e.g. criu=80); unset it for a real measurement`,
+    };
   return { delay: { ...(m[1] ? { strategy: m[1] } : {}), delayMs: Number(m[2]) } };
 }
 

@@ -29,18 +29,18 @@ export function criuParts(t: CriuTrial): number[] {
   const nonNeg = (v: number) => Math.max(0, v);
   const memwrite = t.memwriteMs ?? 0;
   const memdump = t.memdumpMs ?? memwrite;
-  return [
-    t.freezingMs ?? 0,
-    nonNeg(memdump - memwrite),
-    memwrite,
-    t.frozenMs === undefined ? 0 : nonNeg(t.frozenMs - memdump),
-    t.restoreMs ?? 0,
-  ];
+  return [t.freezingMs ?? 0, nonNeg(memdump - memwrite), memwrite, t.frozenMs === undefined ? 0 : nonNeg(t.frozenMs - memdump), t.restoreMs ?? 0];
 }
 
 export async function criuPhasesSvg(trials: CriuTrial[]): Promise<string> {
   const values = trials.flatMap((t) =>
-    criuParts(t).map((ms, order) => ({ label: t.label, part: CRIU_PARTS[order]!.name, order, ms, description: `${t.label}: ${CRIU_PARTS[order]!.name} ${ms.toFixed(1)} ms` })),
+    criuParts(t).map((ms, order) => ({
+      label: t.label,
+      part: CRIU_PARTS[order]!.name,
+      order,
+      ms,
+      description: `${t.label}: ${CRIU_PARTS[order]!.name} ${ms.toFixed(1)} ms`,
+    })),
   );
   const spec = {
     width: 760,

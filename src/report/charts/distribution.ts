@@ -25,7 +25,14 @@ export async function distributionSvg(metric: string, points: DistributionPoint[
     description: `${p.group}, trial ${p.trial} (rep ${p.repetition}), ${p.status}: ${metric} ${p.value.toFixed(1)}`,
   }));
   // No band padding, so a band's centre (where the box is drawn) is STEP / 2 below its start, which is where yOffset counts from.
-  const y = { field: 'group', type: 'nominal', sort: groups, scale: { domain: groups, paddingInner: 0, paddingOuter: 0 }, title: null, axis: { labelLimit: 240 } } as const;
+  const y = {
+    field: 'group',
+    type: 'nominal',
+    sort: groups,
+    scale: { domain: groups, paddingInner: 0, paddingOuter: 0 },
+    title: null,
+    axis: { labelLimit: 240 },
+  } as const;
   const x = { field: 'value', type: 'quantitative', title: metric, scale: { zero: true } } as const;
   const spec = {
     width: 760,
@@ -43,8 +50,20 @@ export async function distributionSvg(metric: string, points: DistributionPoint[
           x,
           y,
           yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-1, 1], range: [STEP / 2 - 7, STEP / 2 + 7] } },
-          shape: { field: 'status', type: 'nominal', scale: { domain: ['ok', 'failed'], range: ['circle', 'cross'] }, title: 'trial', legend: { orient: 'right', direction: 'vertical' } },
-          color: { field: 'status', type: 'nominal', scale: { domain: ['ok', 'failed'], range: ['#222', COLORS.failed] }, title: 'trial', legend: { orient: 'right', direction: 'vertical' } },
+          shape: {
+            field: 'status',
+            type: 'nominal',
+            scale: { domain: ['ok', 'failed'], range: ['circle', 'cross'] },
+            title: 'trial',
+            legend: { orient: 'right', direction: 'vertical' },
+          },
+          color: {
+            field: 'status',
+            type: 'nominal',
+            scale: { domain: ['ok', 'failed'], range: ['#222', COLORS.failed] },
+            title: 'trial',
+            legend: { orient: 'right', direction: 'vertical' },
+          },
           description: { field: 'description' },
         },
       },

@@ -18,7 +18,10 @@ export interface HistoryChartInput {
 }
 
 /** One SVG per metric with history for this scenario; empty when the history has none. */
-export async function historyChartsSvg(input: HistoryChartInput, metrics: readonly string[] = HISTORY_CHART_METRICS): Promise<{ metric: string; svg: string }[]> {
+export async function historyChartsSvg(
+  input: HistoryChartInput,
+  metrics: readonly string[] = HISTORY_CHART_METRICS,
+): Promise<{ metric: string; svg: string }[]> {
   const out: { metric: string; svg: string }[] = [];
   const rows = input.rows.filter((r) => r.scenario === input.scenario);
   // Runs in the order they were appended: the x axis is the run's position, labelled by its start.
@@ -44,9 +47,15 @@ export async function historyChartsSvg(input: HistoryChartInput, metrics: readon
       height: 220,
       data: { values },
       layer: [
-        ...(currentRun !== undefined ? [{ data: { values: [{ run: currentRun }] }, mark: { type: 'rule', color: '#111', strokeDash: [4, 3] }, encoding: { x } }] : []),
+        ...(currentRun !== undefined
+          ? [{ data: { values: [{ run: currentRun }] }, mark: { type: 'rule', color: '#111', strokeDash: [4, 3] }, encoding: { x } }]
+          : []),
         { mark: { type: 'line', point: { filled: true, size: 30 } }, encoding: { x, y, color, description: { field: 'description' } } },
-        { transform: [{ filter: 'datum.current' }], mark: { type: 'point', size: 180, strokeWidth: 2.5, filled: false }, encoding: { x, y, color, description: { field: 'description' } } },
+        {
+          transform: [{ filter: 'datum.current' }],
+          mark: { type: 'point', size: 180, strokeWidth: 2.5, filled: false },
+          encoding: { x, y, color, description: { field: 'description' } },
+        },
       ],
     } as unknown as TopLevelSpec;
     out.push({ metric, svg: await renderSvg(spec) });

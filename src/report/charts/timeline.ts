@@ -52,7 +52,15 @@ export function downsampleSegments(segments: SampleSegment[], maxSegments = 500)
     const flush = () => {
       if (!acc) return;
       const state: SegmentState = acc.failed === 0 ? 'ok' : acc.failed === acc.samples ? 'failed' : 'partly failed';
-      push({ probe: acc.first.probe, state, errors: [...acc.errors].sort().join(', '), startMs: acc.first.startMs, endMs: acc.endMs, samples: acc.samples, failed: acc.failed });
+      push({
+        probe: acc.first.probe,
+        state,
+        errors: [...acc.errors].sort().join(', '),
+        startMs: acc.first.startMs,
+        endMs: acc.endMs,
+        samples: acc.samples,
+        failed: acc.failed,
+      });
       acc = undefined;
     };
     const push = (d: DisplaySegment) => {
@@ -167,7 +175,13 @@ export async function timelineSvg({ segments, events }: TimelineInput): Promise<
   }));
   const migrated = events.find((e) => e.event === 'migrated' && e.tMs > 0 && e.tMs <= d1);
 
-  const xEnc = { field: 'x', type: 'quantitative', scale: { domain: [d0, d1], nice: false, zero: false }, axis: { tickCount: 12 }, title: 't_ms (ms after the trigger)' } as const;
+  const xEnc = {
+    field: 'x',
+    type: 'quantitative',
+    scale: { domain: [d0, d1], nice: false, zero: false },
+    axis: { tickCount: 12 },
+    title: 't_ms (ms after the trigger)',
+  } as const;
   const yEnc = { field: 'y', type: 'quantitative', scale: { domain: [0, height], reverse: true, nice: false, zero: false }, axis: null } as const;
   const color = { field: 'color', type: 'nominal', scale: null } as const;
   const spec = {
@@ -175,11 +189,29 @@ export async function timelineSvg({ segments, events }: TimelineInput): Promise<
     height,
     layer: [
       ...(migrated && 0 >= d0
-        ? [{ data: { values: [{ x: 0, x2: migrated.tMs, y: lanesTop - 2, y2: height }] }, mark: { type: 'rect', color: COLORS.phase, opacity: 0.1 }, encoding: { x: xEnc, x2: { field: 'x2' }, y: yEnc, y2: { field: 'y2' }, description: { value: `migration: t_ms 0 to ${fmt(migrated.tMs)}` } } }]
+        ? [
+            {
+              data: { values: [{ x: 0, x2: migrated.tMs, y: lanesTop - 2, y2: height }] },
+              mark: { type: 'rect', color: COLORS.phase, opacity: 0.1 },
+              encoding: { x: xEnc, x2: { field: 'x2' }, y: yEnc, y2: { field: 'y2' }, description: { value: `migration: t_ms 0 to ${fmt(migrated.tMs)}` } },
+            },
+          ]
         : []),
-      { data: { values: rectRows }, mark: { type: 'rect' }, encoding: { x: xEnc, x2: { field: 'x2' }, y: yEnc, y2: { field: 'y2' }, color, description: { field: 'description' } } },
-      { data: { values: failedRows }, mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: xEnc, y: yEnc, y2: { field: 'y2' }, color, description: { field: 'description' } } },
-      { data: { values: eventRows }, mark: { type: 'rule', strokeWidth: 1, strokeDash: [3, 2] }, encoding: { x: xEnc, y: yEnc, y2: { field: 'y2' }, color, description: { field: 'description' } } },
+      {
+        data: { values: rectRows },
+        mark: { type: 'rect' },
+        encoding: { x: xEnc, x2: { field: 'x2' }, y: yEnc, y2: { field: 'y2' }, color, description: { field: 'description' } },
+      },
+      {
+        data: { values: failedRows },
+        mark: { type: 'rule', strokeWidth: 2 },
+        encoding: { x: xEnc, y: yEnc, y2: { field: 'y2' }, color, description: { field: 'description' } },
+      },
+      {
+        data: { values: eventRows },
+        mark: { type: 'rule', strokeWidth: 1, strokeDash: [3, 2] },
+        encoding: { x: xEnc, y: yEnc, y2: { field: 'y2' }, color, description: { field: 'description' } },
+      },
       ...(['left', 'right'] as const).map((align) => ({
         data: { values: eventRows.filter((e) => e.align === align) },
         mark: { type: 'text', fontSize: LABEL_FONT, baseline: 'alphabetic', align },

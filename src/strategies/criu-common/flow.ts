@@ -36,7 +36,15 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
       await platform.preDumpPod(ctx.pod, events);
     }
     events.emit(source, 'checkpoint', ctx.pod.name);
-    checkpoint = await platform.checkpointPod(ctx.pod, events, { transfer: how.transfer, targetNode: ctx.targetNode, preserveIp: how.preserveIp, freezer: how.freezer ?? 'criu', targetPod: how.targetPod ?? 'after-dump', pagePipes: how.pagePipes ?? 'sysctl', runtime: how.runtime });
+    checkpoint = await platform.checkpointPod(ctx.pod, events, {
+      transfer: how.transfer,
+      targetNode: ctx.targetNode,
+      preserveIp: how.preserveIp,
+      freezer: how.freezer ?? 'criu',
+      targetPod: how.targetPod ?? 'after-dump',
+      pagePipes: how.pagePipes ?? 'sysctl',
+      runtime: how.runtime,
+    });
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // The service never left the source; the platform thawed it and removed the partial images.
@@ -78,7 +86,14 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
  * the service comes back, and fail the trial saying so (always throws). A lazy dump cannot be
  * restored twice — its memory was served by the source's CRIU, which ended with the failed restore.
  */
-async function fallBack(ctx: MigrationContext, platform: CheckpointingRuntime, checkpoint: Checkpoint, how: CriuMigration, source: string, cause: unknown): Promise<never> {
+async function fallBack(
+  ctx: MigrationContext,
+  platform: CheckpointingRuntime,
+  checkpoint: Checkpoint,
+  how: CriuMigration,
+  source: string,
+  cause: unknown,
+): Promise<never> {
   const { events } = ctx;
   const why = messageOf(cause);
   const home = ctx.pod.node;

@@ -66,7 +66,13 @@ export function criuLabel(options: CriuOptions): string {
 export function criuProblems(options: CriuOptions): OptionProblem[] {
   // With ip: preserve the target takes the source's address, which is free only once the source is dumped.
   if (options.targetPod === 'before-dump' && options.ip === 'preserve') {
-    return [{ option: 'targetPod', expected: "after-dump with ip: preserve (the target pod takes the source's address, free only after its dump)", found: '"before-dump"' }];
+    return [
+      {
+        option: 'targetPod',
+        expected: "after-dump with ip: preserve (the target pod takes the source's address, free only after its dump)",
+        found: '"before-dump"',
+      },
+    ];
   }
   return [];
 }

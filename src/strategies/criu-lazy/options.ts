@@ -9,7 +9,9 @@ export const criuLazyOptions = z
     // Post-copy needs runc's lazy dump plumbing (status fd, page server kept running); criu-direct.ts has none.
     runtime: z
       .enum(['runc'])
-      .describe("Who drives CRIU for this strategy: runc only (post-copy needs runc's lazy dump plumbing). Unset: the platform's `local.runtime`. Local platform only.")
+      .describe(
+        "Who drives CRIU for this strategy: runc only (post-copy needs runc's lazy dump plumbing). Unset: the platform's `local.runtime`. Local platform only.",
+      )
       .optional(),
   })
   .strict()

@@ -13,6 +13,14 @@ export class CriuPageserverStrategy implements Strategy {
   }
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    return migrateWithCriu(ctx, { strategy: this.name, transfer: 'page-server', preserveIp: this.options.ip === 'preserve', freezer: this.options.freezer, targetPod: this.options.targetPod, pagePipes: this.options.pagePipes, runtime: this.options.runtime });
+    return migrateWithCriu(ctx, {
+      strategy: this.name,
+      transfer: 'page-server',
+      preserveIp: this.options.ip === 'preserve',
+      freezer: this.options.freezer,
+      targetPod: this.options.targetPod,
+      pagePipes: this.options.pagePipes,
+      runtime: this.options.runtime,
+    });
   }
 }

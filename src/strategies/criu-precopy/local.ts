@@ -22,7 +22,14 @@ export class CriuPrecopyStrategy implements Strategy {
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
     return migrateWithCriu(ctx, {
-      strategy: this.name, transfer: 'shared-store', preserveIp: this.options.ip === 'preserve', freezer: this.options.freezer, targetPod: this.options.targetPod, pagePipes: this.options.pagePipes, runtime: this.options.runtime, preDumps: this.options.preDumps,
+      strategy: this.name,
+      transfer: 'shared-store',
+      preserveIp: this.options.ip === 'preserve',
+      freezer: this.options.freezer,
+      targetPod: this.options.targetPod,
+      pagePipes: this.options.pagePipes,
+      runtime: this.options.runtime,
+      preDumps: this.options.preDumps,
     });
   }
 }

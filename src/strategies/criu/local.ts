@@ -14,6 +14,14 @@ export class CriuStrategy implements Strategy {
   }
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    return migrateWithCriu(ctx, { strategy: this.name, transfer: 'shared-store', preserveIp: this.options.ip === 'preserve', freezer: this.options.freezer, targetPod: this.options.targetPod, pagePipes: this.options.pagePipes, runtime: this.options.runtime });
+    return migrateWithCriu(ctx, {
+      strategy: this.name,
+      transfer: 'shared-store',
+      preserveIp: this.options.ip === 'preserve',
+      freezer: this.options.freezer,
+      targetPod: this.options.targetPod,
+      pagePipes: this.options.pagePipes,
+      runtime: this.options.runtime,
+    });
   }
 }

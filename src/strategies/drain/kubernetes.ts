@@ -10,7 +10,13 @@
 import { sleep } from '../../clock.ts';
 import { apiStatus, describeApiError } from '../../platforms/kubernetes/cluster.ts';
 import type { DrainStrategyOptions } from './options.ts';
-import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy } from '../entry/kubernetes-strategy.ts';
+import {
+  isServing,
+  type KubernetesMigrationContext,
+  type KubernetesMigrationOutcome,
+  type KubernetesPreflightContext,
+  type KubernetesStrategy,
+} from '../entry/kubernetes-strategy.ts';
 
 const SOURCE = 'strategy:drain';
 /** Between eviction attempts a PodDisruptionBudget refused (kubectl drain waits 5 s; a benchmark wants to see the moment it is allowed). */
@@ -28,7 +34,9 @@ export class KubernetesDrainStrategy implements KubernetesStrategy {
 
   async preflight({ sourceNode, forceControlPlane }: KubernetesPreflightContext): Promise<string[]> {
     if (!sourceNode.controlPlane || forceControlPlane) return [];
-    return [`kubernetes.sourceNode: ${sourceNode.name} is a control-plane node and the scenario drains it; name a worker, or set kubernetes.forceControlPlane: true`];
+    return [
+      `kubernetes.sourceNode: ${sourceNode.name} is a control-plane node and the scenario drains it; name a worker, or set kubernetes.forceControlPlane: true`,
+    ];
   }
 
   async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
@@ -53,7 +61,7 @@ export class KubernetesDrainStrategy implements KubernetesStrategy {
       );
       events.emit(SOURCE, 'ready', `${replacement.name} on ${replacement.node}`);
       // kubectl drain returns once the evicted pod is gone (a StatefulSet's replacement has its name: by uid).
-      await ctx.pods.waitGone(ctx.sourcePod.name, (this.options.gracePeriodSeconds * 1000) + ctx.readyTimeoutMs, ctx.signal, ctx.sourcePod.uid);
+      await ctx.pods.waitGone(ctx.sourcePod.name, this.options.gracePeriodSeconds * 1000 + ctx.readyTimeoutMs, ctx.signal, ctx.sourcePod.uid);
       events.emit(SOURCE, 'source_deleted', ctx.sourcePod.name);
       return { pod: replacement };
     } finally {
@@ -73,7 +81,10 @@ export class KubernetesDrainStrategy implements KubernetesStrategy {
       } catch (err) {
         if (apiStatus(err) !== 429) throw new Error(`drain: evicting ${ctx.sourcePod.name} failed (${describeApiError(err)})`);
         if (attempt === 1) ctx.events.emit(SOURCE, 'eviction_blocked', `${ctx.sourcePod.name}: ${describeApiError(err)}`);
-        if (performance.now() > deadline) throw new Error(`drain: a PodDisruptionBudget kept refusing the eviction of ${ctx.sourcePod.name} for ${ctx.readyTimeoutMs} ms (timing.readyTimeoutMs)`);
+        if (performance.now() > deadline)
+          throw new Error(
+            `drain: a PodDisruptionBudget kept refusing the eviction of ${ctx.sourcePod.name} for ${ctx.readyTimeoutMs} ms (timing.readyTimeoutMs)`,
+          );
         await sleep(EVICTION_RETRY_MS, ctx.signal);
       }
     }

@@ -14,6 +14,8 @@ export const drainOptions = z
       .default('deployment'),
   })
   .strict()
-  .describe("Kubernetes' default way of moving pods off a node (kubectl drain): cordon the source node, evict the pod, its controller creates the replacement.");
+  .describe(
+    "Kubernetes' default way of moving pods off a node (kubectl drain): cordon the source node, evict the pod, its controller creates the replacement.",
+  );
 
 export type DrainStrategyOptions = z.output<typeof drainOptions>;

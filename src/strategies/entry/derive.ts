@@ -18,7 +18,8 @@ export function strategyRegistry<const E extends readonly [AnyEntry, ...AnyEntry
   const byName = new Map<string, AnyEntry>();
   for (const entry of entries) {
     if (byName.has(entry.name)) throw new Error(`strategy ${entry.name} is listed twice`);
-    if (entry.options.shape.name.value !== entry.name) throw new Error(`strategy ${entry.name}: its options' name is ${String(entry.options.shape.name.value)}`);
+    if (entry.options.shape.name.value !== entry.name)
+      throw new Error(`strategy ${entry.name}: its options' name is ${String(entry.options.shape.name.value)}`);
     if (!entry.local && !entry.kubernetes) throw new Error(`strategy ${entry.name} has a move on no platform`);
     byName.set(entry.name, entry);
   }

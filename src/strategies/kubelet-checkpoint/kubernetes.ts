@@ -21,7 +21,14 @@ import type { WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
 import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
 import type { EventName } from '../../model/events.ts';
 import type { KubeletCheckpointStrategyOptions } from './options.ts';
-import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy, type KubernetesSupportContext } from '../entry/kubernetes-strategy.ts';
+import {
+  isServing,
+  type KubernetesMigrationContext,
+  type KubernetesMigrationOutcome,
+  type KubernetesPreflightContext,
+  type KubernetesStrategy,
+  type KubernetesSupportContext,
+} from '../entry/kubernetes-strategy.ts';
 import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason } from './support.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
@@ -66,10 +73,14 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     // Checked before any trial (unsupportedReason); here for a caller that did not.
     if (!kubelet || !nodes) throw new Error('kubelet-checkpoint: no node agent (`migbench agent install`)');
     const endpoint = ctx.sourceNode.kubelet;
-    if (!endpoint) throw new Error(`kubelet-checkpoint: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);
+    if (!endpoint)
+      throw new Error(`kubelet-checkpoint: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);
     const template = ctx.manifests.podTemplate;
     const containers = (template.spec.containers ?? []) as { name: string; image: string }[];
-    if (containers.length !== 1 || (template.spec.initContainers ?? []).length > 0) throw new Error(`kubelet-checkpoint: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`);
+    if (containers.length !== 1 || (template.spec.initContainers ?? []).length > 0)
+      throw new Error(
+        `kubelet-checkpoint: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`,
+      );
     const container = containers[0]!.name;
     const imageName = `${CHECKPOINT_IMAGE_PREFIX}${labelValue(sourcePod.name).toLowerCase()}:${labelValue(ctx.trialKey.replace(/\//g, '-')).toLowerCase()}`;
     if (api.dryRun) return this.dryRun(ctx, endpoint, container, imageName);
@@ -147,17 +158,32 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     emit('source_deleting', sourcePod.name);
     await this.waitForEndpoints(ctx, restored);
     emit('endpoint_switched', `${restored.name} only`);
-    await ctx.pods.waitGone(sourcePod.name, (SOURCE_GRACE_SECONDS * 1000) + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
+    await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
     emit('source_removed', sourcePod.name);
     return { pod: restored, ...(criu ? { criu } : {}), checkpointBytes: stored.bytes };
   }
 
   /** A dry run: the calls a trial would make, printed; the node steps between them named. */
-  private async dryRun(ctx: KubernetesMigrationContext, endpoint: { address: string; port: number }, container: string, imageName: string): Promise<KubernetesMigrationOutcome> {
+  private async dryRun(
+    ctx: KubernetesMigrationContext,
+    endpoint: { address: string; port: number },
+    container: string,
+    imageName: string,
+  ): Promise<KubernetesMigrationOutcome> {
     const { api, sourcePod } = ctx;
-    await api.external('POST', `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`, `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode}, build image ${imageName} and import it into its containerd`, async () => undefined);
+    await api.external(
+      'POST',
+      `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`,
+      `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode}, build image ${imageName} and import it into its containerd`,
+      async () => undefined,
+    );
     const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
-    await api.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: restoredName, namespace: api.namespace, labels: ctx.manifests.podTemplate.metadata.labels }, spec: { affinity: nodeAffinity([ctx.targetNode]), containers: [{ name: container, image: imageName }] } });
+    await api.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: restoredName, namespace: api.namespace, labels: ctx.manifests.podTemplate.metadata.labels },
+      spec: { affinity: nodeAffinity([ctx.targetNode]), containers: [{ name: container, image: imageName }] },
+    });
     await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
     return { pod: await ctx.pods.waitForPod(`pod ${restoredName}`, () => true, ctx.readyTimeoutMs, ctx.signal) };
   }
@@ -189,7 +215,8 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       const restoredReady = has(restored.uid).some((e) => e.conditions?.ready === true);
       const sourceServing = has(ctx.sourcePod.uid).some((e) => e.conditions?.serving !== false && e.conditions?.terminating !== true);
       if (restoredReady && !sourceServing) return;
-      if (performance.now() > deadline) throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restored.name} only`);
+      if (performance.now() > deadline)
+        throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restored.name} only`);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
     }

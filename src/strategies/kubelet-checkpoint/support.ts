@@ -13,12 +13,43 @@ import { compareVersions, parseVersion, restoreWindow } from '../../platforms/ku
 
 /** What kubelet-checkpoint asks of the API server and the kubelet, beyond what every strategy does. */
 const CHECKPOINT_PERMISSIONS = [
-  { verb: 'create', resource: 'nodes', subresource: 'checkpoint', group: '', why: "kubelet's checkpoint API (POST /checkpoint/… on port 10250)", role: 'migbench-nodes' },
+  {
+    verb: 'create',
+    resource: 'nodes',
+    subresource: 'checkpoint',
+    group: '',
+    why: "kubelet's checkpoint API (POST /checkpoint/… on port 10250)",
+    role: 'migbench-nodes',
+  },
   { verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io', why: "the Service's endpoints switching to the restored pod", role: 'migbench' },
   { verb: 'list', resource: 'pods', group: '', namespace: AGENT_NAMESPACE, why: 'finding the node agent on each node', role: 'migbench-agent-user' },
-  { verb: 'get', resource: 'pods', subresource: 'proxy', group: '', namespace: AGENT_NAMESPACE, why: "the node agent's steps, through the API server's pod proxy", role: 'migbench-agent-user' },
-  { verb: 'create', resource: 'pods', subresource: 'proxy', group: '', namespace: AGENT_NAMESPACE, why: "the node agent's steps, through the API server's pod proxy", role: 'migbench-agent-user' },
-  { verb: 'delete', resource: 'pods', subresource: 'proxy', group: '', namespace: AGENT_NAMESPACE, why: "removing a trial's archives and images through the node agent", role: 'migbench-agent-user' },
+  {
+    verb: 'get',
+    resource: 'pods',
+    subresource: 'proxy',
+    group: '',
+    namespace: AGENT_NAMESPACE,
+    why: "the node agent's steps, through the API server's pod proxy",
+    role: 'migbench-agent-user',
+  },
+  {
+    verb: 'create',
+    resource: 'pods',
+    subresource: 'proxy',
+    group: '',
+    namespace: AGENT_NAMESPACE,
+    why: "the node agent's steps, through the API server's pod proxy",
+    role: 'migbench-agent-user',
+  },
+  {
+    verb: 'delete',
+    resource: 'pods',
+    subresource: 'proxy',
+    group: '',
+    namespace: AGENT_NAMESPACE,
+    why: "removing a trial's archives and images through the node agent",
+    role: 'migbench-agent-user',
+  },
 ] as const;
 
 /** Each permission the kubeconfig's user lacks (SelfSubjectAccessReview), as a problem naming the fix. */
@@ -27,10 +58,18 @@ export async function checkpointPermissionProblems(cluster: Cluster): Promise<st
   const problems: string[] = [];
   for (const p of CHECKPOINT_PERMISSIONS) {
     const namespace = 'namespace' in p ? p.namespace : cluster.namespace;
-    const resourceAttributes = { verb: p.verb, group: p.group, resource: p.resource, ...('subresource' in p ? { subresource: p.subresource } : {}), ...(p.resource === 'nodes' ? {} : { namespace }) };
+    const resourceAttributes = {
+      verb: p.verb,
+      group: p.group,
+      resource: p.resource,
+      ...('subresource' in p ? { subresource: p.subresource } : {}),
+      ...(p.resource === 'nodes' ? {} : { namespace }),
+    };
     let allowed: boolean;
     try {
-      const review = await authorization.createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } } });
+      const review = await authorization.createSelfSubjectAccessReview({
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } },
+      });
       allowed = review.status?.allowed === true;
     } catch (err) {
       return [`kubernetes.context: ${cluster.context} may not ask the API server what it may do (SelfSubjectAccessReview: ${describeApiError(err)})`];
@@ -52,7 +91,12 @@ export async function agentProblems(cluster: Cluster, usedNodes: readonly string
 }
 
 /** Why these nodes cannot run kubelet-checkpoint, or undefined; reads only (the API probe checkpoints nothing). */
-export async function checkpointUnsupportedReason(nodes: readonly NodeInfo[], kubelet: KubeletApi, checkpointNodes: CheckpointNodes | undefined, namespace: string): Promise<string | undefined> {
+export async function checkpointUnsupportedReason(
+  nodes: readonly NodeInfo[],
+  kubelet: KubeletApi,
+  checkpointNodes: CheckpointNodes | undefined,
+  namespace: string,
+): Promise<string | undefined> {
   for (const node of nodes) {
     const kubeletVersion = parseVersion(node.kubeletVersion);
     if (!kubeletVersion || compareVersions(kubeletVersion, [1, 30, 0]) < 0) {

@@ -13,7 +13,13 @@ import { PODMIGRATION_API_VERSION, PODMIGRATION_KIND } from '../../platforms/kub
 import type { WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
 import type { PodmigrationStrategyOptions } from './options.ts';
 import { describeApiError } from '../../platforms/kubernetes/cluster.ts';
-import { isServing, type KubernetesMigrationContext, type KubernetesMigrationOutcome, type KubernetesPreflightContext, type KubernetesStrategy } from '../entry/kubernetes-strategy.ts';
+import {
+  isServing,
+  type KubernetesMigrationContext,
+  type KubernetesMigrationOutcome,
+  type KubernetesPreflightContext,
+  type KubernetesStrategy,
+} from '../entry/kubernetes-strategy.ts';
 
 const SOURCE = 'strategy:podmigration';
 /**
@@ -59,7 +65,9 @@ export class PodmigrationStrategy implements KubernetesStrategy {
   async preflight({ cluster }: KubernetesPreflightContext): Promise<string[]> {
     if (this.options.api === 'rest') {
       if (cluster.namespace === 'default') return [];
-      return [`--namespace ${cluster.namespace}: podmigration api: rest works in namespace default only (the operator's REST API creates its resources there); use api: resource, or namespace default`];
+      return [
+        `--namespace ${cluster.namespace}: podmigration api: rest works in namespace default only (the operator's REST API creates its resources there); use api: resource, or namespace default`,
+      ];
     }
     try {
       await cluster.objects.list(PODMIGRATION_API_VERSION, PODMIGRATION_KIND, cluster.namespace);
@@ -110,7 +118,7 @@ export class PodmigrationStrategy implements KubernetesStrategy {
     );
     const operator = operatorOf(restored, sourcePod);
     events.emit(SOURCE, 'ready', `${restored.name} on ${restored.node}`);
-    events.emit(SOURCE, 'operator', operator === 'test-double' ? 'test-double: restored by migbench\'s test double of the operator, not checkpointed' : 'real');
+    events.emit(SOURCE, 'operator', operator === 'test-double' ? "test-double: restored by migbench's test double of the operator, not checkpointed" : 'real');
     await ctx.pods.waitGone(sourcePod.name, ctx.readyTimeoutMs, ctx.signal);
     events.emit(SOURCE, 'source_deleted', sourcePod.name);
     return { pod: restored, operator };

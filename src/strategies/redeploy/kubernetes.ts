@@ -21,19 +21,29 @@ export class KubernetesRedeployStrategy implements KubernetesStrategy {
     const { api, events, sourcePod } = ctx;
     await api.deletePod(sourcePod.name, this.options.gracePeriodSeconds);
     events.emit(SOURCE, 'source_deleting', sourcePod.name);
-    await ctx.pods.waitGone(sourcePod.name, (this.options.gracePeriodSeconds * 1000) + ctx.readyTimeoutMs, ctx.signal);
+    await ctx.pods.waitGone(sourcePod.name, this.options.gracePeriodSeconds * 1000 + ctx.readyTimeoutMs, ctx.signal);
     events.emit(SOURCE, 'source_deleted', sourcePod.name);
     const template = ctx.manifests.podTemplate;
     const pod: K8sObject = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: sourcePod.name, namespace: api.namespace, labels: template.metadata.labels, ...(template.metadata.annotations ? { annotations: template.metadata.annotations } : {}) },
+      metadata: {
+        name: sourcePod.name,
+        namespace: api.namespace,
+        labels: template.metadata.labels,
+        ...(template.metadata.annotations ? { annotations: template.metadata.annotations } : {}),
+      },
       spec: { ...template.spec, affinity: nodeAffinity([ctx.targetNode]) },
     };
     await api.create(pod);
     ctx.created(pod);
     events.emit(SOURCE, 'pod_created', `${pod.metadata.name} on ${ctx.targetNode}`);
-    const ready = await ctx.pods.waitForPod(`pod ${pod.metadata.name} ready on ${ctx.targetNode}`, (p) => p.name === pod.metadata.name && p.uid !== sourcePod.uid && isServing(p), ctx.readyTimeoutMs, ctx.signal);
+    const ready = await ctx.pods.waitForPod(
+      `pod ${pod.metadata.name} ready on ${ctx.targetNode}`,
+      (p) => p.name === pod.metadata.name && p.uid !== sourcePod.uid && isServing(p),
+      ctx.readyTimeoutMs,
+      ctx.signal,
+    );
     events.emit(SOURCE, 'ready', `${ready.name} on ${ready.node}`);
     return { pod: ready };
   }

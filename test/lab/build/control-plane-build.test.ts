@@ -30,8 +30,16 @@ describe('the k8s-build wrapper module', () => {
   });
 
   it('declares a tool line for every binary the cache holds', () => {
-    const tools = /^tool \(\n([^)]*)\)/m.exec(goMod)?.[1]?.split('\n').map((l) => l.trim()).filter(Boolean);
-    expect(tools?.sort()).toEqual(Object.values(CONTROL_PLANE_BINARIES).map((b) => b.pkg).sort());
+    const tools = /^tool \(\n([^)]*)\)/m
+      .exec(goMod)?.[1]
+      ?.split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    expect(tools?.sort()).toEqual(
+      Object.values(CONTROL_PLANE_BINARIES)
+        .map((b) => b.pkg)
+        .sort(),
+    );
   });
 });
 

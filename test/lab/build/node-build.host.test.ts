@@ -26,32 +26,45 @@ describe('node component pins', () => {
     expect(differing).toEqual([]);
   });
 
-  it("the pause image's name is containerd's default sandbox image (pinned_images.sandbox)", async () => {
-    const binaries = await ensureNodeBinaries(() => undefined);
-    const dir = (await exec((await findGo()).path, ['list', '-m', '-f', '{{.Dir}}', 'github.com/containerd/containerd/v2'], { cwd: join(import.meta.dirname, '../../../src/lab/build/node-build/containerd'), timeoutMs: 120_000 })).stdout.trim();
-    const config = readFileSync(join(dir, 'internal/cri/config/config.go'), 'utf8');
-    expect(config).toContain(`DefaultSandboxImage = "${PAUSE_IMAGE}"`);
-    expect(binaries.pauseArchive).toMatch(/pause\.tar$/);
-  }, BUILD_TIMEOUT_MS);
+  it(
+    "the pause image's name is containerd's default sandbox image (pinned_images.sandbox)",
+    async () => {
+      const binaries = await ensureNodeBinaries(() => undefined);
+      const dir = (
+        await exec((await findGo()).path, ['list', '-m', '-f', '{{.Dir}}', 'github.com/containerd/containerd/v2'], {
+          cwd: join(import.meta.dirname, '../../../src/lab/build/node-build/containerd'),
+          timeoutMs: 120_000,
+        })
+      ).stdout.trim();
+      const config = readFileSync(join(dir, 'internal/cri/config/config.go'), 'utf8');
+      expect(config).toContain(`DefaultSandboxImage = "${PAUSE_IMAGE}"`);
+      expect(binaries.pauseArchive).toMatch(/pause\.tar$/);
+    },
+    BUILD_TIMEOUT_MS,
+  );
 });
 
 describe('built node components', () => {
-  it('report the pinned versions', async () => {
-    const b = await ensureNodeBinaries((line) => process.stderr.write(`${line}\n`));
-    const version = async (file: string, args = ['--version']) => (await exec(file, args, { timeoutMs: 30_000 })).stdout;
-    expect(await version(b.kubelet)).toContain('Kubernetes v1.36.3');
-    expect(await version(b.kubeProxy)).toContain('Kubernetes v1.36.3');
-    expect(await version(b.containerd)).toMatch(/containerd \S+ v2\.3\.\d+/);
-    expect(await version(b.ctr)).toMatch(/ctr \S+ v2\.3\.\d+/);
-    expect(await version(b.runc)).toMatch(/^runc version 1\.5\.\d+\n[\s\S]*seccomp/m);
-    // The lab's registry and kubectl (the kubelet's version).
-    expect(await version(b.registry)).toContain('github.com/distribution/distribution/v3 v3.1.2');
-    expect(await version(b.kubectl, ['version', '--client'])).toContain('Client Version: v1.36.3');
-    expect((await exec(join(b.pauseArchive, '..', 'pause'), ['-v'], { timeoutMs: 10_000 })).stdout).toContain('pause.c');
-    const index = JSON.parse((await exec('tar', ['-xOf', b.pauseArchive, './index.json'], { timeoutMs: 10_000 })).stdout) as {
-      manifests: Array<{ annotations: Record<string, string> }>;
-    };
-    expect(index.manifests[0]?.annotations['io.containerd.image.name']).toBe(PAUSE_IMAGE);
-    for (const build of b.builds) expect(Date.parse(build.builtAt), build.component).toBeGreaterThan(0);
-  }, BUILD_TIMEOUT_MS);
+  it(
+    'report the pinned versions',
+    async () => {
+      const b = await ensureNodeBinaries((line) => process.stderr.write(`${line}\n`));
+      const version = async (file: string, args = ['--version']) => (await exec(file, args, { timeoutMs: 30_000 })).stdout;
+      expect(await version(b.kubelet)).toContain('Kubernetes v1.36.3');
+      expect(await version(b.kubeProxy)).toContain('Kubernetes v1.36.3');
+      expect(await version(b.containerd)).toMatch(/containerd \S+ v2\.3\.\d+/);
+      expect(await version(b.ctr)).toMatch(/ctr \S+ v2\.3\.\d+/);
+      expect(await version(b.runc)).toMatch(/^runc version 1\.5\.\d+\n[\s\S]*seccomp/m);
+      // The lab's registry and kubectl (the kubelet's version).
+      expect(await version(b.registry)).toContain('github.com/distribution/distribution/v3 v3.1.2');
+      expect(await version(b.kubectl, ['version', '--client'])).toContain('Client Version: v1.36.3');
+      expect((await exec(join(b.pauseArchive, '..', 'pause'), ['-v'], { timeoutMs: 10_000 })).stdout).toContain('pause.c');
+      const index = JSON.parse((await exec('tar', ['-xOf', b.pauseArchive, './index.json'], { timeoutMs: 10_000 })).stdout) as {
+        manifests: Array<{ annotations: Record<string, string> }>;
+      };
+      expect(index.manifests[0]?.annotations['io.containerd.image.name']).toBe(PAUSE_IMAGE);
+      for (const build of b.builds) expect(Date.parse(build.builtAt), build.component).toBeGreaterThan(0);
+    },
+    BUILD_TIMEOUT_MS,
+  );
 });

@@ -23,12 +23,16 @@ it('`images build --load lab` pushes the redis image to the lab registry, which 
   expect(reference, load.stdout).toMatch(new RegExp(`^${LAB_REGISTRY.replace(/\./g, '\\.')}/migbench/redis@sha256:`));
   redisImage = reference!;
   const digest = redisImage.slice(redisImage.indexOf('@') + 1);
-  const manifest = await fetch(`http://${LAB_REGISTRY}/v2/migbench/redis/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const manifest = await fetch(`http://${LAB_REGISTRY}/v2/migbench/redis/manifests/${digest}`, {
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
   expect(manifest.status).toBe(200);
   expect(manifest.headers.get('docker-content-digest')).toBe(digest);
   const body = (await manifest.json()) as { config: { digest: string }; layers: unknown[] };
   expect(body.layers).toHaveLength(2);
-  const config = (await (await fetch(`http://${LAB_REGISTRY}/v2/migbench/redis/blobs/${body.config.digest}`)).json()) as { config: { Entrypoint: string[]; Labels: Record<string, string> } };
+  const config = (await (await fetch(`http://${LAB_REGISTRY}/v2/migbench/redis/blobs/${body.config.digest}`)).json()) as {
+    config: { Entrypoint: string[]; Labels: Record<string, string> };
+  };
   expect(config.config.Entrypoint).toEqual(['redis-server']);
   expect(config.config.Labels['io.migbench.debian.package.redis-server']).toMatch(/^5:7\.0\./);
 });
@@ -49,7 +53,9 @@ it('a run naming the pushed image pulls it on both nodes first and runs Redis fr
   const admin = adminClients(state.kubeconfig);
   // (The kubelet refreshes the node's image list every 30 s or so.)
   for (const node of ['worker-a', 'worker-b']) {
-    await eventually(`${node} to list ${redisImage}`, 90_000, async () => ((await admin.core.readNode({ name: node })).status?.images ?? []).some((i) => i.names?.includes(redisImage)));
+    await eventually(`${node} to list ${redisImage}`, 90_000, async () =>
+      ((await admin.core.readNode({ name: node })).status?.images ?? []).some((i) => i.names?.includes(redisImage)),
+    );
   }
 });
 

@@ -32,11 +32,20 @@ function clusterLeftovers() {
   const hierarchies = existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}`);
   return {
     processes: nodeProcesses().map((p) => `${p.name} ${p.pid}`),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(CLUSTER_RUN_DIR) || m.startsWith(CLUSTER_DATA_DIR)),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(CLUSTER_RUN_DIR) || m.startsWith(CLUSTER_DATA_DIR)),
     netns: existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(`${NAME_PREFIX}-`)) : [],
     links: readdirSync('/sys/class/net').filter((l) => l === BRIDGE || new RegExp(`^${NAME_PREFIX}v\\d+$`).test(l)),
     iptables: lines('iptables', ['-w', '-t', 'nat', '-S']).filter((l) => l.includes(API_CHAIN)),
-    cgroups: hierarchies.flatMap((h) => (existsSync(h) ? readdirSync(h).filter((d) => d.startsWith(`${NAME_PREFIX}-`)).map((d) => `${h}/${d}`) : [])),
+    cgroups: hierarchies.flatMap((h) =>
+      existsSync(h)
+        ? readdirSync(h)
+            .filter((d) => d.startsWith(`${NAME_PREFIX}-`))
+            .map((d) => `${h}/${d}`)
+        : [],
+    ),
     dirs: [CLUSTER_RUN_DIR, CLUSTER_DATA_DIR].filter(existsSync),
   };
 }
@@ -65,7 +74,8 @@ async function runningPodOn(api: CoreV1Api, node: string): Promise<{ phase?: str
   for (;;) {
     const pod = await api.readNamespacedPod({ name, namespace: 'default' });
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (ready || Date.now() > deadline) return { ...(pod.status?.phase ? { phase: pod.status.phase } : {}), ...(pod.status?.podIP ? { ip: pod.status.podIP } : {}) };
+    if (ready || Date.now() > deadline)
+      return { ...(pod.status?.phase ? { phase: pod.status.phase } : {}), ...(pod.status?.podIP ? { ip: pod.status.podIP } : {}) };
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -81,22 +91,26 @@ describe('real-node cluster', () => {
     await stopNodeCluster();
   }, 120_000);
 
-  it('starts two Ready nodes running containerd 2.3 and kubelet 1.36, and each runs a real pod on its own pod network', async () => {
-    state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
-    const api = core(state.kubeconfig);
-    const nodes = (await api.listNode()).items.filter((n) => n.metadata?.labels?.['migbench.io/real-node'] === 'true');
-    expect(nodes.map((n) => n.metadata?.name).sort()).toEqual(['worker-a', 'worker-b']);
-    for (const n of nodes) {
-      expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/v?2\.3\.\d+/);
-      expect(n.status?.nodeInfo?.kubeletVersion).toBe('v1.36.3');
-    }
-    for (const node of ['worker-a', 'worker-b']) {
-      const pod = await runningPodOn(api, node);
-      expect(pod.phase, node).toBe('Running');
-      const cidr = state.nodes.find((n) => n.name === node)?.podCidr ?? '';
-      expect(pod.ip?.startsWith(cidr.replace(/0\/24$/, '')), `${node} pod IP ${pod.ip} in ${cidr}`).toBe(true);
-    }
-  }, START_TIMEOUT_MS);
+  it(
+    'starts two Ready nodes running containerd 2.3 and kubelet 1.36, and each runs a real pod on its own pod network',
+    async () => {
+      state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
+      const api = core(state.kubeconfig);
+      const nodes = (await api.listNode()).items.filter((n) => n.metadata?.labels?.['migbench.io/real-node'] === 'true');
+      expect(nodes.map((n) => n.metadata?.name).sort()).toEqual(['worker-a', 'worker-b']);
+      for (const n of nodes) {
+        expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/v?2\.3\.\d+/);
+        expect(n.status?.nodeInfo?.kubeletVersion).toBe('v1.36.3');
+      }
+      for (const node of ['worker-a', 'worker-b']) {
+        const pod = await runningPodOn(api, node);
+        expect(pod.phase, node).toBe('Running');
+        const cidr = state.nodes.find((n) => n.name === node)?.podCidr ?? '';
+        expect(pod.ip?.startsWith(cidr.replace(/0\/24$/, '')), `${node} pod IP ${pod.ip} in ${cidr}`).toBe(true);
+      }
+    },
+    START_TIMEOUT_MS,
+  );
 
   it('runs Redis, the video server and the training job as real pods, reached through their NodePort on either node', async () => {
     const { kubeconfig, nodes } = started();
@@ -123,7 +137,10 @@ describe('real-node cluster', () => {
     const reader = new Redis({ host: b, port: 30379, maxRetriesPerRequest: 0 });
     expect(await reader.get('migbench')).toBe('real-node');
     reader.disconnect();
-    for (const [address, port] of [[b, 30881], [a, 30880]] as const) {
+    for (const [address, port] of [
+      [b, 30881],
+      [a, 30880],
+    ] as const) {
       const health = await untilOk(async () => {
         const r = await fetch(`http://${address}:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
         if (!r.ok) throw new Error(`HTTP ${r.status}`);
@@ -139,19 +156,25 @@ describe('real-node cluster', () => {
     started();
     const t0 = performance.now();
     await stopNodeCluster();
-    process.stderr.write(`real-node cluster: started in ${(started().startupMs / 1000).toFixed(1)} s, stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `real-node cluster: started in ${(started().startupMs / 1000).toFixed(1)} s, stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
     expect(clusterLeftovers()).toEqual(NOTHING);
     expect(sysctls()).toEqual(before);
   }, 120_000);
 
-  it('after SIGKILL of every node process, stop still removes everything', async () => {
-    state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
-    await runningPodOn(core(state.kubeconfig), 'worker-a');
-    for (const p of nodeProcesses()) process.kill(p.pid, 'SIGKILL');
-    await stopNodeCluster();
-    expect(clusterLeftovers()).toEqual(NOTHING);
-    expect(sysctls()).toEqual(before);
-  }, START_TIMEOUT_MS);
+  it(
+    'after SIGKILL of every node process, stop still removes everything',
+    async () => {
+      state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
+      await runningPodOn(core(state.kubeconfig), 'worker-a');
+      for (const p of nodeProcesses()) process.kill(p.pid, 'SIGKILL');
+      await stopNodeCluster();
+      expect(clusterLeftovers()).toEqual(NOTHING);
+      expect(sysctls()).toEqual(before);
+    },
+    START_TIMEOUT_MS,
+  );
 });
 
 async function untilOk<T>(attempt: () => Promise<T>, timeoutMs = 90_000): Promise<T> {

@@ -19,7 +19,12 @@ const APP = { app: 'sim-web' };
 function clients() {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
-  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), policy: kc.makeApiClient(PolicyV1Api), rbac: kc.makeApiClient(RbacAuthorizationV1Api) };
+  return {
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+  };
 }
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -40,14 +45,23 @@ async function readyPods(core: CoreV1Api): Promise<V1Pod[]> {
 }
 
 /** The HTTP status of a call: 200 when it succeeds, the ApiException's code when not. */
-const statusOf = (call: Promise<unknown>) => call.then(() => 200, (err: unknown) => (err instanceof ApiException ? err.code : Promise.reject(err)));
+const statusOf = (call: Promise<unknown>) =>
+  call.then(
+    () => 200,
+    (err: unknown) => (err instanceof ApiException ? err.code : Promise.reject(err)),
+  );
 
 describe('sim cluster', () => {
   it('schedules a Deployment’s pod onto a worker and kwok makes it Ready', async () => {
     const { core, apps } = clients();
     await core.createNamespace({ body: { metadata: { name: NS } } });
     // The namespace's service account must exist before its pods are admitted (serviceaccount controller).
-    await until('the service account of the new namespace', 30_000, () => core.readNamespacedServiceAccount({ name: 'default', namespace: NS }).then(() => true, () => undefined));
+    await until('the service account of the new namespace', 30_000, () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: NS }).then(
+        () => true,
+        () => undefined,
+      ),
+    );
     await apps.createNamespacedDeployment({
       namespace: NS,
       body: {
@@ -76,7 +90,10 @@ describe('sim cluster', () => {
     const from = old!.spec!.nodeName!;
     const to = DEFAULT_WORKERS.find((w) => w !== from)!;
 
-    await policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name: 'sim-web' }, spec: { minAvailable: 1, selector: { matchLabels: APP } } } });
+    await policy.createNamespacedPodDisruptionBudget({
+      namespace: NS,
+      body: { metadata: { name: 'sim-web' }, spec: { minAvailable: 1, selector: { matchLabels: APP } } },
+    });
     await until('the disruption controller to count the healthy pod', 30_000, async () => {
       const pdb = await policy.readNamespacedPodDisruptionBudget({ name: 'sim-web', namespace: NS });
       return pdb.status?.currentHealthy === 1 && pdb.status.observedGeneration === pdb.metadata?.generation ? pdb : undefined;
@@ -87,7 +104,10 @@ describe('sim cluster', () => {
         namespace: NS,
         body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: old!.metadata!.name!, namespace: NS } },
       });
-    const refused = await evict().then(() => undefined, (err: unknown) => err);
+    const refused = await evict().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(refused).toBeInstanceOf(ApiException);
     expect((refused as ApiException<unknown>).code).toBe(429);
     await policy.deleteNamespacedPodDisruptionBudget({ name: 'sim-web', namespace: NS });
@@ -104,7 +124,10 @@ describe('sim cluster', () => {
     expect(replacement.metadata?.ownerReferences?.[0]?.kind).toBe('ReplicaSet');
     // kwok finishes the evicted pod's deletion: it disappears from the API.
     await until('the evicted pod to be gone', 30_000, () =>
-      core.readNamespacedPod({ name: old!.metadata!.name!, namespace: NS }).then(() => undefined, (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined)),
+      core.readNamespacedPod({ name: old!.metadata!.name!, namespace: NS }).then(
+        () => undefined,
+        (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined),
+      ),
     );
   });
 
@@ -116,7 +139,11 @@ describe('sim cluster', () => {
     expect(await statusOf(alice.listNamespacedPod({ namespace: NS }))).toBe(403);
     await rbac.createNamespacedRoleBinding({
       namespace: NS,
-      body: { metadata: { name: 'alice-view' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }] },
+      body: {
+        metadata: { name: 'alice-view' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
+      },
     });
     await until('the RoleBinding to apply', 10_000, async () => ((await statusOf(alice.listNamespacedPod({ namespace: NS }))) === 200 ? true : undefined));
     expect(await statusOf(alice.listNode())).toBe(403);
@@ -132,7 +159,10 @@ describe('sim cluster', () => {
     });
     await core.deleteNamespace({ name: NS });
     await until('the namespace controller to finish the deletion', 60_000, () =>
-      core.readNamespace({ name: NS }).then(() => undefined, (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined)),
+      core.readNamespace({ name: NS }).then(
+        () => undefined,
+        (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined),
+      ),
     );
   });
 

@@ -23,7 +23,10 @@ export function adminClients(kubeconfig: string): AdminClients {
 
 /** Applies deploy/kubernetes/<file> as shipped and, for a CRD, waits until it is served. */
 export async function applyShipped(admin: AdminClients, file: string): Promise<void> {
-  const docs = readFileSync(join(ROOT, 'deploy', 'kubernetes', file), 'utf8').split(/^---$/m).map((d) => parse(d)).filter(Boolean);
+  const docs = readFileSync(join(ROOT, 'deploy', 'kubernetes', file), 'utf8')
+    .split(/^---$/m)
+    .map((d) => parse(d))
+    .filter(Boolean);
   for (const doc of docs) await admin.objects.patch(doc, undefined, undefined, 'migbench-test', true, 'application/apply-patch+yaml');
   if (docs.some((d) => d.kind === 'CustomResourceDefinition')) {
     const deadline = Date.now() + 30_000;
@@ -55,7 +58,14 @@ export async function unschedulableNodes(admin: AdminClients): Promise<Record<st
 /** Every object of migbench's kinds left in the namespace, as "Kind/name". */
 export async function migbenchObjectsIn(admin: AdminClients, namespace: string): Promise<string[]> {
   const left: string[] = [];
-  const kinds: [string, string][] = [['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'ReplicaSet'], ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'PersistentVolumeClaim']];
+  const kinds: [string, string][] = [
+    ['apps/v1', 'Deployment'],
+    ['apps/v1', 'StatefulSet'],
+    ['apps/v1', 'ReplicaSet'],
+    ['v1', 'Pod'],
+    ['v1', 'Service'],
+    ['v1', 'PersistentVolumeClaim'],
+  ];
   for (const [apiVersion, kind] of kinds) {
     const list = await admin.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, 'app.kubernetes.io/part-of=migbench');
     for (const item of list.items) left.push(`${kind}/${item.metadata!.name}`);
@@ -83,7 +93,11 @@ export async function eventually(what: string, timeoutMs: number, check: () => P
  */
 export function migbenchAsync(args: string[], timeoutMs = 300_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('sh', [join(ROOT, 'bin', 'migbench'), ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', [join(ROOT, 'bin', 'migbench'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

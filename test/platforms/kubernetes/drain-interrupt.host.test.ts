@@ -18,10 +18,20 @@ import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulab
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const NAMESPACE = 'default';
-const PDB = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'migbench-test-no-disruption', namespace: NAMESPACE }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-video' } } } };
+const PDB = {
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: { name: 'migbench-test-no-disruption', namespace: NAMESPACE },
+  spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-video' } } },
+};
 
 // Not migbench's: same kind as migbench's service, no part-of label. Cleanup must not touch it.
-const BYSTANDER = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bystander', namespace: NAMESPACE }, spec: { ports: [{ port: 80 }], selector: { app: 'bystander' } } };
+const BYSTANDER = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'bystander', namespace: NAMESPACE },
+  spec: { ports: [{ port: 80 }], selector: { app: 'bystander' } },
+};
 
 const cluster = useSimCluster();
 let admin: AdminClients;
@@ -46,16 +56,19 @@ afterAll(() => {
 
 function scenario(name: string): string {
   const file = join(base, `${name}.yaml`);
-  writeFileSync(file, [
-    `name: ${name}`,
-    'platform: kubernetes',
-    `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: ${NAMESPACE}, probes: false, sourceNode: worker-a, targetNode: worker-b }`,
-    'workloads: [{ type: video }]',
-    'strategies: [{ name: drain, gracePeriodSeconds: 5 }]',
-    'repetitions: 1',
-    'timing: { settleMs: 300, observeMs: 300, readyTimeoutMs: 60000 }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'platform: kubernetes',
+      `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: ${NAMESPACE}, probes: false, sourceNode: worker-a, targetNode: worker-b }`,
+      'workloads: [{ type: video }]',
+      'strategies: [{ name: drain, gracePeriodSeconds: 5 }]',
+      'repetitions: 1',
+      'timing: { settleMs: 300, observeMs: 300, readyTimeoutMs: 60000 }',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -65,7 +78,11 @@ const cordoned = async (node: string) => (await admin.core.readNode({ name: node
 it('Ctrl-C while a drain waits on a PodDisruptionBudget exits 130, uncordons the node and removes what the trial created', { timeout: 180_000 }, async () => {
   await admin.objects.create(PDB);
   const out = join(base, 'interrupted');
-  child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario('drain-interrupt'), '--out', out], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario('drain-interrupt'), '--out', out], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -83,7 +100,7 @@ it('Ctrl-C while a drain waits on a PodDisruptionBudget exits 130, uncordons the
 
   // Every node schedulable, nothing of the trial left (the budget is the test's own).
   expect(await unschedulableNodes(admin)).toEqual({});
-  await eventually('the trial\'s pods to be gone', 30_000, async () => (await migbenchObjectsIn(admin, NAMESPACE)).length === 0);
+  await eventually("the trial's pods to be gone", 30_000, async () => (await migbenchObjectsIn(admin, NAMESPACE)).length === 0);
 
   const [trial] = csv(join(out, 'trials.csv'));
   expect(trial).toMatchObject({ strategy: 'drain', status: 'failed', failed_phase: 'migrate' });
@@ -111,12 +128,14 @@ it('retries an eviction a PodDisruptionBudget refuses (429) and completes the dr
   expect(trial).toMatchObject({ status: 'ok' });
   // The wait on the budget is part of the migration.
   expect(Number(trial!.migration_ms)).toBeGreaterThan(1_500);
-  const drain = csv(join(out, 'events.csv')).filter((e) => e.source === 'strategy:drain').map((e) => e.event);
+  const drain = csv(join(out, 'events.csv'))
+    .filter((e) => e.source === 'strategy:drain')
+    .map((e) => e.event);
   expect(drain).toEqual(['node_cordoned', 'eviction_blocked', 'evicted', 'ready', 'source_deleted', 'node_uncordoned']);
   expect(await unschedulableNodes(admin)).toEqual({});
 });
 
-it('SIGKILL during a drain: cleanup uncordons the node and removes only migbench\'s objects; the CSVs stay parseable', { timeout: 240_000 }, async () => {
+it("SIGKILL during a drain: cleanup uncordons the node and removes only migbench's objects; the CSVs stay parseable", { timeout: 240_000 }, async () => {
   await admin.objects.create(PDB);
   await admin.objects.create(BYSTANDER);
   const out = join(base, 'killed');
@@ -136,7 +155,7 @@ it('SIGKILL during a drain: cleanup uncordons the node and removes only migbench
   const cleanup = await migbenchAsync(['cleanup', '--platform', 'kubernetes', '--namespace', NAMESPACE, '--kubeconfig', cluster.kubeconfig], 120_000);
   expect(cleanup.code, `${cleanup.stdout}\n${cleanup.stderr}`).toBe(0);
   expect(await unschedulableNodes(admin)).toEqual({});
-  await eventually('migbench\'s objects to be gone', 60_000, async () => (await migbenchObjectsIn(admin, NAMESPACE)).length === 0);
+  await eventually("migbench's objects to be gone", 60_000, async () => (await migbenchObjectsIn(admin, NAMESPACE)).length === 0);
   // Not migbench's: still there.
   expect((await admin.core.readNamespacedService({ name: 'bystander', namespace: NAMESPACE })).metadata?.name).toBe('bystander');
   expect((await admin.objects.read(PDB)).metadata?.name).toBe(PDB.metadata.name);

@@ -37,7 +37,10 @@ it('runs drain, redeploy and podmigration trials of scenarios/k8s-sim.yaml and w
   const run = await migbenchAsync(['run', 'scenarios/k8s-sim.yaml', '--kubeconfig', cluster.kubeconfig, '--out', out, '--quiet'], 240_000);
   const failures = (() => {
     try {
-      return csv(`${out}/trials.csv`).filter((t) => t.status !== 'ok').map((t) => `trial ${t.trial} ${t.strategy}: ${t.failed_phase}: ${t.error}`).join('\n');
+      return csv(`${out}/trials.csv`)
+        .filter((t) => t.status !== 'ok')
+        .map((t) => `trial ${t.trial} ${t.strategy}: ${t.failed_phase}: ${t.error}`)
+        .join('\n');
     } catch {
       return '(no trials.csv)';
     }
@@ -72,7 +75,8 @@ it('runs drain, redeploy and podmigration trials of scenarios/k8s-sim.yaml and w
     const mine = events.filter((e) => e.trial === t.trial);
     const watched = mine.filter((e) => e.source === 'platform:kubernetes');
     const steps = new Set(watched.map((e) => e.event));
-    for (const step of ['pod_created', 'pod_scheduled', 'containers_started', 'pod_ready', 'pod_terminating', 'pod_deleted']) expect(steps, `trial ${t.trial} (${t.strategy}): ${step}`).toContain(step);
+    for (const step of ['pod_created', 'pod_scheduled', 'containers_started', 'pod_ready', 'pod_terminating', 'pod_deleted'])
+      expect(steps, `trial ${t.trial} (${t.strategy}): ${step}`).toContain(step);
     for (const e of watched.filter((w) => w.event !== 'pod_deleted')) expect(e.detail).toMatch(/api_time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     // The moved pod is scheduled on the target node after the trigger.
     expect(watched.find((e) => e.event === 'pod_scheduled' && Number(e.t_ms) > 0)?.detail).toMatch(/ node=worker-b /);
@@ -84,7 +88,13 @@ it('runs drain, redeploy and podmigration trials of scenarios/k8s-sim.yaml and w
   // The Podmigration migbench created, as the operator saw it.
   expect(operator.seen).toHaveLength(2);
   for (const pm of operator.seen) {
-    expect(pm.spec).toMatchObject({ action: 'live-migration', destHost: 'worker-b', replicas: 1, snapshotPath: '/var/lib/kubelet/migration', selector: { matchLabels: { app: 'migbench-video' } } });
+    expect(pm.spec).toMatchObject({
+      action: 'live-migration',
+      destHost: 'worker-b',
+      replicas: 1,
+      snapshotPath: '/var/lib/kubelet/migration',
+      selector: { matchLabels: { app: 'migbench-video' } },
+    });
     expect(pm.spec.sourcePod).toBe('migbench-video');
     expect(pm.restoredPod).toMatch(/^migbench-video-migration-\d+$/);
     expect(pm.labels['app.kubernetes.io/managed-by']).toBe('migbench');
@@ -104,5 +114,8 @@ it('runs drain, redeploy and podmigration trials of scenarios/k8s-sim.yaml and w
   // Nothing left behind: nodes schedulable, no object of migbench in the namespace.
   expect(await unschedulableNodes(admin)).toEqual({});
   expect(await migbenchObjectsIn(admin, 'default')).toEqual([]);
-  expect(await migbenchAsync(['cleanup', '--platform', 'kubernetes', '--kubeconfig', cluster.kubeconfig, '--namespace', 'default'])).toMatchObject({ code: 0, stdout: 'migbench cleanup: nothing to remove\n' });
+  expect(await migbenchAsync(['cleanup', '--platform', 'kubernetes', '--kubeconfig', cluster.kubeconfig, '--namespace', 'default'])).toMatchObject({
+    code: 0,
+    stdout: 'migbench cleanup: nothing to remove\n',
+  });
 });

@@ -24,12 +24,79 @@ let gateOn = true;
 function certificates(): void {
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '1']);
-  for (const [name, cn, ext] of [['server', 'system:node:worker-a', 'server.ext'], ['client', 'migbench-runner', 'client.ext']] as const) {
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', ext]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-subj',
+    '/CN=test-ca',
+    '-days',
+    '1',
+  ]);
+  for (const [name, cn, ext] of [
+    ['server', 'system:node:worker-a', 'server.ext'],
+    ['client', 'migbench-runner', 'client.ext'],
+  ] as const) {
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${cn}`,
+    ]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      ext,
+    ]);
   }
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'self.key', '-out', 'self.crt', '-subj', '/CN=self-signed', '-days', '1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'self.key',
+    '-out',
+    'self.crt',
+    '-subj',
+    '/CN=self-signed',
+    '-days',
+    '1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
 }
 
 const file = (name: string) => readFileSync(join(dir, name));
@@ -51,7 +118,8 @@ async function listen(cert: string, key: string): Promise<void> {
     const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
     seen.push({ path: req.url ?? '', clientCn: peer?.subject?.CN as string | undefined });
     if (!gateOn) return res.writeHead(404).end('404 page not found\n');
-    if (req.method === 'POST' && req.url?.startsWith('/checkpoint/migbench/migbench-redis/redis')) return res.writeHead(200).end('{"items":["/var/lib/kubelet/checkpoints/checkpoint-migbench-redis_migbench-redis-2026-12-02T18:00:00Z.tar"]}');
+    if (req.method === 'POST' && req.url?.startsWith('/checkpoint/migbench/migbench-redis/redis'))
+      return res.writeHead(200).end('{"items":["/var/lib/kubelet/checkpoints/checkpoint-migbench-redis_migbench-redis-2026-12-02T18:00:00Z.tar"]}');
     res.writeHead(404).end('pod does not exist\n');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -79,8 +147,13 @@ it('tells a kubelet with the checkpoint API from one without it, and reports a r
   expect(await api.checkpointApi({ address: '127.0.0.1', port }, 'migbench')).toEqual({ enabled: true });
   gateOn = false;
   try {
-    expect(await api.checkpointApi({ address: '127.0.0.1', port }, 'migbench')).toEqual({ enabled: false, reason: expect.stringMatching(/feature gate ContainerCheckpoint off/) });
-    await expect(api.checkpoint({ address: '127.0.0.1', port }, 'migbench', 'migbench-redis', 'redis', 5000)).rejects.toThrow(/answered 404: 404 page not found/);
+    expect(await api.checkpointApi({ address: '127.0.0.1', port }, 'migbench')).toEqual({
+      enabled: false,
+      reason: expect.stringMatching(/feature gate ContainerCheckpoint off/),
+    });
+    await expect(api.checkpoint({ address: '127.0.0.1', port }, 'migbench', 'migbench-redis', 'redis', 5000)).rejects.toThrow(
+      /answered 404: 404 page not found/,
+    );
   } finally {
     gateOn = true;
   }
@@ -89,6 +162,8 @@ it('tells a kubelet with the checkpoint API from one without it, and reports a r
 it('refuses a self-signed kubelet certificate, naming kubernetes.kubeletInsecureTls, and accepts it with that option', async () => {
   server.close();
   await listen('self.crt', 'self.key');
-  await expect(new KubeletApi(kubeConfig(), { insecureTls: false }).checkpointApi({ address: '127.0.0.1', port }, 'migbench')).rejects.toThrow(/kubernetes\.kubeletInsecureTls: true/);
+  await expect(new KubeletApi(kubeConfig(), { insecureTls: false }).checkpointApi({ address: '127.0.0.1', port }, 'migbench')).rejects.toThrow(
+    /kubernetes\.kubeletInsecureTls: true/,
+  );
   expect(await new KubeletApi(kubeConfig(), { insecureTls: true }).checkpointApi({ address: '127.0.0.1', port }, 'migbench')).toEqual({ enabled: true });
 });

@@ -70,7 +70,9 @@ describe.each([
     expect(service?.spec.type).toBe('NodePort');
     expect(deployment!.spec.template.metadata.labels).toMatchObject(service!.spec.selector);
     const port = (service!.spec.ports as { port: number; targetPort: string | number }[])[0]!;
-    const containerPort = deployment!.spec.template.spec.containers[0].ports.find((p: { name: string; containerPort: number }) => p.name === port.targetPort || p.containerPort === port.targetPort);
+    const containerPort = deployment!.spec.template.spec.containers[0].ports.find(
+      (p: { name: string; containerPort: number }) => p.name === port.targetPort || p.containerPort === port.targetPort,
+    );
     expect(containerPort?.containerPort).toBe(workload.port);
   });
 

@@ -33,7 +33,12 @@ async function leftOnNodes(): Promise<string[]> {
   const left: string[] = [];
   for (const [i, node] of state.nodes.entries()) {
     const images = await exec(state.binaries.ctr, ['--address', nodeLayout(node.name, i).containerdSocket, '-n', 'k8s.io', 'images', 'ls', '-q']);
-    left.push(...images.stdout.split('\n').filter((l) => l.startsWith(CHECKPOINT_IMAGE_PREFIX)).map((l) => `${node.name}: image ${l}`));
+    left.push(
+      ...images.stdout
+        .split('\n')
+        .filter((l) => l.startsWith(CHECKPOINT_IMAGE_PREFIX))
+        .map((l) => `${node.name}: image ${l}`),
+    );
     left.push(...kubeletArchives(node.name).map((f) => `${node.name}: archive ${f}`));
   }
   const store = join(LAB_AGENT_PATHS.stateDir, 'store');
@@ -54,7 +59,9 @@ function stoppedOnWorkerA(): number[] {
 
 const kubeconfigArgs = () => ['--kubeconfig', cluster.state.kubeconfig];
 
-it('status, uninstall and install through the API server; without the agent a kubelet-checkpoint run exits 2 before creating anything', { timeout: 300_000 }, async () => {
+it('status, uninstall and install through the API server; without the agent a kubelet-checkpoint run exits 2 before creating anything', {
+  timeout: 300_000,
+}, async () => {
   const status = await migbenchAsync(['agent', 'status', ...kubeconfigArgs()]);
   expect(status.code, status.stderr).toBe(0);
   expect(status.stdout).toMatch(/worker-a: migbench-agent-\S+ ready/);
@@ -67,7 +74,17 @@ it('status, uninstall and install through the API server; without the agent a ku
   expect((await migbenchAsync(['agent', 'status', ...kubeconfigArgs()])).stdout).toMatch(/not installed/);
 
   const out = join(cluster.base, 'no-agent');
-  const run = await migbenchAsync(['run', redisNodesScenario(join(cluster.base, 'no-agent.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'), '--kubeconfig', cluster.state.kubeconfig, '--out', out], 120_000);
+  const run = await migbenchAsync(
+    [
+      'run',
+      redisNodesScenario(join(cluster.base, 'no-agent.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'),
+      '--kubeconfig',
+      cluster.state.kubeconfig,
+      '--out',
+      out,
+    ],
+    120_000,
+  );
   expect(run.code, run.stderr).toBe(2);
   expect(run.stderr).toMatch(/the node agent \(migbench-agent\) is not installed.*migbench agent install/);
   expect(existsSync(join(out, 'trials.csv'))).toBe(false);
@@ -78,19 +95,38 @@ it('status, uninstall and install through the API server; without the agent a ku
   expect(installed.stdout).toMatch(/ready on \d+ nodes \(.*worker-a.*\)/);
 });
 
-it('the target agent killed as the checkpoint is taken: the transfer fails, the source is resumed and serves, nothing is left', { timeout: 300_000 }, async () => {
+it('the target agent killed as the checkpoint is taken: the transfer fails, the source is resumed and serves, nothing is left', {
+  timeout: 300_000,
+}, async () => {
   const admin = adminClients(cluster.state.kubeconfig);
   const out = join(cluster.base, 'agent-killed');
   const restoreOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'restore.conf');
   const preparedForTrial = () => existsSync(restoreOptions) && !readFileSync(restoreOptions, 'utf8').includes('manual.restore.log');
   expect(preparedForTrial(), 'no trial prepared yet').toBe(false);
-  const run = migbenchAsync(['run', redisNodesScenario(join(cluster.base, 'agent-killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'), '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', out, '--quiet'], 240_000);
+  const run = migbenchAsync(
+    [
+      'run',
+      redisNodesScenario(join(cluster.base, 'agent-killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'),
+      '--warmup',
+      '0',
+      '--kubeconfig',
+      cluster.state.kubeconfig,
+      '--out',
+      out,
+      '--quiet',
+    ],
+    240_000,
+  );
   // The target's agent has written the trial's restore options (the step just before the kubelet's
   // checkpoint call): its process is killed (SIGKILL) while the source is dumped, so the archive
   // finds a restarted agent that never heard of the trial, or none.
   await eventually('the target agent prepared for the trial', 120_000, async () => preparedForTrial());
-  const target = (await admin.core.listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: AGENT_SELECTOR })).items.find((p) => p.spec?.nodeName === 'worker-b')!;
-  const pids = podProcesses({ node: nodeLayout('worker-b', 1), podUid: target.metadata!.uid! }).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/migbench-agent'));
+  const target = (await admin.core.listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: AGENT_SELECTOR })).items.find(
+    (p) => p.spec?.nodeName === 'worker-b',
+  )!;
+  const pids = podProcesses({ node: nodeLayout('worker-b', 1), podUid: target.metadata!.uid! }).filter((pid) =>
+    readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/migbench-agent'),
+  );
   expect(pids.length, 'the target agent process').toBe(1);
   process.kill(pids[0]!, 'SIGKILL');
   const { code, stderr } = await run;
@@ -101,19 +137,28 @@ it('the target agent killed as the checkpoint is taken: the transfer fails, the 
   expect(trial?.error).toMatch(/the source migbench-redis was resumed on worker-a/);
   const events = csv(join(out, 'events.csv'));
   const resumedAt = Number(events.find((e) => e.event === 'source_resumed')!.t_ms);
-  expect(csv(join(out, 'samples.csv')).filter((s) => Number(s.t_ms) > resumedAt && s.ok === 'true').length, 'samples served after the source resumed').toBeGreaterThan(0);
+  expect(
+    csv(join(out, 'samples.csv')).filter((s) => Number(s.t_ms) > resumedAt && s.ok === 'true').length,
+    'samples served after the source resumed',
+  ).toBeGreaterThan(0);
   expect(trial?.redis_acked_writes_lost).toBe('0');
   expect(await leftOnNodes()).toEqual([]);
   expect(stoppedOnWorkerA()).toEqual([]);
   expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
 });
 
-it('migbench SIGKILLed while a move holds the source stopped, then cleanup: no stopped process, pod or archive once it returns', { timeout: 300_000 }, async () => {
+it('migbench SIGKILLed while a move holds the source stopped, then cleanup: no stopped process, pod or archive once it returns', {
+  timeout: 300_000,
+}, async () => {
   const admin = adminClients(cluster.state.kubeconfig);
   // The agent is ready again (a DaemonSet replaced the pod the last test killed).
   await eventually('the node agent ready on both nodes', 60_000, async () => (await migbenchAsync(['agent', 'status', ...kubeconfigArgs()])).code === 0);
   const file = redisNodesScenario(join(cluster.base, 'killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1');
-  const child = spawn('sh', [join(ROOT, 'bin', 'migbench'), 'run', file, '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', join(cluster.base, 'killed'), '--quiet'], { cwd: ROOT, detached: true, stdio: 'ignore' });
+  const child = spawn(
+    'sh',
+    [join(ROOT, 'bin', 'migbench'), 'run', file, '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', join(cluster.base, 'killed'), '--quiet'],
+    { cwd: ROOT, detached: true, stdio: 'ignore' },
+  );
   const exited = new Promise((done) => child.on('close', done));
   // leave-stopped: once the dump is written the source's redis-server stays stopped until the move ends.
   await eventually('the source stopped by its checkpoint', 120_000, async () => stoppedOnWorkerA().length > 0);
@@ -128,7 +173,9 @@ it('migbench SIGKILLed while a move holds the source stopped, then cleanup: no s
   expect(cleanup.stdout).toMatch(/resumed \d+ stopped processes of pod/);
   // Once cleanup returns: no stopped process, no migbench pod, no archive or image.
   expect(stoppedOnWorkerA()).toEqual([]);
-  expect((await admin.core.listNamespacedPod({ namespace: 'migbench', labelSelector: 'app.kubernetes.io/managed-by=migbench' })).items.map((p) => p.metadata?.name)).toEqual([]);
+  expect(
+    (await admin.core.listNamespacedPod({ namespace: 'migbench', labelSelector: 'app.kubernetes.io/managed-by=migbench' })).items.map((p) => p.metadata?.name),
+  ).toEqual([]);
   expect(podProcesses({ node: nodeLayout('worker-a', 0) }).filter((pid) => /redis-server/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')))).toEqual([]);
   expect(await leftOnNodes()).toEqual([]);
   // Well inside the stopped process's grace period it would otherwise have waited out (30 s).

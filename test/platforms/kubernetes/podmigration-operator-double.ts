@@ -97,10 +97,17 @@ export class PodmigrationOperatorDouble {
           const source = await this.readPod(pm.sourcePod);
           if (source?.status?.phase !== 'Running') return reply(400, { title: 'Bad Request', details: 'Could not find sourcePod for migration' });
           await this.objects.create({
-            apiVersion: API_VERSION, kind: 'Podmigration', metadata: { name: pm.name, namespace: this.namespace },
+            apiVersion: API_VERSION,
+            kind: 'Podmigration',
+            metadata: { name: pm.name, namespace: this.namespace },
             spec: {
-              replicas: pm.replicas ?? 0, sourcePod: pm.sourcePod, destHost: pm.destHost, snapshotPath: pm.snapshotPath ?? '',
-              selector: { matchLabels: { podmig: 'dcn' } }, action: pm.action.toLowerCase(), template: { spec: { containers: [] } },
+              replicas: pm.replicas ?? 0,
+              sourcePod: pm.sourcePod,
+              destHost: pm.destHost,
+              snapshotPath: pm.snapshotPath ?? '',
+              selector: { matchLabels: { podmig: 'dcn' } },
+              action: pm.action.toLowerCase(),
+              template: { spec: { containers: [] } },
             },
           } as any);
           reply(200, pm);
@@ -129,8 +136,16 @@ export class PodmigrationOperatorDouble {
     }
   }
 
-  private async reconcile(migration: { metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string> }; spec: Record<string, any> }): Promise<void> {
-    const seen: SeenPodmigration = { name: migration.metadata.name, namespace: migration.metadata.namespace, labels: migration.metadata.labels ?? {}, spec: migration.spec };
+  private async reconcile(migration: {
+    metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string> };
+    spec: Record<string, any>;
+  }): Promise<void> {
+    const seen: SeenPodmigration = {
+      name: migration.metadata.name,
+      namespace: migration.metadata.namespace,
+      labels: migration.metadata.labels ?? {},
+      spec: migration.spec,
+    };
     this.seen.push(seen);
     if (migration.spec.action !== 'live-migration') return;
     const sourceName = String(migration.spec.sourcePod);
@@ -154,12 +169,34 @@ export class PodmigrationOperatorDouble {
         name: `${sourceName.split('-migration-')[0]}-migration-${Math.floor(Math.random() * 100)}`,
         namespace: this.namespace,
         labels: { ...source.metadata!.labels },
-        annotations: { ...source.metadata!.annotations, sourcePod: sourceName, snapshotPolicy: 'restore', snapshotPath: checkpointPath, [OPERATOR_DOUBLE_ANNOTATION]: 'true' },
+        annotations: {
+          ...source.metadata!.annotations,
+          sourcePod: sourceName,
+          snapshotPolicy: 'restore',
+          snapshotPath: checkpointPath,
+          [OPERATOR_DOUBLE_ANNOTATION]: 'true',
+        },
         ...(source.metadata!.finalizers ? { finalizers: source.metadata!.finalizers } : {}),
-        ownerReferences: [{ apiVersion: API_VERSION, kind: 'Podmigration', name: migration.metadata.name, uid: migration.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: 'Podmigration',
+            name: migration.metadata.name,
+            uid: migration.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: {
-        containers: [{ name: container.name, image: container.image, ...(container.ports ? { ports: container.ports } : {}), ...(container.volumeMounts ? { volumeMounts: container.volumeMounts } : {}) }],
+        containers: [
+          {
+            name: container.name,
+            image: container.image,
+            ...(container.ports ? { ports: container.ports } : {}),
+            ...(container.volumeMounts ? { volumeMounts: container.volumeMounts } : {}),
+          },
+        ],
         ...(source.spec!.volumes ? { volumes: source.spec!.volumes } : {}),
         nodeSelector: { 'kubernetes.io/hostname': String(migration.spec.destHost) },
       },

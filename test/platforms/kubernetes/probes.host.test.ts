@@ -25,7 +25,11 @@ beforeAll(async () => {
       s.close(() => done(p));
     });
   });
-  server = spawn('python3', [resolve(import.meta.dirname, '../../../workloads/video/server.py'), '--fps=25', '--bitrate-kbps=2000', '--gop-frames=50', `--port=${port}`], { stdio: 'ignore' });
+  server = spawn(
+    'python3',
+    [resolve(import.meta.dirname, '../../../workloads/video/server.py'), '--fps=25', '--bitrate-kbps=2000', '--gop-frames=50', `--port=${port}`],
+    { stdio: 'ignore' },
+  );
   await eventually('the video server', 10_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true);
   base = mkdtempSync(`${tmpdir()}/migbench-k8s-probes-`);
 });
@@ -37,20 +41,33 @@ afterAll(() => {
 
 it('probes the app at kubernetes.address and fills the probe columns beside the pod lifecycle', { timeout: 120_000 }, async () => {
   const file = join(base, 'probes.yaml');
-  writeFileSync(file, [
-    'platform: kubernetes',
-    `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: default, address: '127.0.0.1:${port}', sourceNode: worker-a, targetNode: worker-b }`,
-    'workloads: [{ type: video, probe: { intervalMs: 10 } }]',
-    'strategies: [{ name: redeploy, gracePeriodSeconds: 5 }]',
-    'repetitions: 1',
-    'timing: { settleMs: 2500, observeMs: 1000 }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'platform: kubernetes',
+      `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: default, address: '127.0.0.1:${port}', sourceNode: worker-a, targetNode: worker-b }`,
+      'workloads: [{ type: video, probe: { intervalMs: 10 } }]',
+      'strategies: [{ name: redeploy, gracePeriodSeconds: 5 }]',
+      'repetitions: 1',
+      'timing: { settleMs: 2500, observeMs: 1000 }',
+      '',
+    ].join('\n'),
+  );
   const out = join(base, 'out');
   const run = await migbenchAsync(['run', file, '--out', out, '--quiet']);
   const [trial] = parse(readFileSync(join(out, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
   expect(trial!.status, `${trial!.error}\n${run.stderr}`).toBe('ok');
-  for (const column of ['downtime_ms', 'samples', 'probe_interval_ms', 'latency_p50_ms', 'video_max_stall_ms', 'video_frames_lost', 'pod_scheduled_ms', 'pod_ready_ms', 'migration_ms']) {
+  for (const column of [
+    'downtime_ms',
+    'samples',
+    'probe_interval_ms',
+    'latency_p50_ms',
+    'video_max_stall_ms',
+    'video_frames_lost',
+    'pod_scheduled_ms',
+    'pod_ready_ms',
+    'migration_ms',
+  ]) {
     expect(trial![column], column).toMatch(/^\d+(\.\d+)?$/);
   }
   expect(Number(trial!.samples)).toBeGreaterThan(200); // 3.5 s of 10 ms ticks

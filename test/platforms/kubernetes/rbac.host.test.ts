@@ -36,7 +36,10 @@ it('runs every trial of scenarios/k8s-sim.yaml with only the shipped ClusterRole
   const out = join(base, 'results');
   const run = await migbenchAsync(['run', 'scenarios/k8s-sim.yaml', '--kubeconfig', asRunner, '--out', out, '--quiet'], 240_000);
   const trials = parse(readFileSync(join(out, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  expect(trials.filter((t) => t.status !== 'ok').map((t) => `${t.strategy}: ${t.error}`), run.stderr).toEqual([]);
+  expect(
+    trials.filter((t) => t.status !== 'ok').map((t) => `${t.strategy}: ${t.error}`),
+    run.stderr,
+  ).toEqual([]);
   expect(run.code).toBe(0);
   expect(trials).toHaveLength(6);
   expect(await unschedulableNodes(admin)).toEqual({});
@@ -49,11 +52,20 @@ it('runs every trial of scenarios/k8s-sim.yaml with only the shipped ClusterRole
 
 it('runs a drain with controller: statefulset with only the shipped ClusterRoles', { timeout: 180_000 }, async () => {
   const file = join(base, 'statefulset.yaml');
-  writeFileSync(file, readFileSync('scenarios/k8s-sim.yaml', 'utf8').replace(/^strategies:[\s\S]*?^repetitions:.*$/m, 'strategies:\n  - name: drain\n    gracePeriodSeconds: 5\n    controller: statefulset\nrepetitions: 1'));
+  writeFileSync(
+    file,
+    readFileSync('scenarios/k8s-sim.yaml', 'utf8').replace(
+      /^strategies:[\s\S]*?^repetitions:.*$/m,
+      'strategies:\n  - name: drain\n    gracePeriodSeconds: 5\n    controller: statefulset\nrepetitions: 1',
+    ),
+  );
   const out = join(base, 'statefulset');
   const run = await migbenchAsync(['run', file, '--kubeconfig', asRunner, '--out', out, '--quiet'], 120_000);
   const trials = parse(readFileSync(join(out, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  expect(trials.map((t) => `${t.strategy}: ${t.status} ${t.error}`), run.stderr).toEqual(['drain: ok ']);
+  expect(
+    trials.map((t) => `${t.strategy}: ${t.status} ${t.error}`),
+    run.stderr,
+  ).toEqual(['drain: ok ']);
   expect(run.code).toBe(0);
   expect(await unschedulableNodes(admin)).toEqual({});
 });

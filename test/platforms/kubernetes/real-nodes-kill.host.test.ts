@@ -27,7 +27,10 @@ function processesNaming(text: string): number[] {
   }
   return pids;
 }
-const readdirPids = () => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+const readdirPids = () =>
+  readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
 
 it('after a SIGKILL mid-drain, cleanup --platform kubernetes leaves nothing: no object, no cordon, no pod, no container', { timeout: 300_000 }, async () => {
   const { state, base } = cluster;
@@ -36,7 +39,10 @@ it('after a SIGKILL mid-drain, cleanup --platform kubernetes leaves nothing: no 
   // the kill lands in the middle of the trial, every time.
   await admin.objects.create(REDIS_NO_DISRUPTION);
   const file = redisNodesScenario(join(base, 'killed.yaml'));
-  const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'killed')], { detached: true, stdio: 'ignore' });
+  const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'killed')], {
+    detached: true,
+    stdio: 'ignore',
+  });
   const exited = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_, signal) => done(signal)));
   try {
     await eventually('the drain to cordon worker-a', 120_000, async () => (await admin.core.readNode({ name: 'worker-a' })).spec?.unschedulable === true);

@@ -27,7 +27,10 @@ async function deployed(config: WorkloadConfig, trial: number, check: (address: 
   const workload = createWorkload(config);
   const runId = 'options-test';
   const steps = new KubernetesTrialSteps({
-    runId, trial, api: new KubeApi(k8s, { dryRun: false, print: () => undefined }), workload,
+    runId,
+    trial,
+    api: new KubeApi(k8s, { dryRun: false, print: () => undefined }),
+    workload,
     // Each workload at the nodePort the cluster allocated its Service, on worker-a's address.
     exposure: { via: 'nodePort', nodeAddress: state.nodes[0]!.address },
     adaptManifests: (objects) => labNodeAccess.adaptManifests(objects, runId, trial),
@@ -59,7 +62,7 @@ it('redis with appendfsync: always runs with appendfsync always', { timeout: 300
   });
 });
 
-it('video with fps: 10 streams 10 frames a second (not the file\'s 25)', { timeout: 300_000 }, async () => {
+it("video with fps: 10 streams 10 frames a second (not the file's 25)", { timeout: 300_000 }, async () => {
   await deployed(workloadSchema.parse({ type: 'video', fps: 10 }), 2, async ({ host, port }) => {
     const response = await request(`http://${host}:${port}/healthz`);
     const body = await response.body.text();

@@ -10,7 +10,7 @@ import { useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 
 const cluster = useRealNodeCluster('migbench-k8s-runtime');
 
-it('records each node\'s kubelet, checkpoint gate, runtime and its restore window, kernel and cgroup driver', { timeout: 60_000 }, async () => {
+it("records each node's kubelet, checkpoint gate, runtime and its restore window, kernel and cgroup driver", { timeout: 60_000 }, async () => {
   const k8s = connectCluster({ kubeconfig: cluster.state.kubeconfig, namespace: 'migbench' });
   const runtimes = await nodeRuntimes(k8s, (await k8s.core.listNode()).items);
   for (const node of cluster.state.nodes) {

@@ -18,14 +18,19 @@ import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulab
 /** train.py's --save-every-steps in workloads/ml-training/k8s.yaml. */
 const SAVE_EVERY_STEPS = 100;
 
-const cluster = useRealNodeCluster('migbench-k8s-nodes', () => ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`)));
+const cluster = useRealNodeCluster('migbench-k8s-nodes', () =>
+  ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`)),
+);
 
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
 it('moves each workload between the real nodes by drain and by redeploy, with its state intact', { timeout: 900_000 }, async () => {
   const out = `${cluster.base}/results`;
   // kubelet-checkpoint, the scenario's third strategy, has its own test file (kubelet-checkpoint.test.ts).
-  const run = await migbenchAsync(['run', 'scenarios/k8s-nodes.yaml', '--strategies', 'drain,redeploy', '--reps', '1', '--warmup', '0', '--out', out, '--quiet'], 840_000);
+  const run = await migbenchAsync(
+    ['run', 'scenarios/k8s-nodes.yaml', '--strategies', 'drain,redeploy', '--reps', '1', '--warmup', '0', '--out', out, '--quiet'],
+    840_000,
+  );
   const trials = (() => {
     try {
       return csv(`${out}/trials.csv`);
@@ -33,9 +38,19 @@ it('moves each workload between the real nodes by drain and by redeploy, with it
       return [];
     }
   })();
-  const diagnose = `\n${trials.filter((t) => t.status !== 'ok').map((t) => `trial ${t.trial} ${t.workload} ${t.strategy}: ${t.failed_phase}: ${t.error}`).join('\n')}\n--- stderr ---\n${run.stderr}`;
+  const diagnose = `\n${trials
+    .filter((t) => t.status !== 'ok')
+    .map((t) => `trial ${t.trial} ${t.workload} ${t.strategy}: ${t.failed_phase}: ${t.error}`)
+    .join('\n')}\n--- stderr ---\n${run.stderr}`;
   expect(run.code, diagnose).toBe(0);
-  expect(trials.map((t) => `${t.workload}/${t.strategy}`).sort()).toEqual(['ml-training/drain', 'ml-training/redeploy', 'redis/drain', 'redis/redeploy', 'video/drain', 'video/redeploy']);
+  expect(trials.map((t) => `${t.workload}/${t.strategy}`).sort()).toEqual([
+    'ml-training/drain',
+    'ml-training/redeploy',
+    'redis/drain',
+    'redis/redeploy',
+    'video/drain',
+    'video/redeploy',
+  ]);
   for (const t of trials) {
     const what = `${t.workload}/${t.strategy}`;
     expect(t.status, what + diagnose).toBe('ok');
@@ -60,7 +75,10 @@ it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing 
   // A budget that allows no disruption holds the drain at the Eviction API (429, retried), worker-a cordoned.
   await admin.objects.create(REDIS_NO_DISRUPTION);
   const file = redisNodesScenario(join(base, 'drain-interrupt.yaml'));
-  const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'interrupted')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'interrupted')], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));

@@ -14,8 +14,13 @@ const cluster = useRealNodeCluster('migbench-k8s-nodes-sts');
 
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
-it('drains Redis run as a StatefulSet from worker-a to worker-b: replacement only after the old pod is gone, no acknowledged write lost', { timeout: 600_000 }, async () => {
-  const file = redisNodesScenario(join(cluster.base, 'statefulset.yaml'), '  - name: drain\n    gracePeriodSeconds: 5\n    controller: statefulset\nrepetitions: 2');
+it('drains Redis run as a StatefulSet from worker-a to worker-b: replacement only after the old pod is gone, no acknowledged write lost', {
+  timeout: 600_000,
+}, async () => {
+  const file = redisNodesScenario(
+    join(cluster.base, 'statefulset.yaml'),
+    '  - name: drain\n    gracePeriodSeconds: 5\n    controller: statefulset\nrepetitions: 2',
+  );
   const out = join(cluster.base, 'results');
   const run = await migbenchAsync(['run', file, '--warmup', '0', '--out', out, '--quiet'], 540_000);
   const trials = (() => {
@@ -25,7 +30,10 @@ it('drains Redis run as a StatefulSet from worker-a to worker-b: replacement onl
       return [];
     }
   })();
-  const diagnose = `\n${trials.filter((t) => t.status !== 'ok').map((t) => `trial ${t.trial}: ${t.failed_phase}: ${t.error}`).join('\n')}\n--- stderr ---\n${run.stderr}`;
+  const diagnose = `\n${trials
+    .filter((t) => t.status !== 'ok')
+    .map((t) => `trial ${t.trial}: ${t.failed_phase}: ${t.error}`)
+    .join('\n')}\n--- stderr ---\n${run.stderr}`;
   expect(run.code, diagnose).toBe(0);
   expect(trials).toHaveLength(2);
   const events = csv(`${out}/events.csv`);
@@ -43,7 +51,13 @@ it('drains Redis run as a StatefulSet from worker-a to worker-b: replacement onl
     const deletedAt = Number(watched.find((e) => e.event === 'pod_deleted' && Number(e.t_ms) > 0)?.t_ms);
     const createdAt = Number(watched.find((e) => e.event === 'pod_created' && Number(e.t_ms) > 0)?.t_ms);
     expect(createdAt, `trial ${t.trial}: replacement created ${createdAt} ms, old pod deleted ${deletedAt} ms`).toBeGreaterThanOrEqual(deletedAt);
-    expect(mine.filter((e) => e.source === 'strategy:drain').map((e) => e.event)).toEqual(['node_cordoned', 'evicted', 'ready', 'source_deleted', 'node_uncordoned']);
+    expect(mine.filter((e) => e.source === 'strategy:drain').map((e) => e.event)).toEqual([
+      'node_cordoned',
+      'evicted',
+      'ready',
+      'source_deleted',
+      'node_uncordoned',
+    ]);
   }
   const admin = adminClients(cluster.state.kubeconfig);
   expect(await unschedulableNodes(admin)).toEqual({});

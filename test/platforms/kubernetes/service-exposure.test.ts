@@ -8,7 +8,13 @@ import { exposedService, exposureOf, serviceEndpoint } from '../../../src/platfo
 import { kubernetesPlatformSchema } from '../../../src/scenario/schema.ts';
 
 const k8s = (fields: object) => kubernetesPlatformSchema.parse(fields);
-const service = (spec: object, status?: object) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'migbench-redis' }, spec, ...(status ? { status } : {}) });
+const service = (spec: object, status?: object) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'migbench-redis' },
+  spec,
+  ...(status ? { status } : {}),
+});
 
 describe('exposureOf', () => {
   it.each([
@@ -25,8 +31,14 @@ describe('exposureOf', () => {
 describe('the Service a trial applies', () => {
   it.each(['redis', 'video', 'ml-training'])('%s: no fixed nodePort, of the type the exposure needs', (type) => {
     const options = { namespace: 'a', runId: 'r', trial: 1, shape: 'deployment' as const, source: 'n1', target: 'n2' };
-    for (const [exposure, type_] of [[{ via: 'nodePort' as const }, 'NodePort'], [{ via: 'loadBalancer' as const }, 'LoadBalancer'], [undefined, 'NodePort']] as const) {
-      const applied = prepareManifests(readWorkloadManifests(type), { ...options, ...(exposure ? { exposure } : {}) }).objects.find((o) => o.kind === 'Service')!;
+    for (const [exposure, type_] of [
+      [{ via: 'nodePort' as const }, 'NodePort'],
+      [{ via: 'loadBalancer' as const }, 'LoadBalancer'],
+      [undefined, 'NodePort'],
+    ] as const) {
+      const applied = prepareManifests(readWorkloadManifests(type), { ...options, ...(exposure ? { exposure } : {}) }).objects.find(
+        (o) => o.kind === 'Service',
+      )!;
       expect(applied.spec.type).toBe(type_);
       expect(applied.spec.ports.length).toBeGreaterThan(0);
       for (const port of applied.spec.ports) expect(port).not.toHaveProperty('nodePort');
@@ -36,8 +48,9 @@ describe('the Service a trial applies', () => {
   });
 
   it('keeps every other port field', () => {
-    expect(exposedService(service({ type: 'NodePort', ports: [{ port: 6379, targetPort: 'redis', nodePort: 30379, name: 'redis' }] }), { via: 'loadBalancer' }).spec)
-      .toEqual({ type: 'LoadBalancer', ports: [{ port: 6379, targetPort: 'redis', name: 'redis' }] });
+    expect(
+      exposedService(service({ type: 'NodePort', ports: [{ port: 6379, targetPort: 'redis', nodePort: 30379, name: 'redis' }] }), { via: 'loadBalancer' }).spec,
+    ).toEqual({ type: 'LoadBalancer', ports: [{ port: 6379, targetPort: 'redis', name: 'redis' }] });
   });
 });
 
@@ -57,7 +70,7 @@ describe('serviceEndpoint: where the probes go, from the Service the API server 
     expect(serviceEndpoint(lb([{ hostname: 'lb.example' }]), { via: 'loadBalancer' })).toEqual({ host: 'lb.example', port: 6379 });
   });
 
-  it('address: the scenario\'s, whatever the Service says', () => {
+  it("address: the scenario's, whatever the Service says", () => {
     expect(serviceEndpoint(allocated, { via: 'address', address: { host: '10.0.0.5', port: 8080 } })).toEqual({ host: '10.0.0.5', port: 8080 });
   });
 });

@@ -21,7 +21,14 @@ beforeAll(async () => {
   base = mkdtempSync(`${tmpdir()}/migbench-k8s-shared-`);
   for (const namespace of ['run-a', 'run-b']) await admin.core.createNamespace({ body: { metadata: { name: namespace } } });
   for (const node of ['worker-c', 'worker-d']) {
-    await admin.objects.patch({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { pool: 'b' } } } as any, undefined, undefined, 'migbench-test', undefined, 'application/merge-patch+json');
+    await admin.objects.patch(
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { pool: 'b' } } } as any,
+      undefined,
+      undefined,
+      'migbench-test',
+      undefined,
+      'application/merge-patch+json',
+    );
   }
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -30,20 +37,23 @@ const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true 
 
 function scenario(name: string, placement: string): string {
   const file = join(base, `${name}.yaml`);
-  writeFileSync(file, [
-    `name: ${name}`,
-    'platform: kubernetes',
-    `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: ${name}, probes: false, ${placement} }`,
-    'workloads: [{ type: video }]',
-    'strategies: [{ name: drain, gracePeriodSeconds: 1 }, { name: redeploy, gracePeriodSeconds: 1 }]',
-    'repetitions: 2',
-    'warmup: 0',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'platform: kubernetes',
+      `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: ${name}, probes: false, ${placement} }`,
+      'workloads: [{ type: video }]',
+      'strategies: [{ name: drain, gracePeriodSeconds: 1 }, { name: redeploy, gracePeriodSeconds: 1 }]',
+      'repetitions: 2',
+      'warmup: 0',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
-it('runs two runs in two namespaces at once: both ok, neither touches the other\'s pods, nodes or cordons', { timeout: 300_000 }, async () => {
+it("runs two runs in two namespaces at once: both ok, neither touches the other's pods, nodes or cordons", { timeout: 300_000 }, async () => {
   const runs = [
     { namespace: 'run-a', nodes: ['worker-a', 'worker-b'], file: scenario('run-a', 'sourceNode: worker-a, targetNode: worker-b') },
     { namespace: 'run-b', nodes: ['worker-c', 'worker-d'], file: scenario('run-b', 'nodeSelector: { pool: b }') },
@@ -73,7 +83,10 @@ it('runs two runs in two namespaces at once: both ok, neither touches the other\
 
   runs.forEach((run, i) => {
     const trials = csv(join(base, run.namespace, 'trials.csv'));
-    const failures = trials.filter((t) => t.status !== 'ok').map((t) => `${t.strategy}: ${t.failed_phase}: ${t.error}`).join('\n');
+    const failures = trials
+      .filter((t) => t.status !== 'ok')
+      .map((t) => `${t.strategy}: ${t.failed_phase}: ${t.error}`)
+      .join('\n');
     expect(results[i]!.code, `${run.namespace}\n${failures}\n${results[i]!.stderr}`).toBe(0);
     expect(trials.map((t) => t.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
     // Its pods on its own nodes only, all of one run (its own).
@@ -84,7 +97,9 @@ it('runs two runs in two namespaces at once: both ok, neither touches the other\
   // Each drain (two per run) cordoned one of its own run's nodes (its events say so: a cordon may be
   // too brief to poll), and every cordon seen was marked with the namespace of the run it belongs to.
   runs.forEach((run) => {
-    const cordoned = csv(join(base, run.namespace, 'events.csv')).filter((e) => e.event === 'node_cordoned').map((e) => e.detail);
+    const cordoned = csv(join(base, run.namespace, 'events.csv'))
+      .filter((e) => e.event === 'node_cordoned')
+      .map((e) => e.detail);
     expect(cordoned.length, run.namespace).toBe(2);
     for (const node of cordoned) expect(run.nodes, run.namespace).toContain(node);
   });
@@ -95,15 +110,24 @@ it('runs two runs in two namespaces at once: both ok, neither touches the other\
   for (const { namespace } of runs) expect(await migbenchObjectsIn(admin, namespace)).toEqual([]);
 });
 
-it('migbench cleanup of one namespace uncordons its runs\' cordons only, not another namespace\'s run\'s', { timeout: 120_000 }, async () => {
+it("migbench cleanup of one namespace uncordons its runs' cordons only, not another namespace's run's", { timeout: 120_000 }, async () => {
   const cordon = (node: string, owner: string) =>
-    admin.objects.patch({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, annotations: { [CORDONED_BY]: owner } }, spec: { unschedulable: true } } as any, undefined, undefined, 'migbench-test', undefined, 'application/merge-patch+json');
+    admin.objects.patch(
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: node, annotations: { [CORDONED_BY]: owner } }, spec: { unschedulable: true } } as any,
+      undefined,
+      undefined,
+      'migbench-test',
+      undefined,
+      'application/merge-patch+json',
+    );
   await cordon('worker-a', 'run-a/20261206T000000Z-run-a');
   await cordon('worker-c', 'run-b/20261206T000000Z-run-b');
   const cleanup = await migbenchAsync(['cleanup', '--platform', 'kubernetes', '--kubeconfig', cluster.kubeconfig, '--namespace', 'run-a']);
   expect(cleanup.code, cleanup.stderr).toBe(0);
   expect(cleanup.stdout).toContain('cordon of node worker-a (uncordoned)');
   expect(await unschedulableNodes(admin)).toEqual({ 'worker-c': 'cordoned, migbench cordon annotation' });
-  expect((await migbenchAsync(['cleanup', '--platform', 'kubernetes', '--kubeconfig', cluster.kubeconfig, '--namespace', 'run-b'])).stdout).toContain('cordon of node worker-c (uncordoned)');
+  expect((await migbenchAsync(['cleanup', '--platform', 'kubernetes', '--kubeconfig', cluster.kubeconfig, '--namespace', 'run-b'])).stdout).toContain(
+    'cordon of node worker-c (uncordoned)',
+  );
   expect(await unschedulableNodes(admin)).toEqual({});
 });

@@ -28,17 +28,23 @@ describe.each(['redis', 'video', 'ml-training'])('workloads/%s/k8s.yaml on a clu
       { key: 'metadata.name', operator: 'In', values: ['worker-a'] },
       { key: 'metadata.name', operator: 'In', values: ['worker-b'] },
     ]);
-    expect(m.owner.spec.template.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchFields[0].values).toEqual(['worker-a']);
+    expect(m.owner.spec.template.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchFields[0].values).toEqual([
+      'worker-a',
+    ]);
     expect(m.podSelector).toBe(`app=${m.appLabels.app},migbench.io/run=20261125T070138Z-k8s-sim,migbench.io/trial=3`);
     // The objects given are not changed (the next trial starts from the file's manifest again).
     expect(original.find((o) => o.kind === 'Deployment')!.metadata.namespace).toBeUndefined();
   });
 
-  it('as a StatefulSet of one (drain, controller: statefulset): the Deployment\'s template and volumes, its Service as serviceName, source preferred, target allowed', () => {
+  it("as a StatefulSet of one (drain, controller: statefulset): the Deployment's template and volumes, its Service as serviceName, source preferred, target allowed", () => {
     const m = prepareManifests(original, { ...options, shape: 'statefulset' });
     expect(m.objects.map((o) => o.kind).sort()).toEqual(original.map((o) => (o.kind === 'Deployment' ? 'StatefulSet' : o.kind)).sort());
     const deployment = original.find((o) => o.kind === 'Deployment')!;
-    expect(m.owner).toMatchObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: deployment.metadata.name, namespace: 'bench', labels: { 'app.kubernetes.io/managed-by': 'migbench' } } });
+    expect(m.owner).toMatchObject({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: deployment.metadata.name, namespace: 'bench', labels: { 'app.kubernetes.io/managed-by': 'migbench' } },
+    });
     expect(m.owner.spec.replicas).toBe(1);
     expect(m.owner.spec.serviceName).toBe(original.find((o) => o.kind === 'Service')!.metadata.name);
     expect(m.owner.spec.selector.matchLabels).toEqual({ ...m.appLabels, 'migbench.io/trial': '3' });
@@ -49,7 +55,7 @@ describe.each(['redis', 'video', 'ml-training'])('workloads/%s/k8s.yaml on a clu
     expect(required(m.owner.spec.template.spec).map((t: any) => t.values[0])).toEqual(['worker-a', 'worker-b']);
   });
 
-  it('as a bare pod: the Deployment\'s pod template, pinned to the source, the same Service and claims', () => {
+  it("as a bare pod: the Deployment's pod template, pinned to the source, the same Service and claims", () => {
     const m = prepareManifests(original, { ...options, shape: 'pod' });
     expect(m.owner.kind).toBe('Pod');
     expect(m.objects.some((o) => o.kind === 'Deployment')).toBe(false);
@@ -66,7 +72,7 @@ it('makes label values Kubernetes accepts (≤ 63 characters, alphanumeric at bo
   expect(labelValue(`-${'x'.repeat(80)}/`)).toMatch(/^x{62,63}$/);
 });
 
-describe('the app container on a cluster runs with the scenario\'s workload options, as the local pod does', () => {
+describe("the app container on a cluster runs with the scenario's workload options, as the local pod does", () => {
   it.each([
     { config: { type: 'redis', appendfsync: 'always' }, flag: '--appendfsync', value: 'always' },
     { config: { type: 'video', fps: 10, bitrateKbps: 500 }, flag: '--fps', value: '10' },
@@ -82,7 +88,7 @@ describe('the app container on a cluster runs with the scenario\'s workload opti
     }
   });
 
-  it('sets the workload\'s environment over the manifest\'s, by name (ml-training: one BLAS thread per configured thread)', () => {
+  it("sets the workload's environment over the manifest's, by name (ml-training: one BLAS thread per configured thread)", () => {
     const workload = createWorkload(workloadSchema.parse({ type: 'ml-training', threads: 3 }));
     const m = prepareManifests(readWorkloadManifests('ml-training'), { ...options, shape: 'deployment', app: workload.podSpec() });
     const env = m.owner.spec.template.spec.containers[0].env as { name: string; value: string }[];
@@ -105,7 +111,10 @@ it('puts kubernetes.nodeSelector and kubernetes.tolerations on the pods of every
 
 it('gives the claims kubernetes.storageClass, and leaves them to the default class without it', () => {
   for (const type of ['redis', 'ml-training']) {
-    const claim = (storageClass?: string) => prepareManifests(readWorkloadManifests(type), { ...options, shape: 'deployment', ...(storageClass ? { storageClass } : {}) }).objects.find((o) => o.kind === 'PersistentVolumeClaim')!;
+    const claim = (storageClass?: string) =>
+      prepareManifests(readWorkloadManifests(type), { ...options, shape: 'deployment', ...(storageClass ? { storageClass } : {}) }).objects.find(
+        (o) => o.kind === 'PersistentVolumeClaim',
+      )!;
     expect(claim('nfs').spec).toMatchObject({ storageClassName: 'nfs', accessModes: ['ReadWriteMany'] });
     expect(claim().spec).not.toHaveProperty('storageClassName');
   }

@@ -17,8 +17,13 @@ import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 let platform: LocalPlatform;
 useTestPlatform((p) => (platform = p));
 
-for (const options of [{ freezer: 'criu', targetPod: 'after-dump' }, { freezer: 'action-script', targetPod: 'before-dump' }] as const) {
-  it(`moves Redis through CRIU itself (freezer: ${options.freezer}, targetPod: ${options.targetPod}): all data, no acked write lost, nothing left`, { timeout: 120_000 }, async () => {
+for (const options of [
+  { freezer: 'criu', targetPod: 'after-dump' },
+  { freezer: 'action-script', targetPod: 'before-dump' },
+] as const) {
+  it(`moves Redis through CRIU itself (freezer: ${options.freezer}, targetPod: ${options.targetPod}): all data, no acked write lost, nothing left`, {
+    timeout: 120_000,
+  }, async () => {
     const { workload, pod, service } = await deployRedis(platform, `direct-${options.freezer}`, 20_000);
     await withRedis(service.address.host, service.address.port, async (c) => {
       await c.config('SET', 'appendonly', 'no');
@@ -31,7 +36,15 @@ for (const options of [{ freezer: 'criu', targetPod: 'after-dump' }, { freezer: 
     // gone with it), and is retried on a new connection rather than awaited for withRedis' 30 s.
     const writer = (async () => {
       for (let i = 0; writing; i++) {
-        const c = new Redis({ host: service.address.host, port: service.address.port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, commandTimeout: 1000, retryStrategy: () => null });
+        const c = new Redis({
+          host: service.address.host,
+          port: service.address.port,
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          connectTimeout: 1000,
+          commandTimeout: 1000,
+          retryStrategy: () => null,
+        });
         c.on('error', () => undefined);
         try {
           await c.connect();
@@ -48,8 +61,22 @@ for (const options of [{ freezer: 'criu', targetPod: 'after-dump' }, { freezer: 
     })();
     await new Promise((r) => setTimeout(r, 200));
     const events = recordingEvents();
-    const outcome = await new CriuStrategy({ name: 'criu', ip: 'new', freezer: options.freezer, targetPod: options.targetPod, pagePipes: 'sysctl', runtime: 'criu' }).migrate({
-      platform, workload, pod, service, targetNode: 'node-b', events, readyTimeoutMs: 30_000, signal: new AbortController().signal,
+    const outcome = await new CriuStrategy({
+      name: 'criu',
+      ip: 'new',
+      freezer: options.freezer,
+      targetPod: options.targetPod,
+      pagePipes: 'sysctl',
+      runtime: 'criu',
+    }).migrate({
+      platform,
+      workload,
+      pod,
+      service,
+      targetNode: 'node-b',
+      events,
+      readyTimeoutMs: 30_000,
+      signal: new AbortController().signal,
     });
     await new Promise((r) => setTimeout(r, 300));
     writing = false;

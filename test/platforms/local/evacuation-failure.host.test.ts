@@ -52,13 +52,26 @@ it("one pod's failed dump fails only its row: its source keeps serving, the othe
   const timing = { settleMs: 300, observeMs: 1_000, readyTimeoutMs: 20_000 };
   const judged = await runEvacuation({
     pods: names.map((pod, i) => ({
-      identity: { runId: 'r', trial: i + 1, workload: 'redis-n3-c1', strategy: 'criu', repetition: 1, warmup: false, evacuation: { id: 1, pods: 3, concurrency: 1, pod, target: 'node-b' } },
+      identity: {
+        runId: 'r',
+        trial: i + 1,
+        workload: 'redis-n3-c1',
+        strategy: 'criu',
+        repetition: 1,
+        warmup: false,
+        evacuation: { id: 1, pods: 3, concurrency: 1, pod, target: 'node-b' },
+      },
       workload: workloads[i]!,
       probe: probeOptions({ intervalMs: 5 }),
     })),
     concurrency: 1,
     targets: ['node-b'],
-    steps: new LocalEvacuationSteps({ platform: faulty, from: 'node-a', timing, pods: workloads.map((workload) => ({ workload, target: 'node-b', strategy: new CriuStrategy() })) }),
+    steps: new LocalEvacuationSteps({
+      platform: faulty,
+      from: 'node-a',
+      timing,
+      pods: workloads.map((workload) => ({ workload, target: 'node-b', strategy: new CriuStrategy() })),
+    }),
     timing,
     signal: new AbortController().signal,
   });
@@ -75,12 +88,19 @@ it("one pod's failed dump fails only its row: its source keeps serving, the othe
     expect(result.verification?.redisAckedWritesLost, result.evacuation?.pod).toBe(0);
     // The connected client's samples (probe `redis`): the fresh-connection probe beside it gives up a
     // connect after 50 ms, which a loaded 2-core host sometimes exceeds without any outage.
-    const last = result.timeline.samples.filter((s) => s.probe === 'redis').sort((a, b) => a.scheduledAt - b.scheduledAt).slice(-10);
+    const last = result.timeline.samples
+      .filter((s) => s.probe === 'redis')
+      .sort((a, b) => a.scheduledAt - b.scheduledAt)
+      .slice(-10);
     expect(last).toHaveLength(10);
-    expect(last.every((s) => s.ok), `${result.evacuation?.pod}: ${last.map((s) => `${s.probe} ${(s.scheduledAt - result.timeline.triggerAt).toFixed(0)} ${s.error || "ok"}`).join(', ')}`).toBe(true);
+    expect(
+      last.every((s) => s.ok),
+      `${result.evacuation?.pod}: ${last.map((s) => `${s.probe} ${(s.scheduledAt - result.timeline.triggerAt).toFixed(0)} ${s.error || 'ok'}`).join(', ')}`,
+    ).toBe(true);
   }
   // p3 moved after p2 failed: the evacuation went on.
-  const at = (r: TrialResult | undefined, event: string) => (r === undefined || r.status === 'unsupported' ? undefined : r.timeline.events.find((e) => e.event === event)?.at);
+  const at = (r: TrialResult | undefined, event: string) =>
+    r === undefined || r.status === 'unsupported' ? undefined : r.timeline.events.find((e) => e.event === event)?.at;
   expect(at(p3, 'evacuation_pod_start')!).toBeGreaterThan(at(p2, 'failed')!);
   expect(p3!.status === 'ok' && p3!.timeline.events.find((e) => e.event === 'migrated')?.detail).toMatch(/^redis-p3-/);
   const summary = p3!.status === 'ok' ? p3!.evacuationSummary : undefined;

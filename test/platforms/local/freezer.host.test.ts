@@ -7,7 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
 import type { LocalPod } from '../../../src/platforms/local/pods.ts';
-import { containerFreezer, freezeCgroup, freezeScript, isFrozen, readScriptReport, thawCgroup, type CgroupFreezer } from '../../../src/platforms/local/freezer.ts';
+import {
+  containerFreezer,
+  freezeCgroup,
+  freezeScript,
+  isFrozen,
+  readScriptReport,
+  thawCgroup,
+  type CgroupFreezer,
+} from '../../../src/platforms/local/freezer.ts';
 import { useTestPlatform } from '../../helpers/platform.ts';
 import { silentEvents } from '../../helpers/host.ts';
 
@@ -18,11 +26,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every task of the cgroup with its CPU time so far (utime + stime, clock ticks), sorted by tid. */
 function tasks(f: CgroupFreezer): string[] {
-  const tids = readFileSync(`${f.dir}/${f.version === 1 ? 'tasks' : 'cgroup.threads'}`, 'utf8').split('\n').filter(Boolean);
+  const tids = readFileSync(`${f.dir}/${f.version === 1 ? 'tasks' : 'cgroup.threads'}`, 'utf8')
+    .split('\n')
+    .filter(Boolean);
   return tids
     .map((tid) => {
       try {
-        const fields = readFileSync(`/proc/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+        const fields = readFileSync(`/proc/${tid}/stat`, 'utf8')
+          .replace(/^.*\) /, '')
+          .split(' ');
         return `${tid}:${fields[11]}+${fields[12]}`;
       } catch {
         return `${tid}:gone`;
@@ -32,7 +44,11 @@ function tasks(f: CgroupFreezer): string[] {
 }
 
 it('freezes a forking pod within milliseconds; nothing runs or appears while frozen; it runs again once thawed', { timeout: 60_000 }, async () => {
-  const pod = (await platform.startPod({ app: 'forker', command: ['/bin/sh', '-c', 'while :; do /bin/true & wait; done'], port: 1, volumes: [] }, 'node-a', silentEvents)) as LocalPod;
+  const pod = (await platform.startPod(
+    { app: 'forker', command: ['/bin/sh', '-c', 'while :; do /bin/true & wait; done'], port: 1, volumes: [] },
+    'node-a',
+    silentEvents,
+  )) as LocalPod;
   try {
     const f = containerFreezer(pod.containerId);
     await sleep(300);
@@ -56,7 +72,11 @@ it('freezes a forking pod within milliseconds; nothing runs or appears while fro
 });
 
 it('freezes it the same way from CRIU’s pre-dump action script, and reports how long that took; other actions do nothing', { timeout: 60_000 }, async () => {
-  const pod = (await platform.startPod({ app: 'forker', command: ['/bin/sh', '-c', 'while :; do /bin/true & wait; done'], port: 1, volumes: [] }, 'node-a', silentEvents)) as LocalPod;
+  const pod = (await platform.startPod(
+    { app: 'forker', command: ['/bin/sh', '-c', 'while :; do /bin/true & wait; done'], port: 1, volumes: [] },
+    'node-a',
+    silentEvents,
+  )) as LocalPod;
   const dir = mkdtempSync(`${tmpdir()}/migbench-freeze-script-`);
   try {
     const f = containerFreezer(pod.containerId);

@@ -121,7 +121,14 @@ describe('local platform: pods and services', () => {
     // A terminating pod serves its open connections until it closes them (a video stream gets its
     // EOF at SIGTERM); only new connections are refused.
     await platform.setServiceEndpoint(service, pods[0]!, silentEvents);
-    const c = new Redis({ host: service.address.host, port: service.address.port, lazyConnect: true, maxRetriesPerRequest: 0, commandTimeout: 1_000, retryStrategy: () => null });
+    const c = new Redis({
+      host: service.address.host,
+      port: service.address.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 1_000,
+      retryStrategy: () => null,
+    });
     c.on('error', () => undefined);
     try {
       await c.connect();

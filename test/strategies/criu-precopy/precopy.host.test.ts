@@ -21,13 +21,16 @@ const dir = mkdtempSync(`${tmpdir()}/migbench-precopy-`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it.skipIf(dirtyTracking)('reports criu-precopy as unsupported, with the reason, on a kernel without dirty tracking', { timeout: 120_000 }, () => {
-  writeFileSync(`${dir}/precopy.yaml`, [
-    'name: precopy',
-    'workloads: [{ type: redis, keys: 1000 }]',
-    'strategies: [criu-precopy, criu]',
-    'repetitions: 2',
-    'timing: { settleMs: 300, observeMs: 500 }',
-  ].join('\n'));
+  writeFileSync(
+    `${dir}/precopy.yaml`,
+    [
+      'name: precopy',
+      'workloads: [{ type: redis, keys: 1000 }]',
+      'strategies: [criu-precopy, criu]',
+      'repetitions: 2',
+      'timing: { settleMs: 300, observeMs: 500 }',
+    ].join('\n'),
+  );
   const { code, stdout, stderr } = migbench(['run', `${dir}/precopy.yaml`, '--out', `${dir}/out`]);
   expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
   const trials = parse(readFileSync(`${dir}/out/trials.csv`, 'utf8'), { columns: true }) as Record<string, string>[];

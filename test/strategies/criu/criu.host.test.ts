@@ -20,7 +20,14 @@ it('moves Redis with its data intact and reports CRIU statistics', async () => {
   });
   const events = recordingEvents();
   const outcome = await new CriuStrategy().migrate({
-    platform, workload, pod, service, targetNode: 'node-b', events, readyTimeoutMs: 30_000, signal: new AbortController().signal,
+    platform,
+    workload,
+    pod,
+    service,
+    targetNode: 'node-b',
+    events,
+    readyTimeoutMs: 30_000,
+    signal: new AbortController().signal,
   });
 
   expect(outcome.pod.node).toBe('node-b');

@@ -64,7 +64,10 @@ function killCriuAfter(afterMs: number): { stop: () => void; killed: Promise<str
   return { stop: () => void (stopped = true), killed };
 }
 
-async function criuTrial(name: string, sabotage: { onCheckpoint?: (pod: Pod) => Promise<() => void> | (() => void); onFirstRestore?: (pod: Pod) => Promise<() => void> | (() => void) } = {}): Promise<FailedTrial> {
+async function criuTrial(
+  name: string,
+  sabotage: { onCheckpoint?: (pod: Pod) => Promise<() => void> | (() => void); onFirstRestore?: (pod: Pod) => Promise<() => void> | (() => void) } = {},
+): Promise<FailedTrial> {
   // The strategy sees the platform through this proxy, so the fault lands inside the real call.
   let restores = 0;
   const faulty = new Proxy(platform, {
@@ -97,7 +100,9 @@ async function criuTrial(name: string, sabotage: { onCheckpoint?: (pod: Pod) => 
   const ev = (name: string) => result.timeline.events.find((e) => e.event === name)?.at;
   const fallbackMs = ev('fallback_done') !== undefined ? ev('fallback_done')! - ev('fallback')! : undefined;
   // The figures of the issue's fault table (what the service saw).
-  console.log(`fault ${name}: status ${result.status}, failed_phase ${result.status === 'failed' ? result.failedPhase : ''}, downtime_ms ${metrics.downtime_ms}, failed_samples ${metrics.failed_samples}, fallback_ms ${fallbackMs?.toFixed(1) ?? '-'}, error: ${result.status === 'ok' ? '' : result.error}`);
+  console.log(
+    `fault ${name}: status ${result.status}, failed_phase ${result.status === 'failed' ? result.failedPhase : ''}, downtime_ms ${metrics.downtime_ms}, failed_samples ${metrics.failed_samples}, fallback_ms ${fallbackMs?.toFixed(1) ?? '-'}, error: ${result.status === 'ok' ? '' : result.error}`,
+  );
   // Every fault here must fail the trial (and be recorded as such).
   if (result.status !== 'failed') throw new Error(`fault ${name}: the trial did not fail (status ${result.status})`);
   return result;
@@ -112,9 +117,10 @@ function recovered(result: FailedTrial): boolean {
 }
 
 const eventNames = (r: FailedTrial) => r.timeline.events.map((e) => e.event);
-const leftImages = () => ['checkpoints', 'nodes'].flatMap((d) => (existsSync(`${store()}/${d}`) ? readdirSync(`${store()}/${d}`, { recursive: true, encoding: 'utf8' }) : []));
+const leftImages = () =>
+  ['checkpoints', 'nodes'].flatMap((d) => (existsSync(`${store()}/${d}`) ? readdirSync(`${store()}/${d}`, { recursive: true, encoding: 'utf8' }) : []));
 
-it('a dump that fills the store: source keeps serving, failed in dump with CRIU\'s line, partial images removed', { timeout: 90_000 }, async () => {
+it("a dump that fills the store: source keeps serving, failed in dump with CRIU's line, partial images removed", { timeout: 90_000 }, async () => {
   // A 4 MiB store: Redis with 100k keys needs several times that.
   const dir = `${store()}/checkpoints`;
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'migbench-test-full', dir]);

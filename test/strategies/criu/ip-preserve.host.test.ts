@@ -23,7 +23,14 @@ async function moveWithProbe(ip: 'new' | 'preserve', reconnectAfterMs: number) {
   await sleep(300);
   const events = recordingEvents();
   const outcome = await new CriuStrategy({ name: 'criu', ip, freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }).migrate({
-    platform, workload, pod, service, targetNode: 'node-b', events, readyTimeoutMs: 30_000, signal: new AbortController().signal,
+    platform,
+    workload,
+    pod,
+    service,
+    targetNode: 'node-b',
+    events,
+    readyTimeoutMs: 30_000,
+    signal: new AbortController().signal,
   });
   const movedAt = performance.now();
   // Long enough for the client's TCP retransmission (its back-off reaches ~1.6 s) to meet the restored socket.

@@ -24,7 +24,14 @@ async function move(strategy: Strategy) {
   });
   const events = recordingEvents();
   const outcome = await strategy.migrate({
-    platform, workload, pod, service, targetNode: 'node-b', events, readyTimeoutMs: 30_000, signal: new AbortController().signal,
+    platform,
+    workload,
+    pod,
+    service,
+    targetNode: 'node-b',
+    events,
+    readyTimeoutMs: 30_000,
+    signal: new AbortController().signal,
   });
   expect(outcome.pod.node).toBe('node-b');
   await withRedis(service.address.host, service.address.port, async (c) => {
@@ -47,7 +54,9 @@ it('criu-lazy: the target serves before its memory has arrived, and all of it ar
 });
 
 it('criu-pageserver: pages go to the target node, the restore reads them there', { timeout: 60_000 }, async () => {
-  const { outcome, events } = await move(new CriuPageserverStrategy({ name: 'criu-pageserver', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }));
+  const { outcome, events } = await move(
+    new CriuPageserverStrategy({ name: 'criu-pageserver', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }),
+  );
   expect(events.find((e) => e.event === 'checkpoint_start')?.detail).toContain('page-server');
   expect(outcome.checkpointBytes).toBeGreaterThan(20_000 * 32);
   expect(outcome.criu?.pagesWritten).toBeGreaterThan(0);

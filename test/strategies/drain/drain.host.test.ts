@@ -26,7 +26,14 @@ for (const controller of ['deployment', 'statefulset'] as const) {
     freeze(pod);
     const events = recordingEvents();
     const outcome = await new DrainStrategy({ name: 'drain', gracePeriodSeconds: 1, controller }).migrate({
-      platform, workload, pod, service, targetNode: 'node-b', events, readyTimeoutMs: 30_000, signal,
+      platform,
+      workload,
+      pod,
+      service,
+      targetNode: 'node-b',
+      events,
+      readyTimeoutMs: 30_000,
+      signal,
     });
     expect(outcome.pod.node).toBe('node-b');
     await withRedis(service.address.host, service.address.port, async (c) => {
@@ -38,7 +45,8 @@ for (const controller of ['deployment', 'statefulset'] as const) {
     expect(order[0]).toBe('node_cordoned');
     expect(at('service_endpoint')).toBeLessThan(at('evicted'));
     expect(at('source_killed')).toBeGreaterThan(-1);
-    if (controller === 'deployment') expect(at('ready')).toBeLessThan(at('source_killed')); // the replacement did not wait
+    if (controller === 'deployment')
+      expect(at('ready')).toBeLessThan(at('source_killed')); // the replacement did not wait
     else expect(at('source_killed')).toBeLessThan(at('replacement_created')); // one pod per identity
     expect(order.at(-1)).toBe('node_uncordoned');
     expect(platform.isSchedulable('node-a')).toBe(true);
@@ -57,7 +65,14 @@ it('a cordoned node takes no new pod, and a failed drain still uncordons it', as
   const events = recordingEvents();
   await expect(
     new DrainStrategy({ name: 'drain', gracePeriodSeconds: 1, controller: 'deployment' }).migrate({
-      platform, workload, pod, service, targetNode: 'node-a', events, readyTimeoutMs: 5_000, signal,
+      platform,
+      workload,
+      pod,
+      service,
+      targetNode: 'node-a',
+      events,
+      readyTimeoutMs: 5_000,
+      signal,
     }),
   ).rejects.toThrow(/cordoned/);
   expect(platform.isSchedulable('node-a')).toBe(true);

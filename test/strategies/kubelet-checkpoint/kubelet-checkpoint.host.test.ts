@@ -19,7 +19,9 @@ import { exec } from '../../../src/system/exec.ts';
 import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, applyShipped, bindRole, migbenchAsync, migbenchObjectsIn, type AdminClients } from '../../platforms/kubernetes/cluster-kit.ts';
 
-const cluster = useRealNodeCluster('migbench-kubelet-checkpoint', () => ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`)));
+const cluster = useRealNodeCluster('migbench-kubelet-checkpoint', () =>
+  ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`)),
+);
 
 const csv = (file: string) => {
   try {
@@ -48,7 +50,12 @@ async function leftOnNodes(): Promise<string[]> {
   for (const [i, node] of state.nodes.entries()) {
     const layout = nodeLayout(node.name, i);
     const images = await exec(state.binaries.ctr, ['--address', layout.containerdSocket, '-n', 'k8s.io', 'images', 'ls', '-q']);
-    left.push(...images.stdout.split('\n').filter((l) => l.startsWith(CHECKPOINT_IMAGE_PREFIX)).map((l) => `${node.name}: image ${l}`));
+    left.push(
+      ...images.stdout
+        .split('\n')
+        .filter((l) => l.startsWith(CHECKPOINT_IMAGE_PREFIX))
+        .map((l) => `${node.name}: image ${l}`),
+    );
     const archives = join(layout.kubeletRoot, 'checkpoints');
     if (existsSync(archives)) left.push(...readdirSync(archives).map((f) => `${node.name}: archive ${f}`));
   }
@@ -60,7 +67,9 @@ async function leftOnNodes(): Promise<string[]> {
 let admin: AdminClients;
 let runnerKubeconfig: string;
 
-it('moves Redis, the video stream and training between the real nodes with the shipped roles, their state intact, and leaves nothing', { timeout: 900_000 }, async () => {
+it('moves Redis, the video stream and training between the real nodes with the shipped roles, their state intact, and leaves nothing', {
+  timeout: 900_000,
+}, async () => {
   admin = adminClients(cluster.state.kubeconfig);
   await applyShipped(admin, 'clusterrole.yaml');
   await bindRole(admin, 'migbench-runner', 'migbench', 'migbench');
@@ -68,18 +77,63 @@ it('moves Redis, the video stream and training between the real nodes with the s
   await bindRole(admin, 'migbench-runner', 'migbench-agent-user', 'migbench-agent');
   runnerKubeconfig = await userKubeconfig('migbench-runner');
   const out = join(cluster.base, 'results');
-  const run = await migbenchAsync(['run', 'scenarios/k8s-nodes.yaml', '--strategies', 'kubelet-checkpoint', '--reps', '1', '--warmup', '0', '--kubeconfig', runnerKubeconfig, '--out', out, '--quiet'], 840_000);
+  const run = await migbenchAsync(
+    [
+      'run',
+      'scenarios/k8s-nodes.yaml',
+      '--strategies',
+      'kubelet-checkpoint',
+      '--reps',
+      '1',
+      '--warmup',
+      '0',
+      '--kubeconfig',
+      runnerKubeconfig,
+      '--out',
+      out,
+      '--quiet',
+    ],
+    840_000,
+  );
   const trials = csv(join(out, 'trials.csv'));
-  const diagnose = `\n${trials.filter((t) => t.status !== 'ok').map((t) => `trial ${t.trial} ${t.workload}: ${t.failed_phase}: ${t.error}`).join('\n')}\n--- stderr ---\n${run.stderr}`;
+  const diagnose = `\n${trials
+    .filter((t) => t.status !== 'ok')
+    .map((t) => `trial ${t.trial} ${t.workload}: ${t.failed_phase}: ${t.error}`)
+    .join('\n')}\n--- stderr ---\n${run.stderr}`;
   expect(run.code, diagnose).toBe(0);
-  expect(trials.map((t) => `${t.workload}/${t.strategy}/${t.status}`).sort()).toEqual(['ml-training/kubelet-checkpoint/ok', 'redis/kubelet-checkpoint/ok', 'video/kubelet-checkpoint/ok']);
+  expect(trials.map((t) => `${t.workload}/${t.strategy}/${t.status}`).sort()).toEqual([
+    'ml-training/kubelet-checkpoint/ok',
+    'redis/kubelet-checkpoint/ok',
+    'video/kubelet-checkpoint/ok',
+  ]);
   const events = csv(join(out, 'events.csv'));
   for (const t of trials) {
     const what = t.workload!;
     // Each upstream phase happened, in order, and is in trials.csv.
     const steps = events.filter((e) => e.trial === t.trial && e.source === 'strategy:kubelet-checkpoint').map((e) => e.event);
-    expect(steps, what).toEqual(['checkpoint_request', 'checkpoint_done', 'transfer_done', 'image_built', 'image_imported', 'restore_pod_created', 'ready', 'source_deleting', 'endpoint_switched', 'source_removed']);
-    for (const column of ['checkpoint_api_ms', 'transfer_ms', 'image_build_ms', 'image_import_ms', 'restore_ms', 'checkpoint_bytes', 'criu_frozen_ms', 'criu_pages_written', 'downtime_ms']) {
+    expect(steps, what).toEqual([
+      'checkpoint_request',
+      'checkpoint_done',
+      'transfer_done',
+      'image_built',
+      'image_imported',
+      'restore_pod_created',
+      'ready',
+      'source_deleting',
+      'endpoint_switched',
+      'source_removed',
+    ]);
+    for (const column of [
+      'checkpoint_api_ms',
+      'transfer_ms',
+      'image_build_ms',
+      'image_import_ms',
+      'restore_ms',
+      'checkpoint_bytes',
+      'criu_frozen_ms',
+      'criu_pages_written',
+      'downtime_ms',
+    ]) {
       expect(Number(t[column]), `${what} ${column}`).toBeGreaterThan(0);
     }
   }
@@ -107,12 +161,20 @@ it('without nodes/checkpoint the run exits 2 before any trial, naming the permis
   const shipped = parseYaml(readFileSync('deploy/kubernetes/clusterrole.yaml', 'utf8').split(/^---$/m)[1]!);
   const rules = shipped.rules.filter((r: { resources: string[] }) => !r.resources.includes('nodes/checkpoint'));
   expect(rules.length, 'the shipped role had the rule').toBe(shipped.rules.length - 1);
-  await admin.objects.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'migbench-nodes-without-checkpoint' }, rules } as never);
+  await admin.objects.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'migbench-nodes-without-checkpoint' },
+    rules,
+  } as never);
   await bindRole(admin, 'migbench-no-checkpoint', 'migbench', 'migbench');
   await bindRole(admin, 'migbench-no-checkpoint', 'migbench-nodes-without-checkpoint');
   const kubeconfig = await userKubeconfig('migbench-no-checkpoint');
   const out = join(cluster.base, 'refused');
-  const run = await migbenchAsync(['run', redisNodesScenario(join(cluster.base, 'refused.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'), '--kubeconfig', kubeconfig, '--out', out], 120_000);
+  const run = await migbenchAsync(
+    ['run', redisNodesScenario(join(cluster.base, 'refused.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'), '--kubeconfig', kubeconfig, '--out', out],
+    120_000,
+  );
   expect(run.code, run.stderr).toBe(2);
   expect(run.stderr).toMatch(/lacks the permission `create nodes\/checkpoint`/);
   expect(run.stderr).toMatch(/deploy\/kubernetes\/clusterrole\.yaml/);
@@ -120,7 +182,9 @@ it('without nodes/checkpoint the run exits 2 before any trial, naming the permis
   expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
 });
 
-it('a restore that fails resumes the stopped source: the trial fails in restore, the service is served again, nothing is left', { timeout: 300_000 }, async () => {
+it('a restore that fails resumes the stopped source: the trial fails in restore, the service is served again, nothing is left', {
+  timeout: 300_000,
+}, async () => {
   // A target node whose CRIU refuses to restore: an option CRIU does not have, added by the node's
   // administrator (the agent appends extra-restore.conf to the restore's options).
   const extra = join(LAB_AGENT_PATHS.stateDir, 'criu', 'extra-restore.conf');
@@ -128,7 +192,20 @@ it('a restore that fails resumes the stopped source: the trial fails in restore,
   const out = join(cluster.base, 'failed-restore');
   let run: Awaited<ReturnType<typeof migbenchAsync>>;
   try {
-    run = await migbenchAsync(['run', redisNodesScenario(join(cluster.base, 'failed-restore.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'), '--warmup', '0', '--kubeconfig', runnerKubeconfig, '--out', out, '--quiet'], 240_000);
+    run = await migbenchAsync(
+      [
+        'run',
+        redisNodesScenario(join(cluster.base, 'failed-restore.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'),
+        '--warmup',
+        '0',
+        '--kubeconfig',
+        runnerKubeconfig,
+        '--out',
+        out,
+        '--quiet',
+      ],
+      240_000,
+    );
   } finally {
     rmSync(extra, { force: true });
   }

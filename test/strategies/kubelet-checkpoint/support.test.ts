@@ -10,23 +10,43 @@ import type { NodeInfo } from '../../../src/platforms/kubernetes/cluster.ts';
 import type { CheckpointApiState, KubeletApi } from '../../../src/platforms/kubernetes/kubelet-api.ts';
 
 const node = (name: string, kubeletVersion: string, containerRuntimeVersion: string): NodeInfo => ({
-  name, schedulable: true, ready: true, controlPlane: false, kubelet: { address: '198.19.240.10', port: 10250 }, kubeletVersion, containerRuntimeVersion,
+  name,
+  schedulable: true,
+  ready: true,
+  controlPlane: false,
+  kubelet: { address: '198.19.240.10', port: 10250 },
+  kubeletVersion,
+  containerRuntimeVersion,
 });
 const kubeletAnswering = (state: CheckpointApiState) => ({ checkpointApi: async () => state }) as unknown as KubeletApi;
 const gateOn = kubeletAnswering({ enabled: true });
 const reachable = { unsupportedReason: async () => undefined } as unknown as CheckpointNodes;
 
 it('accepts kubelet ≥ 1.30 on containerd 2.1–2.3 nodes migbench can reach', async () => {
-  expect(await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7'), node('b', 'v1.30.0', 'containerd://2.1.0')], gateOn, reachable, 'migbench')).toBeUndefined();
+  expect(
+    await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7'), node('b', 'v1.30.0', 'containerd://2.1.0')], gateOn, reachable, 'migbench'),
+  ).toBeUndefined();
 });
 
 it.each([
-  ['a kubelet older than 1.30 (gate off by default)', node('a', 'v1.29.4', 'containerd://2.3.7'), /kubelet v1\.29\.4: its checkpoint API .* on by default from 1\.30/],
+  [
+    'a kubelet older than 1.30 (gate off by default)',
+    node('a', 'v1.29.4', 'containerd://2.3.7'),
+    /kubelet v1\.29\.4: its checkpoint API .* on by default from 1\.30/,
+  ],
   ['containerd 1.7', node('a', 'v1.36.3', 'containerd://1.7.24'), /containerd 1\.7\.24: checkpointing through the kubelet needs containerd ≥ 2\.0/],
   // containerd 2.0 checkpoints, but its CreateContainer restores no checkpoint image (2.1 added it).
-  ['containerd 2.0', node('a', 'v1.36.3', 'containerd://2.0.5'), /containerd 2\.0\.5: containerd 2\.0 checkpoints but cannot restore from a checkpoint image \(that came in 2\.1/],
+  [
+    'containerd 2.0',
+    node('a', 'v1.36.3', 'containerd://2.0.5'),
+    /containerd 2\.0\.5: containerd 2\.0 checkpoints but cannot restore from a checkpoint image \(that came in 2\.1/,
+  ],
   ['containerd 2.4, which removed the restore', node('a', 'v1.36.3', 'containerd://2.4.0'), /containerd 2\.4\.0: containerd 2\.4 removed the restore/],
-  ['CRI-O', node('a', 'v1.36.3', 'cri-o://1.34.1'), /runs cri-o:\/\/1\.34\.1: migbench restores checkpoint images through containerd only; CRI-O restores them .* with \[crio\.checkpoint_restore\] enabled/],
+  [
+    'CRI-O',
+    node('a', 'v1.36.3', 'cri-o://1.34.1'),
+    /runs cri-o:\/\/1\.34\.1: migbench restores checkpoint images through containerd only; CRI-O restores them .* with \[crio\.checkpoint_restore\] enabled/,
+  ],
 ])('refuses %s, naming the node and the version', async (_, n, reason) => {
   expect(await checkpointUnsupportedReason([n], gateOn, reachable, 'migbench')).toMatch(reason);
 });

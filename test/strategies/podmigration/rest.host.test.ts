@@ -33,24 +33,33 @@ afterAll(async () => {
 
 it('asks the operator over its REST API and detects the restored pod on the target node', { timeout: 120_000 }, async () => {
   const file = join(base, 'rest.yaml');
-  writeFileSync(file, [
-    'platform: kubernetes',
-    `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: default, probes: false, sourceNode: worker-b, targetNode: worker-a }`,
-    'workloads: [{ type: video }]',
-    `strategies: [{ name: podmigration, api: rest, restUrl: '${restUrl}', snapshotPath: /mnt/nfs/checkpoints }]`,
-    'repetitions: 2',
-    'timing: { settleMs: 200, observeMs: 200 }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'platform: kubernetes',
+      `kubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: default, probes: false, sourceNode: worker-b, targetNode: worker-a }`,
+      'workloads: [{ type: video }]',
+      `strategies: [{ name: podmigration, api: rest, restUrl: '${restUrl}', snapshotPath: /mnt/nfs/checkpoints }]`,
+      'repetitions: 2',
+      'timing: { settleMs: 200, observeMs: 200 }',
+      '',
+    ].join('\n'),
+  );
   const out = join(base, 'out');
   const run = await migbenchAsync(['run', file, '--out', out, '--quiet']);
   expect(run.code, run.stderr + readFileSafe(join(out, 'trials.csv'))).toBe(0);
   expect(operator.errors).toEqual([]);
-  expect(operator.seen.map((s) => s.spec)).toEqual([0, 1].map(() => expect.objectContaining({ action: 'live-migration', sourcePod: 'migbench-video', destHost: 'worker-a', snapshotPath: '/mnt/nfs/checkpoints' })));
+  expect(operator.seen.map((s) => s.spec)).toEqual(
+    [0, 1].map(() =>
+      expect.objectContaining({ action: 'live-migration', sourcePod: 'migbench-video', destHost: 'worker-a', snapshotPath: '/mnt/nfs/checkpoints' }),
+    ),
+  );
   const trials = parse(readFileSync(join(out, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
   for (const t of trials) expect(Number(t.pod_ready_ms)).toBeGreaterThan(0);
   const events = parse(readFileSync(join(out, 'events.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  expect(events.filter((e) => e.event === 'requested').map((e) => e.detail)).toEqual(trials.map(() => expect.stringMatching(/^migbench-video-\d+-\w+: migbench-video -> worker-a \(rest\)$/)));
+  expect(events.filter((e) => e.event === 'requested').map((e) => e.detail)).toEqual(
+    trials.map(() => expect.stringMatching(/^migbench-video-\d+-\w+: migbench-video -> worker-a \(rest\)$/)),
+  );
   // The REST-made Podmigrations are gone with the trials.
   expect(await migbenchObjectsIn(admin, 'default')).toEqual([]);
 });

@@ -19,7 +19,14 @@ it('moves Redis by redeploying it; the new pod reloads the AOF from the shared v
   });
   const events = recordingEvents();
   const outcome = await new RedeployStrategy({ name: 'redeploy', gracePeriodSeconds: 30 }).migrate({
-    platform, workload, pod, service, targetNode: 'node-b', events, readyTimeoutMs: 30_000, signal: new AbortController().signal,
+    platform,
+    workload,
+    pod,
+    service,
+    targetNode: 'node-b',
+    events,
+    readyTimeoutMs: 30_000,
+    signal: new AbortController().signal,
   });
   expect(outcome.pod.node).toBe('node-b');
   await withRedis(service.address.host, service.address.port, async (c) => {

@@ -17,7 +17,11 @@ export const CRIU_CONFIG_ANNOTATION = 'org.criu.config';
 
 /** The agent accepts letters, digits, '.', '_' and '-' (agent/criu.go validTrialKey). */
 export function agentTrialKey(key: string): string {
-  return key.replace(/[^A-Za-z0-9._-]/g, '-').replace(/\.\.+/g, '.').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  return key
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/\.\.+/g, '.')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
 }
 
 export class AgentCheckpointNodes implements CheckpointNodes {
@@ -49,7 +53,9 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     const problem = await this.agents.problem(nodes);
     if (problem) return problem;
     for (const node of nodes) {
-      const health = await this.agents.json<{ problems: string[] }>(node, 'GET', '/healthz', undefined, 15_000).catch((err: Error) => ({ problems: [err.message] }));
+      const health = await this.agents
+        .json<{ problems: string[] }>(node, 'GET', '/healthz', undefined, 15_000)
+        .catch((err: Error) => ({ problems: [err.message] }));
       if (health.problems.length > 0) return `the node agent on ${node}: ${health.problems.join('; ')}`;
     }
     return undefined;
@@ -69,7 +75,11 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     const target = await this.agents.on(trial.target);
     if (!target.podIp) throw new AgentError(`the node agent ${target.pod} on ${trial.target} has no pod address yet`);
     const host = target.podIp.includes(':') ? `[${target.podIp}]` : target.podIp;
-    return this.agents.json(trial.source, 'POST', `/v1/trials/${key}/send`, { archive: kubeletArchive, target: `${host}:${AGENT_PORT}`, token: this.tokens.get(key) ?? '' });
+    return this.agents.json(trial.source, 'POST', `/v1/trials/${key}/send`, {
+      archive: kubeletArchive,
+      target: `${host}:${AGENT_PORT}`,
+      token: this.tokens.get(key) ?? '',
+    });
   }
 
   async dumpStats(trial: CheckpointTrial): Promise<CriuStats | undefined> {
@@ -92,7 +102,13 @@ export class AgentCheckpointNodes implements CheckpointNodes {
   }
 
   async resumePod(node: string, podUid: string): Promise<void> {
-    const answer = await this.agents.json<{ resumed: number; stillStopped: number }>(node, 'POST', `/v1/pods/${encodeURIComponent(podUid)}/resume`, undefined, 30_000);
+    const answer = await this.agents.json<{ resumed: number; stillStopped: number }>(
+      node,
+      'POST',
+      `/v1/pods/${encodeURIComponent(podUid)}/resume`,
+      undefined,
+      30_000,
+    );
     if (answer.stillStopped > 0) throw new AgentError(`${answer.stillStopped} processes of pod ${podUid} on ${node} still stopped after SIGCONT`);
   }
 
@@ -103,7 +119,11 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     for (const node of new Set([trial.source, trial.target])) {
       const query = new URLSearchParams({ image: imageName, ...(kubeletArchive && node === trial.source ? { archive: kubeletArchive } : {}) });
       try {
-        problems.push(...((await this.agents.json<{ problems: string[] | null }>(node, 'DELETE', `/v1/trials/${key}?${query}`, undefined, 120_000)).problems ?? []).map((p) => `${node}: ${p}`));
+        problems.push(
+          ...((await this.agents.json<{ problems: string[] | null }>(node, 'DELETE', `/v1/trials/${key}?${query}`, undefined, 120_000)).problems ?? []).map(
+            (p) => `${node}: ${p}`,
+          ),
+        );
       } catch (err) {
         problems.push(`${node}: ${(err as Error).message}`);
       }
@@ -120,7 +140,9 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     }
     const removed: string[] = [];
     for (const node of agents.keys()) {
-      const answer = await this.agents.json<{ removed: string[] | null }>(node, 'POST', '/v1/leftovers', undefined, 120_000).catch((err: Error) => ({ removed: [`(the node agent on ${node} failed: ${err.message})`] }));
+      const answer = await this.agents
+        .json<{ removed: string[] | null }>(node, 'POST', '/v1/leftovers', undefined, 120_000)
+        .catch((err: Error) => ({ removed: [`(the node agent on ${node} failed: ${err.message})`] }));
       removed.push(...(answer.removed ?? []));
     }
     return removed;

@@ -75,7 +75,8 @@ export class AgentClient {
     } catch (err) {
       return `the node agent: cannot list its pods in namespace ${AGENT_NAMESPACE} (${describeApiError(err)}); install it with \`migbench agent install\` and bind the role migbench-agent-user (deploy/kubernetes/clusterrole.yaml)`;
     }
-    if (pods.size === 0) return `the node agent (${AGENT_NAME}) is not installed: kubelet-checkpoint's node steps run in it; install it with \`migbench agent install\``;
+    if (pods.size === 0)
+      return `the node agent (${AGENT_NAME}) is not installed: kubelet-checkpoint's node steps run in it; install it with \`migbench agent install\``;
     for (const node of nodes) {
       const pod = pods.get(node);
       if (!pod) return `the node agent has no pod on node ${node}: check the DaemonSet ${AGENT_NAMESPACE}/${AGENT_NAME} (\`migbench agent status\`)`;
@@ -93,7 +94,14 @@ export class AgentClient {
   }
 
   /** One request to the agent on `node` through the pod proxy; a non-2xx answer throws with the agent's error. */
-  async call(node: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, timeoutMs = 10 * 60_000, signal?: AbortSignal): Promise<AgentAnswer> {
+  async call(
+    node: string,
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+    timeoutMs = 10 * 60_000,
+    signal?: AbortSignal,
+  ): Promise<AgentAnswer> {
     let agent = await this.on(node);
     let answer = await this.proxy(agent.pod, method, path, body, timeoutMs, signal);
     // The API server, not the agent, answered (the pod is gone or not serving: a restarted agent is
@@ -113,7 +121,10 @@ export class AgentClient {
       } catch {
         /* the API server's own answer (pod gone, proxy refused), as text */
       }
-      throw new AgentError(`node agent on ${node} (${agent.pod}): ${method} ${path.replace(/\?.*/, '')}: ${answer.status} ${message.slice(0, 600)}`, answer.status);
+      throw new AgentError(
+        `node agent on ${node} (${agent.pod}): ${method} ${path.replace(/\?.*/, '')}: ${answer.status} ${message.slice(0, 600)}`,
+        answer.status,
+      );
     }
     return answer;
   }
@@ -139,7 +150,9 @@ export class AgentClient {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new AgentError(`node agent ${pod}: no answer to ${method} ${path.replace(/\?.*/, '')} within ${timeoutMs} ms`)));
-      req.on('error', (err) => reject(err instanceof AgentError ? err : new AgentError(`node agent ${pod}: ${method} ${path.replace(/\?.*/, '')}: ${err.message}`)));
+      req.on('error', (err) =>
+        reject(err instanceof AgentError ? err : new AgentError(`node agent ${pod}: ${method} ${path.replace(/\?.*/, '')}: ${err.message}`)),
+      );
       req.end(payload);
     });
   }

@@ -23,7 +23,11 @@ export interface AgentStatus {
 export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
   let daemonSet: K8sObject & { status?: { desiredNumberScheduled?: number } };
   try {
-    daemonSet = (await cluster.objects.read({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE } })) as typeof daemonSet;
+    daemonSet = (await cluster.objects.read({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE },
+    })) as typeof daemonSet;
   } catch (err) {
     if (apiStatus(err) === 404) return { installed: false, desired: 0, ready: 0, pods: [] };
     throw err;
@@ -39,7 +43,12 @@ export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
 }
 
 /** Applies the agent's objects and waits until every node it is scheduled to has a ready pod of this image. */
-export async function installAgent(cluster: Cluster, image: string, paths: AgentNodePaths, options: { timeoutMs: number; progress?: (line: string) => void; nodeSelector?: Record<string, string> }): Promise<AgentStatus> {
+export async function installAgent(
+  cluster: Cluster,
+  image: string,
+  paths: AgentNodePaths,
+  options: { timeoutMs: number; progress?: (line: string) => void; nodeSelector?: Record<string, string> },
+): Promise<AgentStatus> {
   for (const object of agentObjects(image, paths, options.nodeSelector)) {
     await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
@@ -53,7 +62,9 @@ export async function installAgent(cluster: Cluster, image: string, paths: Agent
     if (status.desired > 0 && status.ready === status.desired && status.pods.length === status.desired) return status;
     if (performance.now() > deadline) {
       const waiting = status.pods.filter((p) => !p.ready).map((p) => `${p.pod} on ${p.node}`);
-      throw new Error(`migbench agent: not ready on every node after ${options.timeoutMs / 1000} s (${status.ready}/${status.desired}${waiting.length ? `; waiting: ${waiting.join(', ')}` : ''}); see kubectl -n ${AGENT_NAMESPACE} describe pods`);
+      throw new Error(
+        `migbench agent: not ready on every node after ${options.timeoutMs / 1000} s (${status.ready}/${status.desired}${waiting.length ? `; waiting: ${waiting.join(', ')}` : ''}); see kubectl -n ${AGENT_NAMESPACE} describe pods`,
+      );
     }
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -48,7 +48,12 @@ async function cleanupCluster(request: CleanupRequest): Promise<CleanupOutcome> 
     api = new KubeApi(cluster, { dryRun: false, print: () => undefined });
   } catch (err) {
     // The command names the cluster by flags, not by scenario fields.
-    if (err instanceof ClusterError) return { problems: [err.message.replace(/kubernetes\.kubeconfig \(or --kubeconfig\)/g, '--kubeconfig').replace(/kubernetes\.(kubeconfig|context|namespace)/g, '--$1')] };
+    if (err instanceof ClusterError)
+      return {
+        problems: [
+          err.message.replace(/kubernetes\.kubeconfig \(or --kubeconfig\)/g, '--kubeconfig').replace(/kubernetes\.(kubeconfig|context|namespace)/g, '--$1'),
+        ],
+      };
     throw err;
   }
   const removed: string[] = [];
@@ -57,11 +62,19 @@ async function cleanupCluster(request: CleanupRequest): Promise<CleanupOutcome> 
   try {
     removed.push(...(await cleanupKubernetes(api)));
   } catch (err) {
-    if (apiStatus(err) === 403) return { problems: [`migbench cleanup: not allowed in namespace ${namespace} (${describeApiError(err)}); bind the migbench ClusterRole (deploy/kubernetes/clusterrole.yaml) there`] };
+    if (apiStatus(err) === 403)
+      return {
+        problems: [
+          `migbench cleanup: not allowed in namespace ${namespace} (${describeApiError(err)}); bind the migbench ClusterRole (deploy/kubernetes/clusterrole.yaml) there`,
+        ],
+      };
     throw err;
   }
   const left = await waitForPodsGone(api, PODS_GONE_TIMEOUT_MS);
-  if (left.length > 0) return { problems: [...removed.map((r) => `removed: ${r}`), `migbench cleanup: pods still there after ${PODS_GONE_TIMEOUT_MS / 1000} s: ${left.join(', ')}`] };
+  if (left.length > 0)
+    return {
+      problems: [...removed.map((r) => `removed: ${r}`), `migbench cleanup: pods still there after ${PODS_GONE_TIMEOUT_MS / 1000} s: ${left.join(', ')}`],
+    };
   return { removed };
 }
 

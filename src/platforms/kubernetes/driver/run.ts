@@ -44,7 +44,11 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   let cluster: Cluster;
   let nodes: NodeInfo[];
   try {
-    cluster = connectCluster({ kubeconfig: request.cluster.kubeconfig ?? k8s.kubeconfig, context: request.cluster.context ?? k8s.context, namespace: request.cluster.namespace ?? k8s.namespace });
+    cluster = connectCluster({
+      kubeconfig: request.cluster.kubeconfig ?? k8s.kubeconfig,
+      context: request.cluster.context ?? k8s.context,
+      namespace: request.cluster.namespace ?? k8s.namespace,
+    });
     nodes = await preflight(cluster);
   } catch (err) {
     if (err instanceof ClusterError) return { problems: [err.message] };
@@ -96,8 +100,19 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   const images = [...new Set(workloadTypes.map((w) => k8s.images?.[w]).filter((i): i is string => i !== undefined))];
   if (problems.length === 0 && pair && images.length > 0 && !request.dryRun) {
     try {
-      const took = await prePullImages(cluster, { runId: `pull-${process.pid}`, nodes: [pair.source, pair.target], images, pullSecrets: k8s.imagePullSecrets ?? [], timeoutMs: Math.max(scenario.timing.readyTimeoutMs, 15 * 60_000) });
-      request.log(`migbench: images present on ${Object.entries(took).sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => `${n} (${s} s)`).join(', ')}: ${images.join(', ')}`);
+      const took = await prePullImages(cluster, {
+        runId: `pull-${process.pid}`,
+        nodes: [pair.source, pair.target],
+        images,
+        pullSecrets: k8s.imagePullSecrets ?? [],
+        timeoutMs: Math.max(scenario.timing.readyTimeoutMs, 15 * 60_000),
+      });
+      request.log(
+        `migbench: images present on ${Object.entries(took)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([n, s]) => `${n} (${s} s)`)
+          .join(', ')}: ${images.join(', ')}`,
+      );
     } catch (err) {
       if (!(err instanceof ClusterError)) throw err;
       problems.push(err.message);
@@ -118,7 +133,12 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
-      runId: identity.runId, trial: identity.trial, api, workload, ...(exposure ? { exposure } : {}), ...(k8s.storageClass ? { storageClass: k8s.storageClass } : {}),
+      runId: identity.runId,
+      trial: identity.trial,
+      api,
+      workload,
+      ...(exposure ? { exposure } : {}),
+      ...(k8s.storageClass ? { storageClass: k8s.storageClass } : {}),
       image: { ...(imageOf(workload.type) ? { reference: imageOf(workload.type)! } : {}), pullSecrets: k8s.imagePullSecrets ?? [] },
       ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
@@ -133,8 +153,13 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   return {
     versions: async () => ({ node: process.version, ...(await serverVersion(cluster)) }),
     platformInfo: {
-      name: 'kubernetes', server: cluster.server, context: cluster.context, namespace: cluster.namespace,
-      nodes: Object.fromEntries(nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')])),
+      name: 'kubernetes',
+      server: cluster.server,
+      context: cluster.context,
+      namespace: cluster.namespace,
+      nodes: Object.fromEntries(
+        nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')]),
+      ),
       runtimes: await nodeRuntimes(cluster, checked.nodeObjects),
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
@@ -145,13 +170,17 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
             const { source, target } = chooseNodes(nodes, k8s);
             return (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
           },
-          kubelet, ...(checkpointNodes ? { checkpointNodes } : {}), namespace: cluster.namespace,
+          kubelet,
+          ...(checkpointNodes ? { checkpointNodes } : {}),
+          namespace: cluster.namespace,
         }),
       trialSteps,
       close: async () => undefined,
     }),
     async dryRun(runId, trials) {
-      request.output(`migbench: dry run of ${request.scenarioFile} against ${cluster.server} (context ${cluster.context}, namespace ${cluster.namespace}): the calls that change the cluster, none of them made`);
+      request.output(
+        `migbench: dry run of ${request.scenarioFile} against ${cluster.server} (context ${cluster.context}, namespace ${cluster.namespace}): the calls that change the cluster, none of them made`,
+      );
       // One trial per workload × strategy shows every call; the others repeat them.
       const seen = new Set<string>();
       for (const trial of trials) {
@@ -162,8 +191,12 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
         const workload = createWorkload(trial.workload);
         const identity = trialIdentity(runId, trial);
         const { result } = await runTrial({
-          identity, workload, steps: trialSteps(trial, identity, workload), timing: scenario.timing,
-          probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }), signal: new AbortController().signal,
+          identity,
+          workload,
+          steps: trialSteps(trial, identity, workload),
+          timing: scenario.timing,
+          probe: probeOptions({ ...scenario.probe, ...trial.workload.probe }),
+          signal: new AbortController().signal,
         });
         if (result.status === 'failed') request.output(`  (the dry run stopped in ${result.failedPhase}: ${result.error})`);
       }

@@ -76,12 +76,20 @@ export class KubernetesTrialSteps implements TrialSteps {
     let { source, target } = chooseNodes(nodes, this.setup.wantedNodes);
     const original = withWorkloadImage(readWorkloadManifests(workload.type), this.setup.image?.reference, this.setup.image?.pullSecrets ?? []);
     const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
-      namespace: api.namespace, runId: this.setup.runId, trial: this.setup.trial, shape: strategy.shape, source, target, app: workload.podSpec(),
+      namespace: api.namespace,
+      runId: this.setup.runId,
+      trial: this.setup.trial,
+      shape: strategy.shape,
+      source,
+      target,
+      app: workload.podSpec(),
       ...(exposure ? { exposure } : {}),
       ...(this.setup.wantedNodes.tolerations ? { tolerations: this.setup.wantedNodes.tolerations } : {}),
       ...(this.setup.wantedNodes.nodeSelector ? { nodeSelector: this.setup.wantedNodes.nodeSelector } : {}),
       ...(this.setup.storageClass ? { storageClass: this.setup.storageClass } : {}),
-      ...(strategy.podAnnotations ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) } : {}),
+      ...(strategy.podAnnotations
+        ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) }
+        : {}),
     });
     this.selector = manifests.podSelector;
     // The watch starts before anything is created, so the first pod's whole life is on the timeline.
@@ -95,7 +103,12 @@ export class KubernetesTrialSteps implements TrialSteps {
       if (object.kind === 'Service') service = applied;
     }
     const owner = manifests.owner;
-    const pod = await pods.waitForPod(owner.kind === 'Pod' ? `pod ${owner.metadata.name}` : `pod of ${owner.kind} ${owner.metadata.name}`, isServing, this.setup.timing.readyTimeoutMs, signal);
+    const pod = await pods.waitForPod(
+      owner.kind === 'Pod' ? `pod ${owner.metadata.name}` : `pod of ${owner.kind} ${owner.metadata.name}`,
+      isServing,
+      this.setup.timing.readyTimeoutMs,
+      signal,
+    );
     events.emit('trial', 'pod_ready', `${pod.name} on ${pod.node}`);
     if (!this.dryRun && pod.node !== source) {
       // A Deployment's pod may go to either node of the pair; the scheduler preferred the other one.
@@ -104,7 +117,10 @@ export class KubernetesTrialSteps implements TrialSteps {
     }
     // Where the probes reach the Service (not in a dry run: nothing was created to read back).
     const sourceAddress = nodes.find((n) => n.name === source)?.internalIp;
-    const address = exposure && service && !this.dryRun ? await waitForServiceEndpoint(api, service, exposure, sourceAddress, this.setup.timing.readyTimeoutMs, signal) : undefined;
+    const address =
+      exposure && service && !this.dryRun
+        ? await waitForServiceEndpoint(api, service, exposure, sourceAddress, this.setup.timing.readyTimeoutMs, signal)
+        : undefined;
     if (address) await workload.waitReady(address, this.setup.timing.readyTimeoutMs, signal);
     this.deployed = { manifests, pods, pod, sourceNode: nodes.find((n) => n.name === source)!, target };
     return { address, from: source, to: target };
@@ -113,8 +129,18 @@ export class KubernetesTrialSteps implements TrialSteps {
   async migrate(events: EventRecorder, signal: AbortSignal): Promise<Moved> {
     const { manifests, pods, pod, sourceNode, target } = this.deployed!;
     const outcome = await this.setup.strategy.migrate({
-      api: this.setup.api, pods, runId: this.setup.runId, manifests, sourcePod: pod, sourceNode, targetNode: target, events,
-      readyTimeoutMs: this.setup.timing.readyTimeoutMs, signal, forceControlPlane: this.setup.forceControlPlane, created: (o) => this.created.push(o),
+      api: this.setup.api,
+      pods,
+      runId: this.setup.runId,
+      manifests,
+      sourcePod: pod,
+      sourceNode,
+      targetNode: target,
+      events,
+      readyTimeoutMs: this.setup.timing.readyTimeoutMs,
+      signal,
+      forceControlPlane: this.setup.forceControlPlane,
+      created: (o) => this.created.push(o),
       onTeardown: (what, remove) => this.leftOnNodes.push({ what, remove }),
       trialKey: `${labelValue(this.setup.runId)}/${this.setup.trial}`,
       ...(this.setup.kubelet ? { kubelet: this.setup.kubelet } : {}),
@@ -133,7 +159,9 @@ export class KubernetesTrialSteps implements TrialSteps {
     const errors: string[] = [];
     // Not the run's signal: an interrupted trial is torn down all the same.
     const teardownSignal = new AbortController().signal;
-    const toDelete = [...this.created, ...this.applied].reverse().filter((o, i, all) => all.findIndex((p) => p.kind === o.kind && p.metadata.name === o.metadata.name) === i);
+    const toDelete = [...this.created, ...this.applied]
+      .reverse()
+      .filter((o, i, all) => all.findIndex((p) => p.kind === o.kind && p.metadata.name === o.metadata.name) === i);
     for (const object of toDelete) {
       try {
         await api.delete(object, object.kind === 'Pod' ? TEARDOWN_GRACE_SECONDS : undefined);
@@ -146,7 +174,12 @@ export class KubernetesTrialSteps implements TrialSteps {
       try {
         // The Deployment's pods are deleted by the garbage collector; the next trial starts once they are gone.
         for (const p of await api.listPods(selector)) await api.deletePod(p.metadata!.name!, TEARDOWN_GRACE_SECONDS);
-        await watch.waitFor('the trial\'s pods to be gone', (all) => (all.every((p) => p.deleted) ? true : undefined), this.setup.timing.readyTimeoutMs, teardownSignal);
+        await watch.waitFor(
+          "the trial's pods to be gone",
+          (all) => (all.every((p) => p.deleted) ? true : undefined),
+          this.setup.timing.readyTimeoutMs,
+          teardownSignal,
+        );
       } catch (err) {
         errors.push(describe(err, teardownSignal));
       }

@@ -14,7 +14,8 @@ export function localDriver(hostTools: HostTools): PlatformDriver {
   return {
     async validate(request) {
       const problems: string[] = [];
-      if (request.dryRun) problems.push('--dry-run: only with platform: kubernetes (a local run changes nothing outside this host; `migbench validate` shows its plan)');
+      if (request.dryRun)
+        problems.push('--dry-run: only with platform: kubernetes (a local run changes nothing outside this host; `migbench validate` shows its plan)');
       const root = rootProblem(request.commandLine);
       if (root) problems.push(root);
       return problems;

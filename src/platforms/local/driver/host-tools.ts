@@ -10,7 +10,11 @@ export interface HostTools {
    * Makes every tool the run and its workloads need present (installing what is missing) and returns
    * their paths; fails before anything is created when one cannot be had. `versions`: for run.json.
    */
-  ensure(workloadTypes: readonly WorkloadConfig['type'][], log: (line: string) => void, commandLine: string): Promise<{ tools: LocalTools; versions: () => Promise<Record<string, string>> }>;
+  ensure(
+    workloadTypes: readonly WorkloadConfig['type'][],
+    log: (line: string) => void,
+    commandLine: string,
+  ): Promise<{ tools: LocalTools; versions: () => Promise<Record<string, string>> }>;
   /** The tools as they are on the host now, for cleanup (installs nothing; CRIU only when usable). */
   find(): Promise<Omit<LocalTools, 'criu'> & { criu: string | undefined }>;
 }

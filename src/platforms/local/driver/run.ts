@@ -13,7 +13,11 @@ import { LocalEvacuationSteps } from './evacuation.ts';
 export async function prepareLocalRun(request: RunRequest, hostTools: HostTools): Promise<PreparedRun> {
   const { scenario, migration } = request.loaded;
   const { log } = request;
-  const { tools, versions } = await hostTools.ensure(scenario.workloads.map((w) => w.type), log, request.commandLine);
+  const { tools, versions } = await hostTools.ensure(
+    scenario.workloads.map((w) => w.type),
+    log,
+    request.commandLine,
+  );
   const { delay: testSwitchDelay } = readTestSwitchDelay();
   const nodeLink = scenario.local.nodeLink ? { nodeLinkMbit: scenario.local.nodeLink.bandwidthMbit } : {};
   return {
@@ -33,16 +37,35 @@ export async function prepareLocalRun(request: RunRequest, hostTools: HostTools)
       });
       return {
         platformInfo: {
-          name: 'local', nodes: Object.fromEntries(platform.cpusets), subnet: scenario.local.subnet, checkpointDir: scenario.local.checkpointDir,
-          checkpointStore: scenario.local.checkpointStore, runtime: scenario.local.runtime, ...nodeLink,
+          name: 'local',
+          nodes: Object.fromEntries(platform.cpusets),
+          subnet: scenario.local.subnet,
+          checkpointDir: scenario.local.checkpointDir,
+          checkpointStore: scenario.local.checkpointStore,
+          runtime: scenario.local.runtime,
+          ...nodeLink,
         },
         unsupportedReason: async (strategy) => createStrategy(strategy).unsupportedReason?.(platform),
         trialSteps: (trial, _identity, workload) =>
-          new LocalTrialSteps({ platform, workload, strategy: createStrategy(trial.strategy), from: migration.from, to: migration.to, timing: scenario.timing, ...(testSwitchDelay ? { testSwitchDelay } : {}) }),
+          new LocalTrialSteps({
+            platform,
+            workload,
+            strategy: createStrategy(trial.strategy),
+            from: migration.from,
+            to: migration.to,
+            timing: scenario.timing,
+            ...(testSwitchDelay ? { testSwitchDelay } : {}),
+          }),
         evacuationSteps: (trials, workloads) =>
           new LocalEvacuationSteps({
-            platform, from: migration.from, timing: scenario.timing,
-            pods: trials.map((trial, i) => ({ workload: workloads[i]!, target: trial.evacuation?.target ?? migration.to, strategy: createStrategy(trial.strategy) })),
+            platform,
+            from: migration.from,
+            timing: scenario.timing,
+            pods: trials.map((trial, i) => ({
+              workload: workloads[i]!,
+              target: trial.evacuation?.target ?? migration.to,
+              strategy: createStrategy(trial.strategy),
+            })),
           }),
         close: () => platform.close(),
       };

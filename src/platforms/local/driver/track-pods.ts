@@ -11,14 +11,14 @@ export function trackPods<P extends LocalNodeRuntime>(platform: P, onPod: (pod: 
       if (typeof value !== 'function') return value;
       if (property === 'startPod') {
         return async (...args: unknown[]) => {
-          const pod = (await (value as (...a: unknown[]) => Promise<Pod>).apply(target, args));
+          const pod = await (value as (...a: unknown[]) => Promise<Pod>).apply(target, args);
           onPod(pod);
           return pod;
         };
       }
       if (property === 'restorePod') {
         return async (...args: unknown[]) => {
-          const restored = (await (value as (...a: unknown[]) => Promise<{ pod: Pod }>).apply(target, args));
+          const restored = await (value as (...a: unknown[]) => Promise<{ pod: Pod }>).apply(target, args);
           onPod(restored.pod);
           return restored;
         };

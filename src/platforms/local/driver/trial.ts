@@ -53,8 +53,13 @@ export class LocalTrialSteps implements TrialSteps {
     const { platform, workload, strategy } = this.setup;
     const outcome = await strategy.migrate({
       platform: trackPods(withTestSwitchDelay(platform, strategy.name, this.setup.testSwitchDelay), (created) => this.pods.push(created)),
-      workload, pod: this.pods[0]!, service: this.service!, targetNode: this.setup.to, events,
-      readyTimeoutMs: this.setup.timing.readyTimeoutMs, signal,
+      workload,
+      pod: this.pods[0]!,
+      service: this.service!,
+      targetNode: this.setup.to,
+      events,
+      readyTimeoutMs: this.setup.timing.readyTimeoutMs,
+      signal,
     });
     return {
       movedPod: outcome.pod.name,
