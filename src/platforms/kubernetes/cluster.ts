@@ -208,7 +208,9 @@ function placementProblem(node: NodeInfo, wanted: WantedNodes): string | undefin
     .filter(([k, v]) => node.labels?.[k] !== v)
     .map(([k, v]) => `${k}=${v}`);
   if (missing.length > 0) return `does not carry kubernetes.nodeSelector's ${missing.join(', ')}`;
-  const untolerated = (node.taints ?? []).filter((t) => !tolerates(wanted.tolerations ?? [], t));
+  // The node controller's own taints (node.kubernetes.io/not-ready, unreachable, unschedulable, …)
+  // state the node's condition, which is judged on its own (readiness, cordon) with a clearer message.
+  const untolerated = (node.taints ?? []).filter((t) => !t.key.startsWith('node.kubernetes.io/') && !tolerates(wanted.tolerations ?? [], t));
   if (untolerated.length > 0)
     return `has the taint ${untolerated.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ')}, which kubernetes.tolerations does not tolerate`;
   return undefined;
@@ -227,6 +229,7 @@ export function chooseNodes(nodes: NodeInfo[], wanted: WantedNodes): { source: s
     if (name === undefined) continue;
     const node = byName.get(name);
     if (!node) throw new ClusterError(`${field}: no node ${JSON.stringify(name)} in the cluster (nodes: ${nodes.map((n) => n.name).join(', ')})`);
+    if (!node.ready) throw new ClusterError(`${field}: node ${name} is NotReady (its kubelet does not report Ready); fix the node or name another`);
     const problem = placementProblem(node, wanted);
     // A control-plane node's own taint is drain's to judge (forceControlPlane), not this check's.
     if (problem && !(node.controlPlane && (node.taints ?? []).every((t) => CONTROL_PLANE_LABELS.includes(t.key)))) {
