@@ -23,7 +23,7 @@ workloads: [{ type: redis, keys: 500 }]
 evacuate: { pods: [{ workload: redis, count: 4 }], concurrency: 2, targets: [node-b, node-c] }
 strategies: [criu, drain]
 repetitions: 1
-timing: { settleMs: 300, observeMs: 500 }
+timing: { settleMs: 300, observeMs: 1500 }
 `,
   );
   const { code, stdout, stderr } = migbench(['run', `${dir}/evacuate.yaml`, '--out', out]);
@@ -39,10 +39,17 @@ timing: { settleMs: 300, observeMs: 500 }
     expect(pods.map((t) => t.evacuation_pod).sort()).toEqual(['redis-p1', 'redis-p2', 'redis-p3', 'redis-p4']);
     expect(pods.map((t) => t.evacuation_target)).toEqual(['node-b', 'node-c', 'node-b', 'node-c']);
     for (const t of pods) {
-      expect(
-        t,
-        `trial ${t.trial}: ${t.status} ${t.failed_phase} ${t.error} acked_writes_lost=${t.redis_acked_writes_lost} pods=${t.evacuation_pods} concurrency=${t.concurrency}`,
-      ).toMatchObject({ status: 'ok', strategy: evacuation.strategy, evacuation_pods: '4', concurrency: '2', redis_acked_writes_lost: '0' });
+      expect(t, `trial ${t.trial}: ${t.status} ${t.failed_phase} ${t.error} pods=${t.evacuation_pods} concurrency=${t.concurrency}`).toMatchObject({
+        status: 'ok',
+        strategy: evacuation.strategy,
+        evacuation_pods: '4',
+        concurrency: '2',
+      });
+      // CRIU moves the process itself: nothing acknowledged is lost. A Deployment's drain may lose a few
+      // (its replacement loads the AOF while the evicted Redis still acknowledges writes, as
+      // test/workloads/moves.host.test.ts says), so there the count is measured, not required to be 0.
+      if (evacuation.strategy === 'criu') expect(t.redis_acked_writes_lost, `trial ${t.trial}`).toBe('0');
+      else expect(Number(t.redis_acked_writes_lost), `trial ${t.trial}`).toBeGreaterThanOrEqual(0);
       expect(Number(t.downtime_ms)).toBeGreaterThan(0);
     }
     expect(evacuation).toMatchObject({ pods: '4', concurrency: '2', pods_failed: '0', targets: 'node-b node-c' });
