@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
+import { AGENT_NAMESPACE } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
 
 const cluster = useRealNodeCluster('migbench-k8s-nodes-kill');
 
@@ -66,8 +67,15 @@ it('after a SIGKILL mid-drain, cleanup --platform kubernetes leaves nothing: no 
   expect(await unschedulableNodes(admin)).toEqual({});
   await eventually("the killed trial's objects to be gone", 60_000, async () => (await migbenchObjectsIn(admin, 'migbench')).length === 0);
   // The kubelets stop what ran: no pod anywhere, no shim (one per pod sandbox) on either node.
-  await eventually('every pod to be gone from the cluster', 60_000, async () => (await admin.core.listPodForAllNamespaces()).items.length === 0);
-  await eventually("the pods' shims to exit", 60_000, async () => nodeProcesses().every((p) => p.name !== 'containerd-shim-runc-v2'));
+  // Only the node agents stay (the lab installs them with the cluster, as a user installs them once).
+  const podsLeft = async () => (await admin.core.listPodForAllNamespaces()).items.filter((p) => p.metadata?.namespace !== AGENT_NAMESPACE);
+  await eventually('every pod but the node agents to be gone from the cluster', 60_000, async () => (await podsLeft()).length === 0);
+  const agentPods = (await admin.core.listNamespacedPod({ namespace: AGENT_NAMESPACE })).items.length;
+  await eventually(
+    "the trial's shims to exit (one is left per node agent)",
+    60_000,
+    async () => nodeProcesses().filter((p) => p.name === 'containerd-shim-runc-v2').length === agentPods,
+  );
   // The cluster is not the run's: it is still up, each node with its kubelet and containerd.
   const daemons = nodeProcesses().map((p) => p.name);
   expect(daemons.filter((n) => n === 'kubelet')).toHaveLength(2);
