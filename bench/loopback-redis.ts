@@ -23,7 +23,9 @@ async function freePort(): Promise<number> {
 export async function startLoopbackRedis(dir: string): Promise<LoopbackRedis> {
   const port = await freePort();
   const workload = new RedisWorkload(redisWorkloadSchema.parse({ type: 'redis' }));
-  const args = workload.podSpec().command.slice(1);
+  // The program's flags as a pod gets them: what follows redis-server in `command`, then `args`.
+  const spec = workload.podSpec();
+  const args = [...spec.command.slice(1), ...(spec.args ?? [])];
   const flags = args.map((a, i) => (args[i - 1] === '--bind' ? '127.0.0.1' : args[i - 1] === '--port' ? String(port) : args[i - 1] === '--dir' ? dir : a));
   const child = spawn('redis-server', flags, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
