@@ -221,9 +221,19 @@ async function main(): Promise<number> {
     )
     .command(
       'cluster <action>',
-      'build, start, stop or show a Kubernetes cluster with two real nodes (kubelet, containerd, runc, kube-proxy) in network namespaces on this host',
-      (y) => y.positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true }),
-      async (argv) => set(await clusterCommand({ action: argv.action, commandLine: `sh bin/migbench cluster ${argv.action}` })),
+      'build, start, stop or show a Kubernetes cluster with real worker nodes (kubelet, containerd, runc, kube-proxy; 2 unless --workers N) in network namespaces on this host',
+      (y) =>
+        y
+          .positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true })
+          .option('workers', { type: 'number', describe: 'start: how many worker nodes (2 to 6, default 2): worker-a, worker-b, worker-c, …' }),
+      async (argv) =>
+        set(
+          await clusterCommand({
+            action: argv.action,
+            commandLine: `sh bin/migbench cluster ${argv.action}${argv.workers !== undefined ? ` --workers ${argv.workers}` : ''}`,
+            ...(argv.workers !== undefined ? { workers: argv.workers } : {}),
+          }),
+        ),
     )
     .command(
       'agent <action>',

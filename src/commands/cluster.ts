@@ -1,16 +1,24 @@
-// `migbench cluster build|start|stop|status`: a Kubernetes cluster with two real nodes (kubelet,
-// containerd, runc, CNI, kube-proxy) on this host (src/lab/nodes/). `build` builds
+// `migbench cluster build|start|stop|status`: a Kubernetes cluster with real worker nodes (kubelet,
+// containerd, runc, CNI, kube-proxy; two unless `start --workers N`) on this host (src/lab/nodes/). `build` builds
 // and caches every component (with the lab's registry and kubectl) and prints each one's build time;
 // `start` builds what is missing, and also runs the lab's image registry (lab-registry.ts).
 import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
 import { ensureNodeBinaries } from '../lab/build/node-build.ts';
-import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../lab/nodes/node-cluster.ts';
-import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED } from './exit-codes.ts';
+import { labWorkerNames, NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster, WORKER_COUNT } from '../lab/nodes/node-cluster.ts';
+import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
 
 export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
 
-export async function clusterCommand(args: { action: ClusterAction; commandLine: string }): Promise<number> {
+export async function clusterCommand(args: { action: ClusterAction; commandLine: string; workers?: number }): Promise<number> {
+  // Bad input first, before the root check or anything started (exit 2).
+  if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < WORKER_COUNT.min || args.workers > WORKER_COUNT.max))
+    throw new CommandFailure(
+      `migbench cluster: --workers ${args.workers}: give a whole number of worker nodes from ${WORKER_COUNT.min} to ${WORKER_COUNT.max} (default 2), e.g. --workers 3`,
+      EXIT_USAGE,
+    );
+  if (args.workers !== undefined && args.action !== 'start')
+    throw new CommandFailure(`migbench cluster ${args.action}: --workers is for \`cluster start\` only`, EXIT_USAGE);
   requireRoot(args.commandLine);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -34,7 +42,7 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const state = await startNodeCluster({ progress, signal: abort.signal });
+        const state = await startNodeCluster({ progress, signal: abort.signal, ...(args.workers ? { workers: labWorkerNames(args.workers) } : {}) });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
         for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
         out(`registry: http://${state.registry} (plain HTTP; load the workload images with: sh bin/migbench images build --load lab)`);

@@ -1,10 +1,10 @@
-// The real-node cluster (`migbench cluster`: control plane + worker-a/worker-b) for one test file:
+// The real-node cluster (`migbench cluster`: control plane + worker-a/worker-b, or N workers) for one test file:
 // started before its tests, stopped after them, with a scratch directory. Its names are fixed (one
 // per host), so real-node test files run one at a time.
 import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../src/lab/nodes/node-cluster.ts';
+import { labWorkerNames, startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../src/lab/nodes/node-cluster.ts';
 
 /** Building the node components on first use takes minutes. */
 const START_TIMEOUT_MS = 60 * 60_000;
@@ -15,8 +15,8 @@ export interface RealNodeClusterHandle {
   readonly base: string;
 }
 
-/** `prepare` runs before the cluster starts (e.g. the workloads' host prerequisites). */
-export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promise<unknown>): RealNodeClusterHandle {
+/** `prepare` runs before the cluster starts (e.g. the workloads' host prerequisites); `workers`: how many worker nodes (default 2). */
+export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promise<unknown>, workers?: number): RealNodeClusterHandle {
   let state: NodeClusterState | undefined;
   let base: string | undefined;
   const ready = <T>(value: T | undefined): T => {
@@ -25,7 +25,7 @@ export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promis
   };
   beforeAll(async () => {
     await prepare?.();
-    state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
+    state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`), ...(workers ? { workers: labWorkerNames(workers) } : {}) });
     base = mkdtempSync(`${tmpdir()}/${scratchPrefix}-`);
   }, START_TIMEOUT_MS);
   afterAll(async () => {

@@ -32,9 +32,18 @@ import { connectCluster } from '../../platforms/kubernetes/cluster.ts';
 import { installLabAgent } from './agent-install.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
 import { LAB_REGISTRY, startLabRegistry, writeRegistryHosts } from './lab-registry.ts';
-import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
+import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, MAX_NODES, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
 
 export const REAL_WORKERS: readonly string[] = ['worker-a', 'worker-b'];
+/** `migbench cluster start --workers N`: how many worker nodes the lab may have (each its own netns, containerd, kubelet, kube-proxy). */
+export const WORKER_COUNT = { min: 2, max: MAX_NODES } as const;
+
+/** The lab's first `count` worker names: worker-a, worker-b, worker-c, … */
+export function labWorkerNames(count: number): string[] {
+  if (!Number.isInteger(count) || count < WORKER_COUNT.min || count > WORKER_COUNT.max)
+    throw new NodeClusterError(`migbench cluster: --workers ${count}: give a whole number from ${WORKER_COUNT.min} to ${WORKER_COUNT.max}`);
+  return Array.from({ length: count }, (_, i) => `worker-${String.fromCharCode('a'.charCodeAt(0) + i)}`);
+}
 const STATE_FILE = join(CLUSTER_RUN_DIR, 'state.json');
 
 export interface NodeClusterState {
