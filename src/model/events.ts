@@ -17,6 +17,9 @@ export const trialEvents = [
   'pod_ready',
   'nodes_swapped',
   'evacuation_pod_start',
+  // An evacuation on a cluster (platforms/kubernetes/driver/evacuation.ts): its source someone else had cordoned; its uncordon refused.
+  'node_already_cordoned',
+  'uncordon_failed',
 ] as const;
 
 /** The local platform's steps (platforms/local/): pods, the service, CRIU's checkpoint and restore. */

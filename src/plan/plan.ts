@@ -7,6 +7,7 @@ import type { Scenario, StrategyConfig, WorkloadConfig } from '../scenario/schem
 import { sweepInstances } from '../scenario/sweep.ts';
 import { evacuationPodName, evacuationShapes, type EvacuationShape } from '../scenario/evacuation.ts';
 import type { EvacuationMembership } from '../model/evacuation.ts';
+import { platformFields } from '../scenario/platform-fields.ts';
 import { seededRandom, shuffled } from './random.ts';
 
 export interface PlannedTrial {
@@ -58,9 +59,7 @@ export function evacuationLabel(shape: EvacuationShape): string {
  */
 function planEvacuations(scenario: Scenario): PlannedTrial[] {
   const random = seededRandom(scenario.seed);
-  const from = scenario.migration.from ?? scenario.nodes.find((n) => n !== scenario.migration.to)!;
-  const to = scenario.migration.to ?? scenario.nodes.find((n) => n !== from)!;
-  const shapes = evacuationShapes(scenario.evacuate!, to);
+  const shapes = evacuationShapes(scenario.evacuate!, platformFields[scenario.platform].migration(scenario).to);
   const pairs = shapes.flatMap((shape) => scenario.strategies.map((strategy) => ({ shape, strategy })));
   const trials: PlannedTrial[] = [];
   let evacuations = 0;

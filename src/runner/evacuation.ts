@@ -18,6 +18,8 @@ import { ProbeSession, TrialLog, describe, type Phase } from './trial-parts.ts';
 /** A platform's part of an evacuation: the TrialSteps of trial.ts, per pod. */
 export interface EvacuationSteps {
   readonly strategyName: string;
+  /** No app probe runs (a simulated cluster's pods run no app): the rows say so. */
+  readonly probesSkipped?: boolean;
   /** Starts pod `index` (its volumes, pod and service) on the source node and waits until it is ready. */
   deploy(index: number, events: EventRecorder, signal: AbortSignal): Promise<Deployed>;
   /** Once, before the first pod moves (drain: the node is cordoned for the whole evacuation). */
@@ -53,6 +55,8 @@ interface PodState {
   log: TrialLog;
   probes: ProbeSession;
   address?: Deployed['address'];
+  /** The node the deploy step named as this pod's target (empty: the scheduler's choice, known once moved). */
+  target?: string;
   datasetBytes?: number;
   moved?: Moved;
   strategyFinishedAt?: number;
@@ -95,7 +99,9 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
   try {
     enter('deploy');
     for (const [i, pod] of pods.entries()) {
-      pod.address = (await steps.deploy(i, pod.log.recorder, signal)).address;
+      const deployed = await steps.deploy(i, pod.log.recorder, signal);
+      pod.address = deployed.address;
+      pod.target = deployed.to;
     }
     enter('prepare');
     for (const [i, pod] of pods.entries()) {
@@ -172,13 +178,13 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
   const judged = pods.map((pod, i) =>
     judgeTrial(
       ranTrialResult({
-        identity: setup.pods[i]!.identity,
+        identity: placedIdentity(setup.pods[i]!.identity, pod.moved?.node ?? (pod.target || undefined)),
         log: pod.log,
         probes: pod.probes,
         startedAt,
         triggerAt,
         probeIntervalMs: setup.pods[i]!.probe.intervalMs,
-        probesSkipped: false,
+        probesSkipped: steps.probesSkipped ?? false,
         strategyFinishedAt: pod.strategyFinishedAt,
         moved: pod.moved,
         datasetBytes: pod.datasetBytes,
@@ -188,6 +194,18 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
   );
   // The evacuation's figures ride on its last pod's result (evacuations.csv is written with it).
   const last = judged[judged.length - 1]!;
-  last.result = { ...last.result, evacuationSummary: summarizeEvacuation(judged, setup.targets) };
+  last.result = { ...last.result, evacuationSummary: summarizeEvacuation(judged, placedTargets(judged, setup.targets)) };
   return judged;
+}
+
+/** The pod's identity with its evacuation target where it really went (a drain's replacement: where the scheduler put it). */
+function placedIdentity(identity: TrialIdentity, node: string | undefined): TrialIdentity {
+  if (!node || !identity.evacuation || identity.evacuation.target === node) return identity;
+  return { ...identity, evacuation: { ...identity.evacuation, target: node } };
+}
+
+/** The evacuation's targets: the planned ones, unless a pod went elsewhere (the scheduler's choice): then where the pods went, in order. */
+function placedTargets(judged: readonly JudgedTrial<RanTrial>[], planned: readonly string[]): string[] {
+  const placed = [...new Set(judged.map((j) => j.result.evacuation?.target).filter((t): t is string => Boolean(t)))];
+  return placed.every((t) => planned.includes(t)) ? [...planned] : placed;
 }

@@ -27,7 +27,7 @@ export interface RunPlatform {
   /** The platform's steps of one trial of the workload. */
   trialSteps(trial: PlannedTrial, identity: TrialIdentity, workload: Workload): TrialSteps;
   /** The platform's steps of one evacuation (its pods' trials, in order); absent where evacuations cannot run. */
-  evacuationSteps?(trials: PlannedTrial[], workloads: Workload[]): EvacuationSteps;
+  evacuationSteps?(trials: PlannedTrial[], workloads: Workload[], identities: TrialIdentity[]): EvacuationSteps;
 }
 
 export interface RunOptions {
@@ -116,7 +116,11 @@ export class Runner extends EventEmitter<RunnerEvents> {
           })),
           concurrency: trial.evacuation.concurrency,
           targets: trial.evacuation.targets,
-          steps: platform.evacuationSteps(group, workloads),
+          steps: platform.evacuationSteps(
+            group,
+            workloads,
+            group.map((t) => trialIdentity(options.runId, t)),
+          ),
           timing: scenario.timing,
           signal: options.signal,
           onPhase: (phase: string) => this.emit('trial-phase', trial, phase),

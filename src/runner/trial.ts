@@ -34,6 +34,8 @@ export interface Deployed {
 /** What the strategy did: the pod serving at the end (the `migrated` event's detail) and its own figures. */
 export interface Moved {
   movedPod: string;
+  /** The node the moved pod runs on, where the platform tells (kubernetes: as the scheduler or the strategy placed it). */
+  node?: string;
   criu?: CriuStats;
   checkpointBytes?: number;
   /** podmigration: who restored the pod (trials.csv `operator`). */

@@ -33,7 +33,9 @@ export const evacuateSchema = z
     targets: z
       .array(z.string().min(1))
       .min(1)
-      .describe('The nodes the pods move to, spread in turn (pod i to targets[i mod n]); default: `migration.to`. Each one of `nodes`, not the source.')
+      .describe(
+        'The nodes the pods move to, spread in turn (pod i to targets[i mod n]); default: `migration.to` (kubernetes: `kubernetes.targetNode` or the first other worker; a drain leaves the choice to the scheduler, among every other worker). Each one of the nodes, not the source.',
+      )
       .optional(),
     sweep: z
       .object({
@@ -49,7 +51,7 @@ export const evacuateSchema = z
   .strict()
   .describe(
     "Evacuate a loaded node: every trial deploys all `pods` on the source node, probes each, and moves them all with the trial's strategy " +
-      '(drain: the node cordoned once for the whole evacuation; criu and redeploy: each pod). trials.csv has one row per pod, evacuations.csv one per evacuation. Local platform only.',
+      '(drain: the node cordoned once for the whole evacuation, every pod evicted, DaemonSet pods left; the CRIU strategies and redeploy: each pod). trials.csv has one row per pod, evacuations.csv one per evacuation. On both platforms (kubernetes: the source is `kubernetes.sourceNode`, each pod its own Deployment or pod and Service).',
   )
   .optional();
 
@@ -92,12 +94,12 @@ export function evacuationPodName(workload: string, index: number): string {
 
 /**
  * Problems between the section and the rest of the scenario, each naming the field: unknown
- * workloads, targets that are not nodes (or are the source), repeated sweep values. (The kubernetes
- * platform refuses the section with its other local-only fields: platform-fields.ts.)
+ * workloads, targets that are not nodes (or are the source), repeated sweep values. On a cluster
+ * (`nodes` undefined) the targets are checked against its nodes when the run reaches it.
  */
 export function evacuationProblems(
   config: EvacuateConfig,
-  facts: { nodes: readonly string[]; from: string; workloadNames: readonly string[]; sweptWorkloads: readonly string[] },
+  facts: { nodes: readonly string[] | undefined; from: string; workloadNames: readonly string[]; sweptWorkloads: readonly string[] },
 ): { path: string; expected: string; found: string }[] {
   const problems: { path: string; expected: string; found: string }[] = [];
   config.pods.forEach((p, i) => {
@@ -128,9 +130,11 @@ export function evacuationProblems(
         found: JSON.stringify(w),
       });
   });
+  // On a cluster the nodes are known once it is reached: its run checks the targets there.
+  const nodes = facts.nodes;
   (config.targets ?? []).forEach((t, i) => {
-    if (!facts.nodes.includes(t))
-      problems.push({ path: `evacuate.targets[${i}]`, expected: `one of the nodes (${facts.nodes.join(', ')})`, found: JSON.stringify(t) });
+    if (nodes === undefined) return;
+    if (!nodes.includes(t)) problems.push({ path: `evacuate.targets[${i}]`, expected: `one of the nodes (${nodes.join(', ')})`, found: JSON.stringify(t) });
     else if (t === facts.from)
       problems.push({
         path: `evacuate.targets[${i}]`,

@@ -250,10 +250,10 @@ function crossFieldProblems(s: Scenario): ScenarioProblem[] {
   }
   problems.push(...strategyProblems(s));
   if (s.evacuate) {
-    const from = s.migration.from ?? s.nodes.find((n) => n !== s.migration.to)!;
+    const fields = platformFields[s.platform];
     const workloadNames = s.workloads.map(workloadName);
     const sweptWorkloads = s.workloads.filter((w) => w.sweep !== undefined).map(workloadName);
-    problems.push(...evacuationProblems(s.evacuate, { nodes: s.nodes, from, workloadNames, sweptWorkloads }));
+    problems.push(...evacuationProblems(s.evacuate, { nodes: fields.knownNodes(s), from: fields.migration(s).from, workloadNames, sweptWorkloads }));
   }
   return problems;
 }

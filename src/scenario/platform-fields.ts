@@ -13,6 +13,8 @@ interface PlatformFields {
   problems(s: Scenario, raw: Record<string, unknown>, locate: Locate): ScenarioProblem[];
   /** The move's source and target as the plan shows them: node names, or the rule that will pick them. */
   migration(s: Scenario): { from: string; to: string };
+  /** The nodes known before the platform is reached (local: the scenario's); undefined: only the cluster knows them (checked there). */
+  knownNodes(s: Scenario): readonly string[] | undefined;
 }
 
 const local: PlatformFields = {
@@ -37,6 +39,7 @@ const local: PlatformFields = {
     const to = s.migration.to ?? s.nodes.find((n) => n !== from)!;
     return { from, to };
   },
+  knownNodes: (s) => s.nodes,
 };
 
 const kubernetes: PlatformFields = {
@@ -107,6 +110,7 @@ const kubernetes: PlatformFields = {
     const k8s = s.kubernetes!;
     return { from: k8s.sourceNode ?? 'the first schedulable worker', to: k8s.targetNode ?? 'the first schedulable worker other than the source' };
   },
+  knownNodes: () => undefined,
 };
 
 /**
@@ -119,7 +123,6 @@ function localOnlyFields(raw: Record<string, unknown>, locate: Locate): Scenario
     nodes: "no `nodes` with platform: kubernetes (the cluster's nodes are its own; name them with kubernetes.sourceNode and kubernetes.targetNode)",
     local: 'no `local:` block with platform: kubernetes (its fields configure the local platform only; set platform: local to use them)',
     migration: 'no `migration` with platform: kubernetes (use kubernetes.sourceNode and kubernetes.targetNode)',
-    evacuate: 'no `evacuate:` with platform: kubernetes (evacuations run on the local platform only so far)',
   };
   const migration = raw.migration as Record<string, unknown> | undefined;
   return (

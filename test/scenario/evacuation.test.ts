@@ -39,11 +39,29 @@ describe('evacuate: in a scenario', () => {
     );
   });
 
-  it('is refused on the kubernetes platform (local only so far)', () => {
-    const found = problems(
-      `platform: kubernetes\nkubernetes: { probes: false }\nworkloads: [{ type: redis }]\nstrategies: [drain]\nevacuate: { pods: [{ workload: redis, count: 2 }] }\n`,
+  it('is accepted on the kubernetes platform: its targets are checked against the cluster, the plan names them or kubernetes.targetNode', () => {
+    const k8s = `platform: kubernetes\nkubernetes: { probes: false, sourceNode: worker-a, targetNode: worker-b }\nworkloads: [{ type: redis }, { type: video }]\nstrategies: [drain, kubelet-checkpoint]\nrepetitions: 1\n`;
+    expect(problems(`${k8s}evacuate: { pods: [{ workload: redis, count: 2 }, { workload: video }], concurrency: 2, targets: [worker-b, worker-c] }\n`)).toEqual(
+      [],
     );
-    expect(found).toContain('evacuate: expected no `evacuate:` with platform: kubernetes (evacuations run on the local platform only so far), found a mapping');
+    // Only the cluster knows its nodes: a target no node has is found by the run's cluster check, not here.
+    const spread = planTrials(
+      parseScenario('k.yaml', `${k8s}evacuate: { pods: [{ workload: redis, count: 2 }, { workload: video }], targets: [worker-b, worker-c] }\n`).scenario,
+    );
+    expect(spread.filter((t) => t.strategy.name === 'drain').map((t) => [t.evacuation!.pod, t.evacuation!.target])).toEqual([
+      ['redis-p1', 'worker-b'],
+      ['redis-p2', 'worker-c'],
+      ['video-p1', 'worker-b'],
+    ]);
+    const pinned = planTrials(parseScenario('k.yaml', `${k8s}evacuate: { pods: [{ workload: redis, count: 2 }, { workload: video }] }\n`).scenario);
+    expect(new Set(pinned.map((t) => t.evacuation!.target))).toEqual(new Set(['worker-b']));
+    // Still checked without a cluster: repeated targets, the workloads.
+    expect(problems(`${k8s}evacuate: { pods: [{ workload: redis }], targets: [worker-b, worker-b] }\n`)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^evacuate\.targets\[1\]: expected distinct nodes/),
+        expect.stringMatching(/^workloads\[1\]: expected a workload that/),
+      ]),
+    );
   });
 
   it("plans one trial per pod, an evacuation's pods consecutive, spread over the targets, for every sweep point × strategy", () => {

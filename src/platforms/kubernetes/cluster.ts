@@ -253,6 +253,52 @@ export function chooseNodes(nodes: NodeInfo[], wanted: WantedNodes): { source: s
   return { source, target };
 }
 
+/**
+ * An evacuation's targets on this cluster: the named ones (`evacuate.targets`), each checked — a
+ * node here, ready, schedulable, one the pods may run on, not the source — or else every
+ * schedulable, ready worker other than the source (where the scheduler may put a drain's
+ * replacements). Each problem as `evacuate.targets[i]: …`.
+ */
+export function evacuationTargets(
+  nodes: NodeInfo[],
+  wanted: WantedNodes,
+  source: string,
+  named: readonly string[] | undefined,
+): { targets: string[]; problems: string[] } {
+  if (named === undefined) {
+    const targets = nodes
+      .filter((n) => n.schedulable && n.ready && !n.controlPlane && n.name !== source && placementProblem(n, wanted) === undefined)
+      .map((n) => n.name);
+    return {
+      targets,
+      problems:
+        targets.length === 0
+          ? [
+              new ClusterError(
+                `evacuate.targets: the cluster has no schedulable, ready worker other than ${source} to move the pods to (nodes: ${describeNodes(nodes)})`,
+              ).message,
+            ]
+          : [],
+    };
+  }
+  const problems: string[] = [];
+  named.forEach((name, i) => {
+    const node = nodes.find((n) => n.name === name);
+    const field = `evacuate.targets[${i}]`;
+    let problem: string | undefined;
+    if (!node) problem = `no node ${JSON.stringify(name)} in the cluster (nodes: ${nodes.map((n) => n.name).join(', ')})`;
+    else if (name === source) problem = `${name} is the node the evacuation empties (kubernetes.sourceNode); name another`;
+    else if (!node.ready) problem = `node ${name} is NotReady; fix the node or name another`;
+    else if (!node.schedulable) problem = `node ${name} is cordoned (unschedulable); uncordon it or name another`;
+    else {
+      const placement = placementProblem(node, wanted);
+      if (placement) problem = `node ${name} ${placement}; name another node or change the pods' placement`;
+    }
+    if (problem) problems.push(new ClusterError(`${field}: ${problem}`).message);
+  });
+  return { targets: [...named], problems };
+}
+
 function describeNodes(nodes: NodeInfo[]): string {
   return (
     nodes.map((n) => `${n.name}${n.controlPlane ? ' (control plane)' : ''}${n.schedulable ? '' : ' (cordoned)'}${n.ready ? '' : ' (not ready)'}`).join(', ') ||

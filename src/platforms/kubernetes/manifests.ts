@@ -19,7 +19,7 @@ import { exposedService, type Exposure } from './service-exposure.ts';
 const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
 
 export const RUN_LABEL = 'migbench.io/run';
-const TRIAL_LABEL = 'migbench.io/trial';
+export const TRIAL_LABEL = 'migbench.io/trial';
 
 export type WorkloadShape = 'deployment' | 'statefulset' | 'pod';
 
@@ -85,6 +85,8 @@ export interface PrepareOptions {
   app?: Pick<PodSpec, 'args' | 'env'>;
   /** How the probes reach the Service (its type); its nodePort is always the cluster's to allocate. */
   exposure?: Exposure;
+  /** Where a Deployment's replacement may go (an evacuation's targets, or every other worker for the scheduler to choose); default: the target. */
+  replacementNodes?: string[];
 }
 
 /** A claim of the scenario's StorageClass (none named: the cluster's default, as the file leaves it). */
@@ -126,7 +128,10 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
     ...(options.app ? withAppFlags(template.spec, options.app) : template.spec),
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a
     // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
-    affinity: options.shape !== 'pod' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
+    affinity:
+      options.shape !== 'pod'
+        ? nodeAffinity([options.source, ...(options.replacementNodes ?? [options.target])], options.source)
+        : nodeAffinity([options.source]),
     ...(options.tolerations ? { tolerations: [...(template.spec?.tolerations ?? []), ...options.tolerations] } : {}),
     ...(options.nodeSelector ? { nodeSelector: { ...template.spec?.nodeSelector, ...options.nodeSelector } } : {}),
   };

@@ -13,9 +13,9 @@ import { runTrial } from '../../../runner/trial.ts';
 import { createKubernetesStrategy } from '../../../strategies/registry.ts';
 import { createWorkload } from '../../../workloads/registry.ts';
 import type { Workload } from '../../../workloads/workload.ts';
-import { KubeApi } from '../api.ts';
+import { KubeApi, type K8sObject } from '../api.ts';
 import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
-import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
+import { ClusterError, chooseNodes, connectCluster, evacuationTargets, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import { readWorkloadManifests } from '../manifests.ts';
 import { prePullImages } from '../images.ts';
@@ -23,7 +23,9 @@ import { exposureOf } from '../service-exposure.ts';
 import { storageProblems } from '../storage.ts';
 import { nodeRuntimes } from '../node-runtime.ts';
 import type { NodeAccess } from '../node-access.ts';
-import { KubernetesTrialSteps } from './trial.ts';
+import { KubernetesTrialSteps, type KubernetesTrialSetup } from './trial.ts';
+import { KubernetesEvacuationSteps } from './evacuation.ts';
+import { evacuationPodObjects } from '../evacuation-manifests.ts';
 
 /** The cluster as the checks found it: what prepare() builds the run on. */
 export interface CheckedCluster {
@@ -65,11 +67,15 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     if (!(err instanceof ClusterError)) throw err;
     problems.push(err.message);
   }
+  // An evacuation's pods go to its targets (or where the scheduler puts a drain's replacements): every one is checked like the target.
+  const evacuationNodes = pair && scenario.evacuate ? evacuationTargets(nodes, k8s, pair.source, scenario.evacuate.targets) : undefined;
+  problems.push(...(evacuationNodes?.problems ?? []));
+  const usedNodes = pair ? [...new Set([pair.source, pair.target, ...(evacuationNodes?.targets ?? [])])] : [];
   // Each strategy's own checks (drain: not the control plane; podmigration: the operator's resource
   // type; kubelet-checkpoint: the user's permissions); they need the source node the run would use.
   const sourceNode = nodes.find((n) => n.name === pair?.source);
   if (sourceNode) {
-    const context = { cluster, sourceNode, usedNodes: [pair!.source, pair!.target], forceControlPlane: k8s.forceControlPlane };
+    const context = { cluster, sourceNode, usedNodes, forceControlPlane: k8s.forceControlPlane };
     for (const strategy of scenario.strategies) for (const found of (await createKubernetesStrategy(strategy).preflight?.(context)) ?? []) problem(found);
   }
   const workloadTypes = [...new Set(scenario.workloads.map((w) => w.type))];
@@ -92,7 +98,7 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   });
   for (const found of await storageProblems(cluster, claims, k8s.storageClass)) problem(found);
   if (reachable && pair) {
-    const found = access.problem(nodeObjects, [pair.source, pair.target], workloadTypes);
+    const found = access.problem(nodeObjects, usedNodes, workloadTypes);
     if (found) problem(found);
   }
   // The images on both nodes before the first trial (the only check that creates something: a pull
@@ -102,7 +108,7 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     try {
       const took = await prePullImages(cluster, {
         runId: `pull-${process.pid}`,
-        nodes: [pair.source, pair.target],
+        nodes: usedNodes,
         images,
         pullSecrets: k8s.imagePullSecrets ?? [],
         timeoutMs: Math.max(scenario.timing.readyTimeoutMs, 15 * 60_000),
@@ -131,7 +137,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   // kubelet-checkpoint's node steps: the node agent's, through the API server (any cluster).
   const checkpointNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint') ? await AgentCheckpointNodes.connect(cluster) : undefined;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
-  const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
+  const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload, evacuation?: KubernetesTrialSetup['evacuation']) =>
     new KubernetesTrialSteps({
       runId: identity.runId,
       trial: identity.trial,
@@ -140,7 +146,8 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
       ...(exposure ? { exposure } : {}),
       ...(k8s.storageClass ? { storageClass: k8s.storageClass } : {}),
       image: { ...(imageOf(workload.type) ? { reference: imageOf(workload.type)! } : {}), pullSecrets: k8s.imagePullSecrets ?? [] },
-      ...(reachable ? { adaptManifests: (objects) => access.adaptManifests(objects, identity.runId, identity.trial) } : {}),
+      ...adaptManifests(identity, evacuation !== undefined),
+      ...(evacuation ? { evacuation } : {}),
       strategy: createKubernetesStrategy(trial.strategy),
       kubelet,
       ...(checkpointNodes ? { checkpointNodes } : {}),
@@ -149,6 +156,39 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
       forceControlPlane: k8s.forceControlPlane,
       timing: scenario.timing,
     });
+
+  // An evacuation pod's objects carry the run and its trial in their names (many copies at once); the lab's nodes adapt them as any.
+  function adaptManifests(identity: TrialIdentity, evacuating: boolean): Pick<KubernetesTrialSetup, 'adaptManifests'> {
+    const own = (objects: K8sObject[]) => (evacuating ? evacuationPodObjects(objects, identity.runId, identity.trial) : objects);
+    if (reachable) return { adaptManifests: (objects) => access.adaptManifests(own(objects), identity.runId, identity.trial) };
+    return evacuating ? { adaptManifests: own } : {};
+  }
+  /**
+   * An evacuation's pods start on the source; each moves to its target — the scenario's
+   * (`evacuate.targets`, `kubernetes.targetNode`), else the chosen target — except a controller's
+   * replacement (drain) without named targets, which goes where the scheduler puts it among every other worker.
+   */
+  const evacuationSteps = (trials: PlannedTrial[], workloads: Workload[], identities: TrialIdentity[]) => {
+    const { source, target } = chooseNodes(nodes, k8s);
+    const named = scenario.evacuate?.targets !== undefined || k8s.targetNode !== undefined;
+    const { targets: replacementNodes } = evacuationTargets(nodes, k8s, source, scenario.evacuate?.targets);
+    return new KubernetesEvacuationSteps({
+      api,
+      runId: identities[0]!.runId,
+      source,
+      pods: (sourceCordoned) =>
+        trials.map((trial, i) => {
+          const scheduled = !named && createKubernetesStrategy(trial.strategy).shape !== 'pod';
+          const podTarget = named ? (trial.evacuation?.target ?? target) : target;
+          return trialSteps(trial, identities[i]!, workloads[i]!, {
+            source,
+            ...(scheduled ? {} : { target: podTarget }),
+            replacementNodes,
+            sourceCordoned,
+          });
+        }),
+    });
+  };
 
   return {
     versions: async () => ({ node: process.version, ...(await serverVersion(cluster)) }),
@@ -174,7 +214,8 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
           ...(checkpointNodes ? { checkpointNodes } : {}),
           namespace: cluster.namespace,
         }),
-      trialSteps,
+      trialSteps: (trial, identity, workload) => trialSteps(trial, identity, workload),
+      evacuationSteps,
       close: async () => undefined,
     }),
     async dryRun(runId, trials) {

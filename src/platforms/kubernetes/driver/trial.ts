@@ -45,6 +45,12 @@ export interface KubernetesTrialSetup {
   /** kubelet's API on the nodes, and what migbench can do on the nodes themselves (kubelet-checkpoint). */
   kubelet?: KubeletApi;
   checkpointNodes?: CheckpointNodes;
+  /**
+   * One pod of an evacuation (driver/evacuation.ts): it starts on `source` (never swapped for the
+   * target), moves to `target` — undefined: a drain's replacement goes where the scheduler puts it,
+   * among `replacementNodes` — and the source is cordoned by the evacuation, not by the strategy.
+   */
+  evacuation?: { source: string; target?: string; replacementNodes: string[]; sourceCordoned: () => boolean };
 }
 
 export class KubernetesTrialSteps implements TrialSteps {
@@ -73,7 +79,8 @@ export class KubernetesTrialSteps implements TrialSteps {
   async deploy(events: EventRecorder, signal: AbortSignal): Promise<Deployed> {
     const { api, workload, strategy, exposure } = this.setup;
     const nodes = await this.setup.nodes();
-    let { source, target } = chooseNodes(nodes, this.setup.wantedNodes);
+    const { evacuation } = this.setup;
+    let { source, target } = evacuation ? { source: evacuation.source, target: evacuation.target ?? '' } : chooseNodes(nodes, this.setup.wantedNodes);
     const original = withWorkloadImage(readWorkloadManifests(workload.type), this.setup.image?.reference, this.setup.image?.pullSecrets ?? []);
     const manifests = prepareManifests(this.setup.adaptManifests ? this.setup.adaptManifests(original) : original, {
       namespace: api.namespace,
@@ -87,6 +94,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       ...(this.setup.wantedNodes.tolerations ? { tolerations: this.setup.wantedNodes.tolerations } : {}),
       ...(this.setup.wantedNodes.nodeSelector ? { nodeSelector: this.setup.wantedNodes.nodeSelector } : {}),
       ...(this.setup.storageClass ? { storageClass: this.setup.storageClass } : {}),
+      ...(evacuation ? { replacementNodes: evacuation.target ? [evacuation.target] : evacuation.replacementNodes } : {}),
       ...(strategy.podAnnotations
         ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) }
         : {}),
@@ -110,6 +118,11 @@ export class KubernetesTrialSteps implements TrialSteps {
       signal,
     );
     events.emit('trial', 'pod_ready', `${pod.name} on ${pod.node}`);
+    if (evacuation && !this.dryRun && pod.node !== source)
+      // Preferred, not required (a Deployment's replacement must be free to go elsewhere): a busy source may lose the score.
+      throw new Error(
+        `the scheduler put ${pod.name} on ${pod.node}, not on ${source}, the node the evacuation empties (it prefers ${source}; is ${source} full?)`,
+      );
     if (!this.dryRun && pod.node !== source) {
       // A Deployment's pod may go to either node of the pair; the scheduler preferred the other one.
       [source, target] = [target, source];
@@ -134,7 +147,8 @@ export class KubernetesTrialSteps implements TrialSteps {
       runId: this.setup.runId,
       manifests,
       sourcePod: pod,
-      sourceNode,
+      // An evacuation's source is cordoned once for all its pods: a drain neither cordons it again nor uncordons it under the others.
+      sourceNode: this.setup.evacuation?.sourceCordoned() ? { ...sourceNode, schedulable: false } : sourceNode,
       targetNode: target,
       events,
       readyTimeoutMs: this.setup.timing.readyTimeoutMs,
@@ -148,6 +162,7 @@ export class KubernetesTrialSteps implements TrialSteps {
     });
     return {
       movedPod: `${outcome.pod.name} on ${outcome.pod.node}`,
+      ...(outcome.pod.node ? { node: outcome.pod.node } : {}),
       ...(outcome.operator ? { operator: outcome.operator } : {}),
       ...(outcome.criu ? { criu: outcome.criu } : {}),
       ...(outcome.checkpointBytes !== undefined ? { checkpointBytes: outcome.checkpointBytes } : {}),
