@@ -17,6 +17,7 @@ import { KubeApi, type K8sObject } from '../api.ts';
 import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
 import { ClusterError, chooseNodes, connectCluster, evacuationTargets, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
+import type { CheckpointNodes, CheckpointTrial } from '../checkpoint-nodes.ts';
 import { readWorkloadManifests } from '../manifests.ts';
 import { prePullImages } from '../images.ts';
 import { exposureOf } from '../service-exposure.ts';
@@ -135,7 +136,8 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
   const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
   // kubelet-checkpoint's node steps: the node agent's, through the API server (any cluster).
-  const checkpointNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint') ? await AgentCheckpointNodes.connect(cluster) : undefined;
+  const agentNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint') ? await AgentCheckpointNodes.connect(cluster) : undefined;
+  const checkpointNodes = agentNodes && scenario.evacuate ? preparingOneAtATime(agentNodes) : agentNodes;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload, evacuation?: KubernetesTrialSetup['evacuation']) =>
     new KubernetesTrialSteps({
@@ -243,6 +245,27 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
       }
     },
   };
+}
+
+/**
+ * The node agents write a node's CRIU option files in place (one per step, replaced atomically
+ * through one temporary name): an evacuation's pods moving at once prepare their trials one at a
+ * time, so two writes never race on that name. Every other step runs concurrently.
+ */
+function preparingOneAtATime(nodes: CheckpointNodes): CheckpointNodes {
+  let queue: Promise<unknown> = Promise.resolve();
+  const prepare = (trial: CheckpointTrial) => {
+    const turn = queue.then(() => nodes.prepare(trial));
+    queue = turn.catch(() => undefined);
+    return turn;
+  };
+  return new Proxy(nodes, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare;
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 async function serverVersion(cluster: Cluster): Promise<Record<string, string>> {
