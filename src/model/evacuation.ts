@@ -32,4 +32,7 @@ export interface EvacuationSummary {
   podsFailed: number;
   /** Checkpoint images written, all pods together (criu strategies; 0 for the others). */
   bytesMoved: number;
+  /** migbench's own process CPU over the evacuation (deploy to teardown): user + system ms, and the share of one core. */
+  harnessCpuMs?: number;
+  harnessCpuPercent?: number;
 }

@@ -25,6 +25,12 @@ export const evacuationsColumnDocs = {
   downtime_max_ms: { unit: 'ms', description: 'longest downtime_ms of any pod' },
   pods_failed: { unit: 'count', description: 'pods whose trial failed (their trials.csv rows say in which phase)' },
   bytes_moved: { unit: 'bytes', description: 'checkpoint images written, all pods together (criu strategies; 0 for drain and redeploy, which move no state)' },
+  harness_cpu_ms: {
+    unit: 'ms',
+    description:
+      "migbench's own process CPU (user + system, process.cpuUsage) over the evacuation, deploy to teardown: its probes and platform calls, not the pods, CRIU or the nodes",
+  },
+  harness_cpu_pct: { unit: '%', description: "harness_cpu_ms over the evacuation's wall time: the share of one core the harness used" },
 } as const;
 
 export const evacuationsCsv: CsvWriter = {
@@ -50,6 +56,8 @@ export const evacuationsCsv: CsvWriter = {
         formatMs(summary.downtimeMaxMs),
         String(summary.podsFailed),
         formatNumber(summary.bytesMoved),
+        formatMs(summary.harnessCpuMs),
+        summary.harnessCpuPercent === undefined ? '' : String(summary.harnessCpuPercent),
       ],
     ]);
   },

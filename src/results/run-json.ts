@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import type { Scenario } from '../scenario/schema.ts';
 import { runEnvironment, type RunEnvironment } from '../system/host-load.ts';
+import type { HarnessCpu } from '../system/harness-cpu.ts';
 
 interface HostInfo {
   hostname: string;
@@ -59,6 +60,8 @@ export interface RunInfo {
   environment?: RunEnvironment;
   /** The test-only injected switch delay (MIGBENCH_TEST_SWITCH_DELAY_MS) as set; absent in a real measurement. */
   testSwitchDelay?: string;
+  /** migbench's own process CPU from the start of the run to its last write (process.cpuUsage; not the pods, CRIU or the nodes). */
+  harnessCpu?: HarnessCpu;
 }
 
 /** run.json of a run that is starting: identical on every platform but for `versions` and `platform`. */

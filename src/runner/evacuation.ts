@@ -8,6 +8,7 @@
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import { MigrationStepError } from '../criu/migration-errors.ts';
 import { summarizeEvacuation } from '../metrics/evacuation.ts';
+import { startHarnessCpu } from '../system/harness-cpu.ts';
 import type { RanTrial, TrialIdentity } from '../model/trial-result.ts';
 import type { EventRecorder } from '../model/timeline.ts';
 import type { ProbeOptions } from '../probes/probe.ts';
@@ -77,6 +78,7 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
   const clock = setup.clock ?? systemClock;
   const { steps, signal } = setup;
   const startedAt = clock.wallNow();
+  const harnessCpu = startHarnessCpu();
   const pods: PodState[] = setup.pods.map(() => {
     const log = new TrialLog(clock);
     return { log, probes: new ProbeSession(log.events) };
@@ -194,7 +196,15 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
   );
   // The evacuation's figures ride on its last pod's result (evacuations.csv is written with it).
   const last = judged[judged.length - 1]!;
-  last.result = { ...last.result, evacuationSummary: summarizeEvacuation(judged, placedTargets(judged, setup.targets)) };
+  const cpu = harnessCpu();
+  last.result = {
+    ...last.result,
+    evacuationSummary: {
+      ...summarizeEvacuation(judged, placedTargets(judged, setup.targets)),
+      harnessCpuMs: cpu.userMs + cpu.systemMs,
+      harnessCpuPercent: cpu.percentOfCore,
+    },
+  };
   return judged;
 }
 

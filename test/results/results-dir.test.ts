@@ -26,7 +26,7 @@ describe('ResultsDir', () => {
     new ResultsDir(dir).open();
     expect(readdirSync(dir).sort()).toEqual(['evacuations.csv', 'events.csv', 'frames.csv', 'progress.csv', 'samples.csv', 'trials.csv']);
     expect(read(dir, 'evacuations.csv')).toBe(
-      'run_id,evacuation,strategy,repetition,warmup,pods,concurrency,targets,total_ms,downtime_p50_ms,downtime_p99_ms,downtime_max_ms,pods_failed,bytes_moved\n',
+      'run_id,evacuation,strategy,repetition,warmup,pods,concurrency,targets,total_ms,downtime_p50_ms,downtime_p99_ms,downtime_max_ms,pods_failed,bytes_moved,harness_cpu_ms,harness_cpu_pct\n',
     );
     expect(read(dir, 'frames.csv')).toBe('trial,t_ms,connection,epoch,seq,server_ts_us\n');
     expect(read(dir, 'progress.csv')).toBe('trial,t_ms,step,started_step,pid,process_start\n');
