@@ -8,31 +8,23 @@
 // replacements and then wait out the 30 s grace period. When both replacements run, the test sends
 // SIGINT to the CLI's process group, as Ctrl-C does.
 import { afterEach, expect, it } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { migbench } from '../helpers/cli.ts';
+import { migbench, migbenchDetached, type DetachedMigbench } from '../helpers/cli.ts';
 import { migbenchObjects, NOTHING } from '../helpers/host.ts';
 import { OBJECT_PREFIX, RUN_DIR } from '../../src/platforms/local/names.ts';
 import { processAlive } from '../../src/system/processes.ts';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const GRACE_SECONDS = 30;
 
 let base: string | undefined;
-let child: ChildProcess | undefined;
+let run: DetachedMigbench | undefined;
 const frozen: number[] = [];
 
 afterEach(() => {
-  if (child?.pid && child.exitCode === null && child.signalCode === null) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  run?.kill();
   for (const pid of frozen.splice(0)) {
     try {
       process.kill(pid, 'SIGCONT');
@@ -40,7 +32,7 @@ afterEach(() => {
       /* already gone */
     }
   }
-  child = undefined;
+  run = undefined;
   if (base) {
     migbench(['cleanup', '--store', `${base}/store`], { timeoutMs: 120_000 });
     rmSync(base, { recursive: true, force: true });
@@ -48,18 +40,6 @@ afterEach(() => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child && (child.exitCode !== null || child.signalCode !== null))
-      throw new Error(`migbench exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}`);
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** migbench's running pods: name (without the prefix) → app pid. */
 function runningPods(): Map<string, number> {
@@ -87,18 +67,8 @@ timing: { settleMs: 6000, observeMs: 300 }
 local: { checkpointDir: ${base}/store }
 `,
   );
-  child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario, '--out', out], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child!.on('exit', (code, signal) => done({ code, signal })));
-  const diagnose = () => `\n--- migbench stdout ---\n${stdout}\n--- migbench stderr ---\n${stderr}`;
+  run = migbenchDetached(['run', scenario, '--out', out]);
+  const { until, diagnose } = run;
 
   try {
     await until('the first evacuation to be written', 180_000, () => (csv(`${out}/trials.csv`).length === 2 ? true : undefined));
@@ -124,8 +94,8 @@ local: { checkpointDir: ${base}/store }
     });
     await sleep(500);
     const interruptedAt = performance.now();
-    process.kill(-child.pid!, 'SIGINT');
-    const { code, signal } = await exited;
+    run.signalGroup('SIGINT');
+    const { code, signal } = await run.exited;
     const exitMs = performance.now() - interruptedAt;
     expect({ code, signal }, diagnose()).toEqual({ code: 130, signal: null });
     expect(exitMs, `exit ${exitMs.toFixed(0)} ms after SIGINT`).toBeLessThan((GRACE_SECONDS / 2) * 1000);

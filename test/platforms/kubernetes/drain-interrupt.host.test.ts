@@ -8,12 +8,13 @@
 //     then `migbench cleanup --platform kubernetes` uncordons the node and removes migbench's
 //     objects — and only those: an object of the same kind without migbench's label stays.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
+import { migbenchDetached, type DetachedMigbench } from '../../helpers/cli.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes, type AdminClients } from './cluster-kit.ts';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
@@ -36,7 +37,7 @@ const BYSTANDER = {
 const cluster = useSimCluster();
 let admin: AdminClients;
 let base: string;
-let child: ChildProcess | undefined;
+let child: DetachedMigbench | undefined;
 
 beforeAll(() => {
   admin = adminClients(cluster.kubeconfig);
@@ -44,7 +45,7 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
-  if (child?.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
+  child?.kill();
   child = undefined;
   await admin.objects.delete(PDB).catch(() => undefined);
   await admin.objects.delete(BYSTANDER).catch(() => undefined);
@@ -78,24 +79,17 @@ const cordoned = async (node: string) => (await admin.core.readNode({ name: node
 it('Ctrl-C while a drain waits on a PodDisruptionBudget exits 130, uncordons the node and removes what the trial created', { timeout: 180_000 }, async () => {
   await admin.objects.create(PDB);
   const out = join(base, 'interrupted');
-  child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario('drain-interrupt'), '--out', out], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const exited = new Promise<number | null>((done) => child!.on('close', (code) => done(code)));
+  child = migbenchDetached(['run', scenario('drain-interrupt'), '--out', out]);
+  const output = child.diagnose;
 
   // The drain is under way: worker-a cordoned by migbench, the pod still there (the budget refuses its eviction).
   await eventually('the drain to cordon worker-a', 60_000, () => cordoned('worker-a'));
   await new Promise((r) => setTimeout(r, 1_500)); // a few refused evictions
   expect((await admin.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app=migbench-video' })).items).toHaveLength(1);
   const interruptedAt = performance.now();
-  process.kill(-child.pid!, 'SIGINT');
-  const code = await exited;
-  expect(code, output).toBe(130);
+  child.signalGroup('SIGINT');
+  const { code } = await child.exited;
+  expect(code, output()).toBe(130);
   expect(performance.now() - interruptedAt, 'exit soon after SIGINT').toBeLessThan(20_000);
 
   // Every node schedulable, nothing of the trial left (the budget is the test's own).

@@ -5,13 +5,14 @@
 // API — a PodDisruptionBudget's 429 retried until it allows it — and each replacement placed by the
 // scheduler over worker-b and worker-c, its placement recorded as the row's evacuation_target;
 // worker-a uncordoned at the end, nothing of migbench's left. redeploy to named targets, all at once,
-// pins pod i to targets[i mod n].
+// pins pod i to targets[i mod n]. Ctrl-C mid-evacuation uncordons worker-a and leaves nothing.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
+import { migbenchDetached } from '../../helpers/cli.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes, type AdminClients } from './cluster-kit.ts';
 
 const NAMESPACE = 'default';
@@ -138,6 +139,49 @@ it('redeploys 3 pods all at once to named targets, pod i to targets[i mod 2]', {
     ['screen-p1', 'ok', '3', 'worker-c'],
   ]);
   expect(csv(join(out, 'evacuations.csv'))[0]).toMatchObject({ pods: '3', concurrency: '3', pods_failed: '0', targets: 'worker-c worker-b' });
+  expect(await unschedulableNodes(admin)).toEqual({});
+  await eventually("the evacuation's objects to be gone", 30_000, async () => (await migbenchObjectsIn(admin, NAMESPACE)).length === 0);
+});
+
+it('Ctrl-C while the evacuation waits on a PodDisruptionBudget: exit 130, every pod a failed row, worker-a uncordoned, nothing left', {
+  timeout: 180_000,
+}, async () => {
+  const pdb = {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'migbench-test-no-disruption', namespace: NAMESPACE },
+    spec: { maxUnavailable: 0, selector: { matchLabels: { app: 'migbench-video' } } },
+  };
+  await admin.objects.create(pdb);
+  const out = join(base, 'interrupted');
+  const run = migbenchDetached([
+    'run',
+    scenario(
+      'evacuate-interrupt',
+      '[{ name: drain, gracePeriodSeconds: 2 }]',
+      '{ pods: [{ workload: camera, count: 2 }, { workload: screen }], concurrency: 2 }',
+    ),
+    '--out',
+    out,
+  ]);
+  try {
+    await run.until('the evacuation to cordon worker-a', 90_000, async () => ((await cordoned('worker-a')) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1_000)); // refused evictions
+    run.signalGroup('SIGINT');
+    const { code } = await run.exited;
+    expect(code, run.diagnose()).toBe(130);
+  } finally {
+    run.kill();
+    await admin.objects.delete(pdb).catch(() => undefined);
+  }
+  const trials = csv(join(out, 'trials.csv'));
+  expect(trials.map((t) => [t.evacuation_pod, t.status, t.failed_phase])).toEqual([
+    ['camera-p1', 'failed', 'migrate'],
+    ['camera-p2', 'failed', 'migrate'],
+    ['screen-p1', 'failed', 'migrate'],
+  ]);
+  for (const t of trials) expect(t.error).toContain('interrupted (SIGINT)');
+  expect(csv(join(out, 'evacuations.csv'))[0]).toMatchObject({ pods: '3', pods_failed: '3', total_ms: '' });
   expect(await unschedulableNodes(admin)).toEqual({});
   await eventually("the evacuation's objects to be gone", 30_000, async () => (await migbenchObjectsIn(admin, NAMESPACE)).length === 0);
 });
