@@ -40,7 +40,7 @@ export const checkpointPhaseColumnDocs = {
 export type CheckpointPhaseColumn = keyof typeof checkpointPhaseColumnDocs;
 
 /** [column, the step it starts after, the step that ends it]. */
-const PHASES: ReadonlyArray<[Exclude<CheckpointPhaseColumn, "image_pull_ms">, EventName, EventName]> = [
+const PHASES: ReadonlyArray<[Exclude<CheckpointPhaseColumn, 'image_pull_ms'>, EventName, EventName]> = [
   ['checkpoint_api_ms', 'checkpoint_request', 'checkpoint_done'],
   ['transfer_ms', 'checkpoint_done', 'transfer_done'],
   ['image_build_ms', 'transfer_done', 'image_built'],

@@ -9,9 +9,17 @@ export const kubeletCheckpoint = defineStrategy({
   problems(options) {
     const problems: OptionProblem[] = [];
     if (options.delivery === 'registry' && options.registry === undefined)
-      problems.push({ option: 'registry', expected: 'the registry to push checkpoint images to with delivery: registry (HOST[:PORT][/PATH]), or delivery: import', found: 'nothing' });
+      problems.push({
+        option: 'registry',
+        expected: 'the registry to push checkpoint images to with delivery: registry (HOST[:PORT][/PATH]), or delivery: import',
+        found: 'nothing',
+      });
     if (options.delivery !== 'registry' && (options.registry !== undefined || options.registryPlainHttp !== undefined))
-      problems.push({ option: 'delivery', expected: 'registry when registry or registryPlainHttp is given (or leave them out)', found: JSON.stringify(options.delivery ?? 'import') });
+      problems.push({
+        option: 'delivery',
+        expected: 'registry when registry or registryPlainHttp is given (or leave them out)',
+        found: JSON.stringify(options.delivery ?? 'import'),
+      });
     return problems;
   },
   // The delivery shows in trials.csv's strategy label only when it is not the default.

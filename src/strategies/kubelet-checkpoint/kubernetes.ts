@@ -46,7 +46,7 @@ async function kubeletPullMs(ctx: KubernetesMigrationContext, pod: string): Prom
       fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod},reason=Pulled`,
     });
     for (const e of events.items) {
-      const took = / in ((?:\d+(?:\.\d+)?(?:h|m|s|ms|µs|us|ns))+)/.exec(e.message ?? '')?.[1];
+      const took = / in ((?:\d+(?:\.\d+)?(?:h|ms|m|s|µs|us|ns))+)/.exec(e.message ?? '')?.[1];
       if (took) return goDurationMs(took);
     }
   } catch {

@@ -19,12 +19,15 @@ export const kubeletCheckpointOptions = z
       .optional(),
     registry: z
       .string()
-      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, 'a registry as HOST[:PORT][/PATH], e.g. registry.example.org:5000/team')
+      .regex(
+        /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+        'a registry as HOST[:PORT][/PATH], e.g. registry.example.org:5000/team',
+      )
       .describe(
         "With delivery: registry, where the checkpoint images go, as HOST[:PORT][/PATH]: one you own (a checkpoint holds the process's whole memory — keys, passwords, data); there is no default. The node agents push to it without credentials and the nodes' runtimes pull from it (e.g. the lab's 198.19.240.1:5000).",
       )
       .optional(),
-    registryPlainHttp: z.boolean().describe('With delivery: registry, the agent pushes over plain HTTP (a registry without TLS, as the lab\'s).').optional(),
+    registryPlainHttp: z.boolean().describe("With delivery: registry, the agent pushes over plain HTTP (a registry without TLS, as the lab's).").optional(),
   })
   .strict()
   .describe(
