@@ -70,7 +70,7 @@ it('with only a kubeconfig: drain, redeploy and kubelet-checkpoint (import, regi
   writeFileSync(file, scenario);
   const out = join(base, 'results');
   const run = await migbenchRemote(['run', file, '--warmup', '0', '--out', out, '--quiet'], kubeconfig, 860_000);
-  process.stderr.write(`remote posture: the run took ${run.seconds.toFixed(1)} s\n`);
+  process.stderr.write(`remote posture: the run took ${run.seconds.toFixed(1)} s; ${/images present on .*/.exec(run.stderr)?.[0] ?? ''}\n`);
   const trials = csv(join(out, 'trials.csv'));
   const diagnose = `\n${trials
     .filter((t) => t.status !== 'ok')
@@ -133,4 +133,8 @@ it("the posture is enforced: the lab's own kubeconfig path is not there, and the
   );
   expect(run.code, run.stderr).toBe(2);
   expect(run.stderr).toContain(`no kubeconfig at ${state.kubeconfig}`);
+  // The agent, as a user would check it: through the API server alone.
+  const agent = await migbenchRemote(['agent', 'status'], kubeconfig, 60_000);
+  expect(agent.code, agent.stderr).toBe(0);
+  expect(agent.stdout).toMatch(/ready on 2\/2 nodes/);
 });
