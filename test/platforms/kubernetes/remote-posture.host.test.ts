@@ -30,6 +30,17 @@ const csv = (file: string) => {
 
 let images: Record<string, string> = {};
 
+/** scenarios/k8s-nodes.yaml with no lab path in it: the cluster from $KUBECONFIG, the workloads from the registry, these strategies. */
+function remoteScenario(workloads: readonly string[], strategies: string[]): string {
+  return readFileSync('scenarios/k8s-nodes.yaml', 'utf8')
+    .replace(/^\s+kubeconfig:.*\n/m, '')
+    .replace(/^kubernetes:\n/m, `kubernetes:\n  images:\n${workloads.map((w) => `    ${w}: ${images[w]}\n`).join('')}`)
+    .replace(/^workloads:[\s\S]*?^strategies:/m, `workloads:\n${workloads.map((w) => `  - type: ${w}\n`).join('')}strategies:`)
+    .replace(/^strategies:[\s\S]*?^repetitions:.*$/m, ['strategies:', ...strategies, 'repetitions: 1'].join('\n'))
+    .replace(/^\s+settleMs:.*$/m, '  settleMs: 1000')
+    .replace(/^\s+observeMs:.*$/m, '  observeMs: 8000');
+}
+
 it('`images build --load lab` puts the three workloads into the lab registry, pinned by digest', { timeout: 900_000 }, async () => {
   const started = performance.now();
   const load = await migbenchAsync(['images', 'build', ...WORKLOADS.flatMap((w) => ['--workload', w]), '--load', 'lab'], 880_000);
@@ -43,28 +54,17 @@ it('with only a kubeconfig: drain, redeploy and kubelet-checkpoint (import, regi
   expect(Object.keys(images), 'the images of the test before').toHaveLength(WORKLOADS.length);
   const { state, base } = cluster;
   const kubeconfig = standaloneKubeconfig(state.kubeconfig, base);
-  // scenarios/k8s-nodes.yaml with no lab path in it: the cluster from $KUBECONFIG, the workloads from the registry.
-  const scenario = readFileSync('scenarios/k8s-nodes.yaml', 'utf8')
-    .replace(/^\s+kubeconfig:.*\n/m, '')
-    .replace(/^kubernetes:\n/m, `kubernetes:\n  images:\n${WORKLOADS.map((w) => `    ${w}: ${images[w]}\n`).join('')}`)
-    .replace(
-      /^strategies:[\s\S]*?^repetitions:.*$/m,
-      [
-        'strategies:',
-        '  - name: drain',
-        '    gracePeriodSeconds: 5',
-        '  - name: redeploy',
-        '    gracePeriodSeconds: 5',
-        '  - kubelet-checkpoint',
-        '  - name: kubelet-checkpoint',
-        '    delivery: registry',
-        `    registry: ${LAB_REGISTRY}`,
-        '    registryPlainHttp: true',
-        'repetitions: 1',
-      ].join('\n'),
-    )
-    .replace(/^\s+settleMs:.*$/m, '  settleMs: 1000')
-    .replace(/^\s+observeMs:.*$/m, '  observeMs: 8000');
+  const scenario = remoteScenario(WORKLOADS, [
+    '  - name: drain',
+    '    gracePeriodSeconds: 5',
+    '  - name: redeploy',
+    '    gracePeriodSeconds: 5',
+    '  - kubelet-checkpoint',
+    '  - name: kubelet-checkpoint',
+    '    delivery: registry',
+    `    registry: ${LAB_REGISTRY}`,
+    '    registryPlainHttp: true',
+  ]);
   expect(scenario).not.toMatch(/migbench-cluster|\/var\/cache\/migbench/);
   const file = join(base, 'remote.yaml');
   writeFileSync(file, scenario);
@@ -137,4 +137,26 @@ it("the posture is enforced: the lab's own kubeconfig path is not there, and the
   const agent = await migbenchRemote(['agent', 'status'], kubeconfig, 60_000);
   expect(agent.code, agent.stderr).toBe(0);
   expect(agent.stdout).toMatch(/ready on 2\/2 nodes/);
+});
+
+it('a registry that cannot be reached fails the trial in its transfer, with the stopped source resumed and nothing left', { timeout: 300_000 }, async () => {
+  const { state, base } = cluster;
+  const kubeconfig = standaloneKubeconfig(state.kubeconfig, base);
+  const unreachable = LAB_REGISTRY.replace(/:\d+$/, ':5001'); // the lab's address, a port where nothing listens
+  const file = join(base, 'unreachable.yaml');
+  writeFileSync(
+    file,
+    remoteScenario(['redis'], ['  - name: kubelet-checkpoint', '    delivery: registry', `    registry: ${unreachable}`, '    registryPlainHttp: true']),
+  );
+  const out = join(base, 'unreachable');
+  const run = await migbenchRemote(['run', file, '--warmup', '0', '--out', out, '--quiet'], kubeconfig, 280_000);
+  const trials = csv(join(out, 'trials.csv'));
+  expect(
+    trials.map((t) => `${t.status} ${t.failed_phase}`),
+    run.stderr.slice(-4000),
+  ).toEqual(['failed transfer']);
+  expect(trials[0]!.error).toContain(unreachable);
+  expect(trials[0]!.error).toMatch(/the source \S+ was resumed on worker-a/);
+  expect(run.code).not.toBe(0);
+  expect(await migbenchObjectsIn(adminClients(state.kubeconfig), 'migbench')).toEqual([]);
 });
