@@ -239,7 +239,9 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     await api.external(
       'POST',
       `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`,
-      `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode}, build image ${imageName} and import it into its containerd`,
+      this.options.delivery === 'registry'
+        ? `kubelet checkpoint; then the source's node agent builds image ${imageName} and pushes it to ${this.options.registry}, and ${ctx.targetNode}'s kubelet pulls it by digest`
+        : `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode}, build image ${imageName} and import it into its containerd`,
       async () => undefined,
     );
     const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
