@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { lookPath, type Progress } from '../../setup/apt.ts';
 import { ensureCriu } from '../../setup/criu-build.ts';
-import { ensureNodeBinaries, type NodeBinaries } from '../build/node-build.ts';
+import { type ContainerdVersion, ensureNodeBinaries, type NodeBinaries } from '../build/node-build.ts';
 import { exec } from '../../system/exec.ts';
 import { startSimCluster, stopSimCluster, type SimClusterState } from '../sim/sim-cluster.ts';
 import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, writeClientKubeconfig, writeServingCertificate } from './configs.ts';
@@ -60,9 +60,14 @@ export class NodeClusterError extends Error {
  * Builds what is missing, stops a previous instance, starts the control plane and the nodes, and
  * returns once every node is Ready. On failure or abort everything started is removed again.
  */
-export async function startNodeCluster(options: { progress?: Progress; signal?: AbortSignal; workers?: readonly string[] } = {}): Promise<NodeClusterState> {
+export async function startNodeCluster(
+  options: { progress?: Progress; signal?: AbortSignal; workers?: readonly string[]; containerd?: ContainerdVersion } = {},
+): Promise<NodeClusterState> {
   const progress = options.progress ?? (() => undefined);
-  const binaries = await ensureNodeBinaries(progress, { verbose: process.env.MIGBENCH_VERBOSE === '1' });
+  const binaries = await ensureNodeBinaries(progress, {
+    verbose: process.env.MIGBENCH_VERBOSE === '1',
+    ...(options.containerd ? { containerd: options.containerd } : {}),
+  });
   const openssl = (await lookPath('openssl')) ?? 'openssl';
   // containerd and runc checkpoint and restore with the CRIU on their PATH (the kubelet-checkpoint
   // strategy): the same CRIU ≥ 4.2 the local platform uses, not a distribution's older one.
