@@ -27,7 +27,8 @@ var globalValueFlags = map[string]bool{"--root": true, "--log": true, "--log-for
 // create's flags that take a value.
 var createValueFlags = map[string]bool{"--bundle": true, "-b": true, "--pid-file": true, "--console-socket": true, "--pidfd-socket": true, "--preserve-fds": true}
 
-var checkpointName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,127}$`)
+// The agent's trial keys (agent/criu.go trialKeyPattern).
+var checkpointName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 type invocation struct {
 	global  []string
@@ -115,8 +116,8 @@ func (w wrapper) restorePlan(inv invocation) (*restorePlan, error) {
 	if !marked || spec.Annotations[containerTypeAnnotation] == "sandbox" {
 		return nil, nil
 	}
-	if !checkpointName.MatchString(name) {
-		return nil, fmt.Errorf("annotation %s=%q: not a checkpoint name (lower-case letters, digits, '.', '-')", restoreAnnotation, name)
+	if !checkpointName.MatchString(name) || strings.Contains(name, "..") {
+		return nil, fmt.Errorf("annotation %s=%q: not a checkpoint name (letters, digits, '.', '_', '-')", restoreAnnotation, name)
 	}
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
