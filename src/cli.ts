@@ -230,9 +230,21 @@ async function main(): Promise<number> {
             choices: CONTAINERD_VERSIONS,
             default: DEFAULT_CONTAINERD,
             describe: "build, start: the nodes' containerd (2.4 has no restore from a checkpoint image; each version is cached apart)",
+          })
+          .option('runtime-handler', {
+            type: 'boolean',
+            default: false,
+            describe: 'start: install the runtime handler migbench (runc wrapper, containerd drop-in, RuntimeClass) on the nodes: strategy runtime-restore',
           }),
       async (argv) =>
-        set(await clusterCommand({ action: argv.action, commandLine: `sh bin/migbench cluster ${argv.action}`, containerd: argv.containerd })),
+        set(
+          await clusterCommand({
+            action: argv.action,
+            commandLine: `sh bin/migbench cluster ${argv.action}`,
+            containerd: argv.containerd,
+            runtimeHandler: argv['runtime-handler'],
+          }),
+        ),
     )
     .command(
       'agent <action>',

@@ -10,7 +10,13 @@ import { requireRoot } from './root.ts';
 
 export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
 
-export async function clusterCommand(args: { action: ClusterAction; commandLine: string; containerd?: ContainerdVersion }): Promise<number> {
+export async function clusterCommand(args: {
+  action: ClusterAction;
+  commandLine: string;
+  containerd?: ContainerdVersion;
+  /** start: the runtime handler `migbench` on every node (lab/nodes/runtime-handler.ts). */
+  runtimeHandler?: boolean;
+}): Promise<number> {
   requireRoot(args.commandLine);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -34,9 +40,16 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const state = await startNodeCluster({ progress, signal: abort.signal, ...(args.containerd ? { containerd: args.containerd } : {}) });
+        const state = await startNodeCluster({
+          progress,
+          signal: abort.signal,
+          ...(args.containerd ? { containerd: args.containerd } : {}),
+          ...(args.runtimeHandler ? { runtimeHandler: true } : {}),
+        });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
-        out(`  containerd ${state.binaries.containerdVersion} on every node`);
+        out(
+          `  containerd ${state.binaries.containerdVersion} on every node${state.runtimeHandler ? '; runtime handler migbench (RuntimeClass migbench) installed' : ''}`,
+        );
         for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
         out(`registry: http://${state.registry} (plain HTTP; load the workload images with: sh bin/migbench images build --load lab)`);
         out(`kubeconfig: ${state.kubeconfig}`);

@@ -18,6 +18,8 @@ export function containerdConfig(node: NodeLayout, binaries: NodeBinaries, cniCo
   return `# migbench cluster node ${node.name}; generated, rewritten at every start
 version = 3
 root = ${q(node.containerdRoot)}
+# Drop-ins merged over this file (the runtime handler's runtime: runtime-handler.ts).
+imports = [${q(join(node.runDir, 'containerd.d', '*.toml'))}]
 state = ${q(node.containerdState)}
 # Two containerds on one host: each plugin that would use a fixed host path gets its own, or is off
 # (NRI listens on /var/run/nri/nri.sock; the btrfs/zfs/devmapper snapshotters are not built or used).
