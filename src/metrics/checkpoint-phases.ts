@@ -4,7 +4,8 @@
 import type { EventName } from '../model/events.ts';
 import type { PhaseEvent } from '../model/timeline.ts';
 
-const SOURCE = 'strategy:kubelet-checkpoint';
+/** kubelet-checkpoint's and runtime-restore's (the same steps; runtime-restore has no image, and its unpack, between transfer_done and restore_pod_created, is in no column). */
+const SOURCES = new Set(['strategy:kubelet-checkpoint', 'strategy:runtime-restore']);
 
 export const checkpointPhaseColumnDocs = {
   checkpoint_api_ms: {
@@ -39,7 +40,7 @@ const PHASES: ReadonlyArray<[CheckpointPhaseColumn, EventName, EventName]> = [
 ];
 
 export function checkpointPhases(events: readonly PhaseEvent[]): Partial<Record<CheckpointPhaseColumn, number>> {
-  const at = (event: EventName) => events.find((e) => e.source === SOURCE && e.event === event)?.at;
+  const at = (event: EventName) => events.find((e) => SOURCES.has(e.source) && e.event === event)?.at;
   const phases: Partial<Record<CheckpointPhaseColumn, number>> = {};
   for (const [column, from, to] of PHASES) {
     const start = at(from);

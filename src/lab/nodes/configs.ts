@@ -86,7 +86,7 @@ ${restoreViaCreate(binaries)}  [plugins."io.containerd.cri.v1.runtime".container
  * would only warn about it): what the kubelet-checkpoint strategy uses.
  */
 const restoreViaCreate = (binaries: NodeBinaries) =>
-  binaries.containerdVersion.startsWith('2.3.')
+  binaries.containerdVersion !== '2.4.2'
     ? '  # kubelet-checkpoint restores by creating a container from a checkpoint image (removed in 2.4).\n  enable_experimental_restore_via_create = true\n'
     : '  # containerd 2.4: no restore from a checkpoint image (kubelet-checkpoint is unsupported here).\n';
 

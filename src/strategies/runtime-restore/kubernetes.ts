@@ -1,0 +1,197 @@
+// `runtime-restore`: CRIU migration with stock Kubernetes parts and no restore support in the
+// runtime — what containerd 2.4 (no restore from a checkpoint image) still allows:
+//  1. checkpoint: the kubelet's checkpoint API on the source node, as kubelet-checkpoint (the
+//     source stops when its dump ends: leave-stopped through the pod's org.criu.config);
+//  2. transfer: the node agents stream the archive to the target node (sha256-checked), and the
+//     target's agent unpacks it where the runtime handler restores from (`checkpoint_unpacked`);
+//  3. restore: a pod pinned to the target, of RuntimeClass `migbench`, with the workload's own
+//     image and the annotation naming the checkpoint: the handler's runc wrapper turns its
+//     container's create into `runc restore` (platforms/kubernetes/runtime-handler.ts,
+//     agent/cmd/migbench-runc). No checkpoint image is built or imported;
+//  4. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
+// Any failure after the dump resumes the stopped source (SIGCONT) and fails the trial with its step.
+// The kubelet's archive is used rather than a runc checkpoint by the agent: the archive already
+// carries the container's file changes (rootfs-diff.tar) that CRIU needs beside its images, and
+// the kubelet keeps the runtime's view of the source consistent.
+import { nodeAffinity } from '../../platforms/kubernetes/manifests.ts';
+import type { K8sObject } from '../../platforms/kubernetes/api.ts';
+import { RESTORE_ANNOTATION, RUNTIME_HANDLER } from '../../platforms/kubernetes/runtime-handler.ts';
+import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
+import type { EventName } from '../../model/events.ts';
+import type { RuntimeRestoreStrategyOptions } from './options.ts';
+import {
+  isServing,
+  type KubernetesMigrationContext,
+  type KubernetesMigrationOutcome,
+  type KubernetesPreflightContext,
+  type KubernetesStrategy,
+  type KubernetesSupportContext,
+} from '../entry/kubernetes-strategy.ts';
+import { agentProblems, checkpointPermissionProblems } from '../kubelet-checkpoint/support.ts';
+import { runtimeRestoreUnsupportedReason } from './support.ts';
+
+export const RUNTIME_RESTORE_SOURCE = 'strategy:runtime-restore';
+/** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
+const SOURCE_GRACE_SECONDS = 1;
+const ENDPOINT_POLL_MS = 10;
+
+export class RuntimeRestoreStrategy implements KubernetesStrategy {
+  readonly name = 'runtime-restore';
+  readonly shape = 'pod';
+  private readonly options: RuntimeRestoreStrategyOptions;
+
+  constructor(options: RuntimeRestoreStrategyOptions) {
+    this.options = options;
+  }
+
+  /** The same API permissions as kubelet-checkpoint (the kubelet's checkpoint call, the endpoints, the agent). */
+  async preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
+    const permissions = await checkpointPermissionProblems(cluster);
+    return permissions.length > 0 ? permissions : agentProblems(cluster, usedNodes);
+  }
+
+  async unsupportedReason(context: KubernetesSupportContext): Promise<string | undefined> {
+    try {
+      return await runtimeRestoreUnsupportedReason(await context.usedNodes(), context.kubelet, context.checkpointNodes, context.namespace, context.cluster);
+    } catch (err) {
+      return `runtime-restore: ${(err as Error).message}`;
+    }
+  }
+
+  podAnnotations(context: { checkpointNodes?: KubernetesMigrationContext['checkpointNodes'] }): Record<string, string> {
+    return context.checkpointNodes?.checkpointPodAnnotations ?? {};
+  }
+
+  async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
+    const { api, events, sourcePod, kubelet, checkpointNodes: nodes } = ctx;
+    const emit = (event: EventName, detail: string) => events.emit(RUNTIME_RESTORE_SOURCE, event, detail);
+    if (!kubelet || !nodes?.unpackForRestore) throw new Error('runtime-restore: no node agent (`migbench agent install --runtime-handler`)');
+    const endpoint = ctx.sourceNode.kubelet;
+    if (!endpoint) throw new Error(`runtime-restore: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);
+    const template = ctx.manifests.podTemplate;
+    const containers = (template.spec.containers ?? []) as { name: string; image: string }[];
+    if (containers.length !== 1 || (template.spec.initContainers ?? []).length > 0)
+      throw new Error(`runtime-restore: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`);
+    const container = containers[0]!.name;
+    const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
+    if (api.dryRun) {
+      await api.external(
+        'POST',
+        `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`,
+        `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode} and unpack it for the runtime handler ${RUNTIME_HANDLER}`,
+        async () => undefined,
+      );
+      await api.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: restoredName, namespace: api.namespace, labels: template.metadata.labels },
+        spec: { runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]), containers },
+      });
+      await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
+      return { pod: await ctx.pods.waitForPod(`pod ${restoredName}`, () => true, ctx.readyTimeoutMs, ctx.signal) };
+    }
+    let kubeletArchive: string | undefined;
+    const trial = { key: ctx.trialKey, source: ctx.sourceNode.name, target: ctx.targetNode };
+    ctx.onTeardown('checkpoint archive and its unpacked copy', async () => [
+      ...(await nodes.removeTrial(trial, '', kubeletArchive)),
+      ...((await nodes.removeUnpacked?.(trial)) ?? []),
+    ]);
+    try {
+      await nodes.prepare(trial);
+    } catch (err) {
+      throw new MigrationStepError('dump', `the node agents could not prepare the trial: ${(err as Error).message}`, true);
+    }
+
+    emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (${endpoint.address}:${endpoint.port})`);
+    try {
+      kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
+    } catch (err) {
+      const criu = await nodes.criuError('dump', trial);
+      throw new MigrationStepError('dump', `kubelet checkpoint: ${(err as Error).message}${criu ? `; CRIU: ${criu}` : ''}`, true);
+    }
+    emit('checkpoint_done', kubeletArchive);
+
+    // From here the source is stopped (leave-stopped): every failure resumes it.
+    const step = async <T>(name: MigrationStep, run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (err) {
+        const criu = name === 'restore' ? await nodes.criuError('restore', trial) : undefined;
+        throw await resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
+      }
+    };
+    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!));
+    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} (sha256 ${stored.sha256.slice(0, 12)}…)`);
+    const criu = await nodes.dumpStats(trial).catch(() => undefined);
+    const checkpoint = await step('transfer', () => nodes.unpackForRestore!(trial));
+    emit('checkpoint_unpacked', `${checkpoint} on ${ctx.targetNode}`);
+
+    const pod: K8sObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: restoredName,
+        namespace: api.namespace,
+        labels: template.metadata.labels,
+        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations, [RESTORE_ANNOTATION]: checkpoint },
+      },
+      spec: { ...template.spec, runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]) },
+    };
+    const restored = await step('restore', async () => {
+      ctx.created(pod);
+      await api.create(pod);
+      emit('restore_pod_created', `${restoredName} on ${ctx.targetNode}`);
+      return ctx.pods.waitForPod(
+        `pod ${restoredName} restored and ready on ${ctx.targetNode}`,
+        (p) => {
+          if (p.name !== restoredName) return false;
+          if (p.containerProblem) throw new Error(`pod ${restoredName}: ${p.containerProblem}`);
+          return isServing(p);
+        },
+        ctx.readyTimeoutMs,
+        ctx.signal,
+      );
+    });
+    emit('ready', `${restored.name} on ${restored.node}`);
+
+    await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
+    emit('source_deleting', sourcePod.name);
+    await waitForEndpoints(ctx, restored.uid, restored.name);
+    emit('endpoint_switched', `${restored.name} only`);
+    await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
+    emit('source_removed', sourcePod.name);
+    return { pod: restored, ...(criu ? { criu } : {}), checkpointBytes: stored.bytes };
+  }
+}
+
+/** After a failed step: the stopped source resumed where it was; the error says whether that worked. */
+async function resumeSource(ctx: KubernetesMigrationContext, step: MigrationStep, cause: unknown): Promise<MigrationStepError> {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const t0 = performance.now();
+  try {
+    await ctx.checkpointNodes!.resumePod(ctx.sourceNode.name, ctx.sourcePod.uid);
+    const ms = Math.round(performance.now() - t0);
+    ctx.events.emit(RUNTIME_RESTORE_SOURCE, 'source_resumed', `${ctx.sourcePod.name} on ${ctx.sourceNode.name} in ${ms} ms`);
+    return new MigrationStepError(step, `${message}; the source ${ctx.sourcePod.name} was resumed on ${ctx.sourceNode.name} (${ms} ms)`, true, ms);
+  } catch (err) {
+    ctx.events.emit(RUNTIME_RESTORE_SOURCE, 'source_resume_failed', (err as Error).message);
+    return new MigrationStepError(step, `${message}; resuming the source failed too: ${(err as Error).message}`, false);
+  }
+}
+
+/** Until the Service's EndpointSlices list the restored pod as ready and the source no longer as serving. */
+async function waitForEndpoints(ctx: KubernetesMigrationContext, restoredUid: string, restoredName: string): Promise<void> {
+  const service = ctx.manifests.objects.find((o) => o.kind === 'Service')?.metadata.name;
+  if (!service) return;
+  const deadline = performance.now() + ctx.readyTimeoutMs;
+  for (;;) {
+    const endpoints = (await ctx.api.listEndpointSlices(service)).flatMap((s) => s.endpoints ?? []);
+    const of = (uid: string) => endpoints.filter((e) => e.targetRef?.uid === uid);
+    const restoredReady = of(restoredUid).some((e) => e.conditions?.ready === true);
+    const sourceServing = of(ctx.sourcePod.uid).some((e) => e.conditions?.serving !== false && e.conditions?.terminating !== true);
+    if (restoredReady && !sourceServing) return;
+    if (performance.now() > deadline) throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restoredName} only`);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
+  }
+}
