@@ -38,14 +38,14 @@ function leftOnNodes(): string[] {
 }
 
 const scenario = (name: string) =>
-  redisNodesScenario(join(cluster.base, `${name}.yaml`), '  - runtime-restore\n  - kubelet-checkpoint\nrepetitions: 1\nwarmup: 0');
+  redisNodesScenario(join(cluster.base, `${name}.yaml`), '  - runtime-restore\n  - kubelet-checkpoint\nrepetitions: 1');
 
 it('moves Redis on containerd 2.4.2 with the runtime handler, its data intact; kubelet-checkpoint is unsupported there, naming why', {
   timeout: 600_000,
 }, async () => {
   expect(cluster.state.nodes.length).toBe(2);
   const out = join(cluster.base, 'moved');
-  const run = await migbenchAsync(['run', scenario('moved'), '--out', out, '--quiet'], 540_000);
+  const run = await migbenchAsync(['run', scenario('moved'), '--warmup', '0', '--out', out, '--quiet'], 540_000);
   const trials = csv(join(out, 'trials.csv'));
   const diagnose = `\n${trials.map((t) => `trial ${t.trial} ${t.strategy}: ${t.status} ${t.failed_phase}: ${t.error}`).join('\n')}\n--- stderr ---\n${run.stderr}`;
   expect(run.code, diagnose).toBe(0);
@@ -87,7 +87,7 @@ it('a restore that fails resumes the stopped source: the trial fails in restore,
   let run: Awaited<ReturnType<typeof migbenchAsync>>;
   try {
     run = await migbenchAsync(
-      ['run', redisNodesScenario(join(cluster.base, 'failed.yaml'), '  - runtime-restore\nrepetitions: 1\nwarmup: 0'), '--out', out, '--quiet'],
+      ['run', redisNodesScenario(join(cluster.base, 'failed.yaml'), '  - runtime-restore\nrepetitions: 1'), '--warmup', '0', '--out', out, '--quiet'],
       240_000,
     );
   } finally {
