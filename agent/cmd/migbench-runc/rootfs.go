@@ -1,12 +1,17 @@
 // The source container's file changes, put into the new container's root filesystem before CRIU
 // restores: CRIU reopens the files its tasks held (Redis's AOF, logs) and refuses files whose size
-// differs. The kubelet's archive carries them as rootfs-diff.tar (changed files) and deleted.files
-// (a JSON list of removed paths). Written through os.Root, so no entry (`..`, a symlink in the
-// image) reaches outside the container's root.
+// differs. The kubelet's archive carries them as rootfs-diff.tar — containerd's diff of the
+// container's writable layer, an OCI layer (gzip-compressed as containerd stores it; whiteouts
+// `.wh.<name>` for removed files, `.wh..wh..opq` for a directory replaced whole) — and, from other
+// runtimes, deleted.files (a JSON list of removed paths). Applied as containerd applies it for its
+// own restore (core/runtime/v2/shim.go: DecompressStream + archive.Apply). Written through os.Root,
+// so no entry (`..`, a symlink in the image) reaches outside the container's root.
 package main
 
 import (
 	"archive/tar"
+	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,7 +46,11 @@ func applyRootfsDiff(checkpointDir, rootfs string) error {
 		return err
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
+	layer, err := decompressed(f)
+	if err != nil {
+		return fmt.Errorf("rootfs-diff.tar: %w", err)
+	}
+	tr := tar.NewReader(layer)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -53,6 +62,19 @@ func applyRootfsDiff(checkpointDir, rootfs string) error {
 			return fmt.Errorf("rootfs-diff.tar: %s: %w", h.Name, err)
 		}
 	}
+}
+
+// decompressed reads a layer as stored: plain tar or gzip (zstd is refused by name).
+func decompressed(f *os.File) (io.Reader, error) {
+	r := bufio.NewReader(f)
+	magic, _ := r.Peek(4)
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return gzip.NewReader(r)
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		return nil, errors.New("zstd-compressed: not supported by migbench-runc")
+	}
+	return r, nil
 }
 
 func relative(p string) string {
@@ -67,6 +89,20 @@ func writeEntry(root *os.Root, h *tar.Header, body io.Reader) error {
 	name := relative(h.Name)
 	if name == "." {
 		return nil
+	}
+	// Whiteouts (OCI image layer spec): the named file removed, or the directory's old content.
+	if base := filepath.Base(name); strings.HasPrefix(base, ".wh.") {
+		dir := filepath.Dir(name)
+		if base == ".wh..wh..opq" {
+			entries, _ := fs.ReadDir(root.FS(), dir)
+			for _, e := range entries {
+				if err := root.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return root.RemoveAll(filepath.Join(dir, strings.TrimPrefix(base, ".wh.")))
 	}
 	if dir := filepath.Dir(name); dir != "." {
 		if err := root.MkdirAll(dir, 0o755); err != nil {

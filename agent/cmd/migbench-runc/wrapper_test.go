@@ -3,6 +3,7 @@ package main
 
 import (
 	"archive/tar"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -101,13 +102,18 @@ func TestApplyRootfsDiff(t *testing.T) {
 	_ = os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755)
 	_ = os.WriteFile(filepath.Join(rootfs, "etc", "gone"), []byte("x"), 0o644)
 	_ = os.WriteFile(filepath.Join(cp, "deleted.files"), []byte(`["/etc/gone"]`), 0o600)
+	_ = os.WriteFile(filepath.Join(rootfs, "etc", "whiteout"), []byte("x"), 0o644)
+	// containerd stores the writable layer's diff gzip-compressed, with OCI whiteouts.
 	f, _ := os.Create(filepath.Join(cp, "rootfs-diff.tar"))
-	tw := tar.NewWriter(f)
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	_ = tw.WriteHeader(&tar.Header{Name: "etc/.wh.whiteout", Mode: 0o644, Typeflag: tar.TypeReg})
 	body := "appendonly\n"
 	_ = tw.WriteHeader(&tar.Header{Name: "data/appendonly.aof", Mode: 0o640, Size: int64(len(body)), Typeflag: tar.TypeReg, Uid: os.Getuid(), Gid: os.Getgid()})
 	_, _ = tw.Write([]byte(body))
 	_ = tw.WriteHeader(&tar.Header{Name: "../../escape", Mode: 0o644, Typeflag: tar.TypeReg, Uid: os.Getuid(), Gid: os.Getgid()})
 	_ = tw.Close()
+	_ = zw.Close()
 	_ = f.Close()
 	if err := applyRootfsDiff(cp, rootfs); err != nil {
 		t.Fatal(err)
@@ -117,6 +123,12 @@ func TestApplyRootfsDiff(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(rootfs, "etc", "gone")); err == nil {
 		t.Fatal("deleted.files not applied")
+	}
+	if _, err := os.Stat(filepath.Join(rootfs, "etc", "whiteout")); err == nil {
+		t.Fatal("the whiteout .wh.whiteout did not remove etc/whiteout")
+	}
+	if _, err := os.Stat(filepath.Join(rootfs, "etc", ".wh.whiteout")); err == nil {
+		t.Fatal("a whiteout is not a file")
 	}
 	if _, err := os.Stat(filepath.Join(rootfs, "escape")); err != nil {
 		t.Fatalf("`../../escape` lands inside the root: %v", err)
