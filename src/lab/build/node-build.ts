@@ -108,7 +108,8 @@ const containerdComponent = (moduleDir: string): Component => ({
   inputs: moduleFiles(moduleDir),
   version: required('github.com/containerd/containerd/v2'),
   outputs: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
-  build: (c) => goBuild(c, moduleDir, ['tool'], { cgo: false, tags: 'no_btrfs', ldflags: `-X github.com/containerd/containerd/v2/version.Version=${c.version}` }),
+  build: (c) =>
+    goBuild(c, moduleDir, ['tool'], { cgo: false, tags: 'no_btrfs', ldflags: `-X github.com/containerd/containerd/v2/version.Version=${c.version}` }),
 });
 
 /** The node's components with the chosen containerd (its cache directory is keyed by its version, so versions live side by side). */
@@ -180,10 +181,7 @@ export async function ensureCrane(progress: Progress, options: { verbose?: boole
 }
 
 /** Cached components whose stamps match; the rest are built (one builder per machine at a time). */
-export async function ensureNodeBinaries(
-  progress: Progress,
-  options: { verbose?: boolean; containerd?: ContainerdVersion } = {},
-): Promise<NodeBinaries> {
+export async function ensureNodeBinaries(progress: Progress, options: { verbose?: boolean; containerd?: ContainerdVersion } = {}): Promise<NodeBinaries> {
   await ensureHostPackages(progress);
   const containerdVersion = options.containerd ?? DEFAULT_CONTAINERD;
   const components = nodeComponents(containerdVersion);

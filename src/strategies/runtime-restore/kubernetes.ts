@@ -67,11 +67,14 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
     const emit = (event: EventName, detail: string) => events.emit(RUNTIME_RESTORE_SOURCE, event, detail);
     if (!kubelet || !nodes?.unpackForRestore) throw new Error('runtime-restore: no node agent (`migbench agent install --runtime-handler`)');
     const endpoint = ctx.sourceNode.kubelet;
-    if (!endpoint) throw new Error(`runtime-restore: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);
+    if (!endpoint)
+      throw new Error(`runtime-restore: node ${ctx.sourceNode.name} reports no kubelet endpoint (status.addresses InternalIP, status.daemonEndpoints)`);
     const template = ctx.manifests.podTemplate;
     const containers = (template.spec.containers ?? []) as { name: string; image: string }[];
     if (containers.length !== 1 || (template.spec.initContainers ?? []).length > 0)
-      throw new Error(`runtime-restore: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`);
+      throw new Error(
+        `runtime-restore: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`,
+      );
     const container = containers[0]!.name;
     const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
     if (api.dryRun) {
@@ -190,7 +193,8 @@ async function waitForEndpoints(ctx: KubernetesMigrationContext, restoredUid: st
     const restoredReady = of(restoredUid).some((e) => e.conditions?.ready === true);
     const sourceServing = of(ctx.sourcePod.uid).some((e) => e.conditions?.serving !== false && e.conditions?.terminating !== true);
     if (restoredReady && !sourceServing) return;
-    if (performance.now() > deadline) throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restoredName} only`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restoredName} only`);
     if (ctx.signal.aborted) throw ctx.signal.reason;
     await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
   }

@@ -15,7 +15,7 @@ export const runtimeRestoreOptions = z
   .strict()
   .describe(
     '`runtime-restore` (kubernetes platform): the kubelet checkpoints the source, the node agents stream the archive to the target node and unpack it ' +
-      'there, and a pod of RuntimeClass `migbench` (the runtime handler: runc through migbench\'s wrapper) restores it with `runc restore` in its create — ' +
+      "there, and a pod of RuntimeClass `migbench` (the runtime handler: runc through migbench's wrapper) restores it with `runc restore` in its create — " +
       'no checkpoint image, no restore support in the runtime (works on containerd 2.4). Needs `migbench agent install --runtime-handler` (the lab: `cluster start --runtime-handler`).',
   );
 

@@ -46,5 +46,7 @@ export async function runtimeRestoreUnsupportedReason(
     }
   }
   if (!checkpointNodes) return 'no node agent: install it with `migbench agent install --runtime-handler`';
-  return checkpointNodes.unpackForRestore ? checkpointNodes.unsupportedReason(nodes.map((n) => n.name)) : 'the node steps cannot unpack a checkpoint for the runtime handler';
+  return checkpointNodes.unpackForRestore
+    ? checkpointNodes.unsupportedReason(nodes.map((n) => n.name))
+    : 'the node steps cannot unpack a checkpoint for the runtime handler';
 }

@@ -37,8 +37,7 @@ function leftOnNodes(): string[] {
   return left;
 }
 
-const scenario = (name: string) =>
-  redisNodesScenario(join(cluster.base, `${name}.yaml`), '  - runtime-restore\n  - kubelet-checkpoint\nrepetitions: 1');
+const scenario = (name: string) => redisNodesScenario(join(cluster.base, `${name}.yaml`), '  - runtime-restore\n  - kubelet-checkpoint\nrepetitions: 1');
 
 it('moves Redis on containerd 2.4.2 with the runtime handler, its data intact; kubelet-checkpoint is unsupported there, naming why', {
   timeout: 600_000,

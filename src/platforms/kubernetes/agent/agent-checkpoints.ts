@@ -138,7 +138,9 @@ export class AgentCheckpointNodes implements CheckpointNodes {
   }
 
   async removeUnpacked(trial: CheckpointTrial): Promise<string[]> {
-    const answer = await this.agents.call(trial.target, 'DELETE', `/v1/trials/${agentTrialKey(trial.key)}/restore-dir`, undefined, 60_000).catch((err: Error) => err);
+    const answer = await this.agents
+      .call(trial.target, 'DELETE', `/v1/trials/${agentTrialKey(trial.key)}/restore-dir`, undefined, 60_000)
+      .catch((err: Error) => err);
     return answer instanceof Error ? [`unpacked checkpoint on ${trial.target}: ${answer.message}`] : [];
   }
 
