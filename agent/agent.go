@@ -116,6 +116,8 @@ func (a *agent) routes() http.Handler {
 	handle("POST /v1/pods/{uid}/resume", a.resume)
 	handle("POST /v1/leftovers", a.removeLeftovers)
 	handle("POST /v1/trials/{key}/restore-dir", a.unpackForRestore)
+	handle("PUT /v1/trials/{key}/restore-dir", a.prepareRestoreDir)
+	handle("GET /v1/trials/{key}/restore-dir", a.restoreDirState)
 	handle("DELETE /v1/trials/{key}/restore-dir", a.removeRestoreDir)
 	return mux
 }

@@ -40,6 +40,29 @@ func (a *agent) unpackForRestore(w http.ResponseWriter, r *http.Request) (any, e
 	return nil, os.WriteFile(filepath.Join(dir, "ready"), nil, 0o600)
 }
 
+// prepareRestoreDir (PUT /v1/trials/{key}/restore-dir): the empty directory a target pod created
+// before the dump waits on (the wrapper refuses a checkpoint nobody prepared).
+func (a *agent) prepareRestoreDir(w http.ResponseWriter, r *http.Request) (any, error) {
+	key, err := a.trialKey(r)
+	if err != nil {
+		return nil, err
+	}
+	return nil, os.MkdirAll(a.config.restoreDir(key), 0o700)
+}
+
+// restoreDirState (GET /v1/trials/{key}/restore-dir): whether the wrapper waits on it, whether it is ready.
+func (a *agent) restoreDirState(w http.ResponseWriter, r *http.Request) (any, error) {
+	key, err := a.trialKey(r)
+	if err != nil {
+		return nil, err
+	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(a.config.restoreDir(key), name))
+		return err == nil
+	}
+	return map[string]bool{"prepared": exists("."), "waiting": exists("waiting"), "ready": exists("ready")}, nil
+}
+
 // removeRestoreDir (DELETE /v1/trials/{key}/restore-dir): the trial's unpacked checkpoint, gone.
 func (a *agent) removeRestoreDir(w http.ResponseWriter, r *http.Request) (any, error) {
 	key, err := a.trialKey(r)

@@ -166,6 +166,7 @@ const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   image_imported: 'image',
   // runtime-restore: the archive unpacked on the target, still part of delivering it.
   checkpoint_unpacked: 'transfer',
+  restore_waiting: 'pod_setup',
   restore_pod_created: 'pod_setup',
   pod_scheduled: 'pod_setup',
   containers_started: 'restore',

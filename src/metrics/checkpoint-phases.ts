@@ -24,7 +24,7 @@ export const checkpointPhaseColumnDocs = {
   restore_ms: {
     unit: 'ms',
     description:
-      'kubelet-checkpoint: restored pod created → Ready: scheduling, the sandbox, containerd restoring the container with CRIU, the first readiness probe that passes',
+      'kubelet-checkpoint, runtime-restore: restored pod created → Ready: scheduling, the sandbox, the runtime restoring the container with CRIU, the first readiness probe that passes (runtime-restore with targetPod before-dump: checkpoint unpacked → Ready)',
   },
 } as const;
 
@@ -47,5 +47,10 @@ export function checkpointPhases(events: readonly PhaseEvent[]): Partial<Record<
     const end = at(to);
     if (start !== undefined && end !== undefined) phases[column] = end - start;
   }
+  // runtime-restore's target pod created before the dump: its restore starts when the checkpoint is there.
+  const unpacked = at('checkpoint_unpacked');
+  const ready = at('ready');
+  const created = at('restore_pod_created');
+  if (unpacked !== undefined && ready !== undefined && created !== undefined && created < unpacked) phases.restore_ms = ready - unpacked;
   return phases;
 }

@@ -91,6 +91,7 @@ export const strategyEvents = [
   'source_resume_failed',
   // runtime-restore (with kubelet-checkpoint's above)
   'checkpoint_unpacked',
+  'restore_waiting',
 ] as const;
 
 /** What a probe's client noticed (src/probes/). */

@@ -148,8 +148,13 @@ func restoreArgs(inv invocation, plan restorePlan, id string) []string {
 }
 
 // waitForCheckpoint returns once the agent marked the checkpoint ready, or the reason it failed.
-// Polled (10 ms): the directory may not exist yet when the target pod is created before the dump.
+// The directory exists from the agent's prepare on (so a pod created before the dump waits here: its
+// `waiting` marker tells the agent so); it vanishing means the trial was abandoned. Polled (10 ms).
 func waitForCheckpoint(dir string, timeout time.Duration) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("checkpoint %s was not prepared on this node: %w", filepath.Base(dir), err)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "waiting"), nil, 0o600)
 	deadline := time.Now().Add(timeout)
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
@@ -157,6 +162,9 @@ func waitForCheckpoint(dir string, timeout time.Duration) error {
 		}
 		if why, err := os.ReadFile(filepath.Join(dir, "failed")); err == nil {
 			return fmt.Errorf("checkpoint %s not delivered: %s", filepath.Base(dir), strings.TrimSpace(string(why)))
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("checkpoint %s abandoned (its directory was removed)", filepath.Base(dir))
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("checkpoint %s not delivered within %s", filepath.Base(dir), timeout)

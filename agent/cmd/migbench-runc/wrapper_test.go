@@ -79,18 +79,33 @@ func TestRestorePlan(t *testing.T) {
 
 func TestWaitForCheckpoint(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "t1")
+	_ = os.MkdirAll(dir, 0o700)
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		_ = os.MkdirAll(dir, 0o700)
 		_ = os.WriteFile(filepath.Join(dir, "ready"), nil, 0o600)
 	}()
 	if err := waitForCheckpoint(dir, 5*time.Second); err != nil {
 		t.Fatalf("a checkpoint that arrives after the create is waited for: %v", err)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "waiting")); err != nil {
+		t.Fatalf("the wait is marked for the agent: %v", err)
+	}
 	failed := t.TempDir()
 	_ = os.WriteFile(filepath.Join(failed, "failed"), []byte("sha256 mismatch\n"), 0o600)
 	if err := waitForCheckpoint(failed, 5*time.Second); err == nil || !strings.Contains(err.Error(), "sha256 mismatch") {
 		t.Fatalf("the agent's failure is the create's error: %v", err)
+	}
+	if err := waitForCheckpoint(filepath.Join(t.TempDir(), "never"), 5*time.Second); err == nil || !strings.Contains(err.Error(), "not prepared") {
+		t.Fatalf("a checkpoint the agent never prepared fails at once: %v", err)
+	}
+	abandoned := filepath.Join(t.TempDir(), "t2")
+	_ = os.MkdirAll(abandoned, 0o700)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_ = os.RemoveAll(abandoned)
+	}()
+	if err := waitForCheckpoint(abandoned, 5*time.Second); err == nil || !strings.Contains(err.Error(), "abandoned") {
+		t.Fatalf("a removed directory ends the wait: %v", err)
 	}
 	if err := waitForCheckpoint(t.TempDir(), 30*time.Millisecond); err == nil || !strings.Contains(err.Error(), "within") {
 		t.Fatalf("no checkpoint: %v", err)

@@ -40,6 +40,10 @@ export interface CheckpointNodes {
   removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string): Promise<string[]>;
   /** runtime-restore: the transferred archive unpacked on the target where the runtime handler restores from; the checkpoint's name for the pod's annotation. */
   unpackForRestore?(trial: CheckpointTrial): Promise<string>;
+  /** runtime-restore, target pod before the dump: the empty checkpoint directory on the target its pod's create waits on; the checkpoint's name. */
+  prepareRestore?(trial: CheckpointTrial): Promise<string>;
+  /** runtime-restore: whether the target pod's create is waiting for the checkpoint (its sandbox, network and image done). */
+  restoreWaiting?(trial: CheckpointTrial): Promise<boolean>;
   /** runtime-restore: the unpacked checkpoint removed from the target; one line per failure. */
   removeUnpacked?(trial: CheckpointTrial): Promise<string[]>;
   /** What a run that was killed left on every node (`migbench cleanup`): stopped pods resumed, images and archives removed; one line per thing. */

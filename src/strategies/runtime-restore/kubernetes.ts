@@ -8,6 +8,10 @@
 //     image and the annotation naming the checkpoint: the handler's runc wrapper turns its
 //     container's create into `runc restore` (platforms/kubernetes/runtime-handler.ts,
 //     agent/cmd/migbench-runc). No checkpoint image is built or imported;
+//     With `targetPod: before-dump` that pod is created first, before the checkpoint: the agent
+//     prepares the (empty) checkpoint directory, the pod's sandbox, network and image are set up
+//     while the source still serves, and its create waits in the wrapper (`restore_waiting`) until
+//     the unpacked checkpoint is marked ready — pod setup leaves the outage (issue 20, item 2);
 //  4. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
 // Any failure after the dump resumes the stopped source (SIGCONT) and fails the trial with its step.
 // The kubelet's archive is used rather than a runc checkpoint by the agent: the archive already
@@ -99,10 +103,35 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       ...(await nodes.removeTrial(trial, '', kubeletArchive)),
       ...((await nodes.removeUnpacked?.(trial)) ?? []),
     ]);
+    const before = this.options.targetPod === 'before-dump';
+    const podFor = (checkpoint: string): K8sObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: restoredName,
+        namespace: api.namespace,
+        labels: template.metadata.labels,
+        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations, [RESTORE_ANNOTATION]: checkpoint },
+      },
+      spec: { ...template.spec, runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]) },
+    });
+    const createPod = async (checkpoint: string) => {
+      const pod = podFor(checkpoint);
+      ctx.created(pod);
+      await api.create(pod);
+      emit('restore_pod_created', `${restoredName} on ${ctx.targetNode}`);
+    };
     try {
       await nodes.prepare(trial);
+      if (before) {
+        if (!nodes.prepareRestore || !nodes.restoreWaiting) throw new Error('the node agent cannot prepare a checkpoint directory');
+        await createPod(await nodes.prepareRestore(trial));
+        await waitUntil(() => nodes.restoreWaiting!(trial), ctx, `pod ${restoredName}'s create waiting for the checkpoint on ${ctx.targetNode}`);
+        emit('restore_waiting', `${restoredName} on ${ctx.targetNode}`);
+      }
     } catch (err) {
-      throw new MigrationStepError('dump', `the node agents could not prepare the trial: ${(err as Error).message}`, true);
+      // The source was not touched: it still serves. A waiting create ends when its directory goes (teardown).
+      throw new MigrationStepError('dump', `the target pod or the node agents could not be prepared: ${(err as Error).message}`, true);
     }
 
     emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (${endpoint.address}:${endpoint.port})`);
@@ -129,21 +158,8 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
     const checkpoint = await step('transfer', () => nodes.unpackForRestore!(trial));
     emit('checkpoint_unpacked', `${checkpoint} on ${ctx.targetNode}`);
 
-    const pod: K8sObject = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: restoredName,
-        namespace: api.namespace,
-        labels: template.metadata.labels,
-        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations, [RESTORE_ANNOTATION]: checkpoint },
-      },
-      spec: { ...template.spec, runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]) },
-    };
     const restored = await step('restore', async () => {
-      ctx.created(pod);
-      await api.create(pod);
-      emit('restore_pod_created', `${restoredName} on ${ctx.targetNode}`);
+      if (!before) await createPod(checkpoint);
       return ctx.pods.waitForPod(
         `pod ${restoredName} restored and ready on ${ctx.targetNode}`,
         (p) => {
@@ -164,6 +180,16 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
     await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
     emit('source_removed', sourcePod.name);
     return { pod: restored, ...(criu ? { criu } : {}), checkpointBytes: stored.bytes };
+  }
+}
+
+/** Polls `done` (20 ms) until it is true; the pod's readiness timeout bounds it. */
+async function waitUntil(done: () => Promise<boolean>, ctx: KubernetesMigrationContext, what: string): Promise<void> {
+  const deadline = performance.now() + ctx.readyTimeoutMs;
+  while (!(await done())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for ${what}`);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

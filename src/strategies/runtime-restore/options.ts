@@ -11,6 +11,13 @@ export const runtimeRestoreOptions = z
       .max(3600)
       .describe("The kubelet's checkpoint call may take this long (it dumps the container and writes the archive).")
       .default(120),
+    targetPod: z
+      .enum(['after-transfer', 'before-dump'])
+      .describe(
+        'When the restored pod is created: `after-transfer` (once the checkpoint is on the target node) or `before-dump` (first; its sandbox, network ' +
+          'and image are ready and its create waits in the runtime handler until the checkpoint arrives, so pod setup leaves the outage).',
+      )
+      .default('after-transfer'),
   })
   .strict()
   .describe(

@@ -106,3 +106,37 @@ it('a restore that fails resumes the stopped source: the trial fails in restore,
   expect(leftOnNodes()).toEqual([]);
   expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
 });
+
+it('with the target pod created before the dump, its create waits in the handler and the move still keeps every write', { timeout: 300_000 }, async () => {
+  const out = join(cluster.base, 'before-dump');
+  const run = await migbenchAsync(
+    [
+      'run',
+      redisNodesScenario(join(cluster.base, 'before-dump.yaml'), '  - name: runtime-restore\n    targetPod: before-dump\nrepetitions: 1'),
+      '--warmup',
+      '0',
+      '--out',
+      out,
+      '--quiet',
+    ],
+    240_000,
+  );
+  const [trial] = csv(join(out, 'trials.csv'));
+  expect(run.code, `${trial?.error}\n${run.stderr}`).toBe(0);
+  expect(trial?.strategy).toBe('runtime-restore+target-before-dump');
+  expect(trial?.redis_acked_writes_lost).toBe('0');
+  const steps = csv(join(out, 'events.csv'))
+    .filter((e) => e.source === 'strategy:runtime-restore')
+    .map((e) => e.event);
+  expect(steps.slice(0, 7)).toEqual([
+    'restore_pod_created',
+    'restore_waiting',
+    'checkpoint_request',
+    'checkpoint_done',
+    'transfer_done',
+    'checkpoint_unpacked',
+    'ready',
+  ]);
+  expect(leftOnNodes()).toEqual([]);
+  expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
+});

@@ -137,6 +137,16 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     return key;
   }
 
+  async prepareRestore(trial: CheckpointTrial): Promise<string> {
+    const key = agentTrialKey(trial.key);
+    await this.agents.call(trial.target, 'PUT', `/v1/trials/${key}/restore-dir`);
+    return key;
+  }
+
+  async restoreWaiting(trial: CheckpointTrial): Promise<boolean> {
+    return (await this.agents.json<{ waiting: boolean }>(trial.target, 'GET', `/v1/trials/${agentTrialKey(trial.key)}/restore-dir`, undefined, 15_000)).waiting;
+  }
+
   async removeUnpacked(trial: CheckpointTrial): Promise<string[]> {
     const answer = await this.agents
       .call(trial.target, 'DELETE', `/v1/trials/${agentTrialKey(trial.key)}/restore-dir`, undefined, 60_000)
