@@ -115,6 +115,11 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       },
       spec: { ...template.spec, runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]) },
     });
+    // A target pod waiting in the handler ends its create when its checkpoint directory goes: done at
+    // once on failure, else the pod's deletion would wait on that create (up to the handler's 2 min).
+    const abandonTarget = async () => {
+      if (before) await nodes.removeUnpacked?.(trial).catch(() => []);
+    };
     const createPod = async (checkpoint: string) => {
       const pod = podFor(checkpoint);
       ctx.created(pod);
@@ -130,7 +135,8 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
         emit('restore_waiting', `${restoredName} on ${ctx.targetNode}`);
       }
     } catch (err) {
-      // The source was not touched: it still serves. A waiting create ends when its directory goes (teardown).
+      // The source was not touched: it still serves.
+      await abandonTarget();
       throw new MigrationStepError('dump', `the target pod or the node agents could not be prepared: ${(err as Error).message}`, true);
     }
 
@@ -138,6 +144,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
     try {
       kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
     } catch (err) {
+      await abandonTarget();
       const criu = await nodes.criuError('dump', trial);
       throw new MigrationStepError('dump', `kubelet checkpoint: ${(err as Error).message}${criu ? `; CRIU: ${criu}` : ''}`, true);
     }
@@ -148,6 +155,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       try {
         return await run();
       } catch (err) {
+        await abandonTarget();
         const criu = name === 'restore' ? await nodes.criuError('restore', trial) : undefined;
         throw await resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
