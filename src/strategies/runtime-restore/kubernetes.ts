@@ -33,11 +33,11 @@ import {
 } from '../entry/kubernetes-strategy.ts';
 import { agentProblems, checkpointPermissionProblems } from '../kubelet-checkpoint/support.ts';
 import { runtimeRestoreUnsupportedReason } from './support.ts';
+import { resumeSource, waitForEndpoints } from '../kubelet-checkpoint/after-checkpoint.ts';
 
 export const RUNTIME_RESTORE_SOURCE = 'strategy:runtime-restore';
 /** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
 const SOURCE_GRACE_SECONDS = 1;
-const ENDPOINT_POLL_MS = 10;
 
 export class RuntimeRestoreStrategy implements KubernetesStrategy {
   readonly name = 'runtime-restore';
@@ -157,7 +157,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       } catch (err) {
         await abandonTarget();
         const criu = name === 'restore' ? await nodes.criuError('restore', trial) : undefined;
-        throw await resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
+        throw await resumeSource(ctx, RUNTIME_RESTORE_SOURCE, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };
     const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!));
@@ -183,7 +183,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
 
     await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
     emit('source_deleting', sourcePod.name);
-    await waitForEndpoints(ctx, restored.uid, restored.name);
+    await waitForEndpoints(ctx, restored);
     emit('endpoint_switched', `${restored.name} only`);
     await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
     emit('source_removed', sourcePod.name);
@@ -198,38 +198,5 @@ async function waitUntil(done: () => Promise<boolean>, ctx: KubernetesMigrationC
     if (performance.now() > deadline) throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for ${what}`);
     if (ctx.signal.aborted) throw ctx.signal.reason;
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** After a failed step: the stopped source resumed where it was; the error says whether that worked. */
-async function resumeSource(ctx: KubernetesMigrationContext, step: MigrationStep, cause: unknown): Promise<MigrationStepError> {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  const t0 = performance.now();
-  try {
-    await ctx.checkpointNodes!.resumePod(ctx.sourceNode.name, ctx.sourcePod.uid);
-    const ms = Math.round(performance.now() - t0);
-    ctx.events.emit(RUNTIME_RESTORE_SOURCE, 'source_resumed', `${ctx.sourcePod.name} on ${ctx.sourceNode.name} in ${ms} ms`);
-    return new MigrationStepError(step, `${message}; the source ${ctx.sourcePod.name} was resumed on ${ctx.sourceNode.name} (${ms} ms)`, true, ms);
-  } catch (err) {
-    ctx.events.emit(RUNTIME_RESTORE_SOURCE, 'source_resume_failed', (err as Error).message);
-    return new MigrationStepError(step, `${message}; resuming the source failed too: ${(err as Error).message}`, false);
-  }
-}
-
-/** Until the Service's EndpointSlices list the restored pod as ready and the source no longer as serving. */
-async function waitForEndpoints(ctx: KubernetesMigrationContext, restoredUid: string, restoredName: string): Promise<void> {
-  const service = ctx.manifests.objects.find((o) => o.kind === 'Service')?.metadata.name;
-  if (!service) return;
-  const deadline = performance.now() + ctx.readyTimeoutMs;
-  for (;;) {
-    const endpoints = (await ctx.api.listEndpointSlices(service)).flatMap((s) => s.endpoints ?? []);
-    const of = (uid: string) => endpoints.filter((e) => e.targetRef?.uid === uid);
-    const restoredReady = of(restoredUid).some((e) => e.conditions?.ready === true);
-    const sourceServing = of(ctx.sourcePod.uid).some((e) => e.conditions?.serving !== false && e.conditions?.terminating !== true);
-    if (restoredReady && !sourceServing) return;
-    if (performance.now() > deadline)
-      throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restoredName} only`);
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
   }
 }
