@@ -167,6 +167,8 @@ const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   // runtime-restore: the archive unpacked on the target, still part of delivering it.
   checkpoint_unpacked: 'transfer',
   restore_waiting: 'pod_setup',
+  // delivery: registry — the source's agent built the image and pushed it (the archive's copy off the node)
+  image_pushed: 'transfer',
   restore_pod_created: 'pod_setup',
   pod_scheduled: 'pod_setup',
   containers_started: 'restore',
