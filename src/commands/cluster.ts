@@ -3,14 +3,22 @@
 // and caches every component (with the lab's registry and kubectl) and prints each one's build time;
 // `start` builds what is missing, and also runs the lab's image registry (lab-registry.ts).
 import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
-import { ensureNodeBinaries } from '../lab/build/node-build.ts';
+import { type ContainerdVersion, ensureNodeBinaries } from '../lab/build/node-build.ts';
 import { labWorkerNames, NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster, WORKER_COUNT } from '../lab/nodes/node-cluster.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
 
 export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
 
-export async function clusterCommand(args: { action: ClusterAction; commandLine: string; workers?: number }): Promise<number> {
+export async function clusterCommand(args: {
+  action: ClusterAction;
+  commandLine: string;
+  containerd?: ContainerdVersion;
+  /** start: the runtime handler `migbench` on every node (lab/nodes/runtime-handler.ts). */
+  runtimeHandler?: boolean;
+  /** start: how many worker nodes (worker-a, worker-b, …); default 2. */
+  workers?: number;
+}): Promise<number> {
   // Bad input first, before the root check or anything started (exit 2).
   if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < WORKER_COUNT.min || args.workers > WORKER_COUNT.max))
     throw new CommandFailure(
@@ -30,7 +38,7 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
       out(
         `migbench cluster: control plane ${cp.versions.kubernetes} (etcd ${cp.versions.etcd}, kwok ${cp.versions.kwok}): ${cp.source === 'built' ? 'built' : 'cached, built'} in ${cp.buildSeconds} s`,
       );
-      const nodes = await ensureNodeBinaries(progress, { verbose });
+      const nodes = await ensureNodeBinaries(progress, { verbose, ...(args.containerd ? { containerd: args.containerd } : {}) });
       for (const b of nodes.builds)
         out(`migbench cluster: ${b.component} ${b.version}: ${b.source === 'built' ? 'built' : 'cached, built'} in ${b.buildSeconds} s`);
       out(`migbench cluster: checked in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -42,8 +50,17 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const state = await startNodeCluster({ progress, signal: abort.signal, ...(args.workers ? { workers: labWorkerNames(args.workers) } : {}) });
+        const state = await startNodeCluster({
+          progress,
+          signal: abort.signal,
+          ...(args.containerd ? { containerd: args.containerd } : {}),
+          ...(args.runtimeHandler ? { runtimeHandler: true } : {}),
+          ...(args.workers ? { workers: labWorkerNames(args.workers) } : {}),
+        });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
+        out(
+          `  containerd ${state.binaries.containerdVersion} on every node${state.runtimeHandler ? '; runtime handler migbench (RuntimeClass migbench) installed' : ''}`,
+        );
         for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
         out(`registry: http://${state.registry} (plain HTTP; load the workload images with: sh bin/migbench images build --load lab)`);
         out(`kubeconfig: ${state.kubeconfig}`);

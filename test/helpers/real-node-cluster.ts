@@ -15,8 +15,15 @@ export interface RealNodeClusterHandle {
   readonly base: string;
 }
 
-/** `prepare` runs before the cluster starts (e.g. the workloads' host prerequisites); `workers`: how many worker nodes (default 2). */
-export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promise<unknown>, workers?: number): RealNodeClusterHandle {
+/**
+ * `prepare` runs before the cluster starts (e.g. the workloads' host prerequisites); `start` adds
+ * options of `migbench cluster start` (`workers`: how many worker nodes, default 2).
+ */
+export function useRealNodeCluster(
+  scratchPrefix: string,
+  prepare?: () => Promise<unknown>,
+  start: Pick<Parameters<typeof startNodeCluster>[0] & object, 'containerd' | 'runtimeHandler'> & { workers?: number } = {},
+): RealNodeClusterHandle {
   let state: NodeClusterState | undefined;
   let base: string | undefined;
   const ready = <T>(value: T | undefined): T => {
@@ -25,7 +32,12 @@ export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promis
   };
   beforeAll(async () => {
     await prepare?.();
-    state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`), ...(workers ? { workers: labWorkerNames(workers) } : {}) });
+    const { workers, ...options } = start;
+    state = await startNodeCluster({
+      ...options,
+      ...(workers ? { workers: labWorkerNames(workers) } : {}),
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
     base = mkdtempSync(`${tmpdir()}/${scratchPrefix}-`);
   }, START_TIMEOUT_MS);
   afterAll(async () => {

@@ -13,7 +13,7 @@ import { useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { AGENT_NAMESPACE } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
 import { adminClients, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 
-const cluster = useRealNodeCluster('migbench-k8s-nodes-evacuate', undefined, 3);
+const cluster = useRealNodeCluster('migbench-k8s-nodes-evacuate', undefined, { workers: 3 });
 
 const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
