@@ -115,6 +115,7 @@ func (a *agent) routes() http.Handler {
 	handle("DELETE /v1/trials/{key}", a.removeTrial)
 	handle("POST /v1/pods/{uid}/resume", a.resume)
 	handle("POST /v1/leftovers", a.removeLeftovers)
+	handle("GET /v1/pods/{uid}/runtime-events", a.runtimeEvents())
 	return mux
 }
 

@@ -222,8 +222,24 @@ async function main(): Promise<number> {
     .command(
       'cluster <action>',
       'build, start, stop or show a Kubernetes cluster with two real nodes (kubelet, containerd, runc, kube-proxy) in network namespaces on this host',
-      (y) => y.positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true }),
-      async (argv) => set(await clusterCommand({ action: argv.action, commandLine: `sh bin/migbench cluster ${argv.action}` })),
+      (y) =>
+        y
+          .positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true })
+          .option('proxy-mode', { type: 'string', describe: "start: kube-proxy's mode, iptables (stock) or nftables" })
+          .option('proxy-min-sync-ms', { type: 'number', describe: "start: kube-proxy's minSyncPeriod in ms (stock 1000)" })
+          .option('evented-pleg', { type: 'boolean', describe: "start: the kubelet's EventedPLEG feature gate (containerd's event stream; stock off)" }),
+      async (argv) =>
+        set(
+          await clusterCommand({
+            action: argv.action,
+            commandLine: `sh bin/migbench cluster ${argv.action}`,
+            settings: {
+              ...(argv['proxy-mode'] !== undefined ? { proxyMode: argv['proxy-mode'] } : {}),
+              ...(argv['proxy-min-sync-ms'] !== undefined ? { proxyMinSyncMs: argv['proxy-min-sync-ms'] } : {}),
+              ...(argv['evented-pleg'] !== undefined ? { eventedPleg: argv['evented-pleg'] } : {}),
+            },
+          }),
+        ),
     )
     .command(
       'agent <action>',

@@ -5,12 +5,25 @@
 import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
 import { ensureNodeBinaries } from '../lab/build/node-build.ts';
 import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../lab/nodes/node-cluster.ts';
-import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED } from './exit-codes.ts';
+import { CommandFailure, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED } from './exit-codes.ts';
+import { clusterSettingsProblems, STOCK_CLUSTER_SETTINGS, type ClusterSettings, type ProxyMode } from '../lab/nodes/cluster-settings.ts';
 import { requireRoot } from './root.ts';
 
 export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
 
-export async function clusterCommand(args: { action: ClusterAction; commandLine: string }): Promise<number> {
+export async function clusterCommand(args: {
+  action: ClusterAction;
+  commandLine: string;
+  /** `start`: the cluster settings the outage waits on (cluster-settings.ts); stock where not given. */
+  settings?: { proxyMode?: string; proxyMinSyncMs?: number; eventedPleg?: boolean };
+}): Promise<number> {
+  const settingsProblems = clusterSettingsProblems(args.settings ?? {});
+  if (settingsProblems.length > 0) throw new CommandFailure(settingsProblems.join('\n'), EXIT_USAGE);
+  const settings: ClusterSettings = {
+    proxyMode: (args.settings?.proxyMode as ProxyMode | undefined) ?? STOCK_CLUSTER_SETTINGS.proxyMode,
+    proxyMinSyncMs: args.settings?.proxyMinSyncMs ?? STOCK_CLUSTER_SETTINGS.proxyMinSyncMs,
+    eventedPleg: args.settings?.eventedPleg ?? STOCK_CLUSTER_SETTINGS.eventedPleg,
+  };
   requireRoot(args.commandLine);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -34,8 +47,11 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const state = await startNodeCluster({ progress, signal: abort.signal });
+        const state = await startNodeCluster({ progress, signal: abort.signal, settings });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
+        out(
+          `  kube-proxy ${settings.proxyMode}, minSyncPeriod ${settings.proxyMinSyncMs} ms; kubelet evented PLEG ${settings.eventedPleg ? 'on' : 'off'}${JSON.stringify(settings) === JSON.stringify(STOCK_CLUSTER_SETTINGS) ? ' (stock)' : ''}`,
+        );
         for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
         out(`registry: http://${state.registry} (plain HTTP; load the workload images with: sh bin/migbench images build --load lab)`);
         out(`kubeconfig: ${state.kubeconfig}`);

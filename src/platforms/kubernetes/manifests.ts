@@ -85,6 +85,15 @@ export interface PrepareOptions {
   app?: Pick<PodSpec, 'args' | 'env'>;
   /** How the probes reach the Service (its type); its nodePort is always the cluster's to allocate. */
   exposure?: Exposure;
+  /** Over the app container's readinessProbe (kubernetes.readinessProbe). */
+  readinessProbe?: { periodSeconds?: number; initialDelaySeconds?: number };
+}
+
+/** The app container's readiness probe with the scenario's period and initial delay over the manifest's. */
+function withReadinessProbe(podSpec: any, probe: { periodSeconds?: number; initialDelaySeconds?: number }): any {
+  const [container, ...others] = podSpec.containers ?? [];
+  if (!container?.readinessProbe) return podSpec;
+  return { ...podSpec, containers: [{ ...container, readinessProbe: { ...container.readinessProbe, ...probe } }, ...others] };
 }
 
 /** A claim of the scenario's StorageClass (none named: the cluster's default, as the file leaves it). */
@@ -122,8 +131,9 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...podMarks } };
   if (options.podAnnotations && Object.keys(options.podAnnotations).length > 0)
     template.metadata.annotations = { ...template.metadata.annotations, ...options.podAnnotations };
+  const appSpec = options.app ? withAppFlags(template.spec, options.app) : template.spec;
   template.spec = {
-    ...(options.app ? withAppFlags(template.spec, options.app) : template.spec),
+    ...(options.readinessProbe ? withReadinessProbe(appSpec, options.readinessProbe) : appSpec),
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a
     // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
     affinity: options.shape !== 'pod' ? nodeAffinity([options.source, options.target], options.source) : nodeAffinity([options.source]),
