@@ -40,8 +40,14 @@ type runtimeEventLog struct {
 // the CRI's namespace) and returns the handler that answers for one pod.
 func (a *agent) runtimeEvents() handler {
 	l := &runtimeEventLog{since: time.Now()}
-	go l.follow(a.runtime)
+	// An agent without containerd (its unit tests) answers that it has none.
+	if a.runtime != nil {
+		go l.follow(a.runtime)
+	}
 	return func(w http.ResponseWriter, r *http.Request) (any, error) {
+		if a.runtime == nil {
+			return nil, httpError{http.StatusServiceUnavailable, "no container runtime to follow"}
+		}
 		return l.forPod(r.Context(), a.runtime, r.PathValue("uid"))
 	}
 }
