@@ -75,17 +75,29 @@ async function nodeRuntime(cluster: Cluster, node: V1Node): Promise<NodeRuntime>
 export function kubeProxySettings(configz: { text?: string; error?: string }): NodeRuntime {
   if (configz.text === undefined)
     return { kubeProxy: `unknown (its /configz on port ${KUBE_PROXY_METRICS_PORT} through the node proxy: ${configz.error ?? 'no answer'})` };
+  // kube-proxy serves its internal configuration under its API group's name, without JSON tags
+  // (Mode, IPTables.MinSyncPeriod; newer versions also a top-level MinSyncPeriod): keys read case-blind.
+  type Json = Record<string, unknown>;
+  const get = (o: unknown, key: string): unknown => {
+    if (!o || typeof o !== 'object') return undefined;
+    const found = Object.keys(o).find((k) => k.toLowerCase() === key.toLowerCase());
+    return found === undefined ? undefined : (o as Json)[found];
+  };
+  let parsed: Json;
   try {
-    const c = (JSON.parse(configz.text) as { KubeProxyConfig?: Record<string, unknown> & { mode?: string } }).KubeProxyConfig;
-    if (!c) return { kubeProxy: 'unknown (its /configz has no KubeProxyConfig)' };
-    const mode = c.mode || 'iptables';
-    const section = (c[mode] ?? {}) as { minSyncPeriod?: string; syncPeriod?: string };
-    return {
-      kubeProxyMode: mode,
-      ...(section.minSyncPeriod ? { kubeProxyMinSyncPeriod: section.minSyncPeriod } : {}),
-      ...(section.syncPeriod ? { kubeProxySyncPeriod: section.syncPeriod } : {}),
-    };
+    parsed = JSON.parse(configz.text) as Json;
   } catch {
     return { kubeProxy: "unknown (its /configz is not kube-proxy's JSON)" };
   }
+  const c = get(parsed, 'kubeproxy.config.k8s.io') ?? get(parsed, 'KubeProxyConfig') ?? parsed;
+  const mode = String(get(c, 'mode') || 'iptables');
+  if (get(c, 'mode') === undefined && get(c, 'iptables') === undefined) return { kubeProxy: 'unknown (its /configz has no kube-proxy configuration)' };
+  const section = get(c, mode);
+  const period = (name: string) => {
+    const v = get(section, name) ?? get(c, name);
+    return typeof v === 'string' ? v : typeof v === 'number' ? `${v / 1e6}ms` : undefined;
+  };
+  const minSync = period('minSyncPeriod');
+  const sync = period('syncPeriod');
+  return { kubeProxyMode: mode, ...(minSync ? { kubeProxyMinSyncPeriod: minSync } : {}), ...(sync ? { kubeProxySyncPeriod: sync } : {}) };
 }

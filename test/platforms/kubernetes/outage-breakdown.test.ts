@@ -40,6 +40,9 @@ describe('kube-proxy', () => {
       kubeProxyMode: 'iptables',
       kubeProxyMinSyncPeriod: '1s',
     });
+    // As kube-proxy 1.36 serves it: its internal configuration under its group's name, Go field names.
+    const internal = JSON.stringify({ 'kubeproxy.config.k8s.io': { Mode: 'iptables', IPTables: { MinSyncPeriod: '0s', SyncPeriod: '30s' } } });
+    expect(kubeProxySettings({ text: internal })).toEqual({ kubeProxyMode: 'iptables', kubeProxyMinSyncPeriod: '0s', kubeProxySyncPeriod: '30s' });
     expect(kubeProxySettings({ error: 'connection refused' }).kubeProxy).toMatch(/^unknown .*port 10249.*connection refused/);
   });
 });
