@@ -149,8 +149,21 @@ export const anatomyColumn = (part: AnatomyPart): AnatomyColumn => `anat_${part}
 /** The parts that are the harness's own work between CRIU's (or the runtime's) steps. */
 export const harnessParts: readonly AnatomyPart[] = ['pod_setup', 'ready', 'switch', 'harness'];
 
-/** The cluster's own control loops, after the target pod exists (kubernetes; the settings of item 4 act on these). */
-export const clusterLoopParts: readonly AnatomyPart[] = ['pod_setup', 'sandbox', 'container_create', 'pleg', 'ready', 'endpoints', 'proxy'];
+/**
+ * The cluster's own control loops after the target pod exists (kubernetes), each with the setting of
+ * the user's cluster it waits on (`migbench cluster start` options and kubernetes.readinessProbe;
+ * docs/methodology.md): the summary names the one a migration waits on most.
+ */
+export const clusterLoopSettings: Partial<Record<AnatomyPart, string>> = {
+  pod_setup: 'the scheduler',
+  sandbox: "the runtime's sandbox and CNI",
+  container_create: "the runtime's container create",
+  pleg: "the kubelet's PLEG (relist period; EventedPLEG)",
+  ready: "the readiness probe's period",
+  app_load: "the app's start and the readiness probe's period",
+  endpoints: 'the EndpointSlice controller',
+  proxy: "kube-proxy's minSyncPeriod and mode",
+};
 
 export interface Segment {
   from: number;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { anatomyColumns, downtimeAnatomy, migrationSegments, serviceBackAt } from '../../src/metrics/anatomy.ts';
 import type { EventName } from '../../src/model/events.ts';
+import { whereItWent } from '../../src/report/summary.ts';
 import type { PhaseEvent } from '../../src/model/timeline.ts';
 
 const T = 1000;
@@ -129,5 +130,17 @@ describe('the kubernetes outage by control loop', () => {
   it('without the chain (a simulated cluster, no probes) a drain is cut by the pod watch as before: the replacement Ready is the switch-in', () => {
     const events = drainEvents.filter((e) => !e.detail?.startsWith('uid-'));
     expect(serviceBackAt(events, T)).toBe(T + 1058);
+  });
+});
+
+describe('the summary names the setting a kubernetes migration waits on most', () => {
+  it('the largest of the cluster’s loops, with its setting; nothing for an outage not followed to kube-proxy', () => {
+    expect(whereItWent({ proxy: 915, sandbox: 550, restore: 402, image: 240, client: 12 })).toBe(
+      "proxy 915.0 · sandbox 550.0 · restore 402.0 · image 240.0 · client 12.0 (harness 0.0; waits most on kube-proxy's minSyncPeriod and mode (proxy))",
+    );
+    expect(whereItWent({ app_load: 1079, stop: 818, proxy: 506, sandbox: 448 })).toBe(
+      "app_load 1079.0 · stop 818.0 · proxy 506.0 · sandbox 448.0 (harness 0.0; waits most on the app's start and the readiness probe's period (app_load))",
+    );
+    expect(whereItWent({ dump: 200, pod_setup: 40, switch: 20 })).toBe('dump 200.0 · pod_setup 40.0 · switch 20.0 (harness 60.0)');
   });
 });
