@@ -25,10 +25,11 @@ for (const run of runs) {
     const mine = trials.filter((t) => t.strategy === strategy);
     const m: Record<string, number> = {};
     for (const c of ['downtime_ms', ...anatomyColumns]) {
-      m[c] = percentile(
-        mine.map((t) => Number(t[c] || 0)),
-        50,
-      );
+      m[c] =
+        percentile(
+          mine.map((t) => Number(t[c] || 0)),
+          50,
+        ) ?? 0;
       if (c !== 'downtime_ms' && m[c]! >= 0.5) shown.add(c);
     }
     m.n = mine.length;
