@@ -67,7 +67,8 @@ async function nodeRuntime(cluster: Cluster, node: V1Node): Promise<NodeRuntime>
       /* not the kubelet's configz: nothing to record */
     }
   }
-  Object.assign(out, kubeProxySettings(proxyConfigz));
+  // A node without a kubelet of its own to ask (a simulated one) has no kube-proxy either: nothing to record.
+  if (configz.text !== undefined) Object.assign(out, kubeProxySettings(proxyConfigz));
   return out;
 }
 
