@@ -23,16 +23,17 @@ describe('cluster settings', () => {
     const proxy = parse(kubeProxyConfig(node, '/k', settings));
     expect(proxy.mode).toBe('nftables');
     expect(proxy.nftables).toEqual({ minSyncPeriod: '100ms', syncPeriod: '30s' });
-    expect(parse(kubeProxyConfig(node, '/k', { ...STOCK_CLUSTER_SETTINGS, proxyMinSyncMs: 0 })).iptables.minSyncPeriod).toBe('0s');
+    expect(parse(kubeProxyConfig(node, '/k', { ...STOCK_CLUSTER_SETTINGS, proxyMinSyncMs: 1 })).iptables.minSyncPeriod).toBe('1ms');
     expect(parse(kubeletConfig(node, '/ca', serving, settings)).featureGates).toEqual({ EventedPLEG: true });
   });
 
   it('refuses a mode or period the lab cannot run, naming the option and an example', () => {
     expect(clusterSettingsProblems({ proxyMode: 'ipvs', proxyMinSyncMs: -1 })).toEqual([
       '--proxy-mode: ipvs is not a kube-proxy mode the lab runs; use one of iptables, nftables',
-      '--proxy-min-sync-ms: -1 is not a whole number of milliseconds from 0 to 60000; e.g. --proxy-min-sync-ms 100',
+      '--proxy-min-sync-ms: -1 is not a whole number of milliseconds from 1 to 60000 (kube-proxy reads 0 as unset: its 1 s default); e.g. --proxy-min-sync-ms 1',
     ]);
-    expect(clusterSettingsProblems({ proxyMode: 'iptables', proxyMinSyncMs: 0 })).toEqual([]);
+    expect(clusterSettingsProblems({ proxyMode: 'iptables', proxyMinSyncMs: 1 })).toEqual([]);
+    expect(clusterSettingsProblems({ proxyMinSyncMs: 0 })).toHaveLength(1);
     expect(clusterSettingsProblems({ proxyMinSyncMs: 2.5 })).toHaveLength(1);
   });
 });

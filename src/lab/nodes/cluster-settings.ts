@@ -25,8 +25,11 @@ export function clusterSettingsProblems(input: { proxyMode?: string; proxyMinSyn
   if (input.proxyMode !== undefined && !(proxyModes as readonly string[]).includes(input.proxyMode))
     problems.push(`--proxy-mode: ${input.proxyMode} is not a kube-proxy mode the lab runs; use one of ${proxyModes.join(', ')}`);
   const ms = input.proxyMinSyncMs;
-  if (ms !== undefined && (!Number.isInteger(ms) || ms < 0 || ms > 60_000))
-    problems.push(`--proxy-min-sync-ms: ${String(ms)} is not a whole number of milliseconds from 0 to 60000; e.g. --proxy-min-sync-ms 100`);
+  // kube-proxy's configuration defaulting turns a 0 minSyncPeriod into its 1 s default (measured: /configz said 1s), so 1 ms is the smallest.
+  if (ms !== undefined && (!Number.isInteger(ms) || ms < 1 || ms > 60_000))
+    problems.push(
+      `--proxy-min-sync-ms: ${String(ms)} is not a whole number of milliseconds from 1 to 60000 (kube-proxy reads 0 as unset: its 1 s default); e.g. --proxy-min-sync-ms 1`,
+    );
   return problems;
 }
 
