@@ -116,6 +116,10 @@ func (a *agent) routes() http.Handler {
 	handle("DELETE /v1/trials/{key}", a.removeTrial)
 	handle("POST /v1/pods/{uid}/resume", a.resume)
 	handle("POST /v1/leftovers", a.removeLeftovers)
+	handle("POST /v1/trials/{key}/restore-dir", a.unpackForRestore)
+	handle("PUT /v1/trials/{key}/restore-dir", a.prepareRestoreDir)
+	handle("GET /v1/trials/{key}/restore-dir", a.restoreDirState)
+	handle("DELETE /v1/trials/{key}/restore-dir", a.removeRestoreDir)
 	handle("GET /v1/pods/{uid}/runtime-events", a.runtimeEvents())
 	return mux
 }
@@ -524,6 +528,7 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 			removed = append(removed, fmt.Sprintf("received archive of trial %s on %s", e.Name(), a.config.NodeName))
 		}
 	}
+	removed = append(removed, a.removeRestoreDirs()...)
 	logs, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "logs"))
 	for _, e := range logs {
 		if !strings.HasPrefix(e.Name(), "manual.") {

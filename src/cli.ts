@@ -11,6 +11,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { simClusterCommand } from './commands/sim-cluster.ts';
 import { clusterCommand } from './commands/cluster.ts';
+import { CONTAINERD_VERSIONS, DEFAULT_CONTAINERD } from './lab/build/node-build.ts';
 import { agentCommand } from './commands/agent.ts';
 import { imagesCommand } from './commands/images.ts';
 import { compareCommand } from './commands/compare.ts';
@@ -227,12 +228,24 @@ async function main(): Promise<number> {
           .positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true })
           .option('proxy-mode', { type: 'string', describe: "start: kube-proxy's mode, iptables (stock) or nftables" })
           .option('proxy-min-sync-ms', { type: 'number', describe: "start: kube-proxy's minSyncPeriod in ms (stock 1000)" })
-          .option('evented-pleg', { type: 'boolean', describe: "start: the kubelet's EventedPLEG feature gate (containerd's event stream; stock off)" }),
+          .option('evented-pleg', { type: 'boolean', describe: "start: the kubelet's EventedPLEG feature gate (containerd's event stream; stock off)" })
+          .option('containerd', {
+            choices: CONTAINERD_VERSIONS,
+            default: DEFAULT_CONTAINERD,
+            describe: "build, start: the nodes' containerd (2.4 has no restore from a checkpoint image; each version is cached apart)",
+          })
+          .option('runtime-handler', {
+            type: 'boolean',
+            default: false,
+            describe: 'start: install the runtime handler migbench (runc wrapper, containerd drop-in, RuntimeClass) on the nodes: strategy runtime-restore',
+          }),
       async (argv) =>
         set(
           await clusterCommand({
             action: argv.action,
             commandLine: `sh bin/migbench cluster ${argv.action}`,
+            containerd: argv.containerd,
+            runtimeHandler: argv['runtime-handler'],
             settings: {
               ...(argv['proxy-mode'] !== undefined ? { proxyMode: argv['proxy-mode'] } : {}),
               ...(argv['proxy-min-sync-ms'] !== undefined ? { proxyMinSyncMs: argv['proxy-min-sync-ms'] } : {}),

@@ -3,7 +3,7 @@
 // and caches every component (with the lab's registry and kubectl) and prints each one's build time;
 // `start` builds what is missing, and also runs the lab's image registry (lab-registry.ts).
 import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
-import { ensureNodeBinaries } from '../lab/build/node-build.ts';
+import { type ContainerdVersion, ensureNodeBinaries } from '../lab/build/node-build.ts';
 import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../lab/nodes/node-cluster.ts';
 import { CommandFailure, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED } from './exit-codes.ts';
 import { clusterSettingsProblems, STOCK_CLUSTER_SETTINGS, type ClusterSettings, type ProxyMode } from '../lab/nodes/cluster-settings.ts';
@@ -14,6 +14,9 @@ export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
 export async function clusterCommand(args: {
   action: ClusterAction;
   commandLine: string;
+  containerd?: ContainerdVersion;
+  /** start: the runtime handler `migbench` on every node (lab/nodes/runtime-handler.ts). */
+  runtimeHandler?: boolean;
   /** `start`: the cluster settings the outage waits on (cluster-settings.ts); stock where not given. */
   settings?: { proxyMode?: string; proxyMinSyncMs?: number; eventedPleg?: boolean };
 }): Promise<number> {
@@ -35,7 +38,7 @@ export async function clusterCommand(args: {
       out(
         `migbench cluster: control plane ${cp.versions.kubernetes} (etcd ${cp.versions.etcd}, kwok ${cp.versions.kwok}): ${cp.source === 'built' ? 'built' : 'cached, built'} in ${cp.buildSeconds} s`,
       );
-      const nodes = await ensureNodeBinaries(progress, { verbose });
+      const nodes = await ensureNodeBinaries(progress, { verbose, ...(args.containerd ? { containerd: args.containerd } : {}) });
       for (const b of nodes.builds)
         out(`migbench cluster: ${b.component} ${b.version}: ${b.source === 'built' ? 'built' : 'cached, built'} in ${b.buildSeconds} s`);
       out(`migbench cluster: checked in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -47,8 +50,17 @@ export async function clusterCommand(args: {
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const state = await startNodeCluster({ progress, signal: abort.signal, settings });
+        const state = await startNodeCluster({
+          progress,
+          signal: abort.signal,
+          ...(args.containerd ? { containerd: args.containerd } : {}),
+          ...(args.runtimeHandler ? { runtimeHandler: true } : {}),
+          settings,
+        });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
+        out(
+          `  containerd ${state.binaries.containerdVersion} on every node${state.runtimeHandler ? '; runtime handler migbench (RuntimeClass migbench) installed' : ''}`,
+        );
         out(
           `  kube-proxy ${settings.proxyMode}, minSyncPeriod ${settings.proxyMinSyncMs} ms; kubelet evented PLEG ${settings.eventedPleg ? 'on' : 'off'}${JSON.stringify(settings) === JSON.stringify(STOCK_CLUSTER_SETTINGS) ? ' (stock)' : ''}`,
         );
