@@ -291,9 +291,15 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
   // With the moved pod's chain recorded, the steps before its creation are the strategy's; from it
   // on, only the chain cuts (the source's deletion, the strategy's waits on the same pod observe it).
   const inChain = (e: PhaseEvent) => e.source === BREAKDOWN_SOURCE && (e.event === 'target_pod_created' || chainParts[e.event] !== undefined);
+  // A target pod made before the dump (it waits, sandbox ready, for the checkpoint): the strategy's
+  // steps until its container is created still cut — the dump, the transfer happen inside the chain.
+  const containerAt = events.find(
+    (e) => e.source === BREAKDOWN_SOURCE && (e.event === 'container_created' || e.event === 'kubelet_running') && e.at >= triggerAt,
+  )?.at;
+  const strategyStepInChain = (e: PhaseEvent) => e.source.startsWith('strategy:') && containerAt !== undefined && e.at < containerAt;
   const boundaries = events
     .filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back))
-    .filter((e) => chain === undefined || (e.at < chain.at ? e.source !== BREAKDOWN_SOURCE : inChain(e)))
+    .filter((e) => chain === undefined || (e.at < chain.at ? e.source !== BREAKDOWN_SOURCE : inChain(e) || strategyStepInChain(e)))
     .sort((a, b) => a.at - b.at);
   const segments: Segment[] = [];
   const push = (from: number, to: number, part: AnatomyPart) => {

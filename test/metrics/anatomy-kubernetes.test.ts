@@ -77,9 +77,9 @@ describe('the kubernetes outage by control loop', () => {
       ev(560, kc, 'image_built'),
       ev(680, kc, 'image_imported'),
       ev(700, kc, 'restore_pod_created'),
-      ev(1300, kc, 'ready'),
-      ev(1310, kc, 'source_deleting'),
-      ev(1450, kc, 'endpoint_switched'),
+      ev(1881, kc, 'ready'),
+      ev(1890, kc, 'source_deleting'),
+      ev(2025, kc, 'endpoint_switched'),
       ...chain({
         target_pod_created: 702,
         target_pod_scheduled: 703,
@@ -116,6 +116,33 @@ describe('the kubernetes outage by control loop', () => {
     // The strategy's own `ready`, `source_deleting`, `endpoint_switched` observe the chain: none is a part.
     expect(parts.anat_switch_ms).toBe(0);
     expect(parts.anat_unattributed_ms).toBe(0);
+  });
+
+  it('a target pod made before the dump: the strategy’s steps while it waits are cut as theirs, its container create and restore after', () => {
+    const rr = 'strategy:runtime-restore';
+    const events = [
+      ev(0, 'trial', 'trigger'),
+      ...chain({ target_pod_created: 5, target_pod_scheduled: 6, sandbox_ready: 500 }),
+      ev(510, rr, 'checkpoint_request'),
+      ev(700, rr, 'checkpoint_done'),
+      ev(720, rr, 'transfer_done'),
+      ...chain({ container_created: 760, container_started: 900, kubelet_running: 950, kubelet_ready: 1000, endpoint_ready: 1010, proxy_synced: 1040 }),
+    ];
+    // The outage starts at the dump (the source frozen at 600).
+    close(
+      downtimeAnatomy(migrationSegments(events, T, { frozenUs: 100_000 }), T + 600, T + 1050),
+      only({
+        anat_dump_ms: 100,
+        anat_transfer_ms: 20,
+        anat_container_create_ms: 40,
+        anat_restore_ms: 140,
+        anat_pleg_ms: 50,
+        anat_ready_ms: 50,
+        anat_endpoints_ms: 10,
+        anat_proxy_ms: 30,
+        anat_client_ms: 10,
+      }),
+    );
   });
 
   it('without containerd’s timestamps (no agent), the kubelet’s report ends the start; without kube-proxy’s, the endpoint is the switch-in', () => {
