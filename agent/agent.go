@@ -120,6 +120,7 @@ func (a *agent) routes() http.Handler {
 	handle("PUT /v1/trials/{key}/restore-dir", a.prepareRestoreDir)
 	handle("GET /v1/trials/{key}/restore-dir", a.restoreDirState)
 	handle("DELETE /v1/trials/{key}/restore-dir", a.removeRestoreDir)
+	handle("GET /v1/pods/{uid}/runtime-events", a.runtimeEvents())
 	return mux
 }
 

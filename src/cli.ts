@@ -227,6 +227,9 @@ async function main(): Promise<number> {
         y
           .positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true })
           .option('workers', { type: 'number', describe: 'start: how many worker nodes (2 to 6, default 2): worker-a, worker-b, worker-c, …' })
+          .option('proxy-mode', { type: 'string', describe: "start: kube-proxy's mode, iptables (stock) or nftables" })
+          .option('proxy-min-sync-ms', { type: 'number', describe: "start: kube-proxy's minSyncPeriod in ms (stock 1000)" })
+          .option('evented-pleg', { type: 'boolean', describe: "start: the kubelet's EventedPLEG feature gate (containerd's event stream; stock off)" })
           .option('containerd', {
             choices: CONTAINERD_VERSIONS,
             default: DEFAULT_CONTAINERD,
@@ -245,6 +248,11 @@ async function main(): Promise<number> {
             ...(argv.workers !== undefined ? { workers: argv.workers } : {}),
             containerd: argv.containerd,
             runtimeHandler: argv['runtime-handler'],
+            settings: {
+              ...(argv['proxy-mode'] !== undefined ? { proxyMode: argv['proxy-mode'] } : {}),
+              ...(argv['proxy-min-sync-ms'] !== undefined ? { proxyMinSyncMs: argv['proxy-min-sync-ms'] } : {}),
+              ...(argv['evented-pleg'] !== undefined ? { eventedPleg: argv['evented-pleg'] } : {}),
+            },
           }),
         ),
     )

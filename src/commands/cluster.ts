@@ -6,6 +6,7 @@ import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
 import { type ContainerdVersion, ensureNodeBinaries } from '../lab/build/node-build.ts';
 import { labWorkerNames, NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster, WORKER_COUNT } from '../lab/nodes/node-cluster.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
+import { clusterSettingsProblems, STOCK_CLUSTER_SETTINGS, type ClusterSettings, type ProxyMode } from '../lab/nodes/cluster-settings.ts';
 import { requireRoot } from './root.ts';
 
 export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
@@ -18,6 +19,8 @@ export async function clusterCommand(args: {
   runtimeHandler?: boolean;
   /** start: how many worker nodes (worker-a, worker-b, …); default 2. */
   workers?: number;
+  /** `start`: the cluster settings the outage waits on (cluster-settings.ts); stock where not given. */
+  settings?: { proxyMode?: string; proxyMinSyncMs?: number; eventedPleg?: boolean };
 }): Promise<number> {
   // Bad input first, before the root check or anything started (exit 2).
   if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < WORKER_COUNT.min || args.workers > WORKER_COUNT.max))
@@ -27,6 +30,13 @@ export async function clusterCommand(args: {
     );
   if (args.workers !== undefined && args.action !== 'start')
     throw new CommandFailure(`migbench cluster ${args.action}: --workers is for \`cluster start\` only`, EXIT_USAGE);
+  const settingsProblems = clusterSettingsProblems(args.settings ?? {});
+  if (settingsProblems.length > 0) throw new CommandFailure(settingsProblems.join('\n'), EXIT_USAGE);
+  const settings: ClusterSettings = {
+    proxyMode: (args.settings?.proxyMode as ProxyMode | undefined) ?? STOCK_CLUSTER_SETTINGS.proxyMode,
+    proxyMinSyncMs: args.settings?.proxyMinSyncMs ?? STOCK_CLUSTER_SETTINGS.proxyMinSyncMs,
+    eventedPleg: args.settings?.eventedPleg ?? STOCK_CLUSTER_SETTINGS.eventedPleg,
+  };
   requireRoot(args.commandLine);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -56,10 +66,14 @@ export async function clusterCommand(args: {
           ...(args.containerd ? { containerd: args.containerd } : {}),
           ...(args.runtimeHandler ? { runtimeHandler: true } : {}),
           ...(args.workers ? { workers: labWorkerNames(args.workers) } : {}),
+          settings,
         });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
         out(
           `  containerd ${state.binaries.containerdVersion} on every node${state.runtimeHandler ? '; runtime handler migbench (RuntimeClass migbench) installed' : ''}`,
+        );
+        out(
+          `  kube-proxy ${settings.proxyMode}, minSyncPeriod ${settings.proxyMinSyncMs} ms; kubelet evented PLEG ${settings.eventedPleg ? 'on' : 'off'}${JSON.stringify(settings) === JSON.stringify(STOCK_CLUSTER_SETTINGS) ? ' (stock)' : ''}`,
         );
         for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
         out(`registry: http://${state.registry} (plain HTTP; load the workload images with: sh bin/migbench images build --load lab)`);

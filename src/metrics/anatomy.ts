@@ -32,11 +32,16 @@ export const anatomyParts = [
   'transfer',
   'image',
   'pod_setup',
+  'sandbox',
+  'container_create',
   'restore',
   'stop',
   'start',
+  'pleg',
   'app_load',
   'ready',
+  'endpoints',
+  'proxy',
   'switch',
   'harness',
   'client',
@@ -70,19 +75,52 @@ export const anatomyColumnDocs = {
     description:
       "part of the outage the platform spent creating the target pod's network and bundle before restoring or starting it (redeploy/drain: also removing the source pod; kubernetes: scheduling)",
   },
+  anat_sandbox_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage from the target pod scheduled to its sandbox running: the kubelet's pod worker, the network namespace, CNI, the pause container (kubernetes; containerd's event stream through the node agent)",
+  },
+  anat_container_create_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage from the sandbox running to containerd holding the app container (kubernetes: the kubelet's CreateContainer, image and mounts)",
+  },
   anat_restore_ms: {
     unit: 'ms',
     description:
-      'part of the outage CRIU spent restoring (CRIU restore_time; kubelet-checkpoint: the restored pod scheduled → its container running, the runtime restoring it)',
+      'part of the outage CRIU spent restoring (CRIU restore_time; kubernetes checkpoint strategies: the restored container created → its task running, the runtime restoring it; without containerd timestamps from the sandbox on)',
   },
   anat_stop_ms: { unit: 'ms', description: 'part of the outage spent stopping the source pod: SIGTERM → exited (redeploy, drain)' },
-  anat_start_ms: { unit: 'ms', description: "part of the outage the runtime spent starting the new pod's process (redeploy, drain)" },
+  anat_start_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage the runtime spent starting the new pod's process (redeploy, drain; kubernetes: container created → task started, without containerd timestamps from scheduling on)",
+  },
+  anat_pleg_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage from containerd starting the container to the API showing it running: the kubelet's PLEG noticing (relist period, or evented PLEG) and its status write (kubernetes)",
+  },
   anat_app_load_ms: {
     unit: 'ms',
     description:
       'part of the outage from the new process started to the readiness check passing: the app starting and loading its data, e.g. Redis replaying its AOF (redeploy, drain)',
   },
-  anat_ready_ms: { unit: 'ms', description: "part of the outage from the restore's end to the harness's readiness check passing (criu strategies)" },
+  anat_ready_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage from the restore's end to the harness's readiness check passing (criu strategies; kubernetes checkpoint strategies: running → Ready in the API, the kubelet's readiness probe period and its status write)",
+  },
+  anat_endpoints_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage from Ready in the API to the Service's EndpointSlice naming the pod as its only ready endpoint (the EndpointSlice controller; kubernetes)",
+  },
+  anat_proxy_ms: {
+    unit: 'ms',
+    description:
+      "part of the outage from the EndpointSlice update to kube-proxy on the probed node finishing the rule sync that carries it (its sync period and minSyncPeriod; kubernetes, from kube-proxy's own metric)",
+  },
   anat_switch_ms: {
     unit: 'ms',
     description:
@@ -95,7 +133,7 @@ export const anatomyColumnDocs = {
   anat_client_ms: {
     unit: 'ms',
     description:
-      "part of the outage from the service pointing at the running pod again to the probe's first success: the next tick (up to probe_interval_ms), reconnecting, ARP",
+      "part of the outage from the service pointing at the running pod again (kubernetes: kube-proxy's rules synced) to the probe's first success: the next tick (up to probe_interval_ms), reconnecting, ARP",
   },
   anat_unattributed_ms: {
     unit: 'ms',
@@ -110,6 +148,22 @@ export const anatomyColumn = (part: AnatomyPart): AnatomyColumn => `anat_${part}
 
 /** The parts that are the harness's own work between CRIU's (or the runtime's) steps. */
 export const harnessParts: readonly AnatomyPart[] = ['pod_setup', 'ready', 'switch', 'harness'];
+
+/**
+ * The cluster's own control loops after the target pod exists (kubernetes), each with the setting of
+ * the user's cluster it waits on (`migbench cluster start` options and kubernetes.readinessProbe;
+ * docs/methodology.md): the summary names the one a migration waits on most.
+ */
+export const clusterLoopSettings: Partial<Record<AnatomyPart, string>> = {
+  pod_setup: 'the scheduler',
+  sandbox: "the runtime's sandbox and CNI",
+  container_create: "the runtime's container create",
+  pleg: "the kubelet's PLEG (relist period; EventedPLEG)",
+  ready: "the readiness probe's period",
+  app_load: "the app's start and the readiness probe's period",
+  endpoints: 'the EndpointSlice controller',
+  proxy: "kube-proxy's minSyncPeriod and mode",
+};
 
 export interface Segment {
   from: number;
@@ -178,8 +232,38 @@ const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   endpoint_switched: 'switch',
 };
 
+/**
+ * The moved pod's chain on a cluster (platforms/kubernetes/driver/outage-breakdown.ts): each step is
+ * labelled by the loop that ends it. A checkpointed pod (a strategy that restores, not starts) has
+ * `restore` and `ready` where a started one has `start` and `app_load`.
+ */
+const BREAKDOWN_SOURCE = 'platform:kubernetes';
+const chainPartEndingAt = (checkpointed: boolean, containerStarted: boolean): Partial<Record<EventName, AnatomyPart>> => ({
+  target_pod_scheduled: 'pod_setup',
+  sandbox_ready: 'sandbox',
+  container_created: 'container_create',
+  container_started: checkpointed ? 'restore' : 'start',
+  kubelet_running: containerStarted ? 'pleg' : checkpointed ? 'restore' : 'start',
+  kubelet_ready: checkpointed ? 'ready' : 'app_load',
+  endpoint_ready: 'endpoints',
+  proxy_synced: 'proxy',
+});
+/** The moved pod's chain was recorded: the anatomy follows it rather than the strategy's own observations. */
+const chainStart = (events: readonly PhaseEvent[], triggerAt: number) =>
+  events.find((e) => e.source === BREAKDOWN_SOURCE && e.event === 'target_pod_created' && e.at >= triggerAt);
+/** A strategy that restores a checkpoint into the target pod (its restore is the runtime's create). */
+const isCheckpointed = (events: readonly PhaseEvent[]) =>
+  events.some((e) => KUBELET_CHECKPOINT.has(e.source) || (e.source.startsWith('strategy:') && e.event === 'checkpoint_request'));
+
 /** When the service pointed at a running pod again: the first switch-in after the trigger. */
 export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number): number | undefined {
+  // On a cluster with the chain recorded: when kube-proxy's rules carry the pod (else its endpoint, else Ready).
+  if (chainStart(events, triggerAt)) {
+    for (const last of ['proxy_synced', 'endpoint_ready', 'kubelet_ready'] as EventName[]) {
+      const e = events.find((x) => x.source === BREAKDOWN_SOURCE && x.event === last && x.at >= triggerAt);
+      if (e) return e.at;
+    }
+  }
   const checkpointed = events.some((e) => KUBELET_CHECKPOINT.has(e.source));
   const back = events.filter(
     (e) =>
@@ -199,7 +283,24 @@ export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number):
 export function migrationSegments(events: readonly PhaseEvent[], triggerAt: number, criu: CriuStats | undefined): Segment[] {
   const back = serviceBackAt(events, triggerAt);
   const checkpointed = events.some((e) => KUBELET_CHECKPOINT.has(e.source));
-  const boundaries = events.filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back)).sort((a, b) => a.at - b.at);
+  const chain = chainStart(events, triggerAt);
+  const chainParts = chainPartEndingAt(
+    isCheckpointed(events),
+    events.some((e) => e.source === BREAKDOWN_SOURCE && e.event === 'container_started' && e.at >= triggerAt),
+  );
+  // With the moved pod's chain recorded, the steps before its creation are the strategy's; from it
+  // on, only the chain cuts (the source's deletion, the strategy's waits on the same pod observe it).
+  const inChain = (e: PhaseEvent) => e.source === BREAKDOWN_SOURCE && (e.event === 'target_pod_created' || chainParts[e.event] !== undefined);
+  // A target pod made before the dump (it waits, sandbox ready, for the checkpoint): the strategy's
+  // steps until its container is created still cut — the dump, the transfer happen inside the chain.
+  const containerAt = events.find(
+    (e) => e.source === BREAKDOWN_SOURCE && (e.event === 'container_created' || e.event === 'kubelet_running') && e.at >= triggerAt,
+  )?.at;
+  const strategyStepInChain = (e: PhaseEvent) => e.source.startsWith('strategy:') && containerAt !== undefined && e.at < containerAt;
+  const boundaries = events
+    .filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back))
+    .filter((e) => chain === undefined || (e.at < chain.at ? e.source !== BREAKDOWN_SOURCE : inChain(e) || strategyStepInChain(e)))
+    .sort((a, b) => a.at - b.at);
   const segments: Segment[] = [];
   const push = (from: number, to: number, part: AnatomyPart) => {
     if (to > from) segments.push({ from, to, part });
@@ -207,7 +308,13 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
   let prev: { at: number; event: EventName } = { at: triggerAt, event: 'trigger' };
   for (const e of boundaries) {
     const kubeletCheckpointPart = checkpointed ? kubeletCheckpointPartEndingAt[e.event] : undefined;
-    if (kubeletCheckpointPart) {
+    const chainPart = chain && e.source === BREAKDOWN_SOURCE ? chainParts[e.event] : undefined;
+    if (chainPart) {
+      push(prev.at, e.at, chainPart);
+    } else if (chain && e === chain) {
+      // The API server holds the target pod: its creation asked for by the strategy or a controller.
+      push(prev.at, e.at, 'pod_setup');
+    } else if (kubeletCheckpointPart) {
       push(prev.at, e.at, kubeletCheckpointPart);
     } else if (dumpEnds.has(e.event) && dumpStarts.has(prev.event)) {
       splitDump(prev.at, e.at, criu, prev.event === 'freeze_done', push);
@@ -227,7 +334,7 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
     prev = e;
   }
   if (back !== undefined) {
-    push(prev.at, back, 'switch');
+    push(prev.at, back, chain ? (chainParts[events.find((e) => e.at === back && e.source === BREAKDOWN_SOURCE)?.event as EventName] ?? 'switch') : 'switch');
     segments.push({ from: back, to: Infinity, part: 'client' });
   }
   return segments;

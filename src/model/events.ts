@@ -56,6 +56,33 @@ export const localPlatformEvents = [
 /** What the pod watch saw of each pod on a cluster (platforms/kubernetes/pod-watch.ts). */
 export const podWatchEvents = ['pod_created', 'pod_scheduled', 'containers_started', 'pod_ready', 'pod_unready', 'pod_terminating', 'pod_deleted'] as const;
 
+/**
+ * The moved pod's way back to serving on a cluster, each from the component's own record
+ * (platforms/kubernetes/driver/outage-breakdown.ts), for every kubernetes strategy: any strategy
+ * that creates a target pod gets them without emitting anything itself.
+ */
+export const podBreakdownEvents = [
+  // the API server holds the target pod (this client's watch received it)
+  'target_pod_created',
+  // the scheduler bound it to a node (nodeName in the watch)
+  'target_pod_scheduled',
+  // containerd: the pod sandbox's task started (its network set up by CNI before), from containerd's event stream
+  'sandbox_ready',
+  // containerd: the app container created, and its task started (a CRIU restore ends here)
+  'container_created',
+  'container_started',
+  // the kubelet reported the container running (its PLEG saw it; containerStatuses in the watch)
+  'kubelet_running',
+  // the kubelet's readiness probe passed and it wrote Ready (the Ready condition in the watch)
+  'kubelet_ready',
+  // the EndpointSlice controller listed the pod as the Service's only ready endpoint
+  'endpoint_ready',
+  // kube-proxy on the probed node finished its first rule sync after that (kubeproxy_sync_proxy_rules_last_timestamp_seconds)
+  'proxy_synced',
+  // kube-proxy's metric could not be read (its detail says why): the chain ends at endpoint_ready
+  'proxy_unknown',
+] as const;
+
 /** The strategies' steps (src/strategies/). */
 export const strategyEvents = [
   // criu, criu-precopy, criu-pageserver, criu-lazy
@@ -107,5 +134,6 @@ export type EventName =
   | (typeof trialEvents)[number]
   | (typeof localPlatformEvents)[number]
   | (typeof podWatchEvents)[number]
+  | (typeof podBreakdownEvents)[number]
   | (typeof strategyEvents)[number]
   | (typeof probeEvents)[number];

@@ -54,4 +54,10 @@ export interface Timeline {
 /** Collects phase events with monotonic timestamps. Passed to strategies and platforms. */
 export interface EventRecorder {
   emit(source: string, event: EventName, detail?: string): void;
+  /**
+   * An event at an earlier instant, known from a component's own timestamp (converted to the
+   * monotonic clock) rather than from when this process heard of it. Recorders that keep no
+   * timeline may leave it out.
+   */
+  emitAt?(at: MonotonicMs, source: string, event: EventName, detail?: string): void;
 }

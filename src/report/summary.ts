@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { percentile } from '../metrics/percentile.ts';
-import { anatomyColumn, anatomyParts, harnessParts, type AnatomyPart } from '../metrics/anatomy.ts';
+import { anatomyColumn, anatomyParts, clusterLoopSettings, harnessParts, type AnatomyPart } from '../metrics/anatomy.ts';
 import { formatSweepFits, sweepFits } from './slope.ts';
 import { formatEvacuationsOf } from './evacuations.ts';
 import { textTable } from './text-table.ts';
@@ -120,7 +120,10 @@ export function whereItWent(anatomyMs: SummaryRow['anatomyMs']): string {
     .sort(([, a], [, b]) => b! - a!);
   if (parts.length === 0) return Object.keys(anatomyMs).length === 0 ? '—' : 'no downtime';
   const harnessMs = harnessParts.reduce((sum, p) => sum + (anatomyMs[p] ?? 0), 0);
-  return `${parts.map(([part, ms]) => `${part} ${ms!.toFixed(1)}`).join(' · ')} (harness ${harnessMs.toFixed(1)})`;
+  // On a cluster whose outage was followed loop by loop (kube-proxy's part recorded): the setting it waits on most.
+  const loop = (anatomyMs.proxy ?? 0) > 0 ? parts.find(([part]) => clusterLoopSettings[part as AnatomyPart] !== undefined) : undefined;
+  const waitsOn = loop ? `; waits most on ${clusterLoopSettings[loop[0] as AnatomyPart]} (${loop[0]})` : '';
+  return `${parts.map(([part, ms]) => `${part} ${ms!.toFixed(1)}`).join(' · ')} (harness ${harnessMs.toFixed(1)}${waitsOn})`;
 }
 
 export function formatSummary(rows: SummaryRow[]): string {

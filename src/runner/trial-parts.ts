@@ -21,7 +21,10 @@ export class TrialLog {
   private readonly onPhase: ((phase: string) => void) | undefined;
 
   constructor(clock: Clock, onPhase?: (phase: string) => void) {
-    this.recorder = { emit: (source, event, detail) => void this.events.push({ at: clock.now(), source, event, ...(detail ? { detail } : {}) }) };
+    this.recorder = {
+      emit: (source, event, detail) => void this.events.push({ at: clock.now(), source, event, ...(detail ? { detail } : {}) }),
+      emitAt: (at, source, event, detail) => void this.events.push({ at, source, event, ...(detail ? { detail } : {}) }),
+    };
     this.onPhase = onPhase;
   }
 

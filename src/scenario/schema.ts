@@ -216,6 +216,29 @@ export const kubernetesPlatformSchema = z
           'ReadWriteMany volumes, since the data follows the pod to the target node (exit 2 otherwise).',
       )
       .optional(),
+    readinessProbe: z
+      .object({
+        periodSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(300)
+          .describe("How often the kubelet probes the pod's readiness, in whole seconds (Kubernetes' minimum is 1).")
+          .optional(),
+        initialDelaySeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(300)
+          .describe('How long after the container starts the first probe waits, in whole seconds.')
+          .optional(),
+      })
+      .strict()
+      .describe(
+        "The workload pods' readiness probe, over the workload manifest's (period 1 s, no initial delay): a setting of the user's cluster the moved pod's `ready`/`app_load` part waits on " +
+          '(docs/methodology.md, scenarios/k8s-settings.yaml).',
+      )
+      .optional(),
     nodeSelector: z
       .record(z.string().min(1), z.string())
       .describe(

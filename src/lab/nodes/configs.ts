@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { PAUSE_IMAGE, type NodeBinaries } from '../build/node-build.ts';
 import { exec } from '../../system/exec.ts';
 import { CLUSTER_CIDR, HOST_ADDRESS, type NodeLayout } from './layout.ts';
+import { goDuration, STOCK_CLUSTER_SETTINGS, type ClusterSettings } from './cluster-settings.ts';
 
 /** toml string: JSON's escaping is a subset of toml's basic strings. */
 const q = (s: string) => JSON.stringify(s);
@@ -125,8 +126,10 @@ export interface CertificateFiles {
   key: string;
 }
 
-export function kubeletConfig(node: NodeLayout, caFile: string, serving: CertificateFiles): string {
+export function kubeletConfig(node: NodeLayout, caFile: string, serving: CertificateFiles, settings: ClusterSettings = STOCK_CLUSTER_SETTINGS): string {
   return stringify({
+    // Evented PLEG (cluster-settings.ts): container changes from containerd's CRI event stream, not only the relist.
+    ...(settings.eventedPleg ? { featureGates: { EventedPLEG: true } } : {}),
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
     // This host has cgroup v1 (hybrid, with an empty unified tree); kubelet ≥ 1.35 refuses it by default.
@@ -164,16 +167,21 @@ export function kubeletConfig(node: NodeLayout, caFile: string, serving: Certifi
   });
 }
 
-export function kubeProxyConfig(node: NodeLayout, kubeconfig: string): string {
+export function kubeProxyConfig(node: NodeLayout, kubeconfig: string, settings: ClusterSettings = STOCK_CLUSTER_SETTINGS): string {
+  const sync = { minSyncPeriod: goDuration(settings.proxyMinSyncMs), syncPeriod: '30s' };
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
-    mode: 'iptables',
+    mode: settings.proxyMode,
+    // How soon after an endpoint change the rules are rewritten (stock 1 s): the outage's `proxy` part.
+    [settings.proxyMode]: sync,
     clientConnection: { kubeconfig },
     hostnameOverride: node.name,
     bindAddress: node.address,
     healthzBindAddress: '127.0.0.1:10256',
-    metricsBindAddress: '127.0.0.1:10249',
+    // On the node's address, so the API server's node proxy reaches kube-proxy's metrics (its rule
+    // syncs' timestamps: the outage breakdown's `proxy_synced`), as a cluster scraped by Prometheus has it.
+    metricsBindAddress: `${node.address}:10249`,
     clusterCIDR: CLUSTER_CIDR,
     // 0 = leave as is: nf_conntrack_max is one value for the whole host.
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },

@@ -15,6 +15,7 @@ import { exec } from '../../system/exec.ts';
 import { startSimCluster, stopSimCluster, type SimClusterState } from '../sim/sim-cluster.ts';
 import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, writeClientKubeconfig, writeServingCertificate } from './configs.ts';
 import { createNodeNetwork, removeNodeNetwork } from './host-network.ts';
+import { clusterSettingsHostProblems, STOCK_CLUSTER_SETTINGS, type ClusterSettings } from './cluster-settings.ts';
 import {
   createCgroupRoot,
   killNodeProcesses,
@@ -59,6 +60,8 @@ export interface NodeClusterState {
   binaries: NodeBinaries;
   startedAt: string;
   startupMs: number;
+  /** kube-proxy's mode and minSyncPeriod, evented PLEG (cluster-settings.ts); absent in a state file from before them: stock. */
+  settings?: ClusterSettings;
 }
 
 export class NodeClusterError extends Error {
@@ -80,9 +83,14 @@ export async function startNodeCluster(
     containerd?: ContainerdVersion;
     /** The runtime handler `migbench` (runtime-handler.ts) on every node, and its RuntimeClass. */
     runtimeHandler?: boolean;
+    /** kube-proxy's mode and minSyncPeriod, evented PLEG (cluster-settings.ts); default stock. */
+    settings?: ClusterSettings;
   } = {},
 ): Promise<NodeClusterState> {
   const progress = options.progress ?? (() => undefined);
+  const settings = options.settings ?? STOCK_CLUSTER_SETTINGS;
+  const settingsProblems = await clusterSettingsHostProblems(settings);
+  if (settingsProblems.length > 0) throw new NodeClusterError(`migbench cluster: ${settingsProblems.join('; ')}`);
   const binaries = await ensureNodeBinaries(progress, {
     verbose: process.env.MIGBENCH_VERBOSE === '1',
     ...(options.containerd ? { containerd: options.containerd } : {}),
@@ -118,7 +126,7 @@ export async function startNodeCluster(
       checkAbort();
       const t0 = performance.now();
       nodeStarts.set(node.name, t0);
-      exits.push(...(await startNode(node, binaries, criu, images, openssl, pkiDir, proxyKubeconfig, apiPort, progress)));
+      exits.push(...(await startNode(node, binaries, criu, images, openssl, pkiDir, proxyKubeconfig, apiPort, progress, settings)));
     }
     const core = coreApi(controlPlane.kubeconfig);
     const readyMs = new Map<string, number>();
@@ -164,6 +172,7 @@ export async function startNodeCluster(
       runtimeHandler: options.runtimeHandler === true,
       binaries,
       startedAt: new Date().toISOString(),
+      settings,
       startupMs: Math.round(performance.now() - started),
     };
     await writeFile(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
@@ -186,6 +195,7 @@ async function startNode(
   proxyKubeconfig: string,
   apiPort: number,
   progress: Progress,
+  settings: ClusterSettings = STOCK_CLUSTER_SETTINGS,
 ): Promise<Array<Promise<string>>> {
   for (const dir of [node.runDir, node.dataDir, node.logDir, node.podLogsDir, node.kubeletRoot]) await mkdir(dir, { recursive: true });
   const cniDir = join(node.runDir, 'cni');
@@ -223,7 +233,7 @@ async function startNode(
   const kubeletKubeconfig = await writeClientKubeconfig(openssl, pkiDir, kubeletDir, 'kubelet', `system:node:${node.name}`, ['system:nodes'], apiPort);
   const kubeletYaml = join(kubeletDir, 'config.yaml');
   const serving = await writeServingCertificate(openssl, pkiDir, join(kubeletDir, 'pki'), node);
-  await writeFile(kubeletYaml, kubeletConfig(node, join(pkiDir, 'ca.crt'), serving));
+  await writeFile(kubeletYaml, kubeletConfig(node, join(pkiDir, 'ca.crt'), serving, settings));
   const kubelet = launchInNode(node, 'kubelet', binaries.kubelet, [
     `--config=${kubeletYaml}`,
     `--kubeconfig=${kubeletKubeconfig}`,
@@ -235,7 +245,7 @@ async function startNode(
     '--v=1',
   ]);
   const proxyYaml = join(node.runDir, 'kube-proxy.yaml');
-  await writeFile(proxyYaml, kubeProxyConfig(node, proxyKubeconfig));
+  await writeFile(proxyYaml, kubeProxyConfig(node, proxyKubeconfig, settings));
   const proxy = launchInNode(node, 'kube-proxy', binaries.kubeProxy, [`--config=${proxyYaml}`, '--v=1']);
   const withLog = (p: Promise<string>, name: string) => p.then((why) => `${why}\n${nodeLogTail(node, name)}`);
   return [withLog(containerd.exited, 'containerd'), withLog(kubelet.exited, 'kubelet'), withLog(proxy.exited, 'kube-proxy')];

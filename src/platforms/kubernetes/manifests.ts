@@ -87,6 +87,15 @@ export interface PrepareOptions {
   exposure?: Exposure;
   /** Where a Deployment's replacement may go (an evacuation's targets, or every other worker for the scheduler to choose); default: the target. */
   replacementNodes?: string[];
+  /** Over the app container's readinessProbe (kubernetes.readinessProbe). */
+  readinessProbe?: { periodSeconds?: number; initialDelaySeconds?: number };
+}
+
+/** The app container's readiness probe with the scenario's period and initial delay over the manifest's. */
+function withReadinessProbe(podSpec: any, probe: { periodSeconds?: number; initialDelaySeconds?: number }): any {
+  const [container, ...others] = podSpec.containers ?? [];
+  if (!container?.readinessProbe) return podSpec;
+  return { ...podSpec, containers: [{ ...container, readinessProbe: { ...container.readinessProbe, ...probe } }, ...others] };
 }
 
 /** A claim of the scenario's StorageClass (none named: the cluster's default, as the file leaves it). */
@@ -124,8 +133,9 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...podMarks } };
   if (options.podAnnotations && Object.keys(options.podAnnotations).length > 0)
     template.metadata.annotations = { ...template.metadata.annotations, ...options.podAnnotations };
+  const appSpec = options.app ? withAppFlags(template.spec, options.app) : template.spec;
   template.spec = {
-    ...(options.app ? withAppFlags(template.spec, options.app) : template.spec),
+    ...(options.readinessProbe ? withReadinessProbe(appSpec, options.readinessProbe) : appSpec),
     // A Deployment's replacement may go to either node, the source preferred for the first pod; a
     // bare pod starts on the source (re-deploy and podmigration pin the moved pod themselves).
     affinity:

@@ -122,6 +122,8 @@ export class PodWatch implements PodWaiter {
   private readonly selector: string;
   private readonly events: EventRecorder;
   private readonly known = new Map<string, { pod: WatchedPod; steps: Set<PodLifecycleEvent> }>();
+  /** When each pod's steps were received (monotonic ms) and the API's timestamp for them, by uid. */
+  private readonly received = new Map<string, Partial<Record<PodLifecycleEvent, { at: number; apiTime?: string }>>>();
   private readonly listeners = new Set<() => void>();
   private resourceVersion = '';
   private controller: AbortController | undefined;
@@ -140,6 +142,11 @@ export class PodWatch implements PodWaiter {
     await watch.relist();
     await watch.connect();
     return watch;
+  }
+
+  /** When this watch received each lifecycle step of the pod with `uid` (the first time), with the API's own timestamp. */
+  stepsOf(uid: string): Partial<Record<PodLifecycleEvent, { at: number; apiTime?: string }>> {
+    return { ...this.received.get(uid) };
   }
 
   pods(): WatchedPod[] {
@@ -266,6 +273,9 @@ export class PodWatch implements PodWaiter {
     const emit = (step: PodLifecycleEvent, apiTime: string | undefined) => {
       if (entry.steps.has(step)) return;
       entry.steps.add(step);
+      const steps = this.received.get(uid) ?? {};
+      steps[step] ??= { at: performance.now(), ...(apiTime ? { apiTime } : {}) };
+      this.received.set(uid, steps);
       this.events.emit(WATCH_SOURCE, step, `${pod.name}${pod.node ? ` node=${pod.node}` : ''} api_time=${apiTime ?? ''}`);
     };
     // The recorder stamps each event as it is emitted, synchronously in the watch callback: the

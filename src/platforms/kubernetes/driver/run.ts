@@ -154,6 +154,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
       workload,
       ...(exposure ? { exposure } : {}),
       ...(k8s.storageClass ? { storageClass: k8s.storageClass } : {}),
+      ...(k8s.readinessProbe ? { readinessProbe: k8s.readinessProbe } : {}),
       image: { ...(imageOf(workload.type) ? { reference: imageOf(workload.type)! } : {}), pullSecrets: k8s.imagePullSecrets ?? [] },
       ...adaptManifests(identity, evacuation !== undefined),
       ...(evacuation ? { evacuation } : {}),

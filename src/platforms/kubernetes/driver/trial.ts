@@ -13,6 +13,7 @@ import { withWorkloadImage } from '../images.ts';
 import { waitForServiceEndpoint, type Exposure } from '../service-exposure.ts';
 import { waitForClaimsGone } from '../storage.ts';
 import { dryRunPods, PodWatch, type PodWaiter, type WatchedPod } from '../pod-watch.ts';
+import { OutageBreakdown } from './outage-breakdown.ts';
 import { isServing, type KubernetesStrategy } from '../../../strategies/entry/kubernetes-strategy.ts';
 import type { EventRecorder } from '../../../model/timeline.ts';
 import type { Workload } from '../../../workloads/workload.ts';
@@ -38,6 +39,8 @@ export interface KubernetesTrialSetup {
   image?: { reference?: string; pullSecrets: readonly string[] };
   /** The claims' StorageClass (kubernetes.storageClass). */
   storageClass?: string;
+  /** Over the app container's readiness probe (kubernetes.readinessProbe). */
+  readinessProbe?: { periodSeconds?: number; initialDelaySeconds?: number };
   /** How the probes reach the Service; undefined: app probes skipped (pod lifecycle only). */
   exposure?: Exposure;
   /** How this cluster runs a workload's manifest (the real-node cluster: realNodeManifests); default as it is. */
@@ -65,6 +68,8 @@ export class KubernetesTrialSteps implements TrialSteps {
   private readonly leftOnNodes: { what: string; remove: () => Promise<string[]> }[] = [];
   /** Known once deployed: what migrate() needs. */
   private deployed: { manifests: TrialManifests; pods: PodWaiter; pod: WatchedPod; sourceNode: NodeInfo; target: string } | undefined;
+  /** The moved pod's chain of control loops (outage-breakdown.ts), when the probes reach the Service; recorded at teardown. */
+  private breakdown: { collector: OutageBreakdown; moved?: { uid: string; node?: string; events: EventRecorder; triggerAt: number } } | undefined;
 
   constructor(setup: KubernetesTrialSetup) {
     this.setup = setup;
@@ -95,6 +100,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       ...(this.setup.wantedNodes.nodeSelector ? { nodeSelector: this.setup.wantedNodes.nodeSelector } : {}),
       ...(this.setup.storageClass ? { storageClass: this.setup.storageClass } : {}),
       ...(evacuation ? { replacementNodes: evacuation.target ? [evacuation.target] : evacuation.replacementNodes } : {}),
+      ...(this.setup.readinessProbe ? { readinessProbe: this.setup.readinessProbe } : {}),
       ...(strategy.podAnnotations
         ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) }
         : {}),
@@ -135,12 +141,18 @@ export class KubernetesTrialSteps implements TrialSteps {
         ? await waitForServiceEndpoint(api, service, exposure, sourceAddress, this.setup.timing.readyTimeoutMs, signal)
         : undefined;
     if (address) await workload.waitReady(address, this.setup.timing.readyTimeoutMs, signal);
+    if (address && service && this.watch) {
+      const probedNode = nodes.find((n) => n.internalIp === address.host)?.name;
+      this.breakdown = { collector: await OutageBreakdown.start(api.cluster, service.metadata.name, probedNode) };
+    }
     this.deployed = { manifests, pods, pod, sourceNode: nodes.find((n) => n.name === source)!, target };
     return { address, from: source, to: target };
   }
 
   async migrate(events: EventRecorder, signal: AbortSignal): Promise<Moved> {
     const { manifests, pods, pod, sourceNode, target } = this.deployed!;
+    const triggerAt = performance.now();
+    this.breakdown?.collector.startProxyPolling();
     const outcome = await this.setup.strategy.migrate({
       api: this.setup.api,
       pods,
@@ -160,6 +172,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       ...(this.setup.kubelet ? { kubelet: this.setup.kubelet } : {}),
       ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}),
     });
+    if (this.breakdown) this.breakdown.moved = { uid: outcome.pod.uid, ...(outcome.pod.node ? { node: outcome.pod.node } : {}), events, triggerAt };
     return {
       movedPod: `${outcome.pod.name} on ${outcome.pod.node}`,
       ...(outcome.pod.node ? { node: outcome.pod.node } : {}),
@@ -174,6 +187,16 @@ export class KubernetesTrialSteps implements TrialSteps {
     const errors: string[] = [];
     // Not the run's signal: an interrupted trial is torn down all the same.
     const teardownSignal = new AbortController().signal;
+    // After the observation: kube-proxy's sync may come after the strategy returned.
+    if (this.breakdown) {
+      const { collector, moved } = this.breakdown;
+      this.breakdown = undefined;
+      try {
+        await collector.finish(moved?.events, this.watch, moved?.uid, moved?.node, moved?.triggerAt ?? 0);
+      } catch (err) {
+        errors.push(`the outage breakdown: ${describe(err, teardownSignal)}`);
+      }
+    }
     const toDelete = [...this.created, ...this.applied]
       .reverse()
       .filter((o, i, all) => all.findIndex((p) => p.kind === o.kind && p.metadata.name === o.metadata.name) === i);
