@@ -52,7 +52,7 @@ func newAgent(c config) (*agent, error) {
 	}
 	// Options for a pod checkpointed without a trial's (a manual kubelet checkpoint): the same, logged under "manual".
 	for _, step := range []string{"dump", "restore"} {
-		if err := writeCriuOptions(c.criuDir(), "manual", step); err != nil {
+		if err := writeCriuOptions(c.criuDir(), manualKey, step); err != nil {
 			return nil, err
 		}
 	}
@@ -115,6 +115,7 @@ func (a *agent) routes() http.Handler {
 	handle("DELETE /v1/trials/{key}", a.removeTrial)
 	handle("POST /v1/pods/{uid}/resume", a.resume)
 	handle("POST /v1/leftovers", a.removeLeftovers)
+	handle("GET /v1/node-facts", a.nodeFacts)
 	return mux
 }
 
@@ -183,7 +184,7 @@ func (a *agent) prepare(w http.ResponseWriter, r *http.Request) (any, error) {
 	if body.Token != "" {
 		a.trial(key).token = body.Token
 	}
-	return map[string]string{"config": filepath.Join(a.config.criuDir(), map[string]string{"dump": checkpointConfigName, "restore": restoreConfigName}[body.Step])}, nil
+	return map[string]string{"config": criuOptionsPath(a.config.criuDir(), key, body.Step)}, nil
 }
 
 type transferResult struct {
@@ -234,6 +235,7 @@ func (a *agent) send(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	req.Header.Set(tokenHeader, body.Token)
+	req.Header.Set(agentTokenHeader, a.peerToken())
 	req.Trailer = http.Header{digestTrailer: nil}
 	req.ContentLength = -1
 	// The trailer is set once the body has been read to its end (net/http sends trailers after the body).
@@ -461,6 +463,7 @@ func (a *agent) removeTrial(w http.ResponseWriter, r *http.Request) (any, error)
 	for _, step := range []string{"dump", "restore"} {
 		_ = os.Remove(criuLogPath(a.config.criuDir(), key, step))
 	}
+	_ = os.RemoveAll(filepath.Dir(criuOptionsPath(a.config.criuDir(), key, "dump")))
 	a.mu.Lock()
 	delete(a.trials, key)
 	a.mu.Unlock()
@@ -505,6 +508,7 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 			removed = append(removed, fmt.Sprintf("received archive of trial %s on %s", e.Name(), a.config.NodeName))
 		}
 	}
+	_ = os.RemoveAll(filepath.Join(a.config.criuDir(), "trials"))
 	logs, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "logs"))
 	for _, e := range logs {
 		if !strings.HasPrefix(e.Name(), "manual.") {

@@ -2,9 +2,10 @@
 // runtime and whether it restores from a checkpoint image (runtime-window.ts), the kernel, the OS,
 // the kubelet's cgroup driver. All through the API server: the Node objects' status.nodeInfo, and
 // the kubelet's /metrics (kubernetes_feature_enabled: the gate as the kubelet runs it, not only as
-// configured) and /configz through the API server's node proxy. What the API cannot tell — CRIU's
-// version and features, the cgroup version, containerd's restore setting itself — needs an agent on
-// the node and is left out; a proxy call that is refused (RBAC nodes/proxy) or does not answer says so.
+// configured) and /configz through the API server's node proxy (RBAC get nodes/proxy: role
+// migbench-kubelet-proxy); a proxy call that is refused or does not answer says so. CRIU's version
+// and features and the cgroup version come from the node agent where it is installed
+// (agent/agent-node-facts.ts, merged by withAgentFacts); containerd's restore setting itself is not read.
 import type { V1Node } from '@kubernetes/client-node';
 import { describeApiError, type Cluster } from './cluster.ts';
 import { restoreWindow } from './runtime-window.ts';
@@ -62,4 +63,9 @@ async function nodeRuntime(cluster: Cluster, node: V1Node): Promise<NodeRuntime>
     }
   }
   return out;
+}
+
+/** The API server's facts with the node agent's added (a node the agent does not serve keeps the API's alone). */
+export function withAgentFacts(runtimes: Record<string, NodeRuntime>, agent: Record<string, NodeRuntime>): Record<string, NodeRuntime> {
+  return Object.fromEntries(Object.entries(runtimes).map(([node, r]) => [node, { ...r, ...(agent[node] ?? {}) }]));
 }

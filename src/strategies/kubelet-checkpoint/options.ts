@@ -11,6 +11,12 @@ export const kubeletCheckpointOptions = z
       .max(3600)
       .describe("The kubelet's checkpoint call may take this long (it dumps the container and writes the archive).")
       .default(120),
+    kubeletAccess: z
+      .enum(['auto', 'direct', 'apiServer'])
+      .describe(
+        "How the checkpoint call reaches each source node's kubelet: `direct` (https://<node>:10250, RBAC create nodes/checkpoint), `apiServer` (the API server's node proxy, RBAC create nodes/proxy: for kubelets migbench cannot reach), or `auto`: direct where the kubelet's port accepts a connection within 2 s, decided once per node. The route a trial took is in its checkpoint_request event.",
+      )
+      .default('auto'),
   })
   .strict()
   .describe(

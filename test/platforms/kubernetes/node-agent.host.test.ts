@@ -100,8 +100,9 @@ it('the target agent killed as the checkpoint is taken: the transfer fails, the 
 }, async () => {
   const admin = adminClients(cluster.state.kubeconfig);
   const out = join(cluster.base, 'agent-killed');
-  const restoreOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'restore.conf');
-  const preparedForTrial = () => existsSync(restoreOptions) && !readFileSync(restoreOptions, 'utf8').includes('manual.restore.log');
+  // Each trial's options are its own (criu/trials/<key>/restore.conf).
+  const trialOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'trials');
+  const preparedForTrial = () => existsSync(trialOptions) && readdirSync(trialOptions).some((key) => existsSync(join(trialOptions, key, 'restore.conf')));
   expect(preparedForTrial(), 'no trial prepared yet').toBe(false);
   const run = migbenchAsync(
     [

@@ -15,13 +15,14 @@ import { createWorkload } from '../../../workloads/registry.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import { KubeApi } from '../api.ts';
 import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
+import { agentNodeFacts } from '../agent/agent-node-facts.ts';
 import { ClusterError, chooseNodes, connectCluster, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import { readWorkloadManifests } from '../manifests.ts';
 import { prePullImages } from '../images.ts';
 import { exposureOf } from '../service-exposure.ts';
 import { storageProblems } from '../storage.ts';
-import { nodeRuntimes } from '../node-runtime.ts';
+import { nodeRuntimes, withAgentFacts } from '../node-runtime.ts';
 import type { NodeAccess } from '../node-access.ts';
 import { KubernetesTrialSteps } from './trial.ts';
 
@@ -160,7 +161,13 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
       nodes: Object.fromEntries(
         nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')]),
       ),
-      runtimes: await nodeRuntimes(cluster, checked.nodeObjects),
+      runtimes: withAgentFacts(
+        await nodeRuntimes(cluster, checked.nodeObjects),
+        await agentNodeFacts(
+          cluster,
+          nodes.map((n) => n.name),
+        ),
+      ),
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({

@@ -66,6 +66,11 @@ export class KubernetesTrialSteps implements TrialSteps {
     this.probesSkipped = setup.exposure === undefined;
   }
 
+  /** The trial's key among the run's: its files and images on the nodes are named by it. */
+  private get trialKey(): string {
+    return `${labelValue(this.setup.runId)}/${this.setup.trial}`;
+  }
+
   get strategyName(): string {
     return this.setup.strategy.name;
   }
@@ -88,7 +93,12 @@ export class KubernetesTrialSteps implements TrialSteps {
       ...(this.setup.wantedNodes.nodeSelector ? { nodeSelector: this.setup.wantedNodes.nodeSelector } : {}),
       ...(this.setup.storageClass ? { storageClass: this.setup.storageClass } : {}),
       ...(strategy.podAnnotations
-        ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) }
+        ? {
+            podAnnotations: strategy.podAnnotations({
+              trialKey: this.trialKey,
+              ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}),
+            }),
+          }
         : {}),
     });
     this.selector = manifests.podSelector;
@@ -142,7 +152,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       forceControlPlane: this.setup.forceControlPlane,
       created: (o) => this.created.push(o),
       onTeardown: (what, remove) => this.leftOnNodes.push({ what, remove }),
-      trialKey: `${labelValue(this.setup.runId)}/${this.setup.trial}`,
+      trialKey: this.trialKey,
       ...(this.setup.kubelet ? { kubelet: this.setup.kubelet } : {}),
       ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}),
     });
