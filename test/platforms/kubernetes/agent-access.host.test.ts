@@ -4,6 +4,7 @@
 // node's checkpoint gate, CRIU version and features and cgroup version; the node agent answers
 // nothing without its token (not to the cluster's administrator either, through the same pod proxy),
 // and a user with `pods/proxy` but not the token's Secret is stopped before anything is created.
+// Last, the agent image published to a registry (the lab's) by digest and installed from it.
 import { expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -18,6 +19,7 @@ import {
   AGENT_TOKEN_HEADER,
   AGENT_TOKEN_SECRET,
 } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
+import { LAB_REGISTRY } from '../../../src/lab/nodes/lab-registry.ts';
 import { labUserKubeconfig, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, applyShipped, bindRole, migbenchAsync, migbenchObjectsIn, type AdminClients } from './cluster-kit.ts';
 
@@ -127,4 +129,16 @@ it('the node agent answers nothing without its token, and a user who may not rea
   expect(run.stderr).toMatch(/lacks the permission `get secrets migbench-agent-token` in namespace migbench-agent/);
   expect(existsSync(join(out, 'trials.csv'))).toBe(false);
   expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
+});
+
+it('publishes the agent image to a registry by digest, and the nodes run the agent pulled from it', { timeout: 300_000 }, async () => {
+  const pushed = await migbenchAsync(['agent', 'image', '--push', LAB_REGISTRY, '--insecure'], 240_000);
+  expect(pushed.code, pushed.stderr).toBe(0);
+  const reference = pushed.stdout.trim();
+  expect(reference).toMatch(new RegExp(`^${LAB_REGISTRY.replace(/\./g, '\\.')}/migbench/agent@sha256:[0-9a-f]{64}$`));
+  expect(pushed.stderr).toContain(`migbench agent install --image ${reference}`);
+  const installed = await migbenchAsync(['agent', 'install', '--image', reference, '--kubeconfig', cluster.state.kubeconfig], 240_000);
+  expect(installed.code, installed.stderr).toBe(0);
+  const status = await migbenchAsync(['agent', 'status', '--kubeconfig', cluster.state.kubeconfig]);
+  expect(status.stdout).toContain(`migbench agent: ${reference}, ready on 2/2 nodes`);
 });
