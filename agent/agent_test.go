@@ -319,6 +319,14 @@ func TestNodeFactsHelpers(t *testing.T) {
 	if got := findInRoot(root, "relative:/usr/sbin:/opt/criu/sbin", "criu"); got != "/opt/criu/sbin/criu" {
 		t.Errorf("findInRoot = %q, want the first executable criu on PATH, as the node sees it", got)
 	}
+	// A link with an absolute target is followed inside the root, not the agent's own.
+	os.MkdirAll(filepath.Join(root, "cache", "criu-4.2"), 0o755)
+	os.WriteFile(filepath.Join(root, "cache", "criu-4.2", "criu"), []byte("#!/bin/sh\n"), 0o755)
+	os.MkdirAll(filepath.Join(root, "run", "node", "bin"), 0o755)
+	os.Symlink("/cache/criu-4.2/criu", filepath.Join(root, "run", "node", "bin", "criu"))
+	if got := findInRoot(root, "/run/node/bin:/opt/criu/sbin", "criu"); got != "/run/node/bin/criu" {
+		t.Errorf("findInRoot through an absolute link = %q, want /run/node/bin/criu", got)
+	}
 	if got := findInRoot(root, "/usr/bin", "criu"); got != "" {
 		t.Errorf("findInRoot found %q where there is none", got)
 	}

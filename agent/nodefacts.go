@@ -76,11 +76,31 @@ func findInRoot(root, path, program string) string {
 		if !filepath.IsAbs(dir) {
 			continue
 		}
-		if info, err := os.Stat(filepath.Join(root, dir, program)); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o111 != 0 {
+		if info, err := statInRoot(root, filepath.Join(dir, program)); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o111 != 0 {
 			return filepath.Join(dir, program)
 		}
 	}
 	return ""
+}
+
+// statInRoot stats a node path, following a symlink's absolute target inside root (the kernel would
+// take it from the agent's own root: a node's criu is often a link, e.g. into /opt or a cache).
+func statInRoot(root, path string) (os.FileInfo, error) {
+	for hops := 0; hops < 40; hops++ {
+		info, err := os.Lstat(filepath.Join(root, path))
+		if err != nil || info.Mode()&os.ModeSymlink == 0 {
+			return info, err
+		}
+		target, err := os.Readlink(filepath.Join(root, path))
+		if err != nil {
+			return nil, err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = filepath.Clean(target)
+	}
+	return nil, fmt.Errorf("%s: too many symbolic links", path)
 }
 
 // inRoot runs the node's program chrooted into its root; its combined output.

@@ -83,7 +83,7 @@ it("moves Redis with the kubelet's checkpoint call through the API server's node
   // run.json: the gate through the node proxy (this user may: migbench-kubelet-proxy), the rest from the node agent.
   const runtimes = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).platform.runtimes as Record<string, Record<string, string>>;
   for (const node of cluster.state.nodes.map((n) => n.name)) {
-    expect(runtimes[node], node).toMatchObject({
+    expect(runtimes[node], `${node}: ${JSON.stringify(runtimes[node])}`).toMatchObject({
       checkpointGate: 'on',
       criu: expect.stringMatching(/^\d+\.\d+/),
       criuPath: expect.stringMatching(/\/criu$/),
