@@ -2,8 +2,9 @@
 // runtime uses (its version and the features migbench's strategies need, as `criu check --feature`
 // answers) and the cgroup version. The CRIU is the one on the container runtime's PATH, as runc
 // finds it: the agent's parent process is its pod's containerd shim (hostPID), which inherited
-// containerd's environment and sees the node's root; CRIU runs chrooted into that root, so it uses
-// the node's own libraries.
+// containerd's environment and sees the node's root. CRIU runs chrooted into that root (the node's
+// own libraries) and, through the node's nsenter, in the shim's mount namespace: its feature checks
+// mount a tmpfs, which the kernel refuses on another namespace's directories (EINVAL).
 package main
 
 import (
@@ -54,12 +55,12 @@ func cgroupVersion(root string) (string, error) {
 	return "", fmt.Errorf("%s is no cgroup filesystem (type %#x)", root, st.Type)
 }
 
-// runtimeRoot is the node's root and PATH as the container runtime has them (the shim's).
-func runtimeRoot() (root string, path string, err error) {
-	shim := os.Getppid()
+// runtimeRoot is the node's root and PATH as the container runtime has them (the shim's), and the shim's pid.
+func runtimeRoot() (root string, path string, shim int, err error) {
+	shim = os.Getppid()
 	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", shim))
 	if err != nil {
-		return "", "", fmt.Errorf("the runtime's environment (process %d): %w", shim, err)
+		return "", "", 0, fmt.Errorf("the runtime's environment (process %d): %w", shim, err)
 	}
 	path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	for _, kv := range strings.Split(string(environ), "\x00") {
@@ -67,7 +68,7 @@ func runtimeRoot() (root string, path string, err error) {
 			path = v
 		}
 	}
-	return "/proc/" + strconv.Itoa(shim) + "/root", path, nil
+	return "/proc/" + strconv.Itoa(shim) + "/root", path, shim, nil
 }
 
 // findInRoot looks a program up on PATH inside root; the path as the node sees it.
@@ -120,7 +121,7 @@ func (a *agent) nodeFacts(w http.ResponseWriter, r *http.Request) (any, error) {
 	} else {
 		facts.Cgroup = v
 	}
-	root, path, err := runtimeRoot()
+	root, path, shim, err := runtimeRoot()
 	if err != nil {
 		facts.Problems = append(facts.Problems, err.Error())
 		return facts, nil
@@ -133,7 +134,15 @@ func (a *agent) nodeFacts(w http.ResponseWriter, r *http.Request) (any, error) {
 	facts.CriuPath = criu
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	version, err := inRoot(ctx, root, criu, "--version")
+	runCriu := func(args ...string) (string, error) { return inRoot(ctx, root, criu, args...) }
+	if nsenter := findInRoot(root, path+":/usr/bin:/bin:/usr/sbin:/sbin", "nsenter"); nsenter != "" {
+		runCriu = func(args ...string) (string, error) {
+			return inRoot(ctx, root, nsenter, append([]string{"--target", strconv.Itoa(shim), "--mount", "--", criu}, args...)...)
+		}
+	} else {
+		facts.Problems = append(facts.Problems, "no nsenter on the node: CRIU's feature checks ran outside its mount namespace")
+	}
+	version, err := runCriu("--version")
 	if err != nil {
 		facts.Problems = append(facts.Problems, fmt.Sprintf("%s --version: %v %s", criu, err, version))
 	} else {
@@ -146,7 +155,7 @@ func (a *agent) nodeFacts(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	facts.CriuFeatures = map[string]string{}
 	for _, feature := range criuFeatures {
-		said, err := inRoot(ctx, root, criu, "check", "--feature", feature)
+		said, err := runCriu("check", "--feature", feature)
 		if err == nil {
 			facts.CriuFeatures[feature] = "yes"
 			continue
