@@ -60,6 +60,22 @@ function stoppedOnWorkerA(): number[] {
 
 const kubeconfigArgs = () => ['--kubeconfig', cluster.state.kubeconfig];
 
+/** One Redis kubelet-checkpoint trial as the admin, running in the background (scenario `<name>.yaml`, results in `out`). */
+const redisCheckpointRun = (name: string, out: string) =>
+  migbenchAsync(
+    [
+      'run',
+      redisNodesScenario(join(cluster.base, `${name}.yaml`), '  - kubelet-checkpoint\nrepetitions: 1'),
+      '--warmup',
+      '0',
+      ...kubeconfigArgs(),
+      '--out',
+      out,
+      '--quiet',
+    ],
+    240_000,
+  );
+
 it('status, uninstall and install through the API server; without the agent a kubelet-checkpoint run exits 2 before creating anything', {
   timeout: 300_000,
 }, async () => {
@@ -105,20 +121,7 @@ it('the target agent killed as the checkpoint is taken: the transfer fails, the 
   const trialOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'trials');
   const preparedForTrial = () => existsSync(trialOptions) && readdirSync(trialOptions).some((key) => existsSync(join(trialOptions, key, 'restore.conf')));
   expect(preparedForTrial(), 'no trial prepared yet').toBe(false);
-  const run = migbenchAsync(
-    [
-      'run',
-      redisNodesScenario(join(cluster.base, 'agent-killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'),
-      '--warmup',
-      '0',
-      '--kubeconfig',
-      cluster.state.kubeconfig,
-      '--out',
-      out,
-      '--quiet',
-    ],
-    240_000,
-  );
+  const run = redisCheckpointRun('agent-killed', out);
   // The target's agent has written the trial's restore options (the step just before the kubelet's
   // checkpoint call): its process is killed (SIGKILL) while the source is dumped, so the archive
   // finds a restarted agent that never heard of the trial, or none.
@@ -155,20 +158,7 @@ it("the source's agent pod deleted as the archive is written: the transfer is re
   const admin = adminClients(cluster.state.kubeconfig);
   await eventually('the node agent ready on both nodes', 60_000, async () => (await migbenchAsync(['agent', 'status', ...kubeconfigArgs()])).code === 0);
   const out = join(cluster.base, 'source-agent-killed');
-  const run = migbenchAsync(
-    [
-      'run',
-      redisNodesScenario(join(cluster.base, 'source-agent-killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'),
-      '--warmup',
-      '0',
-      '--kubeconfig',
-      cluster.state.kubeconfig,
-      '--out',
-      out,
-      '--quiet',
-    ],
-    240_000,
-  );
+  const run = redisCheckpointRun('source-agent-killed', out);
   // The kubelet's archive appears on worker-a while containerd writes it; the source's agent streams
   // it to worker-b right after: its pod is deleted at once (no grace), mid-way through that.
   await eventually('the checkpoint archive on worker-a', 120_000, async () => kubeletArchives('worker-a').length > 0, 5);
