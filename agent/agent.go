@@ -111,6 +111,7 @@ func (a *agent) routes() http.Handler {
 	handle("GET /v1/trials/{key}/stats-dump", a.statsDump)
 	handle("POST /v1/trials/{key}/image", a.buildImage)
 	handle("POST /v1/trials/{key}/import", a.importImage)
+	handle("POST /v1/trials/{key}/push", a.push)
 	handle("GET /v1/trials/{key}/criu-log", a.criuLog)
 	handle("DELETE /v1/trials/{key}", a.removeTrial)
 	handle("POST /v1/pods/{uid}/resume", a.resume)
@@ -448,6 +449,11 @@ func (a *agent) removeTrial(w http.ResponseWriter, r *http.Request) (any, error)
 			problems = append(problems, fmt.Sprintf("image %s: %v", image, err))
 		}
 	}
+	if pulled := r.URL.Query().Get("pulled"); pulled != "" {
+		if _, err := a.removePulledImages(r.Context(), pulled); err != nil {
+			problems = append(problems, fmt.Sprintf("image %s: %v", pulled, err))
+		}
+	}
 	if archive := r.URL.Query().Get("archive"); archive != "" {
 		name := filepath.Base(archive)
 		if _, err := parseKubeletArchive(name); err != nil {
@@ -456,6 +462,9 @@ func (a *agent) removeTrial(w http.ResponseWriter, r *http.Request) (any, error)
 		if err := os.Remove(filepath.Join(a.config.KubeletCheckpointDir, name)); err != nil && !os.IsNotExist(err) {
 			problems = append(problems, err.Error())
 		}
+	}
+	if _, err := a.removePushed(r.Context(), filepath.Join(a.config.storeDir(), key)); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if err := os.RemoveAll(filepath.Join(a.config.storeDir(), key)); err != nil {
 		problems = append(problems, err.Error())
@@ -494,6 +503,10 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 			removed = append(removed, fmt.Sprintf("checkpoint image %s on %s", image, a.config.NodeName))
 		}
 	}
+	pulled, _ := a.removePulledImages(r.Context(), "")
+	for _, image := range pulled {
+		removed = append(removed, fmt.Sprintf("checkpoint image %s on %s", image, a.config.NodeName))
+	}
 	entries, _ := os.ReadDir(a.config.KubeletCheckpointDir)
 	for _, e := range entries {
 		if _, err := parseKubeletArchive(e.Name()); err == nil {
@@ -504,6 +517,11 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 	}
 	stored, _ := os.ReadDir(a.config.storeDir())
 	for _, e := range stored {
+		if pushed, err := a.removePushed(r.Context(), filepath.Join(a.config.storeDir(), e.Name())); err != nil {
+			removed = append(removed, fmt.Sprintf("(could not delete from the registry: %v)", err))
+		} else if pushed != "" {
+			removed = append(removed, fmt.Sprintf("checkpoint image %s pushed from %s", pushed, a.config.NodeName))
+		}
 		if os.RemoveAll(filepath.Join(a.config.storeDir(), e.Name())) == nil {
 			removed = append(removed, fmt.Sprintf("received archive of trial %s on %s", e.Name(), a.config.NodeName))
 		}

@@ -164,6 +164,8 @@ const KUBELET_CHECKPOINT = 'strategy:kubelet-checkpoint';
 const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   image_built: 'image',
   image_imported: 'image',
+  // delivery: registry — the source's agent built the image and pushed it (the archive's copy off the node)
+  image_pushed: 'transfer',
   restore_pod_created: 'pod_setup',
   pod_scheduled: 'pod_setup',
   containers_started: 'restore',

@@ -20,6 +20,16 @@ export const checkpointPhaseColumnDocs = {
     description: 'kubelet-checkpoint: the checkpoint image (OCI archive: the checkpoint archive as its layer) built from the stored archive',
   },
   image_import_ms: { unit: 'ms', description: "kubelet-checkpoint: the checkpoint image imported into the target node's containerd (ctr images import)" },
+  image_push_ms: {
+    unit: 'ms',
+    description:
+      "kubelet-checkpoint with delivery: registry: the source node's agent built the checkpoint image from the kubelet's archive and pushed it to the registry (in place of transfer, build and import)",
+  },
+  image_pull_ms: {
+    unit: 'ms',
+    description:
+      "kubelet-checkpoint with delivery: registry: the target node's kubelet pulling the checkpoint image, as its Pulled event reports it (part of restore_ms; empty when the kubeconfig may not list events)",
+  },
   restore_ms: {
     unit: 'ms',
     description:
@@ -30,11 +40,12 @@ export const checkpointPhaseColumnDocs = {
 export type CheckpointPhaseColumn = keyof typeof checkpointPhaseColumnDocs;
 
 /** [column, the step it starts after, the step that ends it]. */
-const PHASES: ReadonlyArray<[CheckpointPhaseColumn, EventName, EventName]> = [
+const PHASES: ReadonlyArray<[Exclude<CheckpointPhaseColumn, 'image_pull_ms'>, EventName, EventName]> = [
   ['checkpoint_api_ms', 'checkpoint_request', 'checkpoint_done'],
   ['transfer_ms', 'checkpoint_done', 'transfer_done'],
   ['image_build_ms', 'transfer_done', 'image_built'],
   ['image_import_ms', 'image_built', 'image_imported'],
+  ['image_push_ms', 'checkpoint_done', 'image_pushed'],
   ['restore_ms', 'restore_pod_created', 'ready'],
 ];
 
@@ -46,5 +57,9 @@ export function checkpointPhases(events: readonly PhaseEvent[]): Partial<Record<
     const end = at(to);
     if (start !== undefined && end !== undefined) phases[column] = end - start;
   }
+  // Not between two of its events: the kubelet measured it, inside restore_ms (strategies/kubelet-checkpoint).
+  const pulled = events.find((e) => e.source === SOURCE && e.event === 'image_pulled')?.detail;
+  const pullMs = pulled === undefined ? undefined : Number(/^([\d.]+) ms/.exec(pulled)?.[1]);
+  if (pullMs !== undefined && Number.isFinite(pullMs)) phases.image_pull_ms = pullMs;
   return phases;
 }

@@ -85,6 +85,8 @@ export const strategyEvents = [
   'transfer_done',
   'image_built',
   'image_imported',
+  'image_pushed',
+  'image_pulled',
   'restore_pod_created',
   'endpoint_switched',
   'source_resumed',

@@ -59,3 +59,19 @@ it('splits its outage: CRIU in the checkpoint call, the image, the restore, and 
   });
   expect(Object.values(parts).reduce((a, b) => a + b, 0)).toBeCloseTo(2220, 6);
 });
+
+it('with delivery: registry, the push between the checkpoint and the restored pod, and the pull as the kubelet measured it', () => {
+  const registry = [
+    ev(0, 'trial', 'trigger'),
+    ev(2, KC, 'checkpoint_request'),
+    ev(242, KC, 'checkpoint_done'),
+    ev(375, KC, 'image_pushed'),
+    ev(380, KC, 'restore_pod_created'),
+    ev(1480, KC, 'ready'),
+    { at: T + 4400, source: KC, event: 'image_pulled' as const, detail: '209.5 ms by the kubelet on worker-b (its Pulled event)' },
+  ];
+  expect(checkpointPhases(registry)).toEqual({ checkpoint_api_ms: 240, image_push_ms: 133, image_pull_ms: 209.5, restore_ms: 1100 });
+  // The push is the archive's copy off the node: the anatomy's transfer.
+  const segments = migrationSegments(registry, T, undefined);
+  expect(segments.find((s) => s.from === T + 242)).toEqual({ from: T + 242, to: T + 375, part: 'transfer' });
+});

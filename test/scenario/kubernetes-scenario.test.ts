@@ -72,6 +72,24 @@ describe('kubernetes scenarios', () => {
       'kubernetes.namespace',
       /namespace default only/,
     ],
+    [
+      'kubelet-checkpoint delivery: registry without a registry',
+      `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: kubelet-checkpoint, delivery: registry }]\n`,
+      'strategies[0].registry',
+      /the registry to push checkpoint images to/,
+    ],
+    [
+      'a checkpoint registry without delivery: registry',
+      `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: kubelet-checkpoint, registry: 'registry.example.org:5000' }]\n`,
+      'strategies[0].delivery',
+      /registry when registry or registryPlainHttp is given/,
+    ],
+    [
+      'a checkpoint registry given as a URL',
+      `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: kubelet-checkpoint, delivery: registry, registry: 'https://registry.example.org' }]\n`,
+      'strategies[0].registry',
+      /HOST\[:PORT\]\[\/PATH\]/,
+    ],
     ['the same node twice', `${K8S}kubernetes: { probes: false, sourceNode: a, targetNode: a }\nstrategies: [drain]\n`, 'kubernetes.targetNode', /other than/],
     ['local node fields', `${K8S}kubernetes: { probes: false }\nmigration: { from: node-a }\nstrategies: [drain]\n`, 'migration.from', /kubernetes.sourceNode/],
     // The local platform's fields, filled with defaults by the schema, were silently ignored on a cluster.

@@ -32,12 +32,21 @@ export interface CheckpointNodes {
   buildImage(trial: CheckpointTrial, containerName: string, imageName: string): Promise<void>;
   /** Imports the built image into the target's runtime. */
   importImage(trial: CheckpointTrial): Promise<void>;
+  /**
+   * The other delivery (`delivery: registry`): the source builds the checkpoint image `imageName` from the
+   * archive the kubelet wrote and pushes it to `registry`; its reference by digest, the layer's size and
+   * sha256, CRIU's statistics. The trial's removal deletes it from the registry again.
+   */
+  pushImage(
+    trial: CheckpointTrial,
+    push: { kubeletArchive: string; containerName: string; imageName: string; registry: string; plainHttp: boolean },
+  ): Promise<{ reference: string; bytes: number; sha256: string; criu?: CriuStats }>;
   /** CRIU's own error line from this trial's log of the dump (source) or restore (target), if it wrote one. */
   criuError(step: 'dump' | 'restore', trial: CheckpointTrial): Promise<string | undefined>;
   /** Resumes the processes of a pod its checkpoint left stopped: the fallback when a step fails. */
   resumePod(node: string, podUid: string): Promise<void>;
-  /** Removes everything of the trial from both nodes (image, archives, CRIU logs); one line per failure. */
-  removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string): Promise<string[]>;
+  /** Removes everything of the trial from both nodes (image, archives, CRIU logs; a pushed image from its registry, the pulled one from the target); one line per failure. */
+  removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string, pulledImage?: string): Promise<string[]>;
   /** What a run that was killed left on every node (`migbench cleanup`): stopped pods resumed, images and archives removed; one line per thing. */
   removeLeftovers(): Promise<string[]>;
 }

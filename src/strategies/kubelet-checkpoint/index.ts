@@ -1,13 +1,31 @@
 // `kubelet-checkpoint`: Kubernetes' own checkpoint/restore (KEP-2008); kubernetes platform only.
-import { defineStrategy } from '../entry/entry.ts';
+import { defineStrategy, type OptionProblem } from '../entry/entry.ts';
 import { KubeletCheckpointStrategy } from './kubernetes.ts';
 import { kubeletCheckpointOptions } from './options.ts';
 
 export const kubeletCheckpoint = defineStrategy({
   name: 'kubelet-checkpoint',
   options: kubeletCheckpointOptions,
-  // A forced kubelet route is part of the label, so a scenario can compare the two routes side by side.
-  label: (options) => (options.kubeletAccess === 'auto' ? '' : `+kubelet-${options.kubeletAccess}`),
+  problems(options) {
+    const problems: OptionProblem[] = [];
+    if (options.delivery === 'registry' && options.registry === undefined)
+      problems.push({
+        option: 'registry',
+        expected: 'the registry to push checkpoint images to with delivery: registry (HOST[:PORT][/PATH]), or delivery: import',
+        found: 'nothing',
+      });
+    if (options.delivery !== 'registry' && (options.registry !== undefined || options.registryPlainHttp !== undefined))
+      problems.push({
+        option: 'delivery',
+        expected: 'registry when registry or registryPlainHttp is given (or leave them out)',
+        found: JSON.stringify(options.delivery ?? 'import'),
+      });
+    return problems;
+  },
+  // The delivery and a forced kubelet route show in trials.csv's strategy label only when they are
+  // not the default, so a scenario can compare them side by side.
+  label: (options) =>
+    `${options.delivery === 'registry' ? '+registry' : ''}${options.kubeletAccess && options.kubeletAccess !== 'auto' ? `+kubelet-${options.kubeletAccess}` : ''}`,
   elsewhere: "kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes; criu is its local equivalent",
   kubernetes: (options) => new KubeletCheckpointStrategy(options),
 });

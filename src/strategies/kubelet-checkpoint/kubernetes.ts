@@ -9,6 +9,8 @@
 //  2. transfer: the source node's agent streams the archive to the target node's agent.
 //  3. image: the target's agent builds a checkpoint image from it (the archive as its only layer,
 //     annotated for containerd and CRI-O) and imports it into the node's containerd.
+//     (`delivery: registry` instead: the source's agent builds the image and pushes it to the
+//     scenario's registry; the restored pod names it by digest and the target's kubelet pulls it.)
 //  4. restore: a pod pinned to the target node whose container's image is the checkpoint image;
 //     containerd (2.1–2.3; from 2.2.7/2.3.4 with enable_experimental_restore_via_create) restores it instead of starting it.
 //  5. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
@@ -16,7 +18,8 @@
 // by the pod that never lost its state, and the trial fails with the step (`failed_phase`).
 import { labelValue, nodeAffinity } from '../../platforms/kubernetes/manifests.ts';
 import type { K8sObject } from '../../platforms/kubernetes/api.ts';
-import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes, type CheckpointTrial } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import type { CriuStats } from '../../model/criu-stats.ts';
 import type { WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
 import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
 import type { EventName } from '../../model/events.ts';
@@ -34,6 +37,34 @@ import { describeRoute, kubeletRoute } from '../../platforms/kubernetes/kubelet-
 import { nodeInfo } from '../../platforms/kubernetes/cluster.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
+/**
+ * How long the kubelet took to pull the restored pod's image, from its Pulled event ("Successfully
+ * pulled image "…" in 812ms (812ms including waiting)…"), or undefined (no event, or no permission to list events).
+ */
+async function kubeletPullMs(ctx: KubernetesMigrationContext, pod: string): Promise<number | undefined> {
+  try {
+    const events = await ctx.api.cluster.core.listNamespacedEvent({
+      namespace: ctx.api.namespace,
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod},reason=Pulled`,
+    });
+    for (const e of events.items) {
+      const took = / in ((?:\d+(?:\.\d+)?(?:h|ms|m|s|µs|us|ns))+)/.exec(e.message ?? '')?.[1];
+      if (took) return goDurationMs(took);
+    }
+  } catch {
+    /* not readable with this kubeconfig: the column stays empty */
+  }
+  return undefined;
+}
+
+/** A Go duration string (1m2.5s, 812ms, 90.1µs) in milliseconds. */
+export function goDurationMs(text: string): number {
+  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+  let ms = 0;
+  for (const [, value, u] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|µs|us|ns)/g)) ms += Number(value) * unit[u!]!;
+  return Math.round(ms * 1000) / 1000;
+}
+
 /** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
 const SOURCE_GRACE_SECONDS = 1;
 /** Polling the Service's EndpointSlices until they name the restored pod only. */
@@ -52,7 +83,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
   async preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
     // The kubelet routes these nodes get decide which permission the checkpoint call needs.
     const nodes = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => usedNodes.includes(n.name));
-    const permissions = await checkpointPermissionProblems(cluster, await kubeletRoutes(nodes, this.options.kubeletAccess));
+    const permissions = await checkpointPermissionProblems(cluster, await kubeletRoutes(nodes, this.options.kubeletAccess ?? 'auto'));
     // The agent's pods can be listed only with the permission; without it the permission problem says all.
     return permissions.length > 0 ? permissions : agentProblems(cluster, usedNodes);
   }
@@ -61,7 +92,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
   async unsupportedReason(context: KubernetesSupportContext): Promise<string | undefined> {
     const used = await context.usedNodes();
     try {
-      return await checkpointUnsupportedReason(used, context.kubelet, context.checkpointNodes, context.namespace, this.options.kubeletAccess);
+      return await checkpointUnsupportedReason(used, context.kubelet, context.checkpointNodes, context.namespace, this.options.kubeletAccess ?? 'auto');
     } catch (err) {
       return `kubelet-checkpoint: ${(err as Error).message}`;
     }
@@ -90,14 +121,16 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     if (api.dryRun) return this.dryRun(ctx, endpoint, container, imageName);
     let kubeletArchive: string | undefined;
     const trial = { key: ctx.trialKey, source: ctx.sourceNode.name, target: ctx.targetNode };
-    ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial(trial, imageName, kubeletArchive));
+    // delivery: registry — the reference the target's kubelet pulled (removed from its containerd too)
+    let pulledImage: string | undefined;
+    ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial(trial, imageName, kubeletArchive, pulledImage));
     try {
       await nodes.prepare(trial);
     } catch (err) {
       throw new MigrationStepError('dump', `the node agents could not prepare the trial: ${(err as Error).message}`, true);
     }
 
-    const route = await kubeletRoute(endpoint, this.options.kubeletAccess);
+    const route = await kubeletRoute(endpoint, this.options.kubeletAccess ?? 'auto');
     emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (kubelet ${describeRoute(endpoint, route)})`);
     try {
       kubeletArchive = await kubelet.checkpoint(
@@ -125,14 +158,8 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
         throw await this.resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };
-    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!));
-    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} (sha256 ${stored.sha256.slice(0, 12)}…)`);
-    const criu = await nodes.dumpStats(trial).catch(() => undefined);
-    await step('image', () => nodes.buildImage(trial, container, imageName));
-    emit('image_built', imageName);
-    await step('image', () => nodes.importImage(trial));
-    emit('image_imported', `${imageName} on ${ctx.targetNode}`);
-
+    const delivered = await this.deliver(ctx, step, trial, kubeletArchive!, container, imageName);
+    if (delivered.image.imagePullPolicy !== 'Never') pulledImage = delivered.image.image;
     const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;
     const pod: K8sObject = {
       apiVersion: 'v1',
@@ -146,7 +173,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       spec: {
         ...template.spec,
         affinity: nodeAffinity([ctx.targetNode]),
-        containers: [{ ...containers[0], image: imageName, imagePullPolicy: 'Never' }],
+        containers: [{ ...containers[0], ...delivered.image }],
       },
     };
     const restored = await step('restore', async () => {
@@ -173,7 +200,45 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     emit('endpoint_switched', `${restored.name} only`);
     await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
     emit('source_removed', sourcePod.name);
-    return { pod: restored, ...(criu ? { criu } : {}), checkpointBytes: stored.bytes };
+    if (delivered.image.imagePullPolicy !== 'Never') {
+      // After the switch, so the read is no boundary of the outage's anatomy; the kubelet's own measure of the pull.
+      const pulledMs = await kubeletPullMs(ctx, restoredName);
+      if (pulledMs !== undefined) emit('image_pulled', `${pulledMs} ms by the kubelet on ${ctx.targetNode} (its Pulled event)`);
+    }
+    return { pod: restored, ...(delivered.criu ? { criu: delivered.criu } : {}), checkpointBytes: delivered.bytes };
+  }
+
+  /**
+   * The checkpoint image to the target node, as the options say: imported (the archive streamed from
+   * the source's agent to the target's, the image built and imported there) or through the registry
+   * (built and pushed by the source's agent; the target's kubelet pulls it when the pod is created).
+   */
+  private async deliver(
+    ctx: KubernetesMigrationContext,
+    step: <T>(name: MigrationStep, run: () => Promise<T>) => Promise<T>,
+    trial: CheckpointTrial,
+    kubeletArchive: string,
+    container: string,
+    imageName: string,
+  ): Promise<{ image: { image: string; imagePullPolicy: 'Never' | 'IfNotPresent' }; bytes: number; criu?: CriuStats }> {
+    const nodes = ctx.checkpointNodes!;
+    const emit = (event: EventName, detail: string) => ctx.events.emit(KUBELET_CHECKPOINT_SOURCE, event, detail);
+    if (this.options.delivery === 'registry') {
+      const registry = this.options.registry!;
+      const pushed = await step('transfer', () =>
+        nodes.pushImage(trial, { kubeletArchive, containerName: container, imageName, registry, plainHttp: this.options.registryPlainHttp ?? false }),
+      );
+      emit('image_pushed', `${pushed.reference} (${pushed.bytes} bytes from ${trial.source})`);
+      return { image: { image: pushed.reference, imagePullPolicy: 'IfNotPresent' }, bytes: pushed.bytes, ...(pushed.criu ? { criu: pushed.criu } : {}) };
+    }
+    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive));
+    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} (sha256 ${stored.sha256.slice(0, 12)}…)`);
+    const criu = await nodes.dumpStats(trial).catch(() => undefined);
+    await step('image', () => nodes.buildImage(trial, container, imageName));
+    emit('image_built', imageName);
+    await step('image', () => nodes.importImage(trial));
+    emit('image_imported', `${imageName} on ${ctx.targetNode}`);
+    return { image: { image: imageName, imagePullPolicy: 'Never' }, bytes: stored.bytes, ...(criu ? { criu } : {}) };
   }
 
   /** A dry run: the calls a trial would make, printed; the node steps between them named. */
@@ -187,7 +252,9 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     await api.external(
       'POST',
       `https://${endpoint.address}:${endpoint.port}/checkpoint/${api.namespace}/${sourcePod.name}/${container}`,
-      `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode}, build image ${imageName} and import it into its containerd`,
+      this.options.delivery === 'registry'
+        ? `kubelet checkpoint; then the source's node agent builds image ${imageName} and pushes it to ${this.options.registry}, and ${ctx.targetNode}'s kubelet pulls it by digest`
+        : `kubelet checkpoint; then the node agents stream the archive to ${ctx.targetNode}, build image ${imageName} and import it into its containerd`,
       async () => undefined,
     );
     const restoredName = `${sourcePod.name.slice(0, 50)}-restored`;

@@ -11,17 +11,34 @@ export const kubeletCheckpointOptions = z
       .max(3600)
       .describe("The kubelet's checkpoint call may take this long (it dumps the container and writes the archive).")
       .default(120),
+    delivery: z
+      .enum(['import', 'registry'])
+      .describe(
+        "How the checkpoint image reaches the target node. import (the default): the source's node agent streams the archive to the target's, which builds the image and imports it into its containerd. registry: the source's agent builds the image and pushes it to `registry`, and the target's kubelet pulls it by digest (the path Kubernetes documents); the image is deleted from the registry after the trial and by `migbench cleanup`.",
+      )
+      .optional(),
+    registry: z
+      .string()
+      .regex(
+        /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+        'a registry as HOST[:PORT][/PATH], e.g. registry.example.org:5000/team',
+      )
+      .describe(
+        "With delivery: registry, where the checkpoint images go, as HOST[:PORT][/PATH]: one you own (a checkpoint holds the process's whole memory — keys, passwords, data); there is no default. The node agents push to it without credentials and the nodes' runtimes pull from it (e.g. the lab's 198.19.240.1:5000).",
+      )
+      .optional(),
+    registryPlainHttp: z.boolean().describe("With delivery: registry, the agent pushes over plain HTTP (a registry without TLS, as the lab's).").optional(),
     kubeletAccess: z
       .enum(['auto', 'direct', 'apiServer'])
       .describe(
-        "How the checkpoint call reaches each source node's kubelet: `direct` (https://<node>:10250, RBAC create nodes/checkpoint), `apiServer` (the API server's node proxy, RBAC create nodes/proxy: for kubelets migbench cannot reach), or `auto`: direct where the kubelet's port accepts a connection within 2 s, decided once per node. The route a trial took is in its checkpoint_request event.",
+        "How the checkpoint call reaches each source node's kubelet: `direct` (https://<node>:10250, RBAC create nodes/checkpoint), `apiServer` (the API server's node proxy, RBAC create nodes/proxy: for kubelets migbench cannot reach), or `auto`: direct where the kubelet's port accepts a connection within 2 s, decided once per node. The route a trial took is in its checkpoint_request event. Default: auto.",
       )
-      .default('auto'),
+      .optional(),
   })
   .strict()
   .describe(
     "`kubelet-checkpoint` (kubernetes platform): Kubernetes' own checkpoint/restore (KEP-2008) — the kubelet's checkpoint API on the source node, " +
-      "the archive to the shared store, a checkpoint image imported into the target node's containerd, a pod created from it there.",
+      "the archive to the target node's agent, a checkpoint image imported into its containerd (or pushed to a registry and pulled: `delivery: registry`), a pod created from it there.",
   );
 
 export type KubeletCheckpointStrategyOptions = z.output<typeof kubeletCheckpointOptions>;

@@ -100,6 +100,21 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     await this.agents.call(trial.target, 'POST', `/v1/trials/${agentTrialKey(trial.key)}/import`);
   }
 
+  async pushImage(
+    trial: CheckpointTrial,
+    push: { kubeletArchive: string; containerName: string; imageName: string; registry: string; plainHttp: boolean },
+  ): Promise<{ reference: string; bytes: number; sha256: string; criu?: CriuStats }> {
+    const answer = await this.agents.json<{ reference: string; bytes: number; sha256: string; statsDump?: string }>(
+      trial.source,
+      'POST',
+      `/v1/trials/${agentTrialKey(trial.key)}/push`,
+      { archive: push.kubeletArchive, container: push.containerName, image: push.imageName, registry: push.registry, plainHttp: push.plainHttp },
+      30 * 60_000,
+    );
+    const criu = answer.statsDump ? parseDumpStats(Buffer.from(answer.statsDump, 'base64')) : undefined;
+    return { reference: answer.reference, bytes: answer.bytes, sha256: answer.sha256, ...(criu ? { criu } : {}) };
+  }
+
   async criuError(step: 'dump' | 'restore', trial: CheckpointTrial): Promise<string | undefined> {
     const node = step === 'dump' ? trial.source : trial.target;
     const log = await this.agents.call(node, 'GET', `/v1/trials/${agentTrialKey(trial.key)}/criu-log?step=${step}`, undefined, 15_000).catch(() => undefined);
@@ -117,12 +132,16 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     if (answer.stillStopped > 0) throw new AgentError(`${answer.stillStopped} processes of pod ${podUid} on ${node} still stopped after SIGCONT`);
   }
 
-  async removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string): Promise<string[]> {
+  async removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string, pulledImage?: string): Promise<string[]> {
     const key = agentTrialKey(trial.key);
     this.tokens.delete(key);
     const problems: string[] = [];
     for (const node of new Set([trial.source, trial.target])) {
-      const query = new URLSearchParams({ image: imageName, ...(kubeletArchive && node === trial.source ? { archive: kubeletArchive } : {}) });
+      const query = new URLSearchParams({
+        image: imageName,
+        ...(kubeletArchive && node === trial.source ? { archive: kubeletArchive } : {}),
+        ...(pulledImage && node === trial.target ? { pulled: pulledImage } : {}),
+      });
       try {
         problems.push(
           ...((await this.agents.json<{ problems: string[] | null }>(node, 'DELETE', `/v1/trials/${key}?${query}`, undefined, 120_000)).problems ?? []).map(

@@ -93,7 +93,12 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   });
   for (const found of await storageProblems(cluster, claims, k8s.storageClass)) problem(found);
   if (reachable && pair) {
-    const found = access.problem(nodeObjects, [pair.source, pair.target], workloadTypes);
+    // A workload the scenario names an image for is pulled as on any cluster: only the others need what these nodes hold.
+    const found = access.problem(
+      nodeObjects,
+      [pair.source, pair.target],
+      workloadTypes.filter((w) => k8s.images?.[w as keyof typeof k8s.images] === undefined),
+    );
     if (found) problem(found);
   }
   // The images on both nodes before the first trial (the only check that creates something: a pull
