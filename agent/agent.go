@@ -117,6 +117,10 @@ func (a *agent) routes() http.Handler {
 	handle("POST /v1/pods/{uid}/resume", a.resume)
 	handle("POST /v1/leftovers", a.removeLeftovers)
 	handle("GET /v1/node-facts", a.nodeFacts)
+	handle("POST /v1/trials/{key}/restore-dir", a.unpackForRestore)
+	handle("PUT /v1/trials/{key}/restore-dir", a.prepareRestoreDir)
+	handle("GET /v1/trials/{key}/restore-dir", a.restoreDirState)
+	handle("DELETE /v1/trials/{key}/restore-dir", a.removeRestoreDir)
 	return mux
 }
 
@@ -527,6 +531,7 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 		}
 	}
 	_ = os.RemoveAll(filepath.Join(a.config.criuDir(), "trials"))
+	removed = append(removed, a.removeRestoreDirs()...)
 	logs, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "logs"))
 	for _, e := range logs {
 		if !strings.HasPrefix(e.Name(), "manual.") {

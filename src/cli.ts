@@ -11,6 +11,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { simClusterCommand } from './commands/sim-cluster.ts';
 import { clusterCommand } from './commands/cluster.ts';
+import { CONTAINERD_VERSIONS, DEFAULT_CONTAINERD } from './lab/build/node-build.ts';
 import { agentCommand } from './commands/agent.ts';
 import { imagesCommand } from './commands/images.ts';
 import { compareCommand } from './commands/compare.ts';
@@ -222,8 +223,28 @@ async function main(): Promise<number> {
     .command(
       'cluster <action>',
       'build, start, stop or show a Kubernetes cluster with two real nodes (kubelet, containerd, runc, kube-proxy) in network namespaces on this host',
-      (y) => y.positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true }),
-      async (argv) => set(await clusterCommand({ action: argv.action, commandLine: `sh bin/migbench cluster ${argv.action}` })),
+      (y) =>
+        y
+          .positional('action', { choices: ['build', 'start', 'stop', 'status'] as const, demandOption: true })
+          .option('containerd', {
+            choices: CONTAINERD_VERSIONS,
+            default: DEFAULT_CONTAINERD,
+            describe: "build, start: the nodes' containerd (2.4 has no restore from a checkpoint image; each version is cached apart)",
+          })
+          .option('runtime-handler', {
+            type: 'boolean',
+            default: false,
+            describe: 'start: install the runtime handler migbench (runc wrapper, containerd drop-in, RuntimeClass) on the nodes: strategy runtime-restore',
+          }),
+      async (argv) =>
+        set(
+          await clusterCommand({
+            action: argv.action,
+            commandLine: `sh bin/migbench cluster ${argv.action}`,
+            containerd: argv.containerd,
+            runtimeHandler: argv['runtime-handler'],
+          }),
+        ),
     )
     .command(
       'agent <action>',

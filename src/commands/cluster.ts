@@ -3,14 +3,20 @@
 // and caches every component (with the lab's registry and kubectl) and prints each one's build time;
 // `start` builds what is missing, and also runs the lab's image registry (lab-registry.ts).
 import { ensureControlPlane } from '../lab/build/control-plane-build.ts';
-import { ensureNodeBinaries } from '../lab/build/node-build.ts';
+import { type ContainerdVersion, ensureNodeBinaries } from '../lab/build/node-build.ts';
 import { NodeClusterError, nodeClusterStatus, startNodeCluster, stopNodeCluster } from '../lab/nodes/node-cluster.ts';
 import { CommandFailure, EXIT_INTERRUPTED, EXIT_TRIAL_FAILED } from './exit-codes.ts';
 import { requireRoot } from './root.ts';
 
 export type ClusterAction = 'build' | 'start' | 'stop' | 'status';
 
-export async function clusterCommand(args: { action: ClusterAction; commandLine: string }): Promise<number> {
+export async function clusterCommand(args: {
+  action: ClusterAction;
+  commandLine: string;
+  containerd?: ContainerdVersion;
+  /** start: the runtime handler `migbench` on every node (lab/nodes/runtime-handler.ts). */
+  runtimeHandler?: boolean;
+}): Promise<number> {
   requireRoot(args.commandLine);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -22,7 +28,7 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
       out(
         `migbench cluster: control plane ${cp.versions.kubernetes} (etcd ${cp.versions.etcd}, kwok ${cp.versions.kwok}): ${cp.source === 'built' ? 'built' : 'cached, built'} in ${cp.buildSeconds} s`,
       );
-      const nodes = await ensureNodeBinaries(progress, { verbose });
+      const nodes = await ensureNodeBinaries(progress, { verbose, ...(args.containerd ? { containerd: args.containerd } : {}) });
       for (const b of nodes.builds)
         out(`migbench cluster: ${b.component} ${b.version}: ${b.source === 'built' ? 'built' : 'cached, built'} in ${b.buildSeconds} s`);
       out(`migbench cluster: checked in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -34,8 +40,16 @@ export async function clusterCommand(args: { action: ClusterAction; commandLine:
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const state = await startNodeCluster({ progress, signal: abort.signal });
+        const state = await startNodeCluster({
+          progress,
+          signal: abort.signal,
+          ...(args.containerd ? { containerd: args.containerd } : {}),
+          ...(args.runtimeHandler ? { runtimeHandler: true } : {}),
+        });
         out(`migbench cluster: ready in ${(state.startupMs / 1000).toFixed(1)} s: Kubernetes ${state.controlPlane.versions.kubernetes} at ${state.server}`);
+        out(
+          `  containerd ${state.binaries.containerdVersion} on every node${state.runtimeHandler ? '; runtime handler migbench (RuntimeClass migbench) installed' : ''}`,
+        );
         for (const n of state.nodes) out(`  node ${n.name}: ${n.address}, pods ${n.podCidr}, Ready ${(n.readyMs / 1000).toFixed(1)} s after its start`);
         out(`registry: http://${state.registry} (plain HTTP; load the workload images with: sh bin/migbench images build --load lab)`);
         out(`kubeconfig: ${state.kubeconfig}`);

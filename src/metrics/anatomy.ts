@@ -155,15 +155,18 @@ const dumpEnds = new Set<EventName>(['checkpoint_done', 'transfer_start']);
 const dumpStarts = new Set<EventName>(['checkpoint_start', 'freeze_done', 'checkpoint_request']);
 
 /**
- * kubelet-checkpoint's steps (strategies/kubelet-checkpoint.ts). Its restored pod is Ready while the
+ * kubelet-checkpoint's steps (strategies/kubelet-checkpoint/), and runtime-restore's, the same but for the image. Its restored pod is Ready while the
  * stopped source may still be an endpoint, so the service is back only once the Service's endpoints
  * name the restored pod alone (endpoint_switched); kube-proxy's rules follow within its sync period,
  * which the client's part then holds.
  */
-const KUBELET_CHECKPOINT = 'strategy:kubelet-checkpoint';
+const KUBELET_CHECKPOINT = new Set(['strategy:kubelet-checkpoint', 'strategy:runtime-restore']);
 const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   image_built: 'image',
   image_imported: 'image',
+  // runtime-restore: the archive unpacked on the target, still part of delivering it.
+  checkpoint_unpacked: 'transfer',
+  restore_waiting: 'pod_setup',
   // delivery: registry — the source's agent built the image and pushed it (the archive's copy off the node)
   image_pushed: 'transfer',
   restore_pod_created: 'pod_setup',
@@ -177,14 +180,14 @@ const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
 
 /** When the service pointed at a running pod again: the first switch-in after the trigger. */
 export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number): number | undefined {
-  const checkpointed = events.some((e) => e.source === KUBELET_CHECKPOINT);
+  const checkpointed = events.some((e) => KUBELET_CHECKPOINT.has(e.source));
   const back = events.filter(
     (e) =>
       e.at >= triggerAt &&
       ((e.source === 'platform:local' && e.event === 'service_endpoint' && !(e.detail ?? '').endsWith('-> none')) ||
         (e.source === 'platform:local' && e.event === 'pod_attached') ||
         (!checkpointed && e.source === 'platform:kubernetes' && e.event === 'pod_ready') ||
-        (e.source === KUBELET_CHECKPOINT && e.event === 'endpoint_switched')),
+        (KUBELET_CHECKPOINT.has(e.source) && e.event === 'endpoint_switched')),
   );
   return back.length === 0 ? undefined : Math.min(...back.map((e) => e.at));
 }
@@ -195,7 +198,7 @@ export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number):
  */
 export function migrationSegments(events: readonly PhaseEvent[], triggerAt: number, criu: CriuStats | undefined): Segment[] {
   const back = serviceBackAt(events, triggerAt);
-  const checkpointed = events.some((e) => e.source === KUBELET_CHECKPOINT);
+  const checkpointed = events.some((e) => KUBELET_CHECKPOINT.has(e.source));
   const boundaries = events.filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back)).sort((a, b) => a.at - b.at);
   const segments: Segment[] = [];
   const push = (from: number, to: number, part: AnatomyPart) => {

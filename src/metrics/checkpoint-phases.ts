@@ -4,7 +4,8 @@
 import type { EventName } from '../model/events.ts';
 import type { PhaseEvent } from '../model/timeline.ts';
 
-const SOURCE = 'strategy:kubelet-checkpoint';
+/** kubelet-checkpoint's and runtime-restore's (the same steps; runtime-restore has no image, and its unpack, between transfer_done and restore_pod_created, is in no column). */
+const SOURCES = new Set(['strategy:kubelet-checkpoint', 'strategy:runtime-restore']);
 
 export const checkpointPhaseColumnDocs = {
   checkpoint_api_ms: {
@@ -33,7 +34,7 @@ export const checkpointPhaseColumnDocs = {
   restore_ms: {
     unit: 'ms',
     description:
-      'kubelet-checkpoint: restored pod created → Ready: scheduling, the sandbox, containerd restoring the container with CRIU, the first readiness probe that passes',
+      'kubelet-checkpoint, runtime-restore: restored pod created → Ready: scheduling, the sandbox, the runtime restoring the container with CRIU, the first readiness probe that passes (runtime-restore with targetPod before-dump: checkpoint unpacked → Ready)',
   },
 } as const;
 
@@ -50,15 +51,20 @@ const PHASES: ReadonlyArray<[Exclude<CheckpointPhaseColumn, 'image_pull_ms'>, Ev
 ];
 
 export function checkpointPhases(events: readonly PhaseEvent[]): Partial<Record<CheckpointPhaseColumn, number>> {
-  const at = (event: EventName) => events.find((e) => e.source === SOURCE && e.event === event)?.at;
+  const at = (event: EventName) => events.find((e) => SOURCES.has(e.source) && e.event === event)?.at;
   const phases: Partial<Record<CheckpointPhaseColumn, number>> = {};
   for (const [column, from, to] of PHASES) {
     const start = at(from);
     const end = at(to);
     if (start !== undefined && end !== undefined) phases[column] = end - start;
   }
+  // runtime-restore's target pod created before the dump: its restore starts when the checkpoint is there.
+  const unpacked = at('checkpoint_unpacked');
+  const ready = at('ready');
+  const created = at('restore_pod_created');
+  if (unpacked !== undefined && ready !== undefined && created !== undefined && created < unpacked) phases.restore_ms = ready - unpacked;
   // Not between two of its events: the kubelet measured it, inside restore_ms (strategies/kubelet-checkpoint).
-  const pulled = events.find((e) => e.source === SOURCE && e.event === 'image_pulled')?.detail;
+  const pulled = events.find((e) => SOURCES.has(e.source) && e.event === 'image_pulled')?.detail;
   const pullMs = pulled === undefined ? undefined : Number(/^([\d.]+) ms/.exec(pulled)?.[1]);
   if (pullMs !== undefined && Number.isFinite(pullMs)) phases.image_pull_ms = pullMs;
   return phases;

@@ -11,9 +11,10 @@ import { strategyRegistry } from './entry/derive.ts';
 import { kubeletCheckpoint } from './kubelet-checkpoint/index.ts';
 import { podmigration } from './podmigration/index.ts';
 import { redeploy } from './redeploy/index.ts';
+import { runtimeRestore } from './runtime-restore/index.ts';
 
 /** In the order a scenario error lists them. */
-export const strategyEntries = [criu, criuLazy, criuPageserver, criuPrecopy, redeploy, drain, podmigration, kubeletCheckpoint] as const;
+export const strategyEntries = [criu, criuLazy, criuPageserver, criuPrecopy, redeploy, drain, podmigration, kubeletCheckpoint, runtimeRestore] as const;
 
 export const strategies = strategyRegistry(strategyEntries);
 

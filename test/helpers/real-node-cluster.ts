@@ -19,8 +19,12 @@ export interface RealNodeClusterHandle {
   readonly base: string;
 }
 
-/** `prepare` runs before the cluster starts (e.g. the workloads' host prerequisites). */
-export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promise<unknown>): RealNodeClusterHandle {
+/** `prepare` runs before the cluster starts (e.g. the workloads' host prerequisites); `start` adds options of `migbench cluster start`. */
+export function useRealNodeCluster(
+  scratchPrefix: string,
+  prepare?: () => Promise<unknown>,
+  start: Pick<Parameters<typeof startNodeCluster>[0] & object, 'containerd' | 'runtimeHandler'> = {},
+): RealNodeClusterHandle {
   let state: NodeClusterState | undefined;
   let base: string | undefined;
   const ready = <T>(value: T | undefined): T => {
@@ -29,7 +33,7 @@ export function useRealNodeCluster(scratchPrefix: string, prepare?: () => Promis
   };
   beforeAll(async () => {
     await prepare?.();
-    state = await startNodeCluster({ progress: (line) => process.stderr.write(`${line}\n`) });
+    state = await startNodeCluster({ ...start, progress: (line) => process.stderr.write(`${line}\n`) });
     base = mkdtempSync(`${tmpdir()}/${scratchPrefix}-`);
   }, START_TIMEOUT_MS);
   afterAll(async () => {

@@ -60,6 +60,29 @@ it('splits its outage: CRIU in the checkpoint call, the image, the restore, and 
   expect(Object.values(parts).reduce((a, b) => a + b, 0)).toBeCloseTo(2220, 6);
 });
 
+it('runtime-restore: the same phases without the image; with the target pod created before the dump, its restore starts at the unpacked checkpoint', () => {
+  const RR = 'strategy:runtime-restore';
+  const after = [
+    ev(2, RR, 'checkpoint_request'),
+    ev(242, RR, 'checkpoint_done'),
+    ev(250, RR, 'transfer_done'),
+    ev(262, RR, 'checkpoint_unpacked'),
+    ev(270, RR, 'restore_pod_created'),
+    ev(900, RR, 'ready'),
+  ];
+  expect(checkpointPhases(after)).toEqual({ checkpoint_api_ms: 240, transfer_ms: 8, restore_ms: 630 });
+  const before = [
+    ev(1, RR, 'restore_pod_created'),
+    ev(600, RR, 'restore_waiting'),
+    ev(602, RR, 'checkpoint_request'),
+    ev(842, RR, 'checkpoint_done'),
+    ev(850, RR, 'transfer_done'),
+    ev(862, RR, 'checkpoint_unpacked'),
+    ev(1000, RR, 'ready'),
+  ];
+  expect(checkpointPhases(before)).toEqual({ checkpoint_api_ms: 240, transfer_ms: 8, restore_ms: 138 });
+});
+
 it('with delivery: registry, the push between the checkpoint and the restored pod, and the pull as the kubelet measured it', () => {
   const registry = [
     ev(0, 'trial', 'trigger'),

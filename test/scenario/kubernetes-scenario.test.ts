@@ -42,7 +42,7 @@ describe('kubernetes scenarios', () => {
       'a local-only strategy after a kubernetes one',
       `${K8S}kubernetes: { probes: false }\nstrategies: [drain, criu-lazy]\n`,
       'strategies[1]',
-      /^a kubernetes strategy \(redeploy, drain, podmigration, kubelet-checkpoint\): criu-lazy runs on the local platform/,
+      /^a kubernetes strategy \(redeploy, drain, podmigration, kubelet-checkpoint, runtime-restore\): criu-lazy runs on the local platform/,
     ],
     [
       'kubelet-checkpoint on the local platform',

@@ -102,7 +102,7 @@ describe('schema problems', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
       {
         path: 'strategies[0].name',
-        expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration", "kubelet-checkpoint"',
+        expected: 'one of "criu", "criu-lazy", "criu-pageserver", "criu-precopy", "redeploy", "drain", "podmigration", "kubelet-checkpoint", "runtime-restore"',
         found: '"live"',
         where: 'line 3',
       },

@@ -87,9 +87,19 @@ describe('a registry with one more entry', () => {
 
 describe('the real registry', () => {
   it('has every strategy once, in the order errors list them', () => {
-    expect(strategyNames).toEqual(['criu', 'criu-lazy', 'criu-pageserver', 'criu-precopy', 'redeploy', 'drain', 'podmigration', 'kubelet-checkpoint']);
+    expect(strategyNames).toEqual([
+      'criu',
+      'criu-lazy',
+      'criu-pageserver',
+      'criu-precopy',
+      'redeploy',
+      'drain',
+      'podmigration',
+      'kubelet-checkpoint',
+      'runtime-restore',
+    ]);
     expect(localStrategyNames).toEqual(['criu', 'criu-lazy', 'criu-pageserver', 'criu-precopy', 'redeploy', 'drain']);
-    expect(kubernetesStrategyNames).toEqual(['redeploy', 'drain', 'podmigration', 'kubelet-checkpoint']);
+    expect(kubernetesStrategyNames).toEqual(['redeploy', 'drain', 'podmigration', 'kubelet-checkpoint', 'runtime-restore']);
   });
 
   it.each(strategyEntries.map((e) => [e.name, e] as const))(

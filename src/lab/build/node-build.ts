@@ -3,7 +3,8 @@
 // as the API server (node-build/kubernetes: k8s-build's pins with these two tools), containerd v2.3
 // with its runc shim and ctr (node-build/containerd: 2.3 is the last line with restore-via-create,
 // which CRI checkpoint/restore needs; Debian 12's containerd 1.6 has no CRI checkpoint), runc
-// (node-build/runc), and the pause image built from the kubernetes module's build/pause/linux/pause.c.
+// (node-build/runc), containerd v2.4 on request (node-build/containerd-2.4: `cluster start --containerd
+// 2.4.2`; no restore-via-create, what the runtime-handler restore must work without), and the pause image built from the kubernetes module's build/pause/linux/pause.c.
 // Beside the nodes, the lab's tools: the CNCF distribution registry (node-build/registry, the lab's
 // image registry) and kubectl (node-build/kubectl, the kubelet's version), and crane
 // (node-build/crane, which `migbench images` pushes with; built on its own by ensureCrane).
@@ -45,6 +46,8 @@ export interface NodeBinaries {
   kubelet: string;
   kubeProxy: string;
   containerd: string;
+  /** Which of CONTAINERD_VERSIONS `containerd` is. */
+  containerdVersion: ContainerdVersion;
   containerdShim: string;
   ctr: string;
   runc: string;
@@ -85,7 +88,14 @@ const required = (module: string) => (goMod: string) => {
 };
 
 const moduleFiles = (dir: string) => [join(dir, 'go.mod'), join(dir, 'go.sum')];
-const CONTAINERD_MODULE = join(NODE_BUILD_DIR, 'containerd');
+/** The containerd versions the lab's nodes can run (`cluster start --containerd`), each its own module and cache directory. */
+export const CONTAINERD_VERSIONS = ['2.3.7', '2.4.2'] as const;
+export type ContainerdVersion = (typeof CONTAINERD_VERSIONS)[number];
+export const DEFAULT_CONTAINERD: ContainerdVersion = '2.3.7';
+const CONTAINERD_MODULES: Record<ContainerdVersion, string> = {
+  '2.3.7': join(NODE_BUILD_DIR, 'containerd'),
+  '2.4.2': join(NODE_BUILD_DIR, 'containerd-2.4'),
+};
 const RUNC_MODULE = join(NODE_BUILD_DIR, 'runc');
 /** kubelet and kube-proxy: k8s-build's pins, its tools swapped (node-build/kubernetes/go.mod says why). */
 const KUBERNETES_NODE_MODULE = join(NODE_BUILD_DIR, 'kubernetes');
@@ -93,7 +103,17 @@ const REGISTRY_MODULE = join(NODE_BUILD_DIR, 'registry');
 const KUBECTL_MODULE = join(NODE_BUILD_DIR, 'kubectl');
 const CRANE_MODULE = join(NODE_BUILD_DIR, 'crane');
 
-const COMPONENTS: readonly Component[] = [
+const containerdComponent = (moduleDir: string): Component => ({
+  name: 'containerd',
+  inputs: moduleFiles(moduleDir),
+  version: required('github.com/containerd/containerd/v2'),
+  outputs: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
+  build: (c) =>
+    goBuild(c, moduleDir, ['tool'], { cgo: false, tags: 'no_btrfs', ldflags: `-X github.com/containerd/containerd/v2/version.Version=${c.version}` }),
+});
+
+/** The node's components with the chosen containerd (its cache directory is keyed by its version, so versions live side by side). */
+const nodeComponents = (containerd: ContainerdVersion): readonly Component[] => [
   {
     name: 'runc',
     inputs: moduleFiles(RUNC_MODULE),
@@ -104,14 +124,7 @@ const COMPONENTS: readonly Component[] = [
     // Go implementation of the same path-safety checks.
     build: (c) => goBuild(c, RUNC_MODULE, ['tool'], { cgo: true, tags: 'seccomp urfave_cli_no_docs', ldflags: '' }),
   },
-  {
-    name: 'containerd',
-    inputs: moduleFiles(CONTAINERD_MODULE),
-    version: required('github.com/containerd/containerd/v2'),
-    outputs: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
-    build: (c) =>
-      goBuild(c, CONTAINERD_MODULE, ['tool'], { cgo: false, tags: 'no_btrfs', ldflags: `-X github.com/containerd/containerd/v2/version.Version=${c.version}` }),
-  },
+  containerdComponent(CONTAINERD_MODULES[containerd]),
   {
     name: 'kubernetes-node',
     inputs: moduleFiles(KUBERNETES_NODE_MODULE),
@@ -168,15 +181,17 @@ export async function ensureCrane(progress: Progress, options: { verbose?: boole
 }
 
 /** Cached components whose stamps match; the rest are built (one builder per machine at a time). */
-export async function ensureNodeBinaries(progress: Progress, options: { verbose?: boolean } = {}): Promise<NodeBinaries> {
+export async function ensureNodeBinaries(progress: Progress, options: { verbose?: boolean; containerd?: ContainerdVersion } = {}): Promise<NodeBinaries> {
   await ensureHostPackages(progress);
-  let builds = await Promise.all(COMPONENTS.map(findComponent));
+  const containerdVersion = options.containerd ?? DEFAULT_CONTAINERD;
+  const components = nodeComponents(containerdVersion);
+  let builds = await Promise.all(components.map(findComponent));
   if (builds.some((b) => b === undefined)) {
     const lock = await acquireBuildLock(progress, join(NODE_CACHE_DIR, '.build.lock'), 'the node components');
     try {
       const go = (await findGo()).path;
       builds = [];
-      for (const component of COMPONENTS)
+      for (const component of components)
         builds.push((await findComponent(component)) ?? (await buildComponent(component, go, progress, options.verbose ?? false)));
     } finally {
       await lock.release();
@@ -188,6 +203,7 @@ export async function ensureNodeBinaries(progress: Progress, options: { verbose?
     kubelet: at('kubernetes-node', 'kubelet'),
     kubeProxy: at('kubernetes-node', 'kube-proxy'),
     containerd: at('containerd', 'containerd'),
+    containerdVersion,
     containerdShim: at('containerd', 'containerd-shim-runc-v2'),
     ctr: at('containerd', 'ctr'),
     runc: at('runc', 'runc'),

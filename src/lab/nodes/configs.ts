@@ -18,6 +18,8 @@ export function containerdConfig(node: NodeLayout, binaries: NodeBinaries, cniCo
   return `# migbench cluster node ${node.name}; generated, rewritten at every start
 version = 3
 root = ${q(node.containerdRoot)}
+# Drop-ins merged over this file (the runtime handler's runtime: runtime-handler.ts).
+imports = [${q(join(node.runDir, 'containerd.d', '*.toml'))}]
 state = ${q(node.containerdState)}
 # Two containerds on one host: each plugin that would use a fixed host path gets its own, or is off
 # (NRI listens on /var/run/nri/nri.sock; the btrfs/zfs/devmapper snapshotters are not built or used).
@@ -55,10 +57,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.zf
   # oom_score_adj: kubelet's -998 for the sandbox (and -997 for Guaranteed pods) fails in runc init.
   # containerd then keeps the current score instead (the setting made for rootless containerd).
   restrict_oom_score_adj = true
-  # Restore from a checkpoint image by creating a container whose image it is (KEP-2008's restore
-  # path; experimental in containerd 2.x, removed in 2.4): what the kubelet-checkpoint strategy uses.
-  enable_experimental_restore_via_create = true
-  [plugins."io.containerd.cri.v1.runtime".containerd]
+${restoreViaCreate(binaries)}  [plugins."io.containerd.cri.v1.runtime".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
@@ -80,6 +79,16 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.zf
   stream_server_port = "0"
 `;
 }
+
+/**
+ * Restore from a checkpoint image by creating a container whose image it is (KEP-2008's restore
+ * path; experimental in containerd 2.x, removed in 2.4 — its key is gone from 2.4's CRI config, which
+ * would only warn about it): what the kubelet-checkpoint strategy uses.
+ */
+const restoreViaCreate = (binaries: NodeBinaries) =>
+  binaries.containerdVersion !== '2.4.2'
+    ? '  # kubelet-checkpoint restores by creating a container from a checkpoint image (removed in 2.4).\n  enable_experimental_restore_via_create = true\n'
+    : '  # containerd 2.4: no restore from a checkpoint image (kubelet-checkpoint is unsupported here).\n';
 
 /** The pod network: a bridge inside the node's namespace, the node's own /24, routed by the node. */
 export function cniConfig(node: NodeLayout): string {

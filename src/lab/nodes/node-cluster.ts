@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { lookPath, type Progress } from '../../setup/apt.ts';
 import { ensureCriu } from '../../setup/criu-build.ts';
-import { ensureNodeBinaries, type NodeBinaries } from '../build/node-build.ts';
+import { type ContainerdVersion, ensureNodeBinaries, type NodeBinaries } from '../build/node-build.ts';
 import { exec } from '../../system/exec.ts';
 import { startSimCluster, stopSimCluster, type SimClusterState } from '../sim/sim-cluster.ts';
 import { cniConfig, containerdConfig, kubeletConfig, kubeProxyConfig, writeClientKubeconfig, writeServingCertificate } from './configs.ts';
@@ -31,6 +31,7 @@ import { ensureAgentImage } from '../build/agent-image.ts';
 import { connectCluster } from '../../platforms/kubernetes/cluster.ts';
 import { installLabAgent } from './agent-install.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
+import { createRuntimeClass, prepareLabRuntimeHandler } from './runtime-handler.ts';
 import { LAB_REGISTRY, startLabRegistry, writeRegistryHosts } from './lab-registry.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
 
@@ -44,6 +45,8 @@ export interface NodeClusterState {
   nodes: Array<{ name: string; address: string; podCidr: string; containerdSocket: string; readyMs: number }>;
   /** The lab's image registry, host:port (plain HTTP on the lab network). */
   registry: string;
+  /** Whether the nodes have the runtime handler `migbench` (`cluster start --runtime-handler`). */
+  runtimeHandler?: boolean;
   binaries: NodeBinaries;
   startedAt: string;
   startupMs: number;
@@ -60,9 +63,21 @@ export class NodeClusterError extends Error {
  * Builds what is missing, stops a previous instance, starts the control plane and the nodes, and
  * returns once every node is Ready. On failure or abort everything started is removed again.
  */
-export async function startNodeCluster(options: { progress?: Progress; signal?: AbortSignal; workers?: readonly string[] } = {}): Promise<NodeClusterState> {
+export async function startNodeCluster(
+  options: {
+    progress?: Progress;
+    signal?: AbortSignal;
+    workers?: readonly string[];
+    containerd?: ContainerdVersion;
+    /** The runtime handler `migbench` (runtime-handler.ts) on every node, and its RuntimeClass. */
+    runtimeHandler?: boolean;
+  } = {},
+): Promise<NodeClusterState> {
   const progress = options.progress ?? (() => undefined);
-  const binaries = await ensureNodeBinaries(progress, { verbose: process.env.MIGBENCH_VERBOSE === '1' });
+  const binaries = await ensureNodeBinaries(progress, {
+    verbose: process.env.MIGBENCH_VERBOSE === '1',
+    ...(options.containerd ? { containerd: options.containerd } : {}),
+  });
   const openssl = (await lookPath('openssl')) ?? 'openssl';
   // containerd and runc checkpoint and restore with the CRIU on their PATH (the kubelet-checkpoint
   // strategy): the same CRIU ≥ 4.2 the local platform uses, not a distribution's older one.
@@ -88,6 +103,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     const pkiDir = join(CONTROL_PLANE_DIR, 'pki');
     const proxyKubeconfig = await writeClientKubeconfig(openssl, pkiDir, join(CLUSTER_RUN_DIR, 'pki'), 'kube-proxy', 'system:kube-proxy', [], apiPort);
     const images = [binaries.pauseArchive, ...(await ensureWorkloadImages()), (await ensureAgentImage(progress)).archive];
+    if (options.runtimeHandler) await prepareLabRuntimeHandler(layouts, binaries, progress);
     const nodeStarts = new Map<string, number>();
     for (const node of layouts) {
       checkAbort();
@@ -123,6 +139,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
     const agentStarted = performance.now();
     await installLabAgent(connectCluster({ kubeconfig: controlPlane.kubeconfig, namespace: 'migbench' }), () => undefined);
     progress(`migbench cluster: node agent ready on every node (${((performance.now() - agentStarted) / 1000).toFixed(1)} s)`);
+    if (options.runtimeHandler) await createRuntimeClass(controlPlane.kubeconfig);
     const state: NodeClusterState = {
       kubeconfig: controlPlane.kubeconfig,
       server: controlPlane.server,
@@ -135,6 +152,7 @@ export async function startNodeCluster(options: { progress?: Progress; signal?: 
         readyMs: Math.round(readyMs.get(n.name) ?? 0),
       })),
       registry: LAB_REGISTRY,
+      runtimeHandler: options.runtimeHandler === true,
       binaries,
       startedAt: new Date().toISOString(),
       startupMs: Math.round(performance.now() - started),

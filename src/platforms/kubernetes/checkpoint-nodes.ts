@@ -47,6 +47,14 @@ export interface CheckpointNodes {
   resumePod(node: string, podUid: string): Promise<void>;
   /** Removes everything of the trial from both nodes (image, archives, CRIU logs; a pushed image from its registry, the pulled one from the target); one line per failure. */
   removeTrial(trial: CheckpointTrial, imageName: string, kubeletArchive?: string, pulledImage?: string): Promise<string[]>;
+  /** runtime-restore: the transferred archive unpacked on the target where the runtime handler restores from; the checkpoint's name for the pod's annotation. */
+  unpackForRestore?(trial: CheckpointTrial): Promise<string>;
+  /** runtime-restore, target pod before the dump: the empty checkpoint directory on the target its pod's create waits on; the checkpoint's name. */
+  prepareRestore?(trial: CheckpointTrial): Promise<string>;
+  /** runtime-restore: whether the target pod's create is waiting for the checkpoint (its sandbox, network and image done). */
+  restoreWaiting?(trial: CheckpointTrial): Promise<boolean>;
+  /** runtime-restore: the unpacked checkpoint removed from the target; one line per failure. */
+  removeUnpacked?(trial: CheckpointTrial): Promise<string[]>;
   /** What a run that was killed left on every node (`migbench cleanup`): stopped pods resumed, images and archives removed; one line per thing. */
   removeLeftovers(): Promise<string[]>;
 }

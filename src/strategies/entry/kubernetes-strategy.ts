@@ -65,6 +65,8 @@ export interface KubernetesSupportContext {
   kubelet: KubeletApi;
   checkpointNodes?: CheckpointNodes;
   namespace: string;
+  /** The cluster, to read (never change) what the strategy needs installed (runtime-restore: its RuntimeClass). */
+  cluster?: Cluster;
 }
 
 export interface KubernetesStrategy {

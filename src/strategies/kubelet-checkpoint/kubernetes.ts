@@ -20,7 +20,6 @@ import { labelValue, nodeAffinity } from '../../platforms/kubernetes/manifests.t
 import type { K8sObject } from '../../platforms/kubernetes/api.ts';
 import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes, type CheckpointTrial } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import type { CriuStats } from '../../model/criu-stats.ts';
-import type { WatchedPod } from '../../platforms/kubernetes/pod-watch.ts';
 import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
 import type { EventName } from '../../model/events.ts';
 import type { KubeletCheckpointStrategyOptions } from './options.ts';
@@ -35,6 +34,7 @@ import {
 import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason, kubeletRoutes } from './support.ts';
 import { describeRoute, kubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
 import { nodeInfo } from '../../platforms/kubernetes/cluster.ts';
+import { resumeSource, waitForEndpoints } from './after-checkpoint.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
 /**
@@ -67,8 +67,6 @@ export function goDurationMs(text: string): number {
 
 /** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
 const SOURCE_GRACE_SECONDS = 1;
-/** Polling the Service's EndpointSlices until they name the restored pod only. */
-const ENDPOINT_POLL_MS = 10;
 
 export class KubeletCheckpointStrategy implements KubernetesStrategy {
   readonly name = 'kubelet-checkpoint';
@@ -155,7 +153,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
         return await run();
       } catch (err) {
         const criu = name === 'restore' ? await nodes.criuError('restore', trial) : undefined;
-        throw await this.resumeSource(ctx, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
+        throw await resumeSource(ctx, KUBELET_CHECKPOINT_SOURCE, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };
     const delivered = await this.deliver(ctx, step, trial, kubeletArchive!, container, imageName);
@@ -196,7 +194,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
 
     await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
     emit('source_deleting', sourcePod.name);
-    await this.waitForEndpoints(ctx, restored);
+    await waitForEndpoints(ctx, restored);
     emit('endpoint_switched', `${restored.name} only`);
     await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
     emit('source_removed', sourcePod.name);
@@ -266,39 +264,5 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     });
     await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
     return { pod: await ctx.pods.waitForPod(`pod ${restoredName}`, () => true, ctx.readyTimeoutMs, ctx.signal) };
-  }
-
-  /** After a failed step: the stopped source resumed where it was; the error says whether that worked. */
-  private async resumeSource(ctx: KubernetesMigrationContext, step: MigrationStep, cause: unknown): Promise<MigrationStepError> {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    const t0 = performance.now();
-    try {
-      await ctx.checkpointNodes!.resumePod(ctx.sourceNode.name, ctx.sourcePod.uid);
-      const ms = Math.round(performance.now() - t0);
-      ctx.events.emit(KUBELET_CHECKPOINT_SOURCE, 'source_resumed', `${ctx.sourcePod.name} on ${ctx.sourceNode.name} in ${ms} ms`);
-      return new MigrationStepError(step, `${message}; the source ${ctx.sourcePod.name} was resumed on ${ctx.sourceNode.name} (${ms} ms)`, true, ms);
-    } catch (err) {
-      ctx.events.emit(KUBELET_CHECKPOINT_SOURCE, 'source_resume_failed', (err as Error).message);
-      return new MigrationStepError(step, `${message}; resuming the source failed too: ${(err as Error).message}`, false);
-    }
-  }
-
-  /** Until the Service's EndpointSlices list the restored pod as ready and the source no longer as serving. */
-  private async waitForEndpoints(ctx: KubernetesMigrationContext, restored: WatchedPod): Promise<void> {
-    const service = ctx.manifests.objects.find((o) => o.kind === 'Service')?.metadata.name;
-    if (!service || ctx.api.dryRun) return;
-    const deadline = performance.now() + ctx.readyTimeoutMs;
-    for (;;) {
-      const slices = await ctx.api.listEndpointSlices(service);
-      const endpoints = slices.flatMap((s) => s.endpoints ?? []);
-      const has = (uid: string) => endpoints.filter((e) => e.targetRef?.uid === uid);
-      const restoredReady = has(restored.uid).some((e) => e.conditions?.ready === true);
-      const sourceServing = has(ctx.sourcePod.uid).some((e) => e.conditions?.serving !== false && e.conditions?.terminating !== true);
-      if (restoredReady && !sourceServing) return;
-      if (performance.now() > deadline)
-        throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restored.name} only`);
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
-    }
   }
 }

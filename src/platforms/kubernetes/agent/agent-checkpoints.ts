@@ -155,6 +155,29 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     return problems;
   }
 
+  async unpackForRestore(trial: CheckpointTrial): Promise<string> {
+    const key = agentTrialKey(trial.key);
+    await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/restore-dir`);
+    return key;
+  }
+
+  async prepareRestore(trial: CheckpointTrial): Promise<string> {
+    const key = agentTrialKey(trial.key);
+    await this.agents.call(trial.target, 'PUT', `/v1/trials/${key}/restore-dir`);
+    return key;
+  }
+
+  async restoreWaiting(trial: CheckpointTrial): Promise<boolean> {
+    return (await this.agents.json<{ waiting: boolean }>(trial.target, 'GET', `/v1/trials/${agentTrialKey(trial.key)}/restore-dir`, undefined, 15_000)).waiting;
+  }
+
+  async removeUnpacked(trial: CheckpointTrial): Promise<string[]> {
+    const answer = await this.agents
+      .call(trial.target, 'DELETE', `/v1/trials/${agentTrialKey(trial.key)}/restore-dir`, undefined, 60_000)
+      .catch((err: Error) => err);
+    return answer instanceof Error ? [`unpacked checkpoint on ${trial.target}: ${answer.message}`] : [];
+  }
+
   async removeLeftovers(): Promise<string[]> {
     let agents;
     try {

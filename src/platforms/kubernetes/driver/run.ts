@@ -135,7 +135,9 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
   const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
   // kubelet-checkpoint's node steps: the node agent's, through the API server (any cluster).
-  const checkpointNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint') ? await AgentCheckpointNodes.connect(cluster) : undefined;
+  const checkpointNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint' || s.name === 'runtime-restore')
+    ? await AgentCheckpointNodes.connect(cluster)
+    : undefined;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload) =>
     new KubernetesTrialSteps({
@@ -185,6 +187,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
           kubelet,
           ...(checkpointNodes ? { checkpointNodes } : {}),
           namespace: cluster.namespace,
+          cluster,
         }),
       trialSteps,
       close: async () => undefined,

@@ -1,0 +1,42 @@
+// What kubelet-checkpoint and runtime-restore do alike once the source is checkpointed: resume the
+// stopped source when a later step fails, and wait until the Service's endpoints name the restored
+// pod only.
+import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
+import type { KubernetesMigrationContext } from '../entry/kubernetes-strategy.ts';
+
+/** Polling the Service's EndpointSlices until they name the restored pod only. */
+const ENDPOINT_POLL_MS = 10;
+
+/** After a failed step: the stopped source resumed where it was; the error says whether that worked. `source` is the strategy's event source. */
+export async function resumeSource(ctx: KubernetesMigrationContext, source: string, step: MigrationStep, cause: unknown): Promise<MigrationStepError> {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const t0 = performance.now();
+  try {
+    await ctx.checkpointNodes!.resumePod(ctx.sourceNode.name, ctx.sourcePod.uid);
+    const ms = Math.round(performance.now() - t0);
+    ctx.events.emit(source, 'source_resumed', `${ctx.sourcePod.name} on ${ctx.sourceNode.name} in ${ms} ms`);
+    return new MigrationStepError(step, `${message}; the source ${ctx.sourcePod.name} was resumed on ${ctx.sourceNode.name} (${ms} ms)`, true, ms);
+  } catch (err) {
+    ctx.events.emit(source, 'source_resume_failed', (err as Error).message);
+    return new MigrationStepError(step, `${message}; resuming the source failed too: ${(err as Error).message}`, false);
+  }
+}
+
+/** Until the Service's EndpointSlices list the restored pod as ready and the source no longer as serving. */
+export async function waitForEndpoints(ctx: KubernetesMigrationContext, restored: { uid: string; name: string }): Promise<void> {
+  const service = ctx.manifests.objects.find((o) => o.kind === 'Service')?.metadata.name;
+  if (!service || ctx.api.dryRun) return;
+  const deadline = performance.now() + ctx.readyTimeoutMs;
+  for (;;) {
+    const slices = await ctx.api.listEndpointSlices(service);
+    const endpoints = slices.flatMap((s) => s.endpoints ?? []);
+    const has = (uid: string) => endpoints.filter((e) => e.targetRef?.uid === uid);
+    const restoredReady = has(restored.uid).some((e) => e.conditions?.ready === true);
+    const sourceServing = has(ctx.sourcePod.uid).some((e) => e.conditions?.serving !== false && e.conditions?.terminating !== true);
+    if (restoredReady && !sourceServing) return;
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${ctx.readyTimeoutMs} ms waiting for Service ${service}'s endpoints to name ${restored.name} only`);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
+  }
+}

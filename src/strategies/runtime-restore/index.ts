@@ -1,0 +1,13 @@
+// `runtime-restore`: the kubelet's checkpoint restored below the CRI by the runtime handler `migbench`; kubernetes platform only.
+import { defineStrategy } from '../entry/entry.ts';
+import { RuntimeRestoreStrategy } from './kubernetes.ts';
+import { runtimeRestoreOptions } from './options.ts';
+
+export const runtimeRestore = defineStrategy({
+  name: 'runtime-restore',
+  options: runtimeRestoreOptions,
+  // The local criu strategies' label for the same choice.
+  label: (options) => (options.targetPod === 'before-dump' ? '+target-before-dump' : ''),
+  elsewhere: 'runtime-restore restores through a Kubernetes runtime handler and needs platform: kubernetes; criu is its local equivalent',
+  kubernetes: (options) => new RuntimeRestoreStrategy(options),
+});

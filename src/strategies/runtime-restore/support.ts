@@ -1,0 +1,52 @@
+// Before any runtime-restore trial: can these nodes do it — the kubelet's checkpoint API (kubelet ≥
+// 1.30, gate on), containerd ≥ 2.0 (it checkpoints through the CRI; no restore support of its own
+// is needed, so 2.4 is fine), the runtime handler installed (RuntimeClass `migbench`), the node agent
+// ready. If not, the strategy's trials are `unsupported` with the reason.
+import { NodeV1Api } from '@kubernetes/client-node';
+import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import { describeApiError, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
+import type { KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
+import { RUNTIME_HANDLER } from '../../platforms/kubernetes/runtime-handler.ts';
+import { compareVersions, parseVersion } from '../../platforms/kubernetes/runtime-window.ts';
+
+/** Why a node's runtime cannot serve the handler, or undefined (pure: status.nodeInfo's version). */
+export function runtimeHandlerRuntimeProblem(containerRuntimeVersion: string | undefined): string | undefined {
+  const runtime = containerRuntimeVersion ?? '(unknown)';
+  const [kind, version] = runtime.split('://');
+  if (kind === 'cri-o')
+    return `runs ${runtime}: migbench's runtime handler is installed into containerd's runtime table only (CRI-O's [crio.runtime.runtimes] is not built yet)`;
+  if (kind !== 'containerd') return `runs ${runtime}: migbench's runtime handler needs containerd ≥ 2.0`;
+  const v = parseVersion(version);
+  if (!v || compareVersions(v, [2, 0, 0]) < 0) return `runs containerd ${version}: checkpointing through the kubelet needs containerd ≥ 2.0`;
+  return undefined;
+}
+
+export async function runtimeRestoreUnsupportedReason(
+  nodes: readonly NodeInfo[],
+  kubelet: KubeletApi,
+  checkpointNodes: CheckpointNodes | undefined,
+  namespace: string,
+  cluster: Cluster | undefined,
+): Promise<string | undefined> {
+  for (const node of nodes) {
+    const kubeletVersion = parseVersion(node.kubeletVersion);
+    if (!kubeletVersion || compareVersions(kubeletVersion, [1, 30, 0]) < 0)
+      return `node ${node.name} runs kubelet ${node.kubeletVersion ?? '(unknown)'}: its checkpoint API (feature gate ContainerCheckpoint) is on by default from 1.30`;
+    const runtime = runtimeHandlerRuntimeProblem(node.containerRuntimeVersion);
+    if (runtime) return `node ${node.name} ${runtime}`;
+    if (!node.kubelet) return `node ${node.name} reports no kubelet endpoint (InternalIP and status.daemonEndpoints): migbench cannot call its checkpoint API`;
+    const api = await kubelet.checkpointApi(node.kubelet, namespace);
+    if (!api.enabled) return api.reason;
+  }
+  if (cluster) {
+    try {
+      await cluster.kubeConfig.makeApiClient(NodeV1Api).readRuntimeClass({ name: RUNTIME_HANDLER });
+    } catch (err) {
+      return `no RuntimeClass ${RUNTIME_HANDLER} (${describeApiError(err)}): install the runtime handler with \`migbench agent install --runtime-handler\` (the lab: \`migbench cluster start --runtime-handler\`)`;
+    }
+  }
+  if (!checkpointNodes) return 'no node agent: install it with `migbench agent install --runtime-handler`';
+  return checkpointNodes.unpackForRestore
+    ? checkpointNodes.unsupportedReason(nodes.map((n) => n.name))
+    : 'the node steps cannot unpack a checkpoint for the runtime handler';
+}
