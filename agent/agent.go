@@ -52,7 +52,7 @@ func newAgent(c config) (*agent, error) {
 	}
 	// Options for a pod checkpointed without a trial's (a manual kubelet checkpoint): the same, logged under "manual".
 	for _, step := range []string{"dump", "restore"} {
-		if err := writeCriuOptions(c.criuDir(), "manual", step); err != nil {
+		if err := writeCriuOptions(c.criuDir(), manualKey, step); err != nil {
 			return nil, err
 		}
 	}
@@ -116,6 +116,7 @@ func (a *agent) routes() http.Handler {
 	handle("DELETE /v1/trials/{key}", a.removeTrial)
 	handle("POST /v1/pods/{uid}/resume", a.resume)
 	handle("POST /v1/leftovers", a.removeLeftovers)
+	handle("GET /v1/node-facts", a.nodeFacts)
 	handle("POST /v1/trials/{key}/restore-dir", a.unpackForRestore)
 	handle("PUT /v1/trials/{key}/restore-dir", a.prepareRestoreDir)
 	handle("GET /v1/trials/{key}/restore-dir", a.restoreDirState)
@@ -189,7 +190,7 @@ func (a *agent) prepare(w http.ResponseWriter, r *http.Request) (any, error) {
 	if body.Token != "" {
 		a.trial(key).token = body.Token
 	}
-	return map[string]string{"config": filepath.Join(a.config.criuDir(), map[string]string{"dump": checkpointConfigName, "restore": restoreConfigName}[body.Step])}, nil
+	return map[string]string{"config": criuOptionsPath(a.config.criuDir(), key, body.Step)}, nil
 }
 
 type transferResult struct {
@@ -240,6 +241,7 @@ func (a *agent) send(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	req.Header.Set(tokenHeader, body.Token)
+	req.Header.Set(agentTokenHeader, a.peerToken())
 	req.Trailer = http.Header{digestTrailer: nil}
 	req.ContentLength = -1
 	// The trailer is set once the body has been read to its end (net/http sends trailers after the body).
@@ -475,6 +477,7 @@ func (a *agent) removeTrial(w http.ResponseWriter, r *http.Request) (any, error)
 	for _, step := range []string{"dump", "restore"} {
 		_ = os.Remove(criuLogPath(a.config.criuDir(), key, step))
 	}
+	_ = os.RemoveAll(filepath.Dir(criuOptionsPath(a.config.criuDir(), key, "dump")))
 	a.mu.Lock()
 	delete(a.trials, key)
 	a.mu.Unlock()
@@ -528,6 +531,7 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 			removed = append(removed, fmt.Sprintf("received archive of trial %s on %s", e.Name(), a.config.NodeName))
 		}
 	}
+	_ = os.RemoveAll(filepath.Join(a.config.criuDir(), "trials"))
 	removed = append(removed, a.removeRestoreDirs()...)
 	logs, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "logs"))
 	for _, e := range logs {

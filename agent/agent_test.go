@@ -67,8 +67,8 @@ func TestCriuOptions(t *testing.T) {
 	if err := writeCriuOptions(dir, "run-1-0", "restore"); err != nil {
 		t.Fatal(err)
 	}
-	dump, _ := os.ReadFile(filepath.Join(dir, checkpointConfigName))
-	restore, _ := os.ReadFile(filepath.Join(dir, restoreConfigName))
+	dump, _ := os.ReadFile(criuOptionsPath(dir, "run-1-0", "dump"))
+	restore, _ := os.ReadFile(criuOptionsPath(dir, "run-1-0", "restore"))
 	lines := func(b []byte) []string { return strings.Split(strings.TrimSpace(string(b)), "\n")[1:] }
 	wantDump := []string{"tcp-close", "skip-in-flight", "leave-stopped", "network-lock skip", "log-file " + filepath.Join(dir, "logs", "run-1-0.dump.log")}
 	if got := lines(dump); strings.Join(got, "|") != strings.Join(wantDump, "|") {
@@ -77,12 +77,12 @@ func TestCriuOptions(t *testing.T) {
 	if got := lines(restore); strings.Join(got, "|") != "tcp-close|log-file "+filepath.Join(dir, "logs", "run-1-0.restore.log") {
 		t.Errorf("restore options %q", got)
 	}
-	if info, _ := os.Stat(filepath.Join(dir, checkpointConfigName)); info.Mode().Perm() != 0o600 {
+	if info, _ := os.Stat(criuOptionsPath(dir, "run-1-0", "dump")); info.Mode().Perm() != 0o600 {
 		t.Errorf("options file mode %v, want 0600", info.Mode().Perm())
 	}
 	os.WriteFile(filepath.Join(dir, "extra-restore.conf"), []byte("ext-mount-map auto"), 0o600)
 	writeCriuOptions(dir, "run-1-1", "restore")
-	if restore, _ := os.ReadFile(filepath.Join(dir, restoreConfigName)); !strings.HasSuffix(string(restore), "log-file "+filepath.Join(dir, "logs", "run-1-1.restore.log")+"\n# from extra-restore.conf\next-mount-map auto\n") {
+	if restore, _ := os.ReadFile(criuOptionsPath(dir, "run-1-1", "restore")); !strings.HasSuffix(string(restore), "log-file "+filepath.Join(dir, "logs", "run-1-1.restore.log")+"\n# from extra-restore.conf\next-mount-map auto\n") {
 		t.Errorf("restore options with the administrator's extra: %q", restore)
 	}
 	os.WriteFile(criuLogPath(dir, "run-1-0", "dump"), []byte("(00.1) Error (criu/sk-inet.c:191): inet: Connected TCP socket\n"), 0o600)
@@ -264,5 +264,70 @@ func TestTransferBetweenAgents(t *testing.T) {
 	dir, _ := os.Stat(filepath.Dir(stored))
 	if !bytes.Equal(got, archive) || info.Mode().Perm() != 0o600 || dir.Mode().Perm() != 0o700 {
 		t.Errorf("stored archive: %d bytes, mode %v, dir %v", len(got), info.Mode().Perm(), dir.Mode().Perm())
+	}
+}
+
+// Two runs checkpointing on one node at once: each trial's pod names its own options file, so
+// preparing the second trial leaves the first trial's options (and its log file) as they were, and
+// removing one trial removes only its own.
+func TestConcurrentTrialsKeepTheirOwnCriuOptions(t *testing.T) {
+	state := t.TempDir()
+	c := config{NodeName: "a", StateDir: state, CgroupRoot: state, KubeletCheckpointDir: state}
+	a := &agent{config: c, trials: map[string]*trialState{}, peer: http.DefaultClient}
+	server := httptest.NewServer(a.routes())
+	defer server.Close()
+	post := func(method, path, body string) {
+		req, _ := http.NewRequest(method, server.URL+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %v %v", method, path, resp, err)
+		}
+		resp.Body.Close()
+	}
+	post("POST", "/v1/trials/run-a-1/prepare", `{"step":"dump"}`)
+	post("POST", "/v1/trials/run-b-1/prepare", `{"step":"dump"}`)
+	first, _ := os.ReadFile(criuOptionsPath(c.criuDir(), "run-a-1", "dump"))
+	second, _ := os.ReadFile(criuOptionsPath(c.criuDir(), "run-b-1", "dump"))
+	if !strings.Contains(string(first), "run-a-1.dump.log") || !strings.Contains(string(second), "run-b-1.dump.log") {
+		t.Fatalf("each trial's options name its own log: %q / %q", first, second)
+	}
+	if criuOptionsPath(c.criuDir(), "run-a-1", "dump") == criuOptionsPath(c.criuDir(), "run-b-1", "dump") {
+		t.Fatal("two trials share one options file")
+	}
+	post("DELETE", "/v1/trials/run-a-1", "")
+	if _, err := os.Stat(criuOptionsPath(c.criuDir(), "run-a-1", "dump")); !os.IsNotExist(err) {
+		t.Error("the removed trial's options are still there")
+	}
+	if again, _ := os.ReadFile(criuOptionsPath(c.criuDir(), "run-b-1", "dump")); !bytes.Equal(again, second) {
+		t.Error("removing one trial touched the other's options")
+	}
+}
+
+// The cgroup version of this machine's hierarchy and the node facts' CRIU look-up on a PATH inside a root.
+func TestNodeFactsHelpers(t *testing.T) {
+	if v, err := cgroupVersion("/sys/fs/cgroup"); err != nil || (v != "v1" && v != "v2" && v != "hybrid") {
+		t.Errorf("cgroupVersion(/sys/fs/cgroup) = %q, %v", v, err)
+	}
+	if _, err := cgroupVersion(t.TempDir()); err == nil {
+		t.Error("a plain directory taken for a cgroup hierarchy")
+	}
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "opt", "criu", "sbin"), 0o755)
+	os.WriteFile(filepath.Join(root, "opt", "criu", "sbin", "criu"), []byte("#!/bin/sh\n"), 0o755)
+	os.MkdirAll(filepath.Join(root, "usr", "sbin"), 0o755)
+	os.WriteFile(filepath.Join(root, "usr", "sbin", "criu"), []byte("not executable"), 0o644)
+	if got := findInRoot(root, "relative:/usr/sbin:/opt/criu/sbin", "criu"); got != "/opt/criu/sbin/criu" {
+		t.Errorf("findInRoot = %q, want the first executable criu on PATH, as the node sees it", got)
+	}
+	// A link with an absolute target is followed inside the root, not the agent's own.
+	os.MkdirAll(filepath.Join(root, "cache", "criu-4.2"), 0o755)
+	os.WriteFile(filepath.Join(root, "cache", "criu-4.2", "criu"), []byte("#!/bin/sh\n"), 0o755)
+	os.MkdirAll(filepath.Join(root, "run", "node", "bin"), 0o755)
+	os.Symlink("/cache/criu-4.2/criu", filepath.Join(root, "run", "node", "bin", "criu"))
+	if got := findInRoot(root, "/run/node/bin:/opt/criu/sbin", "criu"); got != "/run/node/bin/criu" {
+		t.Errorf("findInRoot through an absolute link = %q, want /run/node/bin/criu", got)
+	}
+	if got := findInRoot(root, "/usr/bin", "criu"); got != "" {
+		t.Errorf("findInRoot found %q where there is none", got)
 	}
 }

@@ -24,6 +24,8 @@ type config struct {
 	// The directory whose criu/ holds the CRIU options the pods' org.criu.config names, and whose
 	// store/<node>/ holds received archives: the same path on the node and in the agent.
 	StateDir string
+	// The agent's bearer token: the Secret migbench-agent-token, mounted (auth.go).
+	TokenFile string
 }
 
 func configFromEnv(getenv func(string) string) (config, error) {
@@ -40,6 +42,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		RuntimeSocket:        or("RUNTIME_SOCKET", "/run/containerd/containerd.sock"),
 		CgroupRoot:           or("CGROUP_ROOT", "/sys/fs/cgroup"),
 		StateDir:             or("STATE_DIR", "/var/lib/migbench-agent"),
+		TokenFile:            or("AGENT_TOKEN_FILE", "/etc/migbench-agent/token"),
 	}
 	if c.NodeName == "" {
 		return c, fmt.Errorf("NODE_NAME is not set (the DaemonSet sets it from spec.nodeName)")

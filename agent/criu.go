@@ -20,11 +20,27 @@ import (
 	"strings"
 )
 
-// The files pods name in org.criu.config; fixed, because the annotation is set when the pod is created.
+// The files pods name in org.criu.config. Each trial has its own pair under trials/<key>/ (the
+// annotation is set when the pod is created, and migbench knows the trial's key then), so two runs
+// checkpointing on one node never read each other's options or logs; the pair at the top carries the
+// same options for a checkpoint made by hand ("manual").
 const (
 	checkpointConfigName = "checkpoint.conf"
 	restoreConfigName    = "restore.conf"
+	manualKey            = "manual"
 )
+
+// criuOptionsPath is where the options of a trial's dump or restore are: criu/trials/<key>/<file>.
+func criuOptionsPath(criuDir, key, step string) string {
+	name := checkpointConfigName
+	if step == "restore" {
+		name = restoreConfigName
+	}
+	if key == manualKey {
+		return filepath.Join(criuDir, name)
+	}
+	return filepath.Join(criuDir, "trials", key, name)
+}
 
 var trialKeyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
@@ -53,12 +69,11 @@ func criuOptions(step, logFile string) string {
 
 // writeCriuOptions writes the dump's or the restore's options with this trial's log file.
 func writeCriuOptions(criuDir, key, step string) error {
-	if err := os.MkdirAll(filepath.Join(criuDir, "logs"), 0o700); err != nil {
-		return err
-	}
-	name := checkpointConfigName
-	if step == "restore" {
-		name = restoreConfigName
+	path := criuOptionsPath(criuDir, key, step)
+	for _, dir := range []string{filepath.Join(criuDir, "logs"), filepath.Dir(path)} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
 	}
 	text := criuOptions(step, criuLogPath(criuDir, key, step))
 	// A node's administrator may add options of their own (e.g. ext-mount-map for a volume CRIU
@@ -69,7 +84,7 @@ func writeCriuOptions(criuDir, key, step string) error {
 			text += "\n"
 		}
 	}
-	return writeFileAtomic(filepath.Join(criuDir, name), []byte(text), 0o600)
+	return writeFileAtomic(path, []byte(text), 0o600)
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {

@@ -31,7 +31,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("migbench-agent: %v", err)
 	}
-	server := &http.Server{Addr: config.Listen, Handler: agent.routes(), ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Addr: config.Listen, Handler: requireToken(agent.routes(), config.TokenFile), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go func() {

@@ -261,7 +261,7 @@ async function main(): Promise<number> {
       "install, remove or show the node agent kubelet-checkpoint's node steps run in (a DaemonSet in namespace migbench-agent, reached through the API server)",
       (y) =>
         y
-          .positional('action', { choices: ['install', 'uninstall', 'status'] as const, demandOption: true })
+          .positional('action', { choices: ['install', 'uninstall', 'status', 'image'] as const, demandOption: true })
           .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
           .option('context', { type: 'string', describe: 'kubeconfig context' })
           .option('image', {
@@ -277,7 +277,15 @@ async function main(): Promise<number> {
             type: 'string',
             describe: "install: the agent's directory on the nodes: CRIU options, received archives, root-only (default /var/lib/migbench-agent)",
           })
-          .option('timeout', { type: 'number', default: 180, describe: 'seconds to wait for the agent to be ready (install) or gone (uninstall)' }),
+          .option('timeout', { type: 'number', default: 180, describe: 'seconds to wait for the agent to be ready (install) or gone (uninstall)' })
+          .option('push', { type: 'string', describe: 'image: push the agent image to this registry and print its reference by digest (for install --image)' })
+          .option('insecure', { type: 'boolean', default: false, describe: 'image: the --push registry speaks plain HTTP' })
+          .option('network-policy', {
+            type: 'boolean',
+            default: true,
+            describe:
+              "install: a NetworkPolicy admitting the agent's port from the API server and the agents only (--no-network-policy where the CNI's host traffic leaves from another address)",
+          }),
       async (argv) =>
         set(
           await agentCommand({
@@ -290,6 +298,9 @@ async function main(): Promise<number> {
               ...(argv['state-dir'] ? { stateDir: argv['state-dir'] } : {}),
             },
             timeoutSeconds: argv.timeout,
+            ...(argv.push ? { push: argv.push } : {}),
+            insecure: argv.insecure,
+            networkPolicy: argv['network-policy'],
           }),
         ),
     )

@@ -1,16 +1,18 @@
-// `migbench agent install|uninstall|status`: the node agent kubelet-checkpoint's node steps run in
+// `migbench agent install|uninstall|status|image`: the node agent kubelet-checkpoint's node steps run in
 // (agent/; platforms/kubernetes/agent/), on the kubeconfig's cluster. install builds the agent's
 // image (Go, cached by source hash) unless --image names one the nodes can pull; on the lab's nodes
 // (`migbench cluster`) it uses their node paths, their containerd already holding the image.
+// `image --push REGISTRY` publishes the image (crane) and prints the reference by digest for --image.
 import { REAL_NODE_LABEL } from '../lab/nodes/layout.ts';
 import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts';
-import { ensureAgentImage } from '../lab/build/agent-image.ts';
+import { ensureAgentImage, pushAgentImage } from '../lab/build/agent-image.ts';
+import { ensureCrane } from '../lab/build/node-build.ts';
 import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
 import { AGENT_NAMESPACE, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from '../platforms/kubernetes/agent/agent-manifests.ts';
 import { ClusterError, connectCluster, describeApiError, type ClusterOptions } from '../platforms/kubernetes/cluster.ts';
 import { CommandFailure, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
 
-export type AgentAction = 'install' | 'uninstall' | 'status';
+export type AgentAction = 'install' | 'uninstall' | 'status' | 'image';
 
 export interface AgentCommandArgs {
   action: AgentAction;
@@ -19,11 +21,29 @@ export interface AgentCommandArgs {
   image?: string;
   paths: Partial<AgentNodePaths>;
   timeoutSeconds: number;
+  /** image: the registry to push the agent image to (e.g. registry.example.com:5000/team). */
+  push?: string;
+  /** image: the registry speaks plain HTTP. */
+  insecure?: boolean;
+  /** install: leave out the NetworkPolicy (a CNI whose host traffic leaves from another address). */
+  networkPolicy?: boolean;
 }
 
 export async function agentCommand(args: AgentCommandArgs): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
+  if (args.action === 'image') {
+    const image = await ensureAgentImage(progress);
+    if (!args.push) {
+      out(`migbench agent: ${image.name} (OCI archive ${image.archive}); --push REGISTRY publishes it for \`migbench agent install --image\``);
+      return 0;
+    }
+    const crane = (await ensureCrane(progress)).path;
+    const pushed = await pushAgentImage(crane, image, args.push, { insecure: args.insecure === true });
+    out(pushed.reference);
+    progress(`migbench agent: pushed in ${pushed.pushSeconds} s; install it with: migbench agent install --image ${pushed.reference}`);
+    return 0;
+  }
   let cluster;
   try {
     cluster = connectCluster({ ...args.cluster, namespace: AGENT_NAMESPACE });
@@ -41,6 +61,7 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
           timeoutMs: args.timeoutSeconds * 1000,
           progress,
           ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}),
+          ...(args.networkPolicy === false ? { networkPolicy: false } : {}),
         });
         out(`migbench agent: ${image} ready on ${status.ready} nodes (${status.pods.map((p) => p.node).join(', ')}) in namespace ${AGENT_NAMESPACE}`);
         return 0;

@@ -4,6 +4,10 @@
 import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify } from 'yaml';
+import { writeClientKubeconfig } from '../../src/lab/nodes/configs.ts';
+import { CONTROL_PLANE_DIR } from '../../src/lab/nodes/layout.ts';
 import { labWorkerNames, startNodeCluster, stopNodeCluster, type NodeClusterState } from '../../src/lab/nodes/node-cluster.ts';
 
 /** Building the node components on first use takes minutes. */
@@ -69,3 +73,15 @@ export const REDIS_NO_DISRUPTION = {
   metadata: { name: 'migbench-test-no-disruption', namespace: 'migbench' },
   spec: { minAvailable: 1, selector: { matchLabels: { app: 'migbench-redis' } } },
 };
+
+/** A kubeconfig of the lab's with its own client certificate (CN = user), for the API server and the kubelets alike; the user has only what a test binds. */
+export async function labUserKubeconfig(cluster: RealNodeClusterHandle, user: string): Promise<string> {
+  const { state, base } = cluster;
+  const pki = join(CONTROL_PLANE_DIR, 'pki');
+  const file = await writeClientKubeconfig('openssl', pki, join(base, user), user, user, [], state.controlPlane.ports.apiServer);
+  // Written for the nodes (the bridge address); from this host the API server is where the admin's kubeconfig says.
+  const config = parseYaml(readFileSync(file, 'utf8'));
+  for (const c of config.clusters) c.cluster.server = state.server;
+  writeFileSync(file, stringify(config), { mode: 0o600 });
+  return file;
+}

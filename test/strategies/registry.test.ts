@@ -126,7 +126,8 @@ describe('the real registry', () => {
     ],
     ['criu-precopy', { name: 'criu-precopy', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl', preDumps: 4 }, 'criu-precopy'],
     ['drain', { name: 'drain', gracePeriodSeconds: 1, controller: 'statefulset' }, 'drain'],
-    ['kubelet-checkpoint', { name: 'kubelet-checkpoint', checkpointTimeoutSeconds: 5 }, 'kubelet-checkpoint'],
+    ['kubelet-checkpoint', { name: 'kubelet-checkpoint', checkpointTimeoutSeconds: 5, kubeletAccess: 'auto' }, 'kubelet-checkpoint'],
+    ['kubelet-checkpoint', { name: 'kubelet-checkpoint', checkpointTimeoutSeconds: 5, kubeletAccess: 'apiServer' }, 'kubelet-checkpoint+kubelet-apiServer'],
   ] as const)('labels %s as trials.csv does', (_, config, label) => {
     expect(strategies.label(config)).toBe(label);
   });

@@ -76,3 +76,35 @@ export async function ensureAgentImage(log: (line: string) => void = () => undef
   log(`migbench-agent: built ${image.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return image;
 }
+
+/** The repository a pushed agent image goes to under the user's registry. */
+const AGENT_PUSH_REPOSITORY = 'migbench/agent';
+
+/**
+ * `migbench agent image --push REGISTRY`: the agent image pushed with crane from its OCI layout,
+ * under its source-hash tag, and the reference by digest the registry stores it by — what
+ * `migbench agent install --image` takes on a cluster whose nodes pull from that registry.
+ * `insecure`: plain HTTP, only when the user says so (or the lab's own registry).
+ */
+export async function pushAgentImage(
+  crane: string,
+  image: AgentImage,
+  registry: string,
+  options: { insecure?: boolean } = {},
+): Promise<{ reference: string; pushSeconds: number }> {
+  const started = performance.now();
+  const target = `${registry.replace(/\/+$/, '')}/${AGENT_PUSH_REPOSITORY}`;
+  const layout = `${image.archive}.layout`;
+  await rm(layout, { recursive: true, force: true });
+  await mkdir(layout, { recursive: true });
+  try {
+    await exec('tar', ['-xf', image.archive, '-C', layout]);
+    const out = await exec(crane, ['push', ...(options.insecure ? ['--insecure'] : []), layout, `${target}:${image.sourceHash}`], { timeoutMs: 10 * 60_000 });
+    // crane prints the pushed reference by digest (<repo>@sha256:…) on its last line.
+    const digest = /@(sha256:[0-9a-f]{64})$/.exec(out.stdout.trim().split('\n').at(-1) ?? '')?.[1];
+    if (!digest) throw new Error(`crane push ${target}: no digest in its output: ${out.stdout.trim()}`);
+    return { reference: `${target}@${digest}`, pushSeconds: Math.round((performance.now() - started) / 100) / 10 };
+  } finally {
+    await rm(layout, { recursive: true, force: true });
+  }
+}

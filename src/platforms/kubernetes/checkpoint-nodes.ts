@@ -16,10 +16,10 @@ export interface CheckpointTrial {
 }
 
 export interface CheckpointNodes {
-  /** Pod annotations for the pod that will be checkpointed (the runtime's CRIU options for the dump). */
-  readonly checkpointPodAnnotations: Record<string, string>;
-  /** Pod annotations for the pod restored from the checkpoint image (CRIU's options for the restore). */
-  readonly restorePodAnnotations: Record<string, string>;
+  /** Pod annotations for the trial's pod that will be checkpointed (the runtime's CRIU options for the dump, the trial's own file). */
+  checkpointPodAnnotations(trialKey: string): Record<string, string>;
+  /** Pod annotations for the trial's pod restored from the checkpoint image (CRIU's options for the restore, the trial's own file). */
+  restorePodAnnotations(trialKey: string): Record<string, string>;
   /** Why the strategy cannot run on these nodes (the agent missing or not ready there), or undefined. */
   unsupportedReason(nodes: readonly string[]): Promise<string | undefined>;
   /** Before the checkpoint: the trial's CRIU options on both nodes (its own logs), the target ready to receive. */

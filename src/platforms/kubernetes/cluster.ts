@@ -75,6 +75,8 @@ export interface WantedNodes {
 export interface KubeletEndpoint {
   address: string;
   port: number;
+  /** The node's name: how the API server's node proxy reaches the same kubelet. */
+  node?: string;
 }
 
 const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'];
@@ -96,7 +98,7 @@ export function nodeInfo(node: V1Node): NodeInfo {
     ...(Object.keys(labels).length > 0 ? { labels: { ...labels } } : {}),
     ...(keepOff.length > 0 ? { taints: keepOff } : {}),
     ...(address ? { internalIp: address } : {}),
-    ...(address && port ? { kubelet: { address, port } } : {}),
+    ...(address && port ? { kubelet: { address, port, node: node.metadata!.name! } } : {}),
     ...(node.status?.nodeInfo?.kubeletVersion ? { kubeletVersion: node.status.nodeInfo.kubeletVersion } : {}),
     ...(node.status?.nodeInfo?.containerRuntimeVersion ? { containerRuntimeVersion: node.status.nodeInfo.containerRuntimeVersion } : {}),
   };

@@ -74,8 +74,15 @@ export async function prePullImages(
     }
     const pending = new Map(pods.map((p) => [p.name, p.node]));
     while (pending.size > 0) {
+      // Listed by the run's label (the role's `list pods`; it grants no `get`), one call for every node's pod.
+      const listed = await cluster.core
+        .listNamespacedPod({ namespace: cluster.namespace, labelSelector: `${RUN_LABEL}=${labelValue(options.runId)}` })
+        .catch((err: unknown) => {
+          throw new ClusterError(`could not read the image pull pods: ${describeApiError(err)}`);
+        });
       for (const [name, node] of [...pending]) {
-        const pod = await cluster.core.readNamespacedPod({ name, namespace: cluster.namespace });
+        const pod = listed.items.find((p) => p.metadata?.name === name);
+        if (!pod) throw new ClusterError(`the image pull pod ${name} on ${node} is gone before it pulled ${options.images.join(', ')}`);
         for (const c of pod.status?.containerStatuses ?? []) {
           const reason = c.state?.waiting?.reason;
           if (reason && PULL_FAILURES.has(reason)) {

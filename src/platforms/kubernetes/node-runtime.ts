@@ -3,9 +3,10 @@
 // the kubelet's cgroup driver and EventedPLEG gate, kube-proxy's mode and minSyncPeriod (its /configz on its
 // metrics port, when bound to the node's address). All through the API server: the Node objects' status.nodeInfo, and
 // the kubelet's /metrics (kubernetes_feature_enabled: the gate as the kubelet runs it, not only as
-// configured) and /configz through the API server's node proxy. What the API cannot tell — CRIU's
-// version and features, the cgroup version, containerd's restore setting itself — needs an agent on
-// the node and is left out; a proxy call that is refused (RBAC nodes/proxy) or does not answer says so.
+// configured) and /configz through the API server's node proxy (RBAC get nodes/proxy: role
+// migbench-kubelet-proxy); a proxy call that is refused or does not answer says so. CRIU's version
+// and features and the cgroup version come from the node agent where it is installed
+// (agent/agent-node-facts.ts, merged by withAgentFacts); containerd's restore setting itself is not read.
 import type { V1Node } from '@kubernetes/client-node';
 import { describeApiError, type Cluster } from './cluster.ts';
 import { restoreWindow } from './runtime-window.ts';
@@ -101,4 +102,9 @@ export function kubeProxySettings(configz: { text?: string; error?: string }): N
   const minSync = period('minSyncPeriod');
   const sync = period('syncPeriod');
   return { kubeProxyMode: mode, ...(minSync ? { kubeProxyMinSyncPeriod: minSync } : {}), ...(sync ? { kubeProxySyncPeriod: sync } : {}) };
+}
+
+/** The API server's facts with the node agent's added (a node the agent does not serve keeps the API's alone). */
+export function withAgentFacts(runtimes: Record<string, NodeRuntime>, agent: Record<string, NodeRuntime>): Record<string, NodeRuntime> {
+  return Object.fromEntries(Object.entries(runtimes).map(([node, r]) => [node, { ...r, ...(agent[node] ?? {}) }]));
 }

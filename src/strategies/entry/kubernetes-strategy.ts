@@ -86,7 +86,7 @@ export interface KubernetesStrategy {
    */
   unsupportedReason?(context: KubernetesSupportContext): Promise<string | undefined>;
   /** Annotations the workload's pod needs from the start for this strategy (kubelet-checkpoint: the runtime's CRIU options). */
-  podAnnotations?(context: { checkpointNodes?: CheckpointNodes }): Record<string, string>;
+  podAnnotations?(context: { checkpointNodes?: CheckpointNodes; trialKey: string }): Record<string, string>;
   migrate(context: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome>;
 }
 

@@ -22,8 +22,10 @@ export const kubeletCheckpoint = defineStrategy({
       });
     return problems;
   },
-  // The delivery shows in trials.csv's strategy label only when it is not the default.
-  label: (options) => (options.delivery === 'registry' ? '+registry' : ''),
+  // The delivery and a forced kubelet route show in trials.csv's strategy label only when they are
+  // not the default, so a scenario can compare them side by side.
+  label: (options) =>
+    `${options.delivery === 'registry' ? '+registry' : ''}${options.kubeletAccess && options.kubeletAccess !== 'auto' ? `+kubelet-${options.kubeletAccess}` : ''}`,
   elsewhere: "kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes; criu is its local equivalent",
   kubernetes: (options) => new KubeletCheckpointStrategy(options),
 });

@@ -31,7 +31,9 @@ import {
   type KubernetesStrategy,
   type KubernetesSupportContext,
 } from '../entry/kubernetes-strategy.ts';
-import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason } from './support.ts';
+import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason, kubeletRoutes } from './support.ts';
+import { describeRoute, kubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
+import { nodeInfo } from '../../platforms/kubernetes/cluster.ts';
 import { resumeSource, waitForEndpoints } from './after-checkpoint.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
@@ -77,7 +79,9 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
 
   /** The kubeconfig's user may call the kubelet's checkpoint API, list the Service's endpoints and reach the node agent, which runs on both nodes. */
   async preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
-    const permissions = await checkpointPermissionProblems(cluster);
+    // The kubelet routes these nodes get decide which permission the checkpoint call needs.
+    const nodes = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => usedNodes.includes(n.name));
+    const permissions = await checkpointPermissionProblems(cluster, await kubeletRoutes(nodes, this.options.kubeletAccess ?? 'auto'));
     // The agent's pods can be listed only with the permission; without it the permission problem says all.
     return permissions.length > 0 ? permissions : agentProblems(cluster, usedNodes);
   }
@@ -86,14 +90,14 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
   async unsupportedReason(context: KubernetesSupportContext): Promise<string | undefined> {
     const used = await context.usedNodes();
     try {
-      return await checkpointUnsupportedReason(used, context.kubelet, context.checkpointNodes, context.namespace);
+      return await checkpointUnsupportedReason(used, context.kubelet, context.checkpointNodes, context.namespace, this.options.kubeletAccess ?? 'auto');
     } catch (err) {
       return `kubelet-checkpoint: ${(err as Error).message}`;
     }
   }
 
-  podAnnotations(context: { checkpointNodes?: CheckpointNodes }): Record<string, string> {
-    return context.checkpointNodes?.checkpointPodAnnotations ?? {};
+  podAnnotations(context: { checkpointNodes?: CheckpointNodes; trialKey: string }): Record<string, string> {
+    return context.checkpointNodes?.checkpointPodAnnotations(context.trialKey) ?? {};
   }
 
   async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
@@ -124,9 +128,18 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       throw new MigrationStepError('dump', `the node agents could not prepare the trial: ${(err as Error).message}`, true);
     }
 
-    emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (${endpoint.address}:${endpoint.port})`);
+    const route = await kubeletRoute(endpoint, this.options.kubeletAccess ?? 'auto');
+    emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (kubelet ${describeRoute(endpoint, route)})`);
     try {
-      kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
+      kubeletArchive = await kubelet.checkpoint(
+        endpoint,
+        api.namespace,
+        sourcePod.name,
+        container,
+        this.options.checkpointTimeoutSeconds * 1000,
+        ctx.signal,
+        route,
+      );
     } catch (err) {
       // A failed dump leaves the container as it was (CRIU resumes what it froze): still serving.
       const criu = await nodes.criuError('dump', trial);
@@ -153,7 +166,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
         name: restoredName,
         namespace: api.namespace,
         labels: template.metadata.labels,
-        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations },
+        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations(ctx.trialKey) },
       },
       spec: {
         ...template.spec,

@@ -28,6 +28,12 @@ export const kubeletCheckpointOptions = z
       )
       .optional(),
     registryPlainHttp: z.boolean().describe("With delivery: registry, the agent pushes over plain HTTP (a registry without TLS, as the lab's).").optional(),
+    kubeletAccess: z
+      .enum(['auto', 'direct', 'apiServer'])
+      .describe(
+        "How the checkpoint call reaches each source node's kubelet: `direct` (https://<node>:10250, RBAC create nodes/checkpoint), `apiServer` (the API server's node proxy, RBAC create nodes/proxy: for kubelets migbench cannot reach), or `auto`: direct where the kubelet's port accepts a connection within 2 s, decided once per node. The route a trial took is in its checkpoint_request event. Default: auto.",
+      )
+      .optional(),
   })
   .strict()
   .describe(

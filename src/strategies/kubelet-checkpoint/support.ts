@@ -6,9 +6,9 @@
 import { AuthorizationV1Api } from '@kubernetes/client-node';
 import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import { describeApiError, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
-import type { KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
+import { kubeletRoute, type KubeletAccess, type KubeletApi, type KubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
 import { AgentClient } from '../../platforms/kubernetes/agent/agent-client.ts';
-import { AGENT_NAMESPACE } from '../../platforms/kubernetes/agent/agent-manifests.ts';
+import { AGENT_NAMESPACE, AGENT_TOKEN_SECRET } from '../../platforms/kubernetes/agent/agent-manifests.ts';
 import { compareVersions, parseVersion, restoreWindow } from '../../platforms/kubernetes/runtime-window.ts';
 
 /** What kubelet-checkpoint asks of the API server and the kubelet, beyond what every strategy does. */
@@ -20,6 +20,16 @@ const CHECKPOINT_PERMISSIONS = [
     group: '',
     why: "kubelet's checkpoint API (POST /checkpoint/… on port 10250)",
     role: 'migbench-nodes',
+    route: 'direct',
+  },
+  {
+    verb: 'create',
+    resource: 'nodes',
+    subresource: 'proxy',
+    group: '',
+    why: "the kubelet's checkpoint API through the API server's node proxy (kubeletAccess apiServer, or a kubelet migbench cannot reach)",
+    role: 'migbench-kubelet-proxy',
+    route: 'apiServer',
   },
   { verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io', why: "the Service's endpoints switching to the restored pod", role: 'migbench' },
   { verb: 'list', resource: 'pods', group: '', namespace: AGENT_NAMESPACE, why: 'finding the node agent on each node', role: 'migbench-agent-user' },
@@ -42,6 +52,15 @@ const CHECKPOINT_PERMISSIONS = [
     role: 'migbench-agent-user',
   },
   {
+    verb: 'get',
+    resource: 'secrets',
+    name: AGENT_TOKEN_SECRET,
+    group: '',
+    namespace: AGENT_NAMESPACE,
+    why: "the node agent's token, which every request to it carries",
+    role: 'migbench-agent-user',
+  },
+  {
     verb: 'delete',
     resource: 'pods',
     subresource: 'proxy',
@@ -52,17 +71,19 @@ const CHECKPOINT_PERMISSIONS = [
   },
 ] as const;
 
-/** Each permission the kubeconfig's user lacks (SelfSubjectAccessReview), as a problem naming the fix. */
-export async function checkpointPermissionProblems(cluster: Cluster): Promise<string[]> {
+/** Each permission the kubeconfig's user lacks (SelfSubjectAccessReview) for the kubelet routes the run takes, as a problem naming the fix. */
+export async function checkpointPermissionProblems(cluster: Cluster, routes: ReadonlySet<KubeletRoute> = new Set(['direct'])): Promise<string[]> {
   const authorization = cluster.kubeConfig.makeApiClient(AuthorizationV1Api);
   const problems: string[] = [];
   for (const p of CHECKPOINT_PERMISSIONS) {
+    if ('route' in p && !routes.has(p.route)) continue;
     const namespace = 'namespace' in p ? p.namespace : cluster.namespace;
     const resourceAttributes = {
       verb: p.verb,
       group: p.group,
       resource: p.resource,
       ...('subresource' in p ? { subresource: p.subresource } : {}),
+      ...('name' in p ? { name: p.name } : {}),
       ...(p.resource === 'nodes' ? {} : { namespace }),
     };
     let allowed: boolean;
@@ -74,7 +95,7 @@ export async function checkpointPermissionProblems(cluster: Cluster): Promise<st
     } catch (err) {
       return [`kubernetes.context: ${cluster.context} may not ask the API server what it may do (SelfSubjectAccessReview: ${describeApiError(err)})`];
     }
-    const what = `${p.verb} ${p.group ? `${p.group}/` : ''}${p.resource}${'subresource' in p ? `/${p.subresource}` : ''}`;
+    const what = `${p.verb} ${p.group ? `${p.group}/` : ''}${p.resource}${'subresource' in p ? `/${p.subresource}` : ''}${'name' in p ? ` ${p.name}` : ''}`;
     if (!allowed) {
       problems.push(
         `strategies: kubelet-checkpoint: ${cluster.context} lacks the permission \`${what}\`${p.resource === 'nodes' ? '' : ` in namespace ${namespace}`}, needed for ${p.why}; apply deploy/kubernetes/clusterrole.yaml and bind its role ${p.role} to the user${'namespace' in p ? ` in namespace ${namespace}` : ''}`,
@@ -82,6 +103,13 @@ export async function checkpointPermissionProblems(cluster: Cluster): Promise<st
     }
   }
   return problems;
+}
+
+/** The routes the used nodes' kubelets get for `access` (auto: a connect to each kubelet's port, once per node). */
+export async function kubeletRoutes(nodes: readonly NodeInfo[], access: KubeletAccess): Promise<Set<KubeletRoute>> {
+  const routes = new Set<KubeletRoute>();
+  for (const node of nodes) if (node.kubelet) routes.add(await kubeletRoute(node.kubelet, access));
+  return routes;
 }
 
 /** The node agent is installed and ready on the nodes the run uses (else: exit 2 before anything is created, naming the fix). */
@@ -96,6 +124,7 @@ export async function checkpointUnsupportedReason(
   kubelet: KubeletApi,
   checkpointNodes: CheckpointNodes | undefined,
   namespace: string,
+  access: KubeletAccess = 'direct',
 ): Promise<string | undefined> {
   for (const node of nodes) {
     const kubeletVersion = parseVersion(node.kubeletVersion);
@@ -105,7 +134,7 @@ export async function checkpointUnsupportedReason(
     const window = restoreWindow(node.containerRuntimeVersion);
     if (window.unsupported) return `node ${node.name} ${window.unsupported}`;
     if (!node.kubelet) return `node ${node.name} reports no kubelet endpoint (InternalIP and status.daemonEndpoints): migbench cannot call its checkpoint API`;
-    const api = await kubelet.checkpointApi(node.kubelet, namespace);
+    const api = await kubelet.checkpointApi(node.kubelet, namespace, undefined, await kubeletRoute(node.kubelet, access));
     if (!api.enabled) return api.reason;
   }
   if (!checkpointNodes) return 'no node agent: install it with `migbench agent install`';

@@ -62,8 +62,8 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
     }
   }
 
-  podAnnotations(context: { checkpointNodes?: KubernetesMigrationContext['checkpointNodes'] }): Record<string, string> {
-    return context.checkpointNodes?.checkpointPodAnnotations ?? {};
+  podAnnotations(context: { checkpointNodes?: KubernetesMigrationContext['checkpointNodes']; trialKey: string }): Record<string, string> {
+    return context.checkpointNodes?.checkpointPodAnnotations(context.trialKey) ?? {};
   }
 
   async migrate(ctx: KubernetesMigrationContext): Promise<KubernetesMigrationOutcome> {
@@ -111,7 +111,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
         name: restoredName,
         namespace: api.namespace,
         labels: template.metadata.labels,
-        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations, [RESTORE_ANNOTATION]: checkpoint },
+        annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations(ctx.trialKey), [RESTORE_ANNOTATION]: checkpoint },
       },
       spec: { ...template.spec, runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]) },
     });

@@ -79,11 +79,11 @@ export async function migbenchObjectsIn(admin: AdminClients, namespace: string):
 }
 
 /** Waits until `check` returns true (or throws after `timeoutMs`, saying what it waited for). */
-export async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>, pollMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 

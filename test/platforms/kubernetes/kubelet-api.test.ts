@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeletApi } from '../../../src/platforms/kubernetes/kubelet-api.ts';
+import { KubeletApi, kubeletReachable, kubeletRoute } from '../../../src/platforms/kubernetes/kubelet-api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'migbench-kubelet-api-'));
 const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -117,8 +117,11 @@ async function listen(cert: string, key: string): Promise<void> {
   server = createServer({ cert: file(cert), key: file(key), ca: file('ca.crt'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
     seen.push({ path: req.url ?? '', clientCn: peer?.subject?.CN as string | undefined });
+    // As the API server's node proxy: its own path before the kubelet's (only worker-a's node proxy exists here).
+    const proxied = req.url?.startsWith('/api/v1/nodes/') ? req.url.replace(/^\/api\/v1\/nodes\/worker-a\/proxy/, '') : req.url;
+    if (proxied?.startsWith('/api/v1/nodes/')) return res.writeHead(404).end('{"kind":"Status","reason":"NotFound"}');
     if (!gateOn) return res.writeHead(404).end('404 page not found\n');
-    if (req.method === 'POST' && req.url?.startsWith('/checkpoint/migbench/migbench-redis/redis'))
+    if (req.method === 'POST' && proxied?.startsWith('/checkpoint/migbench/migbench-redis/redis'))
       return res.writeHead(200).end('{"items":["/var/lib/kubelet/checkpoints/checkpoint-migbench-redis_migbench-redis-2026-12-02T18:00:00Z.tar"]}');
     res.writeHead(404).end('pod does not exist\n');
   });
@@ -166,4 +169,26 @@ it('refuses a self-signed kubelet certificate, naming kubernetes.kubeletInsecure
     /kubernetes\.kubeletInsecureTls: true/,
   );
   expect(await new KubeletApi(kubeConfig(), { insecureTls: true }).checkpointApi({ address: '127.0.0.1', port }, 'migbench')).toEqual({ enabled: true });
+});
+
+it("reaches the kubelet through the API server's node proxy, and auto takes it only where the kubelet's port does not answer", async () => {
+  server.close();
+  await listen('server.crt', 'server.key');
+  const kc = kubeConfig();
+  kc.clusters[0] = { ...kc.clusters[0]!, server: `https://127.0.0.1:${port}`, tlsServerName: undefined } as (typeof kc.clusters)[0];
+  const api = new KubeletApi(kc, { insecureTls: false });
+  // The kubelet's own address is a port nothing listens on: only the API server's path can work.
+  const closed = { address: '127.0.0.1', port: 9, node: 'worker-a' };
+  expect(await kubeletReachable(closed)).toBe(false);
+  expect(await kubeletRoute(closed, 'auto')).toBe('apiServer');
+  expect(await kubeletRoute(closed, 'direct')).toBe('direct');
+  expect(await kubeletRoute({ address: '127.0.0.1', port }, 'auto')).toBe('direct');
+  const archive = await api.checkpoint(closed, 'migbench', 'migbench-redis', 'redis', 30_000, undefined, 'apiServer');
+  expect(archive).toMatch(/checkpoint-migbench-redis_migbench-redis-/);
+  expect(seen.at(-1)).toEqual({ path: '/api/v1/nodes/worker-a/proxy/checkpoint/migbench/migbench-redis/redis?timeout=30', clientCn: 'migbench-runner' });
+  expect(await api.checkpointApi(closed, 'migbench', undefined, 'apiServer')).toEqual({ enabled: true });
+  // Another node's proxy is the API server's own 404, not a kubelet's.
+  await expect(api.checkpoint({ ...closed, node: 'worker-b' }, 'migbench', 'migbench-redis', 'redis', 5000, undefined, 'apiServer')).rejects.toThrow(
+    /on worker-b through the API server's node proxy POST \/checkpoint\/migbench\/migbench-redis\/redis answered 404/,
+  );
 });

@@ -2,8 +2,9 @@
 // install` through the API server; a kubelet-checkpoint run without it stopped before anything is
 // created (exit 2, naming the fix); the target's agent process killed as the checkpoint is taken,
 // so the transfer fails: the source resumed, the trial failed in `transfer`, nothing left on either node; and
-// migbench SIGKILLed while a move holds the source stopped, then `migbench cleanup`: no stopped
-// process and no pod left once it returns.
+// the source's agent pod deleted as the archive is written (the transfer retried by its replacement,
+// or the source resumed; nothing lost or left either way); and migbench SIGKILLed while a move holds
+// the source stopped, then `migbench cleanup`: no stopped process and no pod left once it returns.
 import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -59,6 +60,22 @@ function stoppedOnWorkerA(): number[] {
 
 const kubeconfigArgs = () => ['--kubeconfig', cluster.state.kubeconfig];
 
+/** One Redis kubelet-checkpoint trial as the admin, running in the background (scenario `<name>.yaml`, results in `out`). */
+const redisCheckpointRun = (name: string, out: string) =>
+  migbenchAsync(
+    [
+      'run',
+      redisNodesScenario(join(cluster.base, `${name}.yaml`), '  - kubelet-checkpoint\nrepetitions: 1'),
+      '--warmup',
+      '0',
+      ...kubeconfigArgs(),
+      '--out',
+      out,
+      '--quiet',
+    ],
+    240_000,
+  );
+
 it('status, uninstall and install through the API server; without the agent a kubelet-checkpoint run exits 2 before creating anything', {
   timeout: 300_000,
 }, async () => {
@@ -100,23 +117,11 @@ it('the target agent killed as the checkpoint is taken: the transfer fails, the 
 }, async () => {
   const admin = adminClients(cluster.state.kubeconfig);
   const out = join(cluster.base, 'agent-killed');
-  const restoreOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'restore.conf');
-  const preparedForTrial = () => existsSync(restoreOptions) && !readFileSync(restoreOptions, 'utf8').includes('manual.restore.log');
+  // Each trial's options are its own (criu/trials/<key>/restore.conf).
+  const trialOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'trials');
+  const preparedForTrial = () => existsSync(trialOptions) && readdirSync(trialOptions).some((key) => existsSync(join(trialOptions, key, 'restore.conf')));
   expect(preparedForTrial(), 'no trial prepared yet').toBe(false);
-  const run = migbenchAsync(
-    [
-      'run',
-      redisNodesScenario(join(cluster.base, 'agent-killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'),
-      '--warmup',
-      '0',
-      '--kubeconfig',
-      cluster.state.kubeconfig,
-      '--out',
-      out,
-      '--quiet',
-    ],
-    240_000,
-  );
+  const run = redisCheckpointRun('agent-killed', out);
   // The target's agent has written the trial's restore options (the step just before the kubelet's
   // checkpoint call): its process is killed (SIGKILL) while the source is dumped, so the archive
   // finds a restarted agent that never heard of the trial, or none.
@@ -141,6 +146,39 @@ it('the target agent killed as the checkpoint is taken: the transfer fails, the 
     csv(join(out, 'samples.csv')).filter((s) => Number(s.t_ms) > resumedAt && s.ok === 'true').length,
     'samples served after the source resumed',
   ).toBeGreaterThan(0);
+  expect(trial?.redis_acked_writes_lost).toBe('0');
+  expect(await leftOnNodes()).toEqual([]);
+  expect(stoppedOnWorkerA()).toEqual([]);
+  expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
+});
+
+it("the source's agent pod deleted as the archive is written: the transfer is retried by its replacement or the source resumed; nothing is lost or left", {
+  timeout: 300_000,
+}, async () => {
+  const admin = adminClients(cluster.state.kubeconfig);
+  await eventually('the node agent ready on both nodes', 60_000, async () => (await migbenchAsync(['agent', 'status', ...kubeconfigArgs()])).code === 0);
+  const out = join(cluster.base, 'source-agent-killed');
+  const run = redisCheckpointRun('source-agent-killed', out);
+  // The kubelet's archive appears on worker-a while containerd writes it; the source's agent streams
+  // it to worker-b right after: its pod is deleted at once (no grace), mid-way through that.
+  await eventually('the checkpoint archive on worker-a', 120_000, async () => kubeletArchives('worker-a').length > 0, 5);
+  const source = (await admin.core.listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: AGENT_SELECTOR })).items.find(
+    (p) => p.spec?.nodeName === 'worker-a',
+  )!;
+  await admin.core.deleteNamespacedPod({ name: source.metadata!.name!, namespace: AGENT_NAMESPACE, gracePeriodSeconds: 0 });
+  const { code, stderr } = await run;
+  const [trial] = csv(join(out, 'trials.csv'));
+  const events = csv(join(out, 'events.csv')).map((e) => e.event);
+  if (trial?.status === 'ok') {
+    // The replacement agent (a new pod of the DaemonSet) sent the archive the kubelet had kept.
+    expect(code, stderr).toBe(0);
+    expect(events).toContain('transfer_done');
+  } else {
+    expect(trial?.failed_phase, trial?.error).toBe('transfer');
+    expect(trial?.error).toMatch(/the source migbench-redis was resumed on worker-a/);
+    expect(events).toContain('source_resumed');
+  }
+  process.stderr.write(`source agent deleted mid-transfer: trial ${trial?.status} ${trial?.failed_phase ?? ''} ${trial?.error ?? ''}\n`);
   expect(trial?.redis_acked_writes_lost).toBe('0');
   expect(await leftOnNodes()).toEqual([]);
   expect(stoppedOnWorkerA()).toEqual([]);

@@ -9,14 +9,13 @@ import { expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { parse as parseYaml, stringify } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { CHECKPOINT_IMAGE_PREFIX } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
-import { writeClientKubeconfig } from '../../../src/lab/nodes/configs.ts';
-import { CONTROL_PLANE_DIR, nodeLayout } from '../../../src/lab/nodes/layout.ts';
+import { nodeLayout } from '../../../src/lab/nodes/layout.ts';
 import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { exec } from '../../../src/system/exec.ts';
-import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
+import { labUserKubeconfig, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, applyShipped, bindRole, migbenchAsync, migbenchObjectsIn, type AdminClients } from '../../platforms/kubernetes/cluster-kit.ts';
 
 const cluster = useRealNodeCluster('migbench-kubelet-checkpoint', () =>
@@ -32,16 +31,7 @@ const csv = (file: string) => {
 };
 
 /** A kubeconfig with its own client certificate (CN = user), for the API server and the kubelets alike. */
-async function userKubeconfig(user: string): Promise<string> {
-  const { state, base } = cluster;
-  const pki = join(CONTROL_PLANE_DIR, 'pki');
-  const file = await writeClientKubeconfig('openssl', pki, join(base, user), user, user, [], state.controlPlane.ports.apiServer);
-  // Written for the nodes (the bridge address); from this host the API server is where the admin's kubeconfig says.
-  const config = parseYaml(readFileSync(file, 'utf8'));
-  for (const c of config.clusters) c.cluster.server = state.server;
-  writeFileSync(file, stringify(config), { mode: 0o600 });
-  return file;
-}
+const userKubeconfig = (user: string) => labUserKubeconfig(cluster, user);
 
 /** What a kubelet-checkpoint trial could leave on the nodes: checkpoint images, the kubelets' archives, the agents' received archives. */
 async function leftOnNodes(): Promise<string[]> {

@@ -25,16 +25,21 @@ export function agentTrialKey(key: string): string {
 }
 
 export class AgentCheckpointNodes implements CheckpointNodes {
-  readonly checkpointPodAnnotations: Record<string, string>;
-  readonly restorePodAnnotations: Record<string, string>;
   private readonly agents: AgentClient;
+  private readonly paths: AgentNodePaths;
   private readonly tokens = new Map<string, string>();
 
   constructor(agents: AgentClient, paths: AgentNodePaths) {
     this.agents = agents;
-    const files = criuConfigFiles(paths);
-    this.checkpointPodAnnotations = { [CRIU_CONFIG_ANNOTATION]: files.checkpoint };
-    this.restorePodAnnotations = { [CRIU_CONFIG_ANNOTATION]: files.restore };
+    this.paths = paths;
+  }
+
+  checkpointPodAnnotations(trialKey: string): Record<string, string> {
+    return { [CRIU_CONFIG_ANNOTATION]: criuConfigFiles(this.paths, agentTrialKey(trialKey)).checkpoint };
+  }
+
+  restorePodAnnotations(trialKey: string): Record<string, string> {
+    return { [CRIU_CONFIG_ANNOTATION]: criuConfigFiles(this.paths, agentTrialKey(trialKey)).restore };
   }
 
   /** The agent as installed (its node paths from the DaemonSet); the defaults when it is not installed (then unsupportedReason says so). */

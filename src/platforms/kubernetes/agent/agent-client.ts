@@ -1,12 +1,13 @@
 // migbench's side of the node agent: its pods found through the API server, and each request to one
 // sent through the API server's pod proxy (/api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/…) with
-// the kubeconfig's credentials — never to a node's or pod's address directly. RBAC's `get` on
-// `pods/proxy` in the agent's namespace decides who may call it (deploy/kubernetes/clusterrole.yaml).
+// the kubeconfig's credentials — never to a node's or pod's address directly. RBAC decides who may
+// call it: `pods/proxy` in the agent's namespace, and `get` on the Secret holding the agent's token,
+// which every request carries (deploy/kubernetes/clusterrole.yaml, agent/auth.go).
 import { request, type RequestOptions } from 'node:https';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../cluster.ts';
 import { describeApiError } from '../cluster.ts';
-import { AGENT_NAME, AGENT_NAMESPACE, AGENT_PORT, AGENT_SELECTOR } from './agent-manifests.ts';
+import { AGENT_NAME, AGENT_NAMESPACE, AGENT_PORT, AGENT_SELECTOR, AGENT_TOKEN_HEADER, AGENT_TOKEN_SECRET } from './agent-manifests.ts';
 
 export interface AgentPod {
   node: string;
@@ -47,9 +48,31 @@ function fromApiServer(answer: AgentAnswer): boolean {
 export class AgentClient {
   private readonly cluster: Cluster;
   private pods = new Map<string, AgentPod>();
+  private token: Promise<string> | undefined;
 
   constructor(cluster: Cluster) {
     this.cluster = cluster;
+  }
+
+  /** The agent's bearer token, read once from its Secret (`migbench agent install` created it). */
+  agentToken(): Promise<string> {
+    this.token ??= this.cluster.core.readNamespacedSecret({ name: AGENT_TOKEN_SECRET, namespace: AGENT_NAMESPACE }).then(
+      (secret) => {
+        const token = Buffer.from(secret.data?.token ?? '', 'base64')
+          .toString('utf8')
+          .trim();
+        if (!token)
+          throw new AgentError(`the Secret ${AGENT_NAMESPACE}/${AGENT_TOKEN_SECRET} holds no token: install the agent again (\`migbench agent install\`)`);
+        return token;
+      },
+      (err: unknown) => {
+        this.token = undefined;
+        throw new AgentError(
+          `the node agent's token: cannot read Secret ${AGENT_NAMESPACE}/${AGENT_TOKEN_SECRET} (${describeApiError(err)}); install the agent with \`migbench agent install\` and bind the role migbench-agent-user in namespace ${AGENT_NAMESPACE} (deploy/kubernetes/clusterrole.yaml)`,
+        );
+      },
+    );
+    return this.token;
   }
 
   /** The agent pods, by node (read again on every call: a restarted agent is a new pod). */
@@ -81,6 +104,11 @@ export class AgentClient {
       const pod = pods.get(node);
       if (!pod) return `the node agent has no pod on node ${node}: check the DaemonSet ${AGENT_NAMESPACE}/${AGENT_NAME} (\`migbench agent status\`)`;
       if (!pod.ready) return `the node agent's pod ${pod.pod} on node ${node} is not ready (\`migbench agent status\`)`;
+    }
+    try {
+      await this.agentToken();
+    } catch (err) {
+      return (err as Error).message;
     }
     return undefined;
   }
@@ -138,7 +166,12 @@ export class AgentClient {
     const server = this.cluster.kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new AgentError('the kubeconfig names no API server');
     const url = new URL(`${server.replace(/\/+$/, '')}/api/v1/namespaces/${AGENT_NAMESPACE}/pods/${encodeURIComponent(pod)}:${AGENT_PORT}/proxy${path}`);
-    const options: RequestOptions & { headers: Record<string, string> } = { method, headers: {}, timeout: timeoutMs, ...(signal ? { signal } : {}) };
+    const options: RequestOptions & { headers: Record<string, string> } = {
+      method,
+      headers: { [AGENT_TOKEN_HEADER]: await this.agentToken() },
+      timeout: timeoutMs,
+      ...(signal ? { signal } : {}),
+    };
     await this.cluster.kubeConfig.applyToHTTPSOptions(options);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     if (payload) Object.assign(options.headers, { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) });

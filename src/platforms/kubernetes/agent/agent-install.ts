@@ -3,12 +3,13 @@
 // scheduled to, deleted with its namespace and waited for until gone, or listed per node. Installing
 // needs a cluster administrator's rights (a namespace, privileged pods); using it only the role
 // migbench-agent-user (deploy/kubernetes/clusterrole.yaml).
+import { randomBytes } from 'node:crypto';
 import type { Cluster } from '../cluster.ts';
 import { apiStatus } from '../cluster.ts';
-import { PatchStrategy } from '@kubernetes/client-node';
+import { DiscoveryV1Api, PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type K8sObject } from '../api.ts';
 import { AgentClient, type AgentPod } from './agent-client.ts';
-import { AGENT_NAME, AGENT_NAMESPACE, agentObjects, type AgentNodePaths } from './agent-manifests.ts';
+import { AGENT_NAME, AGENT_NAMESPACE, AGENT_TOKEN_SECRET, agentObjects, type AgentNodePaths } from './agent-manifests.ts';
 
 export interface AgentStatus {
   installed: boolean;
@@ -47,10 +48,20 @@ export async function installAgent(
   cluster: Cluster,
   image: string,
   paths: AgentNodePaths,
-  options: { timeoutMs: number; progress?: (line: string) => void; nodeSelector?: Record<string, string> },
+  options: { timeoutMs: number; progress?: (line: string) => void; nodeSelector?: Record<string, string>; networkPolicy?: boolean },
 ): Promise<AgentStatus> {
-  for (const object of agentObjects(image, paths, options.nodeSelector)) {
+  const objects = agentObjects(image, paths, options.nodeSelector, await apiServerSources(cluster)).filter(
+    (o) => o.kind !== 'NetworkPolicy' || options.networkPolicy !== false,
+  );
+  for (const object of objects) {
     await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    // The token before the DaemonSet that mounts it.
+    if (object.kind === 'Namespace') await ensureAgentToken(cluster);
+  }
+  if (options.networkPolicy === false) {
+    await cluster.objects
+      .delete({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE } })
+      .catch(() => undefined);
   }
   const deadline = performance.now() + options.timeoutMs;
   let last = '';
@@ -68,6 +79,49 @@ export async function installAgent(
     }
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** The agent's token Secret, created once with 32 random bytes; kept as it is on a reinstall, so a run in progress keeps its token. */
+async function ensureAgentToken(cluster: Cluster): Promise<void> {
+  try {
+    await cluster.core.createNamespacedSecret({
+      namespace: AGENT_NAMESPACE,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: AGENT_TOKEN_SECRET, namespace: AGENT_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'migbench' } },
+        type: 'Opaque',
+        stringData: { token: randomBytes(32).toString('hex') },
+      },
+    });
+  } catch (err) {
+    if (apiStatus(err) !== 409) throw err;
+  }
+}
+
+/**
+ * Where the API server's pod proxy connects to the agents from: the `kubernetes` Service's endpoint
+ * addresses, the control-plane nodes' InternalIPs and their pod ranges (an overlay network's tunnel
+ * address on the node is in its pod range). A CNI whose host traffic leaves from another address
+ * needs `--no-network-policy` (docs/kubernetes.md).
+ */
+async function apiServerSources(cluster: Cluster): Promise<string[]> {
+  const sources = new Set<string>();
+  try {
+    const slices = await cluster.kubeConfig
+      .makeApiClient(DiscoveryV1Api)
+      .listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'kubernetes.io/service-name=kubernetes' });
+    for (const s of slices.items) for (const e of s.endpoints ?? []) for (const a of e.addresses ?? []) sources.add(a);
+  } catch {
+    /* not readable: the nodes below */
+  }
+  for (const node of (await cluster.core.listNode()).items) {
+    const labels = node.metadata?.labels ?? {};
+    if (!('node-role.kubernetes.io/control-plane' in labels) && !('node-role.kubernetes.io/master' in labels)) continue;
+    for (const a of node.status?.addresses ?? []) if (a.type === 'InternalIP') sources.add(a.address);
+    for (const cidr of node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])) sources.add(cidr);
+  }
+  return [...sources];
 }
 
 /** Deletes the agent's namespace (its DaemonSet and pods with it) and waits until it is gone; false if it was not installed. */

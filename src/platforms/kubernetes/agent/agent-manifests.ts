@@ -4,7 +4,10 @@
 // steps need — the kubelet's checkpoint directory, the runtime's socket, cgroupfs, and its state
 // directory (the CRIU options pods name in org.criu.config, received archives: root-only). hostPID
 // so it can signal the stopped processes it finds in cgroupfs. No service account token: it never
-// calls the API server.
+// calls the API server. Every request must carry the token of the Secret AGENT_TOKEN_SECRET, mounted
+// into its pods (agent/auth.go); a NetworkPolicy admits its port only from the API server's
+// addresses and the other agents — where the CNI enforces NetworkPolicy (the lab's bridge plugin
+// does not: there the token is the guard).
 import type { K8sObject } from '../api.ts';
 
 export const AGENT_NAMESPACE = 'migbench-agent';
@@ -13,6 +16,11 @@ export const AGENT_PORT = 9440;
 /** Agent pods carry this label (not app.kubernetes.io/managed-by=migbench: a run's cleanup must never take them). */
 export const AGENT_LABEL = 'app.kubernetes.io/name';
 export const AGENT_SELECTOR = `${AGENT_LABEL}=${AGENT_NAME}`;
+/** The Secret holding the agent's bearer token (key `token`): created by `migbench agent install`, read by migbench, mounted into the agent pods. */
+export const AGENT_TOKEN_SECRET = 'migbench-agent-token';
+/** The header the token travels in (the API server drops Authorization before its proxy forwards a request). */
+export const AGENT_TOKEN_HEADER = 'X-Migbench-Agent-Token';
+const TOKEN_DIR = '/etc/migbench-agent';
 
 /** Node paths; `{node}` stands for the node's name (the lab's nodes keep theirs in a directory per node). */
 export interface AgentNodePaths {
@@ -27,9 +35,9 @@ export const DEFAULT_AGENT_NODE_PATHS: AgentNodePaths = {
   stateDir: '/var/lib/migbench-agent',
 };
 
-/** The CRIU options files the agent writes and pods name in org.criu.config (agent/criu.go). */
-export function criuConfigFiles(paths: AgentNodePaths): { checkpoint: string; restore: string } {
-  return { checkpoint: `${paths.stateDir}/criu/checkpoint.conf`, restore: `${paths.stateDir}/criu/restore.conf` };
+/** A trial's CRIU options files, which the agent writes and the trial's pods name in org.criu.config (agent/criu.go criuOptionsPath): one pair per trial, so two runs on one node never share one. */
+export function criuConfigFiles(paths: AgentNodePaths, agentKey: string): { checkpoint: string; restore: string } {
+  return { checkpoint: `${paths.stateDir}/criu/trials/${agentKey}/checkpoint.conf`, restore: `${paths.stateDir}/criu/trials/${agentKey}/restore.conf` };
 }
 
 /** The host path to mount for a node path: the part before `{node}` when it has one, else the path (a socket: its directory). */
@@ -39,8 +47,17 @@ function mountOf(path: string, socket = false): string {
   return socket ? path.slice(0, path.lastIndexOf('/')) || '/' : path;
 }
 
-/** `nodeSelector`: only nodes with these labels (default: every node, tainted ones included). */
-export function agentObjects(image: string, paths: AgentNodePaths = DEFAULT_AGENT_NODE_PATHS, nodeSelector?: Record<string, string>): K8sObject[] {
+/**
+ * `nodeSelector`: only nodes with these labels (default: every node, tainted ones included).
+ * `apiServerAddresses`: where the API server's proxy connects from (the `kubernetes` Service's
+ * endpoints): the NetworkPolicy admits the agent's port from these and from the other agents only.
+ */
+export function agentObjects(
+  image: string,
+  paths: AgentNodePaths = DEFAULT_AGENT_NODE_PATHS,
+  nodeSelector?: Record<string, string>,
+  apiServerAddresses: readonly string[] = [],
+): K8sObject[] {
   const labels = { [AGENT_LABEL]: AGENT_NAME, 'app.kubernetes.io/part-of': 'migbench' };
   const mounts = [
     { name: 'kubelet-checkpoints', path: mountOf(paths.kubeletCheckpointDir), type: 'DirectoryOrCreate' },
@@ -80,16 +97,44 @@ export function agentObjects(image: string, paths: AgentNodePaths = DEFAULT_AGEN
                   { name: 'RUNTIME_SOCKET', value: paths.runtimeSocket },
                   { name: 'STATE_DIR', value: paths.stateDir },
                   { name: 'CGROUP_ROOT', value: '/host/sys/fs/cgroup' },
+                  { name: 'AGENT_TOKEN_FILE', value: `${TOKEN_DIR}/token` },
                 ],
                 securityContext: { privileged: true },
-                readinessProbe: { httpGet: { path: '/healthz', port: AGENT_PORT }, periodSeconds: 2 },
+                // The one path the agent answers without its token (and with nothing but "ok").
+                readinessProbe: { httpGet: { path: '/readyz', port: AGENT_PORT }, periodSeconds: 2 },
                 resources: { requests: { cpu: '10m', memory: '32Mi' } },
-                volumeMounts: mounts.map((m) => ({ name: m.name, mountPath: m.at ?? m.path, ...(m.name === 'cgroup' ? { readOnly: false } : {}) })),
+                volumeMounts: [
+                  ...mounts.map((m) => ({ name: m.name, mountPath: m.at ?? m.path, ...(m.name === 'cgroup' ? { readOnly: false } : {}) })),
+                  { name: 'token', mountPath: TOKEN_DIR, readOnly: true },
+                ],
               },
             ],
-            volumes: mounts.map((m) => ({ name: m.name, hostPath: { path: m.path, type: m.type } })),
+            volumes: [
+              ...mounts.map((m) => ({ name: m.name, hostPath: { path: m.path, type: m.type } })),
+              { name: 'token', secret: { secretName: AGENT_TOKEN_SECRET, defaultMode: 0o400 } },
+            ],
           },
         },
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE, labels },
+      spec: {
+        podSelector: { matchLabels: { [AGENT_LABEL]: AGENT_NAME } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              // The other nodes' agents (an archive's upload).
+              { podSelector: { matchLabels: { [AGENT_LABEL]: AGENT_NAME } } },
+              // The API server's pod proxy (every request of migbench's).
+              ...apiServerAddresses.map((a) => ({ ipBlock: { cidr: a.includes('/') ? a : a.includes(':') ? `${a}/128` : `${a}/32` } })),
+            ],
+            ports: [{ protocol: 'TCP', port: AGENT_PORT }],
+          },
+        ],
       },
     },
   ];

@@ -15,6 +15,7 @@ import { createWorkload } from '../../../workloads/registry.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import { KubeApi, type K8sObject } from '../api.ts';
 import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
+import { agentNodeFacts } from '../agent/agent-node-facts.ts';
 import { ClusterError, chooseNodes, connectCluster, evacuationTargets, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import type { CheckpointNodes, CheckpointTrial } from '../checkpoint-nodes.ts';
@@ -22,7 +23,7 @@ import { readWorkloadManifests } from '../manifests.ts';
 import { prePullImages } from '../images.ts';
 import { exposureOf } from '../service-exposure.ts';
 import { storageProblems } from '../storage.ts';
-import { nodeRuntimes } from '../node-runtime.ts';
+import { nodeRuntimes, withAgentFacts } from '../node-runtime.ts';
 import type { NodeAccess } from '../node-access.ts';
 import { KubernetesTrialSteps, type KubernetesTrialSetup } from './trial.ts';
 import { KubernetesEvacuationSteps } from './evacuation.ts';
@@ -210,7 +211,13 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
       nodes: Object.fromEntries(
         nodes.map((n) => [n.name, [n.controlPlane ? 'control plane' : 'worker', n.schedulable ? '' : 'cordoned'].filter(Boolean).join(', ')]),
       ),
-      runtimes: await nodeRuntimes(cluster, checked.nodeObjects),
+      runtimes: withAgentFacts(
+        await nodeRuntimes(cluster, checked.nodeObjects),
+        await agentNodeFacts(
+          cluster,
+          nodes.map((n) => n.name),
+        ),
+      ),
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({

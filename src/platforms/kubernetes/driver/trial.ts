@@ -77,6 +77,11 @@ export class KubernetesTrialSteps implements TrialSteps {
     this.probesSkipped = setup.exposure === undefined;
   }
 
+  /** The trial's key among the run's: its files and images on the nodes are named by it. */
+  private get trialKey(): string {
+    return `${labelValue(this.setup.runId)}/${this.setup.trial}`;
+  }
+
   get strategyName(): string {
     return this.setup.strategy.name;
   }
@@ -102,7 +107,12 @@ export class KubernetesTrialSteps implements TrialSteps {
       ...(evacuation ? { replacementNodes: evacuation.target ? [evacuation.target] : evacuation.replacementNodes } : {}),
       ...(this.setup.readinessProbe ? { readinessProbe: this.setup.readinessProbe } : {}),
       ...(strategy.podAnnotations
-        ? { podAnnotations: strategy.podAnnotations({ ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}) }) }
+        ? {
+            podAnnotations: strategy.podAnnotations({
+              trialKey: this.trialKey,
+              ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}),
+            }),
+          }
         : {}),
     });
     this.selector = manifests.podSelector;
@@ -168,7 +178,7 @@ export class KubernetesTrialSteps implements TrialSteps {
       forceControlPlane: this.setup.forceControlPlane,
       created: (o) => this.created.push(o),
       onTeardown: (what, remove) => this.leftOnNodes.push({ what, remove }),
-      trialKey: `${labelValue(this.setup.runId)}/${this.setup.trial}`,
+      trialKey: this.trialKey,
       ...(this.setup.kubelet ? { kubelet: this.setup.kubelet } : {}),
       ...(this.setup.checkpointNodes ? { checkpointNodes: this.setup.checkpointNodes } : {}),
     });
