@@ -198,6 +198,31 @@ type transferResult struct {
 	Sha256 string `json:"sha256"`
 }
 
+// openOwnArchive opens a checkpoint archive of one of migbench's own pods (labelled, checked against
+// containerd's sandbox labels) from this node's kubelet directory, root-only from then on. Only the
+// file's name counts: the archive is read from the kubelet's directory, whatever path was reported.
+func (a *agent) openOwnArchive(ctx context.Context, archive string) (*os.File, string, kubeletArchive, error) {
+	name := filepath.Base(archive)
+	parsed, err := parseKubeletArchive(name)
+	if err != nil {
+		return nil, "", kubeletArchive{}, badRequest("%v", err)
+	}
+	ours, err := a.runtime.isMigbenchPod(ctx, "", parsed.Pod, parsed.Namespace)
+	if err != nil {
+		return nil, "", kubeletArchive{}, err
+	}
+	if !ours {
+		return nil, "", kubeletArchive{}, httpError{http.StatusForbidden, fmt.Sprintf("pod %s/%s is not a migbench pod on %s", parsed.Namespace, parsed.Pod, a.config.NodeName)}
+	}
+	path := filepath.Join(a.config.KubeletCheckpointDir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", kubeletArchive{}, err
+	}
+	_ = f.Chmod(0o600)
+	return f, path, parsed, nil
+}
+
 // send streams a migbench pod's archive from the kubelet's directory to the target's agent, then removes it here.
 func (a *agent) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	key, err := a.trialKey(r)
@@ -212,30 +237,16 @@ func (a *agent) send(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err := decode(r, &body); err != nil {
 		return nil, err
 	}
-	name := filepath.Base(body.Archive)
-	parsed, err := parseKubeletArchive(name)
-	if err != nil {
-		return nil, badRequest("%v", err)
-	}
-	ours, err := a.runtime.isMigbenchPod(r.Context(), "", parsed.Pod, parsed.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	if !ours {
-		return nil, httpError{http.StatusForbidden, fmt.Sprintf("pod %s/%s is not a migbench pod on %s", parsed.Namespace, parsed.Pod, a.config.NodeName)}
-	}
 	if strings.ContainsAny(body.Target, "/?#@") || body.Target == "" {
 		return nil, badRequest("target %q: host:port of the target node's agent", body.Target)
 	}
-	path := filepath.Join(a.config.KubeletCheckpointDir, name)
-	f, err := os.Open(path)
+	f, path, _, err := a.openOwnArchive(r.Context(), body.Archive)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	_ = f.Chmod(0o600)
+	name := filepath.Base(path)
 	hash := sha256.New()
-	// Only the file's name counts: the archive is read from this node's kubelet directory, whatever path the kubelet reported.
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodPut, fmt.Sprintf("http://%s/v1/trials/%s/archive", body.Target, key), http.NoBody)
 	if err != nil {
 		return nil, err

@@ -207,11 +207,6 @@ func (a *agent) push(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err := decode(r, &body); err != nil {
 		return nil, err
 	}
-	name := filepath.Base(body.Archive)
-	parsed, err := parseKubeletArchive(name)
-	if err != nil {
-		return nil, badRequest("%v", err)
-	}
 	if err := validImageName(body.Image); err != nil {
 		return nil, badRequest("%v", err)
 	}
@@ -219,20 +214,11 @@ func (a *agent) push(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
-	ours, err := a.runtime.isMigbenchPod(r.Context(), "", parsed.Pod, parsed.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	if !ours {
-		return nil, httpError{http.StatusForbidden, fmt.Sprintf("pod %s/%s is not a migbench pod on %s", parsed.Namespace, parsed.Pod, a.config.NodeName)}
-	}
-	path := filepath.Join(a.config.KubeletCheckpointDir, name)
-	f, err := os.Open(path)
+	f, path, parsed, err := a.openOwnArchive(r.Context(), body.Archive)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	_ = f.Chmod(0o600)
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
