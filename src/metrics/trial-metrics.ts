@@ -120,6 +120,8 @@ export interface ComputedMetrics {
   metrics: TrialMetrics;
   /** False when an outage after the trigger never ended within the observation window. */
   recovered: boolean;
+  /** The first outage that never ended, for the failed trial's error: which probe, from when (ms after the trigger), how. */
+  unrecovered?: { probe: string; fromMs: number; failedSamples: number; error: string };
 }
 
 const usToMs = (us: number | undefined) => (us === undefined ? undefined : us / 1000);
@@ -153,7 +155,8 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
     else byProbe.set(s.probe, [s]);
   }
   const afterTrigger: Outage[] = [];
-  for (const samples of byProbe.values()) {
+  let unrecoveredOutage: ComputedMetrics['unrecovered'];
+  for (const [probe, samples] of byProbe) {
     const lastScheduledAt = samples.reduce((last, x) => Math.max(last, x.scheduledAt), -Infinity);
     // The probe's last sample alone failing is cut off by the end of probing, not a service that never
     // came back: no later sample could show it answering again (seen once in CI: one 10 ms poll timed
@@ -166,11 +169,15 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
       o.lastOkBeforeAt !== undefined &&
       o.lastOkBeforeAt > trigger;
     // An outage in progress at the trigger belongs to the migration too (it ends after it).
-    afterTrigger.push(
-      ...findOutages(samples)
-        .filter((o) => o.lastFailedAt >= trigger || o.firstOkAfterAt === undefined || o.firstOkAfterAt > trigger)
-        .filter((o) => !cutOffByTheEnd(o)),
-    );
+    const outages = findOutages(samples)
+      .filter((o) => o.lastFailedAt >= trigger || o.firstOkAfterAt === undefined || o.firstOkAfterAt > trigger)
+      .filter((o) => !cutOffByTheEnd(o));
+    afterTrigger.push(...outages);
+    const never = outages.find((o) => o.firstOkAfterAt === undefined);
+    if (never && unrecoveredOutage === undefined) {
+      const first = samples.find((x) => x.scheduledAt === never.firstFailedAt);
+      unrecoveredOutage = { probe, fromMs: never.firstFailedAt - trigger, failedSamples: never.failedSamples, error: first?.error || 'failed' };
+    }
   }
   const unrecovered = afterTrigger.some((o) => o.firstOkAfterAt === undefined);
   let recovered = !unrecovered;
@@ -243,5 +250,5 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
   }
   const fresh = result.timeline.samples.filter((s) => isFreshConnectionProbe(s.probe));
   for (const [column, value] of Object.entries(serviceOutageMetrics(fresh, trigger, m.downtime_ms))) set(column as MetricColumn, value);
-  return { metrics: m, recovered };
+  return { metrics: m, recovered, ...(!recovered && unrecoveredOutage ? { unrecovered: unrecoveredOutage } : {}) };
 }

@@ -14,6 +14,8 @@ export const trialEvents = [
   'failed',
   'observe_after_failure',
   'observe_failed',
+  // Probing went on past the observation window until every probe's newest tick was answered (ProbeSession.endOnAnswer).
+  'probes_end_wait',
   'pod_ready',
   'nodes_swapped',
   'evacuation_pod_start',

@@ -10,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import type { Endpoint } from '../model/endpoint.ts';
 import type { Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
+import { SampleLog } from './sample-log.ts';
 import type { Probe, ProbeOptions } from './probe.ts';
 
 import { FRESH_PROBE_SUFFIX } from '../metrics/service-outage.ts';
@@ -52,8 +53,7 @@ export class FreshConnectionProbe implements Probe {
   private readonly target: Endpoint;
   private readonly timeoutMs: number;
   private readonly request: FreshRequest;
-  private readonly samples: Sample[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly log = new SampleLog();
   private readonly ticker: OpenLoopTicker;
 
   /** `of`: the connected probe this one stands beside (its samples are named `<of>-fresh`). */
@@ -81,7 +81,7 @@ export class FreshConnectionProbe implements Probe {
         clearTimeout(timer);
         // Destroy, not end(): no FIN handshake to wait for, and the next tick is a new connection anyway.
         socket?.destroy();
-        this.samples.push({ probe: this.name, scheduledAt, sentAt, doneAt: performance.now(), ok, error, ...(detail ? { detail } : {}) });
+        this.log.record({ probe: this.name, scheduledAt, sentAt, doneAt: performance.now(), ok, error, ...(detail ? { detail } : {}) });
         resolve();
       };
       // One deadline for connect + request + answer, from when the tick was sent (as the connected
@@ -101,13 +101,11 @@ export class FreshConnectionProbe implements Probe {
       socket.on('error', (err: NodeJS.ErrnoException) => finish(false, classify(err), err.message));
       socket.on('close', () => finish(false, 'reset', 'closed before a complete answer'));
     });
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    this.log.track(done);
   }
 
   async stop(): Promise<Sample[]> {
     this.ticker.stop();
-    await Promise.allSettled([...this.inFlight]);
-    return [...this.samples].sort((a, b) => a.scheduledAt - b.scheduledAt);
+    return this.log.drain();
   }
 }

@@ -6,6 +6,7 @@ import { Agent, request } from 'undici';
 import type { MonotonicMs } from '../clock.ts';
 import type { Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
+import { SampleLog } from './sample-log.ts';
 import type { ProbeOptions } from './probe.ts';
 
 interface Verdict {
@@ -42,8 +43,7 @@ export class HttpPoller {
   private readonly options: ProbeOptions;
   private readonly judge: Judge;
   private readonly agent: Agent;
-  private readonly samples: Sample[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly log = new SampleLog();
   private readonly ticker: OpenLoopTicker;
 
   constructor(probeName: string, url: string, options: ProbeOptions, judge: Judge) {
@@ -81,17 +81,21 @@ export class HttpPoller {
         verdict = { ok: false, error: classifyHttpError(err), detail: errorDetail(err) };
       }
       const { ok, error, detail } = verdict;
-      this.samples.push({ probe: this.probeName, scheduledAt, sentAt, doneAt, ok, error, ...(detail ? { detail } : {}) });
+      this.log.record({ probe: this.probeName, scheduledAt, sentAt, doneAt, ok, error, ...(detail ? { detail } : {}) });
     })();
-    this.inFlight.add(pending);
-    void pending.finally(() => this.inFlight.delete(pending));
+    this.log.track(pending);
+  }
+
+  /** Whether the newest finished tick was answered (SampleLog.answering). */
+  answering(): boolean {
+    return this.log.answering();
   }
 
   /** Stops ticking, waits for outstanding requests (bounded by their timeout), returns the samples in schedule order. */
   async stop(): Promise<Sample[]> {
     this.ticker.stop();
-    await Promise.allSettled([...this.inFlight]);
+    const samples = await this.log.drain();
     await this.agent.close().catch(() => undefined);
-    return [...this.samples].sort((a, b) => a.scheduledAt - b.scheduledAt);
+    return samples;
   }
 }

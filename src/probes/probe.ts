@@ -11,6 +11,11 @@ export interface Probe {
   /** Stops ticking, waits for outstanding requests (bounded by their timeout) and hands back every sample. */
   stop(): Promise<Sample[]>;
   /**
+   * While running: whether the newest of its ticks to finish was answered. A probe without it is
+   * never waited for when probing ends (ProbeSession.endOnAnswer).
+   */
+  answering?(): boolean;
+  /**
    * After stop: what it recorded besides its samples, raw (model/records.ts) — kept in the results
    * also when the trial failed; the workload's figures are computed from it after the trial.
    */

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import type { Endpoint } from '../model/endpoint.ts';
 import type { PhaseEvent, Sample, SampleError } from '../model/timeline.ts';
 import { OpenLoopTicker } from './open-loop.ts';
+import { SampleLog } from './sample-log.ts';
 import type { RedisRecords, Verification } from '../model/records.ts';
 import type { Probe, ProbeOptions } from './probe.ts';
 
@@ -41,9 +42,8 @@ export class RedisProbe implements Probe {
   private readonly target: Endpoint;
   private readonly options: ProbeOptions;
   private readonly client: Redis;
-  private readonly samples: Sample[] = [];
+  private readonly log = new SampleLog();
   private readonly acked: number[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
   private readonly ticker: OpenLoopTicker;
   private lastSuccessAt = 0;
   private lastConnectionError: SampleError = '';
@@ -127,11 +127,14 @@ export class RedisProbe implements Probe {
         if (!ok) error = 'wrong_reply';
       }
       const doneAt = performance.now();
-      this.samples.push({ probe: this.name, scheduledAt, sentAt, doneAt, ok, error, ...(detail ? { detail } : {}) });
+      this.log.record({ probe: this.name, scheduledAt, sentAt, doneAt, ok, error, ...(detail ? { detail } : {}) });
       this.afterSample(ok, error, doneAt);
     })();
-    this.inFlight.add(request);
-    void request.finally(() => this.inFlight.delete(request));
+    this.log.track(request);
+  }
+
+  answering(): boolean {
+    return this.log.answering();
   }
 
   private afterSample(ok: boolean, error: SampleError, doneAt: number): void {
@@ -154,10 +157,10 @@ export class RedisProbe implements Probe {
 
   async stop(): Promise<Sample[]> {
     this.ticker.stop();
-    await Promise.allSettled([...this.inFlight]);
+    const samples = await this.log.drain();
     this.probing = false;
     this.client.disconnect(false);
-    return [...this.samples].sort((a, b) => a.scheduledAt - b.scheduledAt);
+    return samples;
   }
 
   records(): RedisRecords {

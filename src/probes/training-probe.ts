@@ -54,6 +54,10 @@ export class TrainingProbe implements Probe {
     this.poller.start();
   }
 
+  answering(): boolean {
+    return this.poller.answering();
+  }
+
   async stop(): Promise<Sample[]> {
     this.stoppedAt = performance.now();
     return this.poller.stop();

@@ -161,6 +161,10 @@ export class VideoProbe implements Probe {
     }
   }
 
+  answering(): boolean {
+    return this.poller.answering();
+  }
+
   async stop(): Promise<Sample[]> {
     this.running = false;
     this.stoppedAt = performance.now();

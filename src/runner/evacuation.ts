@@ -154,7 +154,7 @@ export async function runEvacuation(setup: EvacuationSetup): Promise<JudgedTrial
       const verifies = pod.log.failure === undefined || pod.servedAfterFailure;
       if (!verifies) continue;
       try {
-        await pod.probes.verify();
+        await pod.probes.verify(signal);
       } catch (err) {
         if (pod.servedAfterFailure) pod.log.recorder.emit('trial', 'observe_failed', describe(err, signal));
         else pod.log.failPhase(describe(err, signal));

@@ -51,6 +51,9 @@ export class TrialLog {
   }
 }
 
+/** How long probing may go on past the observation window for a probe's newest tick to be answered. */
+export const END_ON_ANSWER_GRACE_MS = 1000;
+
 export class ProbeSession {
   readonly samples: Sample[] = [];
   readonly records: ProbeRecords[] = [];
@@ -83,8 +86,31 @@ export class ProbeSession {
     }
   }
 
-  /** After the move: stops the probes and lets each check the service (Redis: its acknowledged writes). */
-  async verify(): Promise<void> {
+  /**
+   * The observation window is over, but a probe whose newest tick failed has not been answered
+   * since: probing goes on until it is, for at most END_ON_ANSWER_GRACE_MS. Otherwise a service
+   * that came back long before would be judged as never recovered because the last tick or two met
+   * a hiccup (a 10 ms deadline missed while this process collected garbage: seen in CI, 1 trial in
+   * 36). A service still down after the grace is down: its outage reaches the end and fails the
+   * trial as before. Any wait is an event (`probes_end_wait`), with the probes waited for.
+   */
+  async endOnAnswer(signal?: AbortSignal): Promise<void> {
+    if (!this.running) return;
+    const silent = () => this.probes.filter((p) => p.answering?.() === false);
+    const waitedFor = silent().map((p) => p.name);
+    if (waitedFor.length === 0) return;
+    const started = performance.now();
+    while (silent().length > 0 && performance.now() - started < END_ON_ANSWER_GRACE_MS && !signal?.aborted) await sleep(5, signal).catch(() => undefined);
+    const still = silent().map((p) => p.name);
+    const waited = (performance.now() - started).toFixed(0);
+    const detail =
+      still.length === 0 ? `${waitedFor.join(', ')} answered again after ${waited} ms` : `${still.join(', ')} still not answering after ${waited} ms`;
+    this.events.push({ at: performance.now(), source: 'trial', event: 'probes_end_wait', detail });
+  }
+
+  /** After the move: ends probing on an answer, stops the probes and lets each check the service (Redis: its acknowledged writes). */
+  async verify(signal?: AbortSignal): Promise<void> {
+    await this.endOnAnswer(signal);
     await this.stop();
     let verification: Verification = {};
     for (const probe of this.probes) {
@@ -108,7 +134,7 @@ export async function observeAfterFailure(recorder: EventRecorder, probes: Probe
   recorder.emit('trial', 'observe_after_failure', `${observeMs} ms`);
   try {
     await sleep(observeMs, signal);
-    await probes.verify();
+    await probes.verify(signal);
   } catch (err) {
     recorder.emit('trial', 'observe_failed', err instanceof Error ? err.message : String(err));
   }

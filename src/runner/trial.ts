@@ -14,7 +14,7 @@ import type { FailedTrial, RanTrial, TrialIdentity, TrialResult } from '../model
 import type { EventRecorder } from '../model/timeline.ts';
 import type { ProbeOptions } from '../probes/probe.ts';
 import type { Workload } from '../workloads/workload.ts';
-import { ProbeSession, TrialLog, describe, observeAfterFailure, type Phase } from './trial-parts.ts';
+import { END_ON_ANSWER_GRACE_MS, ProbeSession, TrialLog, describe, observeAfterFailure, type Phase } from './trial-parts.ts';
 import { MigrationStepError } from '../criu/migration-errors.ts';
 
 export interface TrialTiming {
@@ -83,9 +83,14 @@ export interface JudgedTrial<T extends TrialResult = TrialResult> {
  * within the observation window did not survive the move, whatever its steps reported.
  */
 export function judgeTrial<T extends TrialResult>(trial: T, observeMs: number): JudgedTrial<T | FailedTrial> {
-  const { metrics, recovered } = computeTrialMetrics(trial);
+  const { metrics, recovered, unrecovered } = computeTrialMetrics(trial);
   if (trial.status !== 'ok' || recovered) return { result: trial, metrics };
-  const error = `service did not recover: no successful probe sample after the outage within timing.observeMs (${observeMs} ms)`;
+  const which = unrecovered
+    ? ` (probe ${unrecovered.probe}: failing from ${unrecovered.fromMs.toFixed(0)} ms after the trigger, ${unrecovered.failedSamples} samples, first ${unrecovered.error})`
+    : '';
+  const error =
+    `service did not recover: no successful probe sample after the outage within timing.observeMs (${observeMs} ms) ` +
+    `and ${END_ON_ANSWER_GRACE_MS} ms more${which}`;
   return { result: { ...trial, status: 'failed', failedPhase: 'observe', error }, metrics };
 }
 
@@ -129,7 +134,7 @@ export async function runTrial(setup: TrialSetup): Promise<JudgedTrial<RanTrial>
     await wait(setup.timing.observeMs);
 
     enter('verify');
-    await probes.verify();
+    await probes.verify(signal);
   } catch (err) {
     log.failPhase(describe(err, signal), err instanceof MigrationStepError ? err.step : undefined);
     // A migration that failed but left the service served (the source kept, or restored back) is

@@ -21,7 +21,8 @@ it('fails an ok trial whose service never came back, in observe, saying why', ()
   expect(result).toMatchObject({
     status: 'failed',
     failedPhase: 'observe',
-    error: 'service did not recover: no successful probe sample after the outage within timing.observeMs (1500 ms)',
+    error:
+      'service did not recover: no successful probe sample after the outage within timing.observeMs (1500 ms) and 1000 ms more (probe redis: failing from 0 ms after the trigger, 3 samples, first timeout)',
   });
   expect(metrics).toMatchObject({ failed_samples: 3, samples: 4 });
   expect(metrics.downtime_ms).toBeUndefined();
