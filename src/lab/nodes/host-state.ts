@@ -12,9 +12,10 @@ import { exec } from '../../system/exec.ts';
 import { processAlive } from '../../system/processes.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SAVED_SYSCTLS_FILE, netnsPath, type NodeLayout } from './layout.ts';
 import { findProcesses } from '../../system/processes.ts';
+import { PROVISIONER_PROGRAM } from './lab-storage.ts';
 
 export interface NodeProcess {
-  /** kubelet, kube-proxy, containerd, containerd-shim-runc-v2 */
+  /** kubelet, kube-proxy, containerd, containerd-shim-runc-v2, registry, shared-dir-provisioner */
   name: string;
   pid: number;
 }
@@ -57,11 +58,17 @@ export function nodeLogTail(node: NodeLayout, name: string, lines = 12): string 
   }
 }
 
-/** Node daemons and shims: a binary from the node cache whose command line names a cluster path. */
+/**
+ * Node daemons and shims: a binary from the node cache whose command line names a cluster path; and
+ * the lab's shared-dir provisioner, a Node.js process known by its program (lab-storage.ts).
+ */
 export function nodeProcesses(): NodeProcess[] {
-  return findProcesses((binary) => binary.startsWith(`${NODE_CACHE_DIR}/`))
+  // By the program's place in the tree, not its full path: one started from another checkout of migbench is found too.
+  const provisioner = (args: string[]) => args[1]?.endsWith(PROVISIONER_PROGRAM) === true;
+  return findProcesses((binary) => binary.startsWith(`${NODE_CACHE_DIR}/`) || /\/node$/.test(binary))
+    .filter(({ binary, args }) => binary.startsWith(`${NODE_CACHE_DIR}/`) || provisioner(args))
     .filter(({ args }) => args.some((a) => a.includes(CLUSTER_RUN_DIR) || a.includes(CLUSTER_DATA_DIR)))
-    .map(({ binary, pid }) => ({ name: binary.split('/').at(-1) ?? binary, pid }));
+    .map(({ binary, pid, args }) => ({ name: provisioner(args) ? 'shared-dir-provisioner' : (binary.split('/').at(-1) ?? binary), pid }));
 }
 
 /** The cgroup v1 hierarchies (or the v2 root) in which kubelet makes its cgroupRoot. */
@@ -119,7 +126,7 @@ export function createCgroupRoot(node: NodeLayout): void {
   }
 }
 
-/** Ends every process of the nodes: kubelet and kube-proxy first, then the pods, then the shims and containerd, then the lab's registry. */
+/** Ends every process of the nodes: the API's clients first (kubelet, kube-proxy, the provisioner), then the pods, then the shims and containerd, then the lab's registry. */
 export async function killNodeProcesses(): Promise<string[]> {
   const stopped: string[] = [];
   const end = async (pids: number[], graceMs: number) => {
@@ -130,7 +137,7 @@ export async function killNodeProcesses(): Promise<string[]> {
     while (pids.some(processAlive)) await sleep(20);
   };
   const named = (names: string[]) => nodeProcesses().filter((p) => names.includes(p.name));
-  const clients = named(['kubelet', 'kube-proxy']);
+  const clients = named(['kubelet', 'kube-proxy', 'shared-dir-provisioner']);
   await end(
     clients.map((p) => p.pid),
     5000,

@@ -3,7 +3,8 @@
 // two worker nodes, each a network namespace with its own containerd, kubelet and kube-proxy
 // (layout.ts names everything). Pods run for real: runc containers in the node's cgroupRoot, on a
 // CNI bridge in the node's namespace, reached through kube-proxy's NodePort rules on the node's
-// address.
+// address. The workloads' claims get volumes of the lab's default StorageClass, on a directory both
+// nodes see (lab-storage.ts).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ import { installLabAgent } from './agent-install.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
 import { createRuntimeClass, prepareLabRuntimeHandler } from './runtime-handler.ts';
 import { LAB_REGISTRY, startLabRegistry, writeRegistryHosts } from './lab-registry.ts';
+import { LAB_STORAGE_CLASS, startLabStorage } from './lab-storage.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, MAX_NODES, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
 
 export const REAL_WORKERS: readonly string[] = ['worker-a', 'worker-b'];
@@ -150,6 +152,9 @@ export async function startNodeCluster(
       }
       await sleep(200);
     }
+    // The workloads' claims: the lab's default StorageClass and its provisioner (lab-storage.ts).
+    await startLabStorage(controlPlane.kubeconfig);
+    progress(`migbench cluster: StorageClass ${LAB_STORAGE_CLASS} (default, ReadWriteMany) provisioned under ${SHARED_VOLUME_DIR}`);
     // The namespace the scenarios use by default (kubernetes.namespace: migbench), as a cluster admin would create it.
     await core.createNamespace({ body: { metadata: { name: 'migbench' } } }).catch(() => undefined);
     // kubelet-checkpoint's node steps: the node agent, as on any cluster.

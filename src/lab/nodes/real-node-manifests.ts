@@ -1,17 +1,13 @@
 // A workload's manifest (workloads/<type>/k8s.yaml, the recipe for a real cluster) as the real-node
-// cluster on this host runs it. Three changes, and nothing else (the first two only for the lab's
-// own stand-in images; an image pinned by digest — `kubernetes.images`, e.g. from the lab's
-// registry — is the real app and is pulled and run as on any cluster):
+// cluster on this host runs it, for the lab's own stand-in images only (an image pinned by digest —
+// `kubernetes.images`, e.g. from the lab's registry — is the real app and is pulled and run as on
+// any cluster). Two changes, and nothing else:
 //  - imagePullPolicy: Never — the images are imported into each node's containerd (no registry here);
 //  - the host's /usr (and /etc/alternatives) mounted read-only — the programs the images leave out
-//    (workload-images.ts);
-//  - each PersistentVolumeClaim replaced by a hostPath directory under the cluster's shared directory,
-//    which both nodes see: what the seed's NFS share was, so a pod recreated on the other node finds
-//    the Redis AOF or the training checkpoint its predecessor wrote. (No provisioner, no PV objects:
-//    nothing for a trial to wait on that a cluster with NFS would not have.)
-import { join } from 'node:path';
+//    (workload-images.ts).
+// The PersistentVolumeClaims stay as they are: the lab's default StorageClass gives each a volume on
+// the directory both nodes see (lab-storage.ts), as an NFS class would on a user's cluster.
 import type { K8sObject } from '../../platforms/kubernetes/api.ts';
-import { SHARED_VOLUME_DIR } from './layout.ts';
 
 /** The host's programs, and the Debian alternatives links some of them load through (libblas.so.3 for PyTorch). */
 const HOST_PROGRAM_DIRS = [
@@ -20,20 +16,17 @@ const HOST_PROGRAM_DIRS = [
 ];
 const isHostVolume = (name: string) => HOST_PROGRAM_DIRS.some((d) => d.name === name);
 
-export function realNodeManifests(objects: readonly K8sObject[], sharedDir = SHARED_VOLUME_DIR): K8sObject[] {
-  const out: K8sObject[] = [];
-  for (const original of objects) {
-    if (original.kind === 'PersistentVolumeClaim') continue;
+export function realNodeManifests(objects: readonly K8sObject[]): K8sObject[] {
+  return objects.map((original) => {
     const o = structuredClone(original);
     const podSpec = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
-    if (podSpec) adaptPodSpec(podSpec, sharedDir);
-    out.push(o);
-  }
-  return out;
+    if (podSpec) adaptPodSpec(podSpec);
+    return o;
+  });
 }
 
 // The pod spec is the API's free-form object here, as in manifests.ts.
-function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
+function adaptPodSpec(spec: any): void {
   let hostPrograms = false;
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
     // An image pinned by digest (kubernetes.images: the real app, from the lab's registry or
@@ -47,12 +40,7 @@ function adaptPodSpec(spec: any, sharedDir = SHARED_VOLUME_DIR): void {
     ];
   }
   const volumes = (spec.volumes ?? []).filter((v: { name: string }) => !isHostVolume(v.name));
-  spec.volumes = [
-    ...volumes.map((v: { name: string; persistentVolumeClaim?: { claimName: string } }) =>
-      v.persistentVolumeClaim ? { name: v.name, hostPath: { path: join(sharedDir, v.persistentVolumeClaim.claimName), type: 'DirectoryOrCreate' } } : v,
-    ),
-    ...(hostPrograms ? HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, hostPath: { path: d.path, type: 'Directory' } })) : []),
-  ];
+  spec.volumes = [...volumes, ...(hostPrograms ? HOST_PROGRAM_DIRS.map((d) => ({ name: d.name, hostPath: { path: d.path, type: 'Directory' } })) : [])];
 }
 
 /** An image reference pinned by digest: one the node pulls, not one of the lab's imported stand-ins. */

@@ -12,7 +12,7 @@ export interface NodeAccess {
   reaches(nodes: readonly V1Node[]): boolean;
   /** Why the run cannot use the `used` nodes for these workloads (not ready, an image missing), or undefined. */
   problem(nodes: readonly V1Node[], used: readonly string[], workloadTypes: readonly string[]): string | undefined;
-  /** A workload's manifest as these nodes run it, for one trial (`runId`, `trial`: its own volumes). */
+  /** A workload's manifest as these nodes run it, for one trial (`runId`, `trial`: for what must be its own). */
   adaptManifests(objects: K8sObject[], runId: string, trial: number): K8sObject[];
 }
 

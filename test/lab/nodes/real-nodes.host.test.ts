@@ -119,6 +119,7 @@ describe('real-node cluster', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
     const objects = KubernetesObjectApi.makeApiClient(kc);
+    const api = core(kubeconfig);
     for (const workload of ['redis', 'video', 'ml-training']) {
       for (const o of realNodeManifests(readWorkloadManifests(workload))) {
         await objects.create({ ...o, metadata: { ...o.metadata, namespace: 'default' } } as K8sObject);
@@ -148,8 +149,13 @@ describe('real-node cluster', () => {
       });
       expect(health, `${address}:${port}`).toBe(200);
     }
-    // The AOF is on the shared directory both nodes mount (hostPath standing in for NFS).
-    expect(existsSync(join(SHARED_VOLUME_DIR, 'migbench-redis-data'))).toBe(true);
+    // The AOF is on the claim's volume: a directory of the lab's provisioner under the shared
+    // directory both nodes see (standing in for NFS).
+    const claim = await api.readNamespacedPersistentVolumeClaim({ name: 'migbench-redis-data', namespace: 'default' });
+    expect(claim.status?.phase).toBe('Bound');
+    const volume = await api.readPersistentVolume({ name: claim.spec!.volumeName! });
+    expect(volume.spec?.hostPath?.path?.startsWith(`${SHARED_VOLUME_DIR}/`), volume.spec?.hostPath?.path).toBe(true);
+    expect(existsSync(join(volume.spec!.hostPath!.path!, 'appendonlydir'))).toBe(true);
   }, 600_000);
 
   it('stop leaves nothing: processes, mounts, netns, links, iptables rules, cgroups, directories, host sysctls', async () => {

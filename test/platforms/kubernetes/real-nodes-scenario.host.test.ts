@@ -1,8 +1,9 @@
 // scenarios/k8s-nodes.yaml, run by the real CLI on the real-node cluster (`migbench cluster`): drain
 // and redeploy move Redis, the video server and the training job between two real nodes, and the
 // CSVs say so — Redis reloaded its AOF (no acknowledged write lost), the video stream came back,
-// training resumed from its last checkpoint (fewer steps lost than one save interval). Ctrl-C during a
-// drain exits 130 and leaves every node schedulable. Then a node whose containerd is down makes the
+// training resumed from its last checkpoint (fewer steps lost than one save interval) — their data on
+// real claims of the lab's StorageClass, none left after. Ctrl-C during a drain exits 130 and leaves
+// every node schedulable. Then a node whose containerd is down makes the
 // run refuse to start (exit 2, naming the node), creating nothing.
 import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,8 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
+import { claimSummary, labStorageLeft, watchLabClaims } from '../../helpers/lab-claims.ts';
+import { LAB_PROVISIONER, LAB_STORAGE_CLASS } from '../../../src/lab/nodes/lab-storage.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 
 /** train.py's --save-every-steps in workloads/ml-training/k8s.yaml. */
@@ -27,10 +30,12 @@ const csv = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true 
 it('moves each workload between the real nodes by drain and by redeploy, with its state intact', { timeout: 900_000 }, async () => {
   const out = `${cluster.base}/results`;
   // kubelet-checkpoint, the scenario's third strategy, has its own test file (kubelet-checkpoint.test.ts).
+  const claims = watchLabClaims(cluster.state.kubeconfig, 'migbench');
   const run = await migbenchAsync(
     ['run', 'scenarios/k8s-nodes.yaml', '--strategies', 'drain,redeploy', '--reps', '1', '--warmup', '0', '--out', out, '--quiet'],
     840_000,
   );
+  const seenClaims = await claims.stop();
   const trials = (() => {
     try {
       return csv(`${out}/trials.csv`);
@@ -67,6 +72,23 @@ it('moves each workload between the real nodes by drain and by redeploy, with it
       expect(lost).toBeLessThan(SAVE_EVERY_STEPS);
     }
   }
+  // The AOF and the trainer's save that the recreated pods found on worker-b were on real claims of
+  // the lab's StorageClass: a fresh volume per trial (two trials per workload), each deleted after it.
+  const onClaim = {
+    storageClass: LAB_STORAGE_CLASS,
+    bound: true,
+    provisioner: LAB_PROVISIONER,
+    accessModes: ['ReadWriteMany'],
+    onSharedDir: true,
+    appData: true,
+  };
+  expect(claimSummary(seenClaims)).toEqual([
+    { name: 'migbench-ml-training-data', ...onClaim },
+    { name: 'migbench-ml-training-data', ...onClaim },
+    { name: 'migbench-redis-data', ...onClaim },
+    { name: 'migbench-redis-data', ...onClaim },
+  ]);
+  expect(await labStorageLeft(cluster.state.kubeconfig, 'migbench')).toEqual([]);
 });
 
 it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing of the trial', { timeout: 300_000 }, async () => {
@@ -94,6 +116,7 @@ it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing 
   }
   expect(await unschedulableNodes(admin)).toEqual({});
   await eventually("the trial's objects to be gone", 60_000, async () => (await migbenchObjectsIn(admin, 'migbench')).length === 0);
+  expect(await labStorageLeft(state.kubeconfig, 'migbench')).toEqual([]);
 });
 
 it('refuses to start when a node is NotReady because its containerd is down: exit 2 naming the node, nothing created', { timeout: 300_000 }, async () => {

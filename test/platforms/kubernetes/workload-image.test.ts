@@ -31,11 +31,11 @@ describe('withWorkloadImage', () => {
 });
 
 describe('the lab and a pulled image', () => {
-  it('pulls an image pinned by digest as any cluster would: no host /usr, no Never; claims still shared', () => {
-    const spec = realNodeManifests(withWorkloadImage(readWorkloadManifests('redis'), IMAGE, []), '/shared')[0]?.spec.template.spec;
+  it('pulls an image pinned by digest as any cluster would: no host /usr, no Never; its claim as it is', () => {
+    const spec = realNodeManifests(withWorkloadImage(readWorkloadManifests('redis'), IMAGE, [])).find((o) => o.kind === 'Deployment')?.spec.template.spec;
     expect(spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
     expect(spec.containers[0].volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
-    expect(spec.volumes).toEqual([{ name: 'data', hostPath: { path: '/shared/migbench-redis-data', type: 'DirectoryOrCreate' } }]);
+    expect(spec.volumes).toEqual([{ name: 'data', persistentVolumeClaim: { claimName: 'migbench-redis-data' } }]);
   });
 
   it("points the nodes' containerd at the registry's hosts.toml, plain HTTP on the lab network", () => {

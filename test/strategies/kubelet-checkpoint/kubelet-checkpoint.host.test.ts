@@ -1,7 +1,8 @@
 // kubelet-checkpoint on the real-node cluster (`migbench cluster`), run by the real CLI: the
 // kubelet's checkpoint API on worker-a, the node agents (the DaemonSet the lab installs, reached
 // through the API server's pod proxy) streaming the archive to worker-b and importing a checkpoint
-// image into its containerd, a pod restored from it there. Run as a user who has a client
+// image into its containerd, a pod restored from it there; Redis' and the trainer's data on real
+// claims of the lab's StorageClass, nothing of them left after the run. Run as a user who has a client
 // certificate of the cluster's CA and nothing but the shipped roles, so kubelet itself (authorization
 // mode Webhook) checks `create nodes/checkpoint` through RBAC. Then: the same user without that
 // permission is stopped before any trial (exit 2); and a restore that fails resumes the source.
@@ -16,6 +17,8 @@ import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { exec } from '../../../src/system/exec.ts';
 import { labUserKubeconfig, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
+import { claimSummary, labStorageLeft, watchLabClaims } from '../../helpers/lab-claims.ts';
+import { LAB_PROVISIONER, LAB_STORAGE_CLASS } from '../../../src/lab/nodes/lab-storage.ts';
 import { adminClients, applyShipped, bindRole, migbenchAsync, migbenchObjectsIn, type AdminClients } from '../../platforms/kubernetes/cluster-kit.ts';
 
 const cluster = useRealNodeCluster('migbench-kubelet-checkpoint', () =>
@@ -67,6 +70,7 @@ it('moves Redis, the video stream and training between the real nodes with the s
   await bindRole(admin, 'migbench-runner', 'migbench-agent-user', 'migbench-agent');
   runnerKubeconfig = await userKubeconfig('migbench-runner');
   const out = join(cluster.base, 'results');
+  const claims = watchLabClaims(cluster.state.kubeconfig, 'migbench');
   const run = await migbenchAsync(
     [
       'run',
@@ -85,6 +89,7 @@ it('moves Redis, the video stream and training between the real nodes with the s
     ],
     840_000,
   );
+  const seenClaims = await claims.stop();
   const trials = csv(join(out, 'trials.csv'));
   const diagnose = `\n${trials
     .filter((t) => t.status !== 'ok')
@@ -142,8 +147,23 @@ it('moves Redis, the video stream and training between the real nodes with the s
   expect(afterMove.length, 'frames arrived after the move').toBeGreaterThan(0);
   expect(Math.min(...afterMove), 'the stream continued where it was').toBeGreaterThan(beforeTrigger);
   expect(row('video').video_frames_lost).toBe('0');
+  // Redis' AOF and the trainer's save were on real claims of the lab's StorageClass (a volume each,
+  // on the directory both nodes see), which the restored pods on worker-b mounted again.
+  const onClaim = {
+    storageClass: LAB_STORAGE_CLASS,
+    bound: true,
+    provisioner: LAB_PROVISIONER,
+    accessModes: ['ReadWriteMany'],
+    onSharedDir: true,
+    appData: true,
+  };
+  expect(claimSummary(seenClaims)).toEqual([
+    { name: 'migbench-ml-training-data', ...onClaim },
+    { name: 'migbench-redis-data', ...onClaim },
+  ]);
   expect(await leftOnNodes()).toEqual([]);
   expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
+  expect(await labStorageLeft(cluster.state.kubeconfig, 'migbench')).toEqual([]);
 });
 
 it('without nodes/checkpoint the run exits 2 before any trial, naming the permission, and creates nothing', { timeout: 300_000 }, async () => {

@@ -89,7 +89,7 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
       problem(`workloads[].type ${w}: no usable workloads/${w}/k8s.yaml (${(err as Error).message})`);
     }
   }
-  // The volumes the workloads claim, as these nodes run them (the lab's: none, a shared host directory instead).
+  // The volumes the workloads claim, as these nodes run them.
   const claims = workloadTypes.flatMap((w) => {
     try {
       const objects = readWorkloadManifests(w);
