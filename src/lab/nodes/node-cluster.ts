@@ -153,8 +153,11 @@ export async function startNodeCluster(
       await sleep(200);
     }
     // The workloads' claims: the lab's default StorageClass and its provisioner (lab-storage.ts).
+    const storageStarted = performance.now();
     await startLabStorage(controlPlane.kubeconfig);
-    progress(`migbench cluster: StorageClass ${LAB_STORAGE_CLASS} (default, ReadWriteMany) provisioned under ${SHARED_VOLUME_DIR}`);
+    progress(
+      `migbench cluster: StorageClass ${LAB_STORAGE_CLASS} (default, ReadWriteMany), its provisioner watching, volumes under ${SHARED_VOLUME_DIR} (${((performance.now() - storageStarted) / 1000).toFixed(1)} s)`,
+    );
     // The namespace the scenarios use by default (kubernetes.namespace: migbench), as a cluster admin would create it.
     await core.createNamespace({ body: { metadata: { name: 'migbench' } } }).catch(() => undefined);
     // kubelet-checkpoint's node steps: the node agent, as on any cluster.
