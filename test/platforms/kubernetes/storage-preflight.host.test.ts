@@ -1,7 +1,7 @@
 // The workloads' volume claims on a cluster: before anything is created, the StorageClass they get
 // (kubernetes.storageClass, else the cluster's default) must exist and give ReadWriteMany volumes —
 // the data follows the pod to the target node while the source may still hold it. Each problem is
-// exit 2 naming the class and the fix; a class that fits passes.
+// exit 2 naming the class and the fix; a class that fits passes (the lab's own, migbench-lab, among them).
 // Against the sim cluster's real API server, with StorageClass objects made for the test.
 import { beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
 import { adminClients, migbenchAsync, migbenchObjectsIn, type AdminClients } from './cluster-kit.ts';
+import { LAB_STORAGE_CLASS, labStorageClass } from '../../../src/lab/nodes/lab-storage.ts';
 
 const cluster = useSimCluster();
 let admin: AdminClients;
@@ -24,7 +25,13 @@ const storageClass = (name: string, provisioner: string, isDefault = false) => (
 beforeAll(async () => {
   admin = adminClients(cluster.kubeconfig);
   base = mkdtempSync(`${tmpdir()}/migbench-k8s-storage-`);
-  for (const sc of [storageClass('block', 'ebs.csi.aws.com'), storageClass('static', 'kubernetes.io/no-provisioner'), storageClass('nfs', 'nfs.csi.k8s.io')])
+  for (const sc of [
+    storageClass('block', 'ebs.csi.aws.com'),
+    storageClass('static', 'kubernetes.io/no-provisioner'),
+    storageClass('nfs', 'nfs.csi.k8s.io'),
+    // The lab's own class, as `migbench cluster start` makes it (src/lab/nodes/lab-storage.ts), less its default mark.
+    { ...labStorageClass(), metadata: { name: LAB_STORAGE_CLASS } },
+  ])
     await admin.objects.create(sc as any);
 });
 
@@ -66,6 +73,8 @@ it('takes a class that gives ReadWriteMany, named or the default', { timeout: 12
   const named = await dryRun(', storageClass: nfs');
   expect(named.code, named.stderr).toBe(0);
   expect(named.stdout).toMatch(/persistentvolumeclaims\/migbench-redis-data/);
+  const lab = await dryRun(`, storageClass: ${LAB_STORAGE_CLASS}`);
+  expect(lab.code, lab.stderr).toBe(0);
   await admin.objects.patch(
     {
       apiVersion: 'storage.k8s.io/v1',
