@@ -1,7 +1,7 @@
 // `criu`'s options: the CRIU options every CRIU strategy has, with criu's own defaults — the pod
 // frozen by CRIU's pre-dump action script and the target pod made before the dump. Both were faster
 // for every workload in one interleaved run (scenarios/local-defaults.yaml,
-// docs/findings/2026-12-07-local-criu-defaults.md: Redis 405 → 335 ms, video 380 → 270 ms,
+// docs/findings/2026-12-06-local-criu-defaults.md: Redis 405 → 335 ms, video 380 → 270 ms,
 // ml-training 710 → 590 ms median downtime, nothing lost either way). The runtime stays runc: it is
 // what a cluster's runtimes drive CRIU through, and what the kubernetes strategies are compared with.
 import { z } from 'zod';
