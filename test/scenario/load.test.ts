@@ -228,7 +228,7 @@ describe('defaults', () => {
     expect(scenario.local).toEqual({ subnet: '198.18.0.0/24', checkpointDir: '/var/lib/migbench/store', checkpointStore: 'disk', runtime: 'runc' });
     expect(scenario.output).toEqual({ dir: 'results' });
     expect(scenario.workloads).toEqual([{ type: 'redis', keys: 10_000, valueBytes: 64, appendfsync: 'everysec' }]);
-    expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }]);
+    expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl' }]);
   });
 
   it('fills the defaults of the video and ml-training workloads and the drain strategy', () => {
@@ -306,7 +306,7 @@ describe('command-line overrides', () => {
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy'] }).scenario.strategies).toEqual([{ name: 'redeploy', gracePeriodSeconds: 5 }]);
     expect(parseScenario('t.yaml', file, { strategies: ['redeploy', 'criu'] }).scenario.strategies).toEqual([
       { name: 'redeploy', gracePeriodSeconds: 5 },
-      { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' },
+      { name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl' },
     ]);
   });
 

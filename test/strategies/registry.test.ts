@@ -48,7 +48,7 @@ describe('a registry with one more entry', () => {
     expect(list.parse(['teleport', { name: 'teleport', hops: 2 }, 'criu'])).toEqual([
       { name: 'teleport', hops: 1 },
       { name: 'teleport', hops: 2 },
-      { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' },
+      { name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl' },
     ]);
   });
 
@@ -119,6 +119,11 @@ describe('the real registry', () => {
       { name: 'criu', ip: 'preserve', freezer: 'harness', targetPod: 'after-dump', pagePipes: 'large', runtime: 'criu' },
       'criu+ip-preserve+freezer-harness+large-pipes+runtime-criu',
     ],
+    // criu's own defaults (action-script freeze, target pod before the dump with ip: new): the old ones are labelled.
+    ['criu', { name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl' }, 'criu'],
+    ['criu', { name: 'criu', ip: 'new', freezer: 'action-script', targetPod: 'before-dump', pagePipes: 'sysctl' }, 'criu'],
+    ['criu', { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }, 'criu+freezer-criu+target-after-dump'],
+    ['criu', { name: 'criu', ip: 'preserve', freezer: 'action-script', pagePipes: 'sysctl' }, 'criu+ip-preserve'],
     [
       'criu-lazy',
       { name: 'criu-lazy', ip: 'new', freezer: 'action-script', targetPod: 'before-dump', pagePipes: 'sysctl' },

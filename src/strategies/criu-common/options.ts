@@ -3,6 +3,24 @@
 import { z } from 'zod';
 import type { OptionProblem } from '../entry/entry.ts';
 
+/** Who freezes the pod before the dump; each strategy picks its default. */
+export const freezerField = z
+  .enum(['criu', 'harness', 'action-script'])
+  .describe(
+    "criu: CRIU freezes the pod's cgroup itself (it polls the freezer in 100 ms steps). harness: the platform freezes the cgroup and polls it finely " +
+      "before runc starts CRIU, which then only seizes the frozen tasks. action-script: the same, done by CRIU's pre-dump action script, once runc has " +
+      'started CRIU (src/platforms/local/freezer.ts). Local platform only.',
+  );
+
+/** When the target pod is made; each strategy picks its default. */
+export const targetPodField = z
+  .enum(['after-dump', 'before-dump'])
+  .describe(
+    'When the target pod (its network namespace, veth, address and runc bundle) is made: after-dump, between the dump and the restore; ' +
+      "before-dump, while the source still serves, so that the outage does not include it (ip: new only; with ip: preserve the address is the source's " +
+      'until its dump). Local platform only.',
+  );
+
 /** Options of every CRIU strategy. */
 export const criuOptionFields = {
   ip: z
@@ -12,22 +30,8 @@ export const criuOptionFields = {
         "preserve: it keeps the source pod's IP and MAC, and `--tcp-established` carries open connections over, so clients keep them through the move.",
     )
     .default('new'),
-  freezer: z
-    .enum(['criu', 'harness', 'action-script'])
-    .describe(
-      "criu: CRIU freezes the pod's cgroup itself (it polls the freezer in 100 ms steps). harness: the platform freezes the cgroup and polls it finely " +
-        "before runc starts CRIU, which then only seizes the frozen tasks. action-script: the same, done by CRIU's pre-dump action script, once runc has " +
-        'started CRIU (src/platforms/local/freezer.ts). Local platform only.',
-    )
-    .default('criu'),
-  targetPod: z
-    .enum(['after-dump', 'before-dump'])
-    .describe(
-      'When the target pod (its network namespace, veth, address and runc bundle) is made: after-dump (default), between the dump and the restore, as before; ' +
-        "before-dump, while the source still serves, so that the outage does not include it (ip: new only; with ip: preserve the address is the source's " +
-        'until its dump). Local platform only.',
-    )
-    .default('after-dump'),
+  freezer: freezerField.default('criu'),
+  targetPod: targetPodField.default('after-dump'),
   pagePipes: z
     .enum(['sysctl', 'large'])
     .describe(
@@ -48,20 +52,45 @@ export const criuOptionFields = {
 export interface CriuOptions {
   ip: 'new' | 'preserve';
   freezer: 'criu' | 'harness' | 'action-script';
-  targetPod: 'after-dump' | 'before-dump';
+  /** Absent where the strategy resolves it from `ip` (criu: resolvedTargetPod). */
+  targetPod?: 'after-dump' | 'before-dump' | undefined;
   pagePipes: 'sysctl' | 'large';
   runtime?: 'runc' | 'criu' | undefined;
 }
 
-/** trials.csv's label: `+ip-preserve` for a CRIU strategy that keeps the pod's IP, and each option off its default, so both variants of one strategy can be in a scenario. */
-export function criuLabel(options: CriuOptions): string {
-  const ip = options.ip === 'preserve' ? '+ip-preserve' : '';
-  const freezer = options.freezer !== 'criu' ? `+freezer-${options.freezer}` : '';
-  const target = options.targetPod === 'before-dump' ? '+target-before-dump' : '';
-  const pipes = options.pagePipes === 'large' ? '+large-pipes' : '';
-  const runtime = options.runtime !== undefined ? `+runtime-${options.runtime}` : '';
-  return `${ip}${freezer}${target}${pipes}${runtime}`;
+/** A CRIU strategy's defaults, against which trials.csv labels its options. */
+export interface CriuDefaults {
+  freezer: CriuOptions['freezer'];
+  /** With ip: new; with ip: preserve the target pod is always made after the dump (it takes the source's address). */
+  targetPod: 'after-dump' | 'before-dump';
 }
+
+/** The defaults of criu-lazy, criu-pageserver and criu-precopy (criu's own are in criu/options.ts). */
+export const COMMON_CRIU_DEFAULTS: CriuDefaults = { freezer: 'criu', targetPod: 'after-dump' };
+
+/** When the target pod is made: as the scenario says, else the strategy's default for its `ip`. */
+export function resolvedTargetPod(options: Pick<CriuOptions, 'ip' | 'targetPod'>, defaults: CriuDefaults): 'after-dump' | 'before-dump' {
+  return options.targetPod ?? (options.ip === 'preserve' ? 'after-dump' : defaults.targetPod);
+}
+
+/**
+ * trials.csv's label: `+ip-preserve` for a CRIU strategy that keeps the pod's IP, and each option off
+ * the strategy's default, so both variants of one strategy can be in a scenario.
+ */
+export function criuLabelFor(defaults: CriuDefaults): (options: CriuOptions) => string {
+  return (options) => {
+    const ip = options.ip === 'preserve' ? '+ip-preserve' : '';
+    const freezer = options.freezer !== defaults.freezer ? `+freezer-${options.freezer}` : '';
+    const targetPod = resolvedTargetPod(options, defaults);
+    const target = targetPod !== resolvedTargetPod({ ip: options.ip }, defaults) ? `+target-${targetPod}` : '';
+    const pipes = options.pagePipes === 'large' ? '+large-pipes' : '';
+    const runtime = options.runtime !== undefined ? `+runtime-${options.runtime}` : '';
+    return `${ip}${freezer}${target}${pipes}${runtime}`;
+  };
+}
+
+/** The label of criu-lazy, criu-pageserver and criu-precopy. */
+export const criuLabel = criuLabelFor(COMMON_CRIU_DEFAULTS);
 
 export function criuProblems(options: CriuOptions): OptionProblem[] {
   // With ip: preserve the target takes the source's address, which is free only once the source is dumped.

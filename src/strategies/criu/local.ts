@@ -3,13 +3,14 @@
 // restores from there.
 import { migrateWithCriu } from '../criu-common/flow.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
-import type { CriuStrategyOptions } from './options.ts';
+import { resolvedTargetPod } from '../criu-common/options.ts';
+import { CRIU_DEFAULTS, type CriuStrategyOptions } from './options.ts';
 
 export class CriuStrategy implements Strategy {
   readonly name = 'criu';
   private readonly options: CriuStrategyOptions;
 
-  constructor(options: CriuStrategyOptions = { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }) {
+  constructor(options: CriuStrategyOptions = { name: 'criu', ip: 'new', freezer: CRIU_DEFAULTS.freezer, pagePipes: 'sysctl' }) {
     this.options = options;
   }
 
@@ -19,7 +20,7 @@ export class CriuStrategy implements Strategy {
       transfer: 'shared-store',
       preserveIp: this.options.ip === 'preserve',
       freezer: this.options.freezer,
-      targetPod: this.options.targetPod,
+      targetPod: resolvedTargetPod(this.options, CRIU_DEFAULTS),
       pagePipes: this.options.pagePipes,
       runtime: this.options.runtime,
     });

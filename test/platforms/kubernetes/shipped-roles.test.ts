@@ -34,7 +34,8 @@ it('grants exactly the rules migbench uses, nodes/proxy in its own role and the 
       'core pods: list,watch,create,patch,delete',
       'core pods/eviction: create',
       'podmig.dcn.ssu.ac.kr podmigrations: list,create,delete',
-      'discovery.k8s.io endpointslices: list',
+      'discovery.k8s.io endpointslices: list,watch',
+      'core events: list',
     ],
     'migbench-nodes': [
       'core nodes: list,patch',

@@ -67,6 +67,7 @@ function killCriuAfter(afterMs: number): { stop: () => void; killed: Promise<str
 async function criuTrial(
   name: string,
   sabotage: { onCheckpoint?: (pod: Pod) => Promise<() => void> | (() => void); onFirstRestore?: (pod: Pod) => Promise<() => void> | (() => void) } = {},
+  strategy = new CriuStrategy(),
 ): Promise<FailedTrial> {
   // The strategy sees the platform through this proxy, so the fault lands inside the real call.
   let restores = 0;
@@ -92,7 +93,7 @@ async function criuTrial(
   const { result, metrics } = await runTrial({
     identity: { runId: 'r', trial: 1, workload: 'redis', strategy: 'criu', repetition: 1, warmup: false },
     workload,
-    steps: new LocalTrialSteps({ platform: faulty, workload, strategy: new CriuStrategy(), from: 'node-a', to: 'node-b', timing }),
+    steps: new LocalTrialSteps({ platform: faulty, workload, strategy, from: 'node-a', to: 'node-b', timing }),
     timing,
     probe: probeOptions({ intervalMs: 5 }),
     signal: new AbortController().signal,
@@ -142,7 +143,10 @@ it('a dump that fails with the source frozen (as a CRIU killed mid-freeze leaves
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'migbench-test-full', dir]);
   mounted.push(dir);
   const runc = inject('tools').runc;
-  const result = await criuTrial('dump-frozen', { onCheckpoint: (pod) => (execFileSync(runc, ['pause', containerId(pod.name)]), () => undefined) });
+  // CRIU's own freeze: the one a killed CRIU can leave behind (with criu's default, the action-script
+  // freeze, the harness thaws its own freeze first and this path is not reached).
+  const ownFreeze = new CriuStrategy({ name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' });
+  const result = await criuTrial('dump-frozen', { onCheckpoint: (pod) => (execFileSync(runc, ['pause', containerId(pod.name)]), () => undefined) }, ownFreeze);
   expect(result.status).toBe('failed');
   expect(result.failedPhase).toBe('dump');
   // Only the platform's resume brings the source back: without it, it stays frozen for good.
