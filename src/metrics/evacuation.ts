@@ -3,9 +3,9 @@
 import type { EvacuationSummary } from '../model/evacuation.ts';
 import type { TrialResult } from '../model/trial-result.ts';
 import { recordsOf } from '../model/trial-result.ts';
-import { findOutages } from './downtime.ts';
 import { percentile } from './percentile.ts';
-import type { TrialMetrics } from './trial-metrics.ts';
+import { isFreshConnectionProbe } from './service-outage.ts';
+import { outagesAfterTrigger, type TrialMetrics } from './trial-metrics.ts';
 
 /**
  * Trigger → this pod served again after its move: the later of the strategy reporting it done
@@ -16,15 +16,13 @@ export function podServingAgainMs(result: TrialResult): number | undefined {
   const records = recordsOf(result);
   if (!records || records.strategyFinishedAt === undefined) return undefined;
   const trigger = records.timeline.triggerAt;
+  // The outages the trial's own downtime is judged on (computeTrialMetrics): the connected probes',
+  // each probe's single failed last tick cut off by the end of probing.
+  const connected = records.timeline.samples.filter((s) => !isFreshConnectionProbe(s.probe));
   let servingAt = records.strategyFinishedAt;
-  const byProbe = new Map<string, typeof records.timeline.samples>();
-  for (const s of records.timeline.samples) byProbe.set(s.probe, [...(byProbe.get(s.probe) ?? []), s]);
-  for (const samples of byProbe.values()) {
-    for (const outage of findOutages(samples)) {
-      if (outage.lastFailedAt < trigger) continue;
-      if (outage.firstOkAfterAt === undefined) return undefined;
-      servingAt = Math.max(servingAt, outage.firstOkAfterAt);
-    }
+  for (const outage of outagesAfterTrigger(connected, trigger).afterTrigger) {
+    if (outage.firstOkAfterAt === undefined) return undefined;
+    servingAt = Math.max(servingAt, outage.firstOkAfterAt);
   }
   return servingAt - trigger;
 }

@@ -135,29 +135,25 @@ const nothingRecorded = (probeIntervalMs: number): TrialRecords => ({
   probeRecords: [],
 });
 
-export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
-  const result = trial.status === 'unsupported' ? nothingRecorded(trial.probeIntervalMs) : trial;
-  // The fresh-connection probes' samples feed only the service_* columns (service-outage.ts); every
-  // other figure is the connected probes', as before they existed.
-  const timeline = { ...result.timeline, samples: result.timeline.samples.filter((s) => !isFreshConnectionProbe(s.probe)) };
-  const trigger = timeline.triggerAt;
-  const m: TrialMetrics = {};
-  const set = (column: MetricColumn, value: number | undefined) => {
-    if (value !== undefined && Number.isFinite(value)) m[column] = value;
-  };
-
+/**
+ * Each probe's outages that belong to the migration (those after the trigger, and one in progress at
+ * it), the probe's single failed last tick left out (cut off by the end of probing, not a service
+ * that never came back); and the first that never ended, for the failed trial's error. The connected
+ * probes' samples only: the caller filters out the fresh-connection probes.
+ */
+export function outagesAfterTrigger(samples: readonly Sample[], trigger: number): { afterTrigger: Outage[]; unrecovered?: ComputedMetrics['unrecovered'] } {
   // Each probe has its own outages (a second probe's success must not end the first one's outage).
   const byProbe = new Map<string, Sample[]>();
-  for (const s of timeline.samples) {
+  for (const s of samples) {
     // Pushed, not copied: copying the list per sample is quadratic (~40 s for a long trial's 100k samples).
     const list = byProbe.get(s.probe);
     if (list) list.push(s);
     else byProbe.set(s.probe, [s]);
   }
   const afterTrigger: Outage[] = [];
-  let unrecoveredOutage: ComputedMetrics['unrecovered'];
-  for (const [probe, samples] of byProbe) {
-    const lastScheduledAt = samples.reduce((last, x) => Math.max(last, x.scheduledAt), -Infinity);
+  let unrecovered: ComputedMetrics['unrecovered'];
+  for (const [probe, own] of byProbe) {
+    const lastScheduledAt = own.reduce((last, x) => Math.max(last, x.scheduledAt), -Infinity);
     // The probe's last sample alone failing is cut off by the end of probing, not a service that never
     // came back: no later sample could show it answering again (seen once in CI: one 10 ms poll timed
     // out on the final tick, 3 s after the move had recovered). Two or more failed samples at the end
@@ -169,16 +165,31 @@ export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
       o.lastOkBeforeAt !== undefined &&
       o.lastOkBeforeAt > trigger;
     // An outage in progress at the trigger belongs to the migration too (it ends after it).
-    const outages = findOutages(samples)
+    const outages = findOutages(own)
       .filter((o) => o.lastFailedAt >= trigger || o.firstOkAfterAt === undefined || o.firstOkAfterAt > trigger)
       .filter((o) => !cutOffByTheEnd(o));
     afterTrigger.push(...outages);
     const never = outages.find((o) => o.firstOkAfterAt === undefined);
-    if (never && unrecoveredOutage === undefined) {
-      const first = samples.find((x) => x.scheduledAt === never.firstFailedAt);
-      unrecoveredOutage = { probe, fromMs: never.firstFailedAt - trigger, failedSamples: never.failedSamples, error: first?.error || 'failed' };
+    if (never && unrecovered === undefined) {
+      const first = own.find((x) => x.scheduledAt === never.firstFailedAt);
+      unrecovered = { probe, fromMs: never.firstFailedAt - trigger, failedSamples: never.failedSamples, error: first?.error || 'failed' };
     }
   }
+  return { afterTrigger, ...(unrecovered ? { unrecovered } : {}) };
+}
+
+export function computeTrialMetrics(trial: TrialResult): ComputedMetrics {
+  const result = trial.status === 'unsupported' ? nothingRecorded(trial.probeIntervalMs) : trial;
+  // The fresh-connection probes' samples feed only the service_* columns (service-outage.ts); every
+  // other figure is the connected probes', as before they existed.
+  const timeline = { ...result.timeline, samples: result.timeline.samples.filter((s) => !isFreshConnectionProbe(s.probe)) };
+  const trigger = timeline.triggerAt;
+  const m: TrialMetrics = {};
+  const set = (column: MetricColumn, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) m[column] = value;
+  };
+
+  const { afterTrigger, unrecovered: unrecoveredOutage } = outagesAfterTrigger(timeline.samples, trigger);
   const unrecovered = afterTrigger.some((o) => o.firstOkAfterAt === undefined);
   let recovered = !unrecovered;
   if (timeline.samples.length > 0 && !unrecovered) {

@@ -104,6 +104,10 @@ export class FreshConnectionProbe implements Probe {
     this.log.track(done);
   }
 
+  answering(): boolean {
+    return this.log.answering();
+  }
+
   async stop(): Promise<Sample[]> {
     this.ticker.stop();
     return this.log.drain();

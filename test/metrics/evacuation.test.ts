@@ -35,6 +35,13 @@ describe('podServingAgainMs', () => {
     expect(podServingAgainMs(pod(1, [sample(990, true), sample(1_100, false)], 1_300))).toBeUndefined();
     expect(podServingAgainMs(pod(1, [sample(990, true)], undefined))).toBeUndefined();
   });
+
+  it("judges the outages as the trial's downtime does: the single failed last tick and the fresh-connection probes do not count", () => {
+    const served = [sample(990, true), sample(1_100, false), sample(1_200, true), sample(1_300, false)];
+    expect(podServingAgainMs(pod(1, served, 1_150))).toBe(200);
+    const fresh = (at: number, ok: boolean): Sample => ({ ...sample(at, ok), probe: 'redis-fresh' });
+    expect(podServingAgainMs(pod(1, [...served.slice(0, 3), fresh(1_250, false), fresh(1_260, false)], 1_150))).toBe(200);
+  });
 });
 
 describe('summarizeEvacuation', () => {
