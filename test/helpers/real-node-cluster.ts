@@ -60,7 +60,13 @@ export function useRealNodeCluster(
 
 /** scenarios/k8s-nodes.yaml with Redis as its only workload (and `strategies` as given, else its own), written to `file`. */
 export function redisNodesScenario(file: string, strategies?: string): string {
-  let text = readFileSync('scenarios/k8s-nodes.yaml', 'utf8').replace(/^workloads:[\s\S]*?^strategies:/m, 'workloads:\n  - type: redis\nstrategies:');
+  return nodesScenario(file, ['redis'], strategies);
+}
+
+/** scenarios/k8s-nodes.yaml with `workloads` as its workloads (and `strategies` as given, else its own), written to `file`. */
+export function nodesScenario(file: string, workloads: readonly string[], strategies?: string): string {
+  const list = workloads.map((w) => `  - type: ${w}\n`).join('');
+  let text = readFileSync('scenarios/k8s-nodes.yaml', 'utf8').replace(/^workloads:[\s\S]*?^strategies:/m, `workloads:\n${list}strategies:`);
   if (strategies) text = text.replace(/^strategies:[\s\S]*?^repetitions:.*$/m, `strategies:\n${strategies}`);
   writeFileSync(file, text);
   return file;

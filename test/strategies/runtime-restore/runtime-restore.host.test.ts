@@ -2,18 +2,24 @@
 // image at all) with the runtime handler (`cluster start --containerd 2.4.2 --runtime-handler`), run
 // by the real CLI: the kubelet checkpoints Redis on worker-a, the node agents stream the archive to
 // worker-b and unpack it, and a pod of RuntimeClass migbench is restored there by the runc wrapper.
-// On the same nodes kubelet-checkpoint is `unsupported`, naming containerd 2.4. Then a restore that
-// fails resumes the source and leaves nothing on either node.
+// On the same nodes kubelet-checkpoint is `unsupported`, naming containerd 2.4. The video stream and
+// the trainer (a volume with its saves) move the same way, the stream and the training continuing in
+// the restored processes. Then a restore that fails resumes the source and leaves nothing on either node.
 import { expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { nodeLayout } from '../../../src/lab/nodes/layout.ts';
-import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
+import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
+import { nodesScenario, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, migbenchAsync, migbenchObjectsIn } from '../../platforms/kubernetes/cluster-kit.ts';
 
-const cluster = useRealNodeCluster('migbench-runtime-restore', undefined, { containerd: '2.4.2', runtimeHandler: true });
+const cluster = useRealNodeCluster(
+  'migbench-runtime-restore',
+  () => ensureWorkloadPrerequisites(['video', 'ml-training'], (line) => process.stderr.write(`${line}\n`)),
+  { containerd: '2.4.2', runtimeHandler: true },
+);
 
 const csv = (file: string) => {
   try {
@@ -74,6 +80,54 @@ it('moves Redis on containerd 2.4.2 with the runtime handler, its data intact; k
   expect(refused?.error).toMatch(/containerd 2\.4\.2: containerd 2\.4 removed the restore from a checkpoint image/);
   const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   expect(JSON.stringify(runJson.platform.runtimes)).toContain('containerd://2.4.2');
+  expect(leftOnNodes()).toEqual([]);
+  expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
+});
+
+it('moves the video stream and the trainer the same way: the stream and the training go on in the restored processes', {
+  timeout: 600_000,
+}, async () => {
+  const out = join(cluster.base, 'video-training');
+  const run = await migbenchAsync(
+    [
+      'run',
+      nodesScenario(join(cluster.base, 'video-training.yaml'), ['video', 'ml-training'], '  - runtime-restore\nrepetitions: 1'),
+      '--warmup',
+      '0',
+      '--out',
+      out,
+      '--quiet',
+    ],
+    540_000,
+  );
+  const trials = csv(join(out, 'trials.csv'));
+  const diagnose = `\n${trials.map((t) => `trial ${t.trial} ${t.workload}: ${t.status} ${t.failed_phase}: ${t.error}`).join('\n')}\n--- stderr ---\n${run.stderr}`;
+  expect(run.code, diagnose).toBe(0);
+  expect(trials.map((t) => `${t.workload}/${t.status}`).sort(), diagnose).toEqual(['ml-training/ok', 'video/ok']);
+  const row = (workload: string) => trials.find((t) => t.workload === workload)!;
+  for (const t of trials)
+    for (const column of ['checkpoint_api_ms', 'transfer_ms', 'restore_ms', 'checkpoint_bytes', 'downtime_ms'])
+      expect(Number(t[column]), `${t.workload} ${column}`).toBeGreaterThan(0);
+
+  // Video: one server process throughout (one epoch), and its sequence numbers went on from where they were.
+  const video = row('video');
+  const frames = csv(join(out, 'frames.csv')).filter((f) => f.trial === video.trial);
+  expect(new Set(frames.map((f) => f.epoch)).size, 'one epoch: the restored process continued the stream').toBe(1);
+  const beforeTrigger = Math.max(...frames.filter((f) => Number(f.t_ms) < 0).map((f) => Number(f.seq)));
+  const afterMove = frames.filter((f) => Number(f.t_ms) > Number(video.migration_ms)).map((f) => Number(f.seq));
+  expect(afterMove.length, 'frames arrived after the move').toBeGreaterThan(0);
+  expect(Math.min(...afterMove), 'the stream continued where it was').toBeGreaterThan(beforeTrigger);
+  expect(video.video_frames_lost).toBe('0');
+
+  // Training: one process throughout (the restored one, not a restart from /data's save), its step counter never went back.
+  const training = row('ml-training');
+  expect(training.training_steps_lost).toBe('0');
+  const progress = csv(join(out, 'progress.csv')).filter((p) => p.trial === training.trial);
+  expect(new Set(progress.map((p) => p.process_start)).size, 'one process: the trainer was restored, not restarted').toBe(1);
+  const lastBefore = Math.max(...progress.filter((p) => Number(p.t_ms) < 0).map((p) => Number(p.step)));
+  const afterTraining = progress.filter((p) => Number(p.t_ms) > Number(training.migration_ms)).map((p) => Number(p.step));
+  expect(afterTraining.length, 'progress reported after the move').toBeGreaterThan(0);
+  expect(Math.min(...afterTraining), 'training went on from its in-memory step').toBeGreaterThanOrEqual(lastBefore);
   expect(leftOnNodes()).toEqual([]);
   expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
 });
