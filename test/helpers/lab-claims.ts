@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { LAB_PROVISIONER } from '../../src/lab/nodes/lab-storage.ts';
+import { LAB_PROVISIONER, LAB_STORAGE_CLASS } from '../../src/lab/nodes/lab-storage.ts';
 import { SHARED_VOLUME_DIR } from '../../src/lab/nodes/layout.ts';
 
 export interface SeenClaim {
@@ -114,3 +114,14 @@ export function claimSummary(seen: readonly SeenClaim[]) {
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** claimSummary's entry for a claim the lab's class served as it should: Bound, its RWX volume on the shared directory, the app's data in it. */
+export const servedByLabClass = (name: keyof typeof VOLUME_DATA) => ({
+  name,
+  storageClass: LAB_STORAGE_CLASS,
+  bound: true,
+  provisioner: LAB_PROVISIONER,
+  accessModes: ['ReadWriteMany'],
+  onSharedDir: true,
+  appData: true,
+});

@@ -14,8 +14,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
-import { claimSummary, labStorageLeft, watchLabClaims } from '../../helpers/lab-claims.ts';
-import { LAB_PROVISIONER, LAB_STORAGE_CLASS } from '../../../src/lab/nodes/lab-storage.ts';
+import { claimSummary, labStorageLeft, servedByLabClass, watchLabClaims } from '../../helpers/lab-claims.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 
 /** train.py's --save-every-steps in workloads/ml-training/k8s.yaml. */
@@ -74,19 +73,11 @@ it('moves each workload between the real nodes by drain and by redeploy, with it
   }
   // The AOF and the trainer's save that the recreated pods found on worker-b were on real claims of
   // the lab's StorageClass: a fresh volume per trial (two trials per workload), each deleted after it.
-  const onClaim = {
-    storageClass: LAB_STORAGE_CLASS,
-    bound: true,
-    provisioner: LAB_PROVISIONER,
-    accessModes: ['ReadWriteMany'],
-    onSharedDir: true,
-    appData: true,
-  };
   expect(claimSummary(seenClaims)).toEqual([
-    { name: 'migbench-ml-training-data', ...onClaim },
-    { name: 'migbench-ml-training-data', ...onClaim },
-    { name: 'migbench-redis-data', ...onClaim },
-    { name: 'migbench-redis-data', ...onClaim },
+    servedByLabClass('migbench-ml-training-data'),
+    servedByLabClass('migbench-ml-training-data'),
+    servedByLabClass('migbench-redis-data'),
+    servedByLabClass('migbench-redis-data'),
   ]);
   expect(await labStorageLeft(cluster.state.kubeconfig, 'migbench')).toEqual([]);
 });

@@ -17,8 +17,7 @@ import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { exec } from '../../../src/system/exec.ts';
 import { labUserKubeconfig, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
-import { claimSummary, labStorageLeft, watchLabClaims } from '../../helpers/lab-claims.ts';
-import { LAB_PROVISIONER, LAB_STORAGE_CLASS } from '../../../src/lab/nodes/lab-storage.ts';
+import { claimSummary, labStorageLeft, servedByLabClass, watchLabClaims } from '../../helpers/lab-claims.ts';
 import { adminClients, applyShipped, bindRole, migbenchAsync, migbenchObjectsIn, type AdminClients } from '../../platforms/kubernetes/cluster-kit.ts';
 
 const cluster = useRealNodeCluster('migbench-kubelet-checkpoint', () =>
@@ -149,18 +148,7 @@ it('moves Redis, the video stream and training between the real nodes with the s
   expect(row('video').video_frames_lost).toBe('0');
   // Redis' AOF and the trainer's save were on real claims of the lab's StorageClass (a volume each,
   // on the directory both nodes see), which the restored pods on worker-b mounted again.
-  const onClaim = {
-    storageClass: LAB_STORAGE_CLASS,
-    bound: true,
-    provisioner: LAB_PROVISIONER,
-    accessModes: ['ReadWriteMany'],
-    onSharedDir: true,
-    appData: true,
-  };
-  expect(claimSummary(seenClaims)).toEqual([
-    { name: 'migbench-ml-training-data', ...onClaim },
-    { name: 'migbench-redis-data', ...onClaim },
-  ]);
+  expect(claimSummary(seenClaims)).toEqual([servedByLabClass('migbench-ml-training-data'), servedByLabClass('migbench-redis-data')]);
   expect(await leftOnNodes()).toEqual([]);
   expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
   expect(await labStorageLeft(cluster.state.kubeconfig, 'migbench')).toEqual([]);
