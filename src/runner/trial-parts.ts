@@ -90,8 +90,9 @@ export class ProbeSession {
    * The observation window is over, but a probe whose newest tick failed has not been answered
    * since: probing goes on until it is, for at most END_ON_ANSWER_GRACE_MS. Otherwise a service
    * that came back long before would be judged as never recovered because the last tick or two met
-   * a hiccup (a 10 ms deadline missed while this process collected garbage: seen in CI, 1 trial in
-   * 36). A service still down after the grace is down: its outage reaches the end and fails the
+   * a hiccup (a 10 ms deadline missed on a busy host: isolated misses, two in a row now and then, in
+   * the video health poll; the likely cause of one CI trial in 36 judged "did not recover"). A service
+   * still down after the grace is down: its outage reaches the end and fails the
    * trial as before. Any wait is an event (`probes_end_wait`), with the probes waited for.
    */
   async endOnAnswer(signal?: AbortSignal): Promise<void> {

@@ -1,8 +1,12 @@
 // What kubelet-checkpoint and runtime-restore do alike once the source is checkpointed: resume the
-// stopped source when a later step fails, and wait until the Service's endpoints name the restored
-// pod only.
+// stopped source when a later step fails, and once the restored pod is ready, retire the source and
+// wait until the Service's endpoints name the restored pod only.
 import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
+import type { EventName } from '../../model/events.ts';
 import type { KubernetesMigrationContext } from '../entry/kubernetes-strategy.ts';
+
+/** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
+export const SOURCE_GRACE_SECONDS = 1;
 
 /** Polling the Service's EndpointSlices until they name the restored pod only. */
 const ENDPOINT_POLL_MS = 10;
@@ -39,4 +43,22 @@ export async function waitForEndpoints(ctx: KubernetesMigrationContext, restored
     if (ctx.signal.aborted) throw ctx.signal.reason;
     await new Promise((r) => setTimeout(r, ENDPOINT_POLL_MS));
   }
+}
+
+/**
+ * The restored pod is ready: the stopped source is deleted, the Service's endpoints switch to the
+ * restored pod alone, and the source is gone — each step an event of the strategy (`emit`).
+ */
+export async function retireSource(
+  ctx: KubernetesMigrationContext,
+  restored: { uid: string; name: string },
+  emit: (event: EventName, detail: string) => void,
+): Promise<void> {
+  const { sourcePod } = ctx;
+  await ctx.api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
+  emit('source_deleting', sourcePod.name);
+  await waitForEndpoints(ctx, restored);
+  emit('endpoint_switched', `${restored.name} only`);
+  await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
+  emit('source_removed', sourcePod.name);
 }

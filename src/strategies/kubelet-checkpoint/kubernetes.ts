@@ -34,7 +34,7 @@ import {
 import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason, kubeletRoutes } from './support.ts';
 import { describeRoute, kubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
 import { nodeInfo } from '../../platforms/kubernetes/cluster.ts';
-import { resumeSource, waitForEndpoints } from './after-checkpoint.ts';
+import { resumeSource, retireSource, SOURCE_GRACE_SECONDS } from './after-checkpoint.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
 /**
@@ -64,9 +64,6 @@ export function goDurationMs(text: string): number {
   for (const [, value, u] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|µs|us|ns)/g)) ms += Number(value) * unit[u!]!;
   return Math.round(ms * 1000) / 1000;
 }
-
-/** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
-const SOURCE_GRACE_SECONDS = 1;
 
 export class KubeletCheckpointStrategy implements KubernetesStrategy {
   readonly name = 'kubelet-checkpoint';
@@ -192,12 +189,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     });
     emit('ready', `${restored.name} on ${restored.node}`);
 
-    await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
-    emit('source_deleting', sourcePod.name);
-    await waitForEndpoints(ctx, restored);
-    emit('endpoint_switched', `${restored.name} only`);
-    await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
-    emit('source_removed', sourcePod.name);
+    await retireSource(ctx, restored, emit);
     if (delivered.image.imagePullPolicy !== 'Never') {
       // After the switch, so the read is no boundary of the outage's anatomy; the kubelet's own measure of the pull.
       const pulledMs = await kubeletPullMs(ctx, restoredName);

@@ -33,11 +33,9 @@ import {
 } from '../entry/kubernetes-strategy.ts';
 import { agentProblems, checkpointPermissionProblems } from '../kubelet-checkpoint/support.ts';
 import { runtimeRestoreUnsupportedReason } from './support.ts';
-import { resumeSource, waitForEndpoints } from '../kubelet-checkpoint/after-checkpoint.ts';
+import { resumeSource, retireSource, SOURCE_GRACE_SECONDS } from '../kubelet-checkpoint/after-checkpoint.ts';
 
 export const RUNTIME_RESTORE_SOURCE = 'strategy:runtime-restore';
-/** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
-const SOURCE_GRACE_SECONDS = 1;
 
 export class RuntimeRestoreStrategy implements KubernetesStrategy {
   readonly name = 'runtime-restore';
@@ -181,12 +179,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
     });
     emit('ready', `${restored.name} on ${restored.node}`);
 
-    await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
-    emit('source_deleting', sourcePod.name);
-    await waitForEndpoints(ctx, restored);
-    emit('endpoint_switched', `${restored.name} only`);
-    await ctx.pods.waitGone(sourcePod.name, SOURCE_GRACE_SECONDS * 1000 + ctx.readyTimeoutMs, ctx.signal, sourcePod.uid);
-    emit('source_removed', sourcePod.name);
+    await retireSource(ctx, restored, emit);
     return { pod: restored, ...(criu ? { criu } : {}), checkpointBytes: stored.bytes };
   }
 }
