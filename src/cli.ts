@@ -279,7 +279,8 @@ async function main(): Promise<number> {
           })
           .option('containerd-config', {
             type: 'string',
-            describe: "install --runtime-handler: containerd's config file on the nodes, which must import a drop-in directory (default /etc/containerd/config.toml)",
+            describe:
+              "install --runtime-handler: containerd's config file on the nodes, which must import a drop-in directory (default /etc/containerd/config.toml)",
           })
           .option('runtime-handler', {
             type: 'boolean',
