@@ -555,9 +555,11 @@ func startedAfter(procRoot string, pid int, file string) (bool, error) {
 			boot, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		}
 	}
-	// USER_HZ is 100 on every Linux architecture Kubernetes runs on.
+	// USER_HZ is 100 on every Linux architecture Kubernetes runs on. btime is whole seconds (the
+	// start computed up to 1 s early): a second's tolerance, since a write here is always followed
+	// by a restart that waits for the old process to end and its supervisor to start another.
 	started := time.Unix(boot, 0).Add(time.Duration(ticks) * 10 * time.Millisecond)
-	return started.After(info.ModTime()), nil
+	return started.Add(time.Second).After(info.ModTime()), nil
 }
 
 // writeFileIfChanged copies source to path (atomically) unless path already holds the same bytes.
