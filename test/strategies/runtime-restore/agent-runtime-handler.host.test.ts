@@ -1,6 +1,6 @@
 // The runtime handler put on nodes the way a user's cluster gets it: the lab started WITHOUT it
 // (its containerd under a respawn loop, as systemd runs a user's), then `migbench agent install
-// --runtime-handler` through the agents — the plan said first, each node's drop-in and wrapper
+// --runtime-handler` through the agents (before it, runtime-restore is `unsupported`, naming it) — the plan said first, each node's drop-in and wrapper
 // written, containerd restarted (a new process), the RuntimeClass created, every node listing the
 // handler in status.runtimeHandlers — runtime-restore moves Redis on it, and `migbench agent
 // uninstall` takes all of it off again (drop-ins, wrapper, containerd restarted without the
@@ -49,6 +49,16 @@ it('agent install --runtime-handler puts the handler on the lab nodes through th
   const workers = cluster.state.nodes.map((n) => n.name).sort();
   expect(dropIns().filter(existsSync)).toEqual([]);
   expect(await handlersListed()).toEqual(workers.map((w) => `${w}: false`));
+  // Before: runtime-restore is unsupported, naming the install.
+  const refusedOut = join(cluster.base, 'refused');
+  await migbenchAsync(
+    ['run', redisNodesScenario(join(cluster.base, 'refused.yaml'), '  - runtime-restore\nrepetitions: 1'), '--warmup', '0', '--out', refusedOut, '--quiet'],
+    300_000,
+  );
+  const refused = parse(readFileSync(join(refusedOut, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+  expect(refused.map((t) => `${t.status}: ${t.error}`)).toEqual([
+    'unsupported: node worker-a has no runtime handler migbench (its status.runtimeHandlers: runc): install it with `migbench agent install --runtime-handler`',
+  ]);
   const before = containerdPids();
   expect(before.length).toBe(workers.length);
 
