@@ -67,6 +67,8 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
         const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
         const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
         const image = args.image ?? (await ensureAgentImage(progress)).name;
+        // The handler is checked on each node through the agent; a refusal leaves the cluster as it was found.
+        const agentWasInstalled = args.runtimeHandler ? (await agentStatus(cluster)).installed : true;
         const status = await installAgent(cluster, image, paths, {
           timeoutMs: args.timeoutSeconds * 1000,
           progress,
@@ -75,7 +77,13 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
         });
         out(`migbench agent: ${image} ready on ${status.ready} nodes (${status.pods.map((p) => p.node).join(', ')}) in namespace ${AGENT_NAMESPACE}`);
         if (args.runtimeHandler) {
-          const states = await installRuntimeHandler(cluster, { timeoutMs: args.timeoutSeconds * 1000, progress });
+          const states = await installRuntimeHandler(cluster, { timeoutMs: args.timeoutSeconds * 1000, progress }).catch(async (err: unknown) => {
+            if (err instanceof RuntimeHandlerRefused && !agentWasInstalled) {
+              await uninstallAgent(cluster, args.timeoutSeconds * 1000);
+              throw new RuntimeHandlerRefused(`${err.message}\n(the agent installed for it was removed again)`);
+            }
+            throw err;
+          });
           out(
             `migbench agent: runtime handler migbench on ${states.map((s) => s.node).join(', ')} (RuntimeClass migbench; listed in each node's status.runtimeHandlers); \`migbench agent uninstall\` removes it`,
           );
