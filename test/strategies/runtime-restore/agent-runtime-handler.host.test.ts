@@ -4,7 +4,7 @@
 // written, containerd restarted (a new process), the RuntimeClass created, every node listing the
 // handler in status.runtimeHandlers — runtime-restore moves Redis on it, and `migbench agent
 // uninstall` takes all of it off again (drop-ins, wrapper, containerd restarted without the
-// handler, the RuntimeClass).
+// handler, the RuntimeClass) — refusing (exit 2, nothing changed) while a pod of the class exists.
 import { expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { nodeLayout } from '../../../src/lab/nodes/layout.ts';
 import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
-import { adminClients, migbenchAsync, migbenchObjectsIn } from '../../platforms/kubernetes/cluster-kit.ts';
+import { adminClients, eventually, migbenchAsync, migbenchObjectsIn } from '../../platforms/kubernetes/cluster-kit.ts';
 
 const cluster = useRealNodeCluster('migbench-agent-runtime-handler');
 
@@ -101,6 +101,28 @@ it('agent install --runtime-handler puts the handler on the lab nodes through th
   ).toEqual(['runtime-restore/ok']);
   expect(trials[0]?.redis_acked_writes_lost).toBe('0');
   expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
+
+  // A pod of the class still there (its shim would run the wrapper): uninstall refuses, exit 2, nothing changed.
+  const admin = adminClients(cluster.state.kubeconfig);
+  await admin.core.createNamespacedPod({
+    namespace: 'migbench',
+    body: {
+      metadata: { name: 'rh-holder' },
+      spec: { runtimeClassName: 'migbench', nodeSelector: { 'no-such-node': 'x' }, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+    },
+  });
+  const refusedUninstall = await migbenchAsync(['agent', 'uninstall', ...kubeconfig], 120_000);
+  expect(refusedUninstall.code).toBe(2);
+  expect(refusedUninstall.stderr).toMatch(/pods of RuntimeClass migbench still exist \(migbench\/rh-holder\): delete them first/);
+  expect(dropIns().filter(existsSync).length).toBe(workers.length);
+  expect(await runtimeClass()).toBe('migbench');
+  await admin.core.deleteNamespacedPod({ name: 'rh-holder', namespace: 'migbench', gracePeriodSeconds: 0 });
+  await eventually('the holder pod gone', 30_000, async () =>
+    admin.core.readNamespacedPod({ name: 'rh-holder', namespace: 'migbench' }).then(
+      () => false,
+      () => true,
+    ),
+  );
 
   const t1 = performance.now();
   const removed = await migbenchAsync(['agent', 'uninstall', ...kubeconfig], 300_000);
