@@ -56,8 +56,8 @@ it('agent install --runtime-handler puts the handler on the lab nodes through th
     300_000,
   );
   const refused = parse(readFileSync(join(refusedOut, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  expect(refused.map((t) => `${t.status}: ${t.error}`)).toEqual([
-    'unsupported: node worker-a has no runtime handler migbench (its status.runtimeHandlers: runc): install it with `migbench agent install --runtime-handler`',
+  expect(refused.map((t) => `${t.status} | ${t.error}`)).toEqual([
+    'unsupported | unsupported: node worker-a has no runtime handler migbench (its status.runtimeHandlers: runc): install it with `migbench agent install --runtime-handler`',
   ]);
   const before = containerdPids();
   expect(before.length).toBe(workers.length);
