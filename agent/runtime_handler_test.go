@@ -27,6 +27,13 @@ imports = [
   BinaryName = "/usr/local/sbin/runc"
   SystemdCgroup = false
 `, "/etc/containerd/conf.d", "/usr/local/sbin/runc", false},
+		{"containerd 2.x's own default config (single-quoted keys and strings)", `version = 3
+root = '/var/lib/containerd'
+imports = ['/etc/containerd/conf.d/*.toml']
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+  BinaryName = ''
+  SystemdCgroup = true
+`, "/etc/containerd/conf.d", "", true},
 		{"no imports", `version = 3
 [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
   SystemdCgroup = true
