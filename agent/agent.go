@@ -122,6 +122,9 @@ func (a *agent) routes() http.Handler {
 	handle("GET /v1/trials/{key}/restore-dir", a.restoreDirState)
 	handle("DELETE /v1/trials/{key}/restore-dir", a.removeRestoreDir)
 	handle("GET /v1/pods/{uid}/runtime-events", a.runtimeEvents())
+	handle("GET /v1/runtime-handler", a.runtimeHandlerState)
+	handle("PUT /v1/runtime-handler", a.installRuntimeHandler)
+	handle("DELETE /v1/runtime-handler", a.uninstallRuntimeHandler)
 	return mux
 }
 

@@ -26,6 +26,8 @@ type config struct {
 	StateDir string
 	// The agent's bearer token: the Secret migbench-agent-token, mounted (auth.go).
 	TokenFile string
+	// containerd's main config file as containerd reads it (runtime_handler.go: only read, never written).
+	ContainerdConfig string
 }
 
 func configFromEnv(getenv func(string) string) (config, error) {
@@ -43,11 +45,12 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		CgroupRoot:           or("CGROUP_ROOT", "/sys/fs/cgroup"),
 		StateDir:             or("STATE_DIR", "/var/lib/migbench-agent"),
 		TokenFile:            or("AGENT_TOKEN_FILE", "/etc/migbench-agent/token"),
+		ContainerdConfig:     or("CONTAINERD_CONFIG", defaultContainerdCfg),
 	}
 	if c.NodeName == "" {
 		return c, fmt.Errorf("NODE_NAME is not set (the DaemonSet sets it from spec.nodeName)")
 	}
-	for _, p := range []*string{&c.KubeletCheckpointDir, &c.RuntimeSocket, &c.CgroupRoot, &c.StateDir} {
+	for _, p := range []*string{&c.KubeletCheckpointDir, &c.RuntimeSocket, &c.CgroupRoot, &c.StateDir, &c.ContainerdConfig} {
 		*p = strings.ReplaceAll(*p, "{node}", c.NodeName)
 		if !filepath.IsAbs(*p) {
 			return c, fmt.Errorf("%q is not an absolute path", *p)

@@ -277,6 +277,17 @@ async function main(): Promise<number> {
             type: 'string',
             describe: "install: the agent's directory on the nodes: CRIU options, received archives, root-only (default /var/lib/migbench-agent)",
           })
+          .option('containerd-config', {
+            type: 'string',
+            describe:
+              "install --runtime-handler: containerd's config file on the nodes, which must import a drop-in directory (default /etc/containerd/config.toml)",
+          })
+          .option('runtime-handler', {
+            type: 'boolean',
+            default: false,
+            describe:
+              "install: also install the runtime handler migbench (strategy runtime-restore) on every node: the runc wrapper in the agent's state dir, a drop-in in containerd's imported config dir, a containerd restart (running containers stay), the RuntimeClass migbench; uninstall removes it whether or not given",
+          })
           .option('timeout', { type: 'number', default: 180, describe: 'seconds to wait for the agent to be ready (install) or gone (uninstall)' })
           .option('push', { type: 'string', describe: 'image: push the agent image to this registry and print its reference by digest (for install --image)' })
           .option('insecure', { type: 'boolean', default: false, describe: 'image: the --push registry speaks plain HTTP' })
@@ -296,7 +307,9 @@ async function main(): Promise<number> {
               ...(argv['kubelet-checkpoint-dir'] ? { kubeletCheckpointDir: argv['kubelet-checkpoint-dir'] } : {}),
               ...(argv['runtime-socket'] ? { runtimeSocket: argv['runtime-socket'] } : {}),
               ...(argv['state-dir'] ? { stateDir: argv['state-dir'] } : {}),
+              ...(argv['containerd-config'] ? { containerdConfig: argv['containerd-config'] } : {}),
             },
+            runtimeHandler: argv['runtime-handler'],
             timeoutSeconds: argv.timeout,
             ...(argv.push ? { push: argv.push } : {}),
             insecure: argv.insecure,

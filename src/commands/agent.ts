@@ -3,6 +3,8 @@
 // image (Go, cached by source hash) unless --image names one the nodes can pull; on the lab's nodes
 // (`migbench cluster`) it uses their node paths, their containerd already holding the image.
 // `image --push REGISTRY` publishes the image (crane) and prints the reference by digest for --image.
+// `install --runtime-handler` also puts the runtime handler on the nodes through the agents (a
+// containerd drop-in and restart on each: said before it is done); uninstall takes it off first.
 import { REAL_NODE_LABEL } from '../lab/nodes/layout.ts';
 import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts';
 import { ensureAgentImage, pushAgentImage } from '../lab/build/agent-image.ts';
@@ -10,6 +12,12 @@ import { ensureCrane } from '../lab/build/node-build.ts';
 import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
 import { AGENT_NAMESPACE, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from '../platforms/kubernetes/agent/agent-manifests.ts';
 import { ClusterError, connectCluster, describeApiError, type ClusterOptions } from '../platforms/kubernetes/cluster.ts';
+import {
+  installRuntimeHandler,
+  RuntimeHandlerRefused,
+  runtimeHandlerStates,
+  uninstallRuntimeHandler,
+} from '../platforms/kubernetes/agent/runtime-handler-install.ts';
 import { CommandFailure, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
 
 export type AgentAction = 'install' | 'uninstall' | 'status' | 'image';
@@ -27,6 +35,8 @@ export interface AgentCommandArgs {
   insecure?: boolean;
   /** install: leave out the NetworkPolicy (a CNI whose host traffic leaves from another address). */
   networkPolicy?: boolean;
+  /** install: also the runtime handler migbench on every node (a containerd drop-in and restart) and its RuntimeClass. */
+  runtimeHandler?: boolean;
 }
 
 export async function agentCommand(args: AgentCommandArgs): Promise<number> {
@@ -57,6 +67,8 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
         const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
         const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
         const image = args.image ?? (await ensureAgentImage(progress)).name;
+        // The handler is checked on each node through the agent; a refusal leaves the cluster as it was found.
+        const agentWasInstalled = args.runtimeHandler ? (await agentStatus(cluster)).installed : true;
         const status = await installAgent(cluster, image, paths, {
           timeoutMs: args.timeoutSeconds * 1000,
           progress,
@@ -64,9 +76,22 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
           ...(args.networkPolicy === false ? { networkPolicy: false } : {}),
         });
         out(`migbench agent: ${image} ready on ${status.ready} nodes (${status.pods.map((p) => p.node).join(', ')}) in namespace ${AGENT_NAMESPACE}`);
+        if (args.runtimeHandler) {
+          const states = await installRuntimeHandler(cluster, { timeoutMs: args.timeoutSeconds * 1000, progress }).catch(async (err: unknown) => {
+            if (err instanceof RuntimeHandlerRefused && !agentWasInstalled) {
+              await uninstallAgent(cluster, args.timeoutSeconds * 1000);
+              throw new RuntimeHandlerRefused(`${err.message}\n(the agent installed for it was removed again)`);
+            }
+            throw err;
+          });
+          out(
+            `migbench agent: runtime handler migbench on ${states.map((s) => s.node).join(', ')} (RuntimeClass migbench; listed in each node's status.runtimeHandlers); \`migbench agent uninstall\` removes it`,
+          );
+        }
         return 0;
       }
       case 'uninstall': {
+        for (const line of await uninstallRuntimeHandler(cluster, args.timeoutSeconds * 1000)) progress(`migbench agent: removed ${line}`);
         const removed = await uninstallAgent(cluster, args.timeoutSeconds * 1000);
         out(removed ? `migbench agent: removed (namespace ${AGENT_NAMESPACE})` : 'migbench agent: not installed');
         return 0;
@@ -80,11 +105,20 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
         out(`migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes`);
         for (const p of status.pods)
           out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);
+        const handlers = await runtimeHandlerStates(cluster).catch((err: unknown) => {
+          out(`  runtime handler: not known (${(err as Error).message})`);
+          return [];
+        });
+        for (const h of handlers)
+          out(
+            `  ${h.node}: runtime handler migbench ${h.installed ? `installed (${h.dropIn})` : `not installed${h.problems.length ? ` (install would refuse: ${h.problems.join('; ')})` : ''}`}`,
+          );
         return status.ready === status.desired && status.desired > 0 ? 0 : EXIT_TRIAL_FAILED;
       }
     }
   } catch (err) {
     if (err instanceof CommandFailure) throw err;
+    if (err instanceof RuntimeHandlerRefused) throw new CommandFailure(err.message, EXIT_USAGE);
     const status = (err as { code?: number }).code;
     if (status === 401 || status === 403)
       throw new CommandFailure(

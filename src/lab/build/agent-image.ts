@@ -1,5 +1,6 @@
 // The node agent's image (agent/, `migbench-agent`): the Go program built statically
-// (CGO_ENABLED=0) and packed as an OCI image of that one file, without Docker (oci-image.ts). Cached
+// (CGO_ENABLED=0) and packed as an OCI image of that file and the runtime handler's runc wrapper
+// beside it (which `migbench agent install --runtime-handler` copies onto the nodes), without Docker (oci-image.ts). Cached
 // under /var/cache/migbench/agent/<source hash>/: a change to any file of agent/ builds it again,
 // nothing else does. The image's name carries the same hash, so a node never runs a stale agent
 // under a current name.
@@ -71,6 +72,9 @@ export async function ensureAgentImage(log: (line: string) => void = () => undef
   await mkdir(rootfs, { recursive: true });
   await exec('cp', [image.binary, join(rootfs, 'migbench-agent')]);
   await chmod(join(rootfs, 'migbench-agent'), 0o755);
+  // The wrapper where the agent looks for it (agent/runtime_handler.go: beside its own binary).
+  await exec('cp', [await ensureRuntimeHandlerBinary(log), join(rootfs, 'migbench-runc')]);
+  await chmod(join(rootfs, 'migbench-runc'), 0o755);
   await writeOciArchive(rootfs, image.name, { entrypoint: ['/migbench-agent'], env: [] }, image.archive);
   await rm(rootfs, { recursive: true, force: true });
   log(`migbench-agent: built ${image.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -107,4 +111,27 @@ export async function pushAgentImage(
   } finally {
     await rm(layout, { recursive: true, force: true });
   }
+}
+
+/**
+ * The runtime handler's runc wrapper (agent/cmd/migbench-runc), built from the agent's module beside
+ * the agent's binary: cached under the same source hash, so a change to agent/ builds both again
+ * and nothing else does. Static (CGO_ENABLED=0) like the agent.
+ */
+export async function ensureRuntimeHandlerBinary(log: (line: string) => void = () => undefined): Promise<string> {
+  const sourceHash = await agentSourceHash();
+  const dir = join(AGENT_CACHE_DIR, sourceHash);
+  const binary = join(dir, 'migbench-runc');
+  if (existsSync(binary)) return binary;
+  const t0 = performance.now();
+  await mkdir(dir, { recursive: true });
+  const partial = `${binary}.partial-${process.pid}`;
+  await exec(await goBinary(), ['build', '-trimpath', '-ldflags', '-s -w', '-o', partial, './cmd/migbench-runc'], {
+    cwd: AGENT_SOURCE_DIR,
+    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    timeoutMs: 10 * 60_000,
+  });
+  await rename(partial, binary);
+  log(`migbench-runc: built in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${binary}`);
+  return binary;
 }

@@ -16,6 +16,8 @@ export const LAB_AGENT_PATHS: AgentNodePaths = {
   // One directory for both nodes (the CRIU options files pods name must be one path); received
   // archives go to its store/<node>/. Under the cluster's data directory: `cluster stop` removes it.
   stateDir: join(CLUSTER_DATA_DIR, 'agent'),
+  // Its containerd.toml imports <runDir>/containerd.d/*.toml (configs.ts): the runtime handler's drop-in goes there.
+  containerdConfig: join(CLUSTER_RUN_DIR, 'nodes', '{node}', 'containerd.toml'),
 };
 
 /** The lab's real nodes only: its control plane is a simulated node (kwok) where no agent can run. */

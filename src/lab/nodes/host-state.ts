@@ -21,9 +21,29 @@ export interface NodeProcess {
 }
 
 /**
+ * containerd runs under this respawn loop (a shell's $0, so `nodeProcesses` finds it): what systemd's
+ * Restart=always is on a user's node, so `migbench agent install --runtime-handler` can restart it
+ * the same way (agent/runtime_handler.go knows the loop by RESPAWN_ENV in both processes'
+ * environments). A crash loop ends it: three exits within 10 s of their start.
+ */
+export const RESPAWN_LOOP = 'migbench-respawn';
+const RESPAWN_ENV = 'MIGBENCH_CONTAINERD_RESPAWN';
+const RESPAWN_SCRIPT = `quick=0
+while :; do
+  started=$(date +%s)
+  "$@"
+  status=$?
+  if [ $(( $(date +%s) - started )) -lt 10 ]; then quick=$((quick + 1)); else quick=0; fi
+  [ "$quick" -ge 3 ] && exit "$status"
+  echo "${RESPAWN_LOOP}: $1 exited ($status), starting it again" >&2
+  sleep 1
+done`;
+
+/**
  * Starts `binary` in the node's network namespace, in its own session (the daemons outlive
- * migbench). nsenter --net, not `ip netns exec`: that one also makes a new mount namespace, and
- * kubelet must see the mounts its containerd makes (volumes, rootfs) and the other way round.
+ * migbench); with `respawn`, under the respawn loop. nsenter --net, not `ip netns exec`: that one
+ * also makes a new mount namespace, and kubelet must see the mounts its containerd makes (volumes,
+ * rootfs) and the other way round.
  */
 export function launchInNode(
   node: NodeLayout,
@@ -31,9 +51,15 @@ export function launchInNode(
   binary: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
+  options: { respawn?: boolean } = {},
 ): { pid: number; exited: Promise<string> } {
   const log = openSync(join(node.logDir, `${node.name}-${name}.log`), 'a');
-  const child = spawn('nsenter', [`--net=${netnsPath(node)}`, '--', binary, ...args], { detached: true, stdio: ['ignore', log, log], env });
+  const command = options.respawn ? ['sh', '-c', RESPAWN_SCRIPT, RESPAWN_LOOP, binary, ...args] : [binary, ...args];
+  const child = spawn('nsenter', [`--net=${netnsPath(node)}`, '--', ...command], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: options.respawn ? { ...env, [RESPAWN_ENV]: '1' } : env,
+  });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${binary}`);
   const exited = new Promise<string>((resolve) => {
@@ -59,16 +85,21 @@ export function nodeLogTail(node: NodeLayout, name: string, lines = 12): string 
 }
 
 /**
- * Node daemons and shims: a binary from the node cache whose command line names a cluster path; and
- * the lab's shared-dir provisioner, a Node.js process known by its program (lab-storage.ts).
+ * Node daemons and shims: a binary from the node cache whose command line names a cluster path; the
+ * lab's shared-dir provisioner, a Node.js process known by its program (lab-storage.ts); and
+ * containerd's respawn loops, shells known by their $0.
  */
 export function nodeProcesses(): NodeProcess[] {
   // By the program's place in the tree, not its full path: one started from another checkout of migbench is found too.
   const provisioner = (args: string[]) => args[1]?.endsWith(PROVISIONER_PROGRAM) === true;
-  return findProcesses((binary) => binary.startsWith(`${NODE_CACHE_DIR}/`) || /\/node$/.test(binary))
-    .filter(({ binary, args }) => binary.startsWith(`${NODE_CACHE_DIR}/`) || provisioner(args))
+  const respawn = (args: string[]) => args[1] === '-c' && args[3] === RESPAWN_LOOP;
+  return findProcesses((binary) => binary.startsWith(`${NODE_CACHE_DIR}/`) || /\/node$/.test(binary) || /\/(sh|dash|bash)$/.test(binary))
+    .filter(({ binary, args }) => binary.startsWith(`${NODE_CACHE_DIR}/`) || provisioner(args) || respawn(args))
     .filter(({ args }) => args.some((a) => a.includes(CLUSTER_RUN_DIR) || a.includes(CLUSTER_DATA_DIR)))
-    .map(({ binary, pid, args }) => ({ name: provisioner(args) ? 'shared-dir-provisioner' : (binary.split('/').at(-1) ?? binary), pid }));
+    .map(({ binary, pid, args }) => ({
+      name: provisioner(args) ? 'shared-dir-provisioner' : respawn(args) ? RESPAWN_LOOP : (binary.split('/').at(-1) ?? binary),
+      pid,
+    }));
 }
 
 /** The cgroup v1 hierarchies (or the v2 root) in which kubelet makes its cgroupRoot. */
@@ -126,7 +157,7 @@ export function createCgroupRoot(node: NodeLayout): void {
   }
 }
 
-/** Ends every process of the nodes: the API's clients first (kubelet, kube-proxy, the provisioner), then the pods, then the shims and containerd, then the lab's registry. */
+/** Ends every process of the nodes: containerd's respawn loops and the API's clients first (kubelet, kube-proxy, the provisioner), then the pods, then the shims and containerd, then the lab's registry. */
 export async function killNodeProcesses(): Promise<string[]> {
   const stopped: string[] = [];
   const end = async (pids: number[], graceMs: number) => {
@@ -137,7 +168,8 @@ export async function killNodeProcesses(): Promise<string[]> {
     while (pids.some(processAlive)) await sleep(20);
   };
   const named = (names: string[]) => nodeProcesses().filter((p) => names.includes(p.name));
-  const clients = named(['kubelet', 'kube-proxy', 'shared-dir-provisioner']);
+  // containerd's respawn loops first, so ending containerd below ends it for good.
+  const clients = named([RESPAWN_LOOP, 'kubelet', 'kube-proxy', 'shared-dir-provisioner']);
   await end(
     clients.map((p) => p.pid),
     5000,

@@ -221,7 +221,8 @@ async function startNode(
   await rm(join(criuDir, 'criu'), { force: true });
   await symlink(criu, join(criuDir, 'criu'));
   const env = { ...process.env, PATH: `${criuDir}:${join(binaries.containerd, '..')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
-  const containerd = launchInNode(node, 'containerd', binaries.containerd, ['--config', containerdToml, '--log-level', 'warn'], env);
+  // Under a respawn loop, as systemd runs a user's containerd: `agent install --runtime-handler` restarts it.
+  const containerd = launchInNode(node, 'containerd', binaries.containerd, ['--config', containerdToml, '--log-level', 'warn'], env, { respawn: true });
   const ctr = (args: string[], timeoutMs = 60_000) => exec(binaries.ctr, ['--address', node.containerdSocket, ...args], { timeoutMs, allowFailure: true });
   const t0 = performance.now();
   while ((await ctr(['version'], 5000)).exitCode !== 0) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig, NodeV1Api } from '@kubernetes/client-node';
 import { RUNTIME_CLASS, runtimeHandlerDropIn } from '../../platforms/kubernetes/runtime-handler.ts';
 import type { NodeBinaries } from '../build/node-build.ts';
-import { ensureRuntimeHandlerBinary } from '../build/runtime-handler-build.ts';
+import { ensureRuntimeHandlerBinary } from '../build/agent-image.ts';
 import { LAB_AGENT_PATHS } from './agent-install.ts';
 import type { NodeLayout } from './layout.ts';
 

@@ -47,6 +47,8 @@ export interface NodeInfo {
   /** status.nodeInfo: e.g. v1.36.3 and containerd://2.3.7. */
   kubeletVersion?: string;
   containerRuntimeVersion?: string;
+  /** status.runtimeHandlers' names (the kubelet reports its CRI's handlers, from 1.30), when it says. */
+  runtimeHandlers?: string[];
 }
 
 interface NodeTaint {
@@ -101,6 +103,7 @@ export function nodeInfo(node: V1Node): NodeInfo {
     ...(address && port ? { kubelet: { address, port, node: node.metadata!.name! } } : {}),
     ...(node.status?.nodeInfo?.kubeletVersion ? { kubeletVersion: node.status.nodeInfo.kubeletVersion } : {}),
     ...(node.status?.nodeInfo?.containerRuntimeVersion ? { containerRuntimeVersion: node.status.nodeInfo.containerRuntimeVersion } : {}),
+    ...(node.status?.runtimeHandlers ? { runtimeHandlers: node.status.runtimeHandlers.map((h) => h.name ?? '') } : {}),
   };
 }
 

@@ -34,6 +34,9 @@ export async function runtimeRestoreUnsupportedReason(
       return `node ${node.name} runs kubelet ${node.kubeletVersion ?? '(unknown)'}: its checkpoint API (feature gate ContainerCheckpoint) is on by default from 1.30`;
     const runtime = runtimeHandlerRuntimeProblem(node.containerRuntimeVersion);
     if (runtime) return `node ${node.name} ${runtime}`;
+    // Where the kubelet reports its runtime's handlers: containerd on this node has no `migbench` in its runtime table.
+    if (node.runtimeHandlers && !node.runtimeHandlers.includes(RUNTIME_HANDLER))
+      return `node ${node.name} has no runtime handler ${RUNTIME_HANDLER} (its status.runtimeHandlers: ${node.runtimeHandlers.filter(Boolean).join(', ') || 'none'}): install it with \`migbench agent install --runtime-handler\``;
     if (!node.kubelet) return `node ${node.name} reports no kubelet endpoint (InternalIP and status.daemonEndpoints): migbench cannot call its checkpoint API`;
     const api = await kubelet.checkpointApi(node.kubelet, namespace);
     if (!api.enabled) return api.reason;

@@ -46,6 +46,18 @@ it('accepts containerd 2.4 (which kubelet-checkpoint refuses) and names the kube
   );
 });
 
+it('refuses a node whose kubelet reports runtime handlers without migbench, naming the install; a kubelet that reports none is not judged by it', async () => {
+  const withHandlers = (handlers: string[] | undefined): NodeInfo => ({
+    ...node('a', 'v1.36.3', 'containerd://2.3.7'),
+    ...(handlers ? { runtimeHandlers: handlers } : {}),
+  });
+  expect(await runtimeRestoreUnsupportedReason([withHandlers(['', 'runc'])], gateOn, agent, 'migbench', undefined)).toBe(
+    'node a has no runtime handler migbench (its status.runtimeHandlers: runc): install it with `migbench agent install --runtime-handler`',
+  );
+  expect(await runtimeRestoreUnsupportedReason([withHandlers(['', 'runc', 'migbench'])], gateOn, agent, 'migbench', undefined)).toBeUndefined();
+  expect(await runtimeRestoreUnsupportedReason([withHandlers(undefined)], gateOn, agent, 'migbench', undefined)).toBeUndefined();
+});
+
 it("the drop-in puts the wrapper in containerd's runtime table with the restore annotation passed through", () => {
   const toml = runtimeHandlerDropIn('/var/lib/migbench-agent/bin/migbench-runc', true);
   expect(toml).toContain('[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.migbench]');

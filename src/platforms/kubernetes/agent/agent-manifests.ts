@@ -27,12 +27,15 @@ export interface AgentNodePaths {
   kubeletCheckpointDir: string;
   runtimeSocket: string;
   stateDir: string;
+  /** containerd's main config as containerd reads it (only read: the runtime handler's drop-in goes to the directory it imports). */
+  containerdConfig?: string;
 }
 
 export const DEFAULT_AGENT_NODE_PATHS: AgentNodePaths = {
   kubeletCheckpointDir: '/var/lib/kubelet/checkpoints',
   runtimeSocket: '/run/containerd/containerd.sock',
   stateDir: '/var/lib/migbench-agent',
+  containerdConfig: '/etc/containerd/config.toml',
 };
 
 /** A trial's CRIU options files, which the agent writes and the trial's pods name in org.criu.config (agent/criu.go criuOptionsPath): one pair per trial, so two runs on one node never share one. */
@@ -96,6 +99,7 @@ export function agentObjects(
                   { name: 'KUBELET_CHECKPOINT_DIR', value: paths.kubeletCheckpointDir },
                   { name: 'RUNTIME_SOCKET', value: paths.runtimeSocket },
                   { name: 'STATE_DIR', value: paths.stateDir },
+                  { name: 'CONTAINERD_CONFIG', value: paths.containerdConfig ?? DEFAULT_AGENT_NODE_PATHS.containerdConfig },
                   { name: 'CGROUP_ROOT', value: '/host/sys/fs/cgroup' },
                   { name: 'AGENT_TOKEN_FILE', value: `${TOKEN_DIR}/token` },
                 ],
@@ -148,5 +152,6 @@ export function agentPathsOf(daemonSet: K8sObject): AgentNodePaths {
     kubeletCheckpointDir: get('KUBELET_CHECKPOINT_DIR', DEFAULT_AGENT_NODE_PATHS.kubeletCheckpointDir),
     runtimeSocket: get('RUNTIME_SOCKET', DEFAULT_AGENT_NODE_PATHS.runtimeSocket),
     stateDir: get('STATE_DIR', DEFAULT_AGENT_NODE_PATHS.stateDir),
+    containerdConfig: get('CONTAINERD_CONFIG', DEFAULT_AGENT_NODE_PATHS.containerdConfig ?? ''),
   };
 }
