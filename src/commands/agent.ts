@@ -8,6 +8,7 @@ import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts'
 import { ensureAgentImage, pushAgentImage } from '../lab/build/agent-image.ts';
 import { ensureCrane } from '../lab/build/node-build.ts';
 import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
+import { sharedVolumeInstallProblems, type SharedVolumeChoice } from '../platforms/kubernetes/agent/agent-shared-volume.ts';
 import { AGENT_NAMESPACE, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from '../platforms/kubernetes/agent/agent-manifests.ts';
 import { ClusterError, connectCluster, describeApiError, type ClusterOptions } from '../platforms/kubernetes/cluster.ts';
 import { CommandFailure, EXIT_TRIAL_FAILED, EXIT_USAGE } from './exit-codes.ts';
@@ -27,6 +28,8 @@ export interface AgentCommandArgs {
   insecure?: boolean;
   /** install: leave out the NetworkPolicy (a CNI whose host traffic leaves from another address). */
   networkPolicy?: boolean;
+  /** install: the ReadWriteMany volume every agent mounts (--shared-class / --shared-claim). */
+  sharedVolume?: SharedVolumeChoice;
 }
 
 export async function agentCommand(args: AgentCommandArgs): Promise<number> {
@@ -56,8 +59,13 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
       case 'install': {
         const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
         const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
+        if (args.sharedVolume) {
+          const problems = await sharedVolumeInstallProblems(cluster, args.sharedVolume);
+          if (problems.length > 0) throw new CommandFailure(`migbench agent install: ${problems.join('; ')}`, EXIT_USAGE);
+        }
         const image = args.image ?? (await ensureAgentImage(progress)).name;
         const status = await installAgent(cluster, image, paths, {
+          ...(args.sharedVolume ? { sharedVolume: args.sharedVolume } : {}),
           timeoutMs: args.timeoutSeconds * 1000,
           progress,
           ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}),

@@ -159,7 +159,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       }
     };
     const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!));
-    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} (sha256 ${stored.sha256.slice(0, 12)}…)`);
+    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} ${stored.path} (sha256 ${stored.sha256.slice(0, 12)}…)`);
     const criu = await nodes.dumpStats(trial).catch(() => undefined);
     const checkpoint = await step('transfer', () => nodes.unpackForRestore!(trial));
     emit('checkpoint_unpacked', `${checkpoint} on ${ctx.targetNode}`);

@@ -16,6 +16,7 @@ import type { Workload } from '../../../workloads/workload.ts';
 import { KubeApi, type K8sObject } from '../api.ts';
 import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
 import { agentNodeFacts } from '../agent/agent-node-facts.ts';
+import { sharedTransferProblems } from '../agent/agent-shared-volume.ts';
 import { ClusterError, chooseNodes, connectCluster, evacuationTargets, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import type { CheckpointNodes, CheckpointTrial } from '../checkpoint-nodes.ts';
@@ -99,6 +100,7 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     }
   });
   for (const found of await storageProblems(cluster, claims, k8s.storageClass)) problem(found);
+  if (k8s.checkpointTransfer === 'shared-volume') for (const found of await sharedTransferProblems(cluster)) problem(found);
   if (reachable && pair) {
     // A workload the scenario names an image for is pulled as on any cluster: only the others need what these nodes hold.
     const found = access.problem(
@@ -143,7 +145,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
   // kubelet-checkpoint's node steps: the node agent's, through the API server (any cluster).
   const agentNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint' || s.name === 'runtime-restore')
-    ? await AgentCheckpointNodes.connect(cluster)
+    ? await AgentCheckpointNodes.connect(cluster, k8s.checkpointTransfer)
     : undefined;
   const checkpointNodes = agentNodes && scenario.evacuate ? preparingOneAtATime(agentNodes) : agentNodes;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
