@@ -1,4 +1,4 @@
-// The archive's other way to the target node (scenario kubernetes.checkpointTransfer: shared-volume):
+// The archive's other way to the target node (kubelet-checkpoint's and runtime-restore's transfer: shared-volume):
 // through a ReadWriteMany volume every agent mounts (`migbench agent install --shared-class|--shared-claim`,
 // the DaemonSet's SHARED_DIR) instead of the agent-to-agent stream. The source's agent writes the
 // kubelet's archive once to <shared>/<key>/checkpoint.tar with its sha256 beside it; the target's

@@ -289,12 +289,11 @@ async function main(): Promise<number> {
           .option('shared-class', {
             type: 'string',
             describe:
-              'install: a ReadWriteMany StorageClass (NFS, CephFS…); migbench makes the claim migbench-agent-shared from it, which every agent mounts, for kubernetes.checkpointTransfer: shared-volume',
+              'install: a ReadWriteMany StorageClass (NFS, CephFS…); migbench makes the claim migbench-agent-shared from it, which every agent mounts, for the strategies with transfer: shared-volume',
           })
           .option('shared-claim', {
             type: 'string',
-            describe:
-              'install: an existing ReadWriteMany claim in namespace migbench-agent every agent mounts, for kubernetes.checkpointTransfer: shared-volume',
+            describe: 'install: an existing ReadWriteMany claim in namespace migbench-agent every agent mounts, for transfer: shared-volume',
           })
           .conflicts('shared-class', 'shared-claim'),
       async (argv) =>

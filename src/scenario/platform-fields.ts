@@ -91,7 +91,6 @@ const kubernetes: PlatformFields = {
         found: JSON.stringify(k8s.address),
       });
     }
-    problems.push(...checkpointTransferProblems(s));
     if (k8s.sourceNode !== undefined && k8s.sourceNode === k8s.targetNode) {
       problems.push({ path: 'kubernetes.targetNode', expected: 'a node other than kubernetes.sourceNode', found: JSON.stringify(k8s.targetNode) });
     }
@@ -113,25 +112,6 @@ const kubernetes: PlatformFields = {
   },
   knownNodes: () => undefined,
 };
-
-/** kubernetes.checkpointTransfer: shared-volume moves an archive only a strategy that transfers one makes (kubelet-checkpoint delivering by import, runtime-restore). */
-function checkpointTransferProblems(s: Scenario): ScenarioProblem[] {
-  if (s.kubernetes?.checkpointTransfer !== 'shared-volume') return [];
-  const transferring = s.strategies.filter(
-    (st) => st.name === 'runtime-restore' || (st.name === 'kubelet-checkpoint' && (st as { delivery?: string }).delivery !== 'registry'),
-  );
-  if (transferring.length > 0) return [];
-  const registry = s.strategies.some((st) => st.name === 'kubelet-checkpoint');
-  return [
-    {
-      path: 'kubernetes.checkpointTransfer',
-      expected: registry
-        ? 'shared-volume only with a strategy that transfers the archive: kubelet-checkpoint with delivery: import, or runtime-restore (with delivery: registry the image goes through the registry; drop checkpointTransfer or use delivery: import)'
-        : 'shared-volume only with kubelet-checkpoint or runtime-restore (the strategies that move a checkpoint archive); drop checkpointTransfer',
-      found: JSON.stringify('shared-volume'),
-    },
-  ];
-}
 
 /**
  * The local platform's fields written in a kubernetes scenario: the schema fills them with defaults,

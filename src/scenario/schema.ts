@@ -291,14 +291,6 @@ export const kubernetesPlatformSchema = z
       .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Secret name in the namespace'))
       .describe("Secrets (type kubernetes.io/dockerconfigjson, in the scenario's namespace) the pods pull the images with; default: none.")
       .optional(),
-    checkpointTransfer: z
-      .enum(['stream', 'shared-volume'])
-      .describe(
-        "How kubelet-checkpoint's and runtime-restore's archive gets from the source node to the target: stream (default) — the source's node agent sends it to the target's over the pod network; " +
-          "shared-volume — the source's agent writes it once to a ReadWriteMany volume every agent mounts (an NFS share: `migbench agent install --shared-class CLASS` or `--shared-claim CLAIM`) and the target's reads it from there, " +
-          'sha256-checked either way, the files removed afterwards. Checked before the first trial: the agent must mount such a volume (exit 2 otherwise). Not with `delivery: registry` (the image goes through the registry).',
-      )
-      .optional(),
     kubeletInsecureTls: z
       .boolean()
       .describe(

@@ -158,7 +158,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
         throw await resumeSource(ctx, RUNTIME_RESTORE_SOURCE, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };
-    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!));
+    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!, this.options.transfer ?? 'stream'));
     emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} ${stored.path} (sha256 ${stored.sha256.slice(0, 12)}…)`);
     const criu = await nodes.dumpStats(trial).catch(() => undefined);
     const checkpoint = await step('transfer', () => nodes.unpackForRestore!(trial));

@@ -1,8 +1,9 @@
-// kubernetes.checkpointTransfer: shared-volume — the scenario field refused where no strategy moves
-// an archive (named with the fix), the agent DaemonSet mounting the shared claim only when installed
+// kubelet-checkpoint's and runtime-restore's `transfer: shared-volume` — the option, its label, refused
+// with delivery: registry (named with the fix), the agent DaemonSet mounting the shared claim only when installed
 // with one, and the claim checks' messages (missing, not ReadWriteMany, lost), each naming the fix.
 import { describe, expect, it } from 'vitest';
 import { parseScenario, ScenarioError } from '../../../src/scenario/load.ts';
+import { strategyLabel } from '../../../src/strategies/registry.ts';
 import { agentObjects, DEFAULT_AGENT_NODE_PATHS, SHARED_MOUNT } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
 import {
   SHARED_CLAIM,
@@ -24,43 +25,40 @@ function problemsOf(text: string) {
 
 const K8S = 'platform: kubernetes\nworkloads: [{ type: redis }]\n';
 
-describe('kubernetes.checkpointTransfer', () => {
+describe("kubelet-checkpoint's and runtime-restore's transfer", () => {
   it.each([
-    ['kubelet-checkpoint (import)', 'kubelet-checkpoint'],
-    ['runtime-restore', 'runtime-restore'],
-    ['kubelet-checkpoint beside drain', 'drain, kubelet-checkpoint'],
-  ])('accepts shared-volume with %s', (_, strategies) => {
-    const { scenario } = parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false, checkpointTransfer: shared-volume }\nstrategies: [${strategies}]\n`);
-    expect(scenario.kubernetes?.checkpointTransfer).toBe('shared-volume');
+    ['kubelet-checkpoint', 'kubelet-checkpoint+shared-volume'],
+    ['runtime-restore', 'runtime-restore+shared-volume'],
+  ])('%s takes transfer: shared-volume, labelled so one run interleaves both ways', (name, label) => {
+    const { scenario } = parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false }\nstrategies: [${name}, { name: ${name}, transfer: shared-volume }]\n`);
+    expect(scenario.strategies[1]).toMatchObject({ name, transfer: 'shared-volume' });
+    expect(scenario.strategies.map(strategyLabel)).toEqual([name, label]);
   });
 
-  it('is absent unless written (the stream, as before: run.json of existing scenarios unchanged)', () => {
-    const { scenario } = parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false }\nstrategies: [kubelet-checkpoint]\n`);
-    expect(scenario.kubernetes).not.toHaveProperty('checkpointTransfer');
+  it('is absent unless written (the stream, as before)', () => {
+    const { scenario } = parseScenario('k8s.yaml', `${K8S}kubernetes: { probes: false }\nstrategies: [kubelet-checkpoint, runtime-restore]\n`);
+    for (const s of scenario.strategies) expect(s).not.toHaveProperty('transfer');
   });
 
-  it.each([
-    [
-      'no strategy that moves an archive',
-      'strategies: [drain, redeploy]',
-      /^shared-volume only with kubelet-checkpoint or runtime-restore .*drop checkpointTransfer$/,
-    ],
-    [
-      'kubelet-checkpoint through the registry',
-      'strategies: [{ name: kubelet-checkpoint, delivery: registry, registry: "198.19.240.1:5000" }]',
-      /with delivery: registry the image goes through the registry; drop checkpointTransfer or use delivery: import/,
-    ],
-  ])('refuses shared-volume with %s, naming the fix', (_, strategies, expected) => {
-    const problems = problemsOf(`${K8S}kubernetes: { probes: false, checkpointTransfer: shared-volume }\n${strategies}\n`);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]!.path).toBe('kubernetes.checkpointTransfer');
-    expect(problems[0]!.expected).toMatch(expected);
+  it('refuses shared-volume with delivery: registry, naming the fix', () => {
+    const problems = problemsOf(
+      `${K8S}kubernetes: { probes: false }\nstrategies: [{ name: kubelet-checkpoint, delivery: registry, registry: "198.19.240.1:5000", transfer: shared-volume }]\n`,
+    );
+    expect(problems).toEqual([
+      {
+        path: 'strategies[0].transfer',
+        expected:
+          'no shared-volume with delivery: registry (the image goes through the registry, no archive moves between the agents); use delivery: import or leave transfer out',
+        found: '"shared-volume"',
+      },
+    ]);
   });
 
-  it('refuses a way it does not know', () => {
-    const problems = problemsOf(`${K8S}kubernetes: { probes: false, checkpointTransfer: nfs }\nstrategies: [kubelet-checkpoint]\n`);
-    expect(problems.map((p) => p.path)).toEqual(['kubernetes.checkpointTransfer']);
-    expect(problems[0]!.expected).toMatch(/stream.*shared-volume/);
+  it('refuses a way it does not know, and the option on a strategy that moves no archive', () => {
+    expect(problemsOf(`${K8S}kubernetes: { probes: false }\nstrategies: [{ name: runtime-restore, transfer: nfs }]\n`).map((p) => p.path)).toEqual([
+      'strategies[0].transfer',
+    ]);
+    expect(problemsOf(`${K8S}kubernetes: { probes: false }\nstrategies: [{ name: drain, transfer: shared-volume }]\n`)).not.toEqual([]);
   });
 });
 

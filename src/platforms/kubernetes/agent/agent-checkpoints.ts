@@ -1,7 +1,7 @@
 // kubelet-checkpoint's node steps (checkpoint-nodes.ts) done by the node agent, each a request
 // through the API server's pod proxy to the agent on the node concerned. The archive goes from the
 // source's agent to the target's over the pod network (the target's pod address, with a one-trial
-// token the target was given first), never through migbench — or, with kubernetes.checkpointTransfer:
+// token the target was given first), never through migbench — or, with the strategy's transfer:
 // shared-volume, through the ReadWriteMany volume every agent mounts (agent-shared-volume.ts):
 // written once by the source's agent, read once by the target's, sha256-checked, then removed.
 import { randomBytes } from 'node:crypto';
@@ -31,13 +31,13 @@ export class AgentCheckpointNodes implements CheckpointNodes {
   private readonly agents: AgentClient;
   private readonly paths: AgentNodePaths;
   private readonly tokens = new Map<string, string>();
-  /** The archive's way to the target: the agents' stream, or the shared volume this claim of the agent's namespace is. */
-  private readonly via: { kind: 'stream' } | { kind: 'shared-volume'; claim: string | undefined };
+  /** The agents' shared volume (its claim in the agent's namespace), when installed with one. */
+  private readonly sharedClaim: string | undefined;
 
-  constructor(agents: AgentClient, paths: AgentNodePaths, via: AgentCheckpointNodes['via'] = { kind: 'stream' }) {
+  constructor(agents: AgentClient, paths: AgentNodePaths, sharedClaim?: string) {
     this.agents = agents;
     this.paths = paths;
-    this.via = via;
+    this.sharedClaim = sharedClaim;
   }
 
   checkpointPodAnnotations(trialKey: string): Record<string, string> {
@@ -49,7 +49,7 @@ export class AgentCheckpointNodes implements CheckpointNodes {
   }
 
   /** The agent as installed (its node paths from the DaemonSet); the defaults when it is not installed (then unsupportedReason says so). */
-  static async connect(cluster: Cluster, transfer: 'stream' | 'shared-volume' = 'stream'): Promise<AgentCheckpointNodes> {
+  static async connect(cluster: Cluster): Promise<AgentCheckpointNodes> {
     let paths = DEFAULT_AGENT_NODE_PATHS;
     let claim: string | undefined;
     try {
@@ -59,7 +59,7 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     } catch {
       /* not installed, or not readable: unsupportedReason names it */
     }
-    return new AgentCheckpointNodes(new AgentClient(cluster), paths, transfer === 'shared-volume' ? { kind: 'shared-volume', claim } : { kind: 'stream' });
+    return new AgentCheckpointNodes(new AgentClient(cluster), paths, claim);
   }
 
   async unsupportedReason(nodes: readonly string[]): Promise<string | undefined> {
@@ -83,9 +83,9 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/prepare`, { step: 'restore', token });
   }
 
-  async transfer(trial: CheckpointTrial, kubeletArchive: string): Promise<{ bytes: number; sha256: string; path: string }> {
+  async transfer(trial: CheckpointTrial, kubeletArchive: string, via: 'stream' | 'shared-volume'): Promise<{ bytes: number; sha256: string; path: string }> {
     const key = agentTrialKey(trial.key);
-    if (this.via.kind === 'shared-volume') {
+    if (via === 'shared-volume') {
       const written = await this.agents.json<{ bytes: number; sha256: string }>(
         trial.source,
         'POST',
@@ -100,7 +100,7 @@ export class AgentCheckpointNodes implements CheckpointNodes {
         { sha256: written.sha256 },
         30 * 60_000,
       );
-      return { ...taken, path: `through the shared volume ${AGENT_NAMESPACE}/${this.via.claim ?? '?'}` };
+      return { ...taken, path: `through the shared volume ${AGENT_NAMESPACE}/${this.sharedClaim ?? '?'}` };
     }
     const target = await this.agents.on(trial.target);
     if (!target.podIp) throw new AgentError(`the node agent ${target.pod} on ${trial.target} has no pod address yet`);

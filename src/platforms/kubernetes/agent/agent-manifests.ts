@@ -55,7 +55,7 @@ function mountOf(path: string, socket = false): string {
  * `apiServerAddresses`: where the API server's proxy connects from (the `kubernetes` Service's
  * endpoints): the NetworkPolicy admits the agent's port from these and from the other agents only.
  * `sharedClaim`: a ReadWriteMany claim in the agent's namespace every agent pod mounts, for archives
- * that travel through it (kubernetes.checkpointTransfer: shared-volume).
+ * that travel through it (a strategy's transfer: shared-volume).
  */
 export function agentObjects(
   image: string,

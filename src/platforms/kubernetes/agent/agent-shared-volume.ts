@@ -1,5 +1,5 @@
 // The shared ReadWriteMany volume the node agents pass checkpoint archives through
-// (kubernetes.checkpointTransfer: shared-volume; agent/shared_transfer.go): the claim every agent pod
+// (kubelet-checkpoint's and runtime-restore's `transfer: shared-volume`; agent/shared_transfer.go): the claim every agent pod
 // mounts, chosen when the agent is installed (`migbench agent install --shared-class CLASS`, which
 // makes the claim migbench-agent-shared from an RWX class, e.g. an NFS provisioner's or a statically
 // provisioned class of NFS PersistentVolumes; or `--shared-claim CLAIM`, an RWX claim the user made
@@ -77,9 +77,9 @@ export async function sharedVolumeInstallProblems(cluster: Cluster, choice: Shar
   ];
 }
 
-/** Before a run with kubernetes.checkpointTransfer: shared-volume: the agent mounts a shared claim, and that claim is there and ReadWriteMany. */
+/** Before a run with a strategy of `transfer: shared-volume`: the agent mounts a shared claim, and that claim is there and ReadWriteMany. */
 export async function sharedTransferProblems(cluster: Cluster): Promise<string[]> {
-  const field = 'kubernetes.checkpointTransfer: shared-volume';
+  const field = 'strategies[].transfer: shared-volume';
   const fix = 'install the agent with one: migbench agent install --shared-class CLASS (a ReadWriteMany StorageClass) or --shared-claim CLAIM';
   let daemonSet: K8sObject;
   try {

@@ -100,7 +100,9 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     }
   });
   for (const found of await storageProblems(cluster, claims, k8s.storageClass)) problem(found);
-  if (k8s.checkpointTransfer === 'shared-volume') for (const found of await sharedTransferProblems(cluster)) problem(found);
+  // A strategy whose archive travels through the agents' shared volume: the agents mount one.
+  if (scenario.strategies.some((s) => 'transfer' in s && s.transfer === 'shared-volume'))
+    for (const found of await sharedTransferProblems(cluster)) problem(found);
   if (reachable && pair) {
     // A workload the scenario names an image for is pulled as on any cluster: only the others need what these nodes hold.
     const found = access.problem(
@@ -145,7 +147,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
   // kubelet-checkpoint's node steps: the node agent's, through the API server (any cluster).
   const agentNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint' || s.name === 'runtime-restore')
-    ? await AgentCheckpointNodes.connect(cluster, k8s.checkpointTransfer)
+    ? await AgentCheckpointNodes.connect(cluster)
     : undefined;
   const checkpointNodes = agentNodes && scenario.evacuate ? preparingOneAtATime(agentNodes) : agentNodes;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
