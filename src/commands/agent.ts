@@ -85,7 +85,9 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
           out('migbench agent: not installed (migbench agent install)');
           return EXIT_TRIAL_FAILED;
         }
-        out(`migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes`);
+        out(
+          `migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes${status.sharedClaim ? `, shared volume: claim ${status.sharedClaim}` : ''}`,
+        );
         for (const p of status.pods)
           out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);
         return status.ready === status.desired && status.desired > 0 ? 0 : EXIT_TRIAL_FAILED;

@@ -9,7 +9,7 @@ import { apiStatus } from '../cluster.ts';
 import { DiscoveryV1Api, PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type K8sObject } from '../api.ts';
 import { AgentClient, type AgentPod } from './agent-client.ts';
-import { sharedClaimName, sharedClaimObject, type SharedVolumeChoice } from './agent-shared-volume.ts';
+import { sharedClaimName, sharedClaimObject, sharedClaimOf, type SharedVolumeChoice } from './agent-shared-volume.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_TOKEN_SECRET, agentObjects, type AgentNodePaths } from './agent-manifests.ts';
 
 export interface AgentStatus {
@@ -20,6 +20,8 @@ export interface AgentStatus {
   desired: number;
   ready: number;
   pods: AgentPod[];
+  /** The ReadWriteMany claim the agents mount for archives (--shared-class / --shared-claim), if any. */
+  sharedClaim?: string;
 }
 
 export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
@@ -35,8 +37,10 @@ export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
     throw err;
   }
   const pods = [...(await new AgentClient(cluster).list()).values()];
+  const sharedClaim = sharedClaimOf(daemonSet);
   return {
     installed: true,
+    ...(sharedClaim ? { sharedClaim } : {}),
     image: daemonSet.spec?.template?.spec?.containers?.[0]?.image,
     desired: Number(daemonSet.status?.desiredNumberScheduled ?? 0),
     ready: pods.filter((p) => p.ready && p.image === daemonSet.spec?.template?.spec?.containers?.[0]?.image).length,
