@@ -228,6 +228,7 @@ const kubeletCheckpointPartEndingAt: Partial<Record<EventName, AnatomyPart>> = {
   containers_started: 'restore',
   pod_ready: 'ready',
   ready: 'ready',
+  service_switched: 'switch',
   source_deleting: 'switch',
   endpoint_switched: 'switch',
 };

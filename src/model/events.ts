@@ -120,6 +120,7 @@ export const strategyEvents = [
   'image_pushed',
   'image_pulled',
   'restore_pod_created',
+  'service_switched',
   'endpoint_switched',
   'source_resumed',
   'source_resume_failed',

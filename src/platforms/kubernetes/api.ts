@@ -177,6 +177,21 @@ export class KubeApi {
     );
   }
 
+  /**
+   * Points the Service at the pods labelled `label=value` instead (a merge patch of one selector key):
+   * the endpoints controller then drops the old pods and adds the new in one EndpointSlice update.
+   */
+  switchServiceTo(service: string, label: string, value: string): Promise<void> {
+    const patch = { apiVersion: 'v1', kind: 'Service', metadata: { name: service, namespace: this.namespace }, spec: { selector: { [label]: value } } };
+    return this.call(
+      { verb: 'PATCH', path: objectPath('v1', 'Service', this.namespace, service), summary: `merge patch spec.selector.${label}=${value}` },
+      async () => {
+        await this.cluster.objects.patch(patch as K8sObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+      },
+      undefined,
+    );
+  }
+
   /** A mutating request to something other than the API server (the operator's REST API), printed the same way in a dry run. */
   external(verb: ApiCall['verb'], url: string, summary: string, run: () => Promise<void>): Promise<void> {
     return this.call({ verb, path: url, summary }, run, undefined);

@@ -20,6 +20,16 @@ const WORKLOADS_DIR = join(import.meta.dirname, '..', '..', '..', 'workloads');
 
 export const RUN_LABEL = 'migbench.io/run';
 export const TRIAL_LABEL = 'migbench.io/trial';
+/**
+ * Which of a trial's pods its Service sends traffic to: every pod of the template is generation
+ * FIRST_GENERATION; a CRIU strategy's restored pod is RESTORED_GENERATION and joins the Service only
+ * when the Service's selector switches to it — one EndpointSlice update that drops the source and adds
+ * the restored pod together, so kube-proxy syncs once. (Two updates — the restored pod added, then
+ * the source removed — had the second wait out kube-proxy's minSyncPeriod, 1 s by default.)
+ */
+export const GENERATION_LABEL = 'migbench.io/generation';
+export const FIRST_GENERATION = '0';
+export const RESTORED_GENERATION = '1';
 
 export type WorkloadShape = 'deployment' | 'statefulset' | 'pod';
 
@@ -119,9 +129,14 @@ function withAppFlags(podSpec: any, app: Pick<PodSpec, 'args' | 'env'>): any {
   return { ...podSpec, containers: [{ ...container, args: [...(app.args ?? [])], ...(env.length > 0 ? { env } : {}) }, ...others] };
 }
 
+/** The Service selects the template's pods (generation FIRST_GENERATION) until a restored pod replaces them (KubeApi.switchServiceTo). */
+function servingFirstGeneration(service: K8sObject): K8sObject {
+  return { ...service, spec: { ...service.spec, selector: { ...service.spec?.selector, [GENERATION_LABEL]: FIRST_GENERATION } } };
+}
+
 export function prepareManifests(original: K8sObject[], options: PrepareOptions): TrialManifests {
   const marks = { [MANAGED_BY_LABEL]: 'migbench', [RUN_LABEL]: labelValue(options.runId) };
-  const podMarks = { ...marks, [TRIAL_LABEL]: String(options.trial) };
+  const podMarks = { ...marks, [TRIAL_LABEL]: String(options.trial), [GENERATION_LABEL]: FIRST_GENERATION };
   const withMarks = (o: K8sObject, labels: Record<string, string>): K8sObject => ({
     ...structuredClone(o),
     metadata: { ...structuredClone(o.metadata), namespace: options.namespace, labels: { ...o.metadata.labels, ...labels } },
@@ -149,7 +164,11 @@ export function prepareManifests(original: K8sObject[], options: PrepareOptions)
     .filter((o) => o !== deployment)
     .map((o) =>
       withMarks(
-        o.kind === 'Service' ? exposedService(o, options.exposure) : o.kind === 'PersistentVolumeClaim' ? withStorageClass(o, options.storageClass) : o,
+        o.kind === 'Service'
+          ? servingFirstGeneration(exposedService(o, options.exposure))
+          : o.kind === 'PersistentVolumeClaim'
+            ? withStorageClass(o, options.storageClass)
+            : o,
         marks,
       ),
     );

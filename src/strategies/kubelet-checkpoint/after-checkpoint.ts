@@ -1,8 +1,9 @@
 // What kubelet-checkpoint and runtime-restore do alike once the source is checkpointed: resume the
-// stopped source when a later step fails, and once the restored pod is ready, retire the source and
-// wait until the Service's endpoints name the restored pod only.
+// stopped source when a later step fails, and once the restored pod is ready, switch the Service to
+// it, retire the source and wait until the Service's endpoints name the restored pod only.
 import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
 import type { EventName } from '../../model/events.ts';
+import { GENERATION_LABEL, RESTORED_GENERATION } from '../../platforms/kubernetes/manifests.ts';
 import type { KubernetesMigrationContext } from '../entry/kubernetes-strategy.ts';
 
 /** The stopped source, once replaced, gets SIGTERM then SIGKILL: it has nothing left to do. */
@@ -26,9 +27,19 @@ export async function resumeSource(ctx: KubernetesMigrationContext, source: stri
   }
 }
 
+/** The labels of the restored pod: the template's, but a generation the Service does not select until retireSource switches it. */
+export function restoredPodLabels(templateLabels: Record<string, string> | undefined): Record<string, string> {
+  return { ...templateLabels, [GENERATION_LABEL]: RESTORED_GENERATION };
+}
+
+/** The trial's Service (the workload's manifest has one). */
+function serviceName(ctx: KubernetesMigrationContext): string | undefined {
+  return ctx.manifests.objects.find((o) => o.kind === 'Service')?.metadata.name;
+}
+
 /** Until the Service's EndpointSlices list the restored pod as ready and the source no longer as serving. */
 export async function waitForEndpoints(ctx: KubernetesMigrationContext, restored: { uid: string; name: string }): Promise<void> {
-  const service = ctx.manifests.objects.find((o) => o.kind === 'Service')?.metadata.name;
+  const service = serviceName(ctx);
   if (!service || ctx.api.dryRun) return;
   const deadline = performance.now() + ctx.readyTimeoutMs;
   for (;;) {
@@ -45,9 +56,22 @@ export async function waitForEndpoints(ctx: KubernetesMigrationContext, restored
   }
 }
 
+/** The Service's selector to the restored pod's generation (also in a dry run, where it is printed). */
+export async function switchServiceToRestored(
+  ctx: KubernetesMigrationContext,
+  restoredName: string,
+  emit: (event: EventName, detail: string) => void,
+): Promise<void> {
+  const service = serviceName(ctx);
+  if (!service) return;
+  await ctx.api.switchServiceTo(service, GENERATION_LABEL, RESTORED_GENERATION);
+  emit('service_switched', `${service} selects ${GENERATION_LABEL}=${RESTORED_GENERATION} (${restoredName})`);
+}
+
 /**
- * The restored pod is ready: the stopped source is deleted, the Service's endpoints switch to the
- * restored pod alone, and the source is gone — each step an event of the strategy (`emit`).
+ * The restored pod is ready: the Service's selector switches to it (one EndpointSlice update: the
+ * stopped source out, the restored pod in), the stopped source is deleted, the endpoints are seen
+ * naming the restored pod alone, and the source is gone — each step an event of the strategy (`emit`).
  */
 export async function retireSource(
   ctx: KubernetesMigrationContext,
@@ -55,6 +79,7 @@ export async function retireSource(
   emit: (event: EventName, detail: string) => void,
 ): Promise<void> {
   const { sourcePod } = ctx;
+  await switchServiceToRestored(ctx, restored.name, emit);
   await ctx.api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
   emit('source_deleting', sourcePod.name);
   await waitForEndpoints(ctx, restored);

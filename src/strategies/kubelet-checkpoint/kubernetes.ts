@@ -34,7 +34,7 @@ import {
 import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason, kubeletRoutes } from './support.ts';
 import { describeRoute, kubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
 import { nodeInfo } from '../../platforms/kubernetes/cluster.ts';
-import { resumeSource, retireSource, SOURCE_GRACE_SECONDS } from './after-checkpoint.ts';
+import { restoredPodLabels, resumeSource, retireSource, SOURCE_GRACE_SECONDS, switchServiceToRestored } from './after-checkpoint.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
 /**
@@ -162,7 +162,7 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       metadata: {
         name: restoredName,
         namespace: api.namespace,
-        labels: template.metadata.labels,
+        labels: restoredPodLabels(template.metadata.labels),
         annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations(ctx.trialKey) },
       },
       spec: {
@@ -251,9 +251,10 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
     await api.create({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: restoredName, namespace: api.namespace, labels: ctx.manifests.podTemplate.metadata.labels },
+      metadata: { name: restoredName, namespace: api.namespace, labels: restoredPodLabels(ctx.manifests.podTemplate.metadata.labels) },
       spec: { affinity: nodeAffinity([ctx.targetNode]), containers: [{ name: container, image: imageName }] },
     });
+    await switchServiceToRestored(ctx, restoredName, (event, detail) => ctx.events.emit(KUBELET_CHECKPOINT_SOURCE, event, detail));
     await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
     return { pod: await ctx.pods.waitForPod(`pod ${restoredName}`, () => true, ctx.readyTimeoutMs, ctx.signal) };
   }

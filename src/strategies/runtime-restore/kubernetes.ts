@@ -12,7 +12,8 @@
 //     prepares the (empty) checkpoint directory, the pod's sandbox, network and image are set up
 //     while the source still serves, and its create waits in the wrapper (`restore_waiting`) until
 //     the unpacked checkpoint is marked ready — pod setup leaves the outage (issue 20, item 2);
-//  4. ready → the source deleted → the Service's endpoints name the restored pod only → source gone.
+//  4. ready → the Service's selector switched to the restored pod (one EndpointSlice update, so
+//     kube-proxy syncs once) → the source deleted → the endpoints name the restored pod only → gone.
 // Any failure after the dump resumes the stopped source (SIGCONT) and fails the trial with its step.
 // The kubelet's archive is used rather than a runc checkpoint by the agent: the archive already
 // carries the container's file changes (rootfs-diff.tar) that CRIU needs beside its images, and
@@ -33,7 +34,7 @@ import {
 } from '../entry/kubernetes-strategy.ts';
 import { agentProblems, checkpointPermissionProblems } from '../kubelet-checkpoint/support.ts';
 import { runtimeRestoreUnsupportedReason } from './support.ts';
-import { resumeSource, retireSource, SOURCE_GRACE_SECONDS } from '../kubelet-checkpoint/after-checkpoint.ts';
+import { restoredPodLabels, resumeSource, retireSource, SOURCE_GRACE_SECONDS, switchServiceToRestored } from '../kubelet-checkpoint/after-checkpoint.ts';
 
 export const RUNTIME_RESTORE_SOURCE = 'strategy:runtime-restore';
 
@@ -89,9 +90,10 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       await api.create({
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: restoredName, namespace: api.namespace, labels: template.metadata.labels },
+        metadata: { name: restoredName, namespace: api.namespace, labels: restoredPodLabels(template.metadata.labels) },
         spec: { runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]), containers },
       });
+      await switchServiceToRestored(ctx, restoredName, emit);
       await api.deletePod(sourcePod.name, SOURCE_GRACE_SECONDS);
       return { pod: await ctx.pods.waitForPod(`pod ${restoredName}`, () => true, ctx.readyTimeoutMs, ctx.signal) };
     }
@@ -108,7 +110,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       metadata: {
         name: restoredName,
         namespace: api.namespace,
-        labels: template.metadata.labels,
+        labels: restoredPodLabels(template.metadata.labels),
         annotations: { ...(template.metadata.annotations ?? {}), ...nodes.restorePodAnnotations(ctx.trialKey), [RESTORE_ANNOTATION]: checkpoint },
       },
       spec: { ...template.spec, runtimeClassName: RUNTIME_HANDLER, affinity: nodeAffinity([ctx.targetNode]) },

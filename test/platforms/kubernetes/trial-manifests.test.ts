@@ -3,7 +3,8 @@
 // source node — a Deployment (for drain) free to go to the target too, a bare pod (re-deploy,
 // podmigration) pinned to the source.
 import { describe, expect, it } from 'vitest';
-import { labelValue, prepareManifests, readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
+import { GENERATION_LABEL, labelValue, prepareManifests, readWorkloadManifests, RESTORED_GENERATION } from '../../../src/platforms/kubernetes/manifests.ts';
+import { restoredPodLabels } from '../../../src/strategies/kubelet-checkpoint/after-checkpoint.ts';
 import { workloadSchema } from '../../../src/scenario/schema.ts';
 import { createWorkload } from '../../../src/workloads/registry.ts';
 
@@ -53,6 +54,22 @@ describe.each(['redis', 'video', 'ml-training'])('workloads/%s/k8s.yaml on a clu
     // A Deployment's own fields are not StatefulSet fields (the API server would refuse them).
     expect(Object.keys(m.owner.spec).sort()).toEqual(['replicas', 'selector', 'serviceName', 'template']);
     expect(required(m.owner.spec.template.spec).map((t: any) => t.values[0])).toEqual(['worker-a', 'worker-b']);
+  });
+
+  it("the Service selects the template's pods (generation 0) and not a restored pod until its selector switches (one EndpointSlice update)", () => {
+    const m = prepareManifests(original, { ...options, shape: 'pod' });
+    const service = m.objects.find((o) => o.kind === 'Service')!;
+    const selects = (labels: Record<string, string>) => Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v);
+    expect(service.spec.selector).toMatchObject({ ...original.find((o) => o.kind === 'Service')!.spec.selector, [GENERATION_LABEL]: '0' });
+    expect(selects(m.podTemplate.metadata.labels)).toBe(true);
+    const restored = restoredPodLabels(m.podTemplate.metadata.labels);
+    expect(selects(restored)).toBe(false);
+    // What KubeApi.switchServiceTo merges into the selector: the restored pod alone matches it.
+    const switched = { ...service.spec.selector, [GENERATION_LABEL]: RESTORED_GENERATION };
+    expect(Object.entries(switched).every(([k, v]) => restored[k] === v)).toBe(true);
+    expect(Object.entries(switched).every(([k, v]) => m.podTemplate.metadata.labels[k] === v)).toBe(false);
+    // The trial's pods are still found by podSelector, whichever generation.
+    expect(m.podSelector).not.toContain(GENERATION_LABEL);
   });
 
   it("as a bare pod: the Deployment's pod template, pinned to the source, the same Service and claims", () => {

@@ -113,6 +113,7 @@ it('moves Redis, the video stream and training between the real nodes with the s
       'image_imported',
       'restore_pod_created',
       'ready',
+      'service_switched',
       'source_deleting',
       'endpoint_switched',
       'source_removed',

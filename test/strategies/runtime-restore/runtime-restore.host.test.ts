@@ -77,6 +77,7 @@ it('moves Redis on containerd 2.4.2 with the runtime handler, its data intact; k
     'checkpoint_unpacked',
     'restore_pod_created',
     'ready',
+    'service_switched',
     'source_deleting',
     'endpoint_switched',
     'source_removed',
