@@ -107,6 +107,8 @@ func (a *agent) routes() http.Handler {
 	handle("GET /healthz", a.health)
 	handle("POST /v1/trials/{key}/prepare", a.prepare)
 	handle("POST /v1/trials/{key}/send", a.send)
+	handle("POST /v1/trials/{key}/share", a.share)
+	handle("POST /v1/trials/{key}/take", a.take)
 	handle("PUT /v1/trials/{key}/archive", a.receive)
 	handle("GET /v1/trials/{key}/stats-dump", a.statsDump)
 	handle("POST /v1/trials/{key}/image", a.buildImage)
@@ -488,6 +490,9 @@ func (a *agent) removeTrial(w http.ResponseWriter, r *http.Request) (any, error)
 	if err := os.RemoveAll(filepath.Join(a.config.storeDir(), key)); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if err := a.removeShared(key); err != nil {
+		problems = append(problems, err.Error())
+	}
 	for _, step := range []string{"dump", "restore"} {
 		_ = os.Remove(criuLogPath(a.config.criuDir(), key, step))
 	}
@@ -547,6 +552,7 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 	}
 	_ = os.RemoveAll(filepath.Join(a.config.criuDir(), "trials"))
 	removed = append(removed, a.removeRestoreDirs()...)
+	removed = append(removed, a.removeSharedLeftovers()...)
 	logs, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "logs"))
 	for _, e := range logs {
 		if !strings.HasPrefix(e.Name(), "manual.") {

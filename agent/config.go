@@ -24,6 +24,8 @@ type config struct {
 	// The directory whose criu/ holds the CRIU options the pods' org.criu.config names, and whose
 	// store/<node>/ holds received archives: the same path on the node and in the agent.
 	StateDir string
+	// The shared ReadWriteMany volume's mount in the agent's container (shared_transfer.go); empty: none.
+	SharedDir string
 	// The agent's bearer token: the Secret migbench-agent-token, mounted (auth.go).
 	TokenFile string
 	// containerd's main config file as containerd reads it (runtime_handler.go: only read, never written).
@@ -46,9 +48,13 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		StateDir:             or("STATE_DIR", "/var/lib/migbench-agent"),
 		TokenFile:            or("AGENT_TOKEN_FILE", "/etc/migbench-agent/token"),
 		ContainerdConfig:     or("CONTAINERD_CONFIG", defaultContainerdCfg),
+		SharedDir:            getenv("SHARED_DIR"),
 	}
 	if c.NodeName == "" {
 		return c, fmt.Errorf("NODE_NAME is not set (the DaemonSet sets it from spec.nodeName)")
+	}
+	if c.SharedDir != "" && !filepath.IsAbs(c.SharedDir) {
+		return c, fmt.Errorf("SHARED_DIR %q is not an absolute path", c.SharedDir)
 	}
 	for _, p := range []*string{&c.KubeletCheckpointDir, &c.RuntimeSocket, &c.CgroupRoot, &c.StateDir, &c.ContainerdConfig} {
 		*p = strings.ReplaceAll(*p, "{node}", c.NodeName)

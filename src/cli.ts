@@ -296,7 +296,17 @@ async function main(): Promise<number> {
             default: true,
             describe:
               "install: a NetworkPolicy admitting the agent's port from the API server and the agents only (--no-network-policy where the CNI's host traffic leaves from another address)",
-          }),
+          })
+          .option('shared-class', {
+            type: 'string',
+            describe:
+              'install: a ReadWriteMany StorageClass (NFS, CephFS…); migbench makes the claim migbench-agent-shared from it, which every agent mounts, for the strategies with transfer: shared-volume',
+          })
+          .option('shared-claim', {
+            type: 'string',
+            describe: 'install: an existing ReadWriteMany claim in namespace migbench-agent every agent mounts, for transfer: shared-volume',
+          })
+          .conflicts('shared-class', 'shared-claim'),
       async (argv) =>
         set(
           await agentCommand({
@@ -311,6 +321,8 @@ async function main(): Promise<number> {
             },
             runtimeHandler: argv['runtime-handler'],
             timeoutSeconds: argv.timeout,
+            ...(argv['shared-class'] ? { sharedVolume: { storageClass: argv['shared-class'] } } : {}),
+            ...(argv['shared-claim'] ? { sharedVolume: { claim: argv['shared-claim'] } } : {}),
             ...(argv.push ? { push: argv.push } : {}),
             insecure: argv.insecure,
             networkPolicy: argv['network-policy'],

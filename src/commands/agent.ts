@@ -10,6 +10,7 @@ import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts'
 import { ensureAgentImage, pushAgentImage } from '../lab/build/agent-image.ts';
 import { ensureCrane } from '../lab/build/node-build.ts';
 import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
+import { sharedVolumeInstallProblems, type SharedVolumeChoice } from '../platforms/kubernetes/agent/agent-shared-volume.ts';
 import { AGENT_NAMESPACE, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from '../platforms/kubernetes/agent/agent-manifests.ts';
 import { ClusterError, connectCluster, describeApiError, type ClusterOptions } from '../platforms/kubernetes/cluster.ts';
 import {
@@ -37,6 +38,8 @@ export interface AgentCommandArgs {
   networkPolicy?: boolean;
   /** install: also the runtime handler migbench on every node (a containerd drop-in and restart) and its RuntimeClass. */
   runtimeHandler?: boolean;
+  /** install: the ReadWriteMany volume every agent mounts (--shared-class / --shared-claim). */
+  sharedVolume?: SharedVolumeChoice;
 }
 
 export async function agentCommand(args: AgentCommandArgs): Promise<number> {
@@ -66,10 +69,15 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
       case 'install': {
         const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
         const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
+        if (args.sharedVolume) {
+          const problems = await sharedVolumeInstallProblems(cluster, args.sharedVolume);
+          if (problems.length > 0) throw new CommandFailure(`migbench agent install: ${problems.join('; ')}`, EXIT_USAGE);
+        }
         const image = args.image ?? (await ensureAgentImage(progress)).name;
         // The handler is checked on each node through the agent; a refusal leaves the cluster as it was found.
         const agentWasInstalled = args.runtimeHandler ? (await agentStatus(cluster)).installed : true;
         const status = await installAgent(cluster, image, paths, {
+          ...(args.sharedVolume ? { sharedVolume: args.sharedVolume } : {}),
           timeoutMs: args.timeoutSeconds * 1000,
           progress,
           ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}),
@@ -102,7 +110,9 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
           out('migbench agent: not installed (migbench agent install)');
           return EXIT_TRIAL_FAILED;
         }
-        out(`migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes`);
+        out(
+          `migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes${status.sharedClaim ? `, shared volume: claim ${status.sharedClaim}` : ''}`,
+        );
         for (const p of status.pods)
           out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);
         const handlers = await runtimeHandlerStates(cluster).catch((err: unknown) => {

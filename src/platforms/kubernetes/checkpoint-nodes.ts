@@ -24,8 +24,8 @@ export interface CheckpointNodes {
   unsupportedReason(nodes: readonly string[]): Promise<string | undefined>;
   /** Before the checkpoint: the trial's CRIU options on both nodes (its own logs), the target ready to receive. */
   prepare(trial: CheckpointTrial): Promise<void>;
-  /** Streams the archive the kubelet wrote on the source to the target node (checksummed); its size. */
-  transfer(trial: CheckpointTrial, kubeletArchive: string): Promise<{ bytes: number; sha256: string }>;
+  /** Moves the archive the kubelet wrote on the source to the target node (checksummed): streamed, or through a shared volume; its size and the way it went (for the event). */
+  transfer(trial: CheckpointTrial, kubeletArchive: string, via: 'stream' | 'shared-volume'): Promise<{ bytes: number; sha256: string; path: string }>;
   /** CRIU's statistics from the transferred archive's stats-dump, when it has one. */
   dumpStats(trial: CheckpointTrial): Promise<CriuStats | undefined>;
   /** Builds the checkpoint image `imageName` on the target from the transferred archive. */

@@ -20,12 +20,19 @@ export const kubeletCheckpoint = defineStrategy({
         expected: 'registry when registry or registryPlainHttp is given (or leave them out)',
         found: JSON.stringify(options.delivery ?? 'import'),
       });
+    if (options.delivery === 'registry' && options.transfer === 'shared-volume')
+      problems.push({
+        option: 'transfer',
+        expected:
+          'no shared-volume with delivery: registry (the image goes through the registry, no archive moves between the agents); use delivery: import or leave transfer out',
+        found: JSON.stringify(options.transfer),
+      });
     return problems;
   },
-  // The delivery and a forced kubelet route show in trials.csv's strategy label only when they are
+  // The delivery, the archive's way and a forced kubelet route show in trials.csv's strategy label only when they are
   // not the default, so a scenario can compare them side by side.
   label: (options) =>
-    `${options.delivery === 'registry' ? '+registry' : ''}${options.kubeletAccess && options.kubeletAccess !== 'auto' ? `+kubelet-${options.kubeletAccess}` : ''}`,
+    `${options.delivery === 'registry' ? '+registry' : ''}${options.transfer === 'shared-volume' ? '+shared-volume' : ''}${options.kubeletAccess && options.kubeletAccess !== 'auto' ? `+kubelet-${options.kubeletAccess}` : ''}`,
   elsewhere: "kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes; criu is its local equivalent",
   kubernetes: (options) => new KubeletCheckpointStrategy(options),
 });

@@ -221,8 +221,8 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
       emit('image_pushed', `${pushed.reference} (${pushed.bytes} bytes from ${trial.source})`);
       return { image: { image: pushed.reference, imagePullPolicy: 'IfNotPresent' }, bytes: pushed.bytes, ...(pushed.criu ? { criu: pushed.criu } : {}) };
     }
-    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive));
-    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} (sha256 ${stored.sha256.slice(0, 12)}…)`);
+    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive, this.options.transfer ?? 'stream'));
+    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} ${stored.path} (sha256 ${stored.sha256.slice(0, 12)}…)`);
     const criu = await nodes.dumpStats(trial).catch(() => undefined);
     await step('image', () => nodes.buildImage(trial, container, imageName));
     emit('image_built', imageName);

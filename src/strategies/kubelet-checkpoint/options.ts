@@ -1,6 +1,17 @@
 // `kubelet-checkpoint`'s options.
 import { z } from 'zod';
 
+/** How the kubelet's archive gets to the target node; kubelet-checkpoint's and runtime-restore's option (the agents' part: agent-checkpoints.ts transfer). */
+export const archiveTransferOption = z
+  .enum(['stream', 'shared-volume'])
+  .describe(
+    "How the checkpoint archive gets from the source node to the target: stream (the default) — the source's node agent sends it to the target's over the pod network; " +
+      "shared-volume — the source's agent writes it once to a ReadWriteMany volume every agent mounts (an NFS share: `migbench agent install --shared-class CLASS` or `--shared-claim CLAIM`) " +
+      "and the target's reads it from there; sha256-checked either way, the files removed after the trial. Checked before the first trial: the agent must mount such a volume (exit 2 otherwise). " +
+      "A strategy option, so one run can interleave both ways (trials.csv's strategy gets `+shared-volume`).",
+  )
+  .optional();
+
 export const kubeletCheckpointOptions = z
   .object({
     name: z.literal('kubelet-checkpoint'),
@@ -27,6 +38,7 @@ export const kubeletCheckpointOptions = z
         "With delivery: registry, where the checkpoint images go, as HOST[:PORT][/PATH]: one you own (a checkpoint holds the process's whole memory — keys, passwords, data); there is no default. The node agents push to it without credentials and the nodes' runtimes pull from it (e.g. the lab's 198.19.240.1:5000).",
       )
       .optional(),
+    transfer: archiveTransferOption,
     registryPlainHttp: z.boolean().describe("With delivery: registry, the agent pushes over plain HTTP (a registry without TLS, as the lab's).").optional(),
     kubeletAccess: z
       .enum(['auto', 'direct', 'apiServer'])

@@ -7,7 +7,7 @@ export const runtimeRestore = defineStrategy({
   name: 'runtime-restore',
   options: runtimeRestoreOptions,
   // The local criu strategies' label for the same choice.
-  label: (options) => (options.targetPod === 'before-dump' ? '+target-before-dump' : ''),
+  label: (options) => `${options.targetPod === 'before-dump' ? '+target-before-dump' : ''}${options.transfer === 'shared-volume' ? '+shared-volume' : ''}`,
   elsewhere: 'runtime-restore restores through a Kubernetes runtime handler and needs platform: kubernetes; criu is its local equivalent',
   kubernetes: (options) => new RuntimeRestoreStrategy(options),
 });

@@ -160,8 +160,8 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
         throw await resumeSource(ctx, RUNTIME_RESTORE_SOURCE, name, criu ? new Error(`${(err as Error).message}; CRIU: ${criu}`) : err);
       }
     };
-    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!));
-    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} (sha256 ${stored.sha256.slice(0, 12)}…)`);
+    const stored = await step('transfer', () => nodes.transfer(trial, kubeletArchive!, this.options.transfer ?? 'stream'));
+    emit('transfer_done', `${stored.bytes} bytes to ${ctx.targetNode} ${stored.path} (sha256 ${stored.sha256.slice(0, 12)}…)`);
     const criu = await nodes.dumpStats(trial).catch(() => undefined);
     const checkpoint = await step('transfer', () => nodes.unpackForRestore!(trial));
     emit('checkpoint_unpacked', `${checkpoint} on ${ctx.targetNode}`);

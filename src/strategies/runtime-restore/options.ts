@@ -1,5 +1,6 @@
 // `runtime-restore`'s options.
 import { z } from 'zod';
+import { archiveTransferOption } from '../kubelet-checkpoint/options.ts';
 
 export const runtimeRestoreOptions = z
   .object({
@@ -18,6 +19,7 @@ export const runtimeRestoreOptions = z
           'and image are ready and its create waits in the runtime handler until the checkpoint arrives, so pod setup leaves the outage).',
       )
       .default('after-transfer'),
+    transfer: archiveTransferOption,
   })
   .strict()
   .describe(

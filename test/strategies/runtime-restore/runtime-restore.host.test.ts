@@ -5,6 +5,10 @@
 // On the same nodes kubelet-checkpoint is `unsupported`, naming containerd 2.4. The video stream and
 // the trainer (a volume with its saves) move the same way, the stream and the training continuing in
 // the restored processes. Then a restore that fails resumes the source and leaves nothing on either node.
+// Last, the archive through a shared ReadWriteMany volume (`transfer: shared-volume`): refused (exit 2,
+// nothing made) while the agent mounts none, a missing class or an RWO claim refused by the install, then with
+// `agent install --shared-class migbench-lab` (shown by `agent status`) the
+// move keeps every write, its event says the way, and nothing is left on the volume or the nodes.
 import { expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +18,8 @@ import { nodeLayout } from '../../../src/lab/nodes/layout.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { nodesScenario, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, migbenchAsync, migbenchObjectsIn } from '../../platforms/kubernetes/cluster-kit.ts';
+import { AGENT_NAMESPACE } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
+import { SHARED_CLAIM } from '../../../src/platforms/kubernetes/agent/agent-shared-volume.ts';
 
 const cluster = useRealNodeCluster(
   'migbench-runtime-restore',
@@ -194,4 +200,65 @@ it('with the target pod created before the dump, its create waits in the handler
   ]);
   expect(leftOnNodes()).toEqual([]);
   expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
+});
+
+it('moves Redis with the archive through the shared volume: refused before the agent mounts one, then every write kept and nothing left on it', {
+  timeout: 300_000,
+}, async () => {
+  const started = performance.now();
+  const shared = (name: string) =>
+    redisNodesScenario(join(cluster.base, `${name}.yaml`), '  - name: runtime-restore\n    transfer: shared-volume\nrepetitions: 1');
+  const kubeconfig = ['--kubeconfig', cluster.state.kubeconfig];
+
+  // The agent as the lab installs it mounts no shared volume: the run stops before anything is made, naming the fix.
+  const refused = await migbenchAsync(['run', shared('refused'), '--warmup', '0', '--out', join(cluster.base, 'refused'), '--quiet'], 120_000);
+  expect(refused.code, refused.stderr).toBe(2);
+  expect(refused.stderr).toMatch(
+    /strategies\[\]\.transfer: shared-volume: the node agent is installed without a shared volume; install the agent with one: migbench agent install --shared-class CLASS/,
+  );
+  expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
+  // A class that does not exist is refused by the install, before anything is applied.
+  const noClass = await migbenchAsync(['agent', 'install', ...kubeconfig, '--shared-class', 'no-such-class'], 120_000);
+  expect(noClass.code, noClass.stderr).toBe(2);
+  expect(noClass.stderr).toMatch(/--shared-class: no StorageClass "no-such-class" .*\(it has: migbench-lab/);
+
+  // A claim of the user's that both agents could not mount at once is refused too.
+  const admin = adminClients(cluster.state.kubeconfig);
+  await admin.core.createNamespacedPersistentVolumeClaim({
+    namespace: AGENT_NAMESPACE,
+    body: { metadata: { name: 'one-node-only' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+  });
+  const rwo = await migbenchAsync(['agent', 'install', ...kubeconfig, '--shared-claim', 'one-node-only'], 120_000);
+  await admin.core.deleteNamespacedPersistentVolumeClaim({ name: 'one-node-only', namespace: AGENT_NAMESPACE });
+  expect(rwo.code, rwo.stderr).toBe(2);
+  expect(rwo.stderr).toMatch(/--shared-claim: PersistentVolumeClaim migbench-agent\/one-node-only is ReadWriteOnce, not ReadWriteMany/);
+
+  const install = await migbenchAsync(['agent', 'install', ...kubeconfig, '--shared-class', 'migbench-lab'], 240_000);
+  expect(install.code, install.stderr).toBe(0);
+  const status = await migbenchAsync(['agent', 'status', ...kubeconfig], 60_000);
+  expect(status.stdout, status.stderr).toMatch(new RegExp(`ready on 2/2 nodes, shared volume: claim ${SHARED_CLAIM}`));
+  const installedS = (performance.now() - started) / 1000;
+
+  const out = join(cluster.base, 'shared');
+  const run = await migbenchAsync(['run', shared('shared'), '--warmup', '0', '--out', out, '--quiet'], 240_000);
+  const [trial] = csv(join(out, 'trials.csv'));
+  expect(run.code, `${trial?.error}\n${run.stderr}`).toBe(0);
+  expect(trial?.strategy).toBe('runtime-restore+shared-volume');
+  expect(trial?.status).toBe('ok');
+  expect(trial?.redis_acked_writes_lost).toBe('0');
+  for (const column of ['transfer_ms', 'checkpoint_bytes', 'downtime_ms']) expect(Number(trial?.[column]), column).toBeGreaterThan(0);
+  const transferred = csv(join(out, 'events.csv')).find((e) => e.event === 'transfer_done');
+  expect(transferred?.detail).toMatch(
+    new RegExp(`^${trial?.checkpoint_bytes} bytes to worker-b through the shared volume ${AGENT_NAMESPACE}/${SHARED_CLAIM} \\(sha256 `),
+  );
+
+  // The claim's directory (the lab's provisioner: one per claim on the shared directory) holds nothing of the trial.
+  const claim = await admin.core.readNamespacedPersistentVolumeClaim({ name: SHARED_CLAIM, namespace: AGENT_NAMESPACE });
+  const volume = await admin.core.readPersistentVolume({ name: claim.spec!.volumeName! });
+  expect(readdirSync(volume.spec!.hostPath!.path), 'left on the shared volume').toEqual([]);
+  expect(leftOnNodes()).toEqual([]);
+  expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
+  process.stderr.write(
+    `shared-volume test: ${installedS.toFixed(1)} s to the agent with the volume, ${((performance.now() - started) / 1000).toFixed(1)} s in all\n`,
+  );
 });

@@ -1,7 +1,9 @@
 // kubelet-checkpoint's node steps (checkpoint-nodes.ts) done by the node agent, each a request
 // through the API server's pod proxy to the agent on the node concerned. The archive goes from the
 // source's agent to the target's over the pod network (the target's pod address, with a one-trial
-// token the target was given first), never through migbench.
+// token the target was given first), never through migbench — or, with the strategy's transfer:
+// shared-volume, through the ReadWriteMany volume every agent mounts (agent-shared-volume.ts):
+// written once by the source's agent, read once by the target's, sha256-checked, then removed.
 import { randomBytes } from 'node:crypto';
 import { parseDumpStats } from '../../../criu/stats.ts';
 import { criuErrorLine } from '../../../criu/error-lines.ts';
@@ -10,6 +12,7 @@ import type { K8sObject } from '../api.ts';
 import type { Cluster } from '../cluster.ts';
 import type { CheckpointNodes, CheckpointTrial } from '../checkpoint-nodes.ts';
 import { AgentClient, AgentError } from './agent-client.ts';
+import { sharedClaimOf } from './agent-shared-volume.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_PORT, agentPathsOf, criuConfigFiles, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from './agent-manifests.ts';
 
 /** runc's annotation naming the CRIU configuration file for a container's checkpoint and restore. */
@@ -28,10 +31,13 @@ export class AgentCheckpointNodes implements CheckpointNodes {
   private readonly agents: AgentClient;
   private readonly paths: AgentNodePaths;
   private readonly tokens = new Map<string, string>();
+  /** The agents' shared volume (its claim in the agent's namespace), when installed with one. */
+  private readonly sharedClaim: string | undefined;
 
-  constructor(agents: AgentClient, paths: AgentNodePaths) {
+  constructor(agents: AgentClient, paths: AgentNodePaths, sharedClaim?: string) {
     this.agents = agents;
     this.paths = paths;
+    this.sharedClaim = sharedClaim;
   }
 
   checkpointPodAnnotations(trialKey: string): Record<string, string> {
@@ -45,13 +51,15 @@ export class AgentCheckpointNodes implements CheckpointNodes {
   /** The agent as installed (its node paths from the DaemonSet); the defaults when it is not installed (then unsupportedReason says so). */
   static async connect(cluster: Cluster): Promise<AgentCheckpointNodes> {
     let paths = DEFAULT_AGENT_NODE_PATHS;
+    let claim: string | undefined;
     try {
       const daemonSet = await cluster.objects.read({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE } });
       paths = agentPathsOf(daemonSet as K8sObject);
+      claim = sharedClaimOf(daemonSet as K8sObject);
     } catch {
       /* not installed, or not readable: unsupportedReason names it */
     }
-    return new AgentCheckpointNodes(new AgentClient(cluster), paths);
+    return new AgentCheckpointNodes(new AgentClient(cluster), paths, claim);
   }
 
   async unsupportedReason(nodes: readonly string[]): Promise<string | undefined> {
@@ -75,16 +83,34 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/prepare`, { step: 'restore', token });
   }
 
-  async transfer(trial: CheckpointTrial, kubeletArchive: string): Promise<{ bytes: number; sha256: string }> {
+  async transfer(trial: CheckpointTrial, kubeletArchive: string, via: 'stream' | 'shared-volume'): Promise<{ bytes: number; sha256: string; path: string }> {
     const key = agentTrialKey(trial.key);
+    if (via === 'shared-volume') {
+      const written = await this.agents.json<{ bytes: number; sha256: string }>(
+        trial.source,
+        'POST',
+        `/v1/trials/${key}/share`,
+        { archive: kubeletArchive },
+        30 * 60_000,
+      );
+      const taken = await this.agents.json<{ bytes: number; sha256: string }>(
+        trial.target,
+        'POST',
+        `/v1/trials/${key}/take`,
+        { sha256: written.sha256 },
+        30 * 60_000,
+      );
+      return { ...taken, path: `through the shared volume ${AGENT_NAMESPACE}/${this.sharedClaim ?? '?'}` };
+    }
     const target = await this.agents.on(trial.target);
     if (!target.podIp) throw new AgentError(`the node agent ${target.pod} on ${trial.target} has no pod address yet`);
     const host = target.podIp.includes(':') ? `[${target.podIp}]` : target.podIp;
-    return this.agents.json(trial.source, 'POST', `/v1/trials/${key}/send`, {
+    const sent = await this.agents.json<{ bytes: number; sha256: string }>(trial.source, 'POST', `/v1/trials/${key}/send`, {
       archive: kubeletArchive,
       target: `${host}:${AGENT_PORT}`,
       token: this.tokens.get(key) ?? '',
     });
+    return { ...sent, path: 'streamed agent to agent' };
   }
 
   async dumpStats(trial: CheckpointTrial): Promise<CriuStats | undefined> {

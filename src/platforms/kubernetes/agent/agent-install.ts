@@ -9,6 +9,7 @@ import { apiStatus } from '../cluster.ts';
 import { DiscoveryV1Api, PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type K8sObject } from '../api.ts';
 import { AgentClient, type AgentPod } from './agent-client.ts';
+import { sharedClaimName, sharedClaimObject, sharedClaimOf, type SharedVolumeChoice } from './agent-shared-volume.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_TOKEN_SECRET, agentObjects, type AgentNodePaths } from './agent-manifests.ts';
 
 export interface AgentStatus {
@@ -19,6 +20,8 @@ export interface AgentStatus {
   desired: number;
   ready: number;
   pods: AgentPod[];
+  /** The ReadWriteMany claim the agents mount for archives (--shared-class / --shared-claim), if any. */
+  sharedClaim?: string;
 }
 
 export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
@@ -34,8 +37,10 @@ export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
     throw err;
   }
   const pods = [...(await new AgentClient(cluster).list()).values()];
+  const sharedClaim = sharedClaimOf(daemonSet);
   return {
     installed: true,
+    ...(sharedClaim ? { sharedClaim } : {}),
     image: daemonSet.spec?.template?.spec?.containers?.[0]?.image,
     desired: Number(daemonSet.status?.desiredNumberScheduled ?? 0),
     ready: pods.filter((p) => p.ready && p.image === daemonSet.spec?.template?.spec?.containers?.[0]?.image).length,
@@ -48,15 +53,32 @@ export async function installAgent(
   cluster: Cluster,
   image: string,
   paths: AgentNodePaths,
-  options: { timeoutMs: number; progress?: (line: string) => void; nodeSelector?: Record<string, string>; networkPolicy?: boolean },
+  options: {
+    timeoutMs: number;
+    progress?: (line: string) => void;
+    nodeSelector?: Record<string, string>;
+    networkPolicy?: boolean;
+    /** A ReadWriteMany volume every agent mounts, for archives that travel through it (agent-shared-volume.ts). */
+    sharedVolume?: SharedVolumeChoice;
+  },
 ): Promise<AgentStatus> {
-  const objects = agentObjects(image, paths, options.nodeSelector, await apiServerSources(cluster)).filter(
+  const sharedClaim = options.sharedVolume ? sharedClaimName(options.sharedVolume) : undefined;
+  const objects = agentObjects(image, paths, options.nodeSelector, await apiServerSources(cluster), sharedClaim).filter(
     (o) => o.kind !== 'NetworkPolicy' || options.networkPolicy !== false,
   );
   for (const object of objects) {
     await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-    // The token before the DaemonSet that mounts it.
+    // The token (and the shared claim --shared-class makes) before the DaemonSet that mounts it.
     if (object.kind === 'Namespace') await ensureAgentToken(cluster);
+    if (object.kind === 'Namespace' && options.sharedVolume && 'storageClass' in options.sharedVolume)
+      await cluster.objects.patch(
+        sharedClaimObject(options.sharedVolume.storageClass),
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
   }
   if (options.networkPolicy === false) {
     await cluster.objects

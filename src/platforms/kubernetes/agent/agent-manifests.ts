@@ -21,6 +21,9 @@ export const AGENT_TOKEN_SECRET = 'migbench-agent-token';
 /** The header the token travels in (the API server drops Authorization before its proxy forwards a request). */
 export const AGENT_TOKEN_HEADER = 'X-Migbench-Agent-Token';
 const TOKEN_DIR = '/etc/migbench-agent';
+/** The shared ReadWriteMany volume's name in the DaemonSet and its mount in the agent pods (the agent's SHARED_DIR; agent-shared-volume.ts). */
+export const SHARED_VOLUME = 'shared';
+export const SHARED_MOUNT = '/var/lib/migbench-shared';
 
 /** Node paths; `{node}` stands for the node's name (the lab's nodes keep theirs in a directory per node). */
 export interface AgentNodePaths {
@@ -54,12 +57,15 @@ function mountOf(path: string, socket = false): string {
  * `nodeSelector`: only nodes with these labels (default: every node, tainted ones included).
  * `apiServerAddresses`: where the API server's proxy connects from (the `kubernetes` Service's
  * endpoints): the NetworkPolicy admits the agent's port from these and from the other agents only.
+ * `sharedClaim`: a ReadWriteMany claim in the agent's namespace every agent pod mounts, for archives
+ * that travel through it (a strategy's transfer: shared-volume).
  */
 export function agentObjects(
   image: string,
   paths: AgentNodePaths = DEFAULT_AGENT_NODE_PATHS,
   nodeSelector?: Record<string, string>,
   apiServerAddresses: readonly string[] = [],
+  sharedClaim?: string,
 ): K8sObject[] {
   const labels = { [AGENT_LABEL]: AGENT_NAME, 'app.kubernetes.io/part-of': 'migbench' };
   const mounts = [
@@ -102,6 +108,7 @@ export function agentObjects(
                   { name: 'CONTAINERD_CONFIG', value: paths.containerdConfig ?? DEFAULT_AGENT_NODE_PATHS.containerdConfig },
                   { name: 'CGROUP_ROOT', value: '/host/sys/fs/cgroup' },
                   { name: 'AGENT_TOKEN_FILE', value: `${TOKEN_DIR}/token` },
+                  ...(sharedClaim ? [{ name: 'SHARED_DIR', value: SHARED_MOUNT }] : []),
                 ],
                 securityContext: { privileged: true },
                 // The one path the agent answers without its token (and with nothing but "ok").
@@ -110,12 +117,14 @@ export function agentObjects(
                 volumeMounts: [
                   ...mounts.map((m) => ({ name: m.name, mountPath: m.at ?? m.path, ...(m.name === 'cgroup' ? { readOnly: false } : {}) })),
                   { name: 'token', mountPath: TOKEN_DIR, readOnly: true },
+                  ...(sharedClaim ? [{ name: SHARED_VOLUME, mountPath: SHARED_MOUNT }] : []),
                 ],
               },
             ],
             volumes: [
               ...mounts.map((m) => ({ name: m.name, hostPath: { path: m.path, type: m.type } })),
               { name: 'token', secret: { secretName: AGENT_TOKEN_SECRET, defaultMode: 0o400 } },
+              ...(sharedClaim ? [{ name: SHARED_VOLUME, persistentVolumeClaim: { claimName: sharedClaim } }] : []),
             ],
           },
         },

@@ -16,6 +16,7 @@ import type { Workload } from '../../../workloads/workload.ts';
 import { KubeApi, type K8sObject } from '../api.ts';
 import { AgentCheckpointNodes } from '../agent/agent-checkpoints.ts';
 import { agentNodeFacts } from '../agent/agent-node-facts.ts';
+import { sharedTransferProblems } from '../agent/agent-shared-volume.ts';
 import { ClusterError, chooseNodes, connectCluster, evacuationTargets, nodeInfo, preflight, type Cluster, type NodeInfo } from '../cluster.ts';
 import { KubeletApi } from '../kubelet-api.ts';
 import type { CheckpointNodes, CheckpointTrial } from '../checkpoint-nodes.ts';
@@ -99,6 +100,9 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     }
   });
   for (const found of await storageProblems(cluster, claims, k8s.storageClass)) problem(found);
+  // A strategy whose archive travels through the agents' shared volume: the agents mount one.
+  if (scenario.strategies.some((s) => 'transfer' in s && s.transfer === 'shared-volume'))
+    for (const found of await sharedTransferProblems(cluster)) problem(found);
   if (reachable && pair) {
     // A workload the scenario names an image for is pulled as on any cluster: only the others need what these nodes hold.
     const found = access.problem(
