@@ -308,34 +308,18 @@ func (a *agent) receive(w http.ResponseWriter, r *http.Request) (any, error) {
 	if t.token == "" || subtle.ConstantTimeCompare([]byte(t.token), []byte(r.Header.Get(tokenHeader))) != 1 {
 		return nil, httpError{http.StatusForbidden, fmt.Sprintf("trial %s was not prepared on %s for this sender", key, a.config.NodeName)}
 	}
-	dir := filepath.Join(a.config.storeDir(), key)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	path := filepath.Join(dir, archiveFile)
-	f, err := os.OpenFile(path+".partial", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	result, err := storeArchive(r.Body, filepath.Join(a.config.storeDir(), key), "receiving the archive", false, func(sum string) error {
+		// The sender's sha256 comes as a trailer, readable once the body is read.
+		if sent := r.Trailer.Get(digestTrailer); sent != sum {
+			return badRequest("the archive's sha256 is %s, the sender's %q", sum, sent)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	hash := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, hash), r.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path + ".partial")
-		return nil, fmt.Errorf("receiving the archive: %w", err)
-	}
-	sum := hex.EncodeToString(hash.Sum(nil))
-	if sent := r.Trailer.Get(digestTrailer); sent != sum {
-		_ = os.Remove(path + ".partial")
-		return nil, badRequest("the archive's sha256 is %s, the sender's %q", sum, sent)
-	}
-	if err := os.Rename(path+".partial", path); err != nil {
-		return nil, err
-	}
-	t.layerDigest, t.layerSize = "sha256:"+sum, n
-	return transferResult{Bytes: n, Sha256: sum}, nil
+	t.layerDigest, t.layerSize = "sha256:"+result.Sha256, result.Bytes
+	return result, nil
 }
 
 func (a *agent) storedArchive(key string) (string, error) {

@@ -1,13 +1,16 @@
 // The kubelet's checkpoint archives: which ones the agent may touch (migbench's pods' only), and
-// CRIU's dump statistics from one without unpacking it.
+// CRIU's dump statistics from one without unpacking it; storing one where another step reads it.
 package main
 
 import (
 	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -61,3 +64,41 @@ func statsDump(path string, maxBytes int64) ([]byte, error) {
 }
 
 var podUIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// storeArchive copies src into dir/checkpoint.tar by way of a .partial file, renamed only once the
+// copy is whole and `accept` (nil: any) takes its sha256 — a reader never sees part of an archive.
+// `sync` flushes it first (a shared volume another node reads: a crash must not leave a short file
+// named complete). `what` names the copy in its error; a failed copy leaves no file.
+func storeArchive(src io.Reader, dir, what string, sync bool, accept func(sha256 string) error) (transferResult, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return transferResult{}, err
+	}
+	path := filepath.Join(dir, archiveFile)
+	f, err := os.OpenFile(path+".partial", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return transferResult{}, err
+	}
+	hash := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, hash), src)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path + ".partial")
+		return transferResult{}, fmt.Errorf("%s: %w", what, err)
+	}
+	sum := hex.EncodeToString(hash.Sum(nil))
+	if accept != nil {
+		if err := accept(sum); err != nil {
+			_ = os.Remove(path + ".partial")
+			return transferResult{}, err
+		}
+	}
+	if err := os.Rename(path+".partial", path); err != nil {
+		return transferResult{}, err
+	}
+	return transferResult{Bytes: n, Sha256: sum}, nil
+}

@@ -9,8 +9,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +22,8 @@ const sharedDigestFile = archiveFile + ".sha256"
 
 func (c config) sharedTrialDir(key string) string { return filepath.Join(c.SharedDir, key) }
 
-// writeShared copies an archive into dir/checkpoint.tar (written as .partial, synced, renamed, so a
-// reader never sees half of it) with its sha256 in dir/checkpoint.tar.sha256; on any error dir is removed.
+// writeShared copies an archive into dir/checkpoint.tar (storeArchive: whole or not at all, synced)
+// with its sha256 in dir/checkpoint.tar.sha256; on any error dir is removed.
 func writeShared(archive io.Reader, dir string) (result transferResult, err error) {
 	defer func() {
 		if err != nil {
@@ -36,31 +34,10 @@ func writeShared(archive io.Reader, dir string) (result transferResult, err erro
 		return result, err
 	}
 	_ = os.Chmod(dir, 0o700)
-	path := filepath.Join(dir, archiveFile)
-	f, err := os.OpenFile(path+".partial", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return result, err
-	}
-	hash := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, hash), archive)
-	if err == nil {
-		// On NFS, close-to-open consistency: the target's open after our close sees every byte; the sync makes a crash not leave a short file named complete.
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return result, fmt.Errorf("writing the archive to the shared volume: %w", err)
-	}
-	sum := hex.EncodeToString(hash.Sum(nil))
-	if err := os.WriteFile(filepath.Join(dir, sharedDigestFile), []byte(sum+"\n"), 0o600); err != nil {
-		return result, err
-	}
-	if err := os.Rename(path+".partial", path); err != nil {
-		return result, err
-	}
-	return transferResult{Bytes: n, Sha256: sum}, nil
+	// On NFS, close-to-open consistency: the target's open after our close sees every byte.
+	return storeArchive(archive, dir, "writing the archive to the shared volume", true, func(sum string) error {
+		return os.WriteFile(filepath.Join(dir, sharedDigestFile), []byte(sum+"\n"), 0o600)
+	})
 }
 
 // takeShared copies dir/checkpoint.tar into storeDir/checkpoint.tar, checking its sha256 against the
@@ -71,40 +48,21 @@ func takeShared(dir, storeDir, wantSha256 string) (result transferResult, err er
 	if err != nil {
 		return result, fmt.Errorf("no archive on the shared volume: %w", err)
 	}
-	if wantSha256 != "" && strings.TrimSpace(string(written)) != wantSha256 {
-		return result, fmt.Errorf("the shared volume holds an archive with sha256 %s, the source wrote %s", strings.TrimSpace(string(written)), wantSha256)
+	digest := strings.TrimSpace(string(written))
+	if wantSha256 != "" && digest != wantSha256 {
+		return result, fmt.Errorf("the shared volume holds an archive with sha256 %s, the source wrote %s", digest, wantSha256)
 	}
 	src, err := os.Open(filepath.Join(dir, archiveFile))
 	if err != nil {
 		return result, fmt.Errorf("no archive on the shared volume: %w", err)
 	}
 	defer src.Close()
-	if err := os.MkdirAll(storeDir, 0o700); err != nil {
-		return result, err
-	}
-	path := filepath.Join(storeDir, archiveFile)
-	f, err := os.OpenFile(path+".partial", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return result, err
-	}
-	hash := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, hash), src)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path + ".partial")
-		return result, fmt.Errorf("reading the archive from the shared volume: %w", err)
-	}
-	sum := hex.EncodeToString(hash.Sum(nil))
-	if sum != strings.TrimSpace(string(written)) {
-		_ = os.Remove(path + ".partial")
-		return result, fmt.Errorf("the archive read from the shared volume has sha256 %s, the source wrote %s", sum, strings.TrimSpace(string(written)))
-	}
-	if err := os.Rename(path+".partial", path); err != nil {
-		return result, err
-	}
-	return transferResult{Bytes: n, Sha256: sum}, nil
+	return storeArchive(src, storeDir, "reading the archive from the shared volume", false, func(sum string) error {
+		if sum != digest {
+			return fmt.Errorf("the archive read from the shared volume has sha256 %s, the source wrote %s", sum, digest)
+		}
+		return nil
+	})
 }
 
 func (a *agent) sharedDir() (string, error) {
