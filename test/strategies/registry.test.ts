@@ -133,6 +133,11 @@ describe('the real registry', () => {
     ['drain', { name: 'drain', gracePeriodSeconds: 1, controller: 'statefulset' }, 'drain'],
     ['kubelet-checkpoint', { name: 'kubelet-checkpoint', checkpointTimeoutSeconds: 5, kubeletAccess: 'auto' }, 'kubelet-checkpoint'],
     ['kubelet-checkpoint', { name: 'kubelet-checkpoint', checkpointTimeoutSeconds: 5, kubeletAccess: 'apiServer' }, 'kubelet-checkpoint+kubelet-apiServer'],
+    [
+      'runtime-restore',
+      { name: 'runtime-restore', checkpointTimeoutSeconds: 5, targetPod: 'before-dump', kubeletAccess: 'apiServer' },
+      'runtime-restore+target-before-dump+kubelet-apiServer',
+    ],
   ] as const)('labels %s as trials.csv does', (_, config, label) => {
     expect(strategies.label(config)).toBe(label);
   });

@@ -1,7 +1,7 @@
 // `kubelet-checkpoint`: Kubernetes' own checkpoint/restore (KEP-2008); kubernetes platform only.
 import { defineStrategy, type OptionProblem } from '../entry/entry.ts';
 import { KubeletCheckpointStrategy } from './kubernetes.ts';
-import { kubeletCheckpointOptions } from './options.ts';
+import { kubeletAccessLabel, kubeletCheckpointOptions } from './options.ts';
 
 export const kubeletCheckpoint = defineStrategy({
   name: 'kubelet-checkpoint',
@@ -32,7 +32,7 @@ export const kubeletCheckpoint = defineStrategy({
   // The delivery, the archive's way and a forced kubelet route show in trials.csv's strategy label only when they are
   // not the default, so a scenario can compare them side by side.
   label: (options) =>
-    `${options.delivery === 'registry' ? '+registry' : ''}${options.transfer === 'shared-volume' ? '+shared-volume' : ''}${options.kubeletAccess && options.kubeletAccess !== 'auto' ? `+kubelet-${options.kubeletAccess}` : ''}`,
+    `${options.delivery === 'registry' ? '+registry' : ''}${options.transfer === 'shared-volume' ? '+shared-volume' : ''}${kubeletAccessLabel(options.kubeletAccess)}`,
   elsewhere: "kubelet-checkpoint is Kubernetes' checkpoint API and needs platform: kubernetes; criu is its local equivalent",
   kubernetes: (options) => new KubeletCheckpointStrategy(options),
 });

@@ -31,9 +31,8 @@ import {
   type KubernetesStrategy,
   type KubernetesSupportContext,
 } from '../entry/kubernetes-strategy.ts';
-import { agentProblems, checkpointPermissionProblems, checkpointUnsupportedReason, kubeletRoutes } from './support.ts';
+import { checkpointPreflightProblems, checkpointUnsupportedReason } from './support.ts';
 import { describeRoute, kubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
-import { nodeInfo } from '../../platforms/kubernetes/cluster.ts';
 import { restoredPodLabels, resumeSource, retireSource, SOURCE_GRACE_SECONDS, switchServiceToRestored } from './after-checkpoint.ts';
 
 export const KUBELET_CHECKPOINT_SOURCE = 'strategy:kubelet-checkpoint';
@@ -75,12 +74,8 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
   }
 
   /** The kubeconfig's user may call the kubelet's checkpoint API, list the Service's endpoints and reach the node agent, which runs on both nodes. */
-  async preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
-    // The kubelet routes these nodes get decide which permission the checkpoint call needs.
-    const nodes = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => usedNodes.includes(n.name));
-    const permissions = await checkpointPermissionProblems(cluster, await kubeletRoutes(nodes, this.options.kubeletAccess ?? 'auto'));
-    // The agent's pods can be listed only with the permission; without it the permission problem says all.
-    return permissions.length > 0 ? permissions : agentProblems(cluster, usedNodes);
+  preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
+    return checkpointPreflightProblems(cluster, usedNodes, this.options.kubeletAccess ?? 'auto');
   }
 
   /** Whether these nodes' kubelet and containerd can checkpoint and restore at all, and migbench can reach them. */

@@ -1,6 +1,17 @@
 // `kubelet-checkpoint`'s options.
 import { z } from 'zod';
 
+/** How the kubelet's checkpoint call reaches each source node's kubelet (kubelet-checkpoint and runtime-restore). */
+export const kubeletAccessOption = z
+  .enum(['auto', 'direct', 'apiServer'])
+  .describe(
+    "How the checkpoint call reaches each source node's kubelet: `direct` (https://<node>:10250, RBAC create nodes/checkpoint), `apiServer` (the API server's node proxy, RBAC create nodes/proxy: for kubelets migbench cannot reach), or `auto`: direct where the kubelet's port accepts a connection within 2 s, decided once per node. The route a trial took is in its checkpoint_request event. Default: auto.",
+  )
+  .optional();
+
+/** The label part of a forced kubelet route (none for the default, auto). */
+export const kubeletAccessLabel = (access: z.output<typeof kubeletAccessOption>): string => (access && access !== 'auto' ? `+kubelet-${access}` : '');
+
 /** How the kubelet's archive gets to the target node; kubelet-checkpoint's and runtime-restore's option (the agents' part: agent-checkpoints.ts transfer). */
 export const archiveTransferOption = z
   .enum(['stream', 'shared-volume'])
@@ -40,12 +51,7 @@ export const kubeletCheckpointOptions = z
       .optional(),
     transfer: archiveTransferOption,
     registryPlainHttp: z.boolean().describe("With delivery: registry, the agent pushes over plain HTTP (a registry without TLS, as the lab's).").optional(),
-    kubeletAccess: z
-      .enum(['auto', 'direct', 'apiServer'])
-      .describe(
-        "How the checkpoint call reaches each source node's kubelet: `direct` (https://<node>:10250, RBAC create nodes/checkpoint), `apiServer` (the API server's node proxy, RBAC create nodes/proxy: for kubelets migbench cannot reach), or `auto`: direct where the kubelet's port accepts a connection within 2 s, decided once per node. The route a trial took is in its checkpoint_request event. Default: auto.",
-      )
-      .optional(),
+    kubeletAccess: kubeletAccessOption,
   })
   .strict()
   .describe(

@@ -5,7 +5,7 @@
 // `unsupported` with the reason, as criu-precopy's are where CRIU cannot track dirty pages.
 import { AuthorizationV1Api } from '@kubernetes/client-node';
 import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
-import { describeApiError, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
+import { describeApiError, nodeInfo, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
 import { kubeletRoute, type KubeletAccess, type KubeletApi, type KubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
 import { AgentClient } from '../../platforms/kubernetes/agent/agent-client.ts';
 import { AGENT_NAMESPACE, AGENT_TOKEN_SECRET } from '../../platforms/kubernetes/agent/agent-manifests.ts';
@@ -118,6 +118,40 @@ export async function agentProblems(cluster: Cluster, usedNodes: readonly string
   return problem ? [`strategies: kubelet-checkpoint: ${problem}`] : [];
 }
 
+/**
+ * Why a node cannot take a checkpoint strategy's call, or undefined: its kubelet too old for the
+ * checkpoint API, its runtime (`runtimeProblem`: the strategy's own judgement of
+ * status.nodeInfo), no kubelet endpoint, or the API off or out of reach by `access`. Reads only.
+ */
+export async function checkpointNodeProblem(
+  node: NodeInfo,
+  runtimeProblem: string | undefined,
+  kubelet: KubeletApi,
+  namespace: string,
+  access: KubeletAccess,
+): Promise<string | undefined> {
+  const kubeletVersion = parseVersion(node.kubeletVersion);
+  if (!kubeletVersion || compareVersions(kubeletVersion, [1, 30, 0]) < 0)
+    return `node ${node.name} runs kubelet ${node.kubeletVersion ?? '(unknown)'}: its checkpoint API (feature gate ContainerCheckpoint) is on by default from 1.30 (alpha, off, from 1.25)`;
+  if (runtimeProblem) return `node ${node.name} ${runtimeProblem}`;
+  if (!node.kubelet) return `node ${node.name} reports no kubelet endpoint (InternalIP and status.daemonEndpoints): migbench cannot call its checkpoint API`;
+  const api = await kubelet.checkpointApi(node.kubelet, namespace, undefined, await kubeletRoute(node.kubelet, access));
+  return api.enabled ? undefined : api.reason;
+}
+
+/**
+ * A checkpoint strategy's preflight (kubelet-checkpoint, runtime-restore): the kubeconfig's user may
+ * call the kubelet's checkpoint API by the route each used node's kubelet gets, list the Service's
+ * endpoints and reach the node agent, which runs on both nodes.
+ */
+export async function checkpointPreflightProblems(cluster: Cluster, usedNodes: readonly string[], access: KubeletAccess): Promise<string[]> {
+  // The kubelet routes these nodes get decide which permission the checkpoint call needs.
+  const nodes = (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => usedNodes.includes(n.name));
+  const permissions = await checkpointPermissionProblems(cluster, await kubeletRoutes(nodes, access));
+  // The agent's pods can be listed only with the permission; without it the permission problem says all.
+  return permissions.length > 0 ? permissions : agentProblems(cluster, usedNodes);
+}
+
 /** Why these nodes cannot run kubelet-checkpoint, or undefined; reads only (the API probe checkpoints nothing). */
 export async function checkpointUnsupportedReason(
   nodes: readonly NodeInfo[],
@@ -127,15 +161,8 @@ export async function checkpointUnsupportedReason(
   access: KubeletAccess = 'direct',
 ): Promise<string | undefined> {
   for (const node of nodes) {
-    const kubeletVersion = parseVersion(node.kubeletVersion);
-    if (!kubeletVersion || compareVersions(kubeletVersion, [1, 30, 0]) < 0) {
-      return `node ${node.name} runs kubelet ${node.kubeletVersion ?? '(unknown)'}: its checkpoint API (feature gate ContainerCheckpoint) is on by default from 1.30 (alpha, off, from 1.25)`;
-    }
-    const window = restoreWindow(node.containerRuntimeVersion);
-    if (window.unsupported) return `node ${node.name} ${window.unsupported}`;
-    if (!node.kubelet) return `node ${node.name} reports no kubelet endpoint (InternalIP and status.daemonEndpoints): migbench cannot call its checkpoint API`;
-    const api = await kubelet.checkpointApi(node.kubelet, namespace, undefined, await kubeletRoute(node.kubelet, access));
-    if (!api.enabled) return api.reason;
+    const problem = await checkpointNodeProblem(node, restoreWindow(node.containerRuntimeVersion).unsupported, kubelet, namespace, access);
+    if (problem) return problem;
   }
   if (!checkpointNodes) return 'no node agent: install it with `migbench agent install`';
   return checkpointNodes.unsupportedReason(nodes.map((n) => n.name));

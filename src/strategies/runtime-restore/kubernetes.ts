@@ -32,7 +32,8 @@ import {
   type KubernetesStrategy,
   type KubernetesSupportContext,
 } from '../entry/kubernetes-strategy.ts';
-import { agentProblems, checkpointPermissionProblems } from '../kubelet-checkpoint/support.ts';
+import { checkpointPreflightProblems } from '../kubelet-checkpoint/support.ts';
+import { describeRoute, kubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
 import { runtimeRestoreUnsupportedReason } from './support.ts';
 import { restoredPodLabels, resumeSource, retireSource, SOURCE_GRACE_SECONDS, switchServiceToRestored } from '../kubelet-checkpoint/after-checkpoint.ts';
 
@@ -47,15 +48,21 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
     this.options = options;
   }
 
-  /** The same API permissions as kubelet-checkpoint (the kubelet's checkpoint call, the endpoints, the agent). */
-  async preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
-    const permissions = await checkpointPermissionProblems(cluster);
-    return permissions.length > 0 ? permissions : agentProblems(cluster, usedNodes);
+  /** The same API permissions as kubelet-checkpoint (the kubelet's checkpoint call by its route, the endpoints, the agent). */
+  preflight({ cluster, usedNodes }: KubernetesPreflightContext): Promise<string[]> {
+    return checkpointPreflightProblems(cluster, usedNodes, this.options.kubeletAccess ?? 'auto');
   }
 
   async unsupportedReason(context: KubernetesSupportContext): Promise<string | undefined> {
     try {
-      return await runtimeRestoreUnsupportedReason(await context.usedNodes(), context.kubelet, context.checkpointNodes, context.namespace, context.cluster);
+      return await runtimeRestoreUnsupportedReason(
+        await context.usedNodes(),
+        context.kubelet,
+        context.checkpointNodes,
+        context.namespace,
+        context.cluster,
+        this.options.kubeletAccess ?? 'auto',
+      );
     } catch (err) {
       return `runtime-restore: ${(err as Error).message}`;
     }
@@ -140,9 +147,18 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       throw new MigrationStepError('dump', `the target pod or the node agents could not be prepared: ${(err as Error).message}`, true);
     }
 
-    emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (${endpoint.address}:${endpoint.port})`);
+    const route = await kubeletRoute(endpoint, this.options.kubeletAccess ?? 'auto');
+    emit('checkpoint_request', `${api.namespace}/${sourcePod.name}/${container} on ${ctx.sourceNode.name} (kubelet ${describeRoute(endpoint, route)})`);
     try {
-      kubeletArchive = await kubelet.checkpoint(endpoint, api.namespace, sourcePod.name, container, this.options.checkpointTimeoutSeconds * 1000, ctx.signal);
+      kubeletArchive = await kubelet.checkpoint(
+        endpoint,
+        api.namespace,
+        sourcePod.name,
+        container,
+        this.options.checkpointTimeoutSeconds * 1000,
+        ctx.signal,
+        route,
+      );
     } catch (err) {
       await abandonTarget();
       const criu = await nodes.criuError('dump', trial);

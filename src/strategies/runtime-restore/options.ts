@@ -1,6 +1,6 @@
 // `runtime-restore`'s options.
 import { z } from 'zod';
-import { archiveTransferOption } from '../kubelet-checkpoint/options.ts';
+import { archiveTransferOption, kubeletAccessOption } from '../kubelet-checkpoint/options.ts';
 
 export const runtimeRestoreOptions = z
   .object({
@@ -20,6 +20,7 @@ export const runtimeRestoreOptions = z
       )
       .default('after-transfer'),
     transfer: archiveTransferOption,
+    kubeletAccess: kubeletAccessOption,
   })
   .strict()
   .describe(

@@ -5,9 +5,10 @@
 import { NodeV1Api } from '@kubernetes/client-node';
 import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import { describeApiError, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
-import type { KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
+import type { KubeletAccess, KubeletApi } from '../../platforms/kubernetes/kubelet-api.ts';
 import { RUNTIME_HANDLER } from '../../platforms/kubernetes/runtime-handler.ts';
 import { compareVersions, parseVersion } from '../../platforms/kubernetes/runtime-window.ts';
+import { checkpointNodeProblem } from '../kubelet-checkpoint/support.ts';
 
 /** Why a node's runtime cannot serve the handler, or undefined (pure: status.nodeInfo's version). */
 export function runtimeHandlerRuntimeProblem(containerRuntimeVersion: string | undefined): string | undefined {
@@ -27,19 +28,16 @@ export async function runtimeRestoreUnsupportedReason(
   checkpointNodes: CheckpointNodes | undefined,
   namespace: string,
   cluster: Cluster | undefined,
+  access: KubeletAccess = 'direct',
 ): Promise<string | undefined> {
   for (const node of nodes) {
-    const kubeletVersion = parseVersion(node.kubeletVersion);
-    if (!kubeletVersion || compareVersions(kubeletVersion, [1, 30, 0]) < 0)
-      return `node ${node.name} runs kubelet ${node.kubeletVersion ?? '(unknown)'}: its checkpoint API (feature gate ContainerCheckpoint) is on by default from 1.30`;
-    const runtime = runtimeHandlerRuntimeProblem(node.containerRuntimeVersion);
-    if (runtime) return `node ${node.name} ${runtime}`;
     // Where the kubelet reports its runtime's handlers: containerd on this node has no `migbench` in its runtime table.
-    if (node.runtimeHandlers && !node.runtimeHandlers.includes(RUNTIME_HANDLER))
-      return `node ${node.name} has no runtime handler ${RUNTIME_HANDLER} (its status.runtimeHandlers: ${node.runtimeHandlers.filter(Boolean).join(', ') || 'none'}): install it with \`migbench agent install --runtime-handler\``;
-    if (!node.kubelet) return `node ${node.name} reports no kubelet endpoint (InternalIP and status.daemonEndpoints): migbench cannot call its checkpoint API`;
-    const api = await kubelet.checkpointApi(node.kubelet, namespace);
-    if (!api.enabled) return api.reason;
+    const noHandler =
+      node.runtimeHandlers && !node.runtimeHandlers.includes(RUNTIME_HANDLER)
+        ? `has no runtime handler ${RUNTIME_HANDLER} (its status.runtimeHandlers: ${node.runtimeHandlers.filter(Boolean).join(', ') || 'none'}): install it with \`migbench agent install --runtime-handler\``
+        : undefined;
+    const problem = await checkpointNodeProblem(node, runtimeHandlerRuntimeProblem(node.containerRuntimeVersion) ?? noHandler, kubelet, namespace, access);
+    if (problem) return problem;
   }
   if (cluster) {
     try {

@@ -75,3 +75,17 @@ it("the lab's containerd 2.4.2 config has no restore-via-create (2.4 removed it)
   expect(config('2.3.7')).toContain('enable_experimental_restore_via_create = true');
   expect(config('2.4.2')).toContain(`imports = ["${layout.runDir}/containerd.d/*.toml"]`);
 });
+
+it("asks the kubelet's checkpoint API by the route kubeletAccess names, as kubelet-checkpoint does (apiServer: the node proxy, for kubelets migbench cannot reach)", async () => {
+  const routes: unknown[] = [];
+  const recording = {
+    checkpointApi: async (_node: unknown, _namespace: string, _signal: unknown, route: unknown) => {
+      routes.push(route);
+      return { enabled: true };
+    },
+  } as unknown as KubeletApi;
+  const nodes = [node('a', 'v1.36.3', 'containerd://2.4.2')];
+  expect(await runtimeRestoreUnsupportedReason(nodes, recording, agent, 'migbench', undefined, 'apiServer')).toBeUndefined();
+  expect(await runtimeRestoreUnsupportedReason(nodes, recording, agent, 'migbench', undefined, 'direct')).toBeUndefined();
+  expect(routes).toEqual(['apiServer', 'direct']);
+});
