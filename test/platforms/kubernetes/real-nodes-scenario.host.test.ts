@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
+import { nodeProcesses, RESPAWN_LOOP } from '../../../src/lab/nodes/host-state.ts';
 import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequisites.ts';
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { claimSummary, labStorageLeft, servedByLabClass, watchLabClaims } from '../../helpers/lab-claims.ts';
@@ -114,8 +114,14 @@ it('refuses to start when a node is NotReady because its containerd is down: exi
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.state.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  const containerd = nodeProcesses().find((p) => p.name === 'containerd' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('/worker-b/'));
+  const onWorkerB = (name: string) => nodeProcesses().find((p) => p.name === name && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('/worker-b/'));
+  const containerd = onWorkerB('containerd');
   expect(containerd).toBeDefined();
+  // containerd runs under a respawn loop, as under systemd's Restart=always: the loop first (the
+  // service stopped), then containerd, so it stays down.
+  const loop = onWorkerB(RESPAWN_LOOP);
+  expect(loop).toBeDefined();
+  process.kill(loop!.pid, 'SIGKILL');
   process.kill(containerd!.pid, 'SIGKILL');
   // kubelet notices the runtime is gone and reports the node NotReady.
   const deadline = Date.now() + 180_000;

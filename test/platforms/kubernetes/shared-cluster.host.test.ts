@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { Watch, type V1Node } from '@kubernetes/client-node';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
 import { adminClients, migbenchAsync, migbenchObjectsIn, unschedulableNodes, type AdminClients } from './cluster-kit.ts';
 
@@ -58,8 +59,18 @@ it("runs two runs in two namespaces at once: both ok, neither touches the other'
     { namespace: 'run-a', nodes: ['worker-a', 'worker-b'], file: scenario('run-a', 'sourceNode: worker-a, targetNode: worker-b') },
     { namespace: 'run-b', nodes: ['worker-c', 'worker-d'], file: scenario('run-b', 'nodeSelector: { pool: b }') },
   ];
-  // What each namespace's pods and the nodes' cordons were, every 100 ms while the runs go on.
+  // What each namespace's pods were, every 100 ms while the runs go on, and every cordon the nodes
+  // got — watched, not polled: on the simulated nodes a drain's cordon can be shorter than one poll.
   const seen = { pods: new Map<string, Set<string>>(), runIds: new Map<string, Set<string>>(), cordons: new Set<string>() };
+  const nodeWatch = await new Watch(admin.kubeConfig).watch(
+    '/api/v1/nodes',
+    {},
+    (_type: string, node: V1Node) => {
+      const owner = node.metadata?.annotations?.[CORDONED_BY];
+      if (owner && node.spec?.unschedulable) seen.cordons.add(`${node.metadata!.name} ${owner.slice(0, owner.indexOf('/'))}`);
+    },
+    () => {},
+  );
   let watching = true;
   const watcher = (async () => {
     while (watching) {
@@ -70,16 +81,13 @@ it("runs two runs in two namespaces at once: both ok, neither touches the other'
           if (runId) (seen.runIds.get(namespace) ?? seen.runIds.set(namespace, new Set()).get(namespace)!).add(runId);
         }
       }
-      for (const node of (await admin.core.listNode()).items) {
-        const owner = node.metadata?.annotations?.[CORDONED_BY];
-        if (owner) seen.cordons.add(`${node.metadata!.name} ${owner.slice(0, owner.indexOf('/'))}`);
-      }
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
   const results = await Promise.all(runs.map((r) => migbenchAsync(['run', r.file, '--out', join(base, r.namespace), '--quiet'], 280_000)));
   watching = false;
   await watcher;
+  nodeWatch.abort();
 
   runs.forEach((run, i) => {
     const trials = csv(join(base, run.namespace, 'trials.csv'));
@@ -94,8 +102,8 @@ it("runs two runs in two namespaces at once: both ok, neither touches the other'
     expect(seen.runIds.get(run.namespace)!.size, run.namespace).toBe(1);
   });
   expect(seen.runIds.get('run-a')).not.toEqual(seen.runIds.get('run-b'));
-  // Each drain (two per run) cordoned one of its own run's nodes (its events say so: a cordon may be
-  // too brief to poll), and every cordon seen was marked with the namespace of the run it belongs to.
+  // Each drain (two per run) cordoned one of its own run's nodes (its events say so), and every cordon
+  // the watch saw was marked with the namespace of the run it belongs to.
   runs.forEach((run) => {
     const cordoned = csv(join(base, run.namespace, 'events.csv'))
       .filter((e) => e.event === 'node_cordoned')
