@@ -9,6 +9,7 @@ import type { Pod } from '../../../src/platforms/local/node-runtime.ts';
 import { afterEach, expect, inject, it } from 'vitest';
 import type { LocalPlatform } from '../../../src/platforms/local/local-platform.ts';
 import { computeTrialMetrics } from '../../../src/metrics/trial-metrics.ts';
+import { servingAtTheEnd } from '../../helpers/serving.ts';
 import { probeOptions } from '../../../src/probes/probe.ts';
 import { LocalTrialSteps } from '../../../src/platforms/local/driver/trial.ts';
 import { runTrial } from '../../../src/runner/trial.ts';
@@ -114,7 +115,7 @@ function recovered(result: FailedTrial): boolean {
   const { samples, events } = result.timeline;
   const failedAt = events.find((e) => e.event === 'failed')!.at;
   const after = samples.filter((s) => s.scheduledAt > failedAt + 50);
-  return after.length > 0 && after.slice(-10).every((s) => s.ok) && computeTrialMetrics(result).recovered;
+  return after.length > 0 && servingAtTheEnd(after) && computeTrialMetrics(result).recovered;
 }
 
 const eventNames = (r: FailedTrial) => r.timeline.events.map((e) => e.event);
