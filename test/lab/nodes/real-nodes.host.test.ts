@@ -127,17 +127,28 @@ describe('real-node cluster', () => {
     }
     const [a, b] = nodes.map((n) => n.address) as [string, string];
     // Written through worker-a's NodePort, read through worker-b's: kube-proxy on both nodes forwards to the one pod.
-    const writer = await untilOk(async () => {
+    await untilOk(async () => {
       const r = new Redis({ host: a, port: 30379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       r.on('error', () => undefined); // refused until kube-proxy has the rule: retried by untilOk
-      await r.connect();
-      await r.set('migbench', 'real-node');
-      return r;
+      try {
+        await r.connect();
+        await r.set('migbench', 'real-node');
+      } finally {
+        r.disconnect();
+      }
     });
-    writer.disconnect();
-    const reader = new Redis({ host: b, port: 30379, maxRetriesPerRequest: 0 });
-    expect(await reader.get('migbench')).toBe('real-node');
-    reader.disconnect();
+    // Each node's kube-proxy syncs on its own: worker-b's rule can come a moment after worker-a's.
+    const read = await untilOk(async () => {
+      const r = new Redis({ host: b, port: 30379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => undefined);
+      try {
+        await r.connect();
+        return await r.get('migbench');
+      } finally {
+        r.disconnect();
+      }
+    });
+    expect(read).toBe('real-node');
     for (const [address, port] of [
       [b, 30881],
       [a, 30880],
