@@ -18,6 +18,7 @@ import { podProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { exec } from '../../../src/system/exec.ts';
 import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn } from './cluster-kit.ts';
+import { argsForAttempt } from '../../helpers/attempt.ts';
 
 const cluster = useRealNodeCluster('migbench-node-agent');
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -194,7 +195,10 @@ it('migbench SIGKILLed while a move holds the source stopped, then cleanup: no s
   const file = redisNodesScenario(join(cluster.base, 'killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1');
   const child = spawn(
     'sh',
-    [join(ROOT, 'bin', 'migbench'), 'run', file, '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', join(cluster.base, 'killed'), '--quiet'],
+    [
+      join(ROOT, 'bin', 'migbench'),
+      ...argsForAttempt(['run', file, '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', join(cluster.base, 'killed'), '--quiet']),
+    ],
     { cwd: ROOT, detached: true, stdio: 'ignore' },
   );
   const exited = new Promise((done) => child.on('close', done));
