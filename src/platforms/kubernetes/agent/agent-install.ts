@@ -3,13 +3,14 @@
 // scheduled to, deleted with its namespace and waited for until gone, or listed per node. Installing
 // needs a cluster administrator's rights (a namespace, privileged pods); using it only the role
 // migbench-agent-user (deploy/kubernetes/clusterrole.yaml).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster } from '../cluster.ts';
 import { apiStatus } from '../cluster.ts';
 import { DiscoveryV1Api, PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type K8sObject } from '../api.ts';
 import { AgentClient, type AgentPod } from './agent-client.ts';
 import { sharedClaimName, sharedClaimObject, sharedClaimOf, type SharedVolumeChoice } from './agent-shared-volume.ts';
+import { registryAccessObjects, removeUnusedRegistryAccess, type RegistryAccess } from './agent-registry-access.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_TOKEN_SECRET, agentObjects, type AgentNodePaths } from './agent-manifests.ts';
 
 export interface AgentStatus {
@@ -60,16 +61,26 @@ export async function installAgent(
     networkPolicy?: boolean;
     /** A ReadWriteMany volume every agent mounts, for archives that travel through it (agent-shared-volume.ts). */
     sharedVolume?: SharedVolumeChoice;
+    /** The registry's logins and CA (--registry-secret, --registry-ca), checked (agent-registry-access.ts). */
+    registryAccess?: RegistryAccess;
   },
 ): Promise<AgentStatus> {
   const sharedClaim = options.sharedVolume ? sharedClaimName(options.sharedVolume) : undefined;
-  const objects = agentObjects(image, paths, options.nodeSelector, await apiServerSources(cluster), sharedClaim).filter(
+  const registryAccess = options.registryAccess ?? {};
+  const registry = {
+    logins: registryAccess.dockerConfig !== undefined,
+    ...(registryAccess.caPem ? { caSha256: createHash('sha256').update(registryAccess.caPem).digest('hex') } : {}),
+  };
+  const objects = agentObjects(image, paths, options.nodeSelector, await apiServerSources(cluster), sharedClaim, registry).filter(
     (o) => o.kind !== 'NetworkPolicy' || options.networkPolicy !== false,
   );
   for (const object of objects) {
     await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     // The token (and the shared claim --shared-class makes) before the DaemonSet that mounts it.
     if (object.kind === 'Namespace') await ensureAgentToken(cluster);
+    if (object.kind === 'Namespace')
+      for (const copy of registryAccessObjects(registryAccess))
+        await cluster.objects.patch(copy, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     if (object.kind === 'Namespace' && options.sharedVolume && 'storageClass' in options.sharedVolume)
       await cluster.objects.patch(
         sharedClaimObject(options.sharedVolume.storageClass),
@@ -80,6 +91,8 @@ export async function installAgent(
         PatchStrategy.ServerSideApply,
       );
   }
+  // After the DaemonSet no longer mounts them: a copy this install does not keep goes.
+  await removeUnusedRegistryAccess(cluster, registryAccess);
   if (options.networkPolicy === false) {
     await cluster.objects
       .delete({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE } })
