@@ -6,7 +6,7 @@
 // environment, and nothing of it without the flags; and the restored pod kubelet-checkpoint makes
 // from the trial's pod template carries the scenario's imagePullSecrets, so its kubelet pulls the
 // checkpoint image from the same registry with the same secret.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,18 +23,8 @@ import { withWorkloadImage } from '../../../src/platforms/kubernetes/images.ts';
 import { prepareManifests, readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
 import { migbench } from '../../helpers/cli.ts';
 
-const CA = `-----BEGIN CERTIFICATE-----
-MIIBnzCCAUWgAwIBAgIUTzp9KesfObKVh0SOyEFGCKDLnuYwCgYIKoZIzj0EAwIw
-JDEiMCAGA1UEAwwZbWlnYmVuY2ggdGVzdCByZWdpc3RyeSBDQTAgFw0yNjEyMDcw
-NTAyMzZaGA8yMTI2MTExMzA1MDIzNlowJDEiMCAGA1UEAwwZbWlnYmVuY2ggdGVz
-dCByZWdpc3RyeSBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABIGqHXPZVfQz
-kapu2toB/ToY7QutPb7pFYqWd8NpBZi97B2zi9RRkeaq/nQ02jt2WZLdpMRZNxl2
-8P55QAyMA5ejUzBRMB0GA1UdDgQWBBSriIBQmWAHPEV9wW5pMILhmfkHAjAfBgNV
-HSMEGDAWgBSriIBQmWAHPEV9wW5pMILhmfkHAjAPBgNVHRMBAf8EBTADAQH/MAoG
-CCqGSM49BAMCA0gAMEUCIQCDBZjCY48mzPAqGZkKfbS8O0yo83zTN/dj9xDyIDxM
-fQIgNH/dNblSdXLJhm05QsIInWmshpJoLY6Pcugf/EVnkNI=
------END CERTIFICATE-----
-`;
+/** A CA certificate made for these tests (openssl req -x509, P-256, valid until 2126); no key kept. */
+const CA = readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'registry', 'ca.pem'), 'utf8');
 const PASSWORD = 's3cret-pass';
 const dockerConfig = (auths: unknown) => Buffer.from(JSON.stringify({ auths })).toString('base64');
 const secret = (type: string, data?: Record<string, string>): V1Secret => ({

@@ -23,10 +23,12 @@ export interface AgentStatus {
   pods: AgentPod[];
   /** The ReadWriteMany claim the agents mount for archives (--shared-class / --shared-claim), if any. */
   sharedClaim?: string;
+  /** The DaemonSet controller has seen its newest spec and put it on every node (a new mount with the same image restarts the pods too). */
+  rolledOut?: boolean;
 }
 
 export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
-  let daemonSet: K8sObject & { status?: { desiredNumberScheduled?: number } };
+  let daemonSet: K8sObject & { status?: { desiredNumberScheduled?: number; updatedNumberScheduled?: number; observedGeneration?: number } };
   try {
     daemonSet = (await cluster.objects.read({
       apiVersion: 'apps/v1',
@@ -46,6 +48,9 @@ export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
     desired: Number(daemonSet.status?.desiredNumberScheduled ?? 0),
     ready: pods.filter((p) => p.ready && p.image === daemonSet.spec?.template?.spec?.containers?.[0]?.image).length,
     pods,
+    rolledOut:
+      Number(daemonSet.status?.observedGeneration ?? 0) >= Number(daemonSet.metadata.generation ?? 0) &&
+      Number(daemonSet.status?.updatedNumberScheduled ?? 0) === Number(daemonSet.status?.desiredNumberScheduled ?? 0),
   };
 }
 
@@ -105,7 +110,7 @@ export async function installAgent(
     const line = `migbench agent: ${status.ready}/${status.desired} nodes ready`;
     if (line !== last) options.progress?.(line);
     last = line;
-    if (status.desired > 0 && status.ready === status.desired && status.pods.length === status.desired) return status;
+    if (status.desired > 0 && status.rolledOut && status.ready === status.desired && status.pods.length === status.desired) return status;
     if (performance.now() > deadline) {
       const waiting = status.pods.filter((p) => !p.ready).map((p) => `${p.pod} on ${p.node}`);
       throw new Error(
