@@ -122,8 +122,9 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
           out('migbench agent: not installed (migbench agent install)');
           return EXIT_TRIAL_FAILED;
         }
+        const registry = [status.registryAccess?.logins ? 'logins' : '', status.registryAccess?.ca ? 'CA' : ''].filter(Boolean).join(' and ');
         out(
-          `migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes${status.sharedClaim ? `, shared volume: claim ${status.sharedClaim}` : ''}`,
+          `migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes${status.sharedClaim ? `, shared volume: claim ${status.sharedClaim}` : ''}${registry ? `, registry ${registry} mounted` : ''}`,
         );
         for (const p of status.pods)
           out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);

@@ -18,7 +18,12 @@ import {
   agentObjects,
   DEFAULT_AGENT_NODE_PATHS,
 } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
-import { readRegistryCa, registryAccessObjects, registrySecretProblem } from '../../../src/platforms/kubernetes/agent/agent-registry-access.ts';
+import {
+  readRegistryCa,
+  registryAccessObjects,
+  registryAccessOfDaemonSet,
+  registrySecretProblem,
+} from '../../../src/platforms/kubernetes/agent/agent-registry-access.ts';
 import { withWorkloadImage } from '../../../src/platforms/kubernetes/images.ts';
 import { prepareManifests, readWorkloadManifests } from '../../../src/platforms/kubernetes/manifests.ts';
 import { migbench } from '../../helpers/cli.ts';
@@ -111,6 +116,11 @@ describe("the agent's DaemonSet", () => {
     expect(container.env).toContainEqual({ name: 'REGISTRY_AUTH_FILE', value: '/etc/migbench-registry-auth/config.json' });
     expect(container.env).toContainEqual({ name: 'REGISTRY_CA_FILE', value: '/etc/migbench-registry-ca/ca.crt' });
     expect(template.metadata.annotations).toEqual({ 'migbench.io/registry-ca-sha256': 'ab'.repeat(32) });
+    const daemonSet = (registry?: { logins?: boolean; caSha256?: string }) =>
+      agentObjects('img', DEFAULT_AGENT_NODE_PATHS, undefined, [], undefined, registry).find((o) => o.kind === 'DaemonSet')!;
+    expect(registryAccessOfDaemonSet(daemonSet({ logins: true, caSha256: 'ab' }))).toEqual({ logins: true, ca: true });
+    expect(registryAccessOfDaemonSet(daemonSet({ logins: true }))).toEqual({ logins: true, ca: false });
+    expect(registryAccessOfDaemonSet(daemonSet())).toEqual({ logins: false, ca: false });
     expect(registryAccessObjects({ caPem: CA })).toEqual([
       expect.objectContaining({
         kind: 'ConfigMap',

@@ -167,6 +167,7 @@ it('install --registry-secret/--registry-ca: a Secret of the wrong type exits 2 
     );
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stdout).toContain(`registry logins from Secret default/${testSecrets.regcred}`);
+    expect((await migbenchAsync(['agent', 'status', ...kubeconfigArgs()])).stdout).toContain('registry logins and CA mounted');
     const copy = await admin.core.readNamespacedSecret({ name: AGENT_REGISTRY_SECRET, namespace: AGENT_NAMESPACE });
     expect(copy.type).toBe('kubernetes.io/dockerconfigjson');
     expect(Buffer.from(copy.data?.['.dockerconfigjson'] ?? '', 'base64').toString()).toBe(dockerConfig);

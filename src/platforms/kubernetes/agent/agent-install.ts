@@ -10,7 +10,7 @@ import { DiscoveryV1Api, PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type K8sObject } from '../api.ts';
 import { AgentClient, type AgentPod } from './agent-client.ts';
 import { sharedClaimName, sharedClaimObject, sharedClaimOf, type SharedVolumeChoice } from './agent-shared-volume.ts';
-import { registryAccessObjects, removeUnusedRegistryAccess, type RegistryAccess } from './agent-registry-access.ts';
+import { registryAccessObjects, registryAccessOfDaemonSet, removeUnusedRegistryAccess, type RegistryAccess } from './agent-registry-access.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_TOKEN_SECRET, agentObjects, type AgentNodePaths } from './agent-manifests.ts';
 
 export interface AgentStatus {
@@ -25,6 +25,8 @@ export interface AgentStatus {
   sharedClaim?: string;
   /** The DaemonSet controller has seen its newest spec and put it on every node (a new mount with the same image restarts the pods too). */
   rolledOut?: boolean;
+  /** What the agents mount for a registry's pushes (--registry-secret, --registry-ca). */
+  registryAccess?: { logins: boolean; ca: boolean };
 }
 
 export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
@@ -48,6 +50,7 @@ export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
     desired: Number(daemonSet.status?.desiredNumberScheduled ?? 0),
     ready: pods.filter((p) => p.ready && p.image === daemonSet.spec?.template?.spec?.containers?.[0]?.image).length,
     pods,
+    registryAccess: registryAccessOfDaemonSet(daemonSet),
     rolledOut:
       Number(daemonSet.status?.observedGeneration ?? 0) >= Number(daemonSet.metadata.generation ?? 0) &&
       Number(daemonSet.status?.updatedNumberScheduled ?? 0) === Number(daemonSet.status?.desiredNumberScheduled ?? 0),

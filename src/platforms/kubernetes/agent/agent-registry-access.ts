@@ -119,3 +119,12 @@ export async function removeUnusedRegistryAccess(cluster: Cluster, access: Regis
   if (!access.dockerConfig) await cluster.core.deleteNamespacedSecret({ name: AGENT_REGISTRY_SECRET, namespace: AGENT_NAMESPACE }).catch(gone);
   if (!access.caPem) await cluster.core.deleteNamespacedConfigMap({ name: AGENT_REGISTRY_CA, namespace: AGENT_NAMESPACE }).catch(gone);
 }
+
+/** Which of the registry's logins and CA an installed agent DaemonSet mounts. */
+export function registryAccessOfDaemonSet(daemonSet: K8sObject): { logins: boolean; ca: boolean } {
+  const volumes = (daemonSet.spec?.template?.spec?.volumes ?? []) as { secret?: { secretName?: string }; configMap?: { name?: string } }[];
+  return {
+    logins: volumes.some((v) => v.secret?.secretName === AGENT_REGISTRY_SECRET),
+    ca: volumes.some((v) => v.configMap?.name === AGENT_REGISTRY_CA),
+  };
+}
