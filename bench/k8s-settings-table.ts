@@ -42,6 +42,12 @@ const columns = anatomyColumns.filter((c) => shown.has(c));
 const header = ['setting', 'strategy', 'n', 'downtime_ms (range)', ...columns.map((c) => c.replace(/^anat_|_ms$/g, ''))];
 for (const [key, m] of medians) {
   const [run, strategy] = key.split('\u0000');
-  rows.push([run!, strategy!, String(m.n), `${m.downtime_ms!.toFixed(0)} (${m.min!.toFixed(0)}–${m.max!.toFixed(0)})`, ...columns.map((c) => m[c]!.toFixed(0))]);
+  rows.push([
+    run!,
+    strategy!,
+    String(m.n),
+    `${m.downtime_ms!.toFixed(0)} (${m.min!.toFixed(0)}–${m.max!.toFixed(0)})`,
+    ...columns.map((c) => m[c]!.toFixed(0)),
+  ]);
 }
 process.stdout.write(`${[header, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
