@@ -33,13 +33,15 @@ for (const run of runs) {
       if (c !== 'downtime_ms' && m[c]! >= 0.5) shown.add(c);
     }
     m.n = mine.length;
+    m.min = Math.min(...mine.map((t) => Number(t.downtime_ms)));
+    m.max = Math.max(...mine.map((t) => Number(t.downtime_ms)));
     medians.set(`${run}\u0000${strategy}`, m);
   }
 }
 const columns = anatomyColumns.filter((c) => shown.has(c));
-const header = ['setting', 'strategy', 'n', 'downtime_ms', ...columns.map((c) => c.replace(/^anat_|_ms$/g, ''))];
+const header = ['setting', 'strategy', 'n', 'downtime_ms (range)', ...columns.map((c) => c.replace(/^anat_|_ms$/g, ''))];
 for (const [key, m] of medians) {
   const [run, strategy] = key.split('\u0000');
-  rows.push([run!, strategy!, String(m.n), m.downtime_ms!.toFixed(0), ...columns.map((c) => m[c]!.toFixed(0))]);
+  rows.push([run!, strategy!, String(m.n), `${m.downtime_ms!.toFixed(0)} (${m.min!.toFixed(0)}–${m.max!.toFixed(0)})`, ...columns.map((c) => m[c]!.toFixed(0))]);
 }
 process.stdout.write(`${[header, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
