@@ -25,11 +25,13 @@ export default defineConfig({
           // On CI a failed host test runs once more before it fails the build: a lab of a dozen
           // processes on a shared 2-core VM misses a deadline now and then, and one miss among ~200
           // host tests kept whole submissions out. A test that fails twice still fails; one that
-          // passed only on its retry is listed as flaky at the end of .ci/run, so it gets fixed.
+          // passed only on its retry is listed as flaky at the end of .ci/run, so it gets fixed. A
+          // retry writes its results where its first attempt did (test/helpers/attempt.ts).
           retry: process.env.CI === 'true' ? 1 : 0,
           testTimeout: 120_000,
           hookTimeout: 600_000,
           globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/helpers/host-setup.ts'],
         },
       },
     ],

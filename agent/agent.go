@@ -43,6 +43,8 @@ type agent struct {
 	mu      sync.Mutex
 	trials  map[string]*trialState
 	peer    *http.Client
+	// The registry's client (delivery: registry): the image's CA roots and --registry-ca's (registry_auth.go).
+	registryHTTP *http.Client
 }
 
 func newAgent(c config) (*agent, error) {
@@ -62,7 +64,11 @@ func newAgent(c config) (*agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &agent{config: c, runtime: rt, trials: map[string]*trialState{}, peer: &http.Client{Timeout: 30 * time.Minute}}, nil
+	registryHTTP, err := registryHTTPClient(c.RegistryCAFile)
+	if err != nil {
+		return nil, err
+	}
+	return &agent{config: c, runtime: rt, trials: map[string]*trialState{}, peer: &http.Client{Timeout: 30 * time.Minute}, registryHTTP: registryHTTP}, nil
 }
 
 type handler func(w http.ResponseWriter, r *http.Request) (any, error)

@@ -28,6 +28,10 @@ type config struct {
 	SharedDir string
 	// The agent's bearer token: the Secret migbench-agent-token, mounted (auth.go).
 	TokenFile string
+	// The registry's logins: a dockerconfigjson (`agent install --registry-secret`, mounted); empty or absent: none.
+	RegistryAuthFile string
+	// A PEM CA bundle the registry client trusts beside the system's (`agent install --registry-ca`); empty: none.
+	RegistryCAFile string
 	// containerd's main config file as containerd reads it (runtime_handler.go: only read, never written).
 	ContainerdConfig string
 }
@@ -49,6 +53,8 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		TokenFile:            or("AGENT_TOKEN_FILE", "/etc/migbench-agent/token"),
 		ContainerdConfig:     or("CONTAINERD_CONFIG", defaultContainerdCfg),
 		SharedDir:            getenv("SHARED_DIR"),
+		RegistryAuthFile:     getenv("REGISTRY_AUTH_FILE"),
+		RegistryCAFile:       getenv("REGISTRY_CA_FILE"),
 	}
 	if c.NodeName == "" {
 		return c, fmt.Errorf("NODE_NAME is not set (the DaemonSet sets it from spec.nodeName)")

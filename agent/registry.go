@@ -4,9 +4,10 @@
 // layer, its sha256 computed on the way (OCI distribution spec: POST an upload, PATCH the bytes, PUT
 // with the digest) — and the target node's kubelet pulls it by digest. Every push is recorded in the
 // trial's store directory (root-only), so the trial's removal and `migbench cleanup` delete the
-// manifest and its blobs from the registry again, also after migbench was killed. No credentials:
-// the registry must take the agent's pushes as it is (one on the cluster's network); a checkpoint
-// holds the process's whole memory, so it goes only to the registry the user named.
+// manifest and its blobs from the registry again, also after migbench was killed. A registry that
+// wants a login gets the credentials `migbench agent install --registry-secret` mounted, one with a
+// private CA the CA `--registry-ca` mounted (registry_auth.go); a checkpoint holds the process's
+// whole memory, so it goes only to the registry the user named.
 package main
 
 import (
@@ -53,9 +54,11 @@ type registryClient struct {
 	base   string // scheme://host[:port]
 	prefix string // the registry's path, "" or "/team"
 	http   *http.Client
+	auth   *registryAuth
 }
 
-func newRegistryClient(registry string, plainHTTP bool, client *http.Client) (*registryClient, error) {
+// newRegistryClient: logins are the mounted dockerconfigjson's (registryLogins), nil for none.
+func newRegistryClient(registry string, plainHTTP bool, client *http.Client, logins map[string]registryLogin) (*registryClient, error) {
 	if err := validRegistry(registry); err != nil {
 		return nil, err
 	}
@@ -68,36 +71,75 @@ func newRegistryClient(registry string, plainHTTP bool, client *http.Client) (*r
 	if path != "" {
 		prefix = "/" + path
 	}
-	return &registryClient{base: scheme + "://" + host, prefix: prefix, http: client}, nil
+	auth := &registryAuth{host: host, http: client, tokens: map[string]string{}}
+	if login, ok := logins[host]; ok {
+		auth.login = &login
+	}
+	return &registryClient{base: scheme + "://" + host, prefix: prefix, http: client, auth: auth}, nil
+}
+
+// scopeOf is the token scope a request on repo needs (distribution's actions: pull, push, delete).
+func scopeOf(method, repo string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		return "repository:" + repo + ":pull"
+	case http.MethodDelete:
+		return "repository:" + repo + ":delete"
+	}
+	return "repository:" + repo + ":push,pull"
 }
 
 // repo is the repository's name inside the registry (the registry's path, then the image's).
 func (c *registryClient) repo(name string) string { return strings.TrimPrefix(c.prefix+"/"+name, "/") }
 
-func (c *registryClient) do(ctx context.Context, method, target string, body io.Reader, size int64, contentType string, want ...int) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.ContentLength = size
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	for _, status := range want {
-		if resp.StatusCode == status {
-			return resp, nil
+func (c *registryClient) do(ctx context.Context, method, target, repo string, body io.Reader, size int64, contentType string, want ...int) (*http.Response, error) {
+	scope := scopeOf(method, repo)
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, target, body)
+		if err != nil {
+			return nil, err
 		}
+		if body != nil {
+			req.ContentLength = size
+			req.Header.Set("Content-Type", contentType)
+		}
+		if method == http.MethodGet {
+			// A manifest read back by digest (distribution answers 404 to a client that does not accept OCI manifests).
+			req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+		}
+		c.auth.authorize(req, scope)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, explainTLS(err)
+		}
+		for _, status := range want {
+			if resp.StatusCode == status {
+				return resp, nil
+			}
+		}
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		// A streamed body cannot be sent twice: the first request of a push (the upload's POST, no body) meets the challenge.
+		replayable := body == nil || body == http.NoBody || req.GetBody != nil
+		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 && replayable {
+			if err := c.auth.answer(ctx, resp.Header.Get("WWW-Authenticate"), scope); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, target, err)
+			}
+			if req.GetBody != nil {
+				if body, err = req.GetBody(); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if resp.StatusCode == http.StatusUnauthorized && c.auth.login == nil {
+			return nil, fmt.Errorf("%s %s: %w", method, target, c.auth.answer(ctx, "", scope))
+		}
+		if resp.StatusCode == http.StatusUnauthorized && attempt > 0 {
+			return nil, fmt.Errorf("%s %s: the registry refused the credentials for %s (401): are they right, and may they push, pull and delete?", method, target, c.auth.host)
+		}
+		return nil, fmt.Errorf("%s %s: %d %s", method, target, resp.StatusCode, strings.TrimSpace(string(answer)))
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	if resp.StatusCode == http.StatusUnauthorized {
-		return nil, fmt.Errorf("%s %s: the registry asks for credentials (401); the agent pushes without any: name a registry that takes its pushes", method, target)
-	}
-	return nil, fmt.Errorf("%s %s: %d %s", method, target, resp.StatusCode, strings.TrimSpace(string(answer)))
 }
 
 // location resolves an upload's Location header against the registry's base.
@@ -112,7 +154,7 @@ func (c *registryClient) location(resp *http.Response) (*url.URL, error) {
 
 // putBlob uploads one blob: the bytes in one PATCH, their digest computed on the way unless given.
 func (c *registryClient) putBlob(ctx context.Context, repo string, body io.Reader, size int64, digest string) (string, error) {
-	resp, err := c.do(ctx, http.MethodPost, fmt.Sprintf("%s/v2/%s/blobs/uploads/", c.base, repo), nil, 0, "", http.StatusAccepted)
+	resp, err := c.do(ctx, http.MethodPost, fmt.Sprintf("%s/v2/%s/blobs/uploads/", c.base, repo), repo, nil, 0, "", http.StatusAccepted)
 	if err != nil {
 		return "", err
 	}
@@ -122,7 +164,7 @@ func (c *registryClient) putBlob(ctx context.Context, repo string, body io.Reade
 		return "", err
 	}
 	hash := sha256.New()
-	resp, err = c.do(ctx, http.MethodPatch, upload.String(), io.TeeReader(body, hash), size, "application/octet-stream", http.StatusAccepted, http.StatusNoContent)
+	resp, err = c.do(ctx, http.MethodPatch, upload.String(), repo, io.TeeReader(body, hash), size, "application/octet-stream", http.StatusAccepted, http.StatusNoContent)
 	if err != nil {
 		return "", err
 	}
@@ -138,7 +180,7 @@ func (c *registryClient) putBlob(ctx context.Context, repo string, body io.Reade
 	q := upload.Query()
 	q.Set("digest", digest)
 	upload.RawQuery = q.Encode()
-	resp, err = c.do(ctx, http.MethodPut, upload.String(), http.NoBody, 0, "application/octet-stream", http.StatusCreated)
+	resp, err = c.do(ctx, http.MethodPut, upload.String(), repo, http.NoBody, 0, "application/octet-stream", http.StatusCreated)
 	if err != nil {
 		return "", err
 	}
@@ -147,7 +189,7 @@ func (c *registryClient) putBlob(ctx context.Context, repo string, body io.Reade
 }
 
 func (c *registryClient) putManifest(ctx context.Context, repo, tag string, manifest []byte) (string, error) {
-	resp, err := c.do(ctx, http.MethodPut, fmt.Sprintf("%s/v2/%s/manifests/%s", c.base, repo, tag), bytes.NewReader(manifest), int64(len(manifest)),
+	resp, err := c.do(ctx, http.MethodPut, fmt.Sprintf("%s/v2/%s/manifests/%s", c.base, repo, tag), repo, bytes.NewReader(manifest), int64(len(manifest)),
 		"application/vnd.oci.image.manifest.v1+json", http.StatusCreated)
 	if err != nil {
 		return "", err
@@ -169,7 +211,7 @@ func (c *registryClient) remove(ctx context.Context, p pushedImage) error {
 		targets = append(targets, fmt.Sprintf("%s/v2/%s/blobs/%s", c.base, p.Repo, b))
 	}
 	for _, target := range targets {
-		resp, err := c.do(ctx, http.MethodDelete, target, nil, 0, "", http.StatusAccepted, http.StatusOK, http.StatusNotFound)
+		resp, err := c.do(ctx, http.MethodDelete, target, p.Repo, nil, 0, "", http.StatusAccepted, http.StatusOK, http.StatusNotFound)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -180,6 +222,19 @@ func (c *registryClient) remove(ctx context.Context, p pushedImage) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// registryClient is a client for one push or removal: the mounted logins read now (a reinstall with
+// another --registry-secret takes effect at once), the registry's TLS roots those the agent started with.
+func (a *agent) registryClient(registry string, plainHTTP bool) (*registryClient, error) {
+	if err := validRegistry(registry); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	logins, err := registryLogins(a.config.RegistryAuthFile)
+	if err != nil {
+		return nil, err
+	}
+	return newRegistryClient(registry, plainHTTP, a.registryHTTP, logins)
 }
 
 type pushResult struct {
@@ -214,9 +269,9 @@ func (a *agent) push(w http.ResponseWriter, r *http.Request) (any, error) {
 	if _, err := a.claimImage(key, body.Namespace, body.Image); err != nil {
 		return nil, err
 	}
-	client, err := newRegistryClient(body.Registry, body.PlainHTTP, a.peer)
+	client, err := a.registryClient(body.Registry, body.PlainHTTP)
 	if err != nil {
-		return nil, badRequest("%v", err)
+		return nil, err
 	}
 	f, path, parsed, err := a.openOwnArchive(r.Context(), body.Archive)
 	if err != nil {
@@ -228,9 +283,8 @@ func (a *agent) push(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	// localhost/migbench-checkpoint/<pod>:<tag> → <registry>/migbench-checkpoint/<pod>:<tag>
-	repoName, tag, _ := strings.Cut(strings.TrimPrefix(body.Image, "localhost/"), ":")
-	repo := client.repo(repoName)
-	record := pushedImage{Registry: body.Registry, PlainHTTP: body.PlainHTTP, Repo: repo}
+	repoName, _, _ := strings.Cut(strings.TrimPrefix(body.Image, "localhost/"), ":")
+	record := pushedImage{Registry: body.Registry, PlainHTTP: body.PlainHTTP, Repo: client.repo(repoName)}
 	dir := filepath.Join(a.config.storeDir(), key)
 	if err := markTrialDir(dir, body.Namespace); err != nil {
 		return nil, err
@@ -243,37 +297,50 @@ func (a *agent) push(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return writeFileAtomic(filepath.Join(dir, pushedFile), b, 0o600)
 	}
-	layerDigest, err := client.putBlob(r.Context(), repo, f, info.Size(), "")
+	if err := client.pushCheckpointImage(r.Context(), body.Image, body.Container, f, info.Size(), &record, save); err != nil {
+		return nil, fmt.Errorf("pushing the checkpoint of %s to %s: %w", parsed.Pod, body.Registry, err)
+	}
+	layerDigest := record.Blobs[0]
+	stats, _ := statsDump(path, 1<<20)
+	return pushResult{Reference: record.Reference, Bytes: info.Size(), Sha256: strings.TrimPrefix(layerDigest, "sha256:"), StatsDump: stats}, nil
+}
+
+// pushCheckpointImage pushes the archive as the checkpoint image's layer, then its config and
+// manifest, filling record (and saving it before each step, so a push cut off half-way is still
+// found and deleted) with what the registry holds.
+func (c *registryClient) pushCheckpointImage(ctx context.Context, image, container string, archive *os.File, size int64, record *pushedImage, save func() error) error {
+	repoName, tag, _ := strings.Cut(strings.TrimPrefix(image, "localhost/"), ":")
+	repo := c.repo(repoName)
+	layerDigest, err := c.putBlob(ctx, repo, archive, size, "")
 	if err != nil {
-		return nil, fmt.Errorf("pushing the archive of %s to %s: %w", parsed.Pod, body.Registry, err)
+		return fmt.Errorf("the archive: %w", err)
 	}
 	record.Blobs = append(record.Blobs, layerDigest)
 	if err := save(); err != nil {
-		return nil, err
+		return err
 	}
-	img, err := newCheckpointImage(body.Image, body.Container, path, layerDigest, info.Size())
+	img, err := newCheckpointImage(image, container, archive.Name(), layerDigest, size)
 	if err != nil {
-		return nil, badRequest("%v", err)
+		return badRequest("%v", err)
 	}
 	manifest, config, err := img.manifestAndConfig()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	configDigest, err := client.putBlob(r.Context(), repo, bytes.NewReader(config), int64(len(config)), sha(config))
+	configDigest, err := c.putBlob(ctx, repo, bytes.NewReader(config), int64(len(config)), sha(config))
 	if err != nil {
-		return nil, fmt.Errorf("pushing the image config to %s: %w", body.Registry, err)
+		return fmt.Errorf("the image config: %w", err)
 	}
 	record.Blobs = append(record.Blobs, configDigest)
 	record.Manifest = sha(manifest)
-	record.Reference = fmt.Sprintf("%s/%s@%s", strings.SplitN(body.Registry, "/", 2)[0], repo, record.Manifest)
+	record.Reference = fmt.Sprintf("%s/%s@%s", strings.SplitN(record.Registry, "/", 2)[0], repo, record.Manifest)
 	if err := save(); err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := client.putManifest(r.Context(), repo, tag, manifest); err != nil {
-		return nil, fmt.Errorf("pushing the manifest to %s: %w", body.Registry, err)
+	if _, err := c.putManifest(ctx, repo, tag, manifest); err != nil {
+		return fmt.Errorf("the manifest: %w", err)
 	}
-	stats, _ := statsDump(path, 1<<20)
-	return pushResult{Reference: record.Reference, Bytes: info.Size(), Sha256: strings.TrimPrefix(layerDigest, "sha256:"), StatsDump: stats}, nil
+	return nil
 }
 
 // manifestAndConfig picks the image's manifest (the one its index names) and config out of its blobs.
@@ -311,7 +378,7 @@ func (a *agent) removePushed(ctx context.Context, dir string) (string, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return "", err
 	}
-	client, err := newRegistryClient(p.Registry, p.PlainHTTP, a.peer)
+	client, err := a.registryClient(p.Registry, p.PlainHTTP)
 	if err != nil {
 		return "", err
 	}

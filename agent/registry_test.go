@@ -13,7 +13,7 @@ func TestRegistryNames(t *testing.T) {
 			t.Errorf("validRegistry(%q) = %v, want %v", registry, got, ok)
 		}
 	}
-	c, err := newRegistryClient("registry.example.org:5000/team", true, nil)
+	c, err := newRegistryClient("registry.example.org:5000/team", true, nil, nil)
 	if err != nil || c.base != "http://registry.example.org:5000" || c.repo("migbench-checkpoint/p") != "team/migbench-checkpoint/p" {
 		t.Fatalf("newRegistryClient = %+v, %v", c, err)
 	}

@@ -313,6 +313,15 @@ async function main(): Promise<number> {
             type: 'string',
             describe: 'install: an existing ReadWriteMany claim in namespace migbench-agent every agent mounts, for transfer: shared-volume',
           })
+          .option('registry-secret', {
+            type: 'string',
+            describe:
+              "install: [NAMESPACE/]NAME of a kubernetes.io/dockerconfigjson Secret (the one imagePullSecrets name; namespace default: default) with the logins of kubelet-checkpoint's registry; copied into namespace migbench-agent, mounted root-only, for the agents' checkpoint image pushes and deletes",
+          })
+          .option('registry-ca', {
+            type: 'string',
+            describe: "install: a PEM file of the CA that signed kubelet-checkpoint's registry's certificate; the agents trust it beside the system's roots",
+          })
           .conflicts('shared-class', 'shared-claim'),
       async (argv) =>
         set(
@@ -330,6 +339,8 @@ async function main(): Promise<number> {
             timeoutSeconds: argv.timeout,
             ...(argv['shared-class'] ? { sharedVolume: { storageClass: argv['shared-class'] } } : {}),
             ...(argv['shared-claim'] ? { sharedVolume: { claim: argv['shared-claim'] } } : {}),
+            ...(argv['registry-secret'] !== undefined ? { registrySecret: argv['registry-secret'] } : {}),
+            ...(argv['registry-ca'] !== undefined ? { registryCa: argv['registry-ca'] } : {}),
             ...(argv.push ? { push: argv.push } : {}),
             insecure: argv.insecure,
             networkPolicy: argv['network-policy'],

@@ -5,12 +5,15 @@
 // `image --push REGISTRY` publishes the image (crane) and prints the reference by digest for --image.
 // `install --runtime-handler` also puts the runtime handler on the nodes through the agents (a
 // containerd drop-in and restart on each: said before it is done); uninstall takes it off first.
+// `install --registry-secret/--registry-ca`: the logins and CA for pushing checkpoint images to a
+// registry (agent-registry-access.ts), checked before anything is created.
 import { REAL_NODE_LABEL } from '../lab/nodes/layout.ts';
 import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts';
 import { ensureAgentImage, pushAgentImage } from '../lab/build/agent-image.ts';
 import { ensureCrane } from '../lab/build/node-build.ts';
 import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
 import { sharedVolumeInstallProblems, type SharedVolumeChoice } from '../platforms/kubernetes/agent/agent-shared-volume.ts';
+import { readRegistryCa, registryAccessOf } from '../platforms/kubernetes/agent/agent-registry-access.ts';
 import { AGENT_NAMESPACE, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from '../platforms/kubernetes/agent/agent-manifests.ts';
 import { ClusterError, connectCluster, describeApiError, type ClusterOptions } from '../platforms/kubernetes/cluster.ts';
 import {
@@ -40,6 +43,10 @@ export interface AgentCommandArgs {
   runtimeHandler?: boolean;
   /** install: the ReadWriteMany volume every agent mounts (--shared-class / --shared-claim). */
   sharedVolume?: SharedVolumeChoice;
+  /** install: [NAMESPACE/]NAME of a kubernetes.io/dockerconfigjson Secret, copied for the agents' registry pushes. */
+  registrySecret?: string;
+  /** install: a PEM CA file the agents trust for the registry, beside the system's roots. */
+  registryCa?: string;
 }
 
 export async function agentCommand(args: AgentCommandArgs): Promise<number> {
@@ -57,6 +64,9 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
     progress(`migbench agent: pushed in ${pushed.pushSeconds} s; install it with: migbench agent install --image ${pushed.reference}`);
     return 0;
   }
+  // A local file: checked before the cluster is asked anything.
+  const ca = args.action === 'install' && args.registryCa !== undefined ? await readRegistryCa(args.registryCa) : undefined;
+  if (ca && 'problem' in ca) throw new CommandFailure(`migbench agent install: ${ca.problem}`, EXIT_USAGE);
   let cluster;
   try {
     cluster = connectCluster({ ...args.cluster, namespace: AGENT_NAMESPACE });
@@ -69,21 +79,23 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
       case 'install': {
         const lab = (await cluster.core.listNode()).items.some((n) => n.metadata?.labels?.[REAL_NODE_LABEL] === 'true');
         const paths = { ...(lab ? LAB_AGENT_PATHS : DEFAULT_AGENT_NODE_PATHS), ...args.paths };
-        if (args.sharedVolume) {
-          const problems = await sharedVolumeInstallProblems(cluster, args.sharedVolume);
-          if (problems.length > 0) throw new CommandFailure(`migbench agent install: ${problems.join('; ')}`, EXIT_USAGE);
-        }
+        const registry = await registryAccessOf(cluster, args.registrySecret, ca?.pem);
+        const problems = [...registry.problems, ...(args.sharedVolume ? await sharedVolumeInstallProblems(cluster, args.sharedVolume) : [])];
+        if (problems.length > 0) throw new CommandFailure(`migbench agent install: ${problems.join('; ')}`, EXIT_USAGE);
         const image = args.image ?? (await ensureAgentImage(progress)).name;
         // The handler is checked on each node through the agent; a refusal leaves the cluster as it was found.
         const agentWasInstalled = args.runtimeHandler ? (await agentStatus(cluster)).installed : true;
         const status = await installAgent(cluster, image, paths, {
           ...(args.sharedVolume ? { sharedVolume: args.sharedVolume } : {}),
+          registryAccess: registry.access,
           timeoutMs: args.timeoutSeconds * 1000,
           progress,
           ...(lab ? { nodeSelector: LAB_AGENT_NODES } : {}),
           ...(args.networkPolicy === false ? { networkPolicy: false } : {}),
         });
         out(`migbench agent: ${image} ready on ${status.ready} nodes (${status.pods.map((p) => p.node).join(', ')}) in namespace ${AGENT_NAMESPACE}`);
+        if (registry.access.dockerConfig) out(`migbench agent: registry logins from Secret ${registry.access.dockerConfig.from} (copied, root-only)`);
+        if (registry.access.caPem) out(`migbench agent: registry CA from ${args.registryCa}`);
         if (args.runtimeHandler) {
           const states = await installRuntimeHandler(cluster, { timeoutMs: args.timeoutSeconds * 1000, progress }).catch(async (err: unknown) => {
             if (err instanceof RuntimeHandlerRefused && !agentWasInstalled) {
@@ -110,8 +122,9 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
           out('migbench agent: not installed (migbench agent install)');
           return EXIT_TRIAL_FAILED;
         }
+        const registry = [status.registryAccess?.logins ? 'logins' : '', status.registryAccess?.ca ? 'CA' : ''].filter(Boolean).join(' and ');
         out(
-          `migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes${status.sharedClaim ? `, shared volume: claim ${status.sharedClaim}` : ''}`,
+          `migbench agent: ${status.image}, ready on ${status.ready}/${status.desired} nodes${status.sharedClaim ? `, shared volume: claim ${status.sharedClaim}` : ''}${registry ? `, registry ${registry} mounted` : ''}`,
         );
         for (const p of status.pods)
           out(`  ${p.node}: ${p.pod} ${p.ready ? 'ready' : 'not ready'}${p.image !== status.image ? ` (old image ${p.image})` : ''}`);

@@ -1,7 +1,8 @@
 // The node agent's own tests (agent/*_test.go: what it accepts, the CRIU options it writes, the
 // checkpoint image's layout, a pod resumed through a cgroupfs tree, the archive's sha256-checked
 // transfer between two agents, the runtime handler's containerd config reading, runc lookup and
-// supervisor detection) run with `go test`, as part of `npm test`.
+// supervisor detection, the registry delivery's logins and private CA against the real distribution
+// registry the lab builds — skipped outside CI when it is not built) run with `go test`, as part of `npm test`.
 import { expect, it } from 'vitest';
 import { exec } from '../../src/system/exec.ts';
 import { AGENT_SOURCE_DIR, goBinary } from '../../src/lab/build/agent-image.ts';

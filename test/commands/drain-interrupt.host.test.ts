@@ -27,6 +27,7 @@ import { Subnet } from '../../src/platforms/local/network.ts';
 import { LOCK_FILE, RUN_DIR, containerId } from '../../src/platforms/local/names.ts';
 import { processAlive } from '../../src/system/processes.ts';
 import { PROBE_KEY } from '../../src/probes/redis-probe.ts';
+import { argsForAttempt } from '../helpers/attempt.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const SUBNET = '198.18.0.0/24';
@@ -167,7 +168,7 @@ it('Ctrl-C during a drain exits 130, uncordons the node, keeps the results and l
   );
 
   // The CLI as a user starts it, in its own process group: the group is what Ctrl-C signals.
-  child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario, '--out', out], {
+  child = spawn('sh', [`${root}/bin/migbench`, ...argsForAttempt(['run', scenario, '--out', out])], {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

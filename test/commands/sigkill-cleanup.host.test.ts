@@ -10,6 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, expect, inject, it } from 'vitest';
 import { migbench } from '../helpers/cli.ts';
 import { migbenchObjects, NOTHING } from '../helpers/host.ts';
+import { argsForAttempt } from '../helpers/attempt.ts';
 
 const root = mkdtempSync(`${tmpdir()}/migbench-sigkill-`);
 const store = `${root}/store`;
@@ -90,7 +91,7 @@ it.each(points)(
   { timeout: 240_000 },
   async ({ name, strategy, when, delayMs }) => {
     const out = `${root}/results-${name}`;
-    const child = spawn('sh', [resolve('bin/migbench'), 'run', scenario(name, strategy), '--out', out, '--quiet'], { stdio: 'ignore' });
+    const child = spawn('sh', [resolve('bin/migbench'), ...argsForAttempt(['run', scenario(name, strategy), '--out', out, '--quiet'])], { stdio: 'ignore' });
     const exited = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(signal ? -1 : code)));
     let killedAt = '';
     try {
@@ -145,7 +146,10 @@ it.each(points)(
 it('the next run starts normally after a kill and a cleanup', { timeout: 240_000 }, () => {
   const file = scenario('after-kill', 'criu').replace(/$/, '');
   writeFileSync(file, readFileSync(file, 'utf8').replace('repetitions: 2', 'repetitions: 1'));
-  const r = spawnSync('sh', [resolve('bin/migbench'), 'run', file, '--out', `${root}/results-after`, '--quiet'], { encoding: 'utf8', timeout: 200_000 });
+  const r = spawnSync('sh', [resolve('bin/migbench'), ...argsForAttempt(['run', file, '--out', `${root}/results-after`, '--quiet'])], {
+    encoding: 'utf8',
+    timeout: 200_000,
+  });
   expect({ code: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
   expect(migbenchObjects()).toEqual(NOTHING);
 });

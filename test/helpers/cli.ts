@@ -1,12 +1,15 @@
 // Runs the migbench CLI in a test as a user would: to its end, or started detached to be interrupted.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { argsForAttempt } from './attempt.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
 /** Runs the migbench CLI as a user would (through bin/migbench), returning its exit code and output. */
 export function migbench(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}) {
-  const result = spawnSync('sh', [`${root}/bin/migbench`, ...args], {
+  const result = spawnSync('sh', [`${root}/bin/migbench`, ...argsForAttempt(args)], {
     cwd: options.cwd ?? root,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 300_000,
@@ -31,7 +34,7 @@ export interface DetachedMigbench {
 }
 
 export function migbenchDetached(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): DetachedMigbench {
-  const child = spawn('sh', [`${root}/bin/migbench`, ...args], {
+  const child = spawn('sh', [`${root}/bin/migbench`, ...argsForAttempt(args)], {
     cwd: options.cwd ?? root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,4 +70,20 @@ export function migbenchDetached(args: string[], options: { cwd?: string; env?: 
       }
     },
   };
+}
+
+/**
+ * What a run that should have passed says about itself, for an assertion's message: its output
+ * (empty under --quiet) and each trial that is not ok, from the trials.csv in `out`.
+ */
+export function runDiagnosis(out: string, result: { stdout: string; stderr: string }): string {
+  const trials = join(out, 'trials.csv');
+  const failed = existsSync(trials)
+    ? (parse(readFileSync(trials, 'utf8'), { columns: true }) as Record<string, string>[])
+        .filter((t) => t.status !== 'ok')
+        .map(
+          (t) => `trial ${t.trial} ${t.workload} ${t.strategy}${t.evacuation_pod ? ` ${t.evacuation_pod}` : ''}: ${t.status} in ${t.failed_phase}: ${t.error}`,
+        )
+    : ['(no trials.csv)'];
+  return [result.stdout, result.stderr, ...failed].filter((s) => s !== '').join('\n');
 }

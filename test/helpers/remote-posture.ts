@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR } from '../../src/lab/nodes/layout.ts';
 import { AGENT_CACHE_DIR } from '../../src/lab/build/agent-image.ts';
+import { argsForAttempt } from './attempt.ts';
 
 /** What the lab keeps on this host, hidden from the harness (/var/cache/migbench holds every lab build: kubelet, containerd, ctr, the registry). */
 export const HIDDEN_FROM_REMOTE = [CLUSTER_RUN_DIR, CLUSTER_DATA_DIR, AGENT_CACHE_DIR.replace(/\/agent$/, ''), '/run/netns', '/sys/fs/cgroup'] as const;
@@ -64,7 +65,20 @@ export function migbenchRemote(
   return new Promise((resolve) => {
     const child = spawn(
       'unshare',
-      ['--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--kill-child', 'sh', '-c', SCRIPT, 'migbench-remote', ...args],
+      [
+        '--mount',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        '--propagation',
+        'private',
+        '--kill-child',
+        'sh',
+        '-c',
+        SCRIPT,
+        'migbench-remote',
+        ...argsForAttempt(args),
+      ],
       {
         env: { ...process.env, KUBECONFIG: kubeconfig },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,11 @@
 // The node agent's image (agent/, `migbench-agent`): the Go program built statically
 // (CGO_ENABLED=0) and packed as an OCI image of that file and the runtime handler's runc wrapper
-// beside it (which `migbench agent install --runtime-handler` copies onto the nodes), without Docker (oci-image.ts). Cached
-// under /var/cache/migbench/agent/<source hash>/: a change to any file of agent/ builds it again,
-// nothing else does. The image's name carries the same hash, so a node never runs a stale agent
-// under a current name.
+// beside it (which `migbench agent install --runtime-handler` copies onto the nodes), and this
+// host's CA bundle (Debian's ca-certificates, where Go looks for the system roots: the agent pushes
+// checkpoint images over HTTPS to registries with public CAs), without Docker (oci-image.ts). Cached
+// under /var/cache/migbench/agent/<source hash>/: a change to any file of agent/ or to the CA bundle
+// builds it again, nothing else does. The image's name carries the same hash, so a node never runs
+// a stale agent under a current name.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -26,9 +28,16 @@ export interface AgentImage {
   sourceHash: string;
 }
 
-/** sha256 over agent/'s Go sources, go.mod and go.sum (tests included: they are source too), 16 hex digits. */
-export async function agentSourceHash(dir = AGENT_SOURCE_DIR): Promise<string> {
+/** The system roots the image carries, at the same path (Go's crypto/x509 reads it first on Linux). */
+export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/** sha256 over agent/'s Go sources, go.mod and go.sum (tests included: they are source too) and the CA bundle, 16 hex digits. */
+export async function agentSourceHash(dir = AGENT_SOURCE_DIR, caBundle = CA_BUNDLE): Promise<string> {
   const hash = createHash('sha256');
+  hash
+    .update('ca-bundle\0')
+    .update(await readCaBundle(caBundle))
+    .update('\0');
   const files = (await readdir(dir, { recursive: true })).filter((f) => /\.go$|^go\.(mod|sum)$/.test(f)).sort();
   for (const file of files)
     hash
@@ -37,6 +46,14 @@ export async function agentSourceHash(dir = AGENT_SOURCE_DIR): Promise<string> {
       .update(await readFile(join(dir, file)))
       .update('\0');
   return hash.digest('hex').slice(0, 16);
+}
+
+async function readCaBundle(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch {
+    throw new Error(`building migbench-agent needs the CA bundle ${file} (Debian: apt-get install ca-certificates)`);
+  }
 }
 
 /** The Go toolchain: on PATH, else where its tarball installs it. */
@@ -75,6 +92,9 @@ export async function ensureAgentImage(log: (line: string) => void = () => undef
   // The wrapper where the agent looks for it (agent/runtime_handler.go: beside its own binary).
   await exec('cp', [await ensureRuntimeHandlerBinary(log), join(rootfs, 'migbench-runc')]);
   await chmod(join(rootfs, 'migbench-runc'), 0o755);
+  await mkdir(join(rootfs, 'etc', 'ssl', 'certs'), { recursive: true });
+  await exec('cp', [CA_BUNDLE, join(rootfs, CA_BUNDLE)]);
+  await chmod(join(rootfs, CA_BUNDLE), 0o644);
   await writeOciArchive(rootfs, image.name, { entrypoint: ['/migbench-agent'], env: [] }, image.archive);
   await rm(rootfs, { recursive: true, force: true });
   log(`migbench-agent: built ${image.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

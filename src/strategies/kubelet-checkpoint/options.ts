@@ -46,7 +46,7 @@ export const kubeletCheckpointOptions = z
         'a registry as HOST[:PORT][/PATH], e.g. registry.example.org:5000/team',
       )
       .describe(
-        "With delivery: registry, where the checkpoint images go, as HOST[:PORT][/PATH]: one you own (a checkpoint holds the process's whole memory — keys, passwords, data); there is no default. The node agents push to it without credentials and the nodes' runtimes pull from it (e.g. the lab's 198.19.240.1:5000).",
+        "With delivery: registry, where the checkpoint images go, as HOST[:PORT][/PATH]: one you own (a checkpoint holds the process's whole memory — keys, passwords, data); there is no default. The node agents push to it over HTTPS (trusting the system's CAs and `migbench agent install --registry-ca FILE`), with the logins of `migbench agent install --registry-secret NAME` where it wants one, and the target node's runtime pulls from it with the scenario's `kubernetes.imagePullSecrets` (name the same Secret) (e.g. the lab's 198.19.240.1:5000, plain HTTP: registryPlainHttp).",
       )
       .optional(),
     transfer: archiveTransferOption,

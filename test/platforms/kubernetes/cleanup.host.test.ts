@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, type AdminClients } from './cluster-kit.ts';
+import { argsForAttempt } from '../../helpers/attempt.ts';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const cluster = useSimCluster({ workers: ['worker-a', 'worker-b', 'worker-c'] });
@@ -55,7 +56,11 @@ it('removes what a crashed run left and uncordons the node it cordoned, and noth
     file,
     `platform: kubernetes\nkubernetes: { kubeconfig: ${cluster.kubeconfig}, namespace: default, probes: false, sourceNode: worker-a, targetNode: worker-b }\nworkloads: [{ type: video }]\nstrategies: [drain]\nrepetitions: 1\n`,
   );
-  const child = spawn('sh', [`${root}/bin/migbench`, 'run', file, '--out', join(base, 'out'), '--quiet'], { cwd: root, detached: true, stdio: 'ignore' });
+  const child = spawn('sh', [`${root}/bin/migbench`, ...argsForAttempt(['run', file, '--out', join(base, 'out'), '--quiet'])], {
+    cwd: root,
+    detached: true,
+    stdio: 'ignore',
+  });
   const exited = new Promise((done) => child.on('close', done));
   await eventually('the drain to cordon worker-a', 60_000, () => cordoned('worker-a'));
   process.kill(-child.pid!, 'SIGKILL'); // a crash: no teardown, no uncordon

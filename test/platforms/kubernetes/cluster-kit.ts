@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, type V1Node } from '@kubernetes/client-node';
+import { argsForAttempt } from '../../helpers/attempt.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -93,7 +94,7 @@ export async function eventually(what: string, timeoutMs: number, check: () => P
  */
 export function migbenchAsync(args: string[], timeoutMs = 300_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('sh', [join(ROOT, 'bin', 'migbench'), ...args], {
+    const child = spawn('sh', [join(ROOT, 'bin', 'migbench'), ...argsForAttempt(args)], {
       cwd: ROOT,
       env: { ...process.env, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],

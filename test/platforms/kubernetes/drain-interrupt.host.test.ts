@@ -16,6 +16,7 @@ import { parse } from 'csv-parse/sync';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
 import { migbenchDetached, type DetachedMigbench } from '../../helpers/cli.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes, type AdminClients } from './cluster-kit.ts';
+import { argsForAttempt } from '../../helpers/attempt.ts';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const NAMESPACE = 'default';
@@ -133,7 +134,10 @@ it("SIGKILL during a drain: cleanup uncordons the node and removes only migbench
   await admin.objects.create(PDB);
   await admin.objects.create(BYSTANDER);
   const out = join(base, 'killed');
-  const child = spawn('sh', [`${root}/bin/migbench`, 'run', scenario('drain-sigkill'), '--out', out, '--quiet'], { cwd: root, stdio: 'ignore' });
+  const child = spawn('sh', [`${root}/bin/migbench`, ...argsForAttempt(['run', scenario('drain-sigkill'), '--out', out, '--quiet'])], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   const exited = new Promise<string | null>((done) => child.on('exit', (_code, signal) => done(signal)));
   try {
     await eventually('the drain to cordon worker-a', 90_000, async () => (await unschedulableNodes(admin))['worker-a'] !== undefined);

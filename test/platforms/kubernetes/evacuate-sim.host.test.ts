@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { useSimCluster } from '../../helpers/sim-cluster.ts';
-import { migbenchDetached } from '../../helpers/cli.ts';
+import { migbenchDetached, runDiagnosis } from '../../helpers/cli.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes, type AdminClients } from './cluster-kit.ts';
 
 const NAMESPACE = 'default';
@@ -81,7 +81,7 @@ it('drains worker-a of 3 pods, 2 at once: one cordon, evictions through a PodDis
   await new Promise((r) => setTimeout(r, 1_500)); // a few refused evictions
   await admin.objects.delete(pdb);
   const { code, stdout, stderr } = await run;
-  expect(code, `${stdout}\n${stderr}`).toBe(0);
+  expect(code, runDiagnosis(out, { stdout, stderr })).toBe(0);
 
   const trials = csv(join(out, 'trials.csv'));
   expect(trials.map((t) => t.evacuation_pod)).toEqual(['camera-p1', 'camera-p2', 'screen-p1']);
@@ -131,7 +131,7 @@ it('redeploys 3 pods all at once to named targets, pod i to targets[i mod 2]', {
     ],
     150_000,
   );
-  expect(code, `${stdout}\n${stderr}`).toBe(0);
+  expect(code, runDiagnosis(out, { stdout, stderr })).toBe(0);
   const trials = csv(join(out, 'trials.csv'));
   expect(trials.map((t) => [t.evacuation_pod, t.status, t.concurrency, t.evacuation_target])).toEqual([
     ['camera-p1', 'ok', '3', 'worker-c'],

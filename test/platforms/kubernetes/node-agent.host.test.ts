@@ -5,14 +5,24 @@
 // the source's agent pod deleted as the archive is written (the transfer retried by its replacement,
 // or the source resumed; nothing lost or left either way); and migbench SIGKILLed while a move holds
 // the source stopped, then `migbench cleanup`: no stopped process and no pod left once it returns,
-// while a trial of a run in another namespace on the same nodes keeps its state.
+// while a trial of a run in another namespace on the same nodes keeps its state. And `install
+// --registry-secret/--registry-ca`: a Secret of the wrong type exits 2 and changes nothing; the
+// copies reach ready agents (the logins a root-only file on the node); an install without the
+// flags removes them.
 import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { CHECKPOINT_IMAGE_PREFIX } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
-import { AGENT_NAMESPACE, AGENT_SELECTOR } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
+import {
+  AGENT_NAME,
+  AGENT_NAMESPACE,
+  AGENT_REGISTRY_CA,
+  AGENT_REGISTRY_SECRET,
+  AGENT_SELECTOR,
+} from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
+import { LAB_REGISTRY } from '../../../src/lab/nodes/lab-registry.ts';
 import { AgentCheckpointNodes } from '../../../src/platforms/kubernetes/agent/agent-checkpoints.ts';
 import { AgentClient } from '../../../src/platforms/kubernetes/agent/agent-client.ts';
 import { connectCluster } from '../../../src/platforms/kubernetes/cluster.ts';
@@ -20,8 +30,10 @@ import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { nodeLayout } from '../../../src/lab/nodes/layout.ts';
 import { podProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { exec } from '../../../src/system/exec.ts';
+import type { K8sObject } from '../../../src/platforms/kubernetes/api.ts';
 import { redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn } from './cluster-kit.ts';
+import { argsForAttempt } from '../../helpers/attempt.ts';
 
 const cluster = useRealNodeCluster('migbench-node-agent');
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -116,6 +128,77 @@ it('status, uninstall and install through the API server; without the agent a ku
   expect(installed.stdout).toMatch(/ready on \d+ nodes \(.*worker-a.*\)/);
 });
 
+it('install --registry-secret/--registry-ca: a Secret of the wrong type exits 2 changing nothing; the copies reach ready agents, root-only; a plain install removes them', {
+  timeout: 300_000,
+}, async () => {
+  const admin = adminClients(cluster.state.kubeconfig);
+  const dockerConfig = JSON.stringify({ auths: { [LAB_REGISTRY]: { auth: Buffer.from('migbench:test-only').toString('base64') } } });
+  const testSecrets = { regcred: 'migbench-test-regcred', opaque: 'migbench-test-opaque' };
+  await admin.core.createNamespacedSecret({
+    namespace: 'default',
+    body: { metadata: { name: testSecrets.regcred }, type: 'kubernetes.io/dockerconfigjson', stringData: { '.dockerconfigjson': dockerConfig } },
+  });
+  await admin.core.createNamespacedSecret({
+    namespace: 'default',
+    body: { metadata: { name: testSecrets.opaque }, type: 'Opaque', stringData: { password: 'x' } },
+  });
+  const daemonSet = async () =>
+    (await admin.objects.read({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE } })) as K8sObject;
+  const copies = async () =>
+    [
+      await admin.core.readNamespacedSecret({ name: AGENT_REGISTRY_SECRET, namespace: AGENT_NAMESPACE }).then(
+        () => 'secret',
+        () => undefined,
+      ),
+      await admin.core.readNamespacedConfigMap({ name: AGENT_REGISTRY_CA, namespace: AGENT_NAMESPACE }).then(
+        () => 'ca',
+        () => undefined,
+      ),
+    ].filter(Boolean);
+  try {
+    const generation = (await daemonSet()).metadata.generation;
+    const wrong = await migbenchAsync(['agent', 'install', ...kubeconfigArgs(), '--registry-secret', testSecrets.opaque], 120_000);
+    expect(wrong.code, wrong.stderr).toBe(2);
+    expect(wrong.stderr).toContain(
+      `--registry-secret ${testSecrets.opaque}: Secret default/${testSecrets.opaque} is of type Opaque, not kubernetes.io/dockerconfigjson`,
+    );
+    expect((await daemonSet()).metadata.generation).toBe(generation);
+    expect(await copies()).toEqual([]);
+
+    const ca = join(ROOT, 'test', 'fixtures', 'registry', 'ca.pem');
+    const installed = await migbenchAsync(
+      ['agent', 'install', ...kubeconfigArgs(), '--registry-secret', `default/${testSecrets.regcred}`, '--registry-ca', ca],
+      240_000,
+    );
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stdout).toContain(`registry logins from Secret default/${testSecrets.regcred}`);
+    expect((await migbenchAsync(['agent', 'status', ...kubeconfigArgs()])).stdout).toContain('registry logins and CA mounted');
+    const copy = await admin.core.readNamespacedSecret({ name: AGENT_REGISTRY_SECRET, namespace: AGENT_NAMESPACE });
+    expect(copy.type).toBe('kubernetes.io/dockerconfigjson');
+    expect(Buffer.from(copy.data?.['.dockerconfigjson'] ?? '', 'base64').toString()).toBe(dockerConfig);
+    // Ready agents (one that could not read the CA would not start), each with the logins as a root-only file on its node.
+    const pods = (await admin.core.listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: AGENT_SELECTOR })).items.filter(
+      (p) => !p.metadata?.deletionTimestamp,
+    );
+    expect(pods.length).toBeGreaterThan(0);
+    for (const pod of pods) {
+      const node = pod.spec!.nodeName!;
+      const index = cluster.state.nodes.findIndex((n) => n.name === node);
+      expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status, pod.metadata?.name).toBe('True');
+      expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+      const logins = join(nodeLayout(node, index).kubeletRoot, 'pods', pod.metadata!.uid!, 'volumes', 'kubernetes.io~secret', 'registry-auth', 'config.json');
+      expect((statSync(logins).mode & 0o777).toString(8), logins).toBe('400');
+    }
+
+    const plain = await migbenchAsync(['agent', 'install', ...kubeconfigArgs()], 240_000);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(await copies()).toEqual([]);
+    expect(JSON.stringify((await daemonSet()).spec)).not.toContain('registry');
+  } finally {
+    for (const name of Object.values(testSecrets)) await admin.core.deleteNamespacedSecret({ name, namespace: 'default' }).catch(() => undefined);
+  }
+});
+
 it('the target agent killed as the checkpoint is taken: the transfer fails, the source is resumed and serves, nothing is left', {
   timeout: 300_000,
 }, async () => {
@@ -198,7 +281,10 @@ it('migbench SIGKILLed while a move holds the source stopped, then cleanup: no s
   const file = redisNodesScenario(join(cluster.base, 'killed.yaml'), '  - kubelet-checkpoint\nrepetitions: 1');
   const child = spawn(
     'sh',
-    [join(ROOT, 'bin', 'migbench'), 'run', file, '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', join(cluster.base, 'killed'), '--quiet'],
+    [
+      join(ROOT, 'bin', 'migbench'),
+      ...argsForAttempt(['run', file, '--warmup', '0', '--kubeconfig', cluster.state.kubeconfig, '--out', join(cluster.base, 'killed'), '--quiet']),
+    ],
     { cwd: ROOT, detached: true, stdio: 'ignore' },
   );
   const exited = new Promise((done) => child.on('close', done));

@@ -13,6 +13,7 @@ import { nodeProcesses } from '../../../src/lab/nodes/host-state.ts';
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
 import { AGENT_NAMESPACE } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
+import { argsForAttempt } from '../../helpers/attempt.ts';
 
 const cluster = useRealNodeCluster('migbench-k8s-nodes-kill');
 
@@ -40,10 +41,14 @@ it('after a SIGKILL mid-drain, cleanup --platform kubernetes leaves nothing: no 
   // the kill lands in the middle of the trial, every time.
   await admin.objects.create(REDIS_NO_DISRUPTION);
   const file = redisNodesScenario(join(base, 'killed.yaml'));
-  const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'killed')], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'sh',
+    ['bin/migbench', ...argsForAttempt(['run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'killed')])],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_, signal) => done(signal)));
   try {
     await eventually('the drain to cordon worker-a', 120_000, async () => (await admin.core.readNode({ name: 'worker-a' })).spec?.unschedulable === true);

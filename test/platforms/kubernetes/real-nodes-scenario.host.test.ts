@@ -16,6 +16,7 @@ import { ensureWorkloadPrerequisites } from '../../../src/setup/workload-prerequ
 import { REDIS_NO_DISRUPTION, redisNodesScenario, useRealNodeCluster } from '../../helpers/real-node-cluster.ts';
 import { claimSummary, labStorageLeft, servedByLabClass, watchLabClaims } from '../../helpers/lab-claims.ts';
 import { adminClients, eventually, migbenchAsync, migbenchObjectsIn, unschedulableNodes } from './cluster-kit.ts';
+import { argsForAttempt } from '../../helpers/attempt.ts';
 
 /** train.py's --save-every-steps in workloads/ml-training/k8s.yaml. */
 const SAVE_EVERY_STEPS = 100;
@@ -88,10 +89,14 @@ it('Ctrl-C while a drain waits exits 130, uncordons the node and leaves nothing 
   // A budget that allows no disruption holds the drain at the Eviction API (429, retried), worker-a cordoned.
   await admin.objects.create(REDIS_NO_DISRUPTION);
   const file = redisNodesScenario(join(base, 'drain-interrupt.yaml'));
-  const child = spawn('sh', ['bin/migbench', 'run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'interrupted')], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'sh',
+    ['bin/migbench', ...argsForAttempt(['run', file, '--strategies', 'drain', '--reps', '1', '--warmup', '0', '--out', join(base, 'interrupted')])],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));

@@ -3,13 +3,14 @@
 // scheduled to, deleted with its namespace and waited for until gone, or listed per node. Installing
 // needs a cluster administrator's rights (a namespace, privileged pods); using it only the role
 // migbench-agent-user (deploy/kubernetes/clusterrole.yaml).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster } from '../cluster.ts';
 import { apiStatus } from '../cluster.ts';
 import { DiscoveryV1Api, PatchStrategy } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type K8sObject } from '../api.ts';
 import { AgentClient, type AgentPod } from './agent-client.ts';
 import { sharedClaimName, sharedClaimObject, sharedClaimOf, type SharedVolumeChoice } from './agent-shared-volume.ts';
+import { registryAccessObjects, registryAccessOfDaemonSet, removeUnusedRegistryAccess, type RegistryAccess } from './agent-registry-access.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_TOKEN_SECRET, agentObjects, type AgentNodePaths } from './agent-manifests.ts';
 
 export interface AgentStatus {
@@ -22,10 +23,14 @@ export interface AgentStatus {
   pods: AgentPod[];
   /** The ReadWriteMany claim the agents mount for archives (--shared-class / --shared-claim), if any. */
   sharedClaim?: string;
+  /** The DaemonSet controller has seen its newest spec and put it on every node (a new mount with the same image restarts the pods too). */
+  rolledOut?: boolean;
+  /** What the agents mount for a registry's pushes (--registry-secret, --registry-ca). */
+  registryAccess?: { logins: boolean; ca: boolean };
 }
 
 export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
-  let daemonSet: K8sObject & { status?: { desiredNumberScheduled?: number } };
+  let daemonSet: K8sObject & { status?: { desiredNumberScheduled?: number; updatedNumberScheduled?: number; observedGeneration?: number } };
   try {
     daemonSet = (await cluster.objects.read({
       apiVersion: 'apps/v1',
@@ -45,6 +50,10 @@ export async function agentStatus(cluster: Cluster): Promise<AgentStatus> {
     desired: Number(daemonSet.status?.desiredNumberScheduled ?? 0),
     ready: pods.filter((p) => p.ready && p.image === daemonSet.spec?.template?.spec?.containers?.[0]?.image).length,
     pods,
+    registryAccess: registryAccessOfDaemonSet(daemonSet),
+    rolledOut:
+      Number(daemonSet.status?.observedGeneration ?? 0) >= Number(daemonSet.metadata.generation ?? 0) &&
+      Number(daemonSet.status?.updatedNumberScheduled ?? 0) === Number(daemonSet.status?.desiredNumberScheduled ?? 0),
   };
 }
 
@@ -60,16 +69,26 @@ export async function installAgent(
     networkPolicy?: boolean;
     /** A ReadWriteMany volume every agent mounts, for archives that travel through it (agent-shared-volume.ts). */
     sharedVolume?: SharedVolumeChoice;
+    /** The registry's logins and CA (--registry-secret, --registry-ca), checked (agent-registry-access.ts). */
+    registryAccess?: RegistryAccess;
   },
 ): Promise<AgentStatus> {
   const sharedClaim = options.sharedVolume ? sharedClaimName(options.sharedVolume) : undefined;
-  const objects = agentObjects(image, paths, options.nodeSelector, await apiServerSources(cluster), sharedClaim).filter(
+  const registryAccess = options.registryAccess ?? {};
+  const registry = {
+    logins: registryAccess.dockerConfig !== undefined,
+    ...(registryAccess.caPem ? { caSha256: createHash('sha256').update(registryAccess.caPem).digest('hex') } : {}),
+  };
+  const objects = agentObjects(image, paths, options.nodeSelector, await apiServerSources(cluster), sharedClaim, registry).filter(
     (o) => o.kind !== 'NetworkPolicy' || options.networkPolicy !== false,
   );
   for (const object of objects) {
     await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     // The token (and the shared claim --shared-class makes) before the DaemonSet that mounts it.
     if (object.kind === 'Namespace') await ensureAgentToken(cluster);
+    if (object.kind === 'Namespace')
+      for (const copy of registryAccessObjects(registryAccess))
+        await cluster.objects.patch(copy, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     if (object.kind === 'Namespace' && options.sharedVolume && 'storageClass' in options.sharedVolume)
       await cluster.objects.patch(
         sharedClaimObject(options.sharedVolume.storageClass),
@@ -80,6 +99,8 @@ export async function installAgent(
         PatchStrategy.ServerSideApply,
       );
   }
+  // After the DaemonSet no longer mounts them: a copy this install does not keep goes.
+  await removeUnusedRegistryAccess(cluster, registryAccess);
   if (options.networkPolicy === false) {
     await cluster.objects
       .delete({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: AGENT_NAME, namespace: AGENT_NAMESPACE } })
@@ -92,7 +113,7 @@ export async function installAgent(
     const line = `migbench agent: ${status.ready}/${status.desired} nodes ready`;
     if (line !== last) options.progress?.(line);
     last = line;
-    if (status.desired > 0 && status.ready === status.desired && status.pods.length === status.desired) return status;
+    if (status.desired > 0 && status.rolledOut && status.ready === status.desired && status.pods.length === status.desired) return status;
     if (performance.now() > deadline) {
       const waiting = status.pods.filter((p) => !p.ready).map((p) => `${p.pod} on ${p.node}`);
       throw new Error(

@@ -7,7 +7,8 @@
 // calls the API server. Every request must carry the token of the Secret AGENT_TOKEN_SECRET, mounted
 // into its pods (agent/auth.go); a NetworkPolicy admits its port only from the API server's
 // addresses and the other agents — where the CNI enforces NetworkPolicy (the lab's bridge plugin
-// does not: there the token is the guard).
+// does not: there the token is the guard). A registry's logins and CA (`--registry-secret`,
+// `--registry-ca`; agent-registry-access.ts) are mounted read-only when install copied them.
 import type { K8sObject } from '../api.ts';
 
 export const AGENT_NAMESPACE = 'migbench-agent';
@@ -21,6 +22,13 @@ export const AGENT_TOKEN_SECRET = 'migbench-agent-token';
 /** The header the token travels in (the API server drops Authorization before its proxy forwards a request). */
 export const AGENT_TOKEN_HEADER = 'X-Migbench-Agent-Token';
 const TOKEN_DIR = '/etc/migbench-agent';
+/** The copy of --registry-secret's dockerconfigjson Secret in the agent's namespace (agent-registry-access.ts), and its key. */
+export const AGENT_REGISTRY_SECRET = 'migbench-agent-registry';
+export const DOCKER_CONFIG_KEY = '.dockerconfigjson';
+/** The ConfigMap of --registry-ca's PEM (key ca.crt). */
+export const AGENT_REGISTRY_CA = 'migbench-agent-registry-ca';
+const REGISTRY_AUTH_DIR = '/etc/migbench-registry-auth';
+const REGISTRY_CA_DIR = '/etc/migbench-registry-ca';
 /** The shared ReadWriteMany volume's name in the DaemonSet and its mount in the agent pods (the agent's SHARED_DIR; agent-shared-volume.ts). */
 export const SHARED_VOLUME = 'shared';
 export const SHARED_MOUNT = '/var/lib/migbench-shared';
@@ -59,6 +67,8 @@ function mountOf(path: string, socket = false): string {
  * endpoints): the NetworkPolicy admits the agent's port from these and from the other agents only.
  * `sharedClaim`: a ReadWriteMany claim in the agent's namespace every agent pod mounts, for archives
  * that travel through it (a strategy's transfer: shared-volume).
+ * `registry`: whether the agents mount the registry's logins (AGENT_REGISTRY_SECRET; read on every push) and
+ * the CA (AGENT_REGISTRY_CA; its sha256, in the pod template, so that another CA restarts the agents, which read it once).
  */
 export function agentObjects(
   image: string,
@@ -66,6 +76,7 @@ export function agentObjects(
   nodeSelector?: Record<string, string>,
   apiServerAddresses: readonly string[] = [],
   sharedClaim?: string,
+  registry: { logins?: boolean; caSha256?: string } = {},
 ): K8sObject[] {
   const labels = { [AGENT_LABEL]: AGENT_NAME, 'app.kubernetes.io/part-of': 'migbench' };
   const mounts = [
@@ -84,7 +95,7 @@ export function agentObjects(
         selector: { matchLabels: { [AGENT_LABEL]: AGENT_NAME } },
         updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } },
         template: {
-          metadata: { labels },
+          metadata: { labels, ...(registry.caSha256 ? { annotations: { 'migbench.io/registry-ca-sha256': registry.caSha256 } } : {}) },
           spec: {
             automountServiceAccountToken: false,
             hostPID: true,
@@ -109,6 +120,8 @@ export function agentObjects(
                   { name: 'CGROUP_ROOT', value: '/host/sys/fs/cgroup' },
                   { name: 'AGENT_TOKEN_FILE', value: `${TOKEN_DIR}/token` },
                   ...(sharedClaim ? [{ name: 'SHARED_DIR', value: SHARED_MOUNT }] : []),
+                  ...(registry.logins ? [{ name: 'REGISTRY_AUTH_FILE', value: `${REGISTRY_AUTH_DIR}/config.json` }] : []),
+                  ...(registry.caSha256 ? [{ name: 'REGISTRY_CA_FILE', value: `${REGISTRY_CA_DIR}/ca.crt` }] : []),
                 ],
                 securityContext: { privileged: true },
                 // The one path the agent answers without its token (and with nothing but "ok").
@@ -118,6 +131,8 @@ export function agentObjects(
                   ...mounts.map((m) => ({ name: m.name, mountPath: m.at ?? m.path, ...(m.name === 'cgroup' ? { readOnly: false } : {}) })),
                   { name: 'token', mountPath: TOKEN_DIR, readOnly: true },
                   ...(sharedClaim ? [{ name: SHARED_VOLUME, mountPath: SHARED_MOUNT }] : []),
+                  ...(registry.logins ? [{ name: 'registry-auth', mountPath: REGISTRY_AUTH_DIR, readOnly: true }] : []),
+                  ...(registry.caSha256 ? [{ name: 'registry-ca', mountPath: REGISTRY_CA_DIR, readOnly: true }] : []),
                 ],
               },
             ],
@@ -125,6 +140,16 @@ export function agentObjects(
               ...mounts.map((m) => ({ name: m.name, hostPath: { path: m.path, type: m.type } })),
               { name: 'token', secret: { secretName: AGENT_TOKEN_SECRET, defaultMode: 0o400 } },
               ...(sharedClaim ? [{ name: SHARED_VOLUME, persistentVolumeClaim: { claimName: sharedClaim } }] : []),
+              // Credentials: readable by root only, as the agent's token.
+              ...(registry.logins
+                ? [
+                    {
+                      name: 'registry-auth',
+                      secret: { secretName: AGENT_REGISTRY_SECRET, defaultMode: 0o400, items: [{ key: DOCKER_CONFIG_KEY, path: 'config.json' }] },
+                    },
+                  ]
+                : []),
+              ...(registry.caSha256 ? [{ name: 'registry-ca', configMap: { name: AGENT_REGISTRY_CA, defaultMode: 0o444 } }] : []),
             ],
           },
         },
