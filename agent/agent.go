@@ -29,6 +29,8 @@ const (
 )
 
 type trialState struct {
+	// The trial's Kubernetes namespace (trial_namespace.go), from the request that first made its state here.
+	namespace   string
 	token       string
 	layerDigest string
 	layerSize   int64
@@ -186,8 +188,9 @@ func (a *agent) prepare(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	var body struct {
-		Step  string `json:"step"`
-		Token string `json:"token"`
+		Step      string `json:"step"`
+		Token     string `json:"token"`
+		Namespace string `json:"namespace"`
 	}
 	if err := decode(r, &body); err != nil {
 		return nil, err
@@ -195,11 +198,18 @@ func (a *agent) prepare(w http.ResponseWriter, r *http.Request) (any, error) {
 	if body.Step != "dump" && body.Step != "restore" {
 		return nil, badRequest("step %q: dump or restore", body.Step)
 	}
+	t, err := a.claimTrial(key, body.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	if err := markTrialDir(criuTrialDir(a.config.criuDir(), key), body.Namespace); err != nil {
+		return nil, err
+	}
 	if err := writeCriuOptions(a.config.criuDir(), key, body.Step); err != nil {
 		return nil, err
 	}
 	if body.Token != "" {
-		a.trial(key).token = body.Token
+		t.token = body.Token
 	}
 	return map[string]string{"config": criuOptionsPath(a.config.criuDir(), key, body.Step)}, nil
 }
@@ -314,6 +324,10 @@ func (a *agent) receive(w http.ResponseWriter, r *http.Request) (any, error) {
 	if t.token == "" || subtle.ConstantTimeCompare([]byte(t.token), []byte(r.Header.Get(tokenHeader))) != 1 {
 		return nil, httpError{http.StatusForbidden, fmt.Sprintf("trial %s was not prepared on %s for this sender", key, a.config.NodeName)}
 	}
+	// The namespace its prepare named (the token comes from there too).
+	if err := markTrialDir(filepath.Join(a.config.storeDir(), key), t.namespace); err != nil {
+		return nil, err
+	}
 	result, err := storeArchive(r.Body, filepath.Join(a.config.storeDir(), key), "receiving the archive", false, func(sum string) error {
 		// The sender's sha256 comes as a trailer, readable once the body is read.
 		if sent := r.Trailer.Get(digestTrailer); sent != sum {
@@ -364,15 +378,22 @@ func (a *agent) buildImage(w http.ResponseWriter, r *http.Request) (any, error) 
 	var body struct {
 		Container string `json:"container"`
 		Image     string `json:"image"`
+		Namespace string `json:"namespace"`
 	}
 	if err := decode(r, &body); err != nil {
+		return nil, err
+	}
+	if err := validImageName(body.Image); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	t, err := a.claimImage(key, body.Namespace, body.Image)
+	if err != nil {
 		return nil, err
 	}
 	path, err := a.storedArchive(key)
 	if err != nil {
 		return nil, err
 	}
-	t := a.trial(key)
 	if t.layerDigest == "" {
 		// Received before this agent restarted: the digest again.
 		f, err := os.Open(path)
@@ -461,7 +482,7 @@ func (a *agent) removeTrial(w http.ResponseWriter, r *http.Request) (any, error)
 		}
 	}
 	if pulled := r.URL.Query().Get("pulled"); pulled != "" {
-		if _, err := a.removePulledImages(r.Context(), pulled); err != nil {
+		if _, err := a.removePulledImages(r.Context(), pulled, leftoverScope{}); err != nil {
 			problems = append(problems, fmt.Sprintf("image %s: %v", pulled, err))
 		}
 	}
@@ -493,18 +514,24 @@ func (a *agent) removeTrial(w http.ResponseWriter, r *http.Request) (any, error)
 	return map[string][]string{"problems": problems}, nil
 }
 
-// removeLeftovers (migbench cleanup): migbench pods a move left stopped resumed, so their deletion
-// ends them at once; then every checkpoint image, migbench archive, received archive and CRIU log.
+// removeLeftovers (migbench cleanup), for the namespace the request names (or every namespace,
+// trial_namespace.go): migbench pods of it a move left stopped resumed, so their deletion ends them
+// at once; then its checkpoint images, kubelet archives, received archives, pushed images, unpacked
+// checkpoints, CRIU options and logs and shared-volume archives. Another namespace's stay whole.
 func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, error) {
-	removed := []string{}
-	uids, err := a.runtime.migbenchPodUIDs(r.Context())
+	scope, err := leftoverScopeOf(r)
 	if err != nil {
 		return nil, err
 	}
-	for _, uid := range uids {
-		if stoppedProcesses(a.config.CgroupRoot, "/proc", uid) > 0 {
-			if n, err := resumePod(a.config.CgroupRoot, uid); err == nil {
-				removed = append(removed, fmt.Sprintf("resumed %d stopped processes of pod %s on %s", n, uid, a.config.NodeName))
+	removed := []string{}
+	pods, err := a.runtime.migbenchPods(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, pod := range pods {
+		if scope.owns(pod.Namespace, true) && stoppedProcesses(a.config.CgroupRoot, "/proc", pod.UID) > 0 {
+			if n, err := resumePod(a.config.CgroupRoot, pod.UID); err == nil {
+				removed = append(removed, fmt.Sprintf("resumed %d stopped processes of pod %s/%s on %s", n, pod.Namespace, pod.Name, a.config.NodeName))
 			}
 		}
 	}
@@ -513,44 +540,69 @@ func (a *agent) removeLeftovers(w http.ResponseWriter, r *http.Request) (any, er
 		return nil, err
 	}
 	for _, image := range images {
-		if err := a.runtime.removeImage(r.Context(), image); err == nil {
+		if scope.owns(checkpointImageNamespace(image)) && a.runtime.removeImage(r.Context(), image) == nil {
 			removed = append(removed, fmt.Sprintf("checkpoint image %s on %s", image, a.config.NodeName))
 		}
 	}
-	pulled, _ := a.removePulledImages(r.Context(), "")
+	pulled, _ := a.removePulledImages(r.Context(), "", scope)
 	for _, image := range pulled {
 		removed = append(removed, fmt.Sprintf("checkpoint image %s on %s", image, a.config.NodeName))
 	}
+	removed = append(removed, a.removeLeftoverFiles(r.Context(), scope, pods)...)
+	return map[string][]string{"removed": removed}, nil
+}
+
+// removeLeftoverFiles: the scope's files on this node (pods: migbench's pod sandboxes here, which
+// settle whose a kubelet archive is), one line each.
+func (a *agent) removeLeftoverFiles(ctx context.Context, scope leftoverScope, pods []podSandbox) []string {
+	var removed []string
 	entries, _ := os.ReadDir(a.config.KubeletCheckpointDir)
 	for _, e := range entries {
-		if _, err := parseKubeletArchive(e.Name()); err == nil {
-			if os.Remove(filepath.Join(a.config.KubeletCheckpointDir, e.Name())) == nil {
-				removed = append(removed, fmt.Sprintf("checkpoint archive %s on %s", e.Name(), a.config.NodeName))
-			}
+		if scope.ownsArchive(e.Name(), pods) && os.Remove(filepath.Join(a.config.KubeletCheckpointDir, e.Name())) == nil {
+			removed = append(removed, fmt.Sprintf("checkpoint archive %s on %s", e.Name(), a.config.NodeName))
 		}
 	}
 	stored, _ := os.ReadDir(a.config.storeDir())
 	for _, e := range stored {
-		if pushed, err := a.removePushed(r.Context(), filepath.Join(a.config.storeDir(), e.Name())); err != nil {
+		dir := filepath.Join(a.config.storeDir(), e.Name())
+		if !scope.ownsDir(dir) {
+			continue
+		}
+		if pushed, err := a.removePushed(ctx, dir); err != nil {
 			removed = append(removed, fmt.Sprintf("(could not delete from the registry: %v)", err))
 		} else if pushed != "" {
 			removed = append(removed, fmt.Sprintf("checkpoint image %s pushed from %s", pushed, a.config.NodeName))
 		}
-		if os.RemoveAll(filepath.Join(a.config.storeDir(), e.Name())) == nil {
+		if os.RemoveAll(dir) == nil {
 			removed = append(removed, fmt.Sprintf("received archive of trial %s on %s", e.Name(), a.config.NodeName))
 		}
 	}
-	_ = os.RemoveAll(filepath.Join(a.config.criuDir(), "trials"))
-	removed = append(removed, a.removeRestoreDirs()...)
-	removed = append(removed, a.removeSharedLeftovers()...)
-	logs, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "logs"))
-	for _, e := range logs {
-		if !strings.HasPrefix(e.Name(), "manual.") {
-			_ = os.Remove(filepath.Join(a.config.criuDir(), "logs", e.Name()))
+	trials, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "trials"))
+	for _, e := range trials {
+		if scope.ownsDir(criuTrialDir(a.config.criuDir(), e.Name())) {
+			for _, step := range []string{"dump", "restore"} {
+				_ = os.Remove(criuLogPath(a.config.criuDir(), e.Name(), step))
+			}
+			_ = os.RemoveAll(criuTrialDir(a.config.criuDir(), e.Name()))
 		}
 	}
+	if scope.all {
+		// Logs of trials whose options are gone (no namespace to tell): every one but the manual checkpoints'.
+		logs, _ := os.ReadDir(filepath.Join(a.config.criuDir(), "logs"))
+		for _, e := range logs {
+			if !strings.HasPrefix(e.Name(), manualKey+".") {
+				_ = os.Remove(filepath.Join(a.config.criuDir(), "logs", e.Name()))
+			}
+		}
+	}
+	removed = append(removed, a.removeRestoreDirs(scope)...)
+	removed = append(removed, a.removeSharedLeftovers(scope)...)
 	a.mu.Lock()
-	a.trials = map[string]*trialState{}
+	for key, t := range a.trials {
+		if scope.owns(t.namespace, t.namespace != "") {
+			delete(a.trials, key)
+		}
+	}
 	a.mu.Unlock()
-	return map[string][]string{"removed": removed}, nil
+	return removed
 }

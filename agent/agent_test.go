@@ -49,10 +49,14 @@ func TestKubeletArchiveNames(t *testing.T) {
 }
 
 func TestImageNames(t *testing.T) {
-	if validImageName("localhost/migbench-checkpoint/migbench-redis-abc:run-1-0") != nil {
+	if validImageName("localhost/migbench-checkpoint/run-a/migbench-redis-abc:run-1-0") != nil {
 		t.Error("a checkpoint image's name refused")
 	}
-	for _, bad := range []string{"docker.io/library/redis:7", "localhost/migbench-checkpoint/x", "localhost/migbench-checkpoint/../x:1"} {
+	for _, bad := range []string{
+		"docker.io/library/redis:7", "localhost/migbench-checkpoint/x", "localhost/migbench-checkpoint/../x:1",
+		"localhost/migbench-checkpoint/migbench-redis-abc:run-1-0", // no namespace: cleanup could not tell whose it is
+		"localhost/migbench-checkpoint/Run_A/migbench-redis-abc:run-1-0",
+	} {
 		if validImageName(bad) == nil {
 			t.Errorf("validImageName(%q) accepted", bad)
 		}
@@ -122,7 +126,7 @@ func TestCheckpointImageLayout(t *testing.T) {
 	archive := writeArchive(t, path)
 	sum := sha256.Sum256(archive)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
-	img, err := newCheckpointImage("localhost/migbench-checkpoint/migbench-redis:run-0", "redis", path, digest, int64(len(archive)))
+	img, err := newCheckpointImage("localhost/migbench-checkpoint/migbench/migbench-redis:run-0", "redis", path, digest, int64(len(archive)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +151,7 @@ func TestCheckpointImageLayout(t *testing.T) {
 		Manifests []descriptor `json:"manifests"`
 	}
 	json.Unmarshal(files["index.json"], &index)
-	if len(index.Manifests) != 1 || index.Manifests[0].Annotations["io.containerd.image.name"] != "localhost/migbench-checkpoint/migbench-redis:run-0" {
+	if len(index.Manifests) != 1 || index.Manifests[0].Annotations["io.containerd.image.name"] != "localhost/migbench-checkpoint/migbench/migbench-redis:run-0" {
 		t.Fatalf("index %s", files["index.json"])
 	}
 	var manifest struct {
@@ -231,6 +235,7 @@ func TestTransferBetweenAgents(t *testing.T) {
 	server := httptest.NewServer(target.routes())
 	defer server.Close()
 	target.trial("run-0").token = "secret"
+	target.trial("run-0").namespace = "migbench"
 	archive := bytes.Repeat([]byte("page"), 100_000)
 	sum := sha256.Sum256(archive)
 
@@ -284,8 +289,8 @@ func TestConcurrentTrialsKeepTheirOwnCriuOptions(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	post("POST", "/v1/trials/run-a-1/prepare", `{"step":"dump"}`)
-	post("POST", "/v1/trials/run-b-1/prepare", `{"step":"dump"}`)
+	post("POST", "/v1/trials/run-a-1/prepare", `{"step":"dump","namespace":"run-a"}`)
+	post("POST", "/v1/trials/run-b-1/prepare", `{"step":"dump","namespace":"run-b"}`)
 	first, _ := os.ReadFile(criuOptionsPath(c.criuDir(), "run-a-1", "dump"))
 	second, _ := os.ReadFile(criuOptionsPath(c.criuDir(), "run-b-1", "dump"))
 	if !strings.Contains(string(first), "run-a-1.dump.log") || !strings.Contains(string(second), "run-b-1.dump.log") {

@@ -19,7 +19,7 @@ func TestEveryRequestNeedsTheAgentToken(t *testing.T) {
 	server := httptest.NewServer(requireToken(a.routes(), tokenFile))
 	defer server.Close()
 	call := func(method, path, token string) int {
-		req, _ := http.NewRequest(method, server.URL+path, strings.NewReader(`{"step":"dump"}`))
+		req, _ := http.NewRequest(method, server.URL+path, strings.NewReader(`{"step":"dump","namespace":"migbench"}`))
 		if token != "" {
 			req.Header.Set(agentTokenHeader, token)
 		}

@@ -104,17 +104,18 @@ func (r *containerdRuntime) isMigbenchPod(parent context.Context, uid, name, nam
 	return false, nil
 }
 
-// migbenchPodUIDs lists the uids of migbench's pod sandboxes on the node (cleanup resumes what they hold stopped).
-func (r *containerdRuntime) migbenchPodUIDs(parent context.Context) ([]string, error) {
+// migbenchPods lists migbench's pod sandboxes on the node (cleanup resumes what they hold stopped,
+// its namespace's only).
+func (r *containerdRuntime) migbenchPods(parent context.Context) ([]podSandbox, error) {
 	list, err := r.client.ContainerService().List(r.ctx(parent), fmt.Sprintf(`labels.%q==sandbox,labels.%q==migbench`, sandboxKind, managedBy))
 	if err != nil {
 		return nil, err
 	}
-	var uids []string
+	var pods []podSandbox
 	for _, c := range list {
 		if uid := c.Labels[podUIDLabel]; uid != "" {
-			uids = append(uids, uid)
+			pods = append(pods, podSandbox{UID: uid, Name: c.Labels[podNameLabel], Namespace: c.Labels[podNSLabel]})
 		}
 	}
-	return uids, nil
+	return pods, nil
 }

@@ -24,11 +24,12 @@ import (
 // Every checkpoint image's name starts so (migbench names them; cleanup finds them by it).
 const checkpointImagePrefix = "localhost/migbench-checkpoint/"
 
-var imageNamePattern = regexp.MustCompile(`^localhost/migbench-checkpoint/[a-z0-9][a-z0-9._-]{0,127}:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+// The namespace's segment lets cleanup remove one namespace's images only (trial_namespace.go).
+var imageNamePattern = regexp.MustCompile(`^localhost/migbench-checkpoint/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/[a-z0-9][a-z0-9._-]{0,127}:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 
 func validImageName(name string) error {
 	if !imageNamePattern.MatchString(name) {
-		return fmt.Errorf("image %q: checkpoint images are named %s<pod>:<trial>", name, checkpointImagePrefix)
+		return fmt.Errorf("image %q: checkpoint images are named %s<namespace>/<pod>:<trial>", name, checkpointImagePrefix)
 	}
 	return nil
 }

@@ -258,12 +258,16 @@ func (a *agent) push(w http.ResponseWriter, r *http.Request) (any, error) {
 		Image     string `json:"image"`
 		Registry  string `json:"registry"`
 		PlainHTTP bool   `json:"plainHttp"`
+		Namespace string `json:"namespace"`
 	}
 	if err := decode(r, &body); err != nil {
 		return nil, err
 	}
 	if err := validImageName(body.Image); err != nil {
 		return nil, badRequest("%v", err)
+	}
+	if _, err := a.claimImage(key, body.Namespace, body.Image); err != nil {
+		return nil, err
 	}
 	client, err := a.registryClient(body.Registry, body.PlainHTTP)
 	if err != nil {
@@ -282,7 +286,7 @@ func (a *agent) push(w http.ResponseWriter, r *http.Request) (any, error) {
 	repoName, _, _ := strings.Cut(strings.TrimPrefix(body.Image, "localhost/"), ":")
 	record := pushedImage{Registry: body.Registry, PlainHTTP: body.PlainHTTP, Repo: client.repo(repoName)}
 	dir := filepath.Join(a.config.storeDir(), key)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := markTrialDir(dir, body.Namespace); err != nil {
 		return nil, err
 	}
 	// Recorded before each step, so a push cut off half-way is still found and deleted.
@@ -388,13 +392,14 @@ func (a *agent) removePushed(ctx context.Context, dir string) (string, error) {
 	return p.Reference, os.Remove(filepath.Join(dir, pushedFile))
 }
 
-// A checkpoint image the node's kubelet pulled from a registry (delivery: registry): <registry>/migbench-checkpoint/<pod>@sha256:….
-var pulledImagePattern = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*/migbench-checkpoint/[a-z0-9][a-z0-9._-]{0,127}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[0-9a-f]{64})$`)
+// A checkpoint image the node's kubelet pulled from a registry (delivery: registry):
+// <registry>/migbench-checkpoint/<namespace>/<pod>@sha256:… (or, older, without the namespace).
+var pulledImagePattern = checkpointImageParts
 
-// removePulledImages removes from the node's containerd the pulled checkpoint image `only` (or every
-// pulled checkpoint image when only is ""), with every other name the CRI gave the same image (its
-// id, sha256:<config>); the names removed.
-func (a *agent) removePulledImages(parent context.Context, only string) ([]string, error) {
+// removePulledImages removes from the node's containerd the pulled checkpoint image `only` (or, when
+// only is "", every pulled checkpoint image of the scope), with every other name the CRI gave the
+// same image (its id, sha256:<config>); the names removed.
+func (a *agent) removePulledImages(parent context.Context, only string, scope leftoverScope) ([]string, error) {
 	if only != "" && !pulledImagePattern.MatchString(only) {
 		return nil, badRequest("image %q: a pulled checkpoint image is <registry>/migbench-checkpoint/<pod>@sha256:<digest>", only)
 	}
@@ -405,7 +410,7 @@ func (a *agent) removePulledImages(parent context.Context, only string) ([]strin
 	}
 	targets := map[string]bool{}
 	for _, i := range list {
-		if (only == "" && pulledImagePattern.MatchString(i.Name)) || i.Name == only {
+		if (only == "" && pulledImagePattern.MatchString(i.Name) && scope.owns(checkpointImageNamespace(i.Name))) || i.Name == only {
 			targets[i.Target.Digest.String()] = true
 		}
 	}

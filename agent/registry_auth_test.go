@@ -252,9 +252,9 @@ func pushReadDelete(t *testing.T, client *registryClient, registry string) {
 	ctx := context.Background()
 	archive, layerDigest := testArchive(t)
 	info, _ := archive.Stat()
-	record := pushedImage{Registry: registry, Repo: client.repo("migbench-checkpoint/migbench-redis-x")}
+	record := pushedImage{Registry: registry, Repo: client.repo("migbench-checkpoint/ns/migbench-redis-x")}
 	saves := 0
-	if err := client.pushCheckpointImage(ctx, "localhost/migbench-checkpoint/migbench-redis-x:trial-1", "redis", archive, info.Size(), &record, func() error { saves++; return nil }); err != nil {
+	if err := client.pushCheckpointImage(ctx, "localhost/migbench-checkpoint/ns/migbench-redis-x:trial-1", "redis", archive, info.Size(), &record, func() error { saves++; return nil }); err != nil {
 		t.Fatalf("push: %v", err)
 	}
 	if saves != 2 || len(record.Blobs) != 2 || record.Blobs[0] != layerDigest || record.Reference != registry+"/"+record.Repo+"@"+record.Manifest {
@@ -290,7 +290,7 @@ func refusals(t *testing.T, ca *testCA, registry string) {
 		archive, _ := testArchive(t)
 		info, _ := archive.Stat()
 		record := pushedImage{Registry: registry}
-		return client.pushCheckpointImage(ctx, "localhost/migbench-checkpoint/p:trial-1", "c", archive, info.Size(), &record, func() error { return nil })
+		return client.pushCheckpointImage(ctx, "localhost/migbench-checkpoint/ns/p:trial-1", "c", archive, info.Size(), &record, func() error { return nil })
 	}
 	other, _ := newRegistryClient(registry, false, trusting(t, ca), map[string]registryLogin{"other.example.org": {testUser, testPassword}})
 	err := push(other)

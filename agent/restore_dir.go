@@ -23,12 +23,16 @@ func (a *agent) unpackForRestore(w http.ResponseWriter, r *http.Request) (any, e
 	if err != nil {
 		return nil, err
 	}
+	namespace, err := a.restoreDirNamespace(r, key)
+	if err != nil {
+		return nil, err
+	}
 	archive, err := a.storedArchive(key)
 	if err != nil {
 		return nil, err
 	}
 	dir := a.config.restoreDir(key)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := markTrialDir(dir, namespace); err != nil {
 		return nil, err
 	}
 	if err := unpackArchive(archive, dir); err != nil {
@@ -47,7 +51,25 @@ func (a *agent) prepareRestoreDir(w http.ResponseWriter, r *http.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
-	return nil, os.MkdirAll(a.config.restoreDir(key), 0o700)
+	namespace, err := a.restoreDirNamespace(r, key)
+	if err != nil {
+		return nil, err
+	}
+	return nil, markTrialDir(a.config.restoreDir(key), namespace)
+}
+
+// restoreDirNamespace: the namespace the request's body names ({"namespace": NS}), the trial's.
+func (a *agent) restoreDirNamespace(r *http.Request, key string) (string, error) {
+	var body struct {
+		Namespace string `json:"namespace"`
+	}
+	if err := decode(r, &body); err != nil {
+		return "", err
+	}
+	if _, err := a.claimTrial(key, body.Namespace); err != nil {
+		return "", err
+	}
+	return body.Namespace, nil
 }
 
 // restoreDirState (GET /v1/trials/{key}/restore-dir): whether the wrapper waits on it, whether it is ready.
@@ -72,12 +94,12 @@ func (a *agent) removeRestoreDir(w http.ResponseWriter, r *http.Request) (any, e
 	return nil, os.RemoveAll(a.config.restoreDir(key))
 }
 
-// removeRestoreDirs: every trial's unpacked checkpoint (`migbench cleanup`), one line each.
-func (a *agent) removeRestoreDirs() []string {
+// removeRestoreDirs: the scope's trials' unpacked checkpoints (`migbench cleanup`), one line each.
+func (a *agent) removeRestoreDirs(scope leftoverScope) []string {
 	var removed []string
 	entries, _ := os.ReadDir(filepath.Join(a.config.StateDir, "restore"))
 	for _, e := range entries {
-		if os.RemoveAll(a.config.restoreDir(e.Name())) == nil {
+		if scope.ownsDir(a.config.restoreDir(e.Name())) && os.RemoveAll(a.config.restoreDir(e.Name())) == nil {
 			removed = append(removed, fmt.Sprintf("unpacked checkpoint of trial %s on %s", e.Name(), a.config.NodeName))
 		}
 	}
@@ -107,7 +129,8 @@ func unpackArchive(archive, dir string) error {
 			return fmt.Errorf("%s: %w", filepath.Base(archive), err)
 		}
 		name := filepath.Clean("/" + h.Name)[1:]
-		if name == "" {
+		if name == "" || name == trialMetaFile {
+			// The trial's namespace stays as the agent wrote it.
 			continue
 		}
 		if d := filepath.Dir(name); d != "." {

@@ -23,17 +23,17 @@ const sharedDigestFile = archiveFile + ".sha256"
 func (c config) sharedTrialDir(key string) string { return filepath.Join(c.SharedDir, key) }
 
 // writeShared copies an archive into dir/checkpoint.tar (storeArchive: whole or not at all, synced)
-// with its sha256 in dir/checkpoint.tar.sha256; on any error dir is removed.
-func writeShared(archive io.Reader, dir string) (result transferResult, err error) {
+// with its sha256 in dir/checkpoint.tar.sha256, the trial's namespace first (every node's cleanup
+// reads it there); on any error dir is removed.
+func writeShared(archive io.Reader, dir, namespace string) (result transferResult, err error) {
 	defer func() {
 		if err != nil {
 			_ = os.RemoveAll(dir)
 		}
 	}()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := markTrialDir(dir, namespace); err != nil {
 		return result, err
 	}
-	_ = os.Chmod(dir, 0o700)
 	// On NFS, close-to-open consistency: the target's open after our close sees every byte.
 	return storeArchive(archive, dir, "writing the archive to the shared volume", true, func(sum string) error {
 		return os.WriteFile(filepath.Join(dir, sharedDigestFile), []byte(sum+"\n"), 0o600)
@@ -83,9 +83,13 @@ func (a *agent) share(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	var body struct {
-		Archive string `json:"archive"`
+		Archive   string `json:"archive"`
+		Namespace string `json:"namespace"`
 	}
 	if err := decode(r, &body); err != nil {
+		return nil, err
+	}
+	if _, err := a.claimTrial(key, body.Namespace); err != nil {
 		return nil, err
 	}
 	f, path, _, err := a.openOwnArchive(r.Context(), body.Archive)
@@ -93,7 +97,7 @@ func (a *agent) share(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	defer f.Close()
-	result, err := writeShared(f, a.config.sharedTrialDir(key))
+	result, err := writeShared(f, a.config.sharedTrialDir(key), body.Namespace)
 	if err != nil {
 		return nil, err
 	}
@@ -112,16 +116,24 @@ func (a *agent) take(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	var body struct {
-		Sha256 string `json:"sha256"`
+		Sha256    string `json:"sha256"`
+		Namespace string `json:"namespace"`
 	}
 	if err := decode(r, &body); err != nil {
 		return nil, err
 	}
-	result, err := takeShared(a.config.sharedTrialDir(key), filepath.Join(a.config.storeDir(), key), body.Sha256)
+	t, err := a.claimTrial(key, body.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	t := a.trial(key)
+	store := filepath.Join(a.config.storeDir(), key)
+	if err := markTrialDir(store, body.Namespace); err != nil {
+		return nil, err
+	}
+	result, err := takeShared(a.config.sharedTrialDir(key), store, body.Sha256)
+	if err != nil {
+		return nil, err
+	}
 	t.layerDigest, t.layerSize = "sha256:"+result.Sha256, result.Bytes
 	return result, nil
 }
@@ -137,15 +149,16 @@ func (a *agent) removeShared(key string) error {
 	return nil
 }
 
-// removeSharedLeftovers (`migbench cleanup`): every trial's directory on the shared volume, one line each.
-func (a *agent) removeSharedLeftovers() []string {
+// removeSharedLeftovers (`migbench cleanup`): the scope's trials' directories on the shared volume
+// (another namespace's run may be passing an archive through it right now), one line each.
+func (a *agent) removeSharedLeftovers(scope leftoverScope) []string {
 	if a.config.SharedDir == "" {
 		return nil
 	}
 	var removed []string
 	entries, _ := os.ReadDir(a.config.SharedDir)
 	for _, e := range entries {
-		if validTrialKey(e.Name()) != nil {
+		if validTrialKey(e.Name()) != nil || !scope.ownsDir(filepath.Join(a.config.SharedDir, e.Name())) {
 			continue
 		}
 		if os.RemoveAll(filepath.Join(a.config.SharedDir, e.Name())) == nil {

@@ -20,7 +20,7 @@ func TestSharedVolumeRoundTrip(t *testing.T) {
 	want := hex.EncodeToString(sum[:])
 	dir := filepath.Join(shared, "run-1-0")
 
-	written, err := writeShared(bytes.NewReader(archive), dir)
+	written, err := writeShared(bytes.NewReader(archive), dir, "migbench")
 	if err != nil || written.Bytes != int64(len(archive)) || written.Sha256 != want {
 		t.Fatalf("writeShared = %+v, %v; want %d bytes, sha256 %s", written, err, len(archive), want)
 	}
@@ -48,7 +48,7 @@ func TestSharedVolumeRoundTrip(t *testing.T) {
 func TestSharedVolumeRefusesAnotherArchive(t *testing.T) {
 	shared, store := t.TempDir(), t.TempDir()
 	dir := filepath.Join(shared, "run-1-1")
-	if _, err := writeShared(strings.NewReader("the source's archive"), dir); err != nil {
+	if _, err := writeShared(strings.NewReader("the source's archive"), dir, "migbench"); err != nil {
 		t.Fatal(err)
 	}
 	// The source reported another archive than the one on the volume (a stale or replaced file).
@@ -58,7 +58,7 @@ func TestSharedVolumeRefusesAnotherArchive(t *testing.T) {
 	assertGone(t, dir, filepath.Join(store, "run-1-1", archiveFile))
 
 	// The file changed on the volume after it was written (a corrupt share): its own sha256 no longer matches.
-	written, err := writeShared(strings.NewReader("the source's archive"), dir)
+	written, err := writeShared(strings.NewReader("the source's archive"), dir, "migbench")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestSharedVolumeCleanup(t *testing.T) {
 	shared := t.TempDir()
 	a := &agent{config: config{NodeName: "node-a", SharedDir: shared}}
 	for _, key := range []string{"run-1-0", "run-2-3"} {
-		if _, err := writeShared(strings.NewReader("x"), a.config.sharedTrialDir(key)); err != nil {
+		if _, err := writeShared(strings.NewReader("x"), a.config.sharedTrialDir(key), "migbench"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,7 +91,7 @@ func TestSharedVolumeCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertGone(t, a.config.sharedTrialDir("run-1-0"))
-	removed := a.removeSharedLeftovers()
+	removed := a.removeSharedLeftovers(leftoverScope{namespace: "migbench"})
 	if len(removed) != 1 || !strings.Contains(removed[0], "run-2-3") {
 		t.Fatalf("removeSharedLeftovers = %q", removed)
 	}
@@ -105,7 +105,7 @@ func TestSharedVolumeCleanup(t *testing.T) {
 	if _, err := none.sharedDir(); err == nil || !strings.Contains(err.Error(), "--shared-class") {
 		t.Fatalf("sharedDir without a volume: %v", err)
 	}
-	if none.removeShared("run-1-0") != nil || none.removeSharedLeftovers() != nil {
+	if none.removeShared("run-1-0") != nil || none.removeSharedLeftovers(leftoverScope{all: true}) != nil {
 		t.Fatal("an agent without a shared volume removed something")
 	}
 }

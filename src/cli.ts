@@ -183,7 +183,13 @@ async function main(): Promise<number> {
           })
           .option('kubeconfig', { type: 'string', describe: 'kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config)' })
           .option('context', { type: 'string', describe: 'kubernetes: kubeconfig context' })
-          .option('namespace', { type: 'string', default: 'migbench', describe: "kubernetes: the scenario's namespace" }),
+          .option('namespace', { type: 'string', default: 'migbench', describe: "kubernetes: the scenario's namespace" })
+          .option('all-namespaces', {
+            type: 'boolean',
+            default: false,
+            describe:
+              "kubernetes: on the nodes, remove every namespace's checkpoint leftovers and those an older migbench left without a namespace (only when no other run uses the cluster)",
+          }),
       async (argv) =>
         set(
           await cleanupCommand(argv.platform, {
@@ -191,6 +197,7 @@ async function main(): Promise<number> {
             commandLine: 'npm run migbench -- cleanup',
             cluster: {
               namespace: argv.namespace,
+              ...(argv.allNamespaces ? { allNamespaces: true } : {}),
               ...(argv.kubeconfig ? { kubeconfig: argv.kubeconfig } : {}),
               ...(argv.context ? { context: argv.context } : {}),
             },

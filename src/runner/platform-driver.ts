@@ -31,7 +31,8 @@ export interface RunRequest {
 export interface CleanupRequest {
   /** Checkpoint stores to empty besides the default one (local). */
   stores: string[];
-  cluster: ClusterFlags & { namespace: string };
+  /** kubernetes: the namespace whose objects, cordons and node leftovers go; allNamespaces: on the nodes, every namespace's leftovers and those recorded for none. */
+  cluster: ClusterFlags & { namespace: string; allNamespaces?: boolean };
   commandLine: string;
 }
 

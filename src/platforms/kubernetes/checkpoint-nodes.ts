@@ -8,12 +8,24 @@ import type { CriuStats } from '../../model/criu-stats.ts';
 /** Every checkpoint image's name starts so (strategies/kubelet-checkpoint names them; cleanup finds them by it; agent/image.go checks it). */
 export const CHECKPOINT_IMAGE_PREFIX = 'localhost/migbench-checkpoint/';
 
-/** One trial's move: its key and the two nodes. */
+/**
+ * A trial's checkpoint image: localhost/migbench-checkpoint/<namespace>/<pod>:<trial> (pushed, <registry>/migbench-checkpoint/<namespace>/<pod>);
+ * the namespace in its name lets `migbench cleanup` of one namespace remove its images only (agent/trial_namespace.go).
+ */
+export function checkpointImageName(namespace: string, pod: string, tag: string): string {
+  return `${CHECKPOINT_IMAGE_PREFIX}${namespace}/${pod}:${tag}`;
+}
+
+/** One trial's move: its key, the namespace of its pods (the agents record it with the trial's state) and the two nodes. */
 export interface CheckpointTrial {
   key: string;
+  namespace: string;
   source: string;
   target: string;
 }
+
+/** What `migbench cleanup` removes on the nodes: one namespace's leftovers, or (`--all-namespaces`) every namespace's and those recorded for none. */
+export type LeftoverScope = { namespace: string } | { allNamespaces: true };
 
 export interface CheckpointNodes {
   /** Pod annotations for the trial's pod that will be checkpointed (the runtime's CRIU options for the dump, the trial's own file). */
@@ -55,6 +67,6 @@ export interface CheckpointNodes {
   restoreWaiting?(trial: CheckpointTrial): Promise<boolean>;
   /** runtime-restore: the unpacked checkpoint removed from the target; one line per failure. */
   removeUnpacked?(trial: CheckpointTrial): Promise<string[]>;
-  /** What a run that was killed left on every node (`migbench cleanup`): stopped pods resumed, images and archives removed; one line per thing. */
-  removeLeftovers(): Promise<string[]>;
+  /** What a killed run of the scope's namespace left on every node (`migbench cleanup`): its stopped pods resumed, its images and archives removed; one line per thing. */
+  removeLeftovers(scope: LeftoverScope): Promise<string[]>;
 }

@@ -18,7 +18,7 @@
 // by the pod that never lost its state, and the trial fails with the step (`failed_phase`).
 import { labelValue, nodeAffinity } from '../../platforms/kubernetes/manifests.ts';
 import type { K8sObject } from '../../platforms/kubernetes/api.ts';
-import { CHECKPOINT_IMAGE_PREFIX, type CheckpointNodes, type CheckpointTrial } from '../../platforms/kubernetes/checkpoint-nodes.ts';
+import { checkpointImageName, type CheckpointNodes, type CheckpointTrial } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import type { CriuStats } from '../../model/criu-stats.ts';
 import { MigrationStepError, type MigrationStep } from '../../criu/migration-errors.ts';
 import type { EventName } from '../../model/events.ts';
@@ -107,10 +107,10 @@ export class KubeletCheckpointStrategy implements KubernetesStrategy {
         `kubelet-checkpoint: moves pods of one container (the kubelet checkpoints containers, one at a time); ${sourcePod.name} has ${containers.length}`,
       );
     const container = containers[0]!.name;
-    const imageName = `${CHECKPOINT_IMAGE_PREFIX}${labelValue(sourcePod.name).toLowerCase()}:${labelValue(ctx.trialKey.replace(/\//g, '-')).toLowerCase()}`;
+    const imageName = checkpointImageName(api.namespace, labelValue(sourcePod.name).toLowerCase(), labelValue(ctx.trialKey.replace(/\//g, '-')).toLowerCase());
     if (api.dryRun) return this.dryRun(ctx, endpoint, container, imageName);
     let kubeletArchive: string | undefined;
-    const trial = { key: ctx.trialKey, source: ctx.sourceNode.name, target: ctx.targetNode };
+    const trial = { key: ctx.trialKey, namespace: api.namespace, source: ctx.sourceNode.name, target: ctx.targetNode };
     // delivery: registry — the reference the target's kubelet pulled (removed from its containerd too)
     let pulledImage: string | undefined;
     ctx.onTeardown(`checkpoint archive and image ${imageName}`, () => nodes.removeTrial(trial, imageName, kubeletArchive, pulledImage));

@@ -105,7 +105,7 @@ export class RuntimeRestoreStrategy implements KubernetesStrategy {
       return { pod: await ctx.pods.waitForPod(`pod ${restoredName}`, () => true, ctx.readyTimeoutMs, ctx.signal) };
     }
     let kubeletArchive: string | undefined;
-    const trial = { key: ctx.trialKey, source: ctx.sourceNode.name, target: ctx.targetNode };
+    const trial = { key: ctx.trialKey, namespace: api.namespace, source: ctx.sourceNode.name, target: ctx.targetNode };
     ctx.onTeardown('checkpoint archive and its unpacked copy', async () => [
       ...(await nodes.removeTrial(trial, '', kubeletArchive)),
       ...((await nodes.removeUnpacked?.(trial)) ?? []),

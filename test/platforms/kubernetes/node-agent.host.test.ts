@@ -4,10 +4,11 @@
 // so the transfer fails: the source resumed, the trial failed in `transfer`, nothing left on either node; and
 // the source's agent pod deleted as the archive is written (the transfer retried by its replacement,
 // or the source resumed; nothing lost or left either way); and migbench SIGKILLed while a move holds
-// the source stopped, then `migbench cleanup`: no stopped process and no pod left once it returns.
-// And `install --registry-secret/--registry-ca`: a Secret of the wrong type exits 2 and changes
-// nothing; the copies reach ready agents (the logins a root-only file on the node); an install
-// without the flags removes them.
+// the source stopped, then `migbench cleanup`: no stopped process and no pod left once it returns,
+// while a trial of a run in another namespace on the same nodes keeps its state. And `install
+// --registry-secret/--registry-ca`: a Secret of the wrong type exits 2 and changes nothing; the
+// copies reach ready agents (the logins a root-only file on the node); an install without the
+// flags removes them.
 import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -22,6 +23,9 @@ import {
   AGENT_SELECTOR,
 } from '../../../src/platforms/kubernetes/agent/agent-manifests.ts';
 import { LAB_REGISTRY } from '../../../src/lab/nodes/lab-registry.ts';
+import { AgentCheckpointNodes } from '../../../src/platforms/kubernetes/agent/agent-checkpoints.ts';
+import { AgentClient } from '../../../src/platforms/kubernetes/agent/agent-client.ts';
+import { connectCluster } from '../../../src/platforms/kubernetes/cluster.ts';
 import { LAB_AGENT_PATHS } from '../../../src/lab/nodes/agent-install.ts';
 import { nodeLayout } from '../../../src/lab/nodes/layout.ts';
 import { podProcesses } from '../../../src/lab/nodes/host-state.ts';
@@ -289,10 +293,28 @@ it('migbench SIGKILLed while a move holds the source stopped, then cleanup: no s
   process.kill(-child.pid!, 'SIGKILL');
   await exited;
   expect(stoppedOnWorkerA().length, 'still stopped after the crash').toBeGreaterThan(0);
+  // A run in another namespace half-way through a move on the same nodes (its CRIU options on both,
+  // the target's restore directory made), as its agents' requests leave it.
+  const agentClient = new AgentClient(connectCluster({ kubeconfig: cluster.state.kubeconfig, namespace: 'migbench' }));
+  const otherRun = new AgentCheckpointNodes(agentClient, LAB_AGENT_PATHS);
+  const other = { key: 'other-run/1', namespace: 'other-run', source: 'worker-a', target: 'worker-b' };
+  const otherOptions = join(LAB_AGENT_PATHS.stateDir, 'criu', 'trials', 'other-run-1');
+  await otherRun.prepare(other);
+  await otherRun.prepareRestore(other);
 
   const t0 = performance.now();
   const cleanup = await migbenchAsync(['cleanup', '--platform', 'kubernetes', ...kubeconfigArgs(), '--namespace', 'migbench'], 180_000);
   const cleanupMs = performance.now() - t0;
+  // The other namespace's trial is as it was: cleanup of `migbench` removed that namespace's only.
+  try {
+    expect(readdirSync(otherOptions).sort()).toEqual(['checkpoint.conf', 'migbench-trial.json', 'restore.conf']);
+    expect((await agentClient.json<{ prepared: boolean }>('worker-b', 'GET', '/v1/trials/other-run-1/restore-dir')).prepared).toBe(true);
+    expect(cleanup.stdout).not.toContain('other-run');
+  } finally {
+    await otherRun.removeUnpacked(other);
+    await otherRun.removeTrial(other, '');
+  }
+  expect(existsSync(otherOptions)).toBe(false);
   expect(cleanup.code, cleanup.stderr).toBe(0);
   expect(cleanup.stdout).toMatch(/resumed \d+ stopped processes of pod/);
   // Once cleanup returns: no stopped process, no migbench pod, no archive or image.

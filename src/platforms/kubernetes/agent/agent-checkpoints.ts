@@ -10,7 +10,7 @@ import { criuErrorLine } from '../../../criu/error-lines.ts';
 import type { CriuStats } from '../../../model/criu-stats.ts';
 import type { K8sObject } from '../api.ts';
 import type { Cluster } from '../cluster.ts';
-import type { CheckpointNodes, CheckpointTrial } from '../checkpoint-nodes.ts';
+import type { CheckpointNodes, CheckpointTrial, LeftoverScope } from '../checkpoint-nodes.ts';
 import { AgentClient, AgentError } from './agent-client.ts';
 import { sharedClaimOf } from './agent-shared-volume.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_PORT, agentPathsOf, criuConfigFiles, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from './agent-manifests.ts';
@@ -79,8 +79,10 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     const token = randomBytes(24).toString('hex');
     this.tokens.set(key, token);
     await this.agents.list();
-    await this.agents.call(trial.source, 'POST', `/v1/trials/${key}/prepare`, { step: 'dump' });
-    await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/prepare`, { step: 'restore', token });
+    // Every request that makes a trial's state on a node names its namespace (the agent records it there for `migbench cleanup`).
+    const { namespace } = trial;
+    await this.agents.call(trial.source, 'POST', `/v1/trials/${key}/prepare`, { step: 'dump', namespace });
+    await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/prepare`, { step: 'restore', token, namespace });
   }
 
   async transfer(trial: CheckpointTrial, kubeletArchive: string, via: 'stream' | 'shared-volume'): Promise<{ bytes: number; sha256: string; path: string }> {
@@ -90,14 +92,14 @@ export class AgentCheckpointNodes implements CheckpointNodes {
         trial.source,
         'POST',
         `/v1/trials/${key}/share`,
-        { archive: kubeletArchive },
+        { archive: kubeletArchive, namespace: trial.namespace },
         30 * 60_000,
       );
       const taken = await this.agents.json<{ bytes: number; sha256: string }>(
         trial.target,
         'POST',
         `/v1/trials/${key}/take`,
-        { sha256: written.sha256 },
+        { sha256: written.sha256, namespace: trial.namespace },
         30 * 60_000,
       );
       return { ...taken, path: `through the shared volume ${AGENT_NAMESPACE}/${this.sharedClaim ?? '?'}` };
@@ -119,7 +121,11 @@ export class AgentCheckpointNodes implements CheckpointNodes {
   }
 
   async buildImage(trial: CheckpointTrial, containerName: string, imageName: string): Promise<void> {
-    await this.agents.call(trial.target, 'POST', `/v1/trials/${agentTrialKey(trial.key)}/image`, { container: containerName, image: imageName });
+    await this.agents.call(trial.target, 'POST', `/v1/trials/${agentTrialKey(trial.key)}/image`, {
+      container: containerName,
+      image: imageName,
+      namespace: trial.namespace,
+    });
   }
 
   async importImage(trial: CheckpointTrial): Promise<void> {
@@ -134,7 +140,14 @@ export class AgentCheckpointNodes implements CheckpointNodes {
       trial.source,
       'POST',
       `/v1/trials/${agentTrialKey(trial.key)}/push`,
-      { archive: push.kubeletArchive, container: push.containerName, image: push.imageName, registry: push.registry, plainHttp: push.plainHttp },
+      {
+        archive: push.kubeletArchive,
+        container: push.containerName,
+        image: push.imageName,
+        registry: push.registry,
+        plainHttp: push.plainHttp,
+        namespace: trial.namespace,
+      },
       30 * 60_000,
     );
     const criu = answer.statsDump ? parseDumpStats(Buffer.from(answer.statsDump, 'base64')) : undefined;
@@ -183,13 +196,13 @@ export class AgentCheckpointNodes implements CheckpointNodes {
 
   async unpackForRestore(trial: CheckpointTrial): Promise<string> {
     const key = agentTrialKey(trial.key);
-    await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/restore-dir`);
+    await this.agents.call(trial.target, 'POST', `/v1/trials/${key}/restore-dir`, { namespace: trial.namespace });
     return key;
   }
 
   async prepareRestore(trial: CheckpointTrial): Promise<string> {
     const key = agentTrialKey(trial.key);
-    await this.agents.call(trial.target, 'PUT', `/v1/trials/${key}/restore-dir`);
+    await this.agents.call(trial.target, 'PUT', `/v1/trials/${key}/restore-dir`, { namespace: trial.namespace });
     return key;
   }
 
@@ -204,7 +217,8 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     return answer instanceof Error ? [`unpacked checkpoint on ${trial.target}: ${answer.message}`] : [];
   }
 
-  async removeLeftovers(): Promise<string[]> {
+  /** Asks every node's agent for the scope's leftovers only: another namespace's run on the same nodes keeps its stopped source, archives, images and shared-volume files. */
+  async removeLeftovers(scope: LeftoverScope): Promise<string[]> {
     let agents;
     try {
       agents = await this.agents.list();
@@ -214,7 +228,7 @@ export class AgentCheckpointNodes implements CheckpointNodes {
     const removed: string[] = [];
     for (const node of agents.keys()) {
       const answer = await this.agents
-        .json<{ removed: string[] | null }>(node, 'POST', '/v1/leftovers', undefined, 120_000)
+        .json<{ removed: string[] | null }>(node, 'POST', '/v1/leftovers', scope, 120_000)
         .catch((err: Error) => ({ removed: [`(the node agent on ${node} failed: ${err.message})`] }));
       removed.push(...(answer.removed ?? []));
     }

@@ -35,7 +35,7 @@ export function kubernetesDriver(access: NodeAccess): PlatformDriver {
 
 /**
  * What migbench created in the namespace, and its cordons (needs no root); through the node agent,
- * when installed, what kubelet-checkpoint left on the nodes: a source a killed move left stopped is
+ * when installed, what kubelet-checkpoint left on the nodes for this namespace: a source a killed move left stopped is
  * resumed first (a stopped process ignores the SIGTERM of its pod's deletion until the grace period
  * ends), then its images and archives go; cleanup returns once migbench's pods are gone.
  */
@@ -58,7 +58,8 @@ async function cleanupCluster(request: CleanupRequest): Promise<CleanupOutcome> 
   }
   const removed: string[] = [];
   const checkpointNodes = await AgentCheckpointNodes.connect(api.cluster);
-  removed.push(...(await checkpointNodes.removeLeftovers()));
+  // On the nodes only this namespace's (another run's in another namespace may be moving a pod right now).
+  removed.push(...(await checkpointNodes.removeLeftovers(request.cluster.allNamespaces ? { allNamespaces: true } : { namespace })));
   try {
     removed.push(...(await cleanupKubernetes(api)));
   } catch (err) {

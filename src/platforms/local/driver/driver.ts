@@ -22,6 +22,7 @@ export function localDriver(hostTools: HostTools): PlatformDriver {
     },
     prepare: (request) => prepareLocalRun(request, hostTools),
     async cleanup(request) {
+      if (request.cluster.allNamespaces) return { problems: ['--all-namespaces: only with --platform kubernetes (it says whose leftovers go on the nodes)'] };
       const root = rootProblem(request.commandLine);
       if (root) return { problems: [root] };
       const holder = otherLockHolder();
