@@ -274,7 +274,24 @@ export function serviceBackAt(events: readonly PhaseEvent[], triggerAt: number):
         (!checkpointed && e.source === 'platform:kubernetes' && e.event === 'pod_ready') ||
         (KUBELET_CHECKPOINT.has(e.source) && e.event === 'endpoint_switched')),
   );
-  return back.length === 0 ? undefined : Math.min(...back.map((e) => e.at));
+  // Switched while CRIU restored the target (serviceSwitch: during-restore): the pod runs from the
+  // restore's end; a switch to a target whose restore failed brought nothing back.
+  const at = back.map((e) => (duringRestore(events, e) ? restoreEndAfter(events, e)?.at : e.at)).filter((t) => t !== undefined);
+  return at.length === 0 ? undefined : Math.min(...at);
+}
+
+const isLocalRestoreStep = (x: PhaseEvent) => x.source === 'platform:local' && (x.event === 'restore_start' || x.event === 'restore_done');
+
+/** A local service switch made while CRIU restored the target (restore_start before it, no restore_done between). */
+function duringRestore(events: readonly PhaseEvent[], e: PhaseEvent): boolean {
+  if (e.source !== 'platform:local' || e.event !== 'service_endpoint') return false;
+  return events.filter((x) => isLocalRestoreStep(x) && x.at <= e.at).at(-1)?.event === 'restore_start';
+}
+
+/** The end of the restore running at `e`; undefined when it failed (the next step is another restore, a fallback's). */
+function restoreEndAfter(events: readonly PhaseEvent[], e: PhaseEvent): PhaseEvent | undefined {
+  const after = events.find((x) => isLocalRestoreStep(x) && x.at >= e.at);
+  return after?.event === 'restore_done' ? after : undefined;
 }
 
 /**
@@ -299,7 +316,9 @@ export function migrationSegments(events: readonly PhaseEvent[], triggerAt: numb
   )?.at;
   const strategyStepInChain = (e: PhaseEvent) => e.source.startsWith('strategy:') && containerAt !== undefined && e.at < containerAt;
   const boundaries = events
-    .filter((e) => e.at >= triggerAt && !notBoundaries(e) && (back === undefined || e.at < back))
+    // A switch made while CRIU restores runs beside the restore, not after it: the restore's end is the step's.
+    .filter((e) => e.at >= triggerAt && !notBoundaries(e) && !duringRestore(events, e))
+    .filter((e) => back === undefined || e.at < back || (e.at === back && e.source === 'platform:local' && e.event === 'restore_done'))
     .filter((e) => chain === undefined || (e.at < chain.at ? e.source !== BREAKDOWN_SOURCE : inChain(e) || strategyStepInChain(e)))
     .sort((a, b) => a.at - b.at);
   const segments: Segment[] = [];

@@ -41,6 +41,8 @@ export interface RunInfo {
     checkpointDir?: string;
     checkpointStore?: string;
     runtime?: string;
+    /** local: how CRIU found its kernel-facts cache (platforms/local/criu-kernel-cache.ts). */
+    criuKernelCache?: string;
     nodeLinkMbit?: number;
     server?: string;
     context?: string;

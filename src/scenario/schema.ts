@@ -159,6 +159,14 @@ export const localPlatformSchema = z
           "or criu (CRIU's command line run by the platform with the options runc would pass — src/platforms/local/criu-direct.ts), to see what runc adds to the downtime.",
       )
       .default('runc'),
+    criuKernelCache: z
+      .enum(['auto', 'off'])
+      .describe(
+        "CRIU's cache of the kernel's features (/run/criu.kdat), which CRIU itself keeps only where /run is a tmpfs, as on systemd hosts and Kubernetes nodes: " +
+          'auto — on a host whose /run is no tmpfs, migbench has CRIU make it for the run and removes it after, so that every dump and restore does not probe the ' +
+          'kernel again (≈ 25 ms of each restore) as no node would; off — the host as it is. run.json records which (platform.criuKernelCache).',
+      )
+      .default('auto'),
     nodeLink: z
       .object({ bandwidthMbit: z.number().min(1).max(100_000).describe("The link's bandwidth in Mbit/s, both directions (tc tbf).") })
       .strict()

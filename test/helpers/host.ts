@@ -2,6 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { BRIDGE, CGROUP_PARENT, OBJECT_PREFIX, VETH_PREFIX } from '../../src/platforms/local/names.ts';
+import { CRIU_KDAT, PROVIDED_MARKER } from '../../src/platforms/local/criu-kernel-cache.ts';
 
 export interface HostObjects {
   containers: string[];
@@ -9,6 +10,8 @@ export interface HostObjects {
   links: string[];
   iptables: string[];
   cgroups: string[];
+  /** CRIU's kernel-facts cache a run provided (local.criuKernelCache: auto), with its marker. */
+  kernelCache: string[];
 }
 
 const lines = (cmd: string, args: string[]) => {
@@ -34,10 +37,11 @@ export function migbenchObjects(): HostObjects {
     cgroups: cgroupRoots.filter(
       (r) => existsSync(`${r}/${CGROUP_PARENT}`) && readdirSync(`${r}/${CGROUP_PARENT}`, { withFileTypes: true }).some((d) => d.isDirectory()),
     ),
+    kernelCache: existsSync(PROVIDED_MARKER) ? [PROVIDED_MARKER, ...(existsSync(CRIU_KDAT) ? [CRIU_KDAT] : [])] : [],
   };
 }
 
-export const NOTHING: HostObjects = { containers: [], netns: [], links: [], iptables: [], cgroups: [] };
+export const NOTHING: HostObjects = { containers: [], netns: [], links: [], iptables: [], cgroups: [], kernelCache: [] };
 
 export const silentEvents = { emit: () => undefined };
 

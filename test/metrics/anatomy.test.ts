@@ -51,6 +51,46 @@ describe('migrationSegments', () => {
     ]);
   });
 
+  it("with the service switched while CRIU restores (serviceSwitch: during-restore), the switch is no step: the service is back at the restore's end", () => {
+    const events = [
+      ev(0, 'trial', 'trigger', 'criu: node-a -> node-b'),
+      ev(2, 'platform:local', 'checkpoint_start', 'redis-1 (shared-store)'),
+      ev(232, 'platform:local', 'checkpoint_done', 'redis-1'),
+      ev(234, 'strategy:criu', 'restore', 'node-b'),
+      ev(245, 'platform:local', 'restore_start', 'redis-2'),
+      ev(262, 'platform:local', 'service_endpoint', 'redis -> redis-2 (198.18.0.3:6379)'),
+      ev(370, 'platform:local', 'restore_done', 'redis-2'),
+      ev(372, 'strategy:criu', 'ready', 'redis-2'),
+      ev(415, 'strategy:criu', 'source_removed', 'redis-1'),
+    ];
+    expect(serviceBackAt(events, T)).toBe(T + 370);
+    const s = migrationSegments(events, T, criuStats).map((x) => [x.from - T, x.to - T, x.part]);
+    expect(s).toEqual([
+      [0, 2, 'harness'],
+      [2, 58, 'runtime'],
+      [58, 158, 'freeze'],
+      [158, 232, 'dump'],
+      [232, 234, 'harness'],
+      [234, 245, 'pod_setup'],
+      [245, 293, 'runtime'],
+      [293, 370, 'restore'],
+      [370, Infinity, 'client'],
+    ]);
+  });
+
+  it("a switch during a restore that failed is not the service back: the fallback's switch is", () => {
+    const events = [
+      ev(0, 'trial', 'trigger', 'criu: node-a -> node-b'),
+      ev(245, 'platform:local', 'restore_start', 'redis-2'),
+      ev(262, 'platform:local', 'service_endpoint', 'redis -> redis-2 (198.18.0.3:6379)'),
+      ev(300, 'platform:local', 'restore_failed', 'redis-2: removed'),
+      ev(310, 'platform:local', 'restore_start', 'redis-3'),
+      ev(400, 'platform:local', 'restore_done', 'redis-3'),
+      ev(420, 'platform:local', 'service_endpoint', 'redis -> redis-3 (198.18.0.2:6379)'),
+    ];
+    expect(serviceBackAt(events, T)).toBe(T + 420);
+  });
+
   it('does not cut a step at a setting made on the way (sysctl before the dump)', () => {
     const events = [
       ev(2, 'platform:local', 'checkpoint_start'),

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { EventRecorder } from '../../model/timeline.ts';
-import type { Checkpoint, CheckpointRequest, Pod, RestoredPod } from './node-runtime.ts';
+import type { Checkpoint, CheckpointRequest, Pod, RestoredPod, RestoreHooks } from './node-runtime.ts';
 import { criuFeatureCheck } from '../../criu/features.ts';
 import { startLazyPagesDaemon, startPageServer, type CriuDaemon, type Placement } from './criu-daemons.ts';
 import { readDumpStats, readRestoreStats } from '../../criu/stats.ts';
@@ -212,7 +212,7 @@ export class CheckpointRestore {
     return PAGE_SERVER_BASE_PORT + pod.octet;
   }
 
-  async restore(checkpoint: Checkpoint, events: EventRecorder): Promise<RestoredPod> {
+  async restore(checkpoint: Checkpoint, events: EventRecorder, hooks: RestoreHooks = {}): Promise<RestoredPod> {
     const { request } = checkpoint;
     const source = this.pods.get(checkpoint.fromPod);
     const handover = new IpHandover(this.network, request);
@@ -229,6 +229,7 @@ export class CheckpointRestore {
       daemon = await startLazyPagesDaemon(this.options.criu, checkpoint.imagesDir, workDir, lazy.address, lazy.port, placement);
     }
     events.emit('platform:local', 'restore_start', pod.name);
+    hooks.beforeRestore?.(pod);
     try {
       const runtime = this.runtime.runtimeOf(request);
       pod.pid = await this.runtime.keepLogOnFailure(`${workDir}/restore.log`, `${pod.name}-criu-restore.log`, () =>

@@ -6,6 +6,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { exec } from '../../system/exec.ts';
 import { BRIDGE, CGROUP_PARENT, LOCK_FILE, OBJECT_PREFIX, RUN_DIR, VETH_PREFIX } from './names.ts';
 import { removeAllServiceRules } from './service.ts';
+import { removeProvidedKernelCache } from './criu-kernel-cache.ts';
 import { processAlive, waitForExit } from '../../system/processes.ts';
 import { findProcesses } from '../../system/processes.ts';
 
@@ -136,6 +137,8 @@ export async function cleanupLocalHost(options: CleanupOptions): Promise<string[
     }
   }
 
+  // Before RUN_DIR goes: its marker says whether /run/criu.kdat is the one a run provided.
+  removed.push(...(await removeProvidedKernelCache()));
   if (existsSync(RUN_DIR)) {
     for (const entry of readdirSync(RUN_DIR)) {
       if (options.keepLock && `${RUN_DIR}/${entry}` === LOCK_FILE) continue;

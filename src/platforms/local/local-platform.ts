@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { EventRecorder } from '../../model/timeline.ts';
-import type { Checkpoint, CheckpointRequest, CheckpointingRuntime, Pod, RestoredPod, Service, StopResult } from './node-runtime.ts';
+import type { Checkpoint, CheckpointRequest, CheckpointingRuntime, Pod, RestoredPod, RestoreHooks, Service, StopResult } from './node-runtime.ts';
 import type { PodSpec } from '../../model/pod-spec.ts';
 import { exec } from '../../system/exec.ts';
 import { CheckpointRestore } from './checkpoint-restore.ts';
@@ -18,6 +18,7 @@ import { LocalPods, nodeCpusets } from './pods.ts';
 import { prepareRootfs } from './rootfs.ts';
 import { Runc } from './runc.ts';
 import { CriuDirect } from './criu-direct.ts';
+import { CriuKernelCache } from './criu-kernel-cache.ts';
 import { STORE_TMPFS, cleanupLocalHost, imageDirs, otherLockHolder, unmountStoreMounts } from './cleanup.ts';
 
 export interface LocalTools {
@@ -35,6 +36,8 @@ export interface LocalPlatformOptions {
   nodeLinkMbit?: number;
   /** tmpfs: a tmpfs is mounted over the store's checkpoints/ and nodes/ for the run (see the schema). */
   checkpointStore?: 'disk' | 'tmpfs';
+  /** Whether CRIU gets its kernel-facts cache where the host's /run cannot keep it (criu-kernel-cache.ts). */
+  criuKernelCache?: 'auto' | 'off';
   /** Who drives CRIU unless a strategy says: runc (default) or CRIU's command line (criu-direct.ts). */
   runtime?: 'runc' | 'criu';
   /** Where each pod's stdout/stderr is kept (`<logDir>/<pod>.log`). */
@@ -52,6 +55,8 @@ export class LocalPlatform implements CheckpointingRuntime {
   private readonly network: HostNetwork;
   private readonly pods: LocalPods;
   private readonly criu: CheckpointRestore;
+  /** How CRIU finds its kernel facts this run (set by create; run.json's platform.criuKernelCache). */
+  kernelCache: CriuKernelCache | undefined;
 
   private constructor(options: LocalPlatformOptions) {
     this.options = options;
@@ -86,6 +91,7 @@ export class LocalPlatform implements CheckpointingRuntime {
         if (options.checkpointStore === 'tmpfs') await exec('mount', ['-t', 'tmpfs', '-o', 'mode=700', STORE_TMPFS, dir]);
       }
       const platform = new LocalPlatform(options);
+      platform.kernelCache = await CriuKernelCache.prepare(options.tools.criu, options.criuKernelCache ?? 'auto');
       await platform.network.setUp(options.nodes, options.nodeLinkMbit);
       return platform;
     } catch (err) {
@@ -142,8 +148,8 @@ export class LocalPlatform implements CheckpointingRuntime {
     return this.criu.checkpoint(pod, events, request);
   }
 
-  restorePod(checkpoint: Checkpoint, events: EventRecorder): Promise<RestoredPod> {
-    return this.criu.restore(checkpoint, events);
+  restorePod(checkpoint: Checkpoint, events: EventRecorder, hooks?: RestoreHooks): Promise<RestoredPod> {
+    return this.criu.restore(checkpoint, events, hooks);
   }
 
   removeCheckpoint(checkpoint: Checkpoint): Promise<void> {
@@ -181,6 +187,7 @@ export class LocalPlatform implements CheckpointingRuntime {
     await this.network.tearDown(attempt);
     await attempt(async () => void (await unmountStoreMounts([this.options.checkpointDir])));
     await this.criu.restorePipeMaxSize(attempt);
+    await attempt(async () => await this.kernelCache?.remove());
     await attempt(() => rm(RUN_DIR, { recursive: true, force: true }));
     if (errors.length > 0) throw new AggregateError(errors, `local platform teardown: ${errors.length} step(s) failed`);
   }

@@ -109,6 +109,11 @@ export interface RestoredPod {
   memoryComplete?: Promise<void>;
 }
 
+export interface RestoreHooks {
+  /** Called synchronously with the target pod (its address known) just before CRIU restores into it. */
+  beforeRestore?: (target: Pod) => void;
+}
+
 /** A runtime whose pods can be checkpointed and restored with CRIU. */
 export interface CheckpointingRuntime extends LocalNodeRuntime {
   /**
@@ -120,8 +125,12 @@ export interface CheckpointingRuntime extends LocalNodeRuntime {
   preDumpPod?(pod: Pod, events: EventRecorder): Promise<{ bytes: number }>;
   /** Why pre-copy cannot work here (e.g. no dirty-memory tracking in the kernel), or undefined if it can. */
   preCopyUnsupportedReason(): Promise<string | undefined>;
-  /** Restores a checkpoint as a new pod on the request's target node (new network namespace; new IP unless preserved). */
-  restorePod(checkpoint: Checkpoint, events: EventRecorder): Promise<RestoredPod>;
+  /**
+   * Restores a checkpoint as a new pod on the request's target node (new network namespace; new IP
+   * unless preserved). `beforeRestore` is told the target pod the moment it exists and CRIU is about
+   * to start on it (the service switched while CRIU restores: a criu strategy's `serviceSwitch`).
+   */
+  restorePod(checkpoint: Checkpoint, events: EventRecorder, hooks?: RestoreHooks): Promise<RestoredPod>;
   removeCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 

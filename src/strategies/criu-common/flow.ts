@@ -20,6 +20,8 @@ export interface CriuMigration {
   pagePipes?: 'sysctl' | 'large';
   /** Who runs CRIU (the scenario's `runtime`; unset: the platform's default). */
   runtime?: 'runc' | 'criu';
+  /** When the service is pointed at the target pod (the scenario's `serviceSwitch`). */
+  serviceSwitch?: 'after-ready' | 'during-restore';
   /** Pre-copy rounds before the final dump (0: stop-and-copy). */
   preDumps?: number;
 }
@@ -56,13 +58,27 @@ export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration)
     let restored: Pod | undefined;
     let memoryComplete: Promise<void> | undefined;
     let stats: CriuStats = {};
+    // during-restore: the source is dumped and serves no one, so the service may as well point at the
+    // target while CRIU restores it — the switch (an iptables process) leaves the outage, and clients'
+    // reconnects are refused by the target until its listening socket is back, then land on it.
+    let switching: Promise<void> | undefined;
+    const beforeRestore =
+      how.serviceSwitch === 'during-restore'
+        ? (target: Pod) => {
+            switching = platform.setServiceEndpoint(ctx.service, target, events);
+            switching.catch(() => undefined); // awaited below; not unhandled while the restore runs
+          }
+        : undefined;
     try {
       events.emit(source, 'restore', ctx.targetNode);
-      ({ pod: restored, stats, memoryComplete } = await platform.restorePod(checkpoint, events));
+      ({ pod: restored, stats, memoryComplete } = await platform.restorePod(checkpoint, events, { beforeRestore }));
+      await switching;
       await ctx.workload.waitReady({ host: restored.ip, port: ctx.workload.port }, ctx.readyTimeoutMs, ctx.signal);
       events.emit(source, 'ready', restored.name);
-      await platform.setServiceEndpoint(ctx.service, restored, events);
+      if (!switching) await platform.setServiceEndpoint(ctx.service, restored, events);
     } catch (err) {
+      // The fallback's own switch must come after this one.
+      await switching?.catch(() => undefined);
       if (ctx.signal.aborted) throw err;
       // Nothing of the target pod stays; the source comes back from the same images.
       if (restored) await platform.removePod(restored).catch(() => undefined);

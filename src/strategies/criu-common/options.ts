@@ -21,6 +21,16 @@ export const targetPodField = z
       'until its dump). Local platform only.',
   );
 
+/** When the service is pointed at the target pod; each strategy picks its default. */
+export const serviceSwitchField = z
+  .enum(['after-ready', 'during-restore'])
+  .describe(
+    "after-ready: the service is switched to the restored pod once it answers the harness's readiness check, as the podmigration-operator does. " +
+      'during-restore: once the source is dumped (it serves no one any more), the service is switched to the target pod while CRIU restores it, so the ' +
+      "switch leaves the outage and clients' reconnects land on the pod the moment its listening socket is back; a restore that fails falls back and " +
+      'switches back to the source as before (ip: new only: with ip: preserve the address itself moves). Local platform only.',
+  );
+
 /** Options of every CRIU strategy. */
 export const criuOptionFields = {
   ip: z
@@ -39,6 +49,10 @@ export const criuOptionFields = {
         'large raises the sysctl to the 4 MiB CRIU asks for (page-pipe.h: 819 pages) for this dump only, putting it back after. Local platform only.',
     )
     .default('sysctl'),
+  // No schema default: it depends on `ip` (resolvedServiceSwitch).
+  serviceSwitch: serviceSwitchField
+    .optional()
+    .describe(`${serviceSwitchField.description} Unset: the strategy's default with ip: new, after-ready with ip: preserve.`),
   runtime: z
     .enum(['runc', 'criu'])
     .describe(
@@ -55,6 +69,8 @@ export interface CriuOptions {
   /** Absent where the strategy resolves it from `ip` (criu: resolvedTargetPod). */
   targetPod?: 'after-dump' | 'before-dump' | undefined;
   pagePipes: 'sysctl' | 'large';
+  /** Absent where the strategy resolves it from `ip` (resolvedServiceSwitch). */
+  serviceSwitch?: 'after-ready' | 'during-restore' | undefined;
   runtime?: 'runc' | 'criu' | undefined;
 }
 
@@ -63,14 +79,21 @@ export interface CriuDefaults {
   freezer: CriuOptions['freezer'];
   /** With ip: new; with ip: preserve the target pod is always made after the dump (it takes the source's address). */
   targetPod: 'after-dump' | 'before-dump';
+  /** With ip: new; with ip: preserve the service is always switched after the restored pod is ready. */
+  serviceSwitch: 'after-ready' | 'during-restore';
 }
 
 /** The defaults of criu-lazy, criu-pageserver and criu-precopy (criu's own are in criu/options.ts). */
-export const COMMON_CRIU_DEFAULTS: CriuDefaults = { freezer: 'criu', targetPod: 'after-dump' };
+export const COMMON_CRIU_DEFAULTS: CriuDefaults = { freezer: 'criu', targetPod: 'after-dump', serviceSwitch: 'after-ready' };
 
 /** When the target pod is made: as the scenario says, else the strategy's default for its `ip`. */
 export function resolvedTargetPod(options: Pick<CriuOptions, 'ip' | 'targetPod'>, defaults: CriuDefaults): 'after-dump' | 'before-dump' {
   return options.targetPod ?? (options.ip === 'preserve' ? 'after-dump' : defaults.targetPod);
+}
+
+/** When the service is switched: as the scenario says, else the strategy's default for its `ip`. */
+export function resolvedServiceSwitch(options: Pick<CriuOptions, 'ip' | 'serviceSwitch'>, defaults: CriuDefaults): 'after-ready' | 'during-restore' {
+  return options.serviceSwitch ?? (options.ip === 'preserve' ? 'after-ready' : defaults.serviceSwitch);
 }
 
 /**
@@ -84,8 +107,10 @@ export function criuLabelFor(defaults: CriuDefaults): (options: CriuOptions) => 
     const targetPod = resolvedTargetPod(options, defaults);
     const target = targetPod !== resolvedTargetPod({ ip: options.ip }, defaults) ? `+target-${targetPod}` : '';
     const pipes = options.pagePipes === 'large' ? '+large-pipes' : '';
+    const switchAt = resolvedServiceSwitch(options, defaults);
+    const serviceSwitch = switchAt !== resolvedServiceSwitch({ ip: options.ip }, defaults) ? `+switch-${switchAt}` : '';
     const runtime = options.runtime !== undefined ? `+runtime-${options.runtime}` : '';
-    return `${ip}${freezer}${target}${pipes}${runtime}`;
+    return `${ip}${freezer}${target}${pipes}${serviceSwitch}${runtime}`;
   };
 }
 
@@ -93,17 +118,24 @@ export function criuLabelFor(defaults: CriuDefaults): (options: CriuOptions) => 
 export const criuLabel = criuLabelFor(COMMON_CRIU_DEFAULTS);
 
 export function criuProblems(options: CriuOptions): OptionProblem[] {
+  const problems: OptionProblem[] = [];
   // With ip: preserve the target takes the source's address, which is free only once the source is dumped.
   if (options.targetPod === 'before-dump' && options.ip === 'preserve') {
-    return [
-      {
-        option: 'targetPod',
-        expected: "after-dump with ip: preserve (the target pod takes the source's address, free only after its dump)",
-        found: '"before-dump"',
-      },
-    ];
+    problems.push({
+      option: 'targetPod',
+      expected: "after-dump with ip: preserve (the target pod takes the source's address, free only after its dump)",
+      found: '"before-dump"',
+    });
   }
-  return [];
+  // With ip: preserve the service's rule never changes: the address itself moves with the pod.
+  if (options.serviceSwitch === 'during-restore' && options.ip === 'preserve') {
+    problems.push({
+      option: 'serviceSwitch',
+      expected: 'after-ready with ip: preserve (the address moves with the pod; there is no service rule to switch early)',
+      found: '"during-restore"',
+    });
+  }
+  return problems;
 }
 
 /** What a CRIU strategy on a cluster is told. */

@@ -3,6 +3,7 @@
 // pushes the remaining pages in the background. Downtime should hardly grow with memory size; the
 // migration ends only when the last page has arrived (event memory_complete).
 import { migrateWithCriu } from '../criu-common/flow.ts';
+import { COMMON_CRIU_DEFAULTS, resolvedServiceSwitch } from '../criu-common/options.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuLazyStrategyOptions } from './options.ts';
 
@@ -22,6 +23,7 @@ export class CriuLazyStrategy implements Strategy {
       freezer: this.options.freezer,
       targetPod: this.options.targetPod,
       pagePipes: this.options.pagePipes,
+      serviceSwitch: resolvedServiceSwitch(this.options, COMMON_CRIU_DEFAULTS),
       runtime: this.options.runtime,
     });
   }

@@ -1,6 +1,7 @@
 // `criu-pageserver`: stop-and-copy without a shared store for the memory: CRIU streams the pages
 // straight to a page server on the target node, which writes them to that node's own disk.
 import { migrateWithCriu } from '../criu-common/flow.ts';
+import { COMMON_CRIU_DEFAULTS, resolvedServiceSwitch } from '../criu-common/options.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuPageserverStrategyOptions } from './options.ts';
 
@@ -20,6 +21,7 @@ export class CriuPageserverStrategy implements Strategy {
       freezer: this.options.freezer,
       targetPod: this.options.targetPod,
       pagePipes: this.options.pagePipes,
+      serviceSwitch: resolvedServiceSwitch(this.options, COMMON_CRIU_DEFAULTS),
       runtime: this.options.runtime,
     });
   }

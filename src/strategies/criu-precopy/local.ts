@@ -4,6 +4,7 @@
 // pre-copy at all, and the strategy then says so before any trial instead of failing each one.
 import { canCheckpoint, type LocalNodeRuntime } from '../../platforms/local/node-runtime.ts';
 import { migrateWithCriu } from '../criu-common/flow.ts';
+import { COMMON_CRIU_DEFAULTS, resolvedServiceSwitch } from '../criu-common/options.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuPrecopyStrategyOptions } from './options.ts';
 
@@ -28,6 +29,7 @@ export class CriuPrecopyStrategy implements Strategy {
       freezer: this.options.freezer,
       targetPod: this.options.targetPod,
       pagePipes: this.options.pagePipes,
+      serviceSwitch: resolvedServiceSwitch(this.options, COMMON_CRIU_DEFAULTS),
       runtime: this.options.runtime,
       preDumps: this.options.preDumps,
     });

@@ -3,7 +3,7 @@
 // restores from there.
 import { migrateWithCriu } from '../criu-common/flow.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
-import { resolvedTargetPod } from '../criu-common/options.ts';
+import { resolvedServiceSwitch, resolvedTargetPod } from '../criu-common/options.ts';
 import { CRIU_DEFAULTS, type CriuStrategyOptions } from './options.ts';
 
 export class CriuStrategy implements Strategy {
@@ -22,6 +22,7 @@ export class CriuStrategy implements Strategy {
       freezer: this.options.freezer,
       targetPod: resolvedTargetPod(this.options, CRIU_DEFAULTS),
       pagePipes: this.options.pagePipes,
+      serviceSwitch: resolvedServiceSwitch(this.options, CRIU_DEFAULTS),
       runtime: this.options.runtime,
     });
   }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { criuOptionFields, freezerField, targetPodField, type CriuDefaults } from '../criu-common/options.ts';
 
-export const CRIU_DEFAULTS: CriuDefaults = { freezer: 'action-script', targetPod: 'before-dump' };
+export const CRIU_DEFAULTS: CriuDefaults = { freezer: 'action-script', targetPod: 'before-dump', serviceSwitch: 'after-ready' };
 
 export const criuOptions = z
   .object({

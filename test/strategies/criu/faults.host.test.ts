@@ -173,3 +173,35 @@ it('CRIU killed mid-restore: falls back to the source node from the same images;
   expect(leftImages()).toEqual([]);
   expect(migbenchObjects().containers).toEqual([]);
 });
+
+it('with the service switched while CRIU restores (serviceSwitch: during-restore), CRIU killed mid-restore: the fallback switches it back', {
+  timeout: 90_000,
+}, async () => {
+  let killer: ReturnType<typeof killCriuAfter> | undefined;
+  const early = new CriuStrategy({
+    name: 'criu',
+    ip: 'new',
+    freezer: 'action-script',
+    targetPod: 'before-dump',
+    pagePipes: 'sysctl',
+    serviceSwitch: 'during-restore',
+  });
+  const result = await criuTrial('restore-killed-early-switch', { onFirstRestore: () => ((killer = killCriuAfter(20)), () => killer!.stop()) }, early);
+  expect(await killer!.killed).toMatch(/^criu \d+/);
+  expect(result.failedPhase).toBe('restore');
+  expect(result.error).toMatch(/fell back: restored on node-a/);
+  const events = result.timeline.events;
+  const at = (name: string, from = 0) => events.findIndex((e, i) => i >= from && e.event === name);
+  // The switch to the target came inside its (failed) restore, the switch back after the fallback's restore.
+  const restoreStart = at('restore_start');
+  const switchedEarly = at('service_endpoint', restoreStart);
+  expect(switchedEarly).toBeGreaterThan(restoreStart);
+  expect(at('restore_failed', restoreStart)).toBeGreaterThan(switchedEarly);
+  const back = at('service_endpoint', at('fallback'));
+  expect(back).toBeGreaterThan(at('restore_done', at('fallback')));
+  expect(events[back]?.detail).not.toBe(events[switchedEarly]?.detail);
+  expect(recovered(result)).toBe(true);
+  expect(result.verification?.redisAckedWritesLost).toBe(0);
+  expect(leftImages()).toEqual([]);
+  expect(migbenchObjects().containers).toEqual([]);
+});
