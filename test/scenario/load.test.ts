@@ -98,6 +98,11 @@ describe('schema problems', () => {
     expect(e.problems).toMatchObject([{ path: 'strategies[1].targetPod', found: '"before-dump"' }]);
   });
 
+  it('refuses serviceSwitch: during-restore with ip: preserve (the address moves; no rule to switch early)', () => {
+    const e = errorOf('workloads: [{ type: redis }]\nstrategies:\n  - { name: criu, ip: preserve, serviceSwitch: during-restore }\n');
+    expect(e.problems).toMatchObject([{ path: 'strategies[0].serviceSwitch', found: '"during-restore"' }]);
+  });
+
   it('reports an unknown strategy given as a mapping at its `name`', () => {
     expect(errorOf('workloads: [{ type: redis }]\nstrategies:\n  - name: live\n').problems).toEqual([
       {

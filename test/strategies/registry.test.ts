@@ -124,6 +124,11 @@ describe('the real registry', () => {
     ['criu', { name: 'criu', ip: 'new', freezer: 'action-script', targetPod: 'before-dump', pagePipes: 'sysctl' }, 'criu'],
     ['criu', { name: 'criu', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl' }, 'criu+freezer-criu+target-after-dump'],
     ['criu', { name: 'criu', ip: 'preserve', freezer: 'action-script', pagePipes: 'sysctl' }, 'criu+ip-preserve'],
+    // criu switches the service as CRIU restores by default (ip: new); after ready is labelled, and is what ip: preserve always does.
+    ['criu', { name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl', serviceSwitch: 'during-restore' }, 'criu'],
+    ['criu', { name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl', serviceSwitch: 'after-ready' }, 'criu+switch-after-ready'],
+    ['criu', { name: 'criu', ip: 'preserve', freezer: 'action-script', pagePipes: 'sysctl', serviceSwitch: 'after-ready' }, 'criu+ip-preserve'],
+    ['criu-lazy', { name: 'criu-lazy', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl', serviceSwitch: 'during-restore' }, 'criu-lazy+switch-during-restore'],
     [
       'criu-lazy',
       { name: 'criu-lazy', ip: 'new', freezer: 'action-script', targetPod: 'before-dump', pagePipes: 'sysctl' },
