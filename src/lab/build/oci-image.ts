@@ -1,6 +1,8 @@
 // A single-layer OCI image archive (oci-layout + index.json + blobs, tarred) made from a directory,
 // for `ctr -n k8s.io images import`: no registry is reachable here, so every image a real node runs
-// (the pause image, the workloads) is built on this machine and imported into each node's containerd.
+// (the pause image, the workloads) is built on this machine, for its CPU, and imported into each
+// node's containerd. The node agent's image holds several platforms, one such layer each, under one
+// image index (writeMultiPlatformOciArchive).
 // Layout per the OCI image spec (image-layout.md, manifest.md, config.md). The layer is an
 // uncompressed tar, so its digest is also its diff_id; entries are sorted, owned by root and dated
 // 1970, so the same directory gives the same image digest on every build.
