@@ -296,7 +296,10 @@ async function main(): Promise<number> {
               "install: also install the runtime handler migbench (strategy runtime-restore) on every node: the runc wrapper in the agent's state dir, a drop-in in containerd's imported config dir, a containerd restart (running containers stay), the RuntimeClass migbench; uninstall removes it whether or not given",
           })
           .option('timeout', { type: 'number', default: 180, describe: 'seconds to wait for the agent to be ready (install) or gone (uninstall)' })
-          .option('push', { type: 'string', describe: 'image: push the agent image to this registry and print its reference by digest (for install --image)' })
+          .option('push', {
+            type: 'string',
+            describe: 'image: push the agent image (linux/amd64 and linux/arm64) to this registry and print its reference by digest (for install --image)',
+          })
           .option('insecure', { type: 'boolean', default: false, describe: 'image: the --push registry speaks plain HTTP' })
           .option('network-policy', {
             type: 'boolean',

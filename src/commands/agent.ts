@@ -2,14 +2,15 @@
 // (agent/; platforms/kubernetes/agent/), on the kubeconfig's cluster. install builds the agent's
 // image (Go, cached by source hash) unless --image names one the nodes can pull; on the lab's nodes
 // (`migbench cluster`) it uses their node paths, their containerd already holding the image.
-// `image --push REGISTRY` publishes the image (crane) and prints the reference by digest for --image.
+// `image --push REGISTRY` publishes the image, linux/amd64 and linux/arm64 under one index (crane), and
+// prints the index's reference by digest for --image.
 // `install --runtime-handler` also puts the runtime handler on the nodes through the agents (a
 // containerd drop-in and restart on each: said before it is done); uninstall takes it off first.
 // `install --registry-secret/--registry-ca`: the logins and CA for pushing checkpoint images to a
 // registry (agent-registry-access.ts), checked before anything is created.
 import { REAL_NODE_LABEL } from '../lab/nodes/layout.ts';
 import { LAB_AGENT_NODES, LAB_AGENT_PATHS } from '../lab/nodes/agent-install.ts';
-import { ensureAgentImage, pushAgentImage } from '../lab/build/agent-image.ts';
+import { AGENT_PLATFORMS, ensureAgentImage, pushAgentImage } from '../lab/build/agent-image.ts';
 import { ensureCrane } from '../lab/build/node-build.ts';
 import { agentStatus, installAgent, uninstallAgent } from '../platforms/kubernetes/agent/agent-install.ts';
 import { sharedVolumeInstallProblems, type SharedVolumeChoice } from '../platforms/kubernetes/agent/agent-shared-volume.ts';
@@ -55,7 +56,9 @@ export async function agentCommand(args: AgentCommandArgs): Promise<number> {
   if (args.action === 'image') {
     const image = await ensureAgentImage(progress);
     if (!args.push) {
-      out(`migbench agent: ${image.name} (OCI archive ${image.archive}); --push REGISTRY publishes it for \`migbench agent install --image\``);
+      out(
+        `migbench agent: ${image.name} (${AGENT_PLATFORMS.map((a) => `linux/${a}`).join(', ')}; OCI archive ${image.archive}); --push REGISTRY publishes it for \`migbench agent install --image\``,
+      );
       return 0;
     }
     const crane = (await ensureCrane(progress)).path;

@@ -2,28 +2,34 @@
 // (CGO_ENABLED=0) and packed as an OCI image of that file and the runtime handler's runc wrapper
 // beside it (which `migbench agent install --runtime-handler` copies onto the nodes), and this
 // host's CA bundle (Debian's ca-certificates, where Go looks for the system roots: the agent pushes
-// checkpoint images over HTTPS to registries with public CAs), without Docker (oci-image.ts). Cached
-// under /var/cache/migbench/agent/<source hash>/: a change to any file of agent/ or to the CA bundle
-// builds it again, nothing else does. The image's name carries the same hash, so a node never runs
-// a stale agent under a current name.
+// checkpoint images over HTTPS to registries with public CAs), without Docker (oci-image.ts).
+// Multi-platform, linux/amd64 and linux/arm64 (AGENT_PLATFORMS): a user's cluster may have nodes of
+// either, and each node's containerd pulls (or the lab's imports) the one of its own CPU; Go
+// cross-compiles both binaries for each (GOARCH), no emulator needed. Cached under
+// /var/cache/migbench/agent/<source hash>/ (the binaries in linux-<arch>/): a change to any file of
+// agent/, to the CA bundle or to the list of platforms builds it again, nothing else does. The
+// image's name carries the same hash, so a node never runs a stale agent under a current name.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { exec } from '../../system/exec.ts';
 import { lookPath } from '../../setup/apt.ts';
-import { writeOciArchive } from './oci-image.ts';
+import { hostOciArchitecture, writeMultiPlatformOciArchive, type OciArchitecture } from './oci-image.ts';
 
 export const AGENT_SOURCE_DIR = join(import.meta.dirname, '..', '..', '..', 'agent');
 export const AGENT_CACHE_DIR = '/var/cache/migbench/agent';
 /** The image's repository; its tag is the source hash. */
 export const AGENT_IMAGE_REPOSITORY = 'localhost/migbench/agent';
+/** The platforms (all linux) the image holds, each node taking its own: Kubernetes' common node CPUs. */
+export const AGENT_PLATFORMS: readonly OciArchitecture[] = ['amd64', 'arm64'];
 
 export interface AgentImage {
   /** e.g. localhost/migbench/agent:3f2a… */
   name: string;
-  /** The OCI archive (`ctr images import`). */
+  /** The OCI archive (`ctr images import`): index.json names one image index of AGENT_PLATFORMS' manifests. */
   archive: string;
+  /** This machine's agent binary (the image holds one per platform). */
   binary: string;
   sourceHash: string;
 }
@@ -31,10 +37,16 @@ export interface AgentImage {
 /** The system roots the image carries, at the same path (Go's crypto/x509 reads it first on Linux). */
 export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
-/** sha256 over agent/'s Go sources, go.mod and go.sum (tests included: they are source too) and the CA bundle, 16 hex digits. */
-export async function agentSourceHash(dir = AGENT_SOURCE_DIR, caBundle = CA_BUNDLE): Promise<string> {
+/**
+ * sha256 over agent/'s Go sources, go.mod and go.sum (tests included: they are source too), the CA
+ * bundle and the platforms, 16 hex digits. The platforms count: a cache of the same sources built
+ * before for fewer of them (amd64 alone, before arm64 joined) is not the image a node of another
+ * CPU can run.
+ */
+export async function agentSourceHash(dir = AGENT_SOURCE_DIR, caBundle = CA_BUNDLE, platforms: readonly OciArchitecture[] = AGENT_PLATFORMS): Promise<string> {
   const hash = createHash('sha256');
   hash
+    .update(`platforms\0${platforms.map((a) => `linux/${a}`).join(',')}\0`)
     .update('ca-bundle\0')
     .update(await readCaBundle(caBundle))
     .update('\0');
@@ -63,42 +75,68 @@ export async function goBinary(): Promise<string> {
   return found;
 }
 
-/** Builds the agent's binary and image unless this source hash's are cached. */
-export async function ensureAgentImage(log: (line: string) => void = () => undefined): Promise<AgentImage> {
+/** Where one platform's binaries are cached: <cache>/<source hash>/linux-<arch>/. */
+const platformDir = (cacheDir: string, sourceHash: string, architecture: OciArchitecture) => join(cacheDir, sourceHash, `linux-${architecture}`);
+
+/**
+ * Builds the agent's binaries (each platform's) and its image unless this source hash's are cached
+ * (`cacheDir`: AGENT_CACHE_DIR but in tests, which build into a directory of their own without root).
+ */
+export async function ensureAgentImage(log: (line: string) => void = () => undefined, cacheDir = AGENT_CACHE_DIR): Promise<AgentImage> {
   const sourceHash = await agentSourceHash();
-  const dir = join(AGENT_CACHE_DIR, sourceHash);
+  const dir = join(cacheDir, sourceHash);
   const image: AgentImage = {
     name: `${AGENT_IMAGE_REPOSITORY}:${sourceHash}`,
     archive: join(dir, 'agent.oci.tar'),
-    binary: join(dir, 'migbench-agent'),
+    binary: join(platformDir(cacheDir, sourceHash, hostOciArchitecture()), 'migbench-agent'),
     sourceHash,
   };
   if (existsSync(image.archive)) return image;
   const t0 = performance.now();
-  log(`migbench-agent: building ${sourceHash} (go build, static)`);
-  await mkdir(dir, { recursive: true });
-  const partial = `${image.binary}.partial`;
-  await exec(await goBinary(), ['build', '-trimpath', '-ldflags', `-s -w -X main.version=${sourceHash}`, '-o', partial, '.'], {
-    cwd: AGENT_SOURCE_DIR,
-    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    timeoutMs: 20 * 60_000,
-  });
-  await rename(partial, image.binary);
-  const rootfs = join(dir, 'rootfs');
-  await rm(rootfs, { recursive: true, force: true });
-  await mkdir(rootfs, { recursive: true });
-  await exec('cp', [image.binary, join(rootfs, 'migbench-agent')]);
-  await chmod(join(rootfs, 'migbench-agent'), 0o755);
-  // The wrapper where the agent looks for it (agent/runtime_handler.go: beside its own binary).
-  await exec('cp', [await ensureRuntimeHandlerBinary(log), join(rootfs, 'migbench-runc')]);
-  await chmod(join(rootfs, 'migbench-runc'), 0o755);
-  await mkdir(join(rootfs, 'etc', 'ssl', 'certs'), { recursive: true });
-  await exec('cp', [CA_BUNDLE, join(rootfs, CA_BUNDLE)]);
-  await chmod(join(rootfs, CA_BUNDLE), 0o644);
-  await writeOciArchive(rootfs, image.name, { entrypoint: ['/migbench-agent'], env: [] }, image.archive);
-  await rm(rootfs, { recursive: true, force: true });
+  log(`migbench-agent: building ${sourceHash} for ${AGENT_PLATFORMS.map((a) => `linux/${a}`).join(', ')} (go build, static)`);
+  const rootfsDirs: Array<{ architecture: OciArchitecture; rootfs: string }> = [];
+  try {
+    for (const architecture of AGENT_PLATFORMS) {
+      const rootfs = join(dir, `rootfs-${architecture}`);
+      rootfsDirs.push({ architecture, rootfs });
+      await rm(rootfs, { recursive: true, force: true });
+      await mkdir(join(rootfs, 'etc', 'ssl', 'certs'), { recursive: true });
+      await exec('cp', [await ensureAgentBinary(cacheDir, sourceHash, architecture, log), join(rootfs, 'migbench-agent')]);
+      await chmod(join(rootfs, 'migbench-agent'), 0o755);
+      // The wrapper where the agent looks for it (agent/runtime_handler.go: beside its own binary).
+      await exec('cp', [await ensureRuntimeHandlerBinary(log, architecture, cacheDir), join(rootfs, 'migbench-runc')]);
+      await chmod(join(rootfs, 'migbench-runc'), 0o755);
+      await exec('cp', [CA_BUNDLE, join(rootfs, CA_BUNDLE)]);
+      await chmod(join(rootfs, CA_BUNDLE), 0o644);
+    }
+    await writeMultiPlatformOciArchive(rootfsDirs, image.name, { entrypoint: ['/migbench-agent'], env: [] }, image.archive);
+  } finally {
+    for (const { rootfs } of rootfsDirs) await rm(rootfs, { recursive: true, force: true });
+  }
   log(`migbench-agent: built ${image.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return image;
+}
+
+/** `go build` of one of agent/'s main packages for linux/`architecture`, static, to `out` (through a partial file). */
+async function goBuildStatic(pkg: string, architecture: OciArchitecture, ldflags: string, out: string): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  const partial = `${out}.partial-${process.pid}`;
+  await exec(await goBinary(), ['build', '-trimpath', '-ldflags', ldflags, '-o', partial, pkg], {
+    cwd: AGENT_SOURCE_DIR,
+    env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: architecture, GOFLAGS: '-mod=mod' },
+    timeoutMs: 20 * 60_000,
+  });
+  await rename(partial, out);
+}
+
+/** The agent's binary for `architecture`, built unless cached. */
+async function ensureAgentBinary(cacheDir: string, sourceHash: string, architecture: OciArchitecture, log: (line: string) => void): Promise<string> {
+  const binary = join(platformDir(cacheDir, sourceHash, architecture), 'migbench-agent');
+  if (existsSync(binary)) return binary;
+  const t0 = performance.now();
+  await goBuildStatic('.', architecture, `-s -w -X main.version=${sourceHash}`, binary);
+  log(`migbench-agent: built for linux/${architecture} in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${binary}`);
+  return binary;
 }
 
 /** The repository a pushed agent image goes to under the user's registry. */
@@ -107,7 +145,9 @@ const AGENT_PUSH_REPOSITORY = 'migbench/agent';
 /**
  * `migbench agent image --push REGISTRY`: the agent image pushed with crane from its OCI layout,
  * under its source-hash tag, and the reference by digest the registry stores it by — what
- * `migbench agent install --image` takes on a cluster whose nodes pull from that registry.
+ * `migbench agent install --image` takes on a cluster whose nodes pull from that registry. The
+ * layout's index.json names one image index, so crane pushes that index with every platform's
+ * manifest and blobs, and the digest is the index's: each node pulls its own platform through it.
  * `insecure`: plain HTTP, only when the user says so (or the lab's own registry).
  */
 export async function pushAgentImage(
@@ -127,6 +167,8 @@ export async function pushAgentImage(
     // crane prints the pushed reference by digest (<repo>@sha256:…) on its last line.
     const digest = /@(sha256:[0-9a-f]{64})$/.exec(out.stdout.trim().split('\n').at(-1) ?? '')?.[1];
     if (!digest) throw new Error(`crane push ${target}: no digest in its output: ${out.stdout.trim()}`);
+    const index = (JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> }).manifests[0]?.digest;
+    if (digest !== index) throw new Error(`crane push ${target}: the registry stored ${digest}, the layout's image index is ${index}`);
     return { reference: `${target}@${digest}`, pushSeconds: Math.round((performance.now() - started) / 100) / 10 };
   } finally {
     await rm(layout, { recursive: true, force: true });
@@ -134,24 +176,21 @@ export async function pushAgentImage(
 }
 
 /**
- * The runtime handler's runc wrapper (agent/cmd/migbench-runc), built from the agent's module beside
- * the agent's binary: cached under the same source hash, so a change to agent/ builds both again
- * and nothing else does. Static (CGO_ENABLED=0) like the agent.
+ * The runtime handler's runc wrapper (agent/cmd/migbench-runc) for `architecture` (this machine's
+ * unless said: the lab's nodes run here), built from the agent's module beside the agent's binary:
+ * cached under the same source hash, so a change to agent/ builds both again and nothing else does.
+ * Static (CGO_ENABLED=0) like the agent.
  */
-export async function ensureRuntimeHandlerBinary(log: (line: string) => void = () => undefined): Promise<string> {
+export async function ensureRuntimeHandlerBinary(
+  log: (line: string) => void = () => undefined,
+  architecture: OciArchitecture = hostOciArchitecture(),
+  cacheDir = AGENT_CACHE_DIR,
+): Promise<string> {
   const sourceHash = await agentSourceHash();
-  const dir = join(AGENT_CACHE_DIR, sourceHash);
-  const binary = join(dir, 'migbench-runc');
+  const binary = join(platformDir(cacheDir, sourceHash, architecture), 'migbench-runc');
   if (existsSync(binary)) return binary;
   const t0 = performance.now();
-  await mkdir(dir, { recursive: true });
-  const partial = `${binary}.partial-${process.pid}`;
-  await exec(await goBinary(), ['build', '-trimpath', '-ldflags', '-s -w', '-o', partial, './cmd/migbench-runc'], {
-    cwd: AGENT_SOURCE_DIR,
-    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    timeoutMs: 10 * 60_000,
-  });
-  await rename(partial, binary);
-  log(`migbench-runc: built in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${binary}`);
+  await goBuildStatic('./cmd/migbench-runc', architecture, '-s -w', binary);
+  log(`migbench-runc: built for linux/${architecture} in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${binary}`);
   return binary;
 }

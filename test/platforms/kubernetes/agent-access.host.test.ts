@@ -4,7 +4,8 @@
 // node's checkpoint gate, CRIU version and features and cgroup version; the node agent answers
 // nothing without its token (not to the cluster's administrator either, through the same pod proxy),
 // and a user with `pods/proxy` but not the token's Secret is stopped before anything is created.
-// Last, the agent image published to a registry (the lab's) by digest and installed from it.
+// Last, the agent image published to a registry (the lab's) by digest, an index of linux/amd64 and
+// linux/arm64, and installed from it (each node pulls its own platform).
 import { expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -140,6 +141,23 @@ it('publishes the agent image to a registry by digest, and the nodes run the age
   const reference = pushed.stdout.trim();
   expect(reference).toMatch(new RegExp(`^${LAB_REGISTRY.replace(/\./g, '\\.')}/migbench/agent@sha256:[0-9a-f]{64}$`));
   expect(pushed.stderr).toContain(`migbench agent install --image ${reference}`);
+  // The registry holds the image index under that digest, listing both platforms, each manifest and its blobs pushed.
+  const digest = reference.slice(reference.indexOf('@') + 1);
+  const repository = `http://${LAB_REGISTRY}/v2/migbench/agent`;
+  const index = await fetch(`${repository}/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
+  expect(index.status).toBe(200);
+  expect(index.headers.get('docker-content-digest')).toBe(digest);
+  const manifests = ((await index.json()) as { mediaType: string; manifests: Array<{ digest: string; platform: { os: string; architecture: string } }> })
+    .manifests;
+  expect(manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+  for (const m of manifests) {
+    const manifest = (await (
+      await fetch(`${repository}/manifests/${m.digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })
+    ).json()) as { config: { digest: string }; layers: Array<{ digest: string }> };
+    const config = (await (await fetch(`${repository}/blobs/${manifest.config.digest}`)).json()) as { architecture: string };
+    expect(config.architecture).toBe(m.platform.architecture);
+    expect((await fetch(`${repository}/blobs/${manifest.layers[0]!.digest}`, { method: 'HEAD' })).status, m.platform.architecture).toBe(200);
+  }
   const installed = await migbenchAsync(['agent', 'install', '--image', reference, '--kubeconfig', cluster.state.kubeconfig], 240_000);
   expect(installed.code, installed.stderr).toBe(0);
   const status = await migbenchAsync(['agent', 'status', '--kubeconfig', cluster.state.kubeconfig]);
