@@ -12,8 +12,9 @@
 // start) between anat_runtime_ms and anat_freeze_ms, less than one probe interval when the outage
 // starts at the freeze. runc's restore (restore_start → restore_done) ends with CRIU's restore_time.
 // From the moment the service points at a running pod again (the switch-in: service_endpoint to a
-// pod, or, with `ip: preserve`, the restored pod re-attached), the rest is the client's: the next
-// probe tick, reconnecting, ARP.
+// pod, or, with `ip: preserve`, the restored pod re-attached; a switch made while CRIU restored the
+// target counts from the restore's end), the rest is the client's: the next probe tick,
+// reconnecting, ARP.
 //
 // The segments are then clipped to the measured outage [start of its first failed sample, start of
 // the first successful one after], so the parts add up to downtime_ms; time in the outage that no
@@ -133,7 +134,7 @@ export const anatomyColumnDocs = {
   anat_client_ms: {
     unit: 'ms',
     description:
-      "part of the outage from the service pointing at the running pod again (kubernetes: kube-proxy's rules synced) to the probe's first success: the next tick (up to probe_interval_ms), reconnecting, ARP",
+      "part of the outage from the service pointing at the running pod again (kubernetes: kube-proxy's rules synced; a criu strategy with serviceSwitch: during-restore: the restore's end) to the probe's first success: the next tick (up to probe_interval_ms), reconnecting, ARP",
   },
   anat_unattributed_ms: {
     unit: 'ms',

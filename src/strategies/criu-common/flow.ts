@@ -6,6 +6,7 @@ import { canCheckpoint, type Checkpoint, type CheckpointingRuntime, type MemoryT
 import { CheckpointFailure, MigrationStepError } from '../../criu/migration-errors.ts';
 import type { CriuStats } from '../../model/criu-stats.ts';
 import type { MigrationContext, MigrationOutcome } from '../entry/strategy.ts';
+import { resolvedServiceSwitch, resolvedTargetPod, type CriuDefaults, type CriuOptions } from './options.ts';
 
 export interface CriuMigration {
   /** The strategy's name, the source of its events (`strategy:<name>`). */
@@ -24,6 +25,20 @@ export interface CriuMigration {
   serviceSwitch?: 'after-ready' | 'during-restore';
   /** Pre-copy rounds before the final dump (0: stop-and-copy). */
   preDumps?: number;
+}
+
+/** The flow's settings from a CRIU strategy's options; what the options leave to `ip` comes from the strategy's defaults. */
+export function criuMigrationOf(strategy: string, transfer: MemoryTransfer, options: CriuOptions, defaults: CriuDefaults): CriuMigration {
+  return {
+    strategy,
+    transfer,
+    preserveIp: options.ip === 'preserve',
+    freezer: options.freezer,
+    targetPod: resolvedTargetPod(options, defaults),
+    pagePipes: options.pagePipes,
+    serviceSwitch: resolvedServiceSwitch(options, defaults),
+    runtime: options.runtime,
+  };
 }
 
 export async function migrateWithCriu(ctx: MigrationContext, how: CriuMigration): Promise<MigrationOutcome> {

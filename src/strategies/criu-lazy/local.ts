@@ -2,8 +2,8 @@
 // and its page faults are served from the frozen source by CRIU's lazy-pages daemon, which also
 // pushes the remaining pages in the background. Downtime should hardly grow with memory size; the
 // migration ends only when the last page has arrived (event memory_complete).
-import { migrateWithCriu } from '../criu-common/flow.ts';
-import { COMMON_CRIU_DEFAULTS, resolvedServiceSwitch } from '../criu-common/options.ts';
+import { criuMigrationOf, migrateWithCriu } from '../criu-common/flow.ts';
+import { COMMON_CRIU_DEFAULTS } from '../criu-common/options.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuLazyStrategyOptions } from './options.ts';
 
@@ -16,15 +16,6 @@ export class CriuLazyStrategy implements Strategy {
   }
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    return migrateWithCriu(ctx, {
-      strategy: this.name,
-      transfer: 'lazy',
-      preserveIp: this.options.ip === 'preserve',
-      freezer: this.options.freezer,
-      targetPod: this.options.targetPod,
-      pagePipes: this.options.pagePipes,
-      serviceSwitch: resolvedServiceSwitch(this.options, COMMON_CRIU_DEFAULTS),
-      runtime: this.options.runtime,
-    });
+    return migrateWithCriu(ctx, criuMigrationOf(this.name, 'lazy', this.options, COMMON_CRIU_DEFAULTS));
   }
 }

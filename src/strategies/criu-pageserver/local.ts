@@ -1,7 +1,7 @@
 // `criu-pageserver`: stop-and-copy without a shared store for the memory: CRIU streams the pages
 // straight to a page server on the target node, which writes them to that node's own disk.
-import { migrateWithCriu } from '../criu-common/flow.ts';
-import { COMMON_CRIU_DEFAULTS, resolvedServiceSwitch } from '../criu-common/options.ts';
+import { criuMigrationOf, migrateWithCriu } from '../criu-common/flow.ts';
+import { COMMON_CRIU_DEFAULTS } from '../criu-common/options.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuPageserverStrategyOptions } from './options.ts';
 
@@ -14,15 +14,6 @@ export class CriuPageserverStrategy implements Strategy {
   }
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    return migrateWithCriu(ctx, {
-      strategy: this.name,
-      transfer: 'page-server',
-      preserveIp: this.options.ip === 'preserve',
-      freezer: this.options.freezer,
-      targetPod: this.options.targetPod,
-      pagePipes: this.options.pagePipes,
-      serviceSwitch: resolvedServiceSwitch(this.options, COMMON_CRIU_DEFAULTS),
-      runtime: this.options.runtime,
-    });
+    return migrateWithCriu(ctx, criuMigrationOf(this.name, 'page-server', this.options, COMMON_CRIU_DEFAULTS));
   }
 }

@@ -3,8 +3,8 @@
 // soft-dirty bits; a kernel without them (CONFIG_MEM_SOFT_DIRTY off, as in many VM kernels) cannot
 // pre-copy at all, and the strategy then says so before any trial instead of failing each one.
 import { canCheckpoint, type LocalNodeRuntime } from '../../platforms/local/node-runtime.ts';
-import { migrateWithCriu } from '../criu-common/flow.ts';
-import { COMMON_CRIU_DEFAULTS, resolvedServiceSwitch } from '../criu-common/options.ts';
+import { criuMigrationOf, migrateWithCriu } from '../criu-common/flow.ts';
+import { COMMON_CRIU_DEFAULTS } from '../criu-common/options.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
 import type { CriuPrecopyStrategyOptions } from './options.ts';
 
@@ -22,16 +22,6 @@ export class CriuPrecopyStrategy implements Strategy {
   }
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    return migrateWithCriu(ctx, {
-      strategy: this.name,
-      transfer: 'shared-store',
-      preserveIp: this.options.ip === 'preserve',
-      freezer: this.options.freezer,
-      targetPod: this.options.targetPod,
-      pagePipes: this.options.pagePipes,
-      serviceSwitch: resolvedServiceSwitch(this.options, COMMON_CRIU_DEFAULTS),
-      runtime: this.options.runtime,
-      preDumps: this.options.preDumps,
-    });
+    return migrateWithCriu(ctx, { ...criuMigrationOf(this.name, 'shared-store', this.options, COMMON_CRIU_DEFAULTS), preDumps: this.options.preDumps });
   }
 }

@@ -1,9 +1,8 @@
 // `criu`: stop-and-copy through the shared checkpoint store, the podmigration-operator's flow
 // (SSU-DCN): the source is frozen while all of its memory is written to the store, and the target
 // restores from there.
-import { migrateWithCriu } from '../criu-common/flow.ts';
+import { criuMigrationOf, migrateWithCriu } from '../criu-common/flow.ts';
 import type { MigrationContext, MigrationOutcome, Strategy } from '../entry/strategy.ts';
-import { resolvedServiceSwitch, resolvedTargetPod } from '../criu-common/options.ts';
 import { CRIU_DEFAULTS, type CriuStrategyOptions } from './options.ts';
 
 export class CriuStrategy implements Strategy {
@@ -15,15 +14,6 @@ export class CriuStrategy implements Strategy {
   }
 
   migrate(ctx: MigrationContext): Promise<MigrationOutcome> {
-    return migrateWithCriu(ctx, {
-      strategy: this.name,
-      transfer: 'shared-store',
-      preserveIp: this.options.ip === 'preserve',
-      freezer: this.options.freezer,
-      targetPod: resolvedTargetPod(this.options, CRIU_DEFAULTS),
-      pagePipes: this.options.pagePipes,
-      serviceSwitch: resolvedServiceSwitch(this.options, CRIU_DEFAULTS),
-      runtime: this.options.runtime,
-    });
+    return migrateWithCriu(ctx, criuMigrationOf(this.name, 'shared-store', this.options, CRIU_DEFAULTS));
   }
 }
