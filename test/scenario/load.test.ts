@@ -230,7 +230,13 @@ describe('defaults', () => {
     expect(scenario.probe).toEqual({ intervalMs: 5 });
     expect(scenario.timing).toEqual({ settleMs: 2_000, observeMs: 3_000, readyTimeoutMs: 60_000 });
     expect(scenario.nodes).toEqual(['node-a', 'node-b']);
-    expect(scenario.local).toEqual({ subnet: '198.18.0.0/24', checkpointDir: '/var/lib/migbench/store', checkpointStore: 'disk', runtime: 'runc', criuKernelCache: 'auto' });
+    expect(scenario.local).toEqual({
+      subnet: '198.18.0.0/24',
+      checkpointDir: '/var/lib/migbench/store',
+      checkpointStore: 'disk',
+      runtime: 'runc',
+      criuKernelCache: 'auto',
+    });
     expect(scenario.output).toEqual({ dir: 'results' });
     expect(scenario.workloads).toEqual([{ type: 'redis', keys: 10_000, valueBytes: 64, appendfsync: 'everysec' }]);
     expect(scenario.strategies).toEqual([{ name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl' }]);

@@ -128,7 +128,11 @@ describe('the real registry', () => {
     ['criu', { name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl', serviceSwitch: 'during-restore' }, 'criu'],
     ['criu', { name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl', serviceSwitch: 'after-ready' }, 'criu+switch-after-ready'],
     ['criu', { name: 'criu', ip: 'preserve', freezer: 'action-script', pagePipes: 'sysctl', serviceSwitch: 'after-ready' }, 'criu+ip-preserve'],
-    ['criu-lazy', { name: 'criu-lazy', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl', serviceSwitch: 'during-restore' }, 'criu-lazy+switch-during-restore'],
+    [
+      'criu-lazy',
+      { name: 'criu-lazy', ip: 'new', freezer: 'criu', targetPod: 'after-dump', pagePipes: 'sysctl', serviceSwitch: 'during-restore' },
+      'criu-lazy+switch-during-restore',
+    ],
     [
       'criu-lazy',
       { name: 'criu-lazy', ip: 'new', freezer: 'action-script', targetPod: 'before-dump', pagePipes: 'sysctl' },
