@@ -3,6 +3,7 @@
 // page server or a link transfer puts what the restore reads), each remembered so that it is
 // removed again with the checkpoint, or at the latest when the platform closes.
 import { rmSync } from 'node:fs';
+import { unmountBelow } from './cleanup.ts';
 import { readdir, rm, stat } from 'node:fs/promises';
 
 export class CheckpointDirs {
@@ -49,6 +50,8 @@ export class CheckpointDirs {
   async remove(source: string, targetNode: string, ...more: string[]): Promise<void> {
     this.rounds.delete(source);
     for (const dir of [`${this.checkpointDir}/checkpoints/${source}`, `${this.nodeDir(targetNode)}/checkpoints/${source}`, ...more]) {
+      // A CRIU killed mid-restore leaves its cgroup yard mounted in the restore's work directory.
+      await unmountBelow([dir]);
       await rm(dir, { recursive: true, force: true });
       this.made.delete(dir);
     }

@@ -21,6 +21,7 @@ import { processAlive } from '../../system/processes.ts';
 import type { CriuDirect } from './criu-direct.ts';
 import { CheckpointFailure } from '../../criu/migration-errors.ts';
 import { CheckpointDirs, directoryBytes, parentPath } from './checkpoint-dirs.ts';
+import { unmountBelow } from './cleanup.ts';
 import { CriuRuntime } from './criu-runtime.ts';
 import { DumpFreezer } from './dump-freezer.ts';
 import { IpHandover } from './ip-handover.ts';
@@ -245,6 +246,8 @@ export class CheckpointRestore {
       // Nothing of the failed target pod may stay (a half-restored container, its netns, its veth).
       await handover.releaseFailedTarget(pod);
       await this.pods.remove(pod).catch(() => undefined);
+      // A CRIU killed half-way leaves its cgroup yard mounted there.
+      await unmountBelow([workDir]).catch(() => undefined);
       await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
       events.emit('platform:local', 'restore_failed', `${pod.name}: removed`);
       throw err;

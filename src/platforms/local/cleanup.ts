@@ -36,7 +36,14 @@ export function imageDirs(store: string): string[] {
  * cgroup yard), which would otherwise make every later run fail to empty the store (EBUSY).
  */
 export async function unmountStoreMounts(stores: string[]): Promise<string[]> {
-  const roots = stores.flatMap(imageDirs);
+  return unmountBelow(stores.flatMap(imageDirs));
+}
+
+/**
+ * Unmounts whatever is mounted at or below `roots`, deepest first — e.g. the cgroup yard of a CRIU
+ * killed half-way through a restore, before its work directory is removed (else EBUSY).
+ */
+export async function unmountBelow(roots: string[]): Promise<string[]> {
   const mounted = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[1] ?? '')

@@ -3,6 +3,7 @@
 // Node's own child pipes are socketpairs): `true |` gives stdin, `| cat >> pod.log` keeps the
 // output. The same pipeline serves `runc restore`, whose stdio become the restored pod's stdio.
 import { spawn } from 'node:child_process';
+import { watchRestore } from './restore-watchdog.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { sleep } from '../../clock.ts';
@@ -117,7 +118,7 @@ export interface ContainerFiles {
 const LAUNCH_SCRIPT = 'log=$1; shift; true | { "$@" 3>&-; echo "$?" >&3; } 2>&1 | cat >>"$log" 3>&-';
 
 /** Runs a detaching command (runc run -d / restore -d, criu restore -d) whose container gets pipes as stdio. */
-export function launchDetached(args: string[], podLog: string, timeoutMs: number): Promise<number> {
+export function launchDetached(args: string[], podLog: string, timeoutMs: number, watch?: (launcherPid: number) => () => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', LAUNCH_SCRIPT, 'migbench-pod', podLog, ...args], {
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
@@ -125,11 +126,13 @@ export function launchDetached(args: string[], podLog: string, timeoutMs: number
       // pods down in order, not the pods themselves.
       detached: true,
     });
+    const stopWatching = child.pid !== undefined ? watch?.(child.pid) : undefined;
     const status = child.stdio[3] as import('node:stream').Readable | null;
     let text = '';
     const timer = setTimeout(() => done(new Error(`${args.join(' ')}: no exit status after ${timeoutMs} ms`)), timeoutMs);
     function done(result: number | Error) {
       clearTimeout(timer);
+      stopWatching?.();
       status?.removeAllListeners('data');
       status?.destroy();
       child.unref();
@@ -190,6 +193,7 @@ export class Runc {
   async restore(containerId: string, files: ContainerFiles, imagesDir: string, workDir: string, options: RestoreOptions = {}): Promise<number> {
     await rm(files.pidFile, { force: true });
     await mkdir(workDir, { recursive: true });
+    let watchdog = '';
     const rc = await launchDetached(
       [
         this.paths.runc,
@@ -215,9 +219,12 @@ export class Runc {
       ],
       files.podLog,
       600_000,
+      (launcher) => watchRestore(launcher, (what) => (watchdog = what)),
     );
     if (rc !== 0) {
-      throw new Error(`runc restore ${containerId} failed (exit ${rc}): ${lastRuncError(files.runcLog).replace(/\s+/g, ' ')}`);
+      throw new Error(
+        `runc restore ${containerId} failed (exit ${rc}): ${lastRuncError(files.runcLog).replace(/\s+/g, ' ')}${watchdog ? ` (${watchdog})` : ''}`,
+      );
     }
     return this.pid(files);
   }

@@ -157,6 +157,8 @@ it('a dump that fails with the source frozen (as a CRIU killed mid-freeze leaves
   expect(migbenchObjects().containers).toEqual([]);
 });
 
+// 20 ms into a restore that starts from CRIU's kernel-facts cache, CRIU has forked the pod's tasks:
+// without the restore watchdog (platforms/local/restore-watchdog.ts) runc waited for ever on them.
 it('CRIU killed mid-restore: falls back to the source node from the same images; no target pod left', { timeout: 90_000 }, async () => {
   let killer: ReturnType<typeof killCriuAfter> | undefined;
   const result = await criuTrial('restore-killed', { onFirstRestore: () => ((killer = killCriuAfter(20)), () => killer!.stop()) });
