@@ -202,7 +202,14 @@ export function writeServingCertificate(openssl: string, pkiDir: string, outDir:
 }
 
 /** A key and a certificate for `subject` with `extensions`, signed by the CA in pkiDir, as outDir/<name>.{key,crt}. */
-async function signCertificate(openssl: string, pkiDir: string, outDir: string, name: string, subject: string, extensions: string): Promise<CertificateFiles> {
+export async function signCertificate(
+  openssl: string,
+  pkiDir: string,
+  outDir: string,
+  name: string,
+  subject: string,
+  extensions: string,
+): Promise<CertificateFiles> {
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   const key = join(outDir, `${name}.key`);
   const csr = join(outDir, `${name}.csr`);

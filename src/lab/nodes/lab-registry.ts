@@ -4,9 +4,11 @@
 // cache and its config under CLUSTER_RUN_DIR, so host-state.ts' nodeProcesses finds it without a
 // state file). The nodes' containerd reach it through hosts.toml (registryHostsToml) as any
 // cluster's would a private registry; `migbench images build --load lab` pushes into it.
+// trustRegistry adds another registry to the nodes as a user's cluster is set up to pull from a
+// private one speaking TLS with its own CA (a hosts.toml naming the CA).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, HOST_ADDRESS } from './layout.ts';
@@ -42,6 +44,39 @@ export function registryHostsToml(): string {
 export async function writeRegistryHosts(configPath: string): Promise<void> {
   await mkdir(join(configPath, LAB_REGISTRY), { recursive: true });
   await writeFile(join(configPath, LAB_REGISTRY, 'hosts.toml'), registryHostsToml());
+}
+
+/** containerd's registry config_path of the lab's node `node` (configs.ts containerdConfig): one hosts.toml directory per registry host. */
+export const nodeRegistryConfigPath = (node: string): string => join(CLUSTER_RUN_DIR, 'nodes', node, 'certs.d');
+
+/**
+ * Has the lab's `nodes` pull from the registry at `host` (host:port) over HTTPS trusting `caPem`, as
+ * a user's nodes are set up for a private registry with its own CA: <config_path>/<host>/ca.crt and
+ * a hosts.toml naming it (containerd docs/hosts.md `ca`). containerd reads a host's directory at each
+ * pull, so the running nodes need no restart. Returns the directories written, for untrustRegistry;
+ * under CLUSTER_RUN_DIR, so `cluster stop` removes them too.
+ */
+export async function trustRegistry(nodes: readonly string[], host: string, caPem: string): Promise<string[]> {
+  if (!/^[a-z0-9.-]+:\d+$/i.test(host)) throw new Error(`trustRegistry: ${host} is not host:port`);
+  const dirs: string[] = [];
+  for (const node of nodes) {
+    const dir = join(nodeRegistryConfigPath(node), host);
+    await mkdir(dir, { recursive: true });
+    dirs.push(dir);
+    const ca = join(dir, 'ca.crt');
+    await writeFile(ca, caPem);
+    await writeFile(
+      join(dir, 'hosts.toml'),
+      `# a private registry: HTTPS with its own CA\nserver = "https://${host}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = ${JSON.stringify(ca)}\n`,
+    );
+  }
+  return dirs;
+}
+
+/** Takes trustRegistry's configuration of `host` off the lab's `nodes`: their containerd no longer knows its CA. */
+export async function untrustRegistry(nodes: readonly string[], host: string): Promise<void> {
+  if (!/^[a-z0-9.-]+:\d+$/i.test(host)) throw new Error(`untrustRegistry: ${host} is not host:port`);
+  for (const node of nodes) await rm(join(nodeRegistryConfigPath(node), host), { recursive: true, force: true });
 }
 
 /** Starts the registry (detached, it outlives migbench) and waits until it answers /v2/. */

@@ -34,7 +34,7 @@ import { connectCluster } from '../../platforms/kubernetes/cluster.ts';
 import { installLabAgent } from './agent-install.ts';
 import { ensureWorkloadImages } from './workload-images.ts';
 import { createRuntimeClass, prepareLabRuntimeHandler } from './runtime-handler.ts';
-import { LAB_REGISTRY, startLabRegistry, writeRegistryHosts } from './lab-registry.ts';
+import { LAB_REGISTRY, nodeRegistryConfigPath, startLabRegistry, writeRegistryHosts } from './lab-registry.ts';
 import { LAB_STORAGE_CLASS, startLabStorage } from './lab-storage.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, CONTROL_PLANE_DIR, MAX_NODES, nodeLayout, REAL_NODE_LABEL, SHARED_VOLUME_DIR, type NodeLayout } from './layout.ts';
 
@@ -210,7 +210,7 @@ async function startNode(
   await mkdir(cniDir, { recursive: true });
   await writeFile(join(cniDir, '10-mbk.conflist'), cniConfig(node));
   const containerdToml = join(node.runDir, 'containerd.toml');
-  const registryHosts = join(node.runDir, 'certs.d');
+  const registryHosts = nodeRegistryConfigPath(node.name);
   await writeRegistryHosts(registryHosts);
   await writeFile(containerdToml, containerdConfig(node, binaries, cniDir, registryHosts));
   createCgroupRoot(node);

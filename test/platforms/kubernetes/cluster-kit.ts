@@ -90,13 +90,18 @@ export async function eventually(what: string, timeoutMs: number, check: () => P
 
 /**
  * The CLI, as test/helpers/cli.ts runs it, but without blocking this process: the operator double
- * runs in the test's own event loop and must keep reacting while the CLI waits for it.
+ * runs in the test's own event loop and must keep reacting while the CLI waits for it. `env` adds to
+ * this process's environment.
  */
-export function migbenchAsync(args: string[], timeoutMs = 300_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function migbenchAsync(
+  args: string[],
+  timeoutMs = 300_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn('sh', [join(ROOT, 'bin', 'migbench'), ...argsForAttempt(args)], {
       cwd: ROOT,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
