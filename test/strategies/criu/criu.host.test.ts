@@ -10,8 +10,13 @@ import { deployRedis, withRedis } from '../../helpers/redis-pod.ts';
 let platform: LocalPlatform;
 useTestPlatform((p) => (platform = p));
 
-it('moves Redis with its data intact and reports CRIU statistics', async () => {
-  const { workload, pod, service } = await deployRedis(platform, 'criu-test', 20_000);
+// criu's default switches the service while CRIU restores (serviceSwitch: during-restore); after-ready
+// is the podmigration-operator's order.
+it.each([
+  ['the service switched while CRIU restores (the default)', undefined],
+  ['the service switched after the restored pod answers', 'after-ready'],
+] as const)('moves Redis with its data intact and reports CRIU statistics: %s', async (_, serviceSwitch) => {
+  const { workload, pod, service } = await deployRedis(platform, `criu-test-${serviceSwitch ?? 'default'}`, 20_000);
   // CONFIG SET appendonly no would be persisted nowhere: a key written with AOF off exists only in memory,
   // so finding it after the move proves the memory moved, not the volume.
   await withRedis(service.address.host, service.address.port, async (c) => {
@@ -19,7 +24,10 @@ it('moves Redis with its data intact and reports CRIU statistics', async () => {
     await c.set('memory-only', 'yes');
   });
   const events = recordingEvents();
-  const outcome = await new CriuStrategy().migrate({
+  const strategy = serviceSwitch
+    ? new CriuStrategy({ name: 'criu', ip: 'new', freezer: 'action-script', pagePipes: 'sysctl', serviceSwitch })
+    : new CriuStrategy();
+  const outcome = await strategy.migrate({
     platform,
     workload,
     pod,
@@ -46,7 +54,14 @@ it('moves Redis with its data intact and reports CRIU statistics', async () => {
   expect(outcome.criu?.restoreUs).toBeGreaterThan(0);
   const order = events.events.map((e) => e.event);
   expect(order.indexOf('checkpoint_done')).toBeLessThan(order.indexOf('restore_start'));
-  expect(order.indexOf('ready')).toBeLessThan(order.indexOf('service_endpoint'));
+  if (serviceSwitch === 'after-ready') {
+    expect(order.indexOf('ready')).toBeLessThan(order.indexOf('service_endpoint'));
+  } else {
+    // Switched as the restore starts, before it ends; the harness's readiness check comes after.
+    expect(order.indexOf('restore_start')).toBeLessThan(order.indexOf('service_endpoint'));
+    expect(order.indexOf('service_endpoint')).toBeLessThan(order.indexOf('restore_done'));
+    expect(order.indexOf('restore_done')).toBeLessThan(order.indexOf('ready'));
+  }
   expect(order.at(-1)).toBe('source_removed');
   await platform.removePod(outcome.pod);
   await platform.removeService(service);
