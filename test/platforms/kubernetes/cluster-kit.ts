@@ -117,6 +117,16 @@ export function migbenchAsync(
 }
 
 /**
+ * The workloads' real images (`migbench images build`, cached after CI's build) pushed into the lab's
+ * registry with `--load lab`: the references pinned by digest it prints, by workload.
+ */
+export async function loadLabImages(workloads: readonly string[]): Promise<Record<string, string>> {
+  const load = await migbenchAsync(['images', 'build', ...workloads.flatMap((w) => ['--workload', w]), '--load', 'lab'], 880_000);
+  if (load.code !== 0) throw new Error(`images build --load lab exited ${load.code}: ${load.stderr}`);
+  return Object.fromEntries([...load.stdout.matchAll(/^\s+([a-z-]+): (\S+@sha256:[0-9a-f]{64})/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+/**
  * A kubeconfig that acts as `user` (the admin's certificate, impersonating), written to `file`:
  * what that user's RBAC bindings allow is then all it may do.
  */
