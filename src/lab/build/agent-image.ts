@@ -5,7 +5,8 @@
 // checkpoint images over HTTPS to registries with public CAs), without Docker (oci-image.ts).
 // Multi-platform, linux/amd64 and linux/arm64 (AGENT_PLATFORMS): a user's cluster may have nodes of
 // either, and each node's containerd pulls (or the lab's imports) the one of its own CPU; Go
-// cross-compiles both binaries for each (GOARCH), no emulator needed. Cached under
+// cross-compiles both binaries for each (GOARCH), no emulator needed (the tests run the other CPU's
+// build of agent/'s suite under QEMU user-mode emulation: ensureUserModeEmulator). Cached under
 // /var/cache/migbench/agent/<source hash>/ (the binaries in linux-<arch>/): a change to any file of
 // agent/, to the CA bundle or to the list of platforms builds it again, nothing else does. The
 // image's name carries the same hash, so a node never runs a stale agent under a current name.
@@ -14,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { exec } from '../../system/exec.ts';
-import { lookPath } from '../../setup/apt.ts';
+import { aptInstall, lookPath, type Progress } from '../../setup/apt.ts';
+import { PrerequisiteError } from '../../setup/prerequisites.ts';
 import { hostOciArchitecture, writeMultiPlatformOciArchive, type OciArchitecture } from './oci-image.ts';
 
 export const AGENT_SOURCE_DIR = join(import.meta.dirname, '..', '..', '..', 'agent');
@@ -73,6 +75,32 @@ export async function goBinary(): Promise<string> {
   const found = (await lookPath('go')) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!found) throw new Error('building migbench-agent needs Go ≥ 1.24 (https://go.dev/dl/; the module proxy must be reachable for its dependencies)');
   return found;
+}
+
+/** QEMU's names for the CPUs (its user-mode emulators are qemu-<name>-static). */
+const QEMU_CPU: Record<OciArchitecture, string> = { amd64: 'x86_64', arm64: 'aarch64' };
+
+/**
+ * The user-mode emulator that runs agent/'s test binaries built for another CPU than this
+ * machine's (`go test -exec`; test/agent/go-test.test.ts): qemu-<cpu>-static from Debian's
+ * qemu-user-static, installed with apt-get on first use (63 MB download, 388 MB installed: one
+ * package holds every CPU's emulator; ~7 s). Static, so it needs no libraries of the guest CPU —
+ * the agent's binaries are static too — and named with `-exec`, it needs no binfmt_misc entry:
+ * nothing on the host starts running foreign binaries through it.
+ */
+export async function ensureUserModeEmulator(architecture: OciArchitecture, progress: Progress = () => undefined): Promise<string> {
+  const name = `qemu-${QEMU_CPU[architecture]}-static`;
+  const found = await lookPath(name);
+  if (found) return found;
+  const fix = 'apt-get install -y qemu-user-static';
+  if (!(await lookPath('apt-get')) || process.getuid?.() !== 0) {
+    throw new PrerequisiteError(`testing the agent for linux/${architecture} needs ${name} (Debian: qemu-user-static), and it is missing. Fix: ${fix}`, fix);
+  }
+  progress('migbench: installing qemu-user-static (apt-get) ...');
+  await aptInstall(['qemu-user-static']);
+  const installed = await lookPath(name);
+  if (!installed) throw new PrerequisiteError(`${name} is still missing after apt-get install qemu-user-static`, fix);
+  return installed;
 }
 
 /** Where one platform's binaries are cached: <cache>/<source hash>/linux-<arch>/. */
