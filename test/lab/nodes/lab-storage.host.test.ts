@@ -51,7 +51,7 @@ it('starts its provisioner again after SIGKILL: a claim made then is Bound withi
     claim = await core.readNamespacedPersistentVolumeClaim({ name, namespace: NAMESPACE });
   }
   const boundMs = performance.now() - t0;
-  process.stderr.write(`lab storage: claim Bound ${(boundMs / 1000).toFixed(1)} s after the provisioner's SIGKILL\n`);
+  process.stderr.write(`lab storage: claim ${claim.status?.phase} ${(boundMs / 1000).toFixed(1)} s after the provisioner's SIGKILL\n`);
   // The loop waits 1 s, then the provisioner lists the claims and volumes and serves this one.
   expect(claim.status?.phase, `claim ${name} after ${(boundMs / 1000).toFixed(1)} s`).toBe('Bound');
   expect(boundMs).toBeLessThan(10_000);
