@@ -13,37 +13,26 @@ import { processAlive } from '../../system/processes.ts';
 import { CLUSTER_DATA_DIR, CLUSTER_RUN_DIR, KUBELET_HOST_SYSCTLS, NAME_PREFIX, SAVED_SYSCTLS_FILE, netnsPath, type NodeLayout } from './layout.ts';
 import { findProcesses } from '../../system/processes.ts';
 import { PROVISIONER_PROGRAM } from './lab-storage.ts';
+import { isRespawnLoop, RESPAWN_LOOP, respawnCommand } from './respawn.ts';
 
 export interface NodeProcess {
-  /** kubelet, kube-proxy, containerd, containerd-shim-runc-v2, registry, shared-dir-provisioner */
+  /** kubelet, kube-proxy, containerd, containerd-shim-runc-v2, registry, shared-dir-provisioner, migbench-respawn (a loop) */
   name: string;
   pid: number;
 }
 
 /**
- * containerd runs under this respawn loop (a shell's $0, so `nodeProcesses` finds it): what systemd's
- * Restart=always is on a user's node, so `migbench agent install --runtime-handler` can restart it
- * the same way (agent/runtime_handler.go knows the loop by RESPAWN_ENV in both processes'
- * environments). A crash loop ends it: three exits within 10 s of their start.
+ * Marks containerd's respawn loop (respawn.ts) and containerd in their environments, so
+ * `migbench agent install --runtime-handler` knows containerd is restarted when it restarts it
+ * (agent/runtime_handler.go checks both processes).
  */
-export const RESPAWN_LOOP = 'migbench-respawn';
-const RESPAWN_ENV = 'MIGBENCH_CONTAINERD_RESPAWN';
-const RESPAWN_SCRIPT = `quick=0
-while :; do
-  started=$(date +%s)
-  "$@"
-  status=$?
-  if [ $(( $(date +%s) - started )) -lt 10 ]; then quick=$((quick + 1)); else quick=0; fi
-  [ "$quick" -ge 3 ] && exit "$status"
-  echo "${RESPAWN_LOOP}: $1 exited ($status), starting it again" >&2
-  sleep 1
-done`;
+const CONTAINERD_RESPAWN_ENV = 'MIGBENCH_CONTAINERD_RESPAWN';
 
 /**
  * Starts `binary` in the node's network namespace, in its own session (the daemons outlive
- * migbench); with `respawn`, under the respawn loop. nsenter --net, not `ip netns exec`: that one
- * also makes a new mount namespace, and kubelet must see the mounts its containerd makes (volumes,
- * rootfs) and the other way round.
+ * migbench); with `respawn`, under the respawn loop (respawn.ts), marked for the agent as
+ * containerd's. nsenter --net, not `ip netns exec`: that one also makes a new mount namespace, and
+ * kubelet must see the mounts its containerd makes (volumes, rootfs) and the other way round.
  */
 export function launchInNode(
   node: NodeLayout,
@@ -54,11 +43,11 @@ export function launchInNode(
   options: { respawn?: boolean } = {},
 ): { pid: number; exited: Promise<string> } {
   const log = openSync(join(node.logDir, `${node.name}-${name}.log`), 'a');
-  const command = options.respawn ? ['sh', '-c', RESPAWN_SCRIPT, RESPAWN_LOOP, binary, ...args] : [binary, ...args];
+  const command = options.respawn ? respawnCommand(binary, args) : [binary, ...args];
   const child = spawn('nsenter', [`--net=${netnsPath(node)}`, '--', ...command], {
     detached: true,
     stdio: ['ignore', log, log],
-    env: options.respawn ? { ...env, [RESPAWN_ENV]: '1' } : env,
+    env: options.respawn ? { ...env, [CONTAINERD_RESPAWN_ENV]: '1' } : env,
   });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${binary}`);
@@ -86,18 +75,17 @@ export function nodeLogTail(node: NodeLayout, name: string, lines = 12): string 
 
 /**
  * Node daemons and shims: a binary from the node cache whose command line names a cluster path; the
- * lab's shared-dir provisioner, a Node.js process known by its program (lab-storage.ts); and
- * containerd's respawn loops, shells known by their $0.
+ * lab's shared-dir provisioner, a Node.js process known by its program (lab-storage.ts); and the
+ * respawn loops that run containerd and the provisioner, shells known by their $0 (respawn.ts).
  */
 export function nodeProcesses(): NodeProcess[] {
   // By the program's place in the tree, not its full path: one started from another checkout of migbench is found too.
   const provisioner = (args: string[]) => args[1]?.endsWith(PROVISIONER_PROGRAM) === true;
-  const respawn = (args: string[]) => args[1] === '-c' && args[3] === RESPAWN_LOOP;
   return findProcesses((binary) => binary.startsWith(`${NODE_CACHE_DIR}/`) || /\/node$/.test(binary) || /\/(sh|dash|bash)$/.test(binary))
-    .filter(({ binary, args }) => binary.startsWith(`${NODE_CACHE_DIR}/`) || provisioner(args) || respawn(args))
+    .filter(({ binary, args }) => binary.startsWith(`${NODE_CACHE_DIR}/`) || provisioner(args) || isRespawnLoop(args))
     .filter(({ args }) => args.some((a) => a.includes(CLUSTER_RUN_DIR) || a.includes(CLUSTER_DATA_DIR)))
     .map(({ binary, pid, args }) => ({
-      name: provisioner(args) ? 'shared-dir-provisioner' : respawn(args) ? RESPAWN_LOOP : (binary.split('/').at(-1) ?? binary),
+      name: provisioner(args) ? 'shared-dir-provisioner' : isRespawnLoop(args) ? RESPAWN_LOOP : (binary.split('/').at(-1) ?? binary),
       pid,
     }));
 }
@@ -157,7 +145,11 @@ export function createCgroupRoot(node: NodeLayout): void {
   }
 }
 
-/** Ends every process of the nodes: containerd's respawn loops and the API's clients first (kubelet, kube-proxy, the provisioner), then the pods, then the shims and containerd, then the lab's registry. */
+/**
+ * Ends every process of the nodes: the respawn loops first (containerd's and the provisioner's), so
+ * nothing they ran is started again; then the API's clients (kubelet, kube-proxy, the provisioner),
+ * the pods, the shims and containerd, and last the lab's registry.
+ */
 export async function killNodeProcesses(): Promise<string[]> {
   const stopped: string[] = [];
   const end = async (pids: number[], graceMs: number) => {
@@ -168,8 +160,15 @@ export async function killNodeProcesses(): Promise<string[]> {
     while (pids.some(processAlive)) await sleep(20);
   };
   const named = (names: string[]) => nodeProcesses().filter((p) => names.includes(p.name));
-  // containerd's respawn loops first, so ending containerd below ends it for good.
-  const clients = named([RESPAWN_LOOP, 'kubelet', 'kube-proxy', 'shared-dir-provisioner']);
+  // A step of its own, waited for: a loop still alive when its program exits would start it again.
+  // (A loop's shell dies of SIGTERM at once, also while it waits for its program, which lives on.)
+  const loops = named([RESPAWN_LOOP]);
+  await end(
+    loops.map((p) => p.pid),
+    5000,
+  );
+  stopped.push(...loops.map((p) => `${p.name} (pid ${p.pid})`));
+  const clients = named(['kubelet', 'kube-proxy', 'shared-dir-provisioner']);
   await end(
     clients.map((p) => p.pid),
     5000,

@@ -1,6 +1,6 @@
 // The lab's storage: a StorageClass of its own (`migbench-lab`, the cluster's default) whose claims a
 // small dynamic provisioner (shared-dir-provisioner.ts, a process `migbench cluster start` starts
-// and `stop` ends like the lab's other components) turns into a directory under the shared directory
+// under a respawn loop, as a Deployment runs a user's, and `stop` ends like the lab's other components) turns into a directory under the shared directory
 // both nodes see (SHARED_VOLUME_DIR, standing in for an NFS export) and a hostPath PersistentVolume
 // pre-bound to the claim — the way nfs-subdir-external-provisioner serves a kubeadm cluster's NFS
 // share. So the workloads' claims run on the lab as they do on a user's cluster: ReadWriteMany, a
@@ -17,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig, StorageV1Api, type V1PersistentVolume, type V1PersistentVolumeClaim, type V1StorageClass } from '@kubernetes/client-node';
 import { CLUSTER_RUN_DIR, SHARED_VOLUME_DIR } from './layout.ts';
+import { respawnCommand } from './respawn.ts';
 
 export const LAB_STORAGE_CLASS = 'migbench-lab';
 /** The provisioner's name, in the class and in each volume's `pv.kubernetes.io/provisioned-by`. */
@@ -98,7 +99,15 @@ export function volumeDirectory(volume: V1PersistentVolume, sharedDir = SHARED_V
 
 /**
  * Creates the class (the cluster's default) and starts the provisioner, detached (it outlives
- * migbench, like the nodes); returns once it watches the claims. The process's exit before that is an error.
+ * migbench, like the nodes) and under the lab's respawn loop (respawn.ts), as a user's cluster runs
+ * its provisioner in a Deployment: if it dies, it is started again a second later, and claims made
+ * meanwhile are served then. A restart is safe: the provisioner is level-triggered (it lists the
+ * claims and volumes at its start and compares what is with what should be) and names each volume
+ * from its claim's uid, so a claim it served before its death is not served twice, and one whose
+ * volume it had made but not yet seen is met by AlreadyExists. Returns once the provisioner's first
+ * run watches the claims (it writes PROVISIONER_READY then; every later run writes it again); the
+ * loop's end before that is an error — a provisioner that cannot start exits three times within
+ * seconds, and the loop gives up (respawn.ts). `pid` is the loop's.
  */
 export async function startLabStorage(kubeconfig: string): Promise<{ pid: number; exited: Promise<string> }> {
   const kc = new KubeConfig();
@@ -106,14 +115,22 @@ export async function startLabStorage(kubeconfig: string): Promise<{ pid: number
   await kc.makeApiClient(StorageV1Api).createStorageClass({ body: labStorageClass() });
   await rm(PROVISIONER_READY, { force: true });
   const log = openSync(PROVISIONER_LOG, 'a');
-  const child = spawn(process.execPath, [PROVISIONER_SCRIPT, '--kubeconfig', kubeconfig, '--dir', SHARED_VOLUME_DIR, '--ready', PROVISIONER_READY], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
+  const [program, ...args] = respawnCommand(process.execPath, [
+    PROVISIONER_SCRIPT,
+    '--kubeconfig',
+    kubeconfig,
+    '--dir',
+    SHARED_VOLUME_DIR,
+    '--ready',
+    PROVISIONER_READY,
+  ]);
+  const child = spawn(program!, args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${PROVISIONER_SCRIPT}`);
   const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(`shared-dir provisioner exited (${signal ?? `exit ${code}`}); log: ${PROVISIONER_LOG}`));
+    child.once('exit', (code, signal) =>
+      resolve(`the shared-dir provisioner's respawn loop ended (${signal ?? `exit ${code}`}: the provisioner's last status); log: ${PROVISIONER_LOG}`),
+    );
     child.once('error', (err) => resolve(`shared-dir provisioner could not be started: ${err.message}`));
   });
   child.unref();
