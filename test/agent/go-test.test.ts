@@ -2,7 +2,8 @@
 // checkpoint image's layout, a pod resumed through a cgroupfs tree, the archive's sha256-checked
 // transfer between two agents, the runtime handler's containerd config reading, runc lookup and
 // supervisor detection, the registry delivery's logins and private CA against the real distribution
-// registry the lab builds — skipped outside CI when it is not built) run with `go test`, as part of `npm test`.
+// registry the lab builds, containerd's restore settings read from the real containerd 2.3 and 2.4
+// the lab builds — each skipped outside CI when it is not built) run with `go test`, as part of `npm test`.
 import { expect, it } from 'vitest';
 import { exec } from '../../src/system/exec.ts';
 import { AGENT_SOURCE_DIR, goBinary } from '../../src/lab/build/agent-image.ts';
