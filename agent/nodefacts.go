@@ -1,10 +1,12 @@
 // What the node runs that the API server cannot tell, for run.json's platform.runtimes: the CRIU the
 // runtime uses (its version and the features migbench's strategies need, as `criu check --feature`
-// answers) and the cgroup version. The CRIU is the one on the container runtime's PATH, as runc
-// finds it: the agent's parent process is its pod's containerd shim (hostPID), which inherited
-// containerd's environment and sees the node's root. CRIU runs chrooted into that root (the node's
-// own libraries) and, through the node's nsenter, in the shim's mount namespace: its feature checks
-// mount a tmpfs, which the kernel refuses on another namespace's directories (EINVAL).
+// answers), the cgroup version, and containerd's settings for kubelet-checkpoint's restore
+// (cri_settings.go: from containerd's CRI status, through its socket). The CRIU is the one on the
+// container runtime's PATH, as runc finds it: the agent's parent process is its pod's containerd
+// shim (hostPID), which inherited containerd's environment and sees the node's root. CRIU runs
+// chrooted into that root (the node's own libraries) and, through the node's nsenter, in the shim's
+// mount namespace: its feature checks mount a tmpfs, which the kernel refuses on another
+// namespace's directories (EINVAL).
 package main
 
 import (
@@ -33,7 +35,9 @@ type nodeFacts struct {
 	Criu         string            `json:"criu,omitempty"`
 	CriuPath     string            `json:"criuPath,omitempty"`
 	CriuFeatures map[string]string `json:"criuFeatures,omitempty"`
-	Problems     []string          `json:"problems"`
+	// containerd's settings for kubelet-checkpoint's restore (cri_settings.go).
+	CRI      criSettings `json:"cri"`
+	Problems []string    `json:"problems"`
 }
 
 // cgroupVersion: v2 (unified), v1, or hybrid (v1 controllers with a v2 hierarchy at unified/).
@@ -121,6 +125,8 @@ func (a *agent) nodeFacts(w http.ResponseWriter, r *http.Request) (any, error) {
 	} else {
 		facts.Cgroup = v
 	}
+	facts.CRI = a.runtime.criSettings(r.Context())
+	facts.CRI.ConfigFile = a.config.ContainerdConfig
 	root, path, shim, err := runtimeRoot()
 	if err != nil {
 		facts.Problems = append(facts.Problems, err.Error())

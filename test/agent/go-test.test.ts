@@ -2,7 +2,8 @@
 // checkpoint image's layout, a pod resumed through a cgroupfs tree, the archive's sha256-checked
 // transfer between two agents, the runtime handler's containerd config reading, runc lookup and
 // supervisor detection, the registry delivery's logins and private CA against the real distribution
-// registry the lab builds — skipped outside CI when it is not built) run with `go vet` and `go test`,
+// registry the lab builds, containerd's restore settings read from the real containerd 2.3 and 2.4
+// the lab builds — each skipped outside CI when it is not built) run with `go vet` and `go test`,
 // as part of `npm test`, once per CPU of the agent's image (AGENT_PLATFORMS): this machine's
 // natively, the other compiled for it (GOARCH) and run under QEMU user-mode emulation
 // (qemu-aarch64-static on amd64, from Debian's qemu-user-static, installed on first use; under

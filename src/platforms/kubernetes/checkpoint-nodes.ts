@@ -4,6 +4,7 @@
 // imported into the target's runtime, the stopped source resumed when a step fails, and all of it
 // removed again. Done by the node agent (agent/, agent/agent-checkpoints.ts), on any cluster.
 import type { CriuStats } from '../../model/criu-stats.ts';
+import type { CriRestoreSettings } from './runtime-window.ts';
 
 /** Every checkpoint image's name starts so (strategies/kubelet-checkpoint names them; cleanup finds them by it; agent/image.go checks it). */
 export const CHECKPOINT_IMAGE_PREFIX = 'localhost/migbench-checkpoint/';
@@ -34,6 +35,8 @@ export interface CheckpointNodes {
   restorePodAnnotations(trialKey: string): Record<string, string>;
   /** Why the strategy cannot run on these nodes (the agent missing or not ready there), or undefined. */
   unsupportedReason(nodes: readonly string[]): Promise<string | undefined>;
+  /** containerd's restore settings on `node` as it runs them, or undefined where the agent does not read them (an older agent). */
+  restoreSettings(node: string): Promise<CriRestoreSettings | undefined>;
   /** Before the checkpoint: the trial's CRIU options on both nodes (its own logs), the target ready to receive. */
   prepare(trial: CheckpointTrial): Promise<void>;
   /** Moves the archive the kubelet wrote on the source to the target node (checksummed): streamed, or through a shared volume; its size and the way it went (for the event). */

@@ -5,8 +5,9 @@
 // the kubelet's /metrics (kubernetes_feature_enabled: the gate as the kubelet runs it, not only as
 // configured) and /configz through the API server's node proxy (RBAC get nodes/proxy: role
 // migbench-kubelet-proxy); a proxy call that is refused or does not answer says so. CRIU's version
-// and features and the cgroup version come from the node agent where it is installed
-// (agent/agent-node-facts.ts, merged by withAgentFacts); containerd's restore setting itself is not read.
+// and features, the cgroup version and containerd's restore settings as it runs them come from the
+// node agent where it is installed (agent/agent-node-facts.ts, merged by withAgentFacts: the agent's
+// `checkpointRestore`, the node's actual setting, replaces the version's default).
 import type { V1Node } from '@kubernetes/client-node';
 import { describeApiError, type Cluster } from './cluster.ts';
 import { restoreWindow } from './runtime-window.ts';

@@ -1,15 +1,17 @@
 // Before any kubelet-checkpoint trial: may the kubeconfig's user call the kubelet's checkpoint API
 // (RBAC `create` on `nodes/checkpoint`; missing → a preflight problem: exit 2, nothing created), and can these nodes do
 // it at all (kubelet ≥ 1.30 with the ContainerCheckpoint gate, a runtime that restores from a
-// checkpoint image — containerd 2.1–2.3, platforms/kubernetes/runtime-window.ts —, nodes migbench can reach) — if not, the strategy's trials are
-// `unsupported` with the reason, as criu-precopy's are where CRIU cannot track dirty pages.
+// checkpoint image — containerd 2.1–2.3, platforms/kubernetes/runtime-window.ts —, with that restore
+// on and org.criu.config passed to runc, as the node agent reads containerd's settings —, nodes
+// migbench can reach) — if not, the strategy's trials are `unsupported` with the reason, as
+// criu-precopy's are where CRIU cannot track dirty pages.
 import { AuthorizationV1Api } from '@kubernetes/client-node';
 import type { CheckpointNodes } from '../../platforms/kubernetes/checkpoint-nodes.ts';
 import { describeApiError, nodeInfo, type Cluster, type NodeInfo } from '../../platforms/kubernetes/cluster.ts';
 import { kubeletRoute, type KubeletAccess, type KubeletApi, type KubeletRoute } from '../../platforms/kubernetes/kubelet-api.ts';
 import { AgentClient } from '../../platforms/kubernetes/agent/agent-client.ts';
 import { AGENT_NAMESPACE, AGENT_TOKEN_SECRET } from '../../platforms/kubernetes/agent/agent-manifests.ts';
-import { compareVersions, parseVersion, restoreWindow } from '../../platforms/kubernetes/runtime-window.ts';
+import { compareVersions, parseVersion, restoreSettingsProblem, restoreWindow } from '../../platforms/kubernetes/runtime-window.ts';
 
 /** What kubelet-checkpoint asks of the API server and the kubelet, beyond what every strategy does. */
 const CHECKPOINT_PERMISSIONS = [
@@ -165,5 +167,15 @@ export async function checkpointUnsupportedReason(
     if (problem) return problem;
   }
   if (!checkpointNodes) return 'no node agent: install it with `migbench agent install`';
-  return checkpointNodes.unsupportedReason(nodes.map((n) => n.name));
+  const agentProblem = await checkpointNodes.unsupportedReason(nodes.map((n) => n.name));
+  if (agentProblem) return agentProblem;
+  // What the version leaves open (the restore off by default from 2.2.7/2.3.4, org.criu.config passed
+  // only where configured), as each node's containerd runs it: a node that would fail the restore,
+  // after the source was checkpointed, is refused here instead.
+  const settings = await Promise.all(nodes.map((n) => checkpointNodes.restoreSettings(n.name)));
+  for (const [i, node] of nodes.entries()) {
+    const problem = settings[i] && restoreSettingsProblem(node.name, node.containerRuntimeVersion, settings[i]);
+    if (problem) return problem;
+  }
+  return undefined;
 }

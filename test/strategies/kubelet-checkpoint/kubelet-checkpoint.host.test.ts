@@ -150,6 +150,15 @@ it('moves Redis, the video stream and training between the real nodes with the s
   // Redis' AOF and the trainer's save were on real claims of the lab's StorageClass (a volume each,
   // on the directory both nodes see), which the restored pods on worker-b mounted again.
   expect(claimSummary(seenClaims)).toEqual([servedByLabClass('migbench-ml-training-data'), servedByLabClass('migbench-redis-data')]);
+  // run.json: containerd's restore settings as each node runs them (the node agent's reading of its
+  // CRI status), not containerd 2.3.7's default ("off by default"): the lab turns the restore on.
+  const runtimes = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).platform.runtimes as Record<string, Record<string, string>>;
+  for (const node of cluster.state.nodes.map((n) => n.name)) {
+    expect(runtimes[node], `${node}: ${JSON.stringify(runtimes[node])}`).toMatchObject({
+      checkpointRestore: 'on (enable_experimental_restore_via_create = true)',
+      criuConfigAnnotation: 'passed (runtime runc: pod_annotations = ["org.criu.config"])',
+    });
+  }
   expect(await leftOnNodes()).toEqual([]);
   expect(await migbenchObjectsIn(admin, 'migbench')).toEqual([]);
   expect(await labStorageLeft(cluster.state.kubeconfig, 'migbench')).toEqual([]);

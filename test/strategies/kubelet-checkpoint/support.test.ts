@@ -5,7 +5,7 @@
 import { expect, it } from 'vitest';
 import type { CheckpointNodes } from '../../../src/platforms/kubernetes/checkpoint-nodes.ts';
 import { checkpointUnsupportedReason } from '../../../src/strategies/kubelet-checkpoint/support.ts';
-import { restoreWindow } from '../../../src/platforms/kubernetes/runtime-window.ts';
+import { restoreWindow, type CriRestoreSettings } from '../../../src/platforms/kubernetes/runtime-window.ts';
 import type { NodeInfo } from '../../../src/platforms/kubernetes/cluster.ts';
 import type { CheckpointApiState, KubeletApi } from '../../../src/platforms/kubernetes/kubelet-api.ts';
 
@@ -20,7 +20,17 @@ const node = (name: string, kubeletVersion: string, containerRuntimeVersion: str
 });
 const kubeletAnswering = (state: CheckpointApiState) => ({ checkpointApi: async () => state }) as unknown as KubeletApi;
 const gateOn = kubeletAnswering({ enabled: true });
-const reachable = { unsupportedReason: async () => undefined } as unknown as CheckpointNodes;
+/** docs/kubernetes.md's step 1, as the agent reads it back (the lab's nodes run so). */
+const labSettings: CriRestoreSettings = {
+  restoreViaCreate: 'true',
+  defaultRuntime: 'runc',
+  podAnnotations: ['org.criu.config'],
+  criuConfigAnnotation: 'true',
+  configFile: '/etc/containerd/config.toml',
+};
+const agentReading = (settings: Record<string, CriRestoreSettings | undefined>) =>
+  ({ unsupportedReason: async () => undefined, restoreSettings: async (n: string) => settings[n] }) as unknown as CheckpointNodes;
+const reachable = agentReading({ a: labSettings, b: labSettings });
 
 it('accepts kubelet ≥ 1.30 on containerd 2.1–2.3 nodes migbench can reach', async () => {
   expect(
@@ -72,4 +82,58 @@ it.each([
   ['containerd://2.3.7', 'off by default: needs enable_experimental_restore_via_create = true'],
 ])('%s restores from a checkpoint image %s', (runtime, restore) => {
   expect(restoreWindow(runtime)).toEqual({ restore });
+});
+
+it.each([
+  [
+    'the restore via CreateContainer off',
+    { restoreViaCreate: 'false' },
+    'node b runs containerd 2.3.7 with enable_experimental_restore_via_create = false: it refuses the restore from a checkpoint image ("checkpoint restore via CreateContainer is disabled by configuration"); set it to true under [plugins."io.containerd.cri.v1.runtime"] in /etc/containerd/config.toml and restart containerd',
+  ],
+  [
+    'org.criu.config not passed to runc',
+    { criuConfigAnnotation: 'false', podAnnotations: null },
+    'node b runs containerd 2.3.7 whose runtime runc (the default, which the pods get) has pod_annotations = []: containerd does not pass the pod annotation org.criu.config on to runc, so CRIU would run without the options migbench writes for each trial (established TCP connections); set pod_annotations = ["org.criu.config"] under [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc] in /etc/containerd/config.toml and restart containerd',
+  ],
+])("refuses a node whose containerd runs with %s, naming the setting and the file (the agent's reading)", async (_, changed, reason) => {
+  const nodes = [node('a', 'v1.36.3', 'containerd://2.3.7'), node('b', 'v1.36.3', 'containerd://2.3.7')];
+  const settings = { ...labSettings, ...changed } as CriRestoreSettings;
+  expect(await checkpointUnsupportedReason(nodes, gateOn, agentReading({ a: labSettings, b: settings }), 'migbench')).toBe(reason);
+});
+
+it('names both settings when both are missing, in the file the agent names', async () => {
+  const settings: CriRestoreSettings = {
+    restoreViaCreate: 'false',
+    defaultRuntime: 'crun',
+    podAnnotations: ['io.kubernetes.cri.*'],
+    criuConfigAnnotation: 'false',
+    configFile: '/var/lib/nodes/a/containerd.toml',
+  };
+  const reason = await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.2.7')], gateOn, agentReading({ a: settings }), 'migbench');
+  expect(reason).toMatch(
+    /^node a runs containerd 2\.2\.7 with enable_experimental_restore_via_create = false: .* in \/var\/lib\/nodes\/a\/containerd\.toml and restart containerd; and whose runtime crun .* pod_annotations = \["io\.kubernetes\.cri\.\*"\]: .*under \[plugins\."io\.containerd\.cri\.v1\.runtime"\.containerd\.runtimes\.crun\] in \/var\/lib\/nodes\/a\/containerd\.toml and restart containerd$/,
+  );
+});
+
+it('refuses nothing the agent could not read, or an older agent does not report: the version window stands', async () => {
+  const unknown: CriRestoreSettings = {
+    restoreViaCreate: 'unknown',
+    restoreViaCreateWhy: "containerd's CRI status (RuntimeService.Status): Unimplemented",
+    podAnnotations: [],
+    criuConfigAnnotation: 'unknown',
+  };
+  const absent: CriRestoreSettings = { restoreViaCreate: 'absent', defaultRuntime: 'runc', podAnnotations: ['org.criu.config'], criuConfigAnnotation: 'true' };
+  const nodes = [node('a', 'v1.36.3', 'containerd://2.3.7'), node('b', 'v1.36.3', 'containerd://2.3.3')];
+  expect(await checkpointUnsupportedReason(nodes, gateOn, agentReading({ a: unknown, b: absent }), 'migbench')).toBeUndefined();
+  expect(await checkpointUnsupportedReason(nodes, gateOn, agentReading({}), 'migbench')).toBeUndefined();
+});
+
+it("asks the agent for the settings only once it passed the agent's own checks", async () => {
+  const asked: string[] = [];
+  const notReady = {
+    unsupportedReason: async () => 'the node agent on a: containerd at /run/containerd/containerd.sock: connection refused',
+    restoreSettings: async (n: string) => (asked.push(n), labSettings),
+  } as unknown as CheckpointNodes;
+  expect(await checkpointUnsupportedReason([node('a', 'v1.36.3', 'containerd://2.3.7')], gateOn, notReady, 'migbench')).toMatch(/connection refused/);
+  expect(asked).toEqual([]);
 });

@@ -13,6 +13,8 @@ import type { Cluster } from '../cluster.ts';
 import type { CheckpointNodes, CheckpointTrial, LeftoverScope } from '../checkpoint-nodes.ts';
 import { AgentClient, AgentError } from './agent-client.ts';
 import { sharedClaimOf } from './agent-shared-volume.ts';
+import type { AgentNodeFacts } from './agent-node-facts.ts';
+import type { CriRestoreSettings } from '../runtime-window.ts';
 import { AGENT_NAME, AGENT_NAMESPACE, AGENT_PORT, agentPathsOf, criuConfigFiles, DEFAULT_AGENT_NODE_PATHS, type AgentNodePaths } from './agent-manifests.ts';
 
 /** runc's annotation naming the CRIU configuration file for a container's checkpoint and restore. */
@@ -72,6 +74,10 @@ export class AgentCheckpointNodes implements CheckpointNodes {
       if (health.problems.length > 0) return `the node agent on ${node}: ${health.problems.join('; ')}`;
     }
     return undefined;
+  }
+
+  async restoreSettings(node: string): Promise<CriRestoreSettings | undefined> {
+    return (await this.agents.json<AgentNodeFacts>(node, 'GET', '/v1/node-facts', undefined, 60_000)).cri;
   }
 
   async prepare(trial: CheckpointTrial): Promise<void> {
