@@ -82,7 +82,7 @@ const QEMU_CPU: Record<OciArchitecture, string> = { amd64: 'x86_64', arm64: 'aar
 
 /**
  * The user-mode emulator that runs agent/'s test binaries built for another CPU than this
- * machine's (`go test -exec`; test/agent/go-test.test.ts): qemu-<cpu>-static from Debian's
+ * machine's (`go test -exec`; test/agent/go-test.host.test.ts): qemu-<cpu>-static from Debian's
  * qemu-user-static, installed with apt-get on first use (63 MB download, 388 MB installed: one
  * package holds every CPU's emulator; ~7 s). Static, so it needs no libraries of the guest CPU —
  * the agent's binaries are static too — and named with `-exec`, it needs no binfmt_misc entry:

@@ -2,7 +2,7 @@
 // cross-compiles; into a directory of the test's own, so no root), its archive's index.json names
 // one image index that lists both platforms, each manifest's config says the same architecture, and
 // each layer's binaries are ELF files for that CPU (the header's e_machine) beside the same CA
-// bundle (that the arm64 build also runs: test/agent/go-test.test.ts, its Go suite under QEMU).
+// bundle (that the arm64 build also runs: test/agent/go-test.host.test.ts, its Go suite under QEMU).
 // A cache of the same sources for fewer platforms has another hash. The single-platform
 // archives (the pause image, the workloads) take their architecture from a parameter, this
 // machine's by default.

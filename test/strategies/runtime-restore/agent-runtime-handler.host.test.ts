@@ -49,16 +49,18 @@ it('agent install --runtime-handler puts the handler on the lab nodes through th
   const workers = cluster.state.nodes.map((n) => n.name).sort();
   expect(dropIns().filter(existsSync)).toEqual([]);
   expect(await handlersListed()).toEqual(workers.map((w) => `${w}: false`));
-  // Before: runtime-restore is unsupported, naming the install.
+  // Before: a run of runtime-restore alone could measure nothing — refused (exit 2) before anything
+  // is created, naming the install (with another strategy beside it, its trials would be `unsupported`).
   const refusedOut = join(cluster.base, 'refused');
-  await migbenchAsync(
+  const refused = await migbenchAsync(
     ['run', redisNodesScenario(join(cluster.base, 'refused.yaml'), '  - runtime-restore\nrepetitions: 1'), '--warmup', '0', '--out', refusedOut, '--quiet'],
     300_000,
   );
-  const refused = parse(readFileSync(join(refusedOut, 'trials.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  expect(refused.map((t) => `${t.status} | ${t.error}`)).toEqual([
-    'unsupported | unsupported: node worker-a has no runtime handler migbench (its status.runtimeHandlers: runc): install it with `migbench agent install --runtime-handler`',
-  ]);
+  expect(refused.code, refused.stderr).toBe(2);
+  expect(refused.stderr.trim()).toMatch(
+    /^migbench: strategies: none of them can run on worker-a and worker-b, so a run would measure nothing: runtime-restore: node worker-a has no runtime handler migbench \(its status\.runtimeHandlers: runc\): install it with `migbench agent install --runtime-handler`; nothing was created$/,
+  );
+  expect(existsSync(refusedOut), 'no results directory').toBe(false);
   const before = containerdPids();
   expect(before.length).toBe(workers.length);
 

@@ -2,7 +2,8 @@
 // image at all) with the runtime handler (`cluster start --containerd 2.4.2 --runtime-handler`), run
 // by the real CLI: the kubelet checkpoints Redis on worker-a, the node agents stream the archive to
 // worker-b and unpack it, and a pod of RuntimeClass migbench is restored there by the runc wrapper.
-// On the same nodes kubelet-checkpoint is `unsupported`, naming containerd 2.4. The video stream and
+// On the same nodes kubelet-checkpoint is `unsupported`, naming containerd 2.4 (and a run of it alone
+// is refused, exit 2: it would measure nothing). The video stream and
 // the trainer (a volume with its saves) move the same way, the stream and the training continuing in
 // the restored processes. Then a restore that fails resumes the source and leaves nothing on either node.
 // Last, the archive through a shared ReadWriteMany volume (`transfer: shared-volume`): refused (exit 2,
@@ -88,6 +89,28 @@ it('moves Redis on containerd 2.4.2 with the runtime handler, its data intact; k
   const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   expect(JSON.stringify(runJson.platform.runtimes)).toContain('containerd://2.4.2');
   expect(leftOnNodes()).toEqual([]);
+  expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
+});
+
+it('kubelet-checkpoint alone on containerd 2.4.2: refused with exit 2 before anything is created, naming containerd 2.4', { timeout: 120_000 }, async () => {
+  const out = join(cluster.base, 'kubelet-checkpoint-alone');
+  const run = await migbenchAsync(
+    [
+      'run',
+      redisNodesScenario(join(cluster.base, 'kubelet-checkpoint-alone.yaml'), '  - kubelet-checkpoint\nrepetitions: 1'),
+      '--warmup',
+      '0',
+      '--out',
+      out,
+      '--quiet',
+    ],
+    100_000,
+  );
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr.trim()).toMatch(
+    /^migbench: strategies: none of them can run on worker-a and worker-b, so a run would measure nothing: kubelet-checkpoint: .*containerd 2\.4 removed the restore from a checkpoint image.*; nothing was created$/,
+  );
+  expect(existsSync(out), 'no results directory').toBe(false);
   expect(await migbenchObjectsIn(adminClients(cluster.state.kubeconfig), 'migbench')).toEqual([]);
 });
 

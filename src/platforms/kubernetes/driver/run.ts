@@ -10,7 +10,9 @@ import { probeOptions } from '../../../probes/probe.ts';
 import type { RunRequest } from '../../../runner/platform-driver.ts';
 import { trialIdentity, type PreparedRun } from '../../../runner/run.ts';
 import { runTrial } from '../../../runner/trial.ts';
-import { createKubernetesStrategy } from '../../../strategies/registry.ts';
+import type { Scenario, StrategyConfig } from '../../../scenario/schema.ts';
+import type { KubernetesSupportContext } from '../../../strategies/entry/kubernetes-strategy.ts';
+import { createKubernetesStrategy, strategyLabel } from '../../../strategies/registry.ts';
 import { createWorkload } from '../../../workloads/registry.ts';
 import type { Workload } from '../../../workloads/workload.ts';
 import { KubeApi, type K8sObject } from '../api.ts';
@@ -37,6 +39,8 @@ export interface CheckedCluster {
   nodeObjects: V1Node[];
   /** The cluster's nodes are ones migbench reaches beyond the API (the lab's). */
   reachable: boolean;
+  /** Why each strategy of the scenario cannot run on these nodes ('' where it can), by its JSON; asked once, before anything is created. */
+  unsupported: Map<string, string>;
 }
 
 /** Every problem of the run on this cluster (each as ClusterError words it); `checked` once the cluster answered. */
@@ -61,7 +65,7 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
   }
   const nodeObjects = (await cluster.core.listNode()).items;
   const reachable = access.reaches(nodeObjects);
-  const checked: CheckedCluster = { cluster, nodes, nodeObjects, reachable };
+  const checked: CheckedCluster = { cluster, nodes, nodeObjects, reachable, unsupported: new Map() };
 
   let pair: { source: string; target: string } | undefined;
   try {
@@ -112,6 +116,24 @@ export async function checkCluster(request: RunRequest, access: NodeAccess): Pro
     );
     if (found) problem(found);
   }
+  // What each strategy needs of the nodes' kubelet and runtime (kubelet-checkpoint: containerd 2.1–2.3
+  // with its restore setting and the CRIU annotation; runtime-restore: the runtime handler). A
+  // strategy that cannot run gets its trials recorded `unsupported` with the reason, so a comparison
+  // across clusters keeps its rows; a run none of whose strategies can run would measure nothing:
+  // bad cluster state, refused here, before anything is created, with each reason naming its fix.
+  if (problems.length === 0 && pair) {
+    const context = supportContext(cluster, k8s, nodes, scenario.strategies.some(needsAgentNodes) ? await AgentCheckpointNodes.connect(cluster) : undefined);
+    const reasons: string[] = [];
+    for (const strategy of scenario.strategies) {
+      const reason = (await createKubernetesStrategy(strategy).unsupportedReason?.(context)) ?? '';
+      checked.unsupported.set(JSON.stringify(strategy), reason);
+      reasons.push(reason);
+    }
+    if (reasons.every((r) => r !== ''))
+      problem(
+        `strategies: none of them can run on ${usedNodes.join(' and ')}, so a run would measure nothing: ${scenario.strategies.map((st, k) => `${strategyLabel(st)}: ${reasons[k]}`).join('; ')}`,
+      );
+  }
   // The images on both nodes before the first trial (the only check that creates something: a pull
   // pod per node, deleted again), last, so a run with other problems pulls nothing.
   const images = [...new Set(workloadTypes.map((w) => k8s.images?.[w]).filter((i): i is string => i !== undefined))];
@@ -146,9 +168,7 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
   const kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls });
   const imageOf = (type: string) => k8s.images?.[type as keyof typeof k8s.images];
   // kubelet-checkpoint's node steps: the node agent's, through the API server (any cluster).
-  const agentNodes = scenario.strategies.some((s) => s.name === 'kubelet-checkpoint' || s.name === 'runtime-restore')
-    ? await AgentCheckpointNodes.connect(cluster)
-    : undefined;
+  const agentNodes = scenario.strategies.some(needsAgentNodes) ? await AgentCheckpointNodes.connect(cluster) : undefined;
   const checkpointNodes = agentNodes && scenario.evacuate ? preparingOneAtATime(agentNodes) : agentNodes;
   const api = new KubeApi(cluster, { dryRun: request.dryRun, print: (line) => request.output(`  ${line}`) });
   const trialSteps = (trial: PlannedTrial, identity: TrialIdentity, workload: Workload, evacuation?: KubernetesTrialSetup['evacuation']) =>
@@ -225,17 +245,12 @@ export async function prepareKubernetesRun(request: RunRequest, checked: Checked
     },
     where: ` on ${cluster.server} (namespace ${cluster.namespace})`,
     start: async () => ({
-      unsupportedReason: async (strategy) =>
-        createKubernetesStrategy(strategy).unsupportedReason?.({
-          usedNodes: async () => {
-            const { source, target } = chooseNodes(nodes, k8s);
-            return (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
-          },
-          kubelet,
-          ...(checkpointNodes ? { checkpointNodes } : {}),
-          namespace: cluster.namespace,
-          cluster,
-        }),
+      // As checkCluster found them (a strategy it did not ask about, e.g. a dry run's, is asked now).
+      unsupportedReason: async (strategy) => {
+        const known = checked.unsupported.get(JSON.stringify(strategy));
+        if (known !== undefined) return known || undefined;
+        return createKubernetesStrategy(strategy).unsupportedReason?.(supportContext(cluster, k8s, nodes, checkpointNodes, kubelet));
+      },
       trialSteps: (trial, identity, workload) => trialSteps(trial, identity, workload),
       evacuationSteps,
       close: async () => undefined,
@@ -296,4 +311,27 @@ async function serverVersion(cluster: Cluster): Promise<Record<string, string>> 
   } catch {
     return {};
   }
+}
+
+/** The strategies whose node steps are the node agent's. */
+const needsAgentNodes = (strategy: StrategyConfig) => strategy.name === 'kubelet-checkpoint' || strategy.name === 'runtime-restore';
+
+/** What a strategy's unsupportedReason reads: the run's two nodes as they are now, their kubelets, their agents. */
+function supportContext(
+  cluster: Cluster,
+  k8s: NonNullable<Scenario['kubernetes']>,
+  nodes: NodeInfo[],
+  checkpointNodes: CheckpointNodes | undefined,
+  kubelet = new KubeletApi(cluster.kubeConfig, { insecureTls: k8s.kubeletInsecureTls }),
+): KubernetesSupportContext {
+  return {
+    usedNodes: async () => {
+      const { source, target } = chooseNodes(nodes, k8s);
+      return (await cluster.core.listNode()).items.map(nodeInfo).filter((n) => n.name === source || n.name === target);
+    },
+    kubelet,
+    ...(checkpointNodes ? { checkpointNodes } : {}),
+    namespace: cluster.namespace,
+    cluster,
+  };
 }

@@ -17,6 +17,8 @@
 // Time on a shared 2-core VM: the emulated run takes 45–65 s with an empty Go cache (compiling the
 // standard library and the dependencies for arm64; the native run's ~60 s cold is beside it), ~5 s
 // warm (the native one ~3 s).
+// A host test: it starts containerd as root (the restore settings) and, as root, installs QEMU's
+// user-mode emulators when they are missing.
 import { expect, it } from 'vitest';
 import { exec } from '../../src/system/exec.ts';
 import { AGENT_PLATFORMS, AGENT_SOURCE_DIR, ensureUserModeEmulator, goBinary } from '../../src/lab/build/agent-image.ts';
